@@ -51,7 +51,10 @@ impl Diagnostic {
 
     /// A warning at `span`.
     pub fn warning(message: impl Into<String>, span: Option<Range<usize>>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(message, span) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message, span)
+        }
     }
 
     /// Adds a hint, builder style.
@@ -101,7 +104,9 @@ impl Diagnostic {
                 let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
                 let line_end = line_start + text.len();
                 let end = span.end.clamp(span.start, line_end);
-                let width = source.get(span.start..end).map_or(1, |s| s.chars().count().max(1));
+                let width = source
+                    .get(span.start..end)
+                    .map_or(1, |s| s.chars().count().max(1));
                 let _ = writeln!(
                     out,
                     "{pad} | {}{}",

@@ -209,7 +209,11 @@ pub struct PortRange {
 impl PortRange {
     /// A range; `None` when `start` is 0 or `start > end`.
     pub const fn new(start: u16, end: u16) -> Option<PortRange> {
-        if start != 0 && start <= end { Some(PortRange { start, end }) } else { None }
+        if start != 0 && start <= end {
+            Some(PortRange { start, end })
+        } else {
+            None
+        }
     }
 
     /// A range known valid at compile time (a compile error otherwise).
@@ -269,7 +273,9 @@ impl FromStr for PortRange {
     fn from_str(s: &str) -> Result<Self, String> {
         let port = |t: &str| -> Result<u16, String> {
             let t = t.trim();
-            let n: u32 = t.parse().map_err(|_| format!("`{t}` is not a port number"))?;
+            let n: u32 = t
+                .parse()
+                .map_err(|_| format!("`{t}` is not a port number"))?;
             match u16::try_from(n) {
                 Ok(0) => Err("port 0 is not a port a flow can use".to_owned()),
                 Ok(p) => Ok(p),
@@ -277,7 +283,10 @@ impl FromStr for PortRange {
             }
         };
         match s.split_once('-') {
-            None => Ok(PortRange { start: port(s)?, end: port(s)? }),
+            None => Ok(PortRange {
+                start: port(s)?,
+                end: port(s)?,
+            }),
             Some((a, b)) => {
                 let (a, b) = (port(a)?, port(b)?);
                 PortRange::new(a, b).ok_or_else(|| format!("range {a}-{b} is reversed"))

@@ -2,9 +2,228 @@
 //!
 //! Pure and deterministic: the same inputs give the same flows in the same order.
 
-use crate::catalog::{Catalog, Entry};
-use crate::deployment::Deployment;
-use crate::model::{Flow, Host, Role, Zone};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
+
+use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
+use crate::deployment::{Deployment, NpsMode, Options, WinRm};
+use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
+
+/// Plans `deployment` against `catalog`.
+///
+/// For every catalog entry whose conditions hold, every host with a source role gets a flow
+/// to every other host with a destination role, per protocol and port. Roles on the same
+/// host need no flow. Entries whose destination role no host has are reported in
+/// [`Plan::unplanned`] and as a warning, never dropped silently.
+pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
+    let d = deployment;
+    let o = &d.options;
+    let mut flows: Vec<Flow> = Vec::new();
+    let mut index: HashMap<(usize, usize, Protocol, PortRange), usize> = HashMap::new();
+    let mut unplanned: Vec<Unplanned> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    let mut skipped_low = Vec::new();
+    let by_role: Vec<Vec<usize>> = Role::ALL
+        .iter()
+        .map(|r| {
+            d.hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.has(*r))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect();
+    let hosts_with = |roles: &[Role]| -> Vec<usize> {
+        let mut v: Vec<usize> = roles
+            .iter()
+            .flat_map(|r| by_role[*r as usize].iter().copied())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+
+    for (e, entry) in catalog.entries.iter().enumerate() {
+        if !entry.when.iter().all(|c| holds(c, d)) {
+            continue;
+        }
+        if entry.confidence == Confidence::Low && !o.low_confidence {
+            let applies = !hosts_with(&entry.from).is_empty() && !hosts_with(&entry.to).is_empty();
+            if applies {
+                skipped_low.push(entry.id.as_str());
+            }
+            continue;
+        }
+        let mut ports = Vec::with_capacity(entry.ports.len());
+        for p in &entry.ports {
+            match resolve(*p, o) {
+                Some(r) => ports.push(r),
+                None => warnings.push(format!(
+                    "{}: {} has no value, so that part of the flow is not planned: \
+                     the firewall needs an FTP helper (nf_conntrack_ftp, `ct helper`, \
+                     ASA `inspect ftp`) or set option ftp_passive_range",
+                    entry.id,
+                    match p {
+                        PortRef::Param(p) => p.name(),
+                        PortRef::Fixed(_) => "port",
+                    }
+                )),
+            }
+        }
+        let sources = hosts_with(&entry.from);
+        let targets = hosts_with(&entry.to);
+        if sources.is_empty() || ports.is_empty() {
+            continue;
+        }
+        if targets.is_empty() {
+            let n = sources.len() * entry.protocols.len() * ports.len();
+            unplanned.push(Unplanned {
+                missing: entry.to[0],
+                entry: e,
+                flows: n,
+            });
+            continue;
+        }
+        for &from in &sources {
+            for &to in &targets {
+                if from == to {
+                    continue;
+                }
+                for &protocol in &entry.protocols {
+                    for &range in &ports {
+                        match index.entry((from, to, protocol, range)) {
+                            Slot::Occupied(slot) => {
+                                let flow = &mut flows[*slot.get()];
+                                if flow.entry != e && !flow.also.contains(&e) {
+                                    flow.also.push(e);
+                                }
+                            }
+                            Slot::Vacant(slot) => {
+                                slot.insert(flows.len());
+                                flows.push(Flow {
+                                    from,
+                                    to,
+                                    protocol,
+                                    ports: range,
+                                    entry: e,
+                                    also: Vec::new(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    drop(index);
+
+    flows.sort_by_key(|f| {
+        (
+            d.hosts[f.from].zone,
+            d.hosts[f.to].zone,
+            f.from,
+            f.to,
+            f.protocol,
+            f.ports,
+        )
+    });
+
+    // One warning per missing role, naming the entries it holds back.
+    let mut missing: Vec<Role> = unplanned.iter().map(|u| u.missing).collect();
+    missing.sort();
+    missing.dedup();
+    for role in missing {
+        let of_role: Vec<&Unplanned> = unplanned.iter().filter(|u| u.missing == role).collect();
+        let n: usize = of_role.iter().map(|u| u.flows).sum();
+        let ids: Vec<&str> = of_role
+            .iter()
+            .map(|u| catalog.entries[u.entry].id.as_str())
+            .collect();
+        warnings.push(format!(
+            "no host has role {role}: {n} flow{} not planned ({})",
+            if n == 1 { "" } else { "s" },
+            ids.join(", ")
+        ));
+    }
+    if !skipped_low.is_empty() {
+        warnings.push(format!(
+            "low-confidence catalog rows not planned: {} (set option low_confidence = true to include them)",
+            skipped_low.join(", ")
+        ));
+    }
+    for h in &d.hosts {
+        for r in &h.implied_roles {
+            warnings.push(format!(
+                "{} takes role {r} by default (no host has it)",
+                h.name
+            ));
+        }
+    }
+    Plan {
+        catalog,
+        deployment,
+        flows,
+        unplanned,
+        warnings,
+    }
+}
+
+/// Whether one condition holds for the deployment.
+fn holds(c: &Condition, d: &Deployment) -> bool {
+    let o = &d.options;
+    let value = match c.atom {
+        Atom::Activation(a) => o.activation == a,
+        Atom::BrokerHa => o.broker_ha,
+        Atom::Crl(m) => o.crl.contains(&m),
+        Atom::Direct => o.direct_access || !d.has(Role::Gateway),
+        Atom::DomainBaseline => o.domain_baseline,
+        Atom::GatewayFarm => o.gateway_farm,
+        Atom::GatewayUdp => o.gateway_udp,
+        Atom::Has(r) => d.has(r),
+        Atom::Ldaps => o.ldaps,
+        Atom::Licensing(m) => o.licensing_mode == m,
+        Atom::Netbios => o.netbios,
+        Atom::NpsCentral => o.nps == NpsMode::Central,
+        Atom::RdpUdp => o.rdp_udp,
+        Atom::SqlBrowser => o.sql_browser,
+        Atom::SslBridging(b) => o.ssl_bridging == b,
+        Atom::VdiUnmanaged => o.vdi_unmanaged,
+        Atom::WebAccessPerimeter => web_access_perimeter(d),
+        Atom::WebClient => o.web_client,
+    };
+    value != c.negated
+}
+
+/// Some RD Web Access host sits in another zone than some connection broker.
+fn web_access_perimeter(d: &Deployment) -> bool {
+    d.hosts_with(Role::WebAccess).any(|(_, w)| {
+        d.hosts_with(Role::ConnectionBroker)
+            .any(|(_, b)| b.zone != w.zone)
+    })
+}
+
+/// The concrete ports of a catalog port for these options (`None`: no value configured).
+pub fn resolve(p: PortRef, o: &Options) -> Option<PortRange> {
+    let single = |port: u16| PortRange::single(port);
+    match p {
+        PortRef::Fixed(r) => Some(r),
+        PortRef::Param(p) => match p {
+            PortParam::AdRpc => o.ad_rpc_port.map_or(Some(o.rpc_range), single),
+            PortParam::FtpPassive => o.ftp_passive_range,
+            PortParam::GatewayHttps => single(o.gateway_https_port),
+            PortParam::GatewayUdp => single(o.gateway_udp_port),
+            PortParam::Rdp => single(o.rdp_port),
+            PortParam::Rpc => Some(o.rpc_range),
+            PortParam::Sql => single(o.sql_port),
+            PortParam::Winrm => single(match o.winrm {
+                WinRm::Http => 5985,
+                WinRm::Https => 5986,
+            }),
+            PortParam::Wmi => single(o.wmi_port),
+        },
+    }
+}
 
 /// The flows a deployment needs.
 #[derive(Debug, Clone)]
@@ -59,6 +278,11 @@ impl<'a> Plan<'a> {
         self.deployment.zone_of(flow.to)
     }
 
+    /// Whether the flow leaves its zone (crosses a firewall between zones).
+    pub fn crosses_zones(&self, flow: &Flow) -> bool {
+        self.deployment.hosts[flow.from].zone != self.deployment.hosts[flow.to].zone
+    }
+
     /// Catalog ids of every entry behind `flow`, primary first.
     pub fn catalog_ids(&self, flow: &Flow) -> Vec<&'a str> {
         std::iter::once(flow.entry)
@@ -67,3 +291,6 @@ impl<'a> Plan<'a> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,8 +6,22 @@
 //! [`Deployment`] or returns every problem as a [`Diagnostic`] with its place in the file.
 //! Nothing checks validity again after that.
 
-use crate::diag::Diagnostic;
+mod raw;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::ops::Range;
+use std::str::FromStr;
+
+use ipnet::IpNet;
+use toml::Spanned;
+
+use crate::catalog::parse_role;
+use crate::diag::{Diagnostic, Severity};
 use crate::model::{Host, PortRange, Role, Zone};
+use crate::suggest;
+use crate::tomlfile;
+use raw::{RawDeployment, RawHost, RawOptions};
 
 /// A parsed, valid deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +39,44 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Parses and checks a deployment file.
+    ///
+    /// On success the deployment carries its warnings; on failure every error (and warning)
+    /// found is returned, each located at its line and column in `text`.
+    pub fn parse(text: &str) -> Result<Deployment, Vec<Diagnostic>> {
+        let raw: RawDeployment = tomlfile::parse(text).map_err(|d| vec![d.locate(text)])?;
+        let mut cx = Checker {
+            diagnostics: Vec::new(),
+            text,
+        };
+        let deployment = cx.resolve(raw);
+        let diagnostics: Vec<Diagnostic> =
+            cx.diagnostics.into_iter().map(|d| d.locate(text)).collect();
+        match deployment {
+            Some(mut d) if !diagnostics.iter().any(|d| d.severity == Severity::Error) => {
+                d.warnings = diagnostics;
+                Ok(d)
+            }
+            _ => Err(diagnostics),
+        }
+    }
+
+    /// Index of the host called `name`.
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Whether some host has `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.hosts.iter().any(|h| h.has(role))
+    }
+
     /// Hosts that have `role`, in file order.
     pub fn hosts_with(&self, role: Role) -> impl Iterator<Item = (usize, &Host)> {
-        self.hosts.iter().enumerate().filter(move |(_, h)| h.has(role))
+        self.hosts
+            .iter()
+            .enumerate()
+            .filter(move |(_, h)| h.has(role))
     }
 
     /// The zone of host `index`.
@@ -186,3 +235,624 @@ impl Default for Options {
         }
     }
 }
+
+/// `automatic`, `web` or `phone`.
+pub fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Automatic => "automatic",
+        Activation::Web => "web",
+        Activation::Phone => "phone",
+    }
+}
+
+/// `ftp`, `http` or `ldap`.
+pub fn crl_name(m: CrlMethod) -> &'static str {
+    match m {
+        CrlMethod::Ftp => "ftp",
+        CrlMethod::Http => "http",
+        CrlMethod::Ldap => "ldap",
+    }
+}
+
+/// Collects diagnostics while resolving the raw file.
+struct Checker<'t> {
+    diagnostics: Vec<Diagnostic>,
+    text: &'t str,
+}
+
+/// The name of the zone every host falls in when the file declares no zones.
+pub const DEFAULT_ZONE: &str = "default";
+
+impl Checker<'_> {
+    fn error(&mut self, message: impl Into<String>, span: Range<usize>, hint: Option<String>) {
+        let d = Diagnostic::error(message, Some(span));
+        self.diagnostics.push(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        });
+    }
+
+    fn warn(
+        &mut self,
+        message: impl Into<String>,
+        span: Option<Range<usize>>,
+        hint: Option<String>,
+    ) {
+        let d = Diagnostic::warning(message, span);
+        self.diagnostics.push(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        });
+    }
+
+    fn resolve(&mut self, raw: RawDeployment) -> Option<Deployment> {
+        let name = match raw.name {
+            Some(n) if n.get_ref().trim().is_empty() => {
+                self.error(
+                    "the deployment name is empty",
+                    n.span(),
+                    Some("name = \"contoso\"".into()),
+                );
+                String::new()
+            }
+            Some(n) => n.into_inner(),
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error("the deployment has no name", Some(0..0))
+                        .with_hint("add `name = \"contoso\"` at the top of the file"),
+                );
+                String::new()
+            }
+        };
+        let zones = self.zones(&raw.zone);
+        let hosts = self.hosts(&raw.host, &zones);
+        let options = self.options(
+            raw.options.map(Spanned::into_inner).unwrap_or_default(),
+            &hosts,
+        );
+        let hosts = hosts?;
+        let mut d = Deployment {
+            name,
+            options: options?,
+            zones,
+            hosts,
+            warnings: Vec::new(),
+        };
+        imply_roles(&mut d);
+        Some(d)
+    }
+
+    fn zones(&mut self, raw: &[raw::RawZone]) -> Vec<Zone> {
+        let mut zones: Vec<Zone> = Vec::new();
+        let mut seen: BTreeMap<&str, ()> = BTreeMap::new();
+        for z in raw {
+            let name = z.name.get_ref();
+            if let Some(problem) = name_problem(name) {
+                self.error(format!("zone name {name:?} {problem}"), z.name.span(), None);
+            }
+            if seen.insert(name, ()).is_some() {
+                self.error(
+                    format!("duplicate zone \"{name}\""),
+                    z.name.span(),
+                    Some("zone names must be unique".into()),
+                );
+            }
+            let mut networks = Vec::new();
+            for n in &z.networks {
+                if let Some(net) = self.network(n) {
+                    networks.push(net);
+                }
+            }
+            zones.push(Zone {
+                name: name.clone(),
+                networks,
+            });
+        }
+        if zones.is_empty() {
+            zones.push(Zone {
+                name: DEFAULT_ZONE.to_owned(),
+                networks: Vec::new(),
+            });
+        }
+        zones
+    }
+
+    fn network(&mut self, n: &Spanned<String>) -> Option<IpNet> {
+        let text = n.get_ref().trim();
+        if let Ok(ip) = IpAddr::from_str(text) {
+            return Some(IpNet::from(ip));
+        }
+        match IpNet::from_str(text) {
+            Ok(net) if net.trunc() != net => {
+                self.error(
+                    format!("\"{text}\" has host bits set"),
+                    n.span(),
+                    Some(format!("the network is \"{}\"", net.trunc())),
+                );
+                None
+            }
+            Ok(net) => Some(net),
+            Err(_) => {
+                self.error(
+                    format!("\"{text}\" is not an IP address or CIDR"),
+                    n.span(),
+                    Some("write an address such as \"198.51.100.10\" or a network such as \"198.51.100.0/24\"".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn hosts(&mut self, raw: &[RawHost], zones: &[Zone]) -> Option<Vec<Host>> {
+        let mut hosts = Vec::with_capacity(raw.len());
+        let mut by_name: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        let mut ok = true;
+        if raw.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::warning("the deployment has no hosts: nothing to plan", None)
+                    .with_hint("add [[host]] tables with name, address and roles"),
+            );
+        }
+        for h in raw {
+            let name = h.name.get_ref();
+            if let Some(problem) = name_problem(name) {
+                self.error(format!("host name {name:?} {problem}"), h.name.span(), None);
+                ok = false;
+            }
+            if let Some(first) = by_name.get(name.as_str()) {
+                let first = first.clone();
+                self.error(
+                    format!("duplicate host \"{name}\""),
+                    h.name.span(),
+                    Some(format!(
+                        "the first \"{name}\" is on line {}; host names must be unique",
+                        crate::diag::line_column(self.text, first.start).0
+                    )),
+                );
+                ok = false;
+            } else {
+                by_name.insert(name, h.name.span());
+            }
+            let Some(address) = self.network(&h.address) else {
+                ok = false;
+                continue;
+            };
+            let mut roles = Vec::new();
+            for r in h.roles.get_ref() {
+                match parse_role(r) {
+                    Ok(role) if roles.contains(&role) => {
+                        self.warn(
+                            format!("role \"{role}\" is listed twice"),
+                            Some(r.span()),
+                            None,
+                        );
+                    }
+                    Ok(role) => roles.push(role),
+                    Err(d) => {
+                        self.diagnostics.push(d);
+                        ok = false;
+                    }
+                }
+            }
+            if h.roles.get_ref().is_empty() {
+                self.error(
+                    format!("host \"{name}\" has no roles"),
+                    h.roles.span(),
+                    Some("for example roles = [\"session-host\"]".into()),
+                );
+                ok = false;
+            }
+            roles.sort();
+            let Some(zone) = self.zone_of(h, address, zones) else {
+                ok = false;
+                continue;
+            };
+            hosts.push(Host {
+                name: name.clone(),
+                address,
+                zone,
+                roles,
+                implied_roles: Vec::new(),
+            });
+        }
+        ok.then_some(hosts)
+    }
+
+    fn zone_of(&mut self, h: &RawHost, address: IpNet, zones: &[Zone]) -> Option<usize> {
+        let holds = |z: &Zone| {
+            z.networks
+                .iter()
+                .filter(|n| n.contains(&address))
+                .map(|n| n.prefix_len())
+                .max()
+        };
+        if let Some(zone) = &h.zone {
+            let Some(index) = zones.iter().position(|z| z.name == *zone.get_ref()) else {
+                let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+                self.error(
+                    format!("unknown zone \"{}\"", zone.get_ref()),
+                    zone.span(),
+                    Some(suggest::hint(zone.get_ref(), &names)),
+                );
+                return None;
+            };
+            let z = &zones[index];
+            if !z.networks.is_empty() && holds(z).is_none() {
+                self.warn(
+                    format!(
+                        "{} is not inside any network of zone \"{}\"",
+                        address, z.name
+                    ),
+                    Some(h.address.span()),
+                    Some("check the address, or add its network to the zone".into()),
+                );
+            }
+            return Some(index);
+        }
+        if zones.len() == 1 && zones[0].networks.is_empty() {
+            return Some(0);
+        }
+        let mut best: Option<(u8, usize)> = None;
+        let mut tie = None;
+        for (i, z) in zones.iter().enumerate() {
+            if let Some(len) = holds(z) {
+                match best {
+                    Some((b, _)) if len < b => {}
+                    Some((b, j)) if len == b => tie = Some((j, i)),
+                    _ => {
+                        best = Some((len, i));
+                        tie = None;
+                    }
+                }
+            }
+        }
+        match (best, tie) {
+            (Some(_), Some((a, b))) => {
+                self.error(
+                    format!(
+                        "{} falls in zones \"{}\" and \"{}\" equally",
+                        address, zones[a].name, zones[b].name
+                    ),
+                    h.address.span(),
+                    Some("add `zone = \"...\"` to the host".into()),
+                );
+                None
+            }
+            (Some((_, i)), None) => Some(i),
+            (None, _) => {
+                self.error(
+                    format!("host \"{}\" ({}) is in no zone", h.name.get_ref(), address),
+                    h.address.span(),
+                    Some("add `zone = \"...\"` to the host, or add a network that holds it to a [[zone]]".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn port(&mut self, value: &Option<Spanned<i64>>, default: u16) -> Option<u16> {
+        match value {
+            None => Some(default),
+            Some(v) => match u16::try_from(*v.get_ref()) {
+                Ok(0) | Err(_) => {
+                    self.error(
+                        format!("port {} is out of range", v.get_ref()),
+                        v.span(),
+                        Some("ports go from 1 to 65535".into()),
+                    );
+                    None
+                }
+                Ok(p) => Some(p),
+            },
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        value: &Option<Spanned<String>>,
+        default: T,
+        table: &[(&str, T)],
+    ) -> Option<T> {
+        let Some(v) = value else { return Some(default) };
+        match table.iter().find(|(name, _)| name == v.get_ref()) {
+            Some((_, t)) => Some(*t),
+            None => {
+                let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+                self.error(
+                    format!("unknown value \"{}\"", v.get_ref()),
+                    v.span(),
+                    Some(suggest::hint(v.get_ref(), &names)),
+                );
+                None
+            }
+        }
+    }
+
+    fn range(&mut self, value: &Spanned<String>) -> Option<PortRange> {
+        let text = value.get_ref();
+        if !text.contains('-') {
+            self.error(
+                format!("\"{text}\" is not a port range"),
+                value.span(),
+                Some("write the first and last port, such as \"49152-65535\"".into()),
+            );
+            return None;
+        }
+        match PortRange::from_str(text) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.error(
+                    format!("bad port range \"{text}\": {e}"),
+                    value.span(),
+                    Some("write \"first-last\" with first <= last, such as \"50000-50199\"".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn options(&mut self, o: RawOptions, hosts: &Option<Vec<Host>>) -> Option<Options> {
+        let d = Options::default();
+        let has = |role: Role| {
+            hosts
+                .as_ref()
+                .is_some_and(|hs| hs.iter().any(|h| h.has(role)))
+        };
+        let count = |role: Role| {
+            hosts
+                .as_ref()
+                .map_or(0, |hs| hs.iter().filter(|h| h.has(role)).count())
+        };
+        let flag =
+            |v: &Option<Spanned<bool>>, default: bool| v.as_ref().map_or(default, |v| *v.get_ref());
+
+        let rdp_port = self.port(&o.rdp_port, d.rdp_port);
+        let gateway_https_port = self.port(&o.gateway_https_port, d.gateway_https_port);
+        let gateway_udp_port = self.port(&o.gateway_udp_port, d.gateway_udp_port);
+        let wmi_port = self.port(&o.wmi_port, d.wmi_port);
+        let sql_port = self.port(&o.sql_port, d.sql_port);
+        let ad_rpc_port = match &o.ad_rpc_port {
+            Some(v) if *v.get_ref() == 0 => Some(None),
+            other => self.port(other, 1).map(|p| other.as_ref().map(|_| p)),
+        };
+        let rpc_range = match &o.rpc_range {
+            None => Some(d.rpc_range),
+            Some(v) => self.range(v).inspect(|r| {
+                if r.len() < 100 {
+                    self.warn(
+                        format!("the dynamic RPC range {r} holds only {} ports", r.len()),
+                        Some(v.span()),
+                        Some("KB 154596 advises at least 100 ports; with fewer, RPC servers can fail to register endpoints".into()),
+                    );
+                }
+                if r.start() < 1024 {
+                    self.warn(
+                        format!("the dynamic RPC range {r} starts below 1024"),
+                        Some(v.span()),
+                        Some("dynamic RPC ports are normally 1024 or above (49152-65535 by default)".into()),
+                    );
+                }
+            }),
+        };
+        let ftp_passive_range = match &o.ftp_passive_range {
+            None => Some(None),
+            Some(v) => self.range(v).map(Some),
+        };
+        let mut crl = Some(Vec::new());
+        match &o.crl {
+            None => crl = Some(d.crl.clone()),
+            Some(list) => {
+                for m in list.get_ref() {
+                    let method = self.choice(
+                        &Some(m.clone()),
+                        CrlMethod::Http,
+                        &[
+                            ("ftp", CrlMethod::Ftp),
+                            ("http", CrlMethod::Http),
+                            ("ldap", CrlMethod::Ldap),
+                        ],
+                    );
+                    match (method, crl.as_mut()) {
+                        (Some(m), Some(v)) if !v.contains(&m) => v.push(m),
+                        (Some(_), _) => {}
+                        (None, _) => crl = None,
+                    }
+                }
+                if let Some(v) = crl.as_mut() {
+                    v.sort();
+                }
+            }
+        }
+        let nps_default = if has(Role::Nps) {
+            NpsMode::Central
+        } else {
+            NpsMode::None
+        };
+        let nps = self.choice(
+            &o.nps,
+            nps_default,
+            &[("none", NpsMode::None), ("central", NpsMode::Central)],
+        );
+        let winrm = self.choice(
+            &o.winrm,
+            d.winrm,
+            &[("http", WinRm::Http), ("https", WinRm::Https)],
+        );
+        let licensing_mode = self.choice(
+            &o.licensing_mode,
+            d.licensing_mode,
+            &[
+                ("per-user", LicensingMode::PerUser),
+                ("per-device", LicensingMode::PerDevice),
+            ],
+        );
+        let activation = self.choice(
+            &o.activation,
+            d.activation,
+            &[
+                ("automatic", Activation::Automatic),
+                ("web", Activation::Web),
+                ("phone", Activation::Phone),
+            ],
+        );
+        let ssl_bridging = self.choice(
+            &o.ssl_bridging,
+            d.ssl_bridging,
+            &[
+                ("https-https", SslBridging::HttpsHttps),
+                ("https-http", SslBridging::HttpsHttp),
+            ],
+        );
+
+        // Options that contradict the hosts: usable, but probably not what was meant.
+        if hosts.is_some() {
+            let mut contradiction =
+                |set: bool, span: Option<Range<usize>>, message: &str, hint: &str| {
+                    if set {
+                        self.warn(message.to_owned(), span, Some(hint.to_owned()));
+                    }
+                };
+            let explicit_true =
+                |v: &Option<Spanned<bool>>| v.as_ref().filter(|v| *v.get_ref()).map(|v| v.span());
+            let gw = has(Role::Gateway);
+            contradiction(
+                !gw && explicit_true(&o.gateway_udp).is_some(),
+                explicit_true(&o.gateway_udp),
+                "gateway_udp is on but no host has role gateway",
+                "add a host with role \"gateway\", or remove the option",
+            );
+            contradiction(
+                !gw && explicit_true(&o.direct_access).is_some(),
+                explicit_true(&o.direct_access),
+                "direct_access is on but there is no gateway: clients connect directly anyway",
+                "remove the option",
+            );
+            contradiction(
+                !gw && explicit_true(&o.gateway_farm).is_some(),
+                explicit_true(&o.gateway_farm),
+                "gateway_farm is on but no host has role gateway",
+                "add hosts with role \"gateway\"",
+            );
+            let ha = explicit_true(&o.broker_ha);
+            contradiction(
+                ha.is_some() && count(Role::ConnectionBroker) < 2,
+                ha.clone(),
+                "broker_ha is on but fewer than two hosts have role connection-broker",
+                "high availability needs two or more brokers",
+            );
+            contradiction(
+                ha.is_some() && !has(Role::Sql),
+                ha,
+                "broker_ha is on but no host has role sql",
+                "add the SQL Server that holds the broker database (role \"sql\")",
+            );
+            let nb = explicit_true(&o.netbios);
+            contradiction(
+                nb.is_some() && !has(Role::Licensing),
+                nb,
+                "netbios is on but no host has role licensing",
+                "NetBIOS flows go to the license server",
+            );
+            let central = o.nps.as_ref().filter(|v| v.get_ref() == "central");
+            contradiction(
+                central.is_some() && !has(Role::Nps),
+                central.map(|v| v.span()),
+                "nps = \"central\" but no host has role nps",
+                "add the NPS server (role \"nps\")",
+            );
+            contradiction(
+                central.is_some() && !gw,
+                o.nps.as_ref().map(|v| v.span()),
+                "nps = \"central\" but no host has role gateway",
+                "RADIUS flows go from the gateway to the NPS",
+            );
+            contradiction(
+                o.wmi_port.is_some() && !has(Role::WebAccess),
+                o.wmi_port.as_ref().map(|v| v.span()),
+                "wmi_port is set but no host has role web-access",
+                "the fixed WMI port serves RD Web Access in a perimeter network",
+            );
+            let ftp = crl.as_ref().is_some_and(|c| c.contains(&CrlMethod::Ftp));
+            contradiction(
+                o.ftp_passive_range.is_some() && !ftp,
+                o.ftp_passive_range.as_ref().map(|v| v.span()),
+                "ftp_passive_range is set but crl does not include \"ftp\"",
+                "add \"ftp\" to crl, or remove the option",
+            );
+            let browser = explicit_true(&o.sql_browser);
+            contradiction(
+                browser.is_some() && o.broker_ha.as_ref().is_none_or(|v| !*v.get_ref()),
+                browser,
+                "sql_browser is on but broker_ha is off",
+                "the SQL Browser serves the broker database",
+            );
+        }
+
+        Some(Options {
+            rdp_port: rdp_port?,
+            rdp_udp: flag(&o.rdp_udp, d.rdp_udp),
+            gateway_udp: flag(&o.gateway_udp, d.gateway_udp),
+            gateway_https_port: gateway_https_port?,
+            gateway_udp_port: gateway_udp_port?,
+            crl: crl?,
+            nps: nps?,
+            rpc_range: rpc_range?,
+            ad_rpc_port: ad_rpc_port?,
+            wmi_port: wmi_port?,
+            winrm: winrm?,
+            licensing_mode: licensing_mode?,
+            activation: activation?,
+            netbios: flag(&o.netbios, d.netbios),
+            broker_ha: flag(&o.broker_ha, d.broker_ha),
+            sql_port: sql_port?,
+            sql_browser: flag(&o.sql_browser, d.sql_browser),
+            direct_access: flag(&o.direct_access, d.direct_access),
+            vdi_unmanaged: flag(&o.vdi_unmanaged, d.vdi_unmanaged),
+            web_client: flag(&o.web_client, d.web_client),
+            gateway_farm: flag(&o.gateway_farm, d.gateway_farm),
+            ssl_bridging: ssl_bridging?,
+            ftp_passive_range: ftp_passive_range?,
+            domain_baseline: flag(&o.domain_baseline, d.domain_baseline),
+            ldaps: flag(&o.ldaps, d.ldaps),
+            low_confidence: flag(&o.low_confidence, d.low_confidence),
+        })
+    }
+}
+
+/// Roles the deployment implies when no host states them:
+/// * `management`: the first connection broker (Server Manager and RDMS run there);
+/// * `dns`: every domain controller (AD-integrated DNS).
+fn imply_roles(d: &mut Deployment) {
+    let imply = |d: &mut Deployment, role: Role, on: Role, first_only: bool| {
+        if d.has(role) {
+            return;
+        }
+        for h in d.hosts.iter_mut().filter(|h| h.has(on)) {
+            h.roles.push(role);
+            h.roles.sort();
+            h.implied_roles.push(role);
+            if first_only {
+                break;
+            }
+        }
+    };
+    imply(d, Role::Management, Role::ConnectionBroker, true);
+    imply(d, Role::Dns, Role::DomainController, false);
+}
+
+/// Why a name cannot be used, if it cannot: names end up in rule groups, file names and
+/// firewall identifiers, so they must be printable and of sane length.
+fn name_problem(name: &str) -> Option<&'static str> {
+    if name.trim().is_empty() {
+        Some("is empty")
+    } else if name.chars().count() > 64 {
+        Some("is longer than 64 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("holds control characters")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests;

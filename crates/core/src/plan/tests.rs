@@ -1,0 +1,277 @@
+use super::*;
+
+const PERIMETER: &str = include_str!("../../../../examples/perimeter.toml");
+
+fn deployment(text: &str) -> Deployment {
+    Deployment::parse(text).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+/// The perimeter example with options set (replacing the example's own line for the key).
+fn with_options(extra: &str) -> Deployment {
+    deployment(&set_options(PERIMETER, extra))
+}
+
+fn set_options(text: &str, extra: &str) -> String {
+    let mut text = text.to_owned();
+    for line in extra.lines() {
+        let key = line.split('=').next().unwrap_or("").trim();
+        let old = text
+            .lines()
+            .find(|l| l.split('=').next().unwrap_or("").trim() == key)
+            .map(str::to_owned);
+        text = match old {
+            Some(old) => text.replacen(&old, line, 1),
+            None => text.replacen("[options]\n", &format!("[options]\n{line}\n"), 1),
+        };
+    }
+    text
+}
+
+/// `from to protocol ports id` strings, for compact assertions.
+fn lines(plan: &Plan) -> Vec<String> {
+    plan.flows
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {} {}",
+                plan.from(f).name,
+                plan.to(f).name,
+                f.protocol,
+                f.ports,
+                plan.catalog_ids(f).join("+")
+            )
+        })
+        .collect()
+}
+
+fn has(plan: &Plan, line: &str) -> bool {
+    lines(plan).iter().any(|l| l.starts_with(line))
+}
+
+fn catalog() -> Catalog {
+    Catalog::builtin().unwrap()
+}
+
+#[test]
+fn perimeter_deployment_plans_the_gateway_path_and_not_direct_rdp() {
+    let c = catalog();
+    let d = deployment(PERIMETER);
+    let p = plan(&c, &d);
+    assert!(has(&p, "clients gw01 tcp 443 S01+S12"), "{:#?}", lines(&p));
+    assert!(has(&p, "clients gw01 udp 3391 S13"));
+    assert!(has(&p, "gw01 sh01 tcp 3389 S24"));
+    assert!(has(&p, "gw01 sh01 udp 3389 S25"));
+    assert!(has(&p, "gw01 cb01 tcp 3389 S23"));
+    assert!(has(&p, "gw01 dc01 tcp 88 S14+D02"));
+    assert!(has(&p, "gw01 dc01 tcp 49152-65535 S16+D03"));
+    assert!(has(&p, "gw01 nps01 udp 1812 S22"));
+    assert!(has(&p, "gw01 nps01 udp 1813 S22"));
+    assert!(has(&p, "gw01 pki01 tcp 80 S20"));
+    assert!(has(&p, "gw01 cb01 tcp 5504 S06"));
+    assert!(
+        has(&p, "gw01 cb01 tcp 135 S26"),
+        "RD Web Access in the perimeter needs WMI"
+    );
+    assert!(has(&p, "gw01 cb01 tcp 24158 S26"));
+    assert!(has(&p, "sh01 ls01 tcp 135 S28a"));
+    assert!(has(&p, "sh01 ls01 tcp 49152-65535 S28b"));
+    assert!(has(&p, "sh01 ls01 tcp 445 S29"));
+    assert!(has(&p, "ls01 clearinghouse tcp 443 S34"));
+    assert!(has(&p, "cb01 sh01 tcp 5985 S11"));
+    assert!(has(&p, "cb01 cb02 tcp 5985 S11"));
+    // The classic RDS security mistake is not planned: no RDP from the internet to hosts.
+    for l in lines(&p) {
+        assert!(
+            !(l.starts_with("clients sh") || l.starts_with("clients cb")),
+            "{l}"
+        );
+    }
+    // Only cb01 manages; cb02 does not get WinRM flows of its own.
+    assert!(!has(&p, "cb02 sh01 tcp 5985"));
+    assert!(
+        !p.warnings.iter().any(|w| w.starts_with("no host has role")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn flows_are_unique_and_sorted_by_zone_then_host() {
+    let c = catalog();
+    let d = deployment(PERIMETER);
+    let p = plan(&c, &d);
+    let mut keys: Vec<_> = p
+        .flows
+        .iter()
+        .map(|f| (f.from, f.to, f.protocol, f.ports))
+        .collect();
+    let n = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), n);
+    let order: Vec<_> = p
+        .flows
+        .iter()
+        .map(|f| (d.hosts[f.from].zone, d.hosts[f.to].zone, f.from, f.to))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] <= w[1]));
+    // Deterministic.
+    assert_eq!(lines(&p), lines(&plan(&c, &d)));
+}
+
+#[test]
+fn roles_on_the_same_host_need_no_flow() {
+    let c = catalog();
+    let d = deployment(include_str!("../../../../examples/single-server.toml"));
+    let p = plan(&c, &d);
+    assert!(p.flows.iter().all(|f| f.from != f.to));
+    assert!(!has(&p, "rds01 rds01"));
+    assert!(has(&p, "clients rds01 tcp 443"));
+    assert!(has(&p, "rds01 dc01 tcp 88"));
+}
+
+#[test]
+fn custom_rdp_port_and_udp_off() {
+    let c = catalog();
+    let d = with_options("rdp_port = 3390");
+    let p = plan(&c, &d);
+    assert!(has(&p, "gw01 sh01 tcp 3390 S24"));
+    assert!(!has(&p, "gw01 sh01 tcp 3389"));
+    let d = with_options("rdp_udp = false");
+    let p = plan(&c, &d);
+    assert!(
+        !lines(&p).iter().any(|l| l.contains(" udp 3389")),
+        "{:?}",
+        lines(&p)
+    );
+    assert!(has(&p, "clients gw01 udp 3391"), "gateway UDP stays on");
+    let d = with_options("gateway_udp = false");
+    let p = plan(&c, &d);
+    assert!(!has(&p, "clients gw01 udp 3391"));
+    assert!(
+        !has(&p, "gw01 sh01 udp 3389"),
+        "no gateway UDP transport, no UDP to hosts"
+    );
+}
+
+#[test]
+fn each_crl_method() {
+    let c = catalog();
+    let p_text = PERIMETER.replace(
+        "crl = [\"http\"]",
+        "crl = [\"ldap\", \"ftp\"]\nftp_passive_range = \"50000-50100\"",
+    );
+    let d = deployment(&p_text);
+    let p = plan(&c, &d);
+    assert!(has(&p, "gw01 pki01 tcp 389 S19"));
+    assert!(has(&p, "gw01 pki01 udp 389 S19"));
+    assert!(has(&p, "gw01 pki01 tcp 21 S21a"));
+    assert!(has(&p, "gw01 pki01 tcp 50000-50100 S21b"));
+    assert!(!has(&p, "gw01 pki01 tcp 80"));
+    let d = deployment(&PERIMETER.replace("crl = [\"http\"]", "crl = [\"ftp\"]"));
+    let p = plan(&c, &d);
+    assert!(has(&p, "gw01 pki01 tcp 21 S21a"));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("ftp-passive") && w.contains("ftp_passive_range")),
+        "{:?}",
+        p.warnings
+    );
+    let d = deployment(&PERIMETER.replace("crl = [\"http\"]", "crl = []"));
+    assert!(
+        !lines(&plan(&c, &d))
+            .iter()
+            .any(|l| l.starts_with("gw01 pki01"))
+    );
+}
+
+#[test]
+fn nps_rpc_range_ad_port_winrm_https() {
+    let c = catalog();
+    let d = deployment(&PERIMETER.replace("nps = \"central\"", "nps = \"none\""));
+    assert!(!has(&plan(&c, &d), "gw01 nps01"));
+    let d = with_options("rpc_range = \"50000-50199\"\nad_rpc_port = 49200\nwinrm = \"https\"");
+    let p = plan(&c, &d);
+    assert!(has(&p, "sh01 ls01 tcp 50000-50199 S28b"));
+    assert!(has(&p, "gw01 dc01 tcp 49200 S16+D03"));
+    assert!(!lines(&p).iter().any(|l| l.contains("49152-65535")));
+    assert!(has(&p, "cb01 sh01 tcp 5986 S11"));
+    assert!(!has(&p, "cb01 sh01 tcp 5985"));
+}
+
+#[test]
+fn broker_ha_netbios_activation_direct_access() {
+    let c = catalog();
+    let text = format!(
+        "{}\n[[host]]\nname = \"sql01\"\naddress = \"192.0.2.70\"\nroles = [\"sql\"]\n",
+        set_options(
+            PERIMETER,
+            "broker_ha = true\nsql_browser = true\nnetbios = true\nactivation = \"web\"\ndirect_access = true"
+        )
+    );
+    let d = deployment(&text);
+    let p = plan(&c, &d);
+    assert!(has(&p, "cb01 sql01 tcp 1433 A03"));
+    assert!(has(&p, "cb02 sql01 udp 1434 A04"));
+    assert!(has(&p, "gw01 cb02 tcp 5504 S06+A05"));
+    assert!(has(&p, "sh01 ls01 tcp 139 S30a"));
+    assert!(has(&p, "sh01 ls01 udp 137 S30b"));
+    assert!(has(&p, "sh01 ls01 udp 138 S30c"));
+    assert!(!has(&p, "ls01 clearinghouse"));
+    assert!(has(&p, "clients sh01 tcp 3389 S03"));
+    assert!(has(&p, "clients sh01 udp 3389 S04"));
+    assert!(has(&p, "clients cb01 tcp 3389 S02"));
+}
+
+#[test]
+fn missing_destination_roles_are_reported_not_dropped() {
+    let c = catalog();
+    let text = PERIMETER.replace("roles = [\"nps\"]", "roles = [\"file-server\"]");
+    let d = deployment(&text);
+    let p = plan(&c, &d);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w == "no host has role nps: 2 flows not planned (S22)"),
+        "{:?}",
+        p.warnings
+    );
+    assert_eq!(p.unplanned.len(), 1);
+    assert_eq!(p.unplanned[0].missing, Role::Nps);
+}
+
+#[test]
+fn low_confidence_rows_need_the_option() {
+    let c = catalog();
+    let d = deployment(PERIMETER);
+    let p = plan(&c, &d);
+    assert!(!has(&p, "cb01 sh01 tcp 3389"));
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.starts_with("low-confidence catalog rows not planned: S07")),
+        "{:?}",
+        p.warnings
+    );
+    let d = with_options("low_confidence = true");
+    let p = plan(&c, &d);
+    assert!(has(&p, "cb01 sh01 tcp 3389 S07"));
+    assert!(has(&p, "sh01 dc01 tcp 464 D07"));
+}
+
+#[test]
+fn baseline_off_and_ldaps() {
+    let c = catalog();
+    let d = with_options("domain_baseline = false");
+    let p = plan(&c, &d);
+    assert!(
+        !lines(&p).iter().any(|l| l.contains(" D0")),
+        "{:?}",
+        lines(&p)
+    );
+    let d = with_options("ldaps = true");
+    let p = plan(&c, &d);
+    assert!(has(&p, "gw01 dc01 tcp 636 D04c"));
+    assert!(has(&p, "gw01 dc01 tcp 3269 D04d"));
+}
