@@ -1,1 +1,43 @@
-//! rdsports-net
+//! Network I/O for rdsports: protocol-aware TCP, UDP and TLS probes, run many at a time.
+//!
+//! This is the only crate of the workspace that opens sockets. It drives the sans-I/O
+//! exchanges of [`rdsports_wire`] over real connections and turns what happens into an
+//! [`Observation`] with a [`Verdict`] from a fixed vocabulary: TCP `open`, `refused`,
+//! `filtered`; UDP `open`, `closed`, `open|filtered` (and `filtered` on an ICMP
+//! "prohibited").
+//!
+//! * [`probe_all`] runs a list of [`Target`]s on tokio with bounded concurrency (lowered
+//!   to the open-file budget, see [`fdlimit`]), reports each result through a callback as it
+//!   arrives, and returns what it has when a [`Cancel`] fires (Ctrl-C).
+//! * Every probe is bounded: a connect attempt and a datagram wait last at most
+//!   [`Settings::timeout`] each, the conversation after a TCP connect at most one more
+//!   timeout, and every reply at most the exchange's `max_len` (capped at
+//!   [`HARD_MAX_REPLY`]). A hostile peer cannot make a probe hang, panic or buffer
+//!   without bound; what it sends becomes a note on an `open` verdict.
+//! * TLS is spoken with rustls; certificates are recorded and accepted, never trusted.
+//! * [`registry`] maps catalog service names to the exchanges that identify them.
+//!
+//! It does not decide which flows to check, does not print, and does not judge results
+//! (an expired certificate is a fact here, a finding in the report).
+//!
+//! Windows: there is no descriptor rlimit, and a connect to a closed port takes about 2 s
+//! because the stack retries the SYN after the reset; timeouts must exceed that or closed
+//! ports read as `filtered`.
+#![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
+
+mod cancel;
+mod conversation;
+mod engine;
+pub mod fdlimit;
+mod model;
+pub mod registry;
+mod socket;
+mod tcp;
+mod tls;
+mod udp;
+
+pub use cancel::Cancel;
+pub use conversation::HARD_MAX_REPLY;
+pub use engine::{NotProbed, ProbeRun, probe, probe_all};
+pub use model::{ExchangeFactory, Observation, Settings, Target, TlsMode, Transport, Verdict};
+pub use socket::RESOURCE_WAIT_LIMIT;

@@ -1,0 +1,288 @@
+//! Drives one sans-I/O [`Exchange`] over a byte stream (TCP or TLS) with a deadline and a
+//! bounded receive buffer.
+//!
+//! Every read is bounded in size (the exchange's `max_len`, itself capped at
+//! [`HARD_MAX_REPLY`]) and in time (the deadline given by the caller). The peer can make a
+//! conversation end early (close, reset, garbage) or late (silence, one byte a second), but
+//! never make it wait past the deadline or buffer more than the cap. This module decides
+//! nothing about verdicts: it reports how the conversation ended.
+
+use std::io;
+
+use rdsports_wire::{Exchange, Identification, Progress};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::{Instant, timeout_at};
+
+/// The most bytes any one reply may take, whatever an exchange asks for.
+pub const HARD_MAX_REPLY: usize = 1 << 20;
+
+/// How a conversation ended.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    /// The exchange finished with an identification.
+    Done(Identification),
+    /// The peer closed the connection before the exchange finished.
+    Closed,
+    /// The deadline passed before the exchange finished.
+    TimedOut,
+    /// The reply reached the size bound without the exchange finishing.
+    TooLong(usize),
+    /// A read or write failed (reset, broken pipe, TLS record error ...).
+    Failed(io::Error),
+}
+
+/// The result of a conversation: how it ended and how many bytes came in.
+#[derive(Debug)]
+pub(crate) struct Conversation {
+    /// How it ended.
+    pub ending: Ending,
+    /// Bytes received in all.
+    pub received: usize,
+}
+
+impl Conversation {
+    /// The identification when the exchange finished; otherwise an unrecognised one whose
+    /// note says how the conversation ended, and the byte count as a detail.
+    pub(crate) fn into_identification(self, timeout_ms: u128) -> Identification {
+        let received = self.received;
+        let note = match self.ending {
+            Ending::Done(identification) => return identification,
+            Ending::Closed if received == 0 => {
+                "the peer closed the connection without replying".to_owned()
+            }
+            Ending::Closed => format!(
+                "the peer closed the connection after {received} bytes that were not a \
+                 complete reply"
+            ),
+            Ending::TimedOut if received == 0 => format!("no reply within {timeout_ms} ms"),
+            Ending::TimedOut => format!(
+                "the reply was still incomplete after {received} bytes when {timeout_ms} ms \
+                 had passed"
+            ),
+            Ending::TooLong(max) => {
+                format!("the reply exceeded {max} bytes without being recognised")
+            }
+            Ending::Failed(error) => match error.kind() {
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
+                    format!("the connection was reset after {received} bytes")
+                }
+                io::ErrorKind::BrokenPipe => {
+                    format!(
+                        "the peer closed the connection while we sent ({received} bytes received)"
+                    )
+                }
+                _ => format!("the conversation failed after {received} bytes: {error}"),
+            },
+        };
+        Identification::unrecognised(note).with("reply_bytes", received)
+    }
+}
+
+/// Runs `exchange` over `stream` until it is done, the peer stops, the reply grows past
+/// the bound, or `deadline` passes.
+pub(crate) async fn converse<S>(
+    stream: &mut S,
+    exchange: &mut dyn Exchange,
+    deadline: Instant,
+) -> Conversation
+where
+    S: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    let max = exchange.max_len().clamp(1, HARD_MAX_REPLY);
+    let mut received = 0usize;
+    let first = exchange.start();
+    if let Err(ending) = send(stream, &first, deadline).await {
+        return Conversation { ending, received };
+    }
+    let mut buffer: Vec<u8> = Vec::with_capacity(max.min(CHUNK));
+    let mut chunk = [0u8; CHUNK];
+    loop {
+        let room = max.saturating_sub(buffer.len()).min(CHUNK);
+        if room == 0 {
+            return Conversation {
+                ending: Ending::TooLong(max),
+                received,
+            };
+        }
+        // `room` is at most CHUNK, the length of `chunk`.
+        let Some(window) = chunk.get_mut(..room) else {
+            return Conversation {
+                ending: Ending::TooLong(max),
+                received,
+            };
+        };
+        let read = match timeout_at(deadline, stream.read(window)).await {
+            Err(_) => {
+                return Conversation {
+                    ending: Ending::TimedOut,
+                    received,
+                };
+            }
+            Ok(Err(error)) => {
+                return Conversation {
+                    ending: Ending::Failed(error),
+                    received,
+                };
+            }
+            Ok(Ok(0)) => {
+                return Conversation {
+                    ending: Ending::Closed,
+                    received,
+                };
+            }
+            Ok(Ok(n)) => n,
+        };
+        received = received.saturating_add(read);
+        buffer.extend_from_slice(window.get(..read).unwrap_or_default());
+        match exchange.on_bytes(&buffer) {
+            Progress::NeedMore => {}
+            Progress::Send(bytes) => {
+                buffer.clear();
+                if let Err(ending) = send(stream, &bytes, deadline).await {
+                    return Conversation { ending, received };
+                }
+            }
+            Progress::Done(identification) => {
+                return Conversation {
+                    ending: Ending::Done(identification),
+                    received,
+                };
+            }
+        }
+    }
+}
+
+async fn send<S>(stream: &mut S, bytes: &[u8], deadline: Instant) -> Result<(), Ending>
+where
+    S: AsyncWrite + Unpin + ?Sized,
+{
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let write = async {
+        stream.write_all(bytes).await?;
+        stream.flush().await
+    };
+    match timeout_at(deadline, write).await {
+        Err(_) => Err(Ending::TimedOut),
+        Ok(Err(error)) => Err(Ending::Failed(error)),
+        Ok(Ok(())) => Ok(()),
+    }
+}
+
+/// Read granularity.
+const CHUNK: usize = 16 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::duplex;
+
+    use super::*;
+
+    /// Sends `ping`, wants `pong` (possibly in pieces), then a second round.
+    struct PingPong {
+        round: u8,
+    }
+
+    impl Exchange for PingPong {
+        fn start(&mut self) -> Vec<u8> {
+            b"ping".to_vec()
+        }
+        fn on_bytes(&mut self, received: &[u8]) -> Progress {
+            if received.len() < 4 {
+                return Progress::NeedMore;
+            }
+            if received != b"pong" {
+                return Progress::Done(Identification::unrecognised("not pong"));
+            }
+            self.round += 1;
+            if self.round == 1 {
+                Progress::Send(b"again".to_vec())
+            } else {
+                Progress::Done(Identification::service("pingpong").with("rounds", 2))
+            }
+        }
+        fn max_len(&self) -> usize {
+            8
+        }
+    }
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(5)
+    }
+
+    #[tokio::test]
+    async fn a_two_round_exchange_finishes() {
+        let (mut ours, mut theirs) = duplex(64);
+        let peer = tokio::spawn(async move {
+            let mut buf = [0u8; 16];
+            let n = theirs.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"ping");
+            theirs.write_all(b"po").await.unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            theirs.write_all(b"ng").await.unwrap();
+            let n = theirs.read(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"again");
+            theirs.write_all(b"pong").await.unwrap();
+            theirs
+        });
+        let mut exchange = PingPong { round: 0 };
+        let talk = converse(&mut ours, &mut exchange, soon()).await;
+        let _keep_open = peer.await.unwrap();
+        assert_eq!(talk.received, 8);
+        let id = talk.into_identification(1000);
+        assert_eq!(id.service, Some("pingpong"));
+        assert_eq!(id.detail["rounds"], 2);
+    }
+
+    #[tokio::test]
+    async fn a_reply_past_max_len_stops_reading() {
+        let (mut ours, mut theirs) = duplex(1024);
+        tokio::spawn(async move {
+            let _ = theirs.write_all(&[b'p'; 3]).await;
+            let _ = theirs.write_all(&[0u8; 500]).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        });
+        struct Never;
+        impl Exchange for Never {
+            fn start(&mut self) -> Vec<u8> {
+                Vec::new()
+            }
+            fn on_bytes(&mut self, _: &[u8]) -> Progress {
+                Progress::NeedMore
+            }
+            fn max_len(&self) -> usize {
+                100
+            }
+        }
+        let talk = converse(&mut ours, &mut Never, soon()).await;
+        assert!(matches!(talk.ending, Ending::TooLong(100)));
+        assert_eq!(talk.received, 100);
+        let id = talk.into_identification(1000);
+        assert_eq!(id.service, None);
+        assert!(id.note.unwrap().contains("exceeded 100 bytes"));
+    }
+
+    #[tokio::test]
+    async fn silence_ends_at_the_deadline() {
+        let (mut ours, _theirs) = duplex(64);
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let talk = converse(&mut ours, &mut PingPong { round: 0 }, deadline).await;
+        assert!(matches!(talk.ending, Ending::TimedOut));
+        assert_eq!(
+            talk.into_identification(50).note.as_deref(),
+            Some("no reply within 50 ms")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_closed_peer_is_reported() {
+        let (mut ours, theirs) = duplex(64);
+        drop(theirs);
+        let talk = converse(&mut ours, &mut PingPong { round: 0 }, soon()).await;
+        assert!(matches!(talk.ending, Ending::Failed(_) | Ending::Closed));
+        assert_eq!(talk.into_identification(1000).service, None);
+    }
+}

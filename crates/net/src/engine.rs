@@ -1,0 +1,157 @@
+//! The engine: runs many probes at once, bounded by the open-file budget, and keeps what
+//! it has when cancelled.
+//!
+//! Probes run as tokio tasks in a `JoinSet`; at most `concurrency` are in flight, where
+//! `concurrency` is the requested value lowered to the open-file budget
+//! ([`crate::fdlimit`]) and lowered again, for a while, whenever the system still runs out
+//! of descriptors. Results are handed to a callback as they arrive and returned in target
+//! order. Cancelling stops at once: probes in flight are abandoned (their sockets closed)
+//! and their targets stay `None`. A probe that panics (a bug in a codec) costs its own
+//! target only. The engine does not print; the caller decides what to show.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use tokio::task::JoinSet;
+
+use crate::cancel::Cancel;
+use crate::fdlimit::{FdBudget, fd_budget};
+use crate::model::{Observation, Settings, Target, Transport};
+use crate::socket::Pressure;
+use crate::{tcp, udp};
+
+/// The results of [`probe_all`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeRun {
+    /// One entry per target, in target order; `None` when the target was not probed
+    /// (cancelled first, or listed in `not_probed`).
+    pub observations: Vec<Option<Observation>>,
+    /// Whether the run was cancelled before every target was probed.
+    pub cancelled: bool,
+    /// The concurrency the run started with (the request, lowered to the budget).
+    pub concurrency: usize,
+    /// The open-file budget measured at the start.
+    pub fd_budget: FdBudget,
+    /// Targets that could not be probed for a local reason (no socket for a long time, a
+    /// probe that failed unexpectedly), by target index, with the reason.
+    pub not_probed: BTreeMap<usize, String>,
+}
+
+/// Why a single probe could not be run (the local system, not the peer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotProbed(pub String);
+
+impl std::fmt::Display for NotProbed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotProbed {}
+
+/// Probes every target and returns the observations in target order.
+///
+/// `on_result` is called once per finished target, with its index, as results arrive.
+/// When `cancel` fires, the run stops at once and returns what it has. Never fails: a
+/// target that could not be probed is `None` with its reason in
+/// [`ProbeRun::not_probed`].
+pub async fn probe_all<F>(
+    targets: Vec<Target>,
+    settings: &Settings,
+    cancel: &Cancel,
+    mut on_result: F,
+) -> ProbeRun
+where
+    F: FnMut(usize, &Observation),
+{
+    let budget = fd_budget();
+    let concurrency = settings.concurrency.min(budget.probes).max(1);
+    let pressure = Arc::new(Pressure::new(concurrency));
+    let settings = *settings;
+    let mut observations: Vec<Option<Observation>> = vec![None; targets.len()];
+    let mut not_probed = BTreeMap::new();
+    let mut cancelled = false;
+    let mut queue = targets.into_iter().enumerate();
+    let mut exhausted_queue = false;
+    let mut tasks = JoinSet::new();
+    let mut indices = HashMap::new();
+
+    loop {
+        if cancel.is_cancelled() {
+            cancelled = true;
+            break;
+        }
+        while !exhausted_queue && tasks.len() < pressure.limit() {
+            let Some((index, target)) = queue.next() else {
+                exhausted_queue = true;
+                break;
+            };
+            let pressure_for_task = pressure.clone();
+            pressure.started();
+            let handle =
+                tasks.spawn(async move { run(&target, &settings, &pressure_for_task).await });
+            indices.insert(handle.id(), index);
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            biased;
+            () = cancel.cancelled() => {
+                cancelled = true;
+                break;
+            }
+            joined = tasks.join_next_with_id() => joined,
+        };
+        let Some(joined) = joined else { break };
+        pressure.finished();
+        match joined {
+            Ok((id, result)) => {
+                let Some(index) = indices.remove(&id) else {
+                    continue;
+                };
+                match result {
+                    Ok(observation) => {
+                        on_result(index, &observation);
+                        if let Some(slot) = observations.get_mut(index) {
+                            *slot = Some(observation);
+                        }
+                    }
+                    Err(reason) => {
+                        not_probed.insert(index, reason);
+                    }
+                }
+            }
+            Err(error) => {
+                if let Some(index) = indices.remove(&error.id()) {
+                    not_probed.insert(index, format!("not probed: the probe failed ({error})"));
+                }
+            }
+        }
+    }
+    tasks.abort_all();
+    ProbeRun {
+        observations,
+        cancelled,
+        concurrency,
+        fd_budget: budget,
+        not_probed,
+    }
+}
+
+/// Probes one target on its own (no concurrency limit beyond this one socket).
+pub async fn probe(target: &Target, settings: &Settings) -> Result<Observation, NotProbed> {
+    let pressure = Pressure::new(1);
+    run(target, settings, &pressure).await.map_err(NotProbed)
+}
+
+async fn run(
+    target: &Target,
+    settings: &Settings,
+    pressure: &Pressure,
+) -> Result<Observation, String> {
+    match target.transport {
+        Transport::Tcp => tcp::probe(target, settings, pressure).await,
+        Transport::Udp => udp::probe(target, settings, pressure).await,
+    }
+}

@@ -1,0 +1,307 @@
+//! The values the engine works on: what to probe ([`Target`]), how ([`Settings`]) and what
+//! was seen ([`Observation`] with its [`Verdict`]).
+//!
+//! This module holds plain data and does no I/O. The verdict names are a contract with the
+//! reports and with users: they serialise exactly as `open`, `refused`, `filtered`,
+//! `closed` and `open|filtered`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdsports_wire::Exchange;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The transport a target is probed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// A TCP connection.
+    Tcp,
+    /// UDP datagrams over a connected socket.
+    Udp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        })
+    }
+}
+
+/// What a probe concluded about a port.
+///
+/// TCP gives `open`, `refused` or `filtered`. UDP gives `open` (a reply arrived), `closed`
+/// (ICMP port unreachable), `open|filtered` (silence, which is never reported as open) and,
+/// like nmap, `filtered` when an ICMP "prohibited" or "unreachable" error came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Verdict {
+    /// UDP: an ICMP port-unreachable came back: the host is there, nothing listens.
+    #[serde(rename = "closed")]
+    Closed,
+    /// No answer within the timeout after the retries, or an ICMP "prohibited" or
+    /// "unreachable" error (a firewall or a routing hole on the way).
+    #[serde(rename = "filtered")]
+    Filtered,
+    /// TCP: the connection was established. UDP: a datagram came back.
+    #[serde(rename = "open")]
+    Open,
+    /// UDP: no reply and no error after the retries. The port may be open (many UDP
+    /// services ignore what they do not understand) or a firewall may drop the datagrams.
+    #[serde(rename = "open|filtered")]
+    OpenFiltered,
+    /// TCP: the connection was reset: the host is there, nothing listens on the port.
+    #[serde(rename = "refused")]
+    Refused,
+}
+
+impl Verdict {
+    /// The contract name (`open`, `refused`, `filtered`, `closed`, `open|filtered`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Closed => "closed",
+            Verdict::Filtered => "filtered",
+            Verdict::Open => "open",
+            Verdict::OpenFiltered => "open|filtered",
+            Verdict::Refused => "refused",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// When TLS is spoken on a TCP target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    /// After the exchange, when its identification asks for it (`upgrade_tls`, as RDP does
+    /// after the X.224 negotiation).
+    AfterExchange,
+    /// Right after the connection is established; the exchange, if any, runs inside TLS.
+    Direct,
+    /// Never.
+    #[default]
+    None,
+}
+
+/// Builds a fresh protocol exchange for one probe of a target.
+pub type ExchangeFactory = Arc<dyn Fn() -> Box<dyn Exchange> + Send + Sync>;
+
+/// One thing to probe: an address, a transport and the protocol to speak there.
+#[derive(Clone)]
+pub struct Target {
+    /// Where to connect or send.
+    pub address: SocketAddr,
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// When to speak TLS (TCP only; ignored for UDP).
+    pub tls: TlsMode,
+    /// The protocol exchange, or `None` for a plain connect (TCP) or an empty datagram (UDP).
+    pub probe: Option<ExchangeFactory>,
+    /// The name sent as TLS SNI; `None` sends none (the address is used for the session).
+    pub server_name: Option<String>,
+    /// Why silence is expected (UDP): replaces the generic reason of an `open|filtered`
+    /// verdict (RADIUS servers drop requests from clients they do not know).
+    pub silence_reason: Option<String>,
+}
+
+impl Target {
+    /// A plain TCP connect target (no protocol exchange).
+    pub fn tcp(address: SocketAddr) -> Self {
+        Target {
+            address,
+            transport: Transport::Tcp,
+            tls: TlsMode::None,
+            probe: None,
+            server_name: None,
+            silence_reason: None,
+        }
+    }
+
+    /// A plain UDP target: an empty datagram is sent.
+    pub fn udp(address: SocketAddr) -> Self {
+        Target {
+            transport: Transport::Udp,
+            ..Target::tcp(address)
+        }
+    }
+
+    /// Sets the protocol exchange, builder style.
+    pub fn with_probe(mut self, factory: ExchangeFactory) -> Self {
+        self.probe = Some(factory);
+        self
+    }
+
+    /// Sets the TLS mode, builder style.
+    pub fn with_tls(mut self, tls: TlsMode) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Sets the TLS server name (SNI), builder style.
+    pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
+    /// Sets the explanation used when a UDP target stays silent, builder style.
+    pub fn with_silence_reason(mut self, reason: impl Into<String>) -> Self {
+        self.silence_reason = Some(reason.into());
+        self
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("address", &self.address)
+            .field("transport", &self.transport)
+            .field("tls", &self.tls)
+            .field("probe", &self.probe.as_ref().map(|_| "exchange"))
+            .field("server_name", &self.server_name)
+            .field("silence_reason", &self.silence_reason)
+            .finish()
+    }
+}
+
+/// What one probe saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The verdict on the port.
+    pub verdict: Verdict,
+    /// The service the protocol exchange recognised (`rdp`, `tls`, `ldap` ...), or `None`
+    /// when nothing we know answered (or nothing was asked).
+    pub service: Option<String>,
+    /// Protocol facts (dialect, realm, TLS version and certificate under `tls` ...).
+    pub detail: Map<String, Value>,
+    /// Why the verdict is what it is (`connection refused`, `no reply to 2 datagrams` ...).
+    pub reason: Option<String>,
+    /// What was unusual about the conversation (a reply that is not the expected protocol,
+    /// a TLS alert, a reply cut short).
+    pub note: Option<String>,
+    /// Milliseconds from the last attempt's start to its answer (connect, ICMP error or
+    /// first datagram); the time waited when nothing answered.
+    pub rtt_ms: f64,
+    /// Connection attempts (TCP) or datagrams sent (UDP).
+    pub attempts: u32,
+}
+
+impl Observation {
+    /// An observation with a verdict and nothing else yet.
+    pub fn new(verdict: Verdict) -> Self {
+        Observation {
+            verdict,
+            service: None,
+            detail: Map::new(),
+            reason: None,
+            note: None,
+            rtt_ms: 0.0,
+            attempts: 0,
+        }
+    }
+
+    /// Appends a sentence to the note (joined with `; `).
+    pub fn add_note(&mut self, note: impl AsRef<str>) {
+        let note = note.as_ref();
+        if note.is_empty() {
+            return;
+        }
+        match &mut self.note {
+            Some(existing) => {
+                existing.push_str("; ");
+                existing.push_str(note);
+            }
+            None => self.note = Some(note.to_owned()),
+        }
+    }
+}
+
+/// How probes run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The per-probe timeout: for each connection attempt (TCP), each datagram (UDP), and
+    /// for the whole conversation after a TCP connection is up (TLS and exchange).
+    ///
+    /// On Windows a connect to a closed port takes about 2 s (the stack retries the SYN
+    /// after the reset), so a timeout under about 2.5 s reports closed ports there as
+    /// `filtered`.
+    pub timeout: Duration,
+    /// Extra attempts when a TCP connect or a UDP datagram gets no answer.
+    pub retries: u32,
+    /// The most probes in flight; the engine lowers it to the open-file budget.
+    pub concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_millis(1500),
+            retries: 1,
+            concurrency: 512,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts_serialise_to_the_contract_names() {
+        let all = [
+            (Verdict::Open, "\"open\""),
+            (Verdict::Refused, "\"refused\""),
+            (Verdict::Filtered, "\"filtered\""),
+            (Verdict::Closed, "\"closed\""),
+            (Verdict::OpenFiltered, "\"open|filtered\""),
+        ];
+        for (verdict, json) in all {
+            assert_eq!(serde_json::to_string(&verdict).ok().as_deref(), Some(json));
+            assert_eq!(format!("\"{verdict}\""), json);
+            let back: Verdict = serde_json::from_str(json).unwrap();
+            assert_eq!(back, verdict);
+        }
+    }
+
+    #[test]
+    fn transport_serialises_lowercase() {
+        assert_eq!(serde_json::to_string(&Transport::Udp).unwrap(), "\"udp\"");
+        assert_eq!(Transport::Tcp.to_string(), "tcp");
+    }
+
+    #[test]
+    fn notes_are_joined() {
+        let mut o = Observation::new(Verdict::Open);
+        o.add_note("first");
+        o.add_note("");
+        o.add_note("second");
+        assert_eq!(o.note.as_deref(), Some("first; second"));
+    }
+
+    #[test]
+    fn default_settings_are_under_two_seconds_with_one_retry() {
+        let s = Settings::default();
+        assert!(s.timeout < Duration::from_secs(2));
+        assert_eq!(s.retries, 1);
+        assert!(s.concurrency > 0);
+    }
+
+    #[test]
+    fn observation_serialises_all_fields() {
+        let mut o = Observation::new(Verdict::OpenFiltered);
+        o.reason = Some("no reply".into());
+        o.attempts = 2;
+        let v = serde_json::to_value(&o).unwrap();
+        assert_eq!(v["verdict"], "open|filtered");
+        assert_eq!(v["service"], Value::Null);
+        assert_eq!(v["attempts"], 2);
+    }
+}

@@ -1,0 +1,1 @@
+//! The probe registry (being written).

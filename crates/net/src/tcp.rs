@@ -1,0 +1,189 @@
+//! The TCP probe: connect (with retries), then TLS and the protocol exchange as the target
+//! asks, all bounded by the per-probe timeout.
+//!
+//! Verdicts: a connection is `open`; a reset is `refused`; silence after every attempt, or
+//! an ICMP "unreachable"/"prohibited" (or a local firewall's refusal), is `filtered` with
+//! the reason. What happens after the connection is established never changes the verdict:
+//! a peer that sends garbage, nothing, too much, resets or sends a TLS alert leaves an
+//! `open` verdict with a note and, when nothing we know answered, no service. Sockets are
+//! closed with `SO_LINGER` 0 (a reset, no TIME_WAIT left behind).
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use socket2::SockRef;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{Instant, timeout};
+
+use crate::conversation::converse;
+use crate::model::{Observation, Settings, Target, TlsMode, Verdict};
+use crate::socket::{Failure, Pressure, classify};
+use crate::tls;
+
+/// Probes one TCP target. `Err` only when no socket could be had at all (not probed).
+pub(crate) async fn probe(
+    target: &Target,
+    settings: &Settings,
+    pressure: &Pressure,
+) -> Result<Observation, String> {
+    let address = target.address;
+    let allowed = settings.retries.saturating_add(1);
+    let mut attempts = 0u32;
+    let mut exhaustion_rounds = 0u32;
+    let exhaustion_since = Instant::now();
+    let (stream, rtt) = loop {
+        if attempts >= allowed {
+            let mut observation = Observation::new(Verdict::Filtered);
+            observation.attempts = attempts;
+            observation.rtt_ms = millis(settings.timeout);
+            observation.reason = Some(format!(
+                "no answer to {attempts} connection attempt{} within {} ms each",
+                if attempts == 1 { "" } else { "s" },
+                settings.timeout.as_millis()
+            ));
+            return Ok(observation);
+        }
+        let socket = match new_socket(address) {
+            Ok(socket) => socket,
+            Err(error) => match classify(&error) {
+                Failure::Exhausted => {
+                    pressure
+                        .back_off(exhaustion_rounds, exhaustion_since)
+                        .await?;
+                    exhaustion_rounds += 1;
+                    continue;
+                }
+                _ => return Ok(unreachable(attempts + 1, 0.0, local(&error))),
+            },
+        };
+        attempts += 1;
+        let started = Instant::now();
+        match timeout(settings.timeout, socket.connect(address)).await {
+            Ok(Ok(stream)) => break (stream, started.elapsed()),
+            Ok(Err(error)) => {
+                let rtt = millis(started.elapsed());
+                match classify(&error) {
+                    Failure::Refused => {
+                        let mut observation = Observation::new(Verdict::Refused);
+                        observation.attempts = attempts;
+                        observation.rtt_ms = rtt;
+                        observation.reason = Some("connection refused (reset)".into());
+                        return Ok(observation);
+                    }
+                    Failure::Blocked(reason) => return Ok(unreachable(attempts, rtt, reason)),
+                    Failure::Exhausted => {
+                        attempts -= 1;
+                        pressure
+                            .back_off(exhaustion_rounds, exhaustion_since)
+                            .await?;
+                        exhaustion_rounds += 1;
+                    }
+                    Failure::TimedOut => {}
+                    Failure::Other(text) => {
+                        return Ok(unreachable(
+                            attempts,
+                            rtt,
+                            format!("connect failed: {text}"),
+                        ));
+                    }
+                }
+            }
+            Err(_elapsed) => {}
+        }
+    };
+    let mut observation = Observation::new(Verdict::Open);
+    observation.attempts = attempts;
+    observation.rtt_ms = millis(rtt);
+    observation.reason = Some("connected".into());
+    converse_on(stream, target, settings, &mut observation).await;
+    Ok(observation)
+}
+
+/// Runs TLS and the exchange on an established connection, filling `observation`.
+async fn converse_on(
+    stream: TcpStream,
+    target: &Target,
+    settings: &Settings,
+    observation: &mut Observation,
+) {
+    let deadline = Instant::now() + settings.timeout;
+    let timeout_ms = settings.timeout.as_millis();
+    let peer = target.address.ip();
+    let name = target.server_name.as_deref();
+    match (target.tls, &target.probe) {
+        (TlsMode::Direct, probe) => {
+            let handshake = tls::handshake(stream, name, peer, deadline).await;
+            if handshake.spoke_tls {
+                observation.service = Some("tls".into());
+            }
+            if let Some(note) = &handshake.note {
+                observation.add_note(note);
+            }
+            observation
+                .detail
+                .insert("tls".into(), handshake.detail.into());
+            if let (Some(mut session), Some(factory)) = (handshake.stream, probe) {
+                let mut exchange = factory();
+                let talk = converse(&mut session, exchange.as_mut(), deadline).await;
+                apply(observation, talk.into_identification(timeout_ms));
+            }
+        }
+        (mode, Some(factory)) => {
+            let mut stream = stream;
+            let mut exchange = factory();
+            let talk = converse(&mut stream, exchange.as_mut(), deadline).await;
+            let identification = talk.into_identification(timeout_ms);
+            let upgrade = identification.upgrade_tls && mode == TlsMode::AfterExchange;
+            apply(observation, identification);
+            if upgrade {
+                let handshake = tls::handshake(stream, name, peer, deadline).await;
+                if let Some(note) = &handshake.note {
+                    observation.add_note(note);
+                }
+                observation
+                    .detail
+                    .insert("tls".into(), handshake.detail.into());
+            }
+        }
+        (_, None) => {}
+    }
+}
+
+/// Merges an exchange's identification: its service wins over a provisional one.
+fn apply(observation: &mut Observation, identification: rdsports_wire::Identification) {
+    if let Some(service) = identification.service {
+        observation.service = Some(service.to_owned());
+    }
+    observation.detail.extend(identification.detail);
+    if let Some(note) = identification.note {
+        observation.add_note(note);
+    }
+}
+
+/// A socket that closes with a reset.
+fn new_socket(address: SocketAddr) -> io::Result<TcpSocket> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
+    Ok(socket)
+}
+
+fn unreachable(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
+    let mut observation = Observation::new(Verdict::Filtered);
+    observation.attempts = attempts;
+    observation.rtt_ms = rtt_ms;
+    observation.reason = Some(reason);
+    observation
+}
+
+fn local(error: &io::Error) -> String {
+    format!("no socket could be opened: {error}")
+}
+
+pub(crate) fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
