@@ -1,0 +1,1 @@
+//! Network diagrams of a plan (being written).

@@ -1,0 +1,343 @@
+//! A plan as a table grouped by zone boundary, JSON (the documented contract), CSV or
+//! Markdown.
+//!
+//! JSON contract (`schema_version` 1):
+//!
+//! ```json
+//! {"schema_version": 1, "deployment": "contoso",
+//!  "flows": [{"from": "gw01", "to": "dc01", "protocol": "tcp", "ports": "88",
+//!             "service": "kerberos", "purpose": "...", "catalog_id": "S14",
+//!             "catalog_ids": ["S14", "D02"], "from_zone": "perimeter", "to_zone": "internal"}],
+//!  "warnings": ["..."]}
+//! ```
+//!
+//! `ports` is "N" or "N-M"; `catalog_id` is the first entry that needs the flow and
+//! `catalog_ids` every one of them.
+
+use std::fmt::Write as _;
+
+use rdsports_core::Flow;
+use rdsports_core::plan::Plan;
+use serde::Serialize;
+
+use crate::table::Table;
+use crate::{Format, SCHEMA_VERSION};
+
+/// One flow in the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct FlowRecord<'a> {
+    /// Source host.
+    pub from: &'a str,
+    /// Destination host.
+    pub to: &'a str,
+    /// `tcp` or `udp`.
+    pub protocol: &'static str,
+    /// "N" or "N-M".
+    pub ports: String,
+    /// Service name from the catalog.
+    pub service: &'a str,
+    /// Why the flow exists.
+    pub purpose: &'a str,
+    /// The first catalog entry that needs the flow.
+    pub catalog_id: &'a str,
+    /// Every catalog entry that needs the flow.
+    pub catalog_ids: Vec<&'a str>,
+    /// Zone of the source host.
+    pub from_zone: &'a str,
+    /// Zone of the destination host.
+    pub to_zone: &'a str,
+}
+
+impl<'a> FlowRecord<'a> {
+    /// The record of `flow` in `plan`.
+    pub fn new(plan: &Plan<'a>, flow: &Flow) -> Self {
+        let entry = plan.entry(flow);
+        let ids = plan.catalog_ids(flow);
+        FlowRecord {
+            from: &plan.from(flow).name,
+            to: &plan.to(flow).name,
+            protocol: flow.protocol.name(),
+            ports: flow.ports.to_string(),
+            service: &entry.service,
+            purpose: &entry.purpose,
+            catalog_id: ids.first().copied().unwrap_or(""),
+            catalog_ids: ids,
+            from_zone: &plan.from_zone(flow).name,
+            to_zone: &plan.to_zone(flow).name,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    deployment: &'a str,
+    flows: Vec<FlowRecord<'a>>,
+    warnings: &'a [String],
+}
+
+/// Renders the flows of `plan` selected by `keep` (all flows: `|_| true`).
+///
+/// `warnings` are the deployment's and the plan's warnings as sentences; table and Markdown
+/// print them after the flows, JSON carries them, CSV leaves them to the caller (stderr).
+pub fn render(
+    plan: &Plan<'_>,
+    keep: &dyn Fn(&Flow) -> bool,
+    warnings: &[String],
+    format: Format,
+    width: usize,
+) -> String {
+    let flows: Vec<&Flow> = plan.flows.iter().filter(|f| keep(f)).collect();
+    match format {
+        Format::Json => {
+            let doc = Document {
+                schema_version: SCHEMA_VERSION,
+                deployment: &plan.deployment.name,
+                flows: flows.iter().map(|f| FlowRecord::new(plan, f)).collect(),
+                warnings,
+            };
+            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Csv => csv(plan, &flows),
+        Format::Table => table(plan, &flows, warnings, width),
+        Format::Markdown => markdown(plan, &flows, warnings),
+    }
+}
+
+/// Flows grouped by (from zone, to zone), in plan order.
+fn boundaries<'p>(plan: &Plan<'_>, flows: &[&'p Flow]) -> Vec<((usize, usize), Vec<&'p Flow>)> {
+    let mut groups: Vec<((usize, usize), Vec<&Flow>)> = Vec::new();
+    for f in flows {
+        let key = (
+            plan.deployment.hosts[f.from].zone,
+            plan.deployment.hosts[f.to].zone,
+        );
+        match groups.last_mut() {
+            Some((k, v)) if *k == key => v.push(f),
+            _ => groups.push((key, vec![f])),
+        }
+    }
+    groups
+}
+
+fn heading(plan: &Plan<'_>, (a, b): (usize, usize), n: usize) -> String {
+    let zones = &plan.deployment.zones;
+    let plural = if n == 1 { "" } else { "s" };
+    if a == b {
+        format!("{} (inside the zone, {n} flow{plural})", zones[a].name)
+    } else {
+        format!("{} -> {} ({n} flow{plural})", zones[a].name, zones[b].name)
+    }
+}
+
+fn table(plan: &Plan<'_>, flows: &[&Flow], warnings: &[String], width: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "deployment {}: {} flows between {} hosts in {} zones",
+        plan.deployment.name,
+        flows.len(),
+        plan.deployment.hosts.len(),
+        plan.deployment.zones.len()
+    );
+    for (key, group) in boundaries(plan, flows) {
+        out.push('\n');
+        let _ = writeln!(out, "{}", heading(plan, key, group.len()));
+        let mut t = Table::new(&["FROM", "TO", "PROTO", "PORTS", "SERVICE", "ID", "PURPOSE"])
+            .flexible_last();
+        for f in group {
+            let r = FlowRecord::new(plan, f);
+            t.row(vec![
+                r.from.to_owned(),
+                r.to.to_owned(),
+                r.protocol.to_owned(),
+                r.ports,
+                r.service.to_owned(),
+                r.catalog_ids.join(","),
+                r.purpose.to_owned(),
+            ]);
+        }
+        out.push_str(&t.render(width, 2));
+    }
+    if !warnings.is_empty() {
+        out.push('\n');
+        for w in warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+    }
+    out
+}
+
+fn csv(plan: &Plan<'_>, flows: &[&Flow]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "from",
+        "to",
+        "protocol",
+        "ports",
+        "service",
+        "catalog_id",
+        "catalog_ids",
+        "from_zone",
+        "to_zone",
+        "purpose",
+    ]);
+    for f in flows {
+        let r = FlowRecord::new(plan, f);
+        let ids = r.catalog_ids.join(" ");
+        let _ = w.write_record([
+            r.from,
+            r.to,
+            r.protocol,
+            &r.ports,
+            r.service,
+            r.catalog_id,
+            &ids,
+            r.from_zone,
+            r.to_zone,
+            r.purpose,
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn markdown(plan: &Plan<'_>, flows: &[&Flow], warnings: &[String]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Flows of {}\n", md(&plan.deployment.name));
+    for (key, group) in boundaries(plan, flows) {
+        let _ = writeln!(out, "## {}\n", md(&heading(plan, key, group.len())));
+        out.push_str("| from | to | protocol | ports | service | catalog | purpose |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for f in group {
+            let r = FlowRecord::new(plan, f);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md(r.from),
+                md(r.to),
+                r.protocol,
+                r.ports,
+                md(r.service),
+                r.catalog_ids.join(", "),
+                md(r.purpose)
+            );
+        }
+        out.push('\n');
+    }
+    if !warnings.is_empty() {
+        out.push_str("## Warnings\n\n");
+        for w in warnings {
+            let _ = writeln!(out, "- {}", md(w));
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell.
+pub(crate) fn md(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '*' | '_' | '`' | '<' | '>' | '[' | ']' => {
+                s.push('\\');
+                s.push(c);
+            }
+            '\n' | '\r' => s.push(' '),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use rdsports_core::{Catalog, Deployment};
+
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../examples/perimeter.toml");
+
+    fn with_plan<T>(f: impl FnOnce(&Plan<'_>) -> T) -> T {
+        let c = Catalog::builtin().unwrap();
+        let d = Deployment::parse(EXAMPLE).unwrap();
+        let p = rdsports_core::plan::plan(&c, &d);
+        f(&p)
+    }
+
+    #[test]
+    fn json_follows_the_contract() {
+        let text = with_plan(|p| render(p, &|_| true, &["w".into()], Format::Json, 80));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["deployment"], "contoso");
+        assert_eq!(v["warnings"][0], "w");
+        let flows = v["flows"].as_array().unwrap();
+        let kerberos = flows
+            .iter()
+            .find(|f| {
+                f["from"] == "gw01"
+                    && f["to"] == "dc01"
+                    && f["ports"] == "88"
+                    && f["protocol"] == "tcp"
+            })
+            .unwrap();
+        assert_eq!(kerberos["service"], "kerberos");
+        assert_eq!(kerberos["catalog_id"], "S14");
+        assert_eq!(kerberos["from_zone"], "perimeter");
+        assert_eq!(kerberos["to_zone"], "internal");
+        let keys: Vec<&String> = kerberos.as_object().unwrap().keys().collect();
+        for k in [
+            "from",
+            "to",
+            "protocol",
+            "ports",
+            "service",
+            "purpose",
+            "catalog_id",
+            "from_zone",
+            "to_zone",
+        ] {
+            assert!(keys.iter().any(|x| *x == k), "{k}");
+        }
+        assert!(flows.iter().any(|f| f["ports"] == "49152-65535"));
+    }
+
+    #[test]
+    fn table_groups_by_boundary_and_fits_80_columns() {
+        let text = with_plan(|p| {
+            render(
+                p,
+                &|_| true,
+                &["no host has role x".into()],
+                Format::Table,
+                80,
+            )
+        });
+        assert!(text.contains("\ninternet -> perimeter ("), "{text}");
+        assert!(text.contains("\nperimeter -> internal ("));
+        assert!(text.contains("\ninternal (inside the zone, "));
+        assert!(text.ends_with("warning: no host has role x\n"));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+    }
+
+    #[test]
+    fn csv_and_markdown_hold_every_flow() {
+        with_plan(|p| {
+            let csv = render(p, &|_| true, &[], Format::Csv, 80);
+            assert_eq!(csv.lines().count(), p.flows.len() + 1);
+            assert!(csv.starts_with("from,to,protocol,ports,service,catalog_id"));
+            let md = render(p, &|_| true, &["a|b".into()], Format::Markdown, 80);
+            assert_eq!(
+                md.lines()
+                    .filter(|l| l.starts_with("| ") && !l.starts_with("| from"))
+                    .count(),
+                p.flows.len()
+            );
+            assert!(md.contains("- a\\|b"));
+        });
+    }
+}
