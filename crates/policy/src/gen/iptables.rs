@@ -1,0 +1,477 @@
+//! iptables: iptables-save format, equivalent to the nftables output.
+//!
+//! The zone-firewall variant fills the `FORWARD` chain of the filter table; the host variant
+//! (`--host-variant`) fills `INPUT` (and `OUTPUT` with `--outbound`), one file per host.
+//! Replies pass through `-m conntrack --ctstate RELATED,ESTABLISHED`; ports go through
+//! `multiport` (at most 15 slots a line); a rule with many sources and destinations jumps to a
+//! chain of its own (`rds-rN`) instead of multiplying lines. An FTP control channel without a
+//! fixed passive range gets `-j CT --helper ftp` in the raw table. IPv6 rules go to a second
+//! file (`*.v6.rules`, for `ip6tables-restore`). `iptables-restore` replaces the tables the
+//! file names (filter, and raw when a helper is needed).
+//!
+//! User text appears only in `#` comment lines (one line each) and in `--comment "..."`
+//! restricted to [`plain_char`]; chain names are built from rule numbers. This module does
+//! not run iptables.
+
+use std::fmt::Write as _;
+
+use ipnet::IpNet;
+use rdsports_core::model::{PortRange, Protocol};
+
+use super::{
+    Capabilities, FtpSupport, Generator, HostView, Namer, RenderOptions, Rendered, Scope, View,
+    host_views, one_line, plain_char, restricted, trace, zone_view,
+};
+use crate::error::GenError;
+use crate::policy::{Helper, Policy, Rule};
+
+/// The `iptables` target.
+pub struct Iptables;
+
+/// `multiport` takes at most 15 ports, a range counting two.
+const MULTIPORT_SLOTS: usize = 15;
+/// Above this many (source, destination) pairs a rule gets a chain of its own.
+const PAIRS_INLINE: usize = 8;
+/// iptables' comment limit (`XT_MAX_COMMENT_LEN` less the terminator).
+const COMMENT_MAX: usize = 255;
+
+impl Generator for Iptables {
+    fn name(&self) -> &'static str {
+        "iptables"
+    }
+
+    fn description(&self) -> &'static str {
+        "iptables: iptables-save format (filter table) for the firewall between zones (or \
+         per host with --host-variant), IPv6 in a second file"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            scope: Scope::Zone,
+            host: false,
+            boundary: true,
+            outbound: true,
+            default_drop: true,
+            host_variant: true,
+            ftp: FtpSupport::Helper,
+        }
+    }
+
+    fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
+        let mut out = Rendered::default();
+        let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
+        if opts.host_variant {
+            for hv in host_views(policy, opts)? {
+                out.rules_before +=
+                    hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
+                out.rules_after += hv.inbound.policy.rules.len()
+                    + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+                let stem = files.name(policy.host_name(hv.host));
+                for (v6, text) in host_files(policy, &hv, opts) {
+                    out.files.push((file_name(&stem, v6), text));
+                }
+            }
+        } else {
+            if opts.outbound {
+                out.warnings.push(
+                    "iptables: --outbound has no meaning for the FORWARD chain of a zone \
+                     firewall (it sees both directions); use it with --host-variant"
+                        .to_owned(),
+                );
+            }
+            let (view, boundary) = zone_view(policy, opts)?;
+            let view = View::new(view, opts);
+            let dep = files.name(&policy.context.name);
+            let stem = match boundary {
+                None => dep,
+                Some((a, b)) => {
+                    format!(
+                        "{dep}-{}-{}",
+                        files.name(policy.zone_name(a)),
+                        files.name(policy.zone_name(b))
+                    )
+                }
+            };
+            let what = match boundary {
+                None => "every flow between zones".to_owned(),
+                Some((a, b)) => format!(
+                    "flows between zones \"{}\" and \"{}\"",
+                    one_line(policy.zone_name(a)),
+                    one_line(policy.zone_name(b))
+                ),
+            };
+            for v6 in families(&view.policy.rules) {
+                let mut t = Tables::default();
+                for (i, r) in view.policy.rules.iter().enumerate() {
+                    if is_v6(r) == v6 {
+                        t.rule(&view.policy, r, i + 1, Chain::Forward);
+                    }
+                }
+                let text = t.file(
+                    policy,
+                    &format!("zone firewall, {what}"),
+                    &[&view],
+                    v6,
+                    opts,
+                    &[Chain::Forward],
+                );
+                out.files.push((file_name(&stem, v6), text));
+            }
+            out.rules_before = view.before;
+            out.rules_after = view.policy.rules.len();
+        }
+        out.warnings.extend(files.into_warnings());
+        Ok(out)
+    }
+}
+
+fn file_name(stem: &str, v6: bool) -> String {
+    if v6 {
+        format!("{stem}.v6.rules")
+    } else {
+        format!("{stem}.rules")
+    }
+}
+
+/// The address families to render: IPv4 always (the file that always exists), IPv6 when a
+/// rule needs it.
+fn families(rules: &[Rule]) -> Vec<bool> {
+    if rules.iter().any(is_v6) {
+        vec![false, true]
+    } else {
+        vec![false]
+    }
+}
+
+fn is_v6(r: &Rule) -> bool {
+    r.sources
+        .first()
+        .or(r.destinations.first())
+        .is_some_and(|a| a.addr().is_ipv6())
+}
+
+fn host_files(policy: &Policy, hv: &HostView, opts: &RenderOptions) -> Vec<(bool, String)> {
+    let mut all: Vec<&Rule> = hv.inbound.policy.rules.iter().collect();
+    if let Some(o) = &hv.outbound {
+        all.extend(o.policy.rules.iter());
+    }
+    let all: Vec<Rule> = all.into_iter().cloned().collect();
+    let mut views = vec![&hv.inbound];
+    views.extend(hv.outbound.as_ref());
+    let mut chains = vec![Chain::Input];
+    if hv.outbound.is_some() {
+        chains.push(Chain::Output);
+    }
+    let what = format!(
+        "host firewall of \"{}\"",
+        one_line(policy.host_name(hv.host))
+    );
+    families(&all)
+        .into_iter()
+        .map(|v6| {
+            let mut t = Tables::default();
+            for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
+                if is_v6(r) == v6 {
+                    t.rule(&hv.inbound.policy, r, i + 1, Chain::Input);
+                }
+            }
+            if let Some(o) = &hv.outbound {
+                let offset = hv.inbound.policy.rules.len();
+                for (i, r) in o.policy.rules.iter().enumerate() {
+                    if is_v6(r) == v6 {
+                        t.rule(&o.policy, r, offset + i + 1, Chain::Output);
+                    }
+                }
+            }
+            (v6, t.file(policy, &what, &views, v6, opts, &chains))
+        })
+        .collect()
+}
+
+/// A built-in chain of the filter table, and which addresses its rules match.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Chain {
+    Forward,
+    Input,
+    Output,
+}
+
+impl Chain {
+    fn name(self) -> &'static str {
+        match self {
+            Chain::Forward => "FORWARD",
+            Chain::Input => "INPUT",
+            Chain::Output => "OUTPUT",
+        }
+    }
+
+    /// The raw-table chain that sees the same packets first.
+    fn raw(self) -> &'static str {
+        match self {
+            Chain::Forward | Chain::Input => "PREROUTING",
+            Chain::Output => "OUTPUT",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tables {
+    raw: Vec<String>,
+    user_chains: Vec<String>,
+    /// Lines per built-in chain, in `Chain` order of first use.
+    lines: Vec<(Chain, Vec<String>)>,
+    user_lines: Vec<String>,
+}
+
+impl Tables {
+    fn chain_lines(&mut self, c: Chain) -> &mut Vec<String> {
+        let i = match self.lines.iter().position(|(k, _)| *k == c) {
+            Some(i) => i,
+            None => {
+                self.lines.push((c, Vec::new()));
+                self.lines.len() - 1
+            }
+        };
+        // `i` was found or just pushed.
+        &mut self.lines[i].1
+    }
+
+    fn rule(&mut self, policy: &Policy, rule: &Rule, n: usize, chain: Chain) {
+        let srcs: Vec<Option<IpNet>> = if chain == Chain::Output {
+            vec![None]
+        } else {
+            rule.sources.iter().map(|a| Some(*a)).collect()
+        };
+        let dsts: Vec<Option<IpNet>> = if chain == Chain::Input {
+            vec![None]
+        } else {
+            rule.destinations.iter().map(|a| Some(*a)).collect()
+        };
+        let proto = match rule.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        };
+        let comment = restricted(
+            &format!("r{n} {}", policy.ids(rule).join(" ")),
+            plain_char,
+            COMMENT_MAX,
+        );
+        let chunks = port_chunks(&rule.ports);
+        let mut lines = vec![
+            format!("# r{n} {}", one_line(&trace(policy, rule))),
+            format!(
+                "# {} -> {}",
+                one_line(&super::windows::host_list(policy, &rule.from_hosts)),
+                one_line(&super::windows::host_list(policy, &rule.to_hosts))
+            ),
+        ];
+        let base = chain.name();
+        if srcs.len() * dsts.len() <= PAIRS_INLINE {
+            for s in &srcs {
+                for d in &dsts {
+                    for p in &chunks {
+                        lines.push(format!(
+                            "-A {base}{}{} -p {proto} {p} -m comment --comment \"{comment}\" -j ACCEPT",
+                            addr("-s", *s),
+                            addr("-d", *d)
+                        ));
+                    }
+                }
+            }
+        } else {
+            let own = format!("rds-r{n}");
+            for s in &srcs {
+                lines.push(format!(
+                    "-A {base}{} -p {proto} -m comment --comment \"{comment}\" -j {own}",
+                    addr("-s", *s)
+                ));
+            }
+            self.user_chains.push(own.clone());
+            self.user_lines
+                .push(format!("# r{n}: destinations and ports"));
+            for d in &dsts {
+                for p in &chunks {
+                    self.user_lines.push(format!(
+                        "-A {own}{} -p {proto} {p} -m comment --comment \"{comment}\" -j ACCEPT",
+                        addr("-d", *d)
+                    ));
+                }
+            }
+        }
+        self.chain_lines(chain).extend(lines);
+        if rule.helper == Some(Helper::Ftp) {
+            for s in &srcs {
+                for d in &dsts {
+                    for p in &chunks {
+                        self.raw.push(format!(
+                            "-A {}{}{} -p {proto} {p} -m comment --comment \"{comment}\" -j CT --helper ftp",
+                            chain.raw(),
+                            addr("-s", *s),
+                            addr("-d", *d)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn file(
+        mut self,
+        policy: &Policy,
+        what: &str,
+        views: &[&View],
+        v6: bool,
+        opts: &RenderOptions,
+        chains: &[Chain],
+    ) -> String {
+        let before: usize = views.iter().map(|v| v.before).sum();
+        let after: usize = views.iter().map(|v| v.policy.rules.len()).sum();
+        let tool = if v6 {
+            "ip6tables-restore"
+        } else {
+            "iptables-restore"
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "# rdsports: deployment \"{}\", {what}, IPv{}.",
+            one_line(&policy.context.name),
+            if v6 { 6 } else { 4 }
+        );
+        let _ = writeln!(
+            s,
+            "# {before} flows, {after} rules after aggregation (both families)."
+        );
+        let _ = writeln!(
+            s,
+            "# Apply with `{tool} < FILE`: it replaces the filter table{}.",
+            if self.raw.is_empty() {
+                ""
+            } else {
+                " and the raw table"
+            }
+        );
+        if !self.raw.is_empty() {
+            s.push_str("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+            s.push_str(
+                "# FTP control channels: the ftp helper lets RELATED admit the data channel.\n",
+            );
+            for l in &self.raw {
+                let _ = writeln!(s, "{l}");
+            }
+            s.push_str("COMMIT\n");
+        }
+        s.push_str("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        for c in &self.user_chains {
+            let _ = writeln!(s, ":{c} - [0:0]");
+        }
+        for &c in chains {
+            let base = c.name();
+            let _ = writeln!(s, "# {base}");
+            match c {
+                Chain::Input => {
+                    let _ = writeln!(s, "-A INPUT -i lo -j ACCEPT");
+                }
+                Chain::Output => {
+                    let _ = writeln!(s, "-A OUTPUT -o lo -j ACCEPT");
+                }
+                Chain::Forward => {}
+            }
+            let _ = writeln!(
+                s,
+                "-A {base} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+            );
+            if v6 && opts.default_drop && c == Chain::Input {
+                for t in ND_TYPES {
+                    let _ = writeln!(
+                        s,
+                        "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j ACCEPT"
+                    );
+                }
+            }
+            let lines = self.chain_lines(c).clone();
+            for l in lines {
+                let _ = writeln!(s, "{l}");
+            }
+            if opts.default_drop {
+                let _ = writeln!(
+                    s,
+                    "-A {base} -m comment --comment \"rdsports default drop\" -j DROP"
+                );
+            }
+        }
+        for l in &self.user_lines {
+            let _ = writeln!(s, "{l}");
+        }
+        s.push_str("COMMIT\n");
+        s
+    }
+}
+
+/// ICMPv6 neighbour discovery, which a host's default drop must let through.
+const ND_TYPES: [&str; 4] = [
+    "neighbour-solicitation",
+    "neighbour-advertisement",
+    "router-solicitation",
+    "router-advertisement",
+];
+
+fn addr(flag: &str, a: Option<IpNet>) -> String {
+    match a {
+        Some(n) if n.prefix_len() > 0 => format!(" {flag} {n}"),
+        _ => String::new(),
+    }
+}
+
+/// Port matches of at most [`MULTIPORT_SLOTS`] slots each.
+fn port_chunks(ports: &[PortRange]) -> Vec<String> {
+    if let [p] = ports {
+        return vec![if p.start() == p.end() {
+            format!("--dport {}", p.start())
+        } else {
+            format!("--dport {}:{}", p.start(), p.end())
+        }];
+    }
+    let mut out = Vec::new();
+    let mut cur: Vec<String> = Vec::new();
+    let mut slots = 0;
+    for p in ports {
+        let (text, cost) = if p.start() == p.end() {
+            (p.start().to_string(), 1)
+        } else {
+            (format!("{}:{}", p.start(), p.end()), 2)
+        };
+        if slots + cost > MULTIPORT_SLOTS {
+            out.push(format!("-m multiport --dports {}", cur.join(",")));
+            cur.clear();
+            slots = 0;
+        }
+        cur.push(text);
+        slots += cost;
+    }
+    if !cur.is_empty() {
+        out.push(format!("-m multiport --dports {}", cur.join(",")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiport_chunks_respect_fifteen_slots() {
+        let ports: Vec<PortRange> = (1..=20)
+            .map(|p| PortRange::single(p * 2).unwrap())
+            .collect();
+        let c = port_chunks(&ports);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].matches(',').count(), 14);
+        let r = [PortRange::new(1, 2).unwrap(); 8];
+        assert_eq!(
+            port_chunks(&r).len(),
+            2,
+            "7 ranges fit in 14 slots, the 8th does not"
+        );
+    }
+}

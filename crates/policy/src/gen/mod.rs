@@ -1,0 +1,508 @@
+//! Firewall generators: the [`Generator`] trait, its capability contract, the static
+//! registry of targets and what the generators share (views, naming, text cleaning).
+//!
+//! A generator turns a flow-level [`Policy`] into files an administrator can apply unchanged.
+//! It picks its own views (cross-zone, one boundary, each host), aggregates them, and escapes
+//! every name and description in one place per target. Before a generator runs, [`check`]
+//! holds the [`RenderOptions`] against its [`Capabilities`], so an option a target cannot
+//! honour is an error, never silently ignored. Generators do no I/O: they return strings.
+
+pub mod iptables;
+pub mod nftables;
+pub mod windows;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rdsports_core::model::Role;
+
+use crate::error::GenError;
+use crate::policy::Policy;
+
+/// Options of one rendering (the `rules` command's flags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderOptions {
+    /// Render only this host (host targets, and host variants of zone targets).
+    pub host: Option<String>,
+    /// Render only the boundary between these two zones (both directions).
+    pub boundary: Option<(String, String)>,
+    /// Also render what each host may open (outbound rules).
+    pub outbound: bool,
+    /// End with an explicit drop of everything else (with counters where the target has them).
+    pub default_drop: bool,
+    /// Render a host firewall (input chain per host) instead of the zone firewall
+    /// (nftables, iptables).
+    pub host_variant: bool,
+    /// Aggregate addresses and ports (on by default; off renders one rule per flow).
+    pub aggregate: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            host: None,
+            boundary: None,
+            outbound: false,
+            default_drop: false,
+            host_variant: false,
+            aggregate: true,
+        }
+    }
+}
+
+/// What a rendering produced.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rendered {
+    /// Files as (file name with the platform's extension, content), in a stable order.
+    pub files: Vec<(String, String)>,
+    /// Harmless limitations and renamed identifiers, for the user to read.
+    pub warnings: Vec<String>,
+    /// Rules before aggregation (one per flow in the rendered views).
+    pub rules_before: usize,
+    /// Rules after aggregation.
+    pub rules_after: usize,
+}
+
+/// Where a target's rules are enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// On each host (Windows Firewall): one file per host, every flow of the host.
+    Host,
+    /// On a firewall between zones: cross-zone flows only; a host variant may exist.
+    Zone,
+    /// On a cloud platform's own filters (NSGs, security groups).
+    Cloud,
+    /// A neutral policy for another generator (Aerleon).
+    Neutral,
+}
+
+/// How a target handles an FTP control channel whose data ports the server picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FtpSupport {
+    /// The target follows the control channel itself (conntrack helper, `inspect ftp`).
+    Helper,
+    /// The target cannot follow it: a plan that needs it is an error unless
+    /// `ftp_passive_range` is set.
+    Unsupported,
+}
+
+/// What a target can express: checked before it renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Where its rules are enforced.
+    pub scope: Scope,
+    /// `--host` is meaningful.
+    pub host: bool,
+    /// `--boundary` is meaningful.
+    pub boundary: bool,
+    /// `--outbound` is meaningful.
+    pub outbound: bool,
+    /// `--default-drop` is meaningful.
+    pub default_drop: bool,
+    /// A host variant exists.
+    pub host_variant: bool,
+    /// FTP data channels.
+    pub ftp: FtpSupport,
+}
+
+/// A firewall generator.
+pub trait Generator: Sync {
+    /// Target name on the command line (`nftables`).
+    fn name(&self) -> &'static str;
+    /// One line for `--help`.
+    fn description(&self) -> &'static str;
+    /// What it can express.
+    fn capabilities(&self) -> Capabilities;
+    /// Renders a flow-level policy (as [`Policy::from_plan`] builds it).
+    fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError>;
+}
+
+/// Every target, in the order `--help` lists them (the registry).
+pub static GENERATORS: &[&dyn Generator] =
+    &[&windows::Windows, &nftables::Nftables, &iptables::Iptables];
+
+/// The generator called `name`.
+pub fn find(name: &str) -> Result<&'static dyn Generator, GenError> {
+    GENERATORS
+        .iter()
+        .copied()
+        .find(|g| g.name() == name)
+        .ok_or_else(|| GenError::UnknownTarget {
+            name: name.to_owned(),
+            known: GENERATORS
+                .iter()
+                .map(|g| g.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// Holds `opts` against what `generator` can do: an option it cannot honour is an error.
+pub fn check(generator: &dyn Generator, opts: &RenderOptions) -> Result<(), GenError> {
+    let caps = generator.capabilities();
+    let target = generator.name();
+    let unsupported = |option: &'static str| GenError::UnsupportedOption { target, option };
+    if opts.host.is_some() && !caps.host && !(opts.host_variant && caps.host_variant) {
+        return Err(unsupported("--host"));
+    }
+    if opts.boundary.is_some() && !caps.boundary {
+        return Err(unsupported("--boundary"));
+    }
+    if opts.boundary.is_some() && opts.host_variant {
+        return Err(unsupported("--boundary with --host-variant"));
+    }
+    if opts.outbound && !caps.outbound {
+        return Err(unsupported("--outbound"));
+    }
+    if opts.default_drop && !caps.default_drop {
+        return Err(unsupported("--default-drop"));
+    }
+    if opts.host_variant && !caps.host_variant {
+        return Err(unsupported("--host-variant"));
+    }
+    Ok(())
+}
+
+/// A view to render, with its rule counts.
+pub(crate) struct View {
+    /// Aggregated (or not, as asked) rules.
+    pub policy: Policy,
+    /// Rules before aggregation.
+    pub before: usize,
+}
+
+impl View {
+    pub(crate) fn new(flow_level: Policy, opts: &RenderOptions) -> View {
+        let before = flow_level.rules.len();
+        let policy = if opts.aggregate {
+            flow_level.aggregate()
+        } else {
+            flow_level
+        };
+        View { policy, before }
+    }
+}
+
+/// The zone-firewall view: one boundary (`--boundary`) or every cross-zone rule.
+/// Returns the view and a label for file names (`None` for the whole deployment).
+pub(crate) fn zone_view(
+    policy: &Policy,
+    opts: &RenderOptions,
+) -> Result<(Policy, Option<(usize, usize)>), GenError> {
+    match &opts.boundary {
+        None => Ok((policy.cross_zone(), None)),
+        Some((a, b)) => {
+            let (za, zb) = boundary_zones(policy, a, b)?;
+            Ok((policy.boundary(za, zb), Some((za, zb))))
+        }
+    }
+}
+
+/// Resolves `--boundary A:B` to zone indices.
+pub(crate) fn boundary_zones(
+    policy: &Policy,
+    a: &str,
+    b: &str,
+) -> Result<(usize, usize), GenError> {
+    let zone = |n: &str| {
+        policy.zone_index(n).ok_or_else(|| GenError::UnknownZone {
+            name: n.to_owned(),
+            known: policy
+                .context
+                .zones
+                .iter()
+                .map(|z| z.name.clone())
+                .collect(),
+        })
+    };
+    let (za, zb) = (zone(a)?, zone(b)?);
+    if za == zb {
+        return Err(GenError::SameZone { zone: a.to_owned() });
+    }
+    Ok((za, zb))
+}
+
+/// The hosts a host target renders: `--host`, or every single-address host that is not
+/// only a client or the Clearinghouse (those are not machines the admin configures) and has
+/// a rule to render.
+pub(crate) fn host_targets(
+    policy: &Policy,
+    opts: &RenderOptions,
+    has_rules: &dyn Fn(usize) -> bool,
+) -> Result<Vec<usize>, GenError> {
+    if let Some(name) = &opts.host {
+        let h = policy
+            .host_index(name)
+            .ok_or_else(|| GenError::UnknownHost {
+                name: name.to_owned(),
+                known: policy
+                    .context
+                    .hosts
+                    .iter()
+                    .map(|h| h.name.clone())
+                    .collect(),
+            })?;
+        return Ok(vec![h]);
+    }
+    Ok(policy
+        .context
+        .hosts
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| {
+            h.is_single()
+                && h.roles
+                    .iter()
+                    .any(|r| !matches!(r, Role::Client | Role::Clearinghouse))
+                && has_rules(*i)
+        })
+        .map(|(i, _)| i)
+        .collect())
+}
+
+/// One host's rules: what it must accept and (with `--outbound`) what it may open.
+pub(crate) struct HostView {
+    /// Host index.
+    pub host: usize,
+    /// Inbound rules (destination cut down to the host).
+    pub inbound: View,
+    /// Outbound rules, when asked for.
+    pub outbound: Option<View>,
+}
+
+/// The per-host views of a host target (see [`host_targets`] for which hosts).
+pub(crate) fn host_views(policy: &Policy, opts: &RenderOptions) -> Result<Vec<HostView>, GenError> {
+    let mut inbound = policy.inbound_by_host();
+    let mut outbound = if opts.outbound {
+        policy.outbound_by_host()
+    } else {
+        BTreeMap::new()
+    };
+    let hosts = host_targets(policy, opts, &|h| {
+        inbound.contains_key(&h) || outbound.contains_key(&h)
+    })?;
+    let empty = || policy.with_rules(Vec::new());
+    Ok(hosts
+        .into_iter()
+        .map(|h| HostView {
+            host: h,
+            inbound: View::new(inbound.remove(&h).unwrap_or_else(empty), opts),
+            outbound: opts
+                .outbound
+                .then(|| View::new(outbound.remove(&h).unwrap_or_else(empty), opts)),
+        })
+        .collect())
+}
+
+/// Errors when a rule needs an FTP helper the target does not have (intent would be lost).
+pub(crate) fn require_no_ftp_helper(target: &'static str, policy: &Policy) -> Result<(), GenError> {
+    let ids: BTreeSet<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| r.helper.is_some())
+        .flat_map(|r| policy.ids(r))
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    Err(GenError::Unexpressible {
+        target,
+        ids: ids.into_iter().map(str::to_owned).collect(),
+        reason: "the FTP data channel goes to ports the server picks and this target cannot \
+                 follow the control channel; set `ftp_passive_range` in the deployment's \
+                 [options] (and on the FTP server) so the data ports become a planned flow"
+            .to_owned(),
+    })
+}
+
+/// Turns names into identifiers of a restricted alphabet, unique within one rendering, and
+/// says which names it had to change.
+pub(crate) struct Namer {
+    target: &'static str,
+    what: &'static str,
+    prefix: &'static str,
+    allowed: fn(char) -> bool,
+    max_len: usize,
+    by_name: BTreeMap<String, String>,
+    taken: BTreeSet<String>,
+    warnings: Vec<String>,
+}
+
+impl Namer {
+    /// A namer for `what` (`zone name`) in `target`; `allowed` must accept ASCII letters,
+    /// digits and `_`; names start with a letter and hold at most `max_len` characters.
+    pub(crate) fn new(
+        target: &'static str,
+        what: &'static str,
+        allowed: fn(char) -> bool,
+        max_len: usize,
+    ) -> Namer {
+        Namer {
+            target,
+            what,
+            prefix: "",
+            allowed,
+            max_len: max_len.max(8),
+            by_name: BTreeMap::new(),
+            taken: BTreeSet::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Identifiers start with `prefix` (which must be allowed characters, starting with a
+    /// letter): keeps them apart from the platform's keywords.
+    pub(crate) fn with_prefix(mut self, prefix: &'static str) -> Namer {
+        self.prefix = prefix;
+        self
+    }
+
+    /// The identifier for `name` (the same one every time for the same name).
+    pub(crate) fn name(&mut self, name: &str) -> String {
+        if let Some(id) = self.by_name.get(name) {
+            return id.clone();
+        }
+        let mut id: String = self.prefix.to_owned();
+        id.extend(
+            name.chars()
+                .map(|c| if (self.allowed)(c) { c } else { '_' }),
+        );
+        if !id.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            id.insert_str(0, "n_");
+        }
+        truncate_chars(&mut id, self.max_len);
+        // Unique: append _2, _3 ... (shortening the stem so the limit holds).
+        let mut n = 1usize;
+        let stem = id.clone();
+        while self.taken.contains(&id) {
+            n += 1;
+            let suffix = format!("_{n}");
+            let mut s = stem.clone();
+            truncate_chars(&mut s, self.max_len.saturating_sub(suffix.len()));
+            id = s + &suffix;
+        }
+        if id.strip_prefix(self.prefix) != Some(name) {
+            self.warnings.push(format!(
+                "{}: {} {:?} is written `{}` (allowed: letters, digits and a few marks, \
+                 starting with a letter, at most {} characters, unique)",
+                self.target, self.what, name, id, self.max_len
+            ));
+        }
+        self.taken.insert(id.clone());
+        self.by_name.insert(name.to_owned(), id.clone());
+        id
+    }
+
+    /// The warnings about renamed names.
+    pub(crate) fn into_warnings(self) -> Vec<String> {
+        self.warnings
+    }
+}
+
+/// `[A-Za-z0-9_-]`: identifiers of nft, ASA and Aerleon, and file names.
+pub(crate) fn ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '-'
+}
+
+/// Cuts `s` to at most `max` characters.
+pub(crate) fn truncate_chars(s: &mut String, max: usize) {
+    if let Some((i, _)) = s.char_indices().nth(max) {
+        s.truncate(i);
+    }
+}
+
+/// Text for a comment or description that must stay on one line: every control character and
+/// Unicode line or paragraph separator becomes a space.
+pub(crate) fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Text restricted to `allowed` characters (others become `_`), cut to `max` characters.
+pub(crate) fn restricted(s: &str, allowed: fn(char) -> bool, max: usize) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if allowed(c) { c } else { '_' })
+        .collect();
+    truncate_chars(&mut out, max);
+    out
+}
+
+/// Printable ASCII without quotes, backslash and the characters shells and config languages
+/// treat specially: what goes inside quoted comments of nft, iptables and ASA.
+pub(crate) fn plain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " _-.,:/()+=@[]".contains(c)
+}
+
+/// The catalog ids and purposes of a rule as one line: `S12 A08: purpose; purpose`.
+pub(crate) fn trace(policy: &Policy, rule: &crate::policy::Rule) -> String {
+    format!(
+        "{}: {}",
+        policy.ids(rule).join(" "),
+        policy.purposes(rule).join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namer_restricts_uniques_and_warns() {
+        let mut n = Namer::new("t", "zone name", ident_char, 16);
+        assert_eq!(n.name("internal"), "internal");
+        assert_eq!(n.name("dmz 1"), "dmz_1");
+        assert_eq!(n.name("dmz;1"), "dmz_1_2");
+        assert_eq!(n.name("dmz 1"), "dmz_1");
+        assert_eq!(n.name("1st"), "n_1st");
+        assert_eq!(n.name(""), "n_");
+        assert_eq!(n.name("ä\"$(x)"), "n______x_");
+        assert_eq!(n.name("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnop");
+        assert_eq!(n.name("abcdefghijklmnopQ"), "abcdefghijklmn_2");
+        let w = n.into_warnings();
+        assert_eq!(w.len(), 6, "{w:#?}");
+        assert!(w[0].contains("\"dmz 1\" is written `dmz_1`"));
+    }
+
+    #[test]
+    fn one_line_removes_line_breaks() {
+        assert_eq!(one_line("a\nb\r\u{2028}c\u{85}\td"), "a b  c  d");
+    }
+
+    #[test]
+    fn registry_names_are_unique_and_found() {
+        let names: BTreeSet<_> = GENERATORS.iter().map(|g| g.name()).collect();
+        assert_eq!(names.len(), GENERATORS.len());
+        for g in GENERATORS {
+            assert_eq!(find(g.name()).map(|f| f.name()).ok(), Some(g.name()));
+        }
+        assert!(matches!(find("pf"), Err(GenError::UnknownTarget { .. })));
+    }
+
+    #[test]
+    fn options_a_target_cannot_honour_are_errors() {
+        let g = find("azure-nsg").unwrap();
+        let opts = RenderOptions {
+            host_variant: true,
+            ..RenderOptions::default()
+        };
+        assert!(matches!(
+            check(g, &opts),
+            Err(GenError::UnsupportedOption { .. })
+        ));
+        let g = find("windows").unwrap();
+        let opts = RenderOptions {
+            boundary: Some(("a".into(), "b".into())),
+            ..RenderOptions::default()
+        };
+        assert!(matches!(
+            check(g, &opts),
+            Err(GenError::UnsupportedOption { .. })
+        ));
+    }
+}
