@@ -352,10 +352,8 @@ fn parse_op(parent: &Reader<'_>, tlv: ber::Tlv<'_>) -> Result<ProtocolOp, LdapEr
             return Ok(ProtocolOp::SearchResultEntry(parse_entry(reader)?));
         }
         5 => {
-            let reader = parent.nested(tlv.value)?;
-            return Ok(ProtocolOp::SearchResultDone(parse_result(
-                &mut reader.clone(),
-            )?));
+            let mut reader = parent.nested(tlv.value)?;
+            return Ok(ProtocolOp::SearchResultDone(parse_result(&mut reader)?));
         }
         7 => "modifyResponse",
         9 => "addResponse",
