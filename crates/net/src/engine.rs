@@ -32,6 +32,12 @@ pub struct ProbeRun {
     pub concurrency: usize,
     /// The open-file budget measured at the start.
     pub fd_budget: FdBudget,
+    /// How many times probes had to wait because the system ran out of descriptors,
+    /// buffers or ephemeral ports (each wait lowers the concurrency for a while).
+    pub resource_waits: usize,
+    /// The lowest concurrency the run went down to (equal to `concurrency` when it never
+    /// ran out of resources).
+    pub lowest_concurrency: usize,
     /// Targets that could not be probed for a local reason (no socket for a long time, a
     /// probe that failed unexpectedly), by target index, with the reason.
     pub not_probed: BTreeMap<usize, String>,
@@ -135,6 +141,8 @@ where
         cancelled,
         concurrency,
         fd_budget: budget,
+        resource_waits: pressure.waits(),
+        lowest_concurrency: pressure.lowest(),
         not_probed,
     }
 }

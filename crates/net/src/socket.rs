@@ -78,6 +78,8 @@ pub(crate) struct Pressure {
     limit: AtomicUsize,
     ceiling: usize,
     active: AtomicUsize,
+    waits: AtomicUsize,
+    lowest: AtomicUsize,
     last_shrink: Mutex<Option<Instant>>,
 }
 
@@ -89,6 +91,8 @@ impl Pressure {
             limit: AtomicUsize::new(ceiling),
             ceiling,
             active: AtomicUsize::new(0),
+            waits: AtomicUsize::new(0),
+            lowest: AtomicUsize::new(ceiling),
             last_shrink: Mutex::new(None),
         }
     }
@@ -127,6 +131,7 @@ impl Pressure {
     /// A probe ran out of resources: lower the limit below the probes in flight (at most
     /// once per [`SHRINK_EVERY`], so a burst of failures shrinks it once).
     pub(crate) fn exhausted(&self) {
+        self.waits.fetch_add(1, Ordering::Relaxed);
         let mut last = self
             .last_shrink
             .lock()
@@ -142,6 +147,17 @@ impl Pressure {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |l| {
                 Some(l.min(target).max(1))
             });
+        self.lowest.fetch_min(self.limit(), Ordering::Relaxed);
+    }
+
+    /// How many times probes waited for a descriptor, buffer or port.
+    pub(crate) fn waits(&self) -> usize {
+        self.waits.load(Ordering::Relaxed)
+    }
+
+    /// The lowest concurrency the run was lowered to.
+    pub(crate) fn lowest(&self) -> usize {
+        self.lowest.load(Ordering::Relaxed).max(1)
     }
 
     /// Waits before retrying after exhaustion `round` (0-based). `Err` once
