@@ -1,1 +1,319 @@
+//! End-to-end tests of the `rdsports` binary.
 
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn rdsports() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("rdsports"));
+    cmd.env("COLUMNS", "100");
+    cmd
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+mod plan {
+    use super::*;
+
+    #[test]
+    fn json_contract_for_the_built_in_example() {
+        let out = rdsports()
+            .args(["plan", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["deployment"], "contoso");
+        let flows = v["flows"].as_array().unwrap();
+        assert!(flows.len() > 100);
+        for f in flows {
+            for key in [
+                "from",
+                "to",
+                "protocol",
+                "ports",
+                "service",
+                "purpose",
+                "catalog_id",
+                "from_zone",
+                "to_zone",
+            ] {
+                assert!(f.get(key).is_some(), "{key} missing in {f}");
+            }
+            let ports = f["ports"].as_str().unwrap();
+            assert!(
+                ports.split('-').all(|p| p.parse::<u16>().is_ok()),
+                "{ports}"
+            );
+        }
+        assert!(
+            v["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("low-confidence"))
+        );
+    }
+
+    #[test]
+    fn every_example_plans_cleanly() {
+        for name in ["single-server", "perimeter", "large-farm"] {
+            let file = root().join("examples").join(format!("{name}.toml"));
+            let out = rdsports()
+                .arg("plan")
+                .arg(&file)
+                .args(["--format", "json"])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            for w in v["warnings"].as_array().unwrap() {
+                assert!(
+                    !w.as_str().unwrap().starts_with("no host has role"),
+                    "{name}: {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_file_exits_2_with_file_line_column_and_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "name = \"x\"\n\n[[host]]\nname = \"sh01\"\naddress = \"192.0.2.1\"\nroles = [\"sesion-host\"]\n";
+        let file = write(&dir, "bad.toml", text.as_bytes());
+        rdsports()
+            .arg("plan")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(
+                "error: unknown role \"sesion-host\"",
+            ))
+            .stderr(predicate::str::contains("bad.toml:6:10"))
+            .stderr(predicate::str::contains(
+                "hint: did you mean \"session-host\"?",
+            ));
+    }
+
+    #[test]
+    fn empty_binary_missing_and_utf16_files_exit_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = write(&dir, "empty.toml", b"");
+        rdsports()
+            .arg("plan")
+            .arg(&empty)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("the file is empty"));
+        let binary = write(&dir, "bin.toml", b"\x7fELF\0\0\x01");
+        rdsports()
+            .arg("plan")
+            .arg(&binary)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("binary"));
+        let utf16 = write(&dir, "u16.toml", b"\xff\xfen\0a\0");
+        rdsports()
+            .arg("plan")
+            .arg(&utf16)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("UTF-16"));
+        rdsports()
+            .args(["plan", "/nonexistent/x.toml"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot read"));
+    }
+
+    #[test]
+    fn stdin_csv_and_host_filter() {
+        let example = std::fs::read_to_string(root().join("examples/perimeter.toml")).unwrap();
+        let out = rdsports()
+            .args(["plan", "-", "--format", "csv", "--host", "ls01"])
+            .write_stdin(example)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with("from,to,protocol,ports,service,catalog_id"));
+        assert!(
+            text.lines()
+                .skip(1)
+                .all(|l| l.contains(",ls01,") || l.starts_with("ls01,")),
+            "{text}"
+        );
+        assert!(text.contains("ls01,clearinghouse,tcp,443,https,S34"));
+        rdsports()
+            .args(["plan", "--host", "nope"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("no host \"nope\""));
+    }
+
+    #[test]
+    fn unknown_flag_is_a_usage_error() {
+        rdsports()
+            .args(["plan", "--frmat", "json"])
+            .assert()
+            .code(2);
+    }
+}
+
+mod ports {
+    use super::*;
+
+    #[test]
+    fn explains_a_port_with_its_seed_line() {
+        rdsports()
+            .args(["ports", "5504"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("web-access -> connection-broker"))
+            .stdout(predicate::str::contains(
+                "line 24: - TCP 5504: connection to RD Web Access",
+            ));
+        rdsports()
+            .args(["ports", "3391"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("[S13]"));
+        rdsports()
+            .args(["ports", "S16"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("KB 224196"));
+    }
+
+    #[test]
+    fn nothing_found_is_exit_1_and_bad_input_exit_2() {
+        rdsports()
+            .args(["ports", "12345"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("no catalog entry uses port 12345"));
+        rdsports().args(["ports", "70000"]).assert().code(2);
+        rdsports()
+            .args(["ports", "--role", "gatway"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("unknown role"));
+    }
+
+    #[test]
+    fn filters() {
+        let out = rdsports()
+            .args([
+                "ports",
+                "--role",
+                "nps",
+                "--protocol",
+                "udp",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ids: Vec<&str> = v["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert!(ids.contains(&"S22"), "{ids:?}");
+        assert!(
+            ids.iter().all(|i| *i == "S22" || i.starts_with('D')),
+            "{ids:?}"
+        );
+    }
+}
+
+mod docs {
+    use super::*;
+
+    /// The README's catalog table is generated from the catalog; BLESS=1 rewrites it.
+    #[test]
+    fn readme_catalog_matches_the_catalog() {
+        let out = rdsports()
+            .args(["ports", "--format", "markdown"])
+            .output()
+            .unwrap();
+        let table = String::from_utf8(out.stdout).unwrap();
+        let path = root().join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let (start, end) = ("<!-- catalog:start -->\n", "<!-- catalog:end -->");
+        let a = readme
+            .find(start)
+            .expect("README has a catalog:start marker")
+            + start.len();
+        let b = readme.find(end).expect("README has a catalog:end marker");
+        if readme[a..b] != table {
+            if std::env::var_os("BLESS").is_some() {
+                std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..]))
+                    .unwrap();
+            } else {
+                panic!(
+                    "README.md's catalog table differs from `rdsports ports --format markdown`; run BLESS=1 cargo test --test cli"
+                );
+            }
+        }
+    }
+
+    /// CI runs exactly the README's test command.
+    #[test]
+    fn ci_runs_the_readme_test_command() {
+        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+        let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
+        let command = readme
+            .split("Run every test")
+            .nth(1)
+            .and_then(|s| s.split("```sh\n").nth(1))
+            .and_then(|s| s.lines().next())
+            .expect("README names the test command");
+        assert!(
+            ci.lines().any(|l| l.trim() == format!("exec {command}")),
+            "{command:?} not in .ci/run"
+        );
+    }
+
+    #[test]
+    fn completions_and_man_page() {
+        rdsports()
+            .args(["completions", "bash"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("rdsports"));
+        rdsports()
+            .args(["completions", "powershell"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Register-ArgumentCompleter"));
+        rdsports()
+            .arg("man")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(".TH rdsports"));
+        rdsports()
+            .arg("--help")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Exit status: 0 ok, 1 findings"));
+    }
+}

@@ -42,27 +42,21 @@ impl Filter {
     }
 }
 
-/// The entry's ports with every parameter at its default value.
+/// The entry's ports with every parameter at its default value. A parameter without a
+/// default (the FTP passive range) is left out.
 pub fn default_ports(entry: &Entry) -> Vec<PortRange> {
+    let o = Options::default();
+    entry.ports.iter().filter_map(|p| resolve(*p, &o)).collect()
+}
+
+/// `443`, `135, 49152-65535`: the entry's ports at their defaults (a parameter without a
+/// default by its name, such as `ftp-passive`).
+pub fn ports_text(entry: &Entry) -> String {
     let o = Options::default();
     entry
         .ports
         .iter()
-        .filter_map(|p| match p {
-            // The FTP passive range has no default: it is any high port of the FTP server.
-            PortRef::Param(rdsports_core::catalog::PortParam::FtpPassive) => {
-                PortRange::new(1024, 65535)
-            }
-            p => resolve(*p, &o),
-        })
-        .collect()
-}
-
-/// `443`, `135, 49152-65535`: the entry's ports at their defaults.
-pub fn ports_text(entry: &Entry) -> String {
-    default_ports(entry)
-        .iter()
-        .map(ToString::to_string)
+        .map(|p: &PortRef| resolve(*p, &o).map_or_else(|| p.to_string(), |r| r.to_string()))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -412,6 +406,10 @@ mod tests {
             "line 55: - TCP 5504: connection to RD Connection Broker for centralized publishing"
         ));
         assert!(text.contains("[A05]"));
+        assert!(
+            !text.contains("S21b"),
+            "the FTP passive range has no default port"
+        );
         assert!(text.contains("change:     no documented way"));
     }
 

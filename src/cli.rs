@@ -1,0 +1,99 @@
+//! The command line, as clap definitions only. Doc comments become `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// rdsports: the network flows of a Remote Desktop Services deployment, as a catalog, a plan,
+/// firewall rules and protocol-aware path checks.
+///
+/// Exit status: 0 ok, 1 findings (blocked flows, audit failures), 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rdsports",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the RDS flow catalog, or explain one port or catalog id.
+    ///
+    /// `rdsports ports 5504` explains who connects to whom on port 5504, why, when, how to
+    /// change the port and which line of the source document it comes from. `rdsports ports
+    /// S14` explains one catalog entry.
+    Ports(PortsArgs),
+    /// Plan the exact flows between the hosts of a deployment file.
+    ///
+    /// Without FILE, plans the built-in example deployment (examples/perimeter.toml).
+    Plan(PlanArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// Output formats of `ports` and `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Aligned columns for a terminal.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// CSV with a header row.
+    Csv,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// Arguments of `rdsports ports`.
+#[derive(Debug, Args)]
+pub struct PortsArgs {
+    /// A port number or a catalog id to explain (5504, 3391, S14, D03).
+    pub query: Option<String>,
+    /// Only entries with this role on either side (gateway, session-host ...).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Only entries whose ports (at their defaults) include this port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Only entries of this service (kerberos, rdp, msrpc ...).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only entries that use this protocol.
+    #[arg(long, value_parser = ["tcp", "udp"])]
+    pub protocol: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+/// Arguments of `rdsports plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Only flows from or to this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+/// The deployment file argument shared by the commands that plan.
+#[derive(Debug, Args)]
+pub struct DeploymentInput {
+    /// Deployment file (TOML); `-` reads standard input. Without it: the built-in example.
+    pub file: Option<PathBuf>,
+}

@@ -1,0 +1,32 @@
+//! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
+
+mod plan;
+mod ports;
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::ExitStatus;
+use crate::cli::{Cli, Command};
+
+/// Runs one subcommand.
+pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
+    match command {
+        Command::Ports(args) => ports::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "rdsports", &mut out);
+            std::io::stdout().lock().write_all(&out)?;
+            Ok(ExitStatus::Ok)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            std::io::stdout().lock().write_all(&out)?;
+            Ok(ExitStatus::Ok)
+        }
+    }
+}

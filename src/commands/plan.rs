@@ -1,0 +1,73 @@
+//! `rdsports plan`: the flows a deployment needs.
+
+use rdsports_core::plan::plan;
+
+use crate::ExitStatus;
+use crate::cli::{FormatArg, PlanArgs};
+use crate::input;
+
+pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
+    let loaded = match input::read(&args.input)? {
+        Ok(l) => l,
+        Err(message) => {
+            eprint!("{message}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    if args.input.file.is_none() && args.format == FormatArg::Table {
+        eprintln!(
+            "(no FILE given: planning the built-in example, {})",
+            input::EXAMPLE_NAME
+        );
+    }
+    let Some(deployment) = input::deployment(&loaded) else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let catalog = input::catalog()?;
+    let host = match &args.host {
+        None => None,
+        Some(h) => match deployment.host_index(h) {
+            Some(i) => Some(i),
+            None => {
+                let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
+                anyhow::bail!(
+                    "no host \"{h}\" in {} (hosts: {})",
+                    loaded.name,
+                    names.join(", ")
+                );
+            }
+        },
+    };
+    let plan = plan(&catalog, &deployment);
+    let warnings = warnings(&deployment, &plan);
+    let text = rdsports_report::plan::render(
+        &plan,
+        &|f| host.is_none_or(|h| f.from == h || f.to == h),
+        &warnings,
+        input::format(args.format),
+        input::width(),
+    );
+    input::print(&text)?;
+    if args.format == FormatArg::Csv {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(ExitStatus::Ok)
+}
+
+/// The deployment's warnings (as sentences) followed by the plan's.
+pub fn warnings(
+    deployment: &rdsports_core::Deployment,
+    plan: &rdsports_core::Plan<'_>,
+) -> Vec<String> {
+    deployment
+        .warnings
+        .iter()
+        .map(|d| match d.line {
+            Some(line) => format!("line {line}: {}", d.message),
+            None => d.message.clone(),
+        })
+        .chain(plan.warnings.iter().cloned())
+        .collect()
+}
