@@ -2,9 +2,6 @@
 //!
 //! Pure and deterministic: the same inputs give the same flows in the same order.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry as Slot;
-
 use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
 use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
@@ -18,32 +15,23 @@ use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
 pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
     let d = deployment;
     let o = &d.options;
-    let mut flows: Vec<Flow> = Vec::new();
-    let mut index: HashMap<(usize, usize, Protocol, PortRange), usize> = HashMap::new();
     let mut unplanned: Vec<Unplanned> = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
     let mut skipped_low = Vec::new();
     let by_role: Vec<Vec<usize>> = Role::ALL
         .iter()
-        .map(|r| {
-            d.hosts
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| h.has(*r))
-                .map(|(i, _)| i)
-                .collect()
-        })
+        .map(|r| d.hosts.iter().enumerate().filter(|(_, h)| h.has(*r)).map(|(i, _)| i).collect())
         .collect();
     let hosts_with = |roles: &[Role]| -> Vec<usize> {
-        let mut v: Vec<usize> = roles
-            .iter()
-            .flat_map(|r| by_role[*r as usize].iter().copied())
-            .collect();
+        let mut v: Vec<usize> =
+            roles.iter().flat_map(|r| by_role[*r as usize].iter().copied()).collect();
         v.sort_unstable();
         v.dedup();
         v
     };
 
+    // The entries that apply, with their ports resolved and their hosts found.
+    let mut active: Vec<Active> = Vec::new();
     for (e, entry) in catalog.entries.iter().enumerate() {
         if !entry.when.iter().all(|c| holds(c, d)) {
             continue;
@@ -78,55 +66,60 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         }
         if targets.is_empty() {
             let n = sources.len() * entry.protocols.len() * ports.len();
-            unplanned.push(Unplanned {
-                missing: entry.to[0],
-                entry: e,
-                flows: n,
-            });
+            unplanned.push(Unplanned { missing: entry.to[0], entry: e, flows: n });
             continue;
         }
-        for &from in &sources {
-            for &to in &targets {
-                if from == to {
-                    continue;
-                }
-                for &protocol in &entry.protocols {
-                    for &range in &ports {
-                        match index.entry((from, to, protocol, range)) {
-                            Slot::Occupied(slot) => {
-                                let flow = &mut flows[*slot.get()];
-                                if flow.entry != e && !flow.also.contains(&e) {
-                                    flow.also.push(e);
-                                }
-                            }
-                            Slot::Vacant(slot) => {
-                                slot.insert(flows.len());
-                                flows.push(Flow {
-                                    from,
-                                    to,
-                                    protocol,
-                                    ports: range,
-                                    entry: e,
-                                    also: Vec::new(),
-                                });
-                            }
-                        }
+        active.push(Active { entry: e, protocols: &entry.protocols, ports, sources, targets });
+    }
+
+    // Per source host: every (to, protocol, ports) it needs, merged across entries. Flows
+    // that several entries need can only coincide for the same source, so a per-source
+    // buffer replaces a global index (and keeps memory flat for large farms).
+    // Reserve the upper bound once (before merging duplicates): growing by doubling would copy
+    // millions of flows and hold two copies at the peak. Untouched capacity costs no memory.
+    let bound: usize = active
+        .iter()
+        .map(|a| a.sources.len() * a.targets.len() * a.protocols.len() * a.ports.len())
+        .sum();
+    let mut flows: Vec<Flow> = Vec::with_capacity(bound);
+    let mut buffer: Vec<(usize, Protocol, PortRange, usize)> = Vec::new();
+    let mut cursors = vec![0usize; active.len()];
+    for from in 0..d.hosts.len() {
+        buffer.clear();
+        for (a, cursor) in active.iter().zip(cursors.iter_mut()) {
+            // `sources` is sorted and `from` only grows: advance a cursor instead of searching.
+            while *cursor < a.sources.len() && a.sources[*cursor] < from {
+                *cursor += 1;
+            }
+            if a.sources.get(*cursor) != Some(&from) {
+                continue;
+            }
+            for &to in a.targets.iter().filter(|&&to| to != from) {
+                for &protocol in a.protocols {
+                    for &range in &a.ports {
+                        buffer.push((to, protocol, range, a.entry));
                     }
                 }
             }
         }
+        buffer.sort_unstable();
+        let mut i = 0;
+        while i < buffer.len() {
+            let (to, protocol, ports, entry) = buffer[i];
+            let mut also = Vec::new();
+            let mut j = i + 1;
+            while j < buffer.len() && buffer[j].0 == to && buffer[j].1 == protocol && buffer[j].2 == ports {
+                if buffer[j].3 != entry && !also.contains(&buffer[j].3) {
+                    also.push(buffer[j].3);
+                }
+                j += 1;
+            }
+            flows.push(Flow { from, to, protocol, ports, entry, also });
+            i = j;
+        }
     }
-    drop(index);
-
-    flows.sort_by_key(|f| {
-        (
-            d.hosts[f.from].zone,
-            d.hosts[f.to].zone,
-            f.from,
-            f.to,
-            f.protocol,
-            f.ports,
-        )
+    flows.sort_unstable_by_key(|f| {
+        (d.hosts[f.from].zone, d.hosts[f.to].zone, f.from, f.to, f.protocol, f.ports)
     });
 
     // One warning per missing role, naming the entries it holds back.
@@ -167,6 +160,15 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         unplanned,
         warnings,
     }
+}
+
+/// A catalog entry that applies to the deployment, ready to expand into flows.
+struct Active<'c> {
+    entry: usize,
+    protocols: &'c [Protocol],
+    ports: Vec<PortRange>,
+    sources: Vec<usize>,
+    targets: Vec<usize>,
 }
 
 /// Whether one condition holds for the deployment.

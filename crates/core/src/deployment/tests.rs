@@ -224,3 +224,34 @@ fn dns_defaults_to_the_domain_controllers() {
     assert!(dc.has(Role::Dns));
     assert_eq!(dc.implied_roles, vec![Role::Dns]);
 }
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Arbitrary text never panics the parser.
+        #[test]
+        fn on_arbitrary_text(text in "\\PC{0,200}") {
+            let _ = Deployment::parse(&text);
+        }
+
+        /// Nor does a valid file with one byte range replaced by arbitrary text, which
+        /// explores the semantic checks rather than only TOML syntax.
+        #[test]
+        fn on_mutated_files(at in 0usize..GOOD.len(), len in 0usize..12, junk in "[ -~\\n]{0,12}") {
+            let mut text = GOOD.to_owned();
+            let start = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let end = (start + len).min(text.len());
+            let end = (end..=text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(text.len());
+            text.replace_range(start..end, &junk);
+            match Deployment::parse(&text) {
+                Ok(_) => {}
+                Err(diagnostics) => prop_assert!(!diagnostics.is_empty()),
+            }
+        }
+    }
+}
