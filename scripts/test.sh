@@ -21,4 +21,4 @@ if ((${#missing[@]})); then
 fi
 
 # --- the tests ----------------------------------------------------------------------------
-cargo test --workspace --all-targets
+cargo test --workspace
