@@ -106,7 +106,10 @@ pub(crate) async fn handshake(
         detail.insert("chain_length".into(), chain.len().into());
     }
     if let Some(leaf) = chain.first() {
-        detail.insert("certificate".into(), certificate_summary(leaf.as_ref()));
+        detail.insert(
+            "certificate".into(),
+            certificate_summary(leaf.as_ref(), server_name),
+        );
     }
     Handshake {
         stream,
@@ -116,12 +119,30 @@ pub(crate) async fn handshake(
     }
 }
 
-/// The leaf certificate as a JSON summary.
-fn certificate_summary(der: &[u8]) -> Value {
-    let mut summary = Map::new();
-    summary.insert("der_bytes".into(), der.len().into());
-    let _ = now_unix();
-    Value::Object(summary)
+/// The leaf certificate as a JSON summary (see [`rdsports_wire::tls::summarize`]), with
+/// whether it names the server name we asked for.
+fn certificate_summary(der: &[u8], server_name: Option<&str>) -> Value {
+    match rdsports_wire::tls::summarize(der, now_unix()) {
+        Ok(summary) => {
+            let mut json = summary.to_json();
+            if let (Some(name), Value::Object(map)) = (server_name, &mut json) {
+                map.insert(
+                    "covers_server_name".into(),
+                    summary.covers_name(name).into(),
+                );
+            }
+            json
+        }
+        Err(error) => {
+            let mut map = Map::new();
+            map.insert(
+                "error".into(),
+                format!("unreadable certificate: {error}").into(),
+            );
+            map.insert("der_bytes".into(), der.len().into());
+            Value::Object(map)
+        }
+    }
 }
 
 /// Seconds since the Unix epoch (0 if the clock is before it).
@@ -131,13 +152,9 @@ pub(crate) fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// "1.2", "1.3"; other versions by their rustls name.
+/// "TLS 1.2", "TLS 1.3" (the names of [`rdsports_wire::tls::version_name`]).
 fn version_name(version: ProtocolVersion) -> String {
-    match version {
-        ProtocolVersion::TLSv1_2 => "1.2".into(),
-        ProtocolVersion::TLSv1_3 => "1.3".into(),
-        other => format!("{other:?}"),
-    }
+    rdsports_wire::tls::version_name(u16::from(version))
 }
 
 /// The alert name (snake_case) when the peer sent one, and a description of the error.
@@ -277,9 +294,9 @@ mod tests {
 
     #[test]
     fn versions_are_short() {
-        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "1.2");
-        assert_eq!(version_name(ProtocolVersion::TLSv1_3), "1.3");
-        assert_eq!(version_name(ProtocolVersion::TLSv1_0), "TLSv1_0");
+        assert_eq!(version_name(ProtocolVersion::TLSv1_2), "TLS 1.2");
+        assert_eq!(version_name(ProtocolVersion::TLSv1_3), "TLS 1.3");
+        assert_eq!(version_name(ProtocolVersion::TLSv1_0), "TLS 1.0");
     }
 
     #[test]

@@ -97,10 +97,21 @@ async fn direct_tls_records_the_session_and_runs_the_exchange_inside() {
     assert_eq!(seen.service.as_deref(), Some("hello"));
     assert_eq!(seen.detail["name"], "none", "no SNI is sent for an address");
     let tls = &seen.detail["tls"];
-    assert_eq!(tls["version"], "1.3");
+    assert_eq!(tls["version"], "TLS 1.3");
     assert!(tls["cipher_suite"].as_str().unwrap().starts_with("TLS13_"));
     assert_eq!(tls["chain_length"], 1);
-    assert!(tls["certificate"].is_object());
+    let certificate = &tls["certificate"];
+    assert_eq!(certificate["common_name"], "rdsports-test.invalid");
+    assert_eq!(
+        certificate["dns_names"],
+        serde_json::json!(["rdsports-test.invalid"])
+    );
+    assert_eq!(certificate["self_signed"], true);
+    assert_eq!(certificate["expired"], false);
+    assert!(
+        certificate.get("covers_server_name").is_none(),
+        "no name was asked for"
+    );
     assert_eq!(seen.note, None);
 }
 
@@ -113,6 +124,10 @@ async fn the_server_name_is_sent_as_sni() {
         .with_server_name("rdsports-test.invalid");
     let seen = run(target).await;
     assert_eq!(seen.detail["name"], "rdsports-test.invalid");
+    assert_eq!(
+        seen.detail["tls"]["certificate"]["covers_server_name"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -120,7 +135,7 @@ async fn a_handshake_alone_identifies_tls() {
     let address = tls_server(Mode::Direct, &[&rustls::version::TLS12]).await;
     let seen = run(Target::tcp(address).with_tls(TlsMode::Direct)).await;
     assert_eq!(seen.service.as_deref(), Some("tls"));
-    assert_eq!(seen.detail["tls"]["version"], "1.2");
+    assert_eq!(seen.detail["tls"]["version"], "TLS 1.2");
 }
 
 #[tokio::test]
@@ -132,7 +147,7 @@ async fn tls_after_the_exchange_when_asked() {
     let seen = run(target).await;
     assert_eq!(seen.service.as_deref(), Some("hello"));
     assert_eq!(seen.detail["name"], "starttls");
-    assert_eq!(seen.detail["tls"]["version"], "1.3");
+    assert_eq!(seen.detail["tls"]["version"], "TLS 1.3");
     assert_eq!(seen.detail["tls"]["chain_length"], 1);
 }
 
