@@ -34,6 +34,12 @@ pub enum Command {
     ///
     /// Without FILE, plans the built-in example deployment (examples/perimeter.toml).
     Plan(PlanArgs),
+    /// Generate firewall rules for the planned flows.
+    ///
+    /// Targets: windows (PowerShell per host), netsh, nftables, iptables, azure-nsg, aws-sg,
+    /// cisco-asa, aerleon. Rules are printed to standard output, or written one file per host
+    /// or boundary with --out. Rule counts before and after aggregation go to standard error.
+    Rules(RulesArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -89,6 +95,37 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+}
+
+/// Arguments of `rdsports rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// The platform: windows, netsh, nftables, iptables, azure-nsg, aws-sg, cisco-asa, aerleon.
+    #[arg(long, short = 't')]
+    pub target: String,
+    /// Only the rules of this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Only the boundary between two zones, as ZONE_A:ZONE_B (both directions).
+    #[arg(long, value_name = "ZONE_A:ZONE_B")]
+    pub boundary: Option<String>,
+    /// Write one file per host or boundary into DIR instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also the outbound rules (what each host may open), for host firewalls.
+    #[arg(long)]
+    pub outbound: bool,
+    /// End with an explicit drop of everything else (with counters where the platform has them).
+    #[arg(long)]
+    pub default_drop: bool,
+    /// nftables/iptables: a host firewall (input chain per host) instead of the zone firewall.
+    #[arg(long)]
+    pub host_variant: bool,
+    /// One rule per flow: no address or port aggregation.
+    #[arg(long)]
+    pub no_aggregate: bool,
 }
 
 /// The deployment file argument shared by the commands that plan.

@@ -1,7 +1,8 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
-mod plan;
+pub mod plan;
 mod ports;
+mod rules;
 
 use std::io::Write;
 
@@ -15,6 +16,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Ports(args) => ports::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

@@ -1,0 +1,139 @@
+//! `rdsports rules`: firewall rules for the planned flows, per platform.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use rdsports_core::plan::plan;
+use rdsports_policy::RenderOptions;
+
+use crate::ExitStatus;
+use crate::cli::RulesArgs;
+use crate::input;
+
+pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
+    let targets = rdsports_policy::targets();
+    if !targets.iter().any(|t| t.name == args.target) {
+        let mut list = String::new();
+        for t in &targets {
+            let _ = writeln!(list, "  {:<10} {}", t.name, t.description);
+        }
+        eprintln!(
+            "error: unknown target \"{}\"; the targets are:\n{list}",
+            args.target
+        );
+        return Ok(ExitStatus::BadInput);
+    }
+    let loaded = match input::read(&args.input)? {
+        Ok(l) => l,
+        Err(message) => {
+            eprint!("{message}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let Some(deployment) = input::deployment(&loaded) else {
+        return Ok(ExitStatus::BadInput);
+    };
+    if let Some(h) = &args.host
+        && deployment.host_index(h).is_none()
+    {
+        let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
+        eprintln!(
+            "error: no host \"{h}\" in {} (hosts: {})",
+            loaded.name,
+            names.join(", ")
+        );
+        return Ok(ExitStatus::BadInput);
+    }
+    let boundary = match &args.boundary {
+        None => None,
+        Some(b) => {
+            let Some((a, z)) = b.split_once(':') else {
+                eprintln!("error: --boundary takes ZONE_A:ZONE_B, for example perimeter:internal");
+                return Ok(ExitStatus::BadInput);
+            };
+            for zone in [a, z] {
+                if !deployment.zones.iter().any(|x| x.name == zone) {
+                    let names: Vec<&str> =
+                        deployment.zones.iter().map(|z| z.name.as_str()).collect();
+                    eprintln!(
+                        "error: no zone \"{zone}\" in {} (zones: {})",
+                        loaded.name,
+                        names.join(", ")
+                    );
+                    return Ok(ExitStatus::BadInput);
+                }
+            }
+            Some((a.to_owned(), z.to_owned()))
+        }
+    };
+    let catalog = input::catalog()?;
+    let plan = plan(&catalog, &deployment);
+    let opts = RenderOptions {
+        host: args.host.clone(),
+        boundary,
+        outbound: args.outbound,
+        default_drop: args.default_drop,
+        host_variant: args.host_variant,
+        aggregate: !args.no_aggregate,
+    };
+    let rendered = match rdsports_policy::render(&args.target, &plan, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    for w in crate::commands::plan::warnings(&deployment, &plan)
+        .iter()
+        .chain(&rendered.warnings)
+    {
+        eprintln!("warning: {w}");
+    }
+    match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            for (name, content) in &rendered.files {
+                let path = dir.join(name);
+                std::fs::write(&path, content)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!("wrote {}", path.display());
+            }
+        }
+        None => {
+            let json = rendered
+                .files
+                .iter()
+                .filter(|(n, _)| n.ends_with(".json"))
+                .count();
+            if json > 1 {
+                eprintln!(
+                    "error: target {} makes {} JSON files; name a directory with --out (or one host with --host)",
+                    args.target, json
+                );
+                return Ok(ExitStatus::BadInput);
+            }
+            let many = rendered.files.len() > 1;
+            let mut text = String::new();
+            for (name, content) in &rendered.files {
+                if many {
+                    let comment = if name.ends_with(".asa") { "!" } else { "#" };
+                    let _ = writeln!(text, "{comment} ===== {name} =====");
+                }
+                text.push_str(content);
+                if many && !content.ends_with('\n') {
+                    text.push('\n');
+                }
+            }
+            input::print(&text)?;
+        }
+    }
+    eprintln!(
+        "rules: {} before aggregation, {} after ({} file{})",
+        rendered.rules_before,
+        rendered.rules_after,
+        rendered.files.len(),
+        if rendered.files.len() == 1 { "" } else { "s" }
+    );
+    Ok(ExitStatus::Ok)
+}
