@@ -216,6 +216,9 @@ pub fn clock_skew(server_unix: i64, now_unix: i64) -> i64 {
 }
 
 /// Builds the AS-REQ (RFC 4120 section 5.4.1) for `client` in `realm`, without padata.
+/// The realm is sent as given: pass it as the KDC knows it (for Active Directory, the DNS
+/// domain in upper case); a realm the KDC does not serve draws `KDC_ERR_WRONG_REALM` or a
+/// similar KRB-ERROR, which still proves a KDC.
 pub fn build_as_req(realm: &str, client: &str, nonce: u32) -> Vec<u8> {
     // PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString }
     let principal = |name_type: i64, parts: &[&str]| -> Vec<u8> {

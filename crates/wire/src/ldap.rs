@@ -250,6 +250,7 @@ pub fn result_code_name(code: i64) -> Option<&'static str> {
 }
 
 /// Builds the anonymous rootDSE SearchRequest (RFC 4511 4.5.1) for [`ROOTDSE_ATTRIBUTES`].
+/// The message id is brought into 1..=2^31-1 by [`message_id`].
 pub fn build_rootdse_search(message_id: u32) -> Vec<u8> {
     // present filter: [7] IMPLICIT AttributeDescription.
     let filter = ber::tlv(Tag::context(7), b"objectClass");
@@ -258,7 +259,7 @@ pub fn build_rootdse_search(message_id: u32) -> Vec<u8> {
 
 /// Builds the CLDAP LDAP ping: a rootDSE search for `Netlogon` with the filter
 /// `(&(DnsDomain=<dns_domain>)(NtVer=<nt_version, little-endian>))`, the DnsDomain clause
-/// only when a domain is given.
+/// only when a domain is given. The message id is brought into 1..=2^31-1 by [`message_id`].
 pub fn build_cldap_ping(message_id: u32, dns_domain: Option<&str>, nt_version: u32) -> Vec<u8> {
     let mut clauses = Vec::new();
     if let Some(domain) = dns_domain {
@@ -301,7 +302,19 @@ fn build_search(message_id: u32, filter: &[u8], attributes: &[&str]) -> Vec<u8> 
             &ber::sequence(&attribute_parts),
         ],
     );
-    ber::sequence(&[&ber::integer(i64::from(message_id)), &search])
+    ber::sequence(&[
+        &ber::integer(i64::from(self::message_id(message_id))),
+        &search,
+    ])
+}
+
+/// A valid request messageID (RFC 4511 4.1.1: 0 to 2^31-1, 0 reserved for unsolicited
+/// notifications): the low 31 bits of `id`, or 1 when they are 0.
+pub fn message_id(id: u32) -> u32 {
+    match id & 0x7fff_ffff {
+        0 => 1,
+        valid => valid,
+    }
 }
 
 /// The size of the LDAPMessage at the start of `input`, once its header has arrived.
@@ -820,10 +833,10 @@ pub struct LdapRootDse {
 }
 
 impl LdapRootDse {
-    /// A rootDSE search with this messageID (1 to 2^31-1; larger values are masked).
-    pub fn new(message_id: u32) -> Self {
+    /// A rootDSE search with this messageID (see [`message_id`] for out-of-range values).
+    pub fn new(id: u32) -> Self {
         LdapRootDse {
-            message_id: message_id & 0x7fff_ffff,
+            message_id: message_id(id),
             max_len: 64 * 1024,
         }
     }
@@ -868,10 +881,11 @@ pub struct CldapPing {
 }
 
 impl CldapPing {
-    /// An LDAP ping with this messageID, optionally naming the DNS domain it asks about.
-    pub fn new(message_id: u32, dns_domain: Option<&str>) -> Self {
+    /// An LDAP ping with this messageID (see [`message_id`]), optionally naming the DNS
+    /// domain it asks about.
+    pub fn new(id: u32, dns_domain: Option<&str>) -> Self {
         CldapPing {
-            message_id: message_id & 0x7fff_ffff,
+            message_id: message_id(id),
             dns_domain: dns_domain.map(str::to_owned),
         }
     }
@@ -962,6 +976,8 @@ mod tests {
             attributes
         ));
         assert_eq!(build_rootdse_search(7), expected);
+        // 0 is reserved for unsolicited notifications; ids keep to 31 bits.
+        assert_eq!((message_id(0), message_id(0x8000_0005)), (1, 5));
         assert_eq!(LdapRootDse::new(7).start(), expected);
     }
 

@@ -172,6 +172,7 @@ pub fn raw_name(name: &str, suffix: u8) -> [u8; 16] {
     for (slot, byte) in raw.iter_mut().zip(name.bytes().take(15)) {
         *slot = byte.to_ascii_uppercase();
     }
+    // raw is a fixed 16-byte array: index 15 is its last byte.
     raw[15] = suffix;
     raw
 }
