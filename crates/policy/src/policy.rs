@@ -113,6 +113,7 @@ impl Policy {
         };
         let mut rules = Vec::with_capacity(plan.flows.len());
         let mut warnings = Vec::new();
+        let mut mixed = Vec::new();
         for flow in &plan.flows {
             let (Some(from), Some(to)) = (context.hosts.get(flow.from), context.hosts.get(flow.to))
             else {
@@ -123,9 +124,8 @@ impl Policy {
                 continue;
             };
             if from.address.addr().is_ipv4() != to.address.addr().is_ipv4() {
-                warnings.push(format!(
-                    "flow {:?} → {:?} {}/{} joins an IPv4 and an IPv6 address; no packet can \
-                     take it, left out",
+                mixed.push(format!(
+                    "{:?} → {:?} {}/{}",
                     from.name, to.name, flow.protocol, flow.ports
                 ));
                 continue;
@@ -149,6 +149,21 @@ impl Policy {
                 entries: ids,
                 helper,
             });
+        }
+        if !mixed.is_empty() {
+            const SHOWN: usize = 3;
+            let total = mixed.len();
+            mixed.truncate(SHOWN);
+            let more = if total > SHOWN {
+                format!(" and {} more", total - SHOWN)
+            } else {
+                String::new()
+            };
+            warnings.push(format!(
+                "{total} planned flows join an IPv4 and an IPv6 address, which no packet can do; \
+                 they are left out: {}{more}",
+                mixed.join(", ")
+            ));
         }
         Policy {
             context: Arc::new(context),

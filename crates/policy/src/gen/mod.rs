@@ -7,7 +7,12 @@
 //! holds the [`RenderOptions`] against its [`Capabilities`], so an option a target cannot
 //! honour is an error, never silently ignored. Generators do no I/O: they return strings.
 
+pub mod aerleon;
+pub mod aws_sg;
+pub mod azure_nsg;
+pub mod cisco_asa;
 pub mod iptables;
+pub mod netsh;
 pub mod nftables;
 pub mod windows;
 
@@ -117,8 +122,16 @@ pub trait Generator: Sync {
 }
 
 /// Every target, in the order `--help` lists them (the registry).
-pub static GENERATORS: &[&dyn Generator] =
-    &[&windows::Windows, &nftables::Nftables, &iptables::Iptables];
+pub static GENERATORS: &[&dyn Generator] = &[
+    &windows::Windows,
+    &netsh::Netsh,
+    &nftables::Nftables,
+    &iptables::Iptables,
+    &azure_nsg::AzureNsg,
+    &aws_sg::AwsSg,
+    &cisco_asa::CiscoAsa,
+    &aerleon::Aerleon,
+];
 
 /// The generator called `name`.
 pub fn find(name: &str) -> Result<&'static dyn Generator, GenError> {
@@ -436,7 +449,7 @@ pub(crate) fn restricted(s: &str, allowed: fn(char) -> bool, max: usize) -> Stri
 /// Printable ASCII without quotes, backslash and the characters shells and config languages
 /// treat specially: what goes inside quoted comments of nft, iptables and ASA.
 pub(crate) fn plain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " _-.,:/()+=@[]".contains(c)
+    c.is_ascii_alphanumeric() || " _-.,;:/()+=@[]".contains(c)
 }
 
 /// The catalog ids and purposes of a rule as one line: `S12 A08: purpose; purpose`.
@@ -461,11 +474,11 @@ mod tests {
         assert_eq!(n.name("dmz 1"), "dmz_1");
         assert_eq!(n.name("1st"), "n_1st");
         assert_eq!(n.name(""), "n_");
-        assert_eq!(n.name("ä\"$(x)"), "n______x_");
+        assert_eq!(n.name("ä\"$(x)"), "n_____x_");
         assert_eq!(n.name("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnop");
         assert_eq!(n.name("abcdefghijklmnopQ"), "abcdefghijklmn_2");
         let w = n.into_warnings();
-        assert_eq!(w.len(), 6, "{w:#?}");
+        assert_eq!(w.len(), 7, "{w:#?}");
         assert!(w[0].contains("\"dmz 1\" is written `dmz_1`"));
     }
 

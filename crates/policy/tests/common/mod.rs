@@ -84,3 +84,17 @@ pub fn require_tool(name: &str) -> Option<PathBuf> {
         }
     }
 }
+
+/// The deployment of test fixture `name` (`tests/fixtures/<name>.toml`), leaked.
+pub fn fixture(name: &str) -> &'static Deployment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}.toml"));
+    let text = std::fs::read_to_string(&path).expect("fixture readable");
+    Box::leak(Box::new(
+        Deployment::parse(&text).unwrap_or_else(|d| panic!("{name}.toml does not parse: {d:?}")),
+    ))
+}
+
+/// The plan of test fixture `name`.
+pub fn fixture_plan(name: &str) -> Plan<'static> {
+    rdsports_core::plan::plan(catalog(), fixture(name))
+}

@@ -1,0 +1,380 @@
+//! Azure network security groups: an ARM template (JSON) with one NSG per zone.
+//!
+//! Each zone's NSG gets an inbound allow rule for every aggregated rule that enters the zone
+//! (flows inside the zone too: a subnet's NSG also filters traffic within the subnet), and with
+//! `--outbound` an outbound rule for every rule that leaves it. Priorities are deterministic:
+//! rules in policy order from 100 in steps of 10 (steps of 1 when that does not fit), and
+//! `--default-drop` adds a deny-all at 4096. `0.0.0.0/0` becomes the service tag `Internet`.
+//! Zones that hold the whole address space (the internet) get no NSG.
+//!
+//! All JSON is written by `serde_json`; strings that ARM would read as template expressions
+//! (`[...]`) are escaped by [`arm_str`]; resource and rule names are restricted to the
+//! characters Azure accepts. This module does not talk to Azure.
+
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+use rdsports_core::model::Protocol;
+use serde_json::{Value, json};
+
+use super::{
+    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, View,
+    boundary_zones, require_no_ftp_helper, trace, truncate_chars,
+};
+use crate::error::GenError;
+use crate::policy::{Policy, Rule};
+
+/// The `azure-nsg` target.
+pub struct AzureNsg;
+
+/// ARM template schema.
+pub const SCHEMA: &str =
+    "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+/// API version of `Microsoft.Network/networkSecurityGroups`.
+pub const API_VERSION: &str = "2023-09-01";
+/// Lowest and highest priority of a security rule.
+pub const PRIORITY: (u32, u32) = (100, 4096);
+/// Security rules per NSG.
+const RULES_MAX: usize = 1000;
+/// Address prefixes per NSG (sources and destinations over all rules).
+const PREFIXES_MAX: usize = 4000;
+/// Longest rule description.
+const DESCRIPTION_MAX: usize = 140;
+/// Longest resource or rule name.
+const NAME_MAX: usize = 80;
+
+impl Generator for AzureNsg {
+    fn name(&self) -> &'static str {
+        "azure-nsg"
+    }
+
+    fn description(&self) -> &'static str {
+        "Azure: an ARM template with one network security group per zone"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            scope: Scope::Cloud,
+            host: false,
+            boundary: true,
+            outbound: true,
+            default_drop: true,
+            host_variant: false,
+            ftp: FtpSupport::Unsupported,
+        }
+    }
+
+    fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
+        let mut out = Rendered::default();
+        let scope = match &opts.boundary {
+            Some((a, b)) => {
+                let (za, zb) = boundary_zones(policy, a, b)?;
+                policy.boundary(za, zb)
+            }
+            None => policy.with_rules(policy.rules.clone()),
+        };
+        require_no_ftp_helper(self.name(), &scope)?;
+        let mut names = Namer::new(self.name(), "zone name (NSG name)", name_char, NAME_MAX);
+        let dep = names.name(&policy.context.name);
+        let mut resources = Vec::new();
+        let mut internet_tag = false;
+        for (z, zone) in policy.context.zones.iter().enumerate() {
+            let inbound = View::new(scope.into_zone(z), opts);
+            let outbound = opts.outbound.then(|| View::new(scope.out_of_zone(z), opts));
+            let used = !inbound.policy.rules.is_empty()
+                || outbound
+                    .as_ref()
+                    .is_some_and(|o| !o.policy.rules.is_empty());
+            if zone.networks.iter().any(|n| n.prefix_len() == 0) {
+                if !inbound.policy.rules.is_empty() {
+                    out.warnings.push(format!(
+                        "azure-nsg: zone {:?} holds the whole address space (the internet), so it \
+                         gets no NSG; its inbound flows ({}) are left to the far side",
+                        zone.name,
+                        ids_of(&inbound.policy).join(", ")
+                    ));
+                }
+                continue;
+            }
+            if !used {
+                continue;
+            }
+            let nsg = names.name(&format!("nsg-{dep}-{}", zone.name));
+            let mut rules = Vec::new();
+            let mut prefixes = 0usize;
+            let mut rule_names = Namer::new(self.name(), "rule name", name_char, NAME_MAX);
+            let mut dirs = vec![(Dir::Inbound, &inbound)];
+            dirs.extend(outbound.as_ref().map(|o| (Dir::Outbound, o)));
+            for (dir, view) in dirs {
+                let n = view.policy.rules.len();
+                let step = if PRIORITY.0 as usize + n.saturating_sub(1) * 10 < PRIORITY.1 as usize {
+                    10
+                } else {
+                    1
+                };
+                if PRIORITY.0 as usize + n.saturating_sub(1) * step >= PRIORITY.1 as usize {
+                    return Err(limit(
+                        &nsg,
+                        "allow rules",
+                        (PRIORITY.1 - PRIORITY.0) as usize,
+                        n,
+                    ));
+                }
+                for (i, r) in view.policy.rules.iter().enumerate() {
+                    let priority = PRIORITY.0 as usize + i * step;
+                    let (rule, count, tag) =
+                        security_rule(&view.policy, r, dir, priority, &mut rule_names);
+                    prefixes += count;
+                    internet_tag |= tag;
+                    rules.push(rule);
+                }
+                if opts.default_drop {
+                    rules.push(deny_all(dir));
+                }
+                out.rules_before += view.before;
+                out.rules_after += n;
+            }
+            if rules.len() > RULES_MAX {
+                return Err(limit(&nsg, "security rules", RULES_MAX, rules.len()));
+            }
+            if prefixes > PREFIXES_MAX {
+                return Err(limit(&nsg, "address prefixes", PREFIXES_MAX, prefixes));
+            }
+            out.warnings.extend(rule_names.into_warnings());
+            resources.push(json!({
+                "type": "Microsoft.Network/networkSecurityGroups",
+                "apiVersion": API_VERSION,
+                "name": nsg,
+                "location": "[parameters('location')]",
+                "tags": {
+                    "rdsports-deployment": arm_str(&policy.context.name),
+                    "rdsports-zone": arm_str(&zone.name),
+                },
+                "properties": { "securityRules": rules },
+            }));
+        }
+        if internet_tag {
+            out.warnings.push(
+                "azure-nsg: 0.0.0.0/0 is written as the service tag Internet (addresses outside \
+                 the virtual network)"
+                    .to_owned(),
+            );
+        }
+        if opts.default_drop {
+            out.warnings.push(
+                "azure-nsg: the deny-all at priority 4096 also overrides AllowVnetInBound and \
+                 AllowAzureLoadBalancerInBound (65000, 65001): add rules for load balancer \
+                 probes if you use them"
+                    .to_owned(),
+            );
+        }
+        let template = json!({
+            "$schema": SCHEMA,
+            "contentVersion": "1.0.0.0",
+            "metadata": {
+                "generator": "rdsports",
+                "deployment": arm_str(&policy.context.name),
+                "flows": out.rules_before,
+                "rulesAfterAggregation": out.rules_after,
+            },
+            "parameters": {
+                "location": {
+                    "type": "string",
+                    "defaultValue": "[resourceGroup().location]",
+                    "metadata": { "description": "Region of the network security groups." },
+                },
+            },
+            "resources": resources,
+        });
+        let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
+        text.push('\n');
+        let file = format!("{dep}.azure.json");
+        out.files.push((file, text));
+        out.warnings.extend(names.into_warnings());
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    Inbound,
+    Outbound,
+}
+
+impl Dir {
+    fn word(self) -> &'static str {
+        match self {
+            Dir::Inbound => "Inbound",
+            Dir::Outbound => "Outbound",
+        }
+    }
+}
+
+fn limit(nsg: &str, what: &str, limit: usize, got: usize) -> GenError {
+    GenError::LimitExceeded {
+        target: "azure-nsg",
+        what: format!("{what} in NSG {nsg}"),
+        limit,
+        got,
+        hint: "render one boundary at a time (--boundary) or split the zone",
+    }
+}
+
+fn ids_of(policy: &Policy) -> Vec<String> {
+    let ids: BTreeSet<&str> = policy.rules.iter().flat_map(|r| policy.ids(r)).collect();
+    ids.into_iter().map(str::to_owned).collect()
+}
+
+/// One security rule; also returns how many address prefixes it uses and whether it used the
+/// `Internet` tag.
+fn security_rule(
+    policy: &Policy,
+    rule: &Rule,
+    dir: Dir,
+    priority: usize,
+    names: &mut Namer,
+) -> (Value, usize, bool) {
+    let ids = policy.ids(rule).join("-");
+    let dir_short = if dir == Dir::Inbound { "in" } else { "out" };
+    let mut name = names.name(&format!("allow-{dir_short}-{priority}-{ids}"));
+    // Azure: a name ends with a word character or `_`.
+    while name.ends_with(['-', '.']) {
+        name.pop();
+        name.push('_');
+    }
+    let mut description = trace(policy, rule);
+    truncate_chars(&mut description, DESCRIPTION_MAX);
+    let (src, tag_s) = prefixes(&rule.sources);
+    let (dst, tag_d) = prefixes(&rule.destinations);
+    let ports: Vec<String> = rule.ports.iter().map(ToString::to_string).collect();
+    let count = src.len() + dst.len();
+    let mut props = serde_json::Map::new();
+    props.insert("description".into(), json!(arm_str(&description)));
+    props.insert("protocol".into(), json!(protocol(rule.protocol)));
+    props.insert("sourcePortRange".into(), json!("*"));
+    one_or_many(
+        &mut props,
+        "destinationPortRange",
+        "destinationPortRanges",
+        ports,
+    );
+    one_or_many(
+        &mut props,
+        "sourceAddressPrefix",
+        "sourceAddressPrefixes",
+        src,
+    );
+    one_or_many(
+        &mut props,
+        "destinationAddressPrefix",
+        "destinationAddressPrefixes",
+        dst,
+    );
+    props.insert("access".into(), json!("Allow"));
+    props.insert("priority".into(), json!(priority));
+    props.insert("direction".into(), json!(dir.word()));
+    (
+        json!({ "name": name, "properties": props }),
+        count,
+        tag_s || tag_d,
+    )
+}
+
+fn deny_all(dir: Dir) -> Value {
+    let name = if dir == Dir::Inbound {
+        "deny-all-inbound"
+    } else {
+        "deny-all-outbound"
+    };
+    json!({
+        "name": name,
+        "properties": {
+            "description": "rdsports default drop",
+            "protocol": "*",
+            "sourcePortRange": "*",
+            "destinationPortRange": "*",
+            "sourceAddressPrefix": "*",
+            "destinationAddressPrefix": "*",
+            "access": "Deny",
+            "priority": PRIORITY.1,
+            "direction": dir.word(),
+        },
+    })
+}
+
+fn one_or_many(
+    props: &mut serde_json::Map<String, Value>,
+    one: &str,
+    many: &str,
+    mut items: Vec<String>,
+) {
+    if items.len() == 1 {
+        props.insert(one.to_owned(), json!(items.pop()));
+    } else {
+        props.insert(many.to_owned(), json!(items));
+    }
+}
+
+/// Address prefixes; the whole address space becomes the `Internet` tag (once).
+fn prefixes(nets: &[IpNet]) -> (Vec<String>, bool) {
+    let mut out = Vec::new();
+    let mut tag = false;
+    for n in nets {
+        if n.prefix_len() == 0 {
+            if !tag {
+                out.push("Internet".to_owned());
+            }
+            tag = true;
+        } else if n.prefix_len() == n.max_prefix_len() {
+            out.push(n.addr().to_string());
+        } else {
+            out.push(n.to_string());
+        }
+    }
+    (out, tag)
+}
+
+fn protocol(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Tcp => "Tcp",
+        Protocol::Udp => "Udp",
+    }
+}
+
+/// Name characters Azure accepts: ASCII word characters, `.`, `-`.
+fn name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// A string ARM reads literally: one that starts with `[` and ends with `]` would be a
+/// template expression, so it gets a second `[` (ARM's escape).
+pub fn arm_str(s: &str) -> String {
+    if s.starts_with('[') && s.ends_with(']') {
+        format!("[{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_are_escaped() {
+        assert_eq!(arm_str("[concat('a')]"), "[[concat('a')]");
+        assert_eq!(arm_str("[a] b"), "[a] b");
+        assert_eq!(arm_str("plain"), "plain");
+    }
+
+    #[test]
+    fn internet_tag_once() {
+        let n = |s: &str| s.parse::<IpNet>().unwrap();
+        let (p, tag) = prefixes(&[n("0.0.0.0/0"), n("::/0")]);
+        assert_eq!(p, vec!["Internet"]);
+        assert!(tag);
+        let (p, tag) = prefixes(&[n("192.0.2.1/32"), n("192.0.2.128/25")]);
+        assert_eq!(p, vec!["192.0.2.1", "192.0.2.128/25"]);
+        assert!(!tag);
+    }
+}

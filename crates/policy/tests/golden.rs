@@ -1,0 +1,253 @@
+//! Golden tests: every target renders every example deployment (and the test fixtures) to
+//! exactly the files under `tests/golden/<target>/`, in the platform's native format.
+//!
+//! A case that renders one file is kept as `<target>/<case>.<ext>`; one that renders several
+//! (a script per host, Aerleon's policy and definitions) as `<target>/<case>/<file>`; one that
+//! the target refuses as `<target>/<case>.err` with the error message. On a mismatch the test
+//! writes `<file>.actual` beside the golden file and fails; `BLESS=1` rewrites the golden
+//! files instead.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use rdsports_core::Plan;
+use rdsports_policy::{RenderOptions, render, targets};
+
+/// A golden variant: a directory name, a target and the options it renders with.
+struct Variant {
+    dir: &'static str,
+    target: &'static str,
+    opts: fn() -> RenderOptions,
+}
+
+/// Above this many hosts, per-host variants render one host of each role set (`--host`)
+/// instead of every host, to keep the golden files readable.
+const HOSTS_IN_FULL: usize = 20;
+
+/// The `--host` values a per-host variant renders for `plan`: none (all hosts) for small
+/// deployments, else the first host of each role set.
+fn host_choices(plan: &Plan<'_>) -> Vec<Option<String>> {
+    let hosts = &plan.deployment.hosts;
+    if hosts.len() <= HOSTS_IN_FULL {
+        return vec![None];
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    hosts
+        .iter()
+        .filter(|h| h.is_single() && seen.insert(h.roles.clone()))
+        .map(|h| Some(h.name.clone()))
+        .collect()
+}
+
+fn default_opts() -> RenderOptions {
+    RenderOptions::default()
+}
+
+fn host_opts() -> RenderOptions {
+    RenderOptions {
+        host_variant: true,
+        outbound: true,
+        default_drop: true,
+        ..RenderOptions::default()
+    }
+}
+
+fn drop_opts() -> RenderOptions {
+    RenderOptions {
+        default_drop: true,
+        ..RenderOptions::default()
+    }
+}
+
+fn outbound_opts() -> RenderOptions {
+    RenderOptions {
+        outbound: true,
+        ..RenderOptions::default()
+    }
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant {
+        dir: "windows",
+        target: "windows",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "windows-outbound",
+        target: "windows",
+        opts: outbound_opts,
+    },
+    Variant {
+        dir: "windows-netsh",
+        target: "windows-netsh",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "nftables",
+        target: "nftables",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "nftables-drop",
+        target: "nftables",
+        opts: drop_opts,
+    },
+    Variant {
+        dir: "nftables-host",
+        target: "nftables",
+        opts: host_opts,
+    },
+    Variant {
+        dir: "iptables",
+        target: "iptables",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "iptables-host",
+        target: "iptables",
+        opts: host_opts,
+    },
+    Variant {
+        dir: "azure-nsg",
+        target: "azure-nsg",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "aws-sg",
+        target: "aws-sg",
+        opts: default_opts,
+    },
+    Variant {
+        dir: "cisco-asa",
+        target: "cisco-asa",
+        opts: drop_opts,
+    },
+    Variant {
+        dir: "aerleon",
+        target: "aerleon",
+        opts: default_opts,
+    },
+];
+
+/// Every case: the examples, then the fixtures.
+fn cases() -> Vec<(String, Plan<'static>)> {
+    let mut out: Vec<(String, Plan<'static>)> = common::examples()
+        .into_iter()
+        .map(|e| (e.clone(), common::plan(&e)))
+        .collect();
+    for f in ["ftp-v6", "ftp-passive-v6"] {
+        out.push((format!("fixture-{f}"), common::fixture_plan(f)));
+    }
+    out
+}
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Compares `actual` with the golden file at `path` (or rewrites it under `BLESS=1`).
+/// Returns a description of the mismatch.
+fn check(path: &Path, actual: &str) -> Option<String> {
+    let bless = std::env::var("BLESS").is_ok_and(|v| v == "1");
+    let actual_path = PathBuf::from(format!("{}.actual", path.display()));
+    if bless {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::write(path, actual).ok()?;
+        let _ = std::fs::remove_file(&actual_path);
+        return None;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(expected) if expected == actual => {
+            let _ = std::fs::remove_file(&actual_path);
+            None
+        }
+        Ok(_) => {
+            let _ = std::fs::write(&actual_path, actual);
+            Some(format!(
+                "{} differs (see {})",
+                path.display(),
+                actual_path.display()
+            ))
+        }
+        Err(_) => {
+            let _ = std::fs::create_dir_all(path.parent()?);
+            let _ = std::fs::write(&actual_path, actual);
+            Some(format!("{} is missing (run with BLESS=1)", path.display()))
+        }
+    }
+}
+
+/// The extension of a rendered file name: from its first dot (`contoso.azure.json` →
+/// `.azure.json`).
+fn extension(file: &str) -> &str {
+    file.find('.').map_or("", |i| &file[i..])
+}
+
+#[test]
+fn every_target_matches_its_golden_files() {
+    let mut failures = Vec::new();
+    let cases = cases();
+    assert!(cases.len() >= 3, "the examples are there");
+    for v in VARIANTS {
+        for (case, plan) in &cases {
+            let dir = golden_dir().join(v.dir);
+            let base = (v.opts)();
+            let per_host = matches!(v.target, "windows" | "windows-netsh") || base.host_variant;
+            let choices = if per_host {
+                host_choices(plan)
+            } else {
+                vec![None]
+            };
+            if choices.len() > 1 {
+                // One file per chosen host, under <case>/.
+                for host in choices {
+                    let opts = RenderOptions {
+                        host,
+                        ..base.clone()
+                    };
+                    match render(v.target, plan, &opts) {
+                        Err(e) => failures.push(format!("{} {case}: {e}", v.dir)),
+                        Ok(r) => {
+                            for (name, text) in &r.files {
+                                failures.extend(check(&dir.join(case).join(name), text));
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            match render(v.target, plan, &base) {
+                Err(e) => {
+                    failures.extend(check(&dir.join(format!("{case}.err")), &format!("{e}\n")));
+                }
+                Ok(r) if r.files.len() == 1 => {
+                    let (name, text) = &r.files[0];
+                    let path = dir.join(format!("{case}{}", extension(name)));
+                    failures.extend(check(&path, text));
+                }
+                Ok(r) => {
+                    for (name, text) in &r.files {
+                        failures.extend(check(&dir.join(case).join(name), text));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "golden mismatches:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_target_has_a_golden_variant() {
+    for t in targets() {
+        assert!(
+            VARIANTS.iter().any(|v| v.target == t.name),
+            "target {} has no golden files",
+            t.name
+        );
+    }
+}

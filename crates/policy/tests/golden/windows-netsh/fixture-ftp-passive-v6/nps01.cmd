@@ -1,0 +1,9 @@
+@echo off
+rem rdsports: Windows Firewall rules (netsh) for host nps01 of deployment fixture-passive.
+rem Run as Administrator. Running it again first deletes every rule with the
+rem name below and then adds the rules anew.
+rem Inbound: 2 flows, 1 rules after aggregation.
+netsh advfirewall firewall delete rule name="rdsports fixture-passive" >nul 2>&1
+rem S22: RADIUS authentication and accounting to a central NPS (central RD CAP store)
+netsh advfirewall firewall add rule name="rdsports fixture-passive" dir=in action=allow enable=yes profile=any protocol=UDP localport=1812-1813 description="S22: RADIUS authentication and accounting to a central NPS (central RD CAP store)" remoteip=198.51.100.10 >nul || exit /b 1
+exit /b 0

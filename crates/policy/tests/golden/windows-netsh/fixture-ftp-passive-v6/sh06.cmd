@@ -1,0 +1,11 @@
+@echo off
+rem rdsports: Windows Firewall rules (netsh) for host sh06 of deployment fixture-passive.
+rem Run as Administrator. Running it again first deletes every rule with the
+rem name below and then adds the rules anew.
+rem Inbound: 2 flows, 2 rules after aggregation.
+netsh advfirewall firewall delete rule name="rdsports fixture-passive" >nul 2>&1
+rem S24: RDP from the gateway to the session host or virtual desktop
+netsh advfirewall firewall add rule name="rdsports fixture-passive" dir=in action=allow enable=yes profile=any protocol=TCP localport=3389 description="S24: RDP from the gateway to the session host or virtual desktop" remoteip=2001:db8:1::10 >nul || exit /b 1
+rem S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ('Send Receive')
+netsh advfirewall firewall add rule name="rdsports fixture-passive" dir=in action=allow enable=yes profile=any protocol=UDP localport=3389 description="S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ('Send Receive')" remoteip=2001:db8:1::10 >nul || exit /b 1
+exit /b 0

@@ -1,0 +1,11 @@
+@echo off
+rem rdsports: Windows Firewall rules (netsh) for host web01 of deployment fabrikam.
+rem Run as Administrator. Running it again first deletes every rule with the
+rem name below and then adds the rules anew.
+rem Inbound: 2 flows, 2 rules after aggregation.
+netsh advfirewall firewall delete rule name="rdsports fabrikam" >nul 2>&1
+rem S01: RD Web Access portal and RemoteApp feed over HTTPS
+netsh advfirewall firewall add rule name="rdsports fabrikam" dir=in action=allow enable=yes profile=any protocol=TCP localport=443 description="S01: RD Web Access portal and RemoteApp feed over HTTPS" remoteip=0.0.0.0-255.255.255.255 >nul || exit /b 1
+rem S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+netsh advfirewall firewall add rule name="rdsports fabrikam" dir=in action=allow enable=yes profile=any protocol=TCP localport=5986 description="S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration" remoteip=192.0.2.80 >nul || exit /b 1
+exit /b 0

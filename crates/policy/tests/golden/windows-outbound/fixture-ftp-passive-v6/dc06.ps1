@@ -1,0 +1,29 @@
+# rdsports: Windows Firewall rules for host "dc06" of deployment "fixture-passive".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 23 flows, 4 rules after aggregation.
+# Outbound: 0 flows, 0 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fixture-passive'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# from gw06 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,3268,49152-65535: Kerberos for user authentication' -Description 'S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | from gw06 (zone dmz)' -Protocol TCP -LocalPort @('53', '88', '135', '389', '445', '3268', '49152-65535') -RemoteAddress @('2001:db8:1::10') | Out-Null
+
+# S14 S17 S18 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# from gw06 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S14 S17 S18 D01 D02 D04a D06 UDP 53,88,123,389: Kerberos for user authentication' -Description 'S14 S17 S18 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | from gw06 (zone dmz)' -Protocol UDP -LocalPort @('53', '88', '123', '389') -RemoteAddress @('2001:db8:1::10') | Out-Null
+
+# S32a S32b D01 D02 D03 D04a D04b D05: Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# from sh06 (zone lan)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S32a S32b D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,636,3268,49152-65535: Active Directory communication (including per-user CAL lookups)' -Description 'S32a S32b D01 D02 D03 D04a D04b D05: Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | from sh06 (zone lan)' -Protocol TCP -LocalPort @('53', '88', '135', '389', '445', '636', '3268', '49152-65535') -RemoteAddress @('2001:db8:2::21') | Out-Null
+
+# D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# from sh06 (zone lan)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports D01 D02 D04a D06 UDP 53,88,123,389: DNS for domain members' -Description 'D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | from sh06 (zone lan)' -Protocol UDP -LocalPort @('53', '88', '123', '389') -RemoteAddress @('2001:db8:2::21') | Out-Null

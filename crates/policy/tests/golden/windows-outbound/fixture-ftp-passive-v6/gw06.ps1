@@ -1,0 +1,37 @@
+# rdsports: Windows Firewall rules for host "gw06" of deployment "fixture-passive".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 2 flows, 2 rules after aggregation.
+# Outbound: 13 flows, 4 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fixture-passive'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S12: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS
+# from clients6 (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S12 TCP 443: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS' -Description 'S12: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS | from clients6 (zone internet)' -Protocol TCP -LocalPort @('443') -RemoteAddress @('::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff') | Out-Null
+
+# S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")
+# from clients6 (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S13 UDP 3391: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")' -Description 'S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive") | from clients6 (zone internet)' -Protocol UDP -LocalPort @('3391') -RemoteAddress @('::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff') | Out-Null
+
+# S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# to dc06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,3268,49152-65535: Kerberos for user authentication' -Description 'S14 S15 S16 S17 S18 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | to dc06 (zone lan)' -Protocol TCP -RemotePort @('53', '88', '135', '389', '445', '3268', '49152-65535') -RemoteAddress @('2001:db8:2::40') | Out-Null
+
+# S14 S17 S18 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# to dc06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S14 S17 S18 D01 D02 D04a D06 UDP 53,88,123,389: Kerberos for user authentication' -Description 'S14 S17 S18 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | to dc06 (zone lan)' -Protocol UDP -RemotePort @('53', '88', '123', '389') -RemoteAddress @('2001:db8:2::40') | Out-Null
+
+# S24: RDP from the gateway to the session host or virtual desktop
+# to sh06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S24 TCP 3389: RDP from the gateway to the session host or virtual desktop' -Description 'S24: RDP from the gateway to the session host or virtual desktop | to sh06 (zone lan)' -Protocol TCP -RemotePort @('3389') -RemoteAddress @('2001:db8:2::21') | Out-Null
+
+# S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")
+# to sh06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S25 UDP 3389: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")' -Description 'S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive") | to sh06 (zone lan)' -Protocol UDP -RemotePort @('3389') -RemoteAddress @('2001:db8:2::21') | Out-Null

@@ -1,0 +1,29 @@
+# rdsports: Windows Firewall rules for host "sh06" of deployment "fixture-passive".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 2 flows, 2 rules after aggregation.
+# Outbound: 12 flows, 2 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fixture-passive'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S24: RDP from the gateway to the session host or virtual desktop
+# from gw06 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S24 TCP 3389: RDP from the gateway to the session host or virtual desktop' -Description 'S24: RDP from the gateway to the session host or virtual desktop | from gw06 (zone dmz)' -Protocol TCP -LocalPort @('3389') -RemoteAddress @('2001:db8:1::10') | Out-Null
+
+# S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")
+# from gw06 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S25 UDP 3389: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")' -Description 'S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive") | from gw06 (zone dmz)' -Protocol UDP -LocalPort @('3389') -RemoteAddress @('2001:db8:1::10') | Out-Null
+
+# S32a S32b D01 D02 D03 D04a D04b D05: Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# to dc06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S32a S32b D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,636,3268,49152-65535: Active Directory communication (including per-user CAL lookups)' -Description 'S32a S32b D01 D02 D03 D04a D04b D05: Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | to dc06 (zone lan)' -Protocol TCP -RemotePort @('53', '88', '135', '389', '445', '636', '3268', '49152-65535') -RemoteAddress @('2001:db8:2::40') | Out-Null
+
+# D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# to dc06 (zone lan)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports D01 D02 D04a D06 UDP 53,88,123,389: DNS for domain members' -Description 'D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | to dc06 (zone lan)' -Protocol UDP -RemotePort @('53', '88', '123', '389') -RemoteAddress @('2001:db8:2::40') | Out-Null

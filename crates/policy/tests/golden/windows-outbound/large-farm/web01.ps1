@@ -1,0 +1,33 @@
+# rdsports: Windows Firewall rules for host "web01" of deployment "fabrikam".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 2 flows, 2 rules after aggregation.
+# Outbound: 31 flows, 3 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fabrikam'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S01: RD Web Access portal and RemoteApp feed over HTTPS
+# from clients (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S01 TCP 443: RD Web Access portal and RemoteApp feed over HTTPS' -Description 'S01: RD Web Access portal and RemoteApp feed over HTTPS | from clients (zone internet)' -Protocol TCP -LocalPort @('443') -RemoteAddress @('0.0.0.0-255.255.255.255') | Out-Null
+
+# S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+# from admin01 (zone servers)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S11 TCP 5986: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration' -Description 'S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration | from admin01 (zone servers)' -Protocol TCP -LocalPort @('5986') -RemoteAddress @('192.0.2.80') | Out-Null
+
+# S06 S26 A05: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper); centralized publishing to every broker of a high-availability deployment
+# to cb01, cb02, cb03 (zone servers)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports S06 S26 A05 TCP 135,5504,24158: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list' -Description 'S06 S26 A05: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper); centralized publishing to every broker of a high-availability deployment | to cb01, cb02, cb03 (zone servers)' -Protocol TCP -RemotePort @('135', '5504', '24158') -RemoteAddress @('192.0.2.10/31', '192.0.2.12') | Out-Null
+
+# D01 D02 D03 D04a D04b D05: DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# to dc01, dc02 (zone servers)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,3268,49200: DNS for domain members' -Description 'D01 D02 D03 D04a D04b D05: DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | to dc01, dc02 (zone servers)' -Protocol TCP -RemotePort @('53', '88', '135', '389', '445', '3268', '49200') -RemoteAddress @('192.0.2.40/31') | Out-Null
+
+# D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# to dc01, dc02 (zone servers)
+New-NetFirewallRule @Common -Direction Outbound -DisplayName 'rdsports D01 D02 D04a D06 UDP 53,88,123,389: DNS for domain members' -Description 'D01 D02 D04a D06: DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | to dc01, dc02 (zone servers)' -Protocol UDP -RemotePort @('53', '88', '123', '389') -RemoteAddress @('192.0.2.40/31') | Out-Null

@@ -1,0 +1,21 @@
+# rdsports: Windows Firewall rules for host "dc01" of deployment "smallco".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 12 flows, 2 rules after aggregation.
+# Outbound: 0 flows, 0 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports smallco'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S14 S15 S16 S17 S18 S32a S32b S35 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; per-user CAL issuance recorded in Active Directory; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL
+# from rds01 (zone office)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S14 S15 S16 S17 S18 S32a S32b S35 D01 D02 D03 D04a D04b D05 TCP 53,88,135,389,445,636,3268,49152-65535: Kerberos for user authentication' -Description 'S14 S15 S16 S17 S18 S32a S32b S35 D01 D02 D03 D04a D04b D05: Kerberos for user authentication; RPC endpoint mapper on the domain controller; AD RPC (LSA, SAM, Netlogon) on the port the endpoint mapper hands out; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; Active Directory communication (including per-user CAL lookups); Active Directory communication over LDAPS; per-user CAL issuance recorded in Active Directory; DNS for domain members; Kerberos for domain members; LSA, SAM and Netlogon RPC for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); global catalog for domain members; SMB for Group Policy and SYSVOL | from rds01 (zone office)' -Protocol TCP -LocalPort @('53', '88', '135', '389', '445', '636', '3268', '49152-65535') -RemoteAddress @('203.0.113.10') | Out-Null
+
+# S14 S17 S18 S35 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; per-user CAL issuance recorded in Active Directory; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator's LDAP ping); time synchronisation with the domain hierarchy (W32Time)
+# from rds01 (zone office)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S14 S17 S18 S35 D01 D02 D04a D06 UDP 53,88,123,389: Kerberos for user authentication' -Description 'S14 S17 S18 S35 D01 D02 D04a D06: Kerberos for user authentication; LDAP for user authentication and RD CAP group lookups; internal name resolution of RD resources; per-user CAL issuance recorded in Active Directory; DNS for domain members; Kerberos for domain members; LDAP for domain members (UDP: the DC locator''s LDAP ping); time synchronisation with the domain hierarchy (W32Time) | from rds01 (zone office)' -Protocol UDP -LocalPort @('53', '88', '123', '389') -RemoteAddress @('203.0.113.10') | Out-Null

@@ -1,0 +1,20 @@
+# rdsports: Windows Firewall rules for host "cb01" of deployment "fixture-passive".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 6 flows, 2 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fixture-passive'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S06 S23 S26: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; RDP to the broker (redirector) on behalf of the client; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper)
+# from gw01 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S06 S23 S26 TCP 135,3389,5504,24158: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list' -Description 'S06 S23 S26: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; RDP to the broker (redirector) on behalf of the client; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper) | from gw01 (zone dmz)' -Protocol TCP -LocalPort @('135', '3389', '5504', '24158') -RemoteAddress @('198.51.100.10') | Out-Null
+
+# A01: session host to broker service (Tssdis): session directory and redirection decisions
+# from sh01 (zone lan)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports A01 TCP 135,49152-65535: session host to broker service (Tssdis): session directory and redirection decisions' -Description 'A01: session host to broker service (Tssdis): session directory and redirection decisions | from sh01 (zone lan)' -Protocol TCP -LocalPort @('135', '49152-65535') -RemoteAddress @('192.0.2.21') | Out-Null

@@ -1,0 +1,24 @@
+# rdsports: Windows Firewall rules for host "sh01" of deployment "fixture-passive".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 6 flows, 3 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fixture-passive'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S24: RDP from the gateway to the session host or virtual desktop
+# from gw01 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S24 TCP 3389: RDP from the gateway to the session host or virtual desktop' -Description 'S24: RDP from the gateway to the session host or virtual desktop | from gw01 (zone dmz)' -Protocol TCP -LocalPort @('3389') -RemoteAddress @('198.51.100.10') | Out-Null
+
+# S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")
+# from gw01 (zone dmz)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S25 UDP 3389: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")' -Description 'S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive") | from gw01 (zone dmz)' -Protocol UDP -LocalPort @('3389') -RemoteAddress @('198.51.100.10') | Out-Null
+
+# S10a S10b S11: management of session hosts and collections (SMB); management of session hosts and collections (RPC: endpoint mapper and dynamic range); WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+# from cb01 (zone lan)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S10a S10b S11 TCP 135,445,5985,49152-65535: management of session hosts and collections (SMB)' -Description 'S10a S10b S11: management of session hosts and collections (SMB); management of session hosts and collections (RPC: endpoint mapper and dynamic range); WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration | from cb01 (zone lan)' -Protocol TCP -LocalPort @('135', '445', '5985', '49152-65535') -RemoteAddress @('192.0.2.10') | Out-Null

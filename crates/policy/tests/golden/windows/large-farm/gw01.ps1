@@ -1,0 +1,24 @@
+# rdsports: Windows Firewall rules for host "gw01" of deployment "fabrikam".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 3 flows, 3 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fabrikam'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S12: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS
+# from clients (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S12 TCP 443: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS' -Description 'S12: RD Gateway main channel: HTTP (and RPC over HTTP) over TLS | from clients (zone internet)' -Protocol TCP -LocalPort @('443') -RemoteAddress @('0.0.0.0-255.255.255.255') | Out-Null
+
+# S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")
+# from clients (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S13 UDP 3391: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")' -Description 'S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive") | from clients (zone internet)' -Protocol UDP -LocalPort @('3391') -RemoteAddress @('0.0.0.0-255.255.255.255') | Out-Null
+
+# S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+# from admin01 (zone servers)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S11 TCP 5986: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration' -Description 'S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration | from admin01 (zone servers)' -Protocol TCP -LocalPort @('5986') -RemoteAddress @('192.0.2.80') | Out-Null

@@ -1,0 +1,20 @@
+# rdsports: Windows Firewall rules for host "ls01" of deployment "fabrikam".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 601 flows, 2 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fabrikam'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+# from admin01 (zone servers)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S11 TCP 5986: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration' -Description 'S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration | from admin01 (zone servers)' -Protocol TCP -LocalPort @('5986') -RemoteAddress @('192.0.2.80') | Out-Null
+
+# S28a S28b S29: licensing RPC: endpoint mapper of the license server (CAL requests); licensing RPC on the dynamic range (49152-65535 since Windows Server 2008; 1024-65535 before); licensing RPC over named pipes (SMB)
+# from sh001, sh002, sh003, sh004, sh005, sh006, sh007, sh008, sh009, sh010, and 190 more (zone farm)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S28a S28b S29 TCP 135,445,50000-50999: licensing RPC: endpoint mapper of the license server (CAL requests)' -Description 'S28a S28b S29: licensing RPC: endpoint mapper of the license server (CAL requests); licensing RPC on the dynamic range (49152-65535 since Windows Server 2008; 1024-65535 before); licensing RPC over named pipes (SMB) | from sh001, sh002, sh003, sh004, sh005, sh006, sh007, sh008, sh009, sh010, and 190 more (zone farm)' -Protocol TCP -LocalPort @('135', '445', '50000-50999') -RemoteAddress @('198.51.100.1', '198.51.100.2/31', '198.51.100.4/30', '198.51.100.8/29', '198.51.100.16/28', '198.51.100.32/27', '198.51.100.64/26', '198.51.100.128/26', '198.51.100.192/29', '198.51.100.200') | Out-Null

@@ -1,0 +1,28 @@
+# rdsports: Windows Firewall rules for host "sh001" of deployment "fabrikam".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 14 flows, 4 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports fabrikam'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S24: RDP from the gateway to the session host or virtual desktop
+# from gw01, gw02 (zone perimeter)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S24 TCP 3389: RDP from the gateway to the session host or virtual desktop' -Description 'S24: RDP from the gateway to the session host or virtual desktop | from gw01, gw02 (zone perimeter)' -Protocol TCP -LocalPort @('3389') -RemoteAddress @('203.0.113.10/31') | Out-Null
+
+# S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")
+# from gw01, gw02 (zone perimeter)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S25 UDP 3389: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive")' -Description 'S25: RDP UDP from the gateway to the host; stateful firewalls must allow the reply ("Send Receive") | from gw01, gw02 (zone perimeter)' -Protocol UDP -LocalPort @('3389') -RemoteAddress @('203.0.113.10/31') | Out-Null
+
+# S10a S10b: management of session hosts and collections (SMB); management of session hosts and collections (RPC: endpoint mapper and dynamic range)
+# from cb01, cb02, cb03 (zone servers)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S10a S10b TCP 135,445,50000-50999: management of session hosts and collections (SMB)' -Description 'S10a S10b: management of session hosts and collections (SMB); management of session hosts and collections (RPC: endpoint mapper and dynamic range) | from cb01, cb02, cb03 (zone servers)' -Protocol TCP -LocalPort @('135', '445', '50000-50999') -RemoteAddress @('192.0.2.10/31', '192.0.2.12') | Out-Null
+
+# S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration
+# from admin01 (zone servers)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S11 TCP 5986: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration' -Description 'S11: WinRM (WS-Management, PowerShell remoting) used by Server Manager and RDMS for administration | from admin01 (zone servers)' -Protocol TCP -LocalPort @('5986') -RemoteAddress @('192.0.2.80') | Out-Null

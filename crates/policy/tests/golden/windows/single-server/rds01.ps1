@@ -1,0 +1,20 @@
+# rdsports: Windows Firewall rules for host "rds01" of deployment "smallco".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 2 flows, 2 rules after aggregation.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+$Group = 'rdsports smallco'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S01 S12: RD Web Access portal and RemoteApp feed over HTTPS; RD Gateway main channel: HTTP (and RPC over HTTP) over TLS
+# from clients (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S01 S12 TCP 443: RD Web Access portal and RemoteApp feed over HTTPS' -Description 'S01 S12: RD Web Access portal and RemoteApp feed over HTTPS; RD Gateway main channel: HTTP (and RPC over HTTP) over TLS | from clients (zone internet)' -Protocol TCP -LocalPort @('443') -RemoteAddress @('0.0.0.0-255.255.255.255') | Out-Null
+
+# S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")
+# from clients (zone internet)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S13 UDP 3391: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive")' -Description 'S13: RD Gateway UDP transport (RDP/UDP); stateful firewalls must allow the reply ("Send Receive") | from clients (zone internet)' -Protocol UDP -LocalPort @('3391') -RemoteAddress @('0.0.0.0-255.255.255.255') | Out-Null
