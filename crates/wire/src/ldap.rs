@@ -763,9 +763,10 @@ fn add_rootdse_details(detail: &mut Map<String, Value>, entry: &SearchEntry) {
     }
 }
 
-/// What a CLDAP reply tells about the server (service `cldap`).
+/// What a CLDAP reply tells about the server: service `ldap` (the catalog's name for LDAP
+/// over TCP and UDP 389) with detail `transport` = `cldap`.
 pub fn identify_cldap(reply: &CldapReply) -> Identification {
-    let mut identification = Identification::service("cldap");
+    let mut identification = Identification::service("ldap").with("transport", "cldap");
     if let Some(result) = &reply.result {
         identification = identification.with("result_code", result.code);
         if result.code != 0 {
@@ -1290,7 +1291,7 @@ mod tests {
         else {
             panic!("expected Done");
         };
-        assert_eq!(identification.service, Some("cldap"));
+        assert_eq!(identification.service, Some("ldap"));
         let detail = &identification.detail;
         assert_eq!(detail["dns_forest_name"], "example.com");
         assert_eq!(detail["dns_host_name"], "dc1.example.com");
@@ -1316,7 +1317,7 @@ mod tests {
         let reply = parse_cldap_response(&done).unwrap();
         assert_eq!(reply.entry, None);
         let identification = identify_cldap(&reply);
-        assert_eq!(identification.service, Some("cldap"));
+        assert_eq!(identification.service, Some("ldap"));
         // Truncated datagrams are unrecognised, never NeedMore.
         let mut ping = CldapPing::new(1, None);
         let full = cldap_reply(1, &netlogon_blob());
@@ -1324,7 +1325,7 @@ mod tests {
             match ping.on_bytes(&full[..len]) {
                 Progress::Done(identification) => {
                     // Cut exactly after the entry, the reply is complete without the done.
-                    let whole_entry = identification.service == Some("cldap");
+                    let whole_entry = identification.detail.get("transport").and_then(|t| t.as_str()) == Some("cldap");
                     assert!(whole_entry || identification.service.is_none(), "{len}");
                 }
                 other => panic!("{len}: {other:?}"),
