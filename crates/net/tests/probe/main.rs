@@ -9,6 +9,7 @@ mod engine;
 mod fdlimit;
 mod hostile;
 mod netns;
+mod registry;
 mod tcp;
 mod tls;
 mod udp;

@@ -18,7 +18,7 @@ use crate::common::{Peer, finishes, hello, read_line, settings, starttls, tcp_se
 const CERT: &[u8] = include_bytes!("data/cert.der");
 const KEY: &[u8] = include_bytes!("data/key.der");
 
-fn server_config(versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<ServerConfig> {
+pub fn server_config(versions: &[&'static rustls::SupportedProtocolVersion]) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)

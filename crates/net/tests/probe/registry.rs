@@ -1,0 +1,201 @@
+//! The registry's probes end to end against loopback stand-ins: RDP (X.224 then TLS, as
+//! MS-RDPBCGR 2.2.1.2 describes), HTTPS, WinRM's 401, and the UDP services whose silence
+//! or ICMP error must keep its meaning.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rdsports_net::registry::{NonceSource, ProbeContext, target_for};
+use rdsports_net::{Observation, Target, Transport, Verdict, probe};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+
+use crate::common::{UdpPeer, closed_udp_port, finishes, settings, udp_server};
+use crate::tls::server_config;
+
+fn ctx() -> ProbeContext {
+    ProbeContext {
+        realm: Some("corp.example".into()),
+        radius_secret: None,
+        now_unix: None,
+        nonces: NonceSource::random(),
+    }
+}
+
+async fn run(target: Target) -> Observation {
+    finishes(Duration::from_secs(10), probe(&target, &settings(1500)))
+        .await
+        .unwrap()
+}
+
+/// Serves each connection with `handler` on 127.0.0.1.
+async fn server<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(handler(stream));
+        }
+    });
+    address
+}
+
+/// Reads one HTTP request head (up to the blank line, at most 64 KiB).
+async fn read_head<S: AsyncReadExt + Unpin>(stream: &mut S) -> Vec<u8> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 65_536 {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    head
+}
+
+#[tokio::test]
+async fn rdp_negotiates_then_speaks_tls() {
+    let acceptor = TlsAcceptor::from(server_config(rustls::ALL_VERSIONS));
+    let address = server(move |mut stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            // The X.224 Connection Request: a TPKT header gives the length.
+            let mut tpkt = [0u8; 4];
+            if stream.read_exact(&mut tpkt).await.is_err() {
+                return;
+            }
+            let len = usize::from(u16::from_be_bytes([tpkt[2], tpkt[3]]));
+            let mut rest = vec![0u8; len.saturating_sub(4)];
+            if stream.read_exact(&mut rest).await.is_err() {
+                return;
+            }
+            // TPKT (19 bytes), X.224 Connection Confirm, RDP_NEG_RSP selecting
+            // PROTOCOL_HYBRID (CredSSP, so NLA).
+            let confirm = [
+                0x03, 0x00, 0x00, 0x13, // TPKT
+                0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, // X.224 CC
+                0x02, 0x00, 0x08, 0x00, 0x02, 0x00, 0x00, 0x00, // RDP_NEG_RSP
+            ];
+            if stream.write_all(&confirm).await.is_err() {
+                return;
+            }
+            if let Ok(mut session) = acceptor.accept(stream).await {
+                let mut buf = [0u8; 64];
+                let _ = tokio::time::timeout(Duration::from_secs(5), session.read(&mut buf)).await;
+            }
+        }
+    })
+    .await;
+    let seen = run(target_for(address, None, "rdp", Transport::Tcp, &ctx())).await;
+    assert_eq!(seen.verdict, Verdict::Open);
+    assert_eq!(seen.service.as_deref(), Some("rdp"), "{seen:?}");
+    assert_eq!(seen.detail["nla_required"], true);
+    assert_eq!(seen.detail["tls"]["version"], "TLS 1.3");
+    assert_eq!(
+        seen.detail["tls"]["certificate"]["common_name"],
+        "rdsports-test.invalid"
+    );
+}
+
+#[tokio::test]
+async fn https_identifies_http_inside_tls() {
+    let acceptor = TlsAcceptor::from(server_config(rustls::ALL_VERSIONS));
+    let address = server(move |stream| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut session) = acceptor.accept(stream).await else {
+                return;
+            };
+            let head = read_head(&mut session).await;
+            if head.starts_with(b"GET / HTTP/1.1\r\n") {
+                let reply =
+                    b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\nContent-Length: 0\r\n\r\n";
+                let _ = session.write_all(reply).await;
+            }
+            let _ = session.shutdown().await;
+        }
+    })
+    .await;
+    let target = target_for(
+        address,
+        Some("rdsports-test.invalid"),
+        "https",
+        Transport::Tcp,
+        &ctx(),
+    );
+    let seen = run(target).await;
+    assert_eq!(seen.service.as_deref(), Some("http"), "{seen:?}");
+    assert_eq!(
+        seen.detail["tls"]["certificate"]["covers_server_name"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn winrm_401_still_proves_winrm() {
+    let address = server(|mut stream| async move {
+        let head = read_head(&mut stream).await;
+        if head.starts_with(b"POST /wsman") {
+            let reply = b"HTTP/1.1 401 \r\nServer: Microsoft-HTTPAPI/2.0\r\n\
+                WWW-Authenticate: Negotiate\r\nWWW-Authenticate: Kerberos\r\n\
+                Content-Length: 0\r\n\r\n";
+            let _ = stream.write_all(reply).await;
+        }
+        let _ = stream.shutdown().await;
+    })
+    .await;
+    let seen = run(target_for(address, None, "winrm", Transport::Tcp, &ctx())).await;
+    assert_eq!(seen.service.as_deref(), Some("winrm"), "{seen:?}");
+    assert_eq!(seen.detail["status"], 401);
+    assert!(
+        seen.detail["auth_schemes"]
+            .to_string()
+            .contains("Negotiate")
+    );
+}
+
+#[tokio::test]
+async fn radius_silence_is_open_filtered_with_its_reason() {
+    let address = udp_server(UdpPeer::Silent).await;
+    let seen = run(target_for(address, None, "radius", Transport::Udp, &ctx())).await;
+    assert_eq!(seen.verdict, Verdict::OpenFiltered);
+    assert!(seen.reason.unwrap().contains("does not know"));
+}
+
+#[tokio::test]
+async fn udp_services_on_closed_ports_are_closed() {
+    for service in [
+        "kerberos",
+        "dns",
+        "ldap",
+        "netbios-ns",
+        "netbios-dgm",
+        "rdp",
+    ] {
+        let address = closed_udp_port().await;
+        let seen = run(target_for(address, None, service, Transport::Udp, &ctx())).await;
+        assert_eq!(seen.verdict, Verdict::Closed, "{service}: {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_answer_is_open_without_the_service() {
+    // Something that is not a KDC answers on the Kerberos port.
+    let address = udp_server(UdpPeer::Garbage).await;
+    let seen = run(target_for(
+        address,
+        None,
+        "kerberos",
+        Transport::Udp,
+        &ctx(),
+    ))
+    .await;
+    assert_eq!(seen.verdict, Verdict::Open);
+    assert_eq!(seen.service, None);
+    assert!(seen.note.is_some());
+}
