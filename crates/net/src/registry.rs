@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rdsports_wire::{Exchange, Identification, Progress};
 use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, radius};
-use rdsports_wire::{rdp, rdpeudp, smb2};
+use rdsports_wire::{listener, rdp, rdpeudp, smb2};
 use serde_json::Value;
 
 use crate::model::{ExchangeFactory, Observation, Target, TlsMode, Transport, Verdict};
@@ -234,6 +234,9 @@ pub fn probe_for(
             mssql::MssqlPrelogin::new(nonces.u32())
         }),
         ("mssql-browser", false) => with(TlsMode::None, "mssql", mssql::SqlBrowser::new),
+        ("rdsports-listener", _) => with(TlsMode::None, "rdsports-listener", move || {
+            listener::ListenerHandshake::new(nonces.bytes())
+        }),
         _ => Probe::default(),
     }
 }
@@ -547,7 +550,21 @@ mod tests {
     #[test]
     fn catalog_services_map_to_exchanges() {
         use Transport::{Tcp, Udp};
-        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 27] = [
+        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 29] = [
+            (
+                "rdsports-listener",
+                3389,
+                Tcp,
+                TlsMode::None,
+                Some("rdsports-listener"),
+            ),
+            (
+                "rdsports-listener",
+                3391,
+                Udp,
+                TlsMode::None,
+                Some("rdsports-listener"),
+            ),
             ("rdp", 3389, Tcp, TlsMode::AfterExchange, Some("rdp")),
             ("rdp", 3389, Udp, TlsMode::None, Some("rdp")),
             ("rdg-udp", 3391, Udp, TlsMode::None, Some("rdp")),

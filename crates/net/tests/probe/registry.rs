@@ -199,3 +199,67 @@ async fn a_wrong_answer_is_open_without_the_service() {
     assert_eq!(seen.service, None);
     assert!(seen.note.is_some());
 }
+
+#[tokio::test]
+async fn the_rdsports_listener_answers_over_tcp_and_udp() {
+    use rdsports_wire::listener::{REQUEST_LEN, build_reply, parse_request};
+    let tcp = server(|mut stream| async move {
+        let mut request = vec![0u8; REQUEST_LEN];
+        if stream.read_exact(&mut request).await.is_err() {
+            return;
+        }
+        let (Some(nonce), Ok(peer), Ok(local)) = (
+            parse_request(&request),
+            stream.peer_addr(),
+            stream.local_addr(),
+        ) else {
+            return;
+        };
+        let reply = build_reply(nonce, "stand-in", local.port(), peer.ip(), request.len());
+        let _ = stream.write_all(&reply).await;
+    })
+    .await;
+    let seen = run(target_for(
+        tcp,
+        None,
+        "rdsports-listener",
+        Transport::Tcp,
+        &ctx(),
+    ))
+    .await;
+    assert_eq!(
+        seen.service.as_deref(),
+        Some("rdsports-listener"),
+        "{seen:?}"
+    );
+    assert_eq!(seen.detail["nonce_ok"], true);
+    assert_eq!(seen.detail["seen_source"], "127.0.0.1");
+    assert_eq!(seen.detail["port"], tcp.port());
+
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let udp = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1024];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            if let Some(nonce) = parse_request(&buf[..n]) {
+                let reply = build_reply(nonce, "stand-in", udp.port(), from.ip(), n);
+                let _ = socket.send_to(&reply, from).await;
+            }
+        }
+    });
+    let seen = run(target_for(
+        udp,
+        None,
+        "rdsports-listener",
+        Transport::Udp,
+        &ctx(),
+    ))
+    .await;
+    assert_eq!(seen.verdict, Verdict::Open);
+    assert_eq!(
+        seen.service.as_deref(),
+        Some("rdsports-listener"),
+        "{seen:?}"
+    );
+    assert_eq!(seen.detail["host"], "stand-in");
+}
