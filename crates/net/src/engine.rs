@@ -73,7 +73,7 @@ where
     let budget = fd_budget();
     let concurrency = settings.concurrency.min(budget.probes).max(1);
     let pressure = Arc::new(Pressure::new(concurrency));
-    let settings = *settings;
+    let settings = settings.bounded();
     let mut observations: Vec<Option<Observation>> = vec![None; targets.len()];
     let mut not_probed = BTreeMap::new();
     let mut cancelled = false;
@@ -150,7 +150,9 @@ where
 /// Probes one target on its own (no concurrency limit beyond this one socket).
 pub async fn probe(target: &Target, settings: &Settings) -> Result<Observation, NotProbed> {
     let pressure = Pressure::new(1);
-    run(target, settings, &pressure).await.map_err(NotProbed)
+    run(target, &settings.bounded(), &pressure)
+        .await
+        .map_err(NotProbed)
 }
 
 async fn run(

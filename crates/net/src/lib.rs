@@ -17,6 +17,22 @@
 //! * TLS is spoken with rustls; certificates are recorded and accepted, never trusted.
 //! * [`registry`] maps catalog service names to the exchanges that identify them.
 //!
+//! ```
+//! use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+//!
+//! use rdsports_net::{Cancel, Settings, Target, Verdict, probe_all};
+//!
+//! // A loopback port where nothing listens.
+//! let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port();
+//! let targets = vec![Target::tcp(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))];
+//! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+//! let run = runtime.block_on(probe_all(targets, &Settings::default(), &Cancel::new(), |i, o| {
+//!     eprintln!("target {i}: {}", o.verdict);
+//! }));
+//! assert_eq!(run.observations[0].as_ref().map(|o| o.verdict), Some(Verdict::Refused));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! It does not decide which flows to check, does not print, and does not judge results
 //! (an expired certificate is a fact here, a finding in the report).
 //!

@@ -240,6 +240,27 @@ pub struct Settings {
     pub concurrency: usize,
 }
 
+impl Settings {
+    /// The settings the engine actually uses: the timeout within
+    /// [`Settings::MIN_TIMEOUT`]..=[`Settings::MAX_TIMEOUT`], at most
+    /// [`Settings::MAX_RETRIES`] retries and a concurrency of at least 1, so no setting
+    /// can make a probe hang.
+    pub fn bounded(&self) -> Settings {
+        Settings {
+            timeout: self.timeout.clamp(Self::MIN_TIMEOUT, Self::MAX_TIMEOUT),
+            retries: self.retries.min(Self::MAX_RETRIES),
+            concurrency: self.concurrency.max(1),
+        }
+    }
+
+    /// The shortest timeout used.
+    pub const MIN_TIMEOUT: Duration = Duration::from_millis(1);
+    /// The longest timeout used.
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
+    /// The most retries used.
+    pub const MAX_RETRIES: u32 = 10;
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -292,6 +313,25 @@ mod tests {
         assert!(s.timeout < Duration::from_secs(2));
         assert_eq!(s.retries, 1);
         assert!(s.concurrency > 0);
+    }
+
+    #[test]
+    fn bounded_settings_cannot_hang() {
+        let wild = Settings {
+            timeout: Duration::ZERO,
+            retries: u32::MAX,
+            concurrency: 0,
+        };
+        let b = wild.bounded();
+        assert_eq!(b.timeout, Settings::MIN_TIMEOUT);
+        assert_eq!(b.retries, Settings::MAX_RETRIES);
+        assert_eq!(b.concurrency, 1);
+        let long = Settings {
+            timeout: Duration::from_secs(86_400),
+            ..Settings::default()
+        };
+        assert_eq!(long.bounded().timeout, Settings::MAX_TIMEOUT);
+        assert_eq!(Settings::default().bounded(), Settings::default());
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub(crate) async fn probe(
                     exhaustion_rounds += 1;
                     continue;
                 }
-                _ => return Ok(unreachable(attempts + 1, 0.0, local(&error))),
+                _ => return Err(local(&error)),
             },
         };
         attempts += 1;
@@ -181,7 +181,7 @@ fn unreachable(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
 }
 
 fn local(error: &io::Error) -> String {
-    format!("no socket could be opened: {error}")
+    format!("not probed: no socket could be opened here: {error}")
 }
 
 pub(crate) fn millis(duration: Duration) -> f64 {
