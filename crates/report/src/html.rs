@@ -1,1 +1,620 @@
-//! The self-contained HTML report (being written).
+//! The self-contained HTML report (`rdsports report`): one HTML5 file with inline CSS, the
+//! inline SVG diagram and a few lines of optional JavaScript, no external assets, so it works
+//! offline, in light and dark colour schemes, and prints.
+//!
+//! Sections: a summary (deployment, counts, check verdicts, hosts), the diagram
+//! ([`crate::diagram`]), the flow matrix grouped by zone boundary with purposes and catalog
+//! ids, the catalog entries behind the flows with the seed document's lines, the Windows rules
+//! per host (ready to copy), check results coloured by verdict with their details, and every
+//! warning.
+//!
+//! This module does not generate firewall rules or run checks: the caller hands it the
+//! PowerShell scripts and the parsed `rdsports check --format json` documents
+//! ([`parse_check_results`]). The page holds no timestamps: the same input gives the same
+//! bytes. Every piece of text from the deployment, the rules or the check files is escaped;
+//! element ids are generated from indices, never from names.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use rdsports_core::Flow;
+use rdsports_core::plan::Plan;
+use serde_json::{Map, Value};
+
+use crate::SCHEMA_VERSION;
+use crate::check::{CheckDocument, CheckRecord, VERDICTS, explain};
+use crate::diagram::{Graph, escape_xml as esc};
+use crate::plan::FlowRecord;
+use crate::ports::seed_line;
+
+const CSS: &str = include_str!("html/report.css");
+const JS: &str = include_str!("html/report.js");
+/// Longest text shown for one value of a check result's details.
+const DETAIL_MAX: usize = 400;
+
+/// Everything the report shows.
+#[derive(Debug, Clone)]
+pub struct ReportInput<'a> {
+    /// The plan.
+    pub plan: &'a Plan<'a>,
+    /// The deployment's and the plan's warnings as sentences, shown as given.
+    pub warnings: &'a [String],
+    /// (host name, PowerShell script) for every host with Windows firewall rules, in the
+    /// order to show them.
+    pub windows_rules: Vec<(String, String)>,
+    /// Parsed check result documents, one per `--check` file ([`parse_check_results`]).
+    pub checks: Vec<CheckDocument>,
+}
+
+/// Parses a `rdsports check --format json` document (the contract of
+/// [`crate::check`]), ignoring fields this version does not know.
+///
+/// Errors say what is wrong: not JSON (with line and column), not an object, another
+/// `schema_version`, or a missing or mistyped field (naming the result by its position).
+pub fn parse_check_results(text: &str) -> Result<CheckDocument, String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "not a JSON document (line {}, column {}): {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Value::Object(mut doc) = value else {
+        return Err(
+            "expected a JSON object as printed by `rdsports check --format json`".to_owned(),
+        );
+    };
+    match doc.get("schema_version") {
+        None => {
+            return Err(
+                "no schema_version: is this the output of `rdsports check --format json`?"
+                    .to_owned(),
+            );
+        }
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v) => {
+            return Err(format!(
+                "schema_version {v} is not supported (this rdsports reads version {SCHEMA_VERSION})"
+            ));
+        }
+    }
+    let results = match doc.remove("results") {
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err("`results` is not a list".to_owned()),
+        None => return Err("no `results` list".to_owned()),
+    };
+    let mut parsed = Vec::with_capacity(results.len());
+    for (i, r) in results.into_iter().enumerate() {
+        let r: CheckRecord =
+            serde_json::from_value(r).map_err(|e| format!("result {}: {e}", i + 1))?;
+        parsed.push(r);
+    }
+    doc.insert("results".to_owned(), Value::Array(Vec::new()));
+    let mut head: CheckDocument =
+        serde_json::from_value(Value::Object(doc)).map_err(|e| e.to_string())?;
+    head.results = parsed;
+    Ok(head)
+}
+
+/// Renders the report as one HTML5 document.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let plan = input.plan;
+    let d = plan.deployment;
+    let graph = Graph::new(plan);
+    let checks = CheckIndex::new(&input.checks);
+    let mut out = String::with_capacity(64 * 1024 + plan.flows.len() * 400);
+
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    out.push_str("<meta name=\"color-scheme\" content=\"light dark\">\n");
+    let _ = writeln!(
+        out,
+        "<meta name=\"generator\" content=\"rdsports {}\">",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(out, "<title>RDS flows of {}</title>", esc(&d.name));
+    let _ = writeln!(out, "<style>\n{CSS}</style>\n</head>\n<body>");
+
+    // Header and navigation.
+    let _ = writeln!(
+        out,
+        "<header>\n<h1>RDS network flows of <span class=\"deployment\">{}</span></h1>",
+        esc(&d.name)
+    );
+    let _ = writeln!(
+        out,
+        "<p class=\"sub\">Report by rdsports {}: the flows this Remote Desktop Services deployment needs, from the built-in catalog.</p>",
+        env!("CARGO_PKG_VERSION")
+    );
+    out.push_str(
+        "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#diagram\">Diagram</a></li>\
+         <li><a href=\"#hosts\">Hosts</a></li><li><a href=\"#flows\">Flows</a></li>\
+         <li><a href=\"#catalog\">Catalog references</a></li><li><a href=\"#rules\">Windows rules</a></li>\
+         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
+    );
+
+    summary(&mut out, input, &graph);
+
+    out.push_str("<section id=\"diagram\">\n<h2>Diagram</h2>\n");
+    out.push_str(
+        "<p class=\"note\">Hosts of one zone with the same roles share a box. Solid arrows cross a zone boundary, dashed ones stay inside a zone; the numbers refer to the list under the drawing.</p>\n",
+    );
+    out.push_str("<div class=\"diagram\">\n");
+    out.push_str(&graph.svg());
+    out.push_str("</div>\n</section>\n");
+
+    hosts(&mut out, plan);
+    flows(&mut out, plan, &checks, !input.checks.is_empty());
+    catalog(&mut out, plan);
+    rules(&mut out, &input.windows_rules);
+    check_results(&mut out, input);
+
+    out.push_str("<section id=\"warnings\">\n<h2>Warnings</h2>\n");
+    if input.warnings.is_empty() {
+        out.push_str("<p class=\"note\">No warnings.</p>\n");
+    } else {
+        out.push_str("<ul class=\"warnings\">\n");
+        for w in input.warnings {
+            let _ = writeln!(out, "<li>{}</li>", esc(w));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n</main>\n");
+    let _ = writeln!(out, "<script>\n{JS}</script>\n</body>\n</html>");
+    out
+}
+
+/// Check results by (from host, to host, protocol), for matching them with flows.
+struct CheckIndex<'c> {
+    by_path: BTreeMap<(&'c str, &'c str, &'c str), Vec<&'c CheckRecord>>,
+}
+
+impl<'c> CheckIndex<'c> {
+    fn new(checks: &'c [CheckDocument]) -> Self {
+        let mut by_path: BTreeMap<(&str, &str, &str), Vec<&CheckRecord>> = BTreeMap::new();
+        for file in checks {
+            for r in &file.results {
+                by_path
+                    .entry((file.from.as_str(), r.to.as_str(), r.protocol.as_str()))
+                    .or_default()
+                    .push(r);
+            }
+        }
+        CheckIndex { by_path }
+    }
+
+    /// The results that probed `flow` (its hosts, protocol and a port of its range).
+    fn of(&self, plan: &Plan<'_>, flow: &Flow) -> Vec<&'c CheckRecord> {
+        let key = (
+            plan.from(flow).name.as_str(),
+            plan.to(flow).name.as_str(),
+            flow.protocol.name(),
+        );
+        self.by_path.get(&key).map_or_else(Vec::new, |rs| {
+            rs.iter()
+                .filter(|r| flow.ports.contains(r.port))
+                .copied()
+                .collect()
+        })
+    }
+
+    /// Whether `result`, checked from `from`, matches a planned flow.
+    fn planned(plan: &Plan<'_>, from: &str, r: &CheckRecord) -> bool {
+        plan.flows.iter().any(|f| {
+            plan.from(f).name == from
+                && plan.to(f).name == r.to
+                && f.protocol.name() == r.protocol
+                && f.ports.contains(r.port)
+        })
+    }
+}
+
+/// CSS class of a verdict.
+fn verdict_class(v: &str) -> &'static str {
+    match v {
+        "open" => "v-open",
+        "refused" => "v-refused",
+        "closed" => "v-closed",
+        "filtered" => "v-filtered",
+        "open|filtered" => "v-unknown",
+        _ => "v-other",
+    }
+}
+
+fn row_class(v: &str) -> &'static str {
+    match v {
+        "open" => "v-row-open",
+        "refused" => "v-row-refused",
+        "closed" => "v-row-closed",
+        "filtered" => "v-row-filtered",
+        "open|filtered" => "v-row-unknown",
+        _ => "v-row-other",
+    }
+}
+
+fn badge(verdict: &str, count: Option<usize>) -> String {
+    match count {
+        Some(n) => format!(
+            "<span class=\"badge {}\">{} {n}</span>",
+            verdict_class(verdict),
+            esc(verdict)
+        ),
+        None => format!(
+            "<span class=\"badge {}\">{}</span>",
+            verdict_class(verdict),
+            esc(verdict)
+        ),
+    }
+}
+
+/// Verdict counts over every result, known verdicts first.
+fn verdict_counts<'c>(results: impl Iterator<Item = &'c CheckRecord>) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in results {
+        *counts.entry(r.verdict.as_str()).or_default() += 1;
+    }
+    let mut out: Vec<(String, usize)> = VERDICTS
+        .iter()
+        .filter_map(|v| counts.remove(v).map(|n| ((*v).to_owned(), n)))
+        .collect();
+    out.extend(counts.into_iter().map(|(v, n)| (v.to_owned(), n)));
+    out
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
+    let plan = input.plan;
+    let d = plan.deployment;
+    let boundaries: BTreeSet<(usize, usize)> = plan
+        .flows
+        .iter()
+        .filter(|f| plan.crosses_zones(f))
+        .map(|f| (plan.from(f).zone, plan.to(f).zone))
+        .collect();
+    let crossing = plan.flows.iter().filter(|f| plan.crosses_zones(f)).count();
+    let results: usize = input.checks.iter().map(|c| c.results.len()).sum();
+    out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"stats\">\n");
+    let stats: [(&str, String); 9] = [
+        ("Deployment", esc(&d.name)),
+        ("Hosts", d.hosts.len().to_string()),
+        ("Zones", d.zones.len().to_string()),
+        ("Flows", plan.flows.len().to_string()),
+        ("Cross-zone flows", crossing.to_string()),
+        ("Zone boundaries", boundaries.len().to_string()),
+        ("Diagram nodes", graph.nodes.len().to_string()),
+        ("Warnings", input.warnings.len().to_string()),
+        ("Checks", results.to_string()),
+    ];
+    for (k, v) in stats {
+        let _ = writeln!(out, "<div><dt>{k}</dt><dd>{v}</dd></div>");
+    }
+    out.push_str("</dl>\n");
+    if results > 0 {
+        out.push_str("<p class=\"verdicts\">");
+        for (v, n) in verdict_counts(input.checks.iter().flat_map(|c| &c.results)) {
+            out.push_str(&badge(&v, Some(n)));
+            out.push(' ');
+        }
+        out.push_str("</p>\n");
+    }
+    if !boundaries.is_empty() {
+        out.push_str("<p>Zone boundaries crossed: ");
+        let list: Vec<String> = boundaries
+            .iter()
+            .map(|&(a, b)| {
+                let name = |z: usize| d.zones.get(z).map_or("", |z| z.name.as_str());
+                format!("{} → {}", esc(name(a)), esc(name(b)))
+            })
+            .collect();
+        out.push_str(&list.join(", "));
+        out.push_str(".</p>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn hosts(out: &mut String, plan: &Plan<'_>) {
+    let d = plan.deployment;
+    let mut out_flows = vec![0usize; d.hosts.len()];
+    let mut in_flows = vec![0usize; d.hosts.len()];
+    for f in &plan.flows {
+        if let Some(n) = out_flows.get_mut(f.from) {
+            *n += 1;
+        }
+        if let Some(n) = in_flows.get_mut(f.to) {
+            *n += 1;
+        }
+    }
+    out.push_str("<section id=\"hosts\">\n<h2>Hosts</h2>\n<div class=\"table-wrap\"><table class=\"hosts\">\n");
+    out.push_str("<thead><tr><th>Host</th><th>Address</th><th>Zone</th><th>Roles</th><th class=\"num\">Flows out</th><th class=\"num\">Flows in</th></tr></thead>\n<tbody>\n");
+    for (i, h) in d.hosts.iter().enumerate() {
+        let roles: Vec<String> = h
+            .roles
+            .iter()
+            .map(|r| {
+                if h.implied_roles.contains(r) {
+                    format!("{} <span class=\"tag\">by default</span>", r.name())
+                } else {
+                    r.name().to_owned()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr data-host=\"{i}\"><td class=\"host\">{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&h.name),
+            esc(&if h.is_single() {
+                h.address.addr().to_string()
+            } else {
+                h.address.to_string()
+            }),
+            esc(d.zones.get(h.zone).map_or("", |z| z.name.as_str())),
+            roles.join(", "),
+            out_flows.get(i).copied().unwrap_or(0),
+            in_flows.get(i).copied().unwrap_or(0),
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+/// (source zone, destination zone) and the flows between them with their plan indices.
+type Boundary<'p> = ((usize, usize), Vec<(usize, &'p Flow)>);
+
+fn flows(out: &mut String, plan: &Plan<'_>, checks: &CheckIndex<'_>, with_checks: bool) {
+    let d = plan.deployment;
+    out.push_str("<section id=\"flows\">\n<h2>Flows by zone boundary</h2>\n");
+    if plan.flows.is_empty() {
+        out.push_str("<p class=\"note\">The plan has no flows.</p>\n</section>\n");
+        return;
+    }
+    // Flows are sorted by (source zone, destination zone): consecutive runs are the groups.
+    let mut groups: Vec<Boundary<'_>> = Vec::new();
+    for (i, f) in plan.flows.iter().enumerate() {
+        let key = (plan.from(f).zone, plan.to(f).zone);
+        match groups.last_mut() {
+            Some((k, v)) if *k == key => v.push((i, f)),
+            _ => groups.push((key, vec![(i, f)])),
+        }
+    }
+    let catalog_index: BTreeMap<&str, usize> = plan
+        .catalog
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id.as_str(), i))
+        .collect();
+    for (g, ((a, b), group)) in groups.iter().enumerate() {
+        let name = |z: usize| d.zones.get(z).map_or("", |z| z.name.as_str());
+        let n = group.len();
+        let title = if a == b {
+            format!("{} (inside the zone)", esc(name(*a)))
+        } else {
+            format!("{} → {}", esc(name(*a)), esc(name(*b)))
+        };
+        let _ = writeln!(
+            out,
+            "<h3 id=\"boundary-{g}\">{title} <span class=\"note\">{n} flow{}</span></h3>",
+            plural(n)
+        );
+        out.push_str("<div class=\"table-wrap\"><table class=\"flows\">\n<thead><tr><th>From</th><th>To</th><th>Protocol</th><th>Ports</th><th>Service</th><th class=\"purpose\">Purpose</th><th>Catalog</th>");
+        if with_checks {
+            out.push_str("<th>Check</th>");
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for &(i, f) in group {
+            let r = FlowRecord::new(plan, f);
+            let ids: Vec<String> = r
+                .catalog_ids
+                .iter()
+                .map(|id| {
+                    let entry = catalog_index.get(id).copied();
+                    let seed: Vec<String> = entry
+                        .and_then(|e| plan.catalog.entries.get(e))
+                        .map_or_else(Vec::new, |e| {
+                            e.source.seed_lines.iter().map(|l| seed_line(*l)).collect()
+                        });
+                    match entry {
+                        Some(e) => format!(
+                            "<a href=\"#cat-{e}\" title=\"{}\">{}</a>",
+                            esc(&seed.join(" / ")),
+                            esc(id)
+                        ),
+                        None => esc(id),
+                    }
+                })
+                .collect();
+            let _ = write!(
+                out,
+                "<tr data-flow=\"{i}\"><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\">{}</td>",
+                esc(r.from),
+                esc(r.to),
+                r.protocol,
+                esc(&r.ports),
+                esc(r.service),
+                esc(r.purpose),
+                ids.join(", "),
+            );
+            if with_checks {
+                let found = checks.of(plan, f);
+                out.push_str("<td class=\"check\">");
+                if found.is_empty() {
+                    out.push_str("<span class=\"note\">not checked</span>");
+                } else {
+                    let counts = verdict_counts(found.into_iter());
+                    let single = counts.len() == 1 && counts.first().is_some_and(|c| c.1 == 1);
+                    for (v, n) in counts {
+                        out.push_str(&badge(&v, (!single).then_some(n)));
+                        out.push(' ');
+                    }
+                }
+                out.push_str("</td>");
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+fn catalog(out: &mut String, plan: &Plan<'_>) {
+    let used: BTreeSet<usize> = plan
+        .flows
+        .iter()
+        .flat_map(|f| std::iter::once(f.entry).chain(f.also.iter().copied()))
+        .collect();
+    out.push_str("<section id=\"catalog\">\n<h2>Catalog references</h2>\n");
+    out.push_str("<p class=\"note\">The catalog entries behind the flows, with the lines of the seed document “RDS 2012: Which ports are used during deployment?” they come from.</p>\n");
+    out.push_str("<div class=\"table-wrap\"><table class=\"catalog\">\n<thead><tr><th>Id</th><th>Service</th><th>Purpose</th><th>Source</th></tr></thead>\n<tbody>\n");
+    for i in used {
+        let Some(e) = plan.catalog.entries.get(i) else {
+            continue;
+        };
+        let mut source = String::new();
+        if let Some(section) = &e.source.section {
+            let _ = write!(source, "<div>Seed section “{}”</div>", esc(section));
+        }
+        for l in &e.source.seed_lines {
+            let _ = write!(
+                source,
+                "<blockquote><span class=\"note\">line {l}:</span> {}</blockquote>",
+                esc(&seed_line(*l))
+            );
+        }
+        if let Some(reference) = &e.source.reference {
+            let _ = write!(source, "<div>Reference: {}</div>", esc(reference));
+        }
+        let _ = writeln!(
+            out,
+            "<tr id=\"cat-{i}\"><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{source}</td></tr>",
+            esc(&e.id),
+            esc(&e.service),
+            esc(&e.purpose),
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+}
+
+fn rules(out: &mut String, windows_rules: &[(String, String)]) {
+    out.push_str("<section id=\"rules\">\n<h2>Windows firewall rules per host</h2>\n");
+    if windows_rules.is_empty() {
+        out.push_str("<p class=\"note\">This report holds no Windows rules.</p>\n</section>\n");
+        return;
+    }
+    out.push_str("<p class=\"note\">PowerShell for Windows Defender Firewall, to run on each host as an administrator. Open a host to see its script.</p>\n");
+    for (i, (host, script)) in windows_rules.iter().enumerate() {
+        let lines = script.lines().count();
+        let _ = writeln!(
+            out,
+            "<details data-rules=\"{i}\"><summary>{} <span class=\"note\">{lines} line{}</span></summary><div class=\"rules\"><button type=\"button\" class=\"copy\" data-copy=\"rules-{i}\" hidden>Copy</button><pre id=\"rules-{i}\"><code>{}</code></pre></div></details>",
+            esc(host),
+            plural(lines),
+            esc(script)
+        );
+    }
+    out.push_str("</section>\n");
+}
+
+fn check_results(out: &mut String, input: &ReportInput<'_>) {
+    let plan = input.plan;
+    out.push_str("<section id=\"checks\">\n<h2>Check results</h2>\n");
+    if input.checks.is_empty() {
+        out.push_str("<p class=\"note\">No check results were given (run <code>rdsports check --format json</code> on a host and pass the file with <code>--check</code>).</p>\n</section>\n");
+        return;
+    }
+    for (k, file) in input.checks.iter().enumerate() {
+        let known = plan.deployment.host_index(&file.from).is_some();
+        let _ = write!(out, "<h3 id=\"check-{k}\">From {}", esc(&file.from));
+        if !known {
+            out.push_str(" <span class=\"tag\">not a host of this deployment</span>");
+        }
+        out.push_str("</h3>\n<p class=\"verdicts\">");
+        for (v, n) in verdict_counts(file.results.iter()) {
+            out.push_str(&badge(&v, Some(n)));
+            out.push(' ');
+        }
+        let planned_from = plan
+            .flows
+            .iter()
+            .filter(|f| plan.from(f).name == file.from)
+            .count();
+        let _ = writeln!(
+            out,
+            "<span class=\"note\">{} result{}; the plan has {planned_from} flow{} from this host</span></p>",
+            file.results.len(),
+            plural(file.results.len()),
+            plural(planned_from)
+        );
+        out.push_str("<div class=\"table-wrap\"><table class=\"checks\">\n<thead><tr><th>To</th><th>Address</th><th>Protocol</th><th class=\"num\">Port</th><th>Verdict</th><th>Service (expected)</th><th>Catalog</th><th class=\"num\">RTT ms</th><th>What it means</th><th>Details</th></tr></thead>\n<tbody>\n");
+        for (j, r) in file.results.iter().enumerate() {
+            let service = match (&r.service, &r.expected_service) {
+                (Some(s), Some(x)) if s == x => esc(s),
+                (Some(s), Some(x)) => format!("{} (expected {})", esc(s), esc(x)),
+                (Some(s), None) => esc(s),
+                (None, Some(x)) => format!("– (expected {})", esc(x)),
+                (None, None) => String::new(),
+            };
+            let rtt = r.rtt_ms.map_or_else(String::new, |v| format!("{v:.1}"));
+            let mut to = esc(&r.to);
+            if !CheckIndex::planned(plan, &file.from, r) {
+                to.push_str(" <span class=\"tag\">not planned</span>");
+            }
+            let _ = writeln!(
+                out,
+                "<tr class=\"{}\" data-check=\"{k}-{j}\"><td>{to}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{service}</td><td class=\"mono\">{}</td><td class=\"num\">{rtt}</td><td>{}</td><td>{}</td></tr>",
+                row_class(&r.verdict),
+                esc(&r.address),
+                esc(&r.protocol),
+                r.port,
+                badge(&r.verdict, None),
+                esc(r.catalog_id.as_deref().unwrap_or("")),
+                esc(&explain(r)),
+                detail(&r.detail),
+            );
+        }
+        out.push_str("</tbody></table></div>\n");
+        if !file.not_probed.is_empty() {
+            let _ = writeln!(out, "<p>Not probed from {}:</p>", esc(&file.from));
+            out.push_str("<div class=\"table-wrap\"><table class=\"not-probed\">\n<thead><tr><th>To</th><th>Protocol</th><th>Ports</th><th>Catalog</th><th>Why</th></tr></thead>\n<tbody>\n");
+            for n in &file.not_probed {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td>{}</td></tr>",
+                    esc(&n.to),
+                    esc(&n.protocol),
+                    esc(&n.ports),
+                    esc(n.catalog_id.as_deref().unwrap_or("")),
+                    esc(&n.reason),
+                );
+            }
+            out.push_str("</tbody></table></div>\n");
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// A result's details as a list of `name: value` (long values cut).
+fn detail(map: &Map<String, Value>) -> String {
+    if map.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("<ul class=\"detail\">");
+    for (k, v) in map {
+        let text = match v {
+            Value::String(s) => s.clone(),
+            v => v.to_string(),
+        };
+        let _ = write!(
+            s,
+            "<li><code>{}</code>: {}</li>",
+            esc(k),
+            esc(&crate::diagram::fit(&text, DETAIL_MAX))
+        );
+    }
+    s.push_str("</ul>");
+    s
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+use rdsports_core::{Catalog, Deployment};
+
+use super::*;
+
+const PERIMETER: &str = include_str!("../../../../examples/perimeter.toml");
+const HOSTILE: &str = include_str!("../../tests/fixtures/hostile.toml");
+const CHECK: &str = include_str!("../../tests/fixtures/check-gw01.json");
+
+fn with_plan<T>(text: &str, f: impl FnOnce(&Plan<'_>) -> T) -> T {
+    let c = Catalog::builtin().unwrap();
+    let d = Deployment::parse(text).unwrap();
+    let p = rdsports_core::plan::plan(&c, &d);
+    f(&p)
+}
+
+#[test]
+fn parses_check_results_and_ignores_unknown_fields() {
+    let doc = parse_check_results(CHECK).unwrap();
+    assert_eq!(doc.from, "gw01");
+    assert_eq!(doc.results.len(), 7);
+    let first = &doc.results[0];
+    assert_eq!(
+        (first.to.as_str(), first.protocol.as_str(), first.port),
+        ("dc01", "tcp", 88)
+    );
+    assert_eq!(first.verdict, "open");
+    assert_eq!(first.catalog_id.as_deref(), Some("S14"));
+    assert_eq!(first.rtt_ms, Some(1.2));
+    assert_eq!(
+        first.detail.get("krb_error").and_then(Value::as_str),
+        Some("KDC_ERR_C_PRINCIPAL_UNKNOWN (6)")
+    );
+    assert_eq!(doc.results[2].service, None);
+    assert_eq!(doc.summary.get("open"), Some(&4));
+}
+
+#[test]
+fn bad_check_files_get_clear_errors() {
+    let err = |text: &str| parse_check_results(text).unwrap_err();
+    let e = err("{\"schema_version\": 1,\n  \"from\": }");
+    assert!(e.starts_with("not a JSON document (line 2, column "), "{e}");
+    assert_eq!(
+        err("[1, 2]"),
+        "expected a JSON object as printed by `rdsports check --format json`"
+    );
+    assert!(err("{\"from\": \"gw01\"}").starts_with("no schema_version"));
+    assert_eq!(
+        err("{\"schema_version\": 2, \"from\": \"gw01\"}"),
+        "schema_version 2 is not supported (this rdsports reads version 1)"
+    );
+    assert_eq!(
+        err("{\"schema_version\": 1, \"from\": \"gw01\", \"summary\": {}}"),
+        "no `results` list"
+    );
+    assert_eq!(
+        err("{\"schema_version\": 1, \"from\": \"gw01\", \"results\": {}, \"summary\": {}}"),
+        "`results` is not a list"
+    );
+    let missing_port = r#"{"schema_version": 1, "from": "gw01", "summary": {}, "results": [
+        {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "port": 88, "verdict": "open",
+         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null},
+        {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "verdict": "open",
+         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null}]}"#;
+    let e = err(missing_port);
+    assert!(e.starts_with("result 2: missing field `port`"), "{e}");
+    let bad_port = missing_port.replace("\"port\": 88", "\"port\": 70000");
+    assert!(
+        err(&bad_port).starts_with("result 1: "),
+        "{}",
+        err(&bad_port)
+    );
+    let no_from = r#"{"schema_version": 1, "results": [], "summary": {}}"#;
+    assert!(
+        err(no_from).contains("missing field `from`"),
+        "{}",
+        err(no_from)
+    );
+}
+
+fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) -> String {
+    render(&ReportInput {
+        plan,
+        warnings,
+        windows_rules: rules,
+        checks: vec![parse_check_results(CHECK).unwrap()],
+    })
+}
+
+#[test]
+fn report_holds_every_section_and_no_external_asset() {
+    with_plan(PERIMETER, |p| {
+        let warnings = vec!["cb01 takes role management by default (no host has it)".to_owned()];
+        let html = report(
+            p,
+            &warnings,
+            vec![(
+                "gw01".into(),
+                "New-NetFirewallRule -DisplayName 'x'\n".into(),
+            )],
+        );
+        assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
+        assert!(html.ends_with("</html>\n"));
+        for id in [
+            "summary", "hosts", "diagram", "flows", "catalog", "rules", "checks", "warnings",
+        ] {
+            assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+        }
+        assert_eq!(html.matches("<tr data-flow=").count(), p.flows.len());
+        assert_eq!(
+            html.matches("<tr data-host=").count(),
+            p.deployment.hosts.len()
+        );
+        assert_eq!(html.matches("<tr class=\"v-row-").count(), 7);
+        assert!(html.contains("<span class=\"badge v-filtered\">filtered</span>"));
+        assert!(html.contains("<span class=\"badge v-open\">open 4</span>"));
+        assert!(html.contains("<li>cb01 takes role management by default (no host has it)</li>"));
+        assert!(html.contains("New-NetFirewallRule -DisplayName &#39;x&#39;"));
+        // The seed lines of S14 are quoted.
+        let s14 = p.catalog.get("S14").unwrap();
+        let line = crate::ports::seed_line(s14.source.seed_lines[0]);
+        assert!(!line.is_empty());
+        assert!(html.contains(&esc(&line)));
+        // Self-contained: no links to anything outside the page.
+        for bad in [
+            "src=",
+            "href=\"http",
+            "href=\"//",
+            "<link",
+            "<img",
+            "@import",
+        ] {
+            assert!(!html.contains(bad), "{bad}");
+        }
+        assert_eq!(
+            html.matches("url(").count(),
+            html.matches("url(#rdsports-").count()
+        );
+        // Deterministic.
+        assert_eq!(
+            html,
+            report(
+                p,
+                &warnings,
+                vec![(
+                    "gw01".into(),
+                    "New-NetFirewallRule -DisplayName 'x'\n".into()
+                )]
+            )
+        );
+    });
+}
+
+#[test]
+fn flows_show_the_verdicts_of_matching_checks() {
+    with_plan(PERIMETER, |p| {
+        let html = report(p, &[], Vec::new());
+        let row = |from: &str, to: &str, proto: &str, ports: &str| -> String {
+            let start = html
+                .find(&format!(
+                    "<td class=\"from\">{from}</td><td class=\"to\">{to}</td><td class=\"proto\">{proto}</td><td class=\"ports mono\">{ports}</td>"
+                ))
+                .unwrap_or_else(|| panic!("{from} {to} {proto} {ports}"));
+            let end = start + html[start..].find("</tr>").unwrap();
+            html[start..end].to_owned()
+        };
+        assert!(row("gw01", "dc01", "tcp", "88").contains("badge v-open"));
+        assert!(row("gw01", "cb01", "tcp", "5504").contains("badge v-filtered"));
+        assert!(row("gw01", "dc01", "tcp", "49152-65535").contains("badge v-open"));
+        assert!(row("gw01", "sh01", "udp", "3389").contains("badge v-unknown"));
+        assert!(row("gw01", "sh02", "tcp", "3389").contains("not checked"));
+        assert!(row("cb01", "dc01", "tcp", "88").contains("not checked"));
+    });
+}
+
+#[test]
+fn hostile_text_is_escaped_everywhere() {
+    with_plan(HOSTILE, |p| {
+        let warnings = vec!["<script>alert('warning')</script>".to_owned()];
+        let rules = vec![(
+            "\"><script>alert(1)</script>".to_owned(),
+            "</code></pre><script>alert('rules')</script>".to_owned(),
+        )];
+        let mut check = parse_check_results(CHECK).unwrap();
+        check.from = "<img src=x onerror=alert(1)>".to_owned();
+        check.results[0].detail.insert(
+            "<b>key</b>".to_owned(),
+            Value::String("</td><script>alert('detail')</script>".to_owned()),
+        );
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &warnings,
+            windows_rules: rules,
+            checks: vec![check],
+        });
+        // The only script element is ours, and no name opened an element.
+        assert_eq!(html.matches("<script").count(), 1);
+        assert!(!html.contains("<img"));
+        assert!(!html.contains("<b>"));
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("<title>RDS flows of &lt;/title&gt;&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;</title>"));
+        assert!(html.contains("&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;alert(&#39;rules&#39;)"));
+        assert!(html.contains("<code>&lt;b&gt;key&lt;/b&gt;</code>"));
+        assert!(html.contains("From &lt;img src=x onerror=alert(1)&gt; <span class=\"tag\">not a host of this deployment</span>"));
+    });
+}
+
+#[test]
+fn empty_inputs_say_so() {
+    let text = "name = \"empty\"\n";
+    with_plan(text, |p| {
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+        });
+        assert!(html.contains("The plan has no flows."));
+        assert!(html.contains("This report holds no Windows rules."));
+        assert!(html.contains("No check results were given"));
+        assert!(html.contains("No warnings."));
+    });
+}
