@@ -95,16 +95,17 @@ where
         return Conversation { ending, received };
     }
     let mut buffer: Vec<u8> = Vec::with_capacity(max.min(CHUNK));
-    let mut chunk = [0u8; CHUNK];
+    // On the heap: a task's future stays small while thousands wait in `connect`.
+    let mut chunk = vec![0u8; max.min(CHUNK)];
     loop {
-        let room = max.saturating_sub(buffer.len()).min(CHUNK);
+        let room = max.saturating_sub(buffer.len()).min(chunk.len());
         if room == 0 {
             return Conversation {
                 ending: Ending::TooLong(max),
                 received,
             };
         }
-        // `room` is at most CHUNK, the length of `chunk`.
+        // `room` is at most `max.min(CHUNK)`, the length of `chunk`.
         let Some(window) = chunk.get_mut(..room) else {
             return Conversation {
                 ending: Ending::TooLong(max),

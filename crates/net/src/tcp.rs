@@ -96,7 +96,8 @@ pub(crate) async fn probe(
     observation.attempts = attempts;
     observation.rtt_ms = millis(rtt);
     observation.reason = Some("connected".into());
-    converse_on(stream, target, settings, &mut observation).await;
+    // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
+    Box::pin(converse_on(stream, target, settings, &mut observation)).await;
     Ok(observation)
 }
 
