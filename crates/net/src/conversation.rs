@@ -119,6 +119,13 @@ where
                     received,
                 };
             }
+            // A TLS peer that closes without close_notify: a close all the same.
+            Ok(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
+                return Conversation {
+                    ending: Ending::Closed,
+                    received,
+                };
+            }
             Ok(Err(error)) => {
                 return Conversation {
                     ending: Ending::Failed(error),
