@@ -332,9 +332,9 @@ impl Graph {
                 inner.push(i.to_string());
             }
         }
-        out.push_str("  classDef default fill:#ffffff,stroke:#555555;\n");
+        out.push_str("  classDef default fill:#ffffff,stroke:#555555\n");
         if !inner.is_empty() {
-            let _ = writeln!(out, "  linkStyle {} stroke:#6b7280;", inner.join(","));
+            let _ = writeln!(out, "  linkStyle {} stroke:#6b7280", inner.join(","));
         }
         out
     }
