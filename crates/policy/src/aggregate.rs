@@ -22,12 +22,14 @@ use crate::policy::{Context, Helper, Policy, Rule};
 /// Zone pair, protocol and helper: what a merge never mixes.
 type Class = (usize, usize, Protocol, Option<Helper>);
 
+/// Ports and catalog entries collected for one (class, source host, destination host).
+type PairSlot = (Vec<PortRange>, BTreeSet<usize>);
+
 impl Policy {
     /// The same allowed set in fewer rules (see the module documentation).
     pub fn aggregate(&self) -> Policy {
         // Step 1: one product per (class, source host, destination host), ports united.
-        let mut pairs: BTreeMap<(Class, usize, usize), (Vec<PortRange>, BTreeSet<usize>)> =
-            BTreeMap::new();
+        let mut pairs: BTreeMap<(Class, usize, usize), PairSlot> = BTreeMap::new();
         for r in &self.rules {
             let class = (r.from_zone, r.to_zone, r.protocol, r.helper);
             for &f in &r.from_hosts {

@@ -27,8 +27,9 @@ use crate::policy::Policy;
 /// The `aerleon` target.
 pub struct Aerleon;
 
-/// Aerleon's longest term name (Palo Alto allows 63, with room for Aerleon's suffixes).
-const TERM_MAX: usize = 60;
+/// Longest term name: Aerleon names Palo Alto services `service-<term>-<protocol>`, which
+/// must fit in 63 characters.
+const TERM_MAX: usize = 50;
 /// Longest comment we write.
 const COMMENT_MAX: usize = 250;
 /// Header targets of every filter, as (platform, option template with `{from}`/`{to}`).

@@ -103,6 +103,7 @@ impl Generator for AwsSg {
         // Groups: (roles, inbound signature, outbound signature) -> members.
         let mut by_key: BTreeMap<(Vec<String>, Signature, Signature), Vec<usize>> = BTreeMap::new();
         for h in (0..ctx.hosts.len()).filter(|&h| machine(h)) {
+            // `h` ranges over 0..ctx.hosts.len().
             let roles: Vec<String> = ctx.hosts[h]
                 .roles
                 .iter()
@@ -168,6 +169,7 @@ impl Generator for AwsSg {
                             }
                         }
                         for &r in &refs {
+                            // `refs` holds indices into `groups` (from `group_of`).
                             let peer = Peer::Group(&groups[r].id);
                             let e = entry(rule.protocol, *p, peer, side, &desc);
                             if r < g {
@@ -285,7 +287,7 @@ impl Generator for AwsSg {
                 ctx.name, out.rules_before, out.rules_after
             )),
             "Parameters": {
-                "VpcId": { "Type": "AWS::EC2::VPC::Id", "Description": "VPC of the deployment's instances" },
+                "VpcId": { "Type": "AWS::EC2::VPC::Id", "Description": "VPC of the deployment instances" },
             },
             "Resources": resources,
         });
@@ -294,8 +296,7 @@ impl Generator for AwsSg {
         {
             m.insert("Outputs".into(), Value::Object(outputs));
         }
-        let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
-        text.push('\n');
+        let text = super::json_text(&template);
         let mut files = Namer::new(
             self.name(),
             "deployment name (file name)",
@@ -376,6 +377,7 @@ fn peer_spec(
     let mut rest = Vec::new();
     for &h in peers {
         match group_of.get(&h) {
+            // `group_of` maps hosts to indices into `groups`.
             Some(&g) if groups[g].members.iter().all(|m| set.contains(m)) => {
                 refs.insert(g);
             }

@@ -186,9 +186,15 @@ impl Generator for AzureNsg {
             },
             "resources": resources,
         });
-        let mut text = serde_json::to_string_pretty(&template).unwrap_or_default();
-        text.push('\n');
-        let file = format!("{dep}.azure.json");
+        let text = super::json_text(&template);
+        let mut files = Namer::new(
+            self.name(),
+            "deployment name (file name)",
+            super::ident_char,
+            64,
+        );
+        let file = format!("{}.azure.json", files.name(&policy.context.name));
+        out.warnings.extend(files.into_warnings());
         out.files.push((file, text));
         out.warnings.extend(names.into_warnings());
         Ok(out)

@@ -452,6 +452,18 @@ pub(crate) fn plain_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " _-.,;:/()+=@[]".contains(c)
 }
 
+/// JSON text of `v`, pretty-printed, ending in a newline. U+2028 and U+2029 (valid in JSON
+/// strings, but line breaks to JavaScript and some editors) are written as escapes; serde_json
+/// already escapes every control character.
+pub(crate) fn json_text(v: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(v)
+        .unwrap_or_default()
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029");
+    text.push('\n');
+    text
+}
+
 /// The catalog ids and purposes of a rule as one line: `S12 A08: purpose; purpose`.
 pub(crate) fn trace(policy: &Policy, rule: &crate::policy::Rule) -> String {
     format!(
