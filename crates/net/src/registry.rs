@@ -197,7 +197,7 @@ pub fn probe_for(
         ("ldaps" | "gc-ssl", true) => clocked(TlsMode::Direct, "ldap", now, move || {
             ldap::LdapRootDse::new(message_id(&nonces))
         }),
-        ("ldap", false) => with(TlsMode::None, "cldap", move || {
+        ("ldap", false) => with(TlsMode::None, "ldap", move || {
             ldap::CldapPing::new(message_id(&nonces), realm.as_deref())
         }),
         ("kerberos" | "kpasswd", _) => {
@@ -574,7 +574,7 @@ mod tests {
             ("winrm", 5985, Tcp, TlsMode::None, Some("winrm")),
             ("winrm", 5986, Tcp, TlsMode::Direct, Some("winrm")),
             ("ldap", 389, Tcp, TlsMode::None, Some("ldap")),
-            ("ldap", 389, Udp, TlsMode::None, Some("cldap")),
+            ("ldap", 389, Udp, TlsMode::None, Some("ldap")),
             ("gc", 3268, Tcp, TlsMode::None, Some("ldap")),
             ("ldaps", 636, Tcp, TlsMode::Direct, Some("ldap")),
             ("gc-ssl", 3269, Tcp, TlsMode::Direct, Some("ldap")),
