@@ -20,11 +20,20 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
     let mut skipped_low = Vec::new();
     let by_role: Vec<Vec<usize>> = Role::ALL
         .iter()
-        .map(|r| d.hosts.iter().enumerate().filter(|(_, h)| h.has(*r)).map(|(i, _)| i).collect())
+        .map(|r| {
+            d.hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.has(*r))
+                .map(|(i, _)| i)
+                .collect()
+        })
         .collect();
     let hosts_with = |roles: &[Role]| -> Vec<usize> {
-        let mut v: Vec<usize> =
-            roles.iter().flat_map(|r| by_role[*r as usize].iter().copied()).collect();
+        let mut v: Vec<usize> = roles
+            .iter()
+            .flat_map(|r| by_role[*r as usize].iter().copied())
+            .collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -66,10 +75,20 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         }
         if targets.is_empty() {
             let n = sources.len() * entry.protocols.len() * ports.len();
-            unplanned.push(Unplanned { missing: entry.to[0], entry: e, flows: n });
+            unplanned.push(Unplanned {
+                missing: entry.to[0],
+                entry: e,
+                flows: n,
+            });
             continue;
         }
-        active.push(Active { entry: e, protocols: &entry.protocols, ports, sources, targets });
+        active.push(Active {
+            entry: e,
+            protocols: &entry.protocols,
+            ports,
+            sources,
+            targets,
+        });
     }
 
     // Per source host: every (to, protocol, ports) it needs, merged across entries. Flows
@@ -108,18 +127,36 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
             let (to, protocol, ports, entry) = buffer[i];
             let mut also = Vec::new();
             let mut j = i + 1;
-            while j < buffer.len() && buffer[j].0 == to && buffer[j].1 == protocol && buffer[j].2 == ports {
+            while j < buffer.len()
+                && buffer[j].0 == to
+                && buffer[j].1 == protocol
+                && buffer[j].2 == ports
+            {
                 if buffer[j].3 != entry && !also.contains(&buffer[j].3) {
                     also.push(buffer[j].3);
                 }
                 j += 1;
             }
-            flows.push(Flow { from, to, protocol, ports, entry, also });
+            flows.push(Flow {
+                from,
+                to,
+                protocol,
+                ports,
+                entry,
+                also,
+            });
             i = j;
         }
     }
     flows.sort_unstable_by_key(|f| {
-        (d.hosts[f.from].zone, d.hosts[f.to].zone, f.from, f.to, f.protocol, f.ports)
+        (
+            d.hosts[f.from].zone,
+            d.hosts[f.to].zone,
+            f.from,
+            f.to,
+            f.protocol,
+            f.ports,
+        )
     });
 
     // One warning per missing role, naming the entries it holds back.
@@ -203,6 +240,23 @@ fn web_access_perimeter(d: &Deployment) -> bool {
         d.hosts_with(Role::ConnectionBroker)
             .any(|(_, b)| b.zone != w.zone)
     })
+}
+
+/// At most `n` ports of `range` to stand for the whole range: both ends, then ports
+/// spread evenly between them, sorted. `listen` opens these and `check` probes them when a
+/// range cannot be discovered (an endpoint mapper that is an rdsports listener).
+pub fn range_sample(range: PortRange, n: usize) -> Vec<u16> {
+    let (a, b) = (u32::from(range.start()), u32::from(range.end()));
+    let n = n.max(2).min(range.len() as usize);
+    let mut ports: Vec<u16> = (0..n)
+        .map(|i| {
+            let step = (b - a) as u64 * i as u64 / (n as u64 - 1).max(1);
+            u16::try_from(u64::from(a) + step).unwrap_or(range.end())
+        })
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// The concrete ports of a catalog port for these options (`None`: no value configured).

@@ -201,6 +201,9 @@ pub struct Options {
     pub ldaps: bool,
     /// Low-confidence catalog rows (S07, S31, D07 ...) (false).
     pub low_confidence: bool,
+    /// The Active Directory DNS domain (`corp.example`), used by `check` as the Kerberos
+    /// realm and for DNS and CLDAP queries (none).
+    pub domain: Option<String>,
 }
 
 impl Default for Options {
@@ -232,6 +235,7 @@ impl Default for Options {
             domain_baseline: true,
             ldaps: false,
             low_confidence: false,
+            domain: None,
         }
     }
 }
@@ -704,6 +708,30 @@ impl Checker<'_> {
             ],
         );
 
+        let domain = match &o.domain {
+            None => Some(None),
+            Some(v) => {
+                let text = v.get_ref().trim().trim_end_matches('.');
+                let valid = !text.is_empty()
+                    && text.len() <= 253
+                    && text.split('.').all(|l| {
+                        !l.is_empty()
+                            && l.len() <= 63
+                            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    });
+                if valid {
+                    Some(Some(text.to_ascii_lowercase()))
+                } else {
+                    self.error(
+                        format!("\"{}\" is not a DNS domain name", v.get_ref()),
+                        v.span(),
+                        Some("write the AD domain, such as \"corp.example\"".into()),
+                    );
+                    None
+                }
+            }
+        };
+
         // Options that contradict the hosts: usable, but probably not what was meant.
         if hosts.is_some() {
             let mut contradiction =
@@ -815,6 +843,7 @@ impl Checker<'_> {
             domain_baseline: flag(&o.domain_baseline, d.domain_baseline),
             ldaps: flag(&o.ldaps, d.ldaps),
             low_confidence: flag(&o.low_confidence, d.low_confidence),
+            domain: domain?,
         })
     }
 }

@@ -44,6 +44,7 @@ pub(crate) struct RawOptions {
     pub domain_baseline: Option<Spanned<bool>>,
     pub ldaps: Option<Spanned<bool>>,
     pub low_confidence: Option<Spanned<bool>>,
+    pub domain: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -275,3 +275,25 @@ fn baseline_off_and_ldaps() {
     assert!(has(&p, "gw01 dc01 tcp 636 D04c"));
     assert!(has(&p, "gw01 dc01 tcp 3269 D04d"));
 }
+
+#[test]
+fn range_samples_hold_both_ends() {
+    assert_eq!(
+        range_sample(PortRange::fixed(49152, 65535), 4),
+        [49152, 54613, 60074, 65535]
+    );
+    assert_eq!(
+        range_sample(PortRange::fixed(50000, 50001), 8),
+        [50000, 50001]
+    );
+    assert_eq!(range_sample(PortRange::fixed(135, 135), 3), [135]);
+    assert_eq!(range_sample(PortRange::fixed(1, 65535), 0), [1, 65535]);
+}
+
+#[test]
+fn domain_option_is_checked() {
+    let d = with_options("domain = \"Corp.Example.\"");
+    assert_eq!(d.options.domain.as_deref(), Some("corp.example"));
+    let e = Deployment::parse(&set_options(PERIMETER, "domain = \"bad domain\"")).unwrap_err();
+    assert!(e[0].message.contains("is not a DNS domain name"), "{e:?}");
+}
