@@ -59,7 +59,7 @@ fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
         best = best.min(t.elapsed());
         last = Some(v);
     }
-    (best, last.unwrap_or_else(|| f()))
+    (best, last.unwrap_or_else(f))
 }
 
 fn peak_rss_mb() -> Option<f64> {
