@@ -157,6 +157,17 @@ enum Side {
     Right,
 }
 
+impl Side {
+    /// 0 or 1: the index into the `[_; 2]` arrays kept per node side, so indexing them with
+    /// it cannot panic.
+    fn index(self) -> usize {
+        match self {
+            Side::Left => 0,
+            Side::Right => 1,
+        }
+    }
+}
+
 /// One end of an edge on a node side.
 #[derive(Debug, Clone, Copy)]
 struct Port {
@@ -218,7 +229,7 @@ impl Layout {
             let (s0, s1) = cross_sides(e);
             for (c, side) in [(col(e.from), s0), (col(e.to), s1)] {
                 if let Some(count) = crossing.get_mut(c) {
-                    count[side as usize] += 1;
+                    count[side.index()] += 1;
                 }
             }
         }
@@ -239,10 +250,10 @@ impl Layout {
         for (i, e) in g.edges.iter().enumerate() {
             let (s0, s1) = sides(e);
             if let Some(p) = ports.get_mut(e.from) {
-                p[s0 as usize].push(Port { edge: i, end: 0 });
+                p[s0.index()].push(Port { edge: i, end: 0 });
             }
             if let Some(p) = ports.get_mut(e.to) {
-                p[s1 as usize].push(Port { edge: i, end: 1 });
+                p[s1.index()].push(Port { edge: i, end: 1 });
             }
         }
 
@@ -264,7 +275,8 @@ impl Layout {
         let heights: Vec<f64> = ports
             .iter()
             .map(|p| {
-                let busiest = p[0].len().max(p[1].len()) as f64;
+                let [left, right] = p;
+                let busiest = left.len().max(right.len()) as f64;
                 (busiest * PORT_STEP + 10.0).max(NODE_MIN_H)
             })
             .collect();
@@ -463,6 +475,7 @@ impl Layout {
                         if let Some(u) = used {
                             *u += 1;
                         }
+                        // `n % 5` indexes the five offsets.
                         let offset = [0.0, 4.0, -4.0, 8.0, -8.0][n % 5];
                         let y = cy + offset;
                         let (l, r) = (zone.x, zone.right());
