@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = listener::check_request(data);
     if let Some(nonce) = listener::parse_request(data) {
         let host = String::from_utf8_lossy(data.get(22..).unwrap_or(&[]));
-        let reply = listener::build_reply(nonce, &host, 3389, "127.0.0.1".parse().unwrap(), data.len());
+        let reply =
+            listener::build_reply(nonce, &host, 3389, "127.0.0.1".parse().unwrap(), data.len());
         assert!(reply.len() <= data.len());
     }
     let _ = listener::parse_reply(data);
