@@ -408,21 +408,10 @@ fn flows(out: &mut String, plan: &Plan<'_>, checks: &CheckIndex<'_>, with_checks
             let ids: Vec<String> = r
                 .catalog_ids
                 .iter()
-                .map(|id| {
-                    let entry = catalog_index.get(id).copied();
-                    let seed: Vec<String> = entry
-                        .and_then(|e| plan.catalog.entries.get(e))
-                        .map_or_else(Vec::new, |e| {
-                            e.source.seed_lines.iter().map(|l| seed_line(*l)).collect()
-                        });
-                    match entry {
-                        Some(e) => format!(
-                            "<a href=\"#cat-{e}\" title=\"{}\">{}</a>",
-                            esc(&seed.join(" / ")),
-                            esc(id)
-                        ),
-                        None => esc(id),
-                    }
+                .map(|id| match catalog_index.get(id) {
+                    // The seed lines are quoted once, in the catalog section the id links to.
+                    Some(e) => format!("<a href=\"#cat-{e}\">{}</a>", esc(id)),
+                    None => esc(id),
                 })
                 .collect();
             let _ = write!(
