@@ -40,6 +40,14 @@ pub enum Command {
     /// cisco-asa, aerleon. Rules are printed to standard output, or written one file per host
     /// or boundary with --out. Rule counts before and after aggregation go to standard error.
     Rules(RulesArgs),
+    /// Prove from this host that every flow it needs is open, with real protocol handshakes.
+    ///
+    /// Probes every planned flow whose source is this host (--from, or the deployment host
+    /// whose address belongs to this machine). TCP: open, refused, filtered. UDP: open,
+    /// closed, open|filtered. Open ports are identified (rdp, tls, ldap, kerberos, dns, smb,
+    /// msrpc, winrm, radius ...). Without FILE and with --target: one address and port, like
+    /// PortQry. Exit status 0 when every flow is open, 1 when one is not.
+    Check(CheckArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -126,6 +134,70 @@ pub struct RulesArgs {
     /// One rule per flow: no address or port aggregation.
     #[arg(long)]
     pub no_aggregate: bool,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// A table grouped by destination.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// JUnit XML for CI pipelines.
+    Junit,
+}
+
+/// Arguments of `rdsports check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// The host this check runs as (default: the host whose address is on this machine).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only flows to this host.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only flows to hosts with this role.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
+    pub format: CheckFormat,
+    /// Per-probe timeout in milliseconds (Windows: keep it above 2000, a refused connect
+    /// takes about 2 s there).
+    #[arg(long, default_value_t = 1500, value_name = "MS")]
+    pub timeout: u64,
+    /// Retries for probes that get no answer.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub retries: u32,
+    /// Probes at a time (lowered to what the open-file limit allows).
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub concurrency: usize,
+    /// UDP silence (open|filtered) fails the check instead of passing with a warning.
+    #[arg(long)]
+    pub strict_udp: bool,
+    /// Ports of a dynamic RPC range to probe when only rdsports listeners stand there.
+    #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
+    pub range_sample: usize,
+    /// Kerberos realm / AD domain for the probes (default: the deployment's `domain`).
+    #[arg(long)]
+    pub realm: Option<String>,
+    /// RADIUS shared secret, so NPS replies can be authenticated.
+    #[arg(long, value_name = "SECRET")]
+    pub radius_secret: Option<String>,
+    /// Ad hoc: probe this address instead of a deployment's flows.
+    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["from", "to", "role"])]
+    pub target: Option<String>,
+    /// Ad hoc: the port.
+    #[arg(long, requires = "target")]
+    pub port: Option<u16>,
+    /// Ad hoc: tcp or udp (default tcp).
+    #[arg(long, requires = "target", value_parser = ["tcp", "udp"])]
+    pub protocol: Option<String>,
+    /// Ad hoc: the service to speak (default: guessed from the port).
+    #[arg(long, requires = "target")]
+    pub service: Option<String>,
 }
 
 /// The deployment file argument shared by the commands that plan.

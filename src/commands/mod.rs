@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
+pub mod check;
 pub mod plan;
 mod ports;
 mod rules;
@@ -17,6 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Ports(args) => ports::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Check(args) => check::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

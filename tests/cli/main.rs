@@ -21,6 +21,8 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
     p
 }
 
+mod check;
+
 mod plan {
     use super::*;
 
