@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use rdsports_core::Flow;
 use rdsports_core::plan::Plan;
+use rdsports_core::{Flow, PortRange};
 use serde_json::{Map, Value};
 
 use crate::SCHEMA_VERSION;
@@ -197,16 +197,24 @@ impl<'c> CheckIndex<'c> {
                 .collect()
         })
     }
+}
 
-    /// Whether `result`, checked from `from`, matches a planned flow.
-    fn planned(plan: &Plan<'_>, from: &str, r: &CheckRecord) -> bool {
-        plan.flows.iter().any(|f| {
-            plan.from(f).name == from
-                && plan.to(f).name == r.to
-                && f.protocol.name() == r.protocol
-                && f.ports.contains(r.port)
-        })
+/// The planned (from, to, protocol) paths and their ports, for the hosts checks ran from.
+type Planned<'p> = BTreeMap<(&'p str, &'p str, &'static str), Vec<PortRange>>;
+
+fn planned_from<'p>(plan: &Plan<'p>, checks: &[CheckDocument]) -> Planned<'p> {
+    let sources: BTreeSet<&str> = checks.iter().map(|c| c.from.as_str()).collect();
+    let mut planned: Planned<'p> = BTreeMap::new();
+    for f in &plan.flows {
+        let from = plan.from(f).name.as_str();
+        if sources.contains(from) {
+            planned
+                .entry((from, plan.to(f).name.as_str(), f.protocol.name()))
+                .or_default()
+                .push(f.ports);
+        }
     }
+    planned
 }
 
 /// CSS class of a verdict.
@@ -512,6 +520,7 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
         out.push_str("<p class=\"note\">No check results were given (run <code>rdsports check --format json</code> on a host and pass the file with <code>--check</code>).</p>\n</section>\n");
         return;
     }
+    let planned = planned_from(plan, &input.checks);
     for (k, file) in input.checks.iter().enumerate() {
         let known = plan.deployment.host_index(&file.from).is_some();
         let _ = write!(out, "<h3 id=\"check-{k}\">From {}", esc(&file.from));
@@ -546,7 +555,10 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
             };
             let rtt = r.rtt_ms.map_or_else(String::new, |v| format!("{v:.1}"));
             let mut to = esc(&r.to);
-            if !CheckIndex::planned(plan, &file.from, r) {
+            let is_planned = planned
+                .get(&(file.from.as_str(), r.to.as_str(), r.protocol.as_str()))
+                .is_some_and(|ports| ports.iter().any(|p| p.contains(r.port)));
+            if !is_planned {
                 to.push_str(" <span class=\"tag\">not planned</span>");
             }
             let _ = writeln!(

@@ -169,6 +169,17 @@ fn flows_show_the_verdicts_of_matching_checks() {
         assert!(row("gw01", "sh01", "udp", "3389").contains("badge v-unknown"));
         assert!(row("gw01", "sh02", "tcp", "3389").contains("not checked"));
         assert!(row("cb01", "dc01", "tcp", "88").contains("not checked"));
+        // Every result of the fixture matches a planned flow; an unplanned port is marked.
+        assert!(!html.contains(">not planned<"));
+        let mut check = parse_check_results(CHECK).unwrap();
+        check.results[0].port = 9999;
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: vec![check],
+        });
+        assert_eq!(html.matches(">not planned<").count(), 1);
     });
 }
 
