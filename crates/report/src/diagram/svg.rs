@@ -1,10 +1,10 @@
 //! The SVG drawing of a [`Graph`]: a simple deterministic layout of our own.
 //!
 //! Zones are columns in file order, of equal height, their nodes stacked and centred inside.
-//! An edge leaves a node from the side that faces its target (both ends on the right for
-//! edges inside one zone, which bulge into the gutter) at a port of its own: the ports of a
-//! side are spread over its height in the order of the other ends, so edges seldom cross
-//! near nodes. Edges that skip a zone pass through a free gap between that zone's nodes.
+//! An edge leaves a node from the side that faces its target at a port of its own; edges
+//! inside one zone have both ends on the side of the column that fewer zone-crossing edges
+//! use and bulge into the gutter, nested by length. The ports of a side are spread over its
+//! height in the order of the other ends, so edges seldom cross near nodes. Edges that skip a zone pass through a free gap between that zone's nodes.
 //! Labels are tried along the edge from its middle outwards and put at the first place
 //! that overlaps no node, zone title or label; when there is none, the edge shows only its
 //! number. A legend under the drawing lists every edge with its full label.
