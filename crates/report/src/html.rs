@@ -2,9 +2,9 @@
 //! inline SVG diagram and a few lines of optional JavaScript, no external assets, so it works
 //! offline, in light and dark colour schemes, and prints.
 //!
-//! Sections: a summary (deployment, counts, check verdicts, hosts), the diagram
-//! ([`crate::diagram`]), the flow matrix grouped by zone boundary with purposes and catalog
-//! ids, the catalog entries behind the flows with the seed document's lines, the Windows rules
+//! Sections: a summary (deployment, counts, check verdicts), the diagram
+//! ([`crate::diagram`]), the hosts, the flow matrix grouped by zone boundary with purposes,
+//! catalog ids and (with check results) the verdicts of the matching probes, the catalog entries behind the flows with the seed document's lines, the Windows rules
 //! per host (ready to copy), check results coloured by verdict with their details, and every
 //! warning.
 //!
