@@ -377,7 +377,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         port: it.port,
         verdict: obs.verdict.as_str().to_owned(),
         service: obs.service.clone(),
-        expected_service: Some(entry.service.clone()),
+        expected_service: Some(expected_service.to_owned()),
         catalog_id: Some(entry.id.clone()),
         rtt_ms: Some((obs.rtt_ms * 100.0).round() / 100.0),
         detail: obs.detail.clone(),
