@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --- tools the tests need ------------------------------------------------------------------
-apt_packages=(nftables iptables)
+apt_packages=(nftables iptables chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -48,6 +48,13 @@ pub enum Command {
     /// msrpc, winrm, radius ...). Without FILE and with --target: one address and port, like
     /// PortQry. Exit status 0 when every flow is open, 1 when one is not.
     Check(CheckArgs),
+    /// Draw the deployment: zones as boxes, hosts with their roles, flows as labelled arrows.
+    ///
+    /// Hosts with the same roles in the same zone fold into one node with a count.
+    Diagram(DiagramArgs),
+    /// Write one self-contained HTML report: summary, diagram, flow matrix, Windows rules per
+    /// host, check results and warnings.
+    Report(ReportArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -198,6 +205,32 @@ pub struct CheckArgs {
     /// Ad hoc: the service to speak (default: guessed from the port).
     #[arg(long, requires = "target")]
     pub service: Option<String>,
+}
+
+/// Arguments of `rdsports diagram`.
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// svg (drawn by rdsports, no Graphviz needed), dot (Graphviz) or mermaid.
+    #[arg(long, short = 'f', value_parser = ["svg", "dot", "mermaid"], default_value = "svg")]
+    pub format: String,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Arguments of `rdsports report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Results of `rdsports check --format json` to include (repeat for several hosts).
+    #[arg(long = "check", value_name = "RESULTS.json")]
+    pub checks: Vec<PathBuf>,
+    /// Write the report to this file (default: standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The deployment file argument shared by the commands that plan.

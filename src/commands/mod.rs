@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
 pub mod check;
+mod diagram;
 pub mod plan;
 mod ports;
 mod rules;
@@ -19,6 +20,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Diagram(args) => diagram::run(&args),
+        Command::Report(args) => diagram::report(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

@@ -319,3 +319,54 @@ mod docs {
             .stdout(predicate::str::contains("Exit status: 0 ok, 1 findings"));
     }
 }
+
+mod pictures {
+    use super::*;
+
+    #[test]
+    fn diagram_formats() {
+        rdsports()
+            .args(["diagram", "-f", "dot"])
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("digraph"));
+        rdsports()
+            .args(["diagram", "-f", "mermaid"])
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with("flowchart"));
+        rdsports()
+            .arg("diagram")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("<svg"));
+    }
+
+    #[test]
+    fn report_with_check_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.html");
+        let fixture = root().join("crates/report/tests/fixtures/check-gw01.json");
+        rdsports()
+            .arg("report")
+            .arg("--check")
+            .arg(&fixture)
+            .arg("-o")
+            .arg(&out)
+            .assert()
+            .success();
+        let html = std::fs::read_to_string(&out).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40]);
+        assert!(
+            html.contains("New-NetFirewallRule"),
+            "Windows rules are in the report"
+        );
+        let bad = write(&dir, "bad.json", b"{\"schema_version\": 9}");
+        rdsports()
+            .arg("report")
+            .arg("--check")
+            .arg(&bad)
+            .assert()
+            .code(2);
+    }
+}
