@@ -9,6 +9,10 @@
 //! `ProductVersion`). A 401 carrying `WWW-Authenticate: Negotiate`, `Kerberos` or `Basic`
 //! still proves a WinRM listener: it only means unauthenticated Identify is refused.
 //!
+//! When the peer closes the connection first ([`Exchange::on_close`]), a body without a
+//! length ends there (RFC 9112 section 6.3) and completes the exchange, and a head the close
+//! cut short after its status line is still read as HTTP, with a note.
+//!
 //! What it does not do: redirects, keep-alive, compression, authentication, cookies, TLS
 //! (the transport wraps the stream in rustls for 443 and 5986), or general XML parsing. The
 //! head is limited to [`MAX_HEAD_LEN`] bytes and 64 headers, the body to [`MAX_BODY_LEN`].
@@ -389,6 +393,46 @@ fn head_progress(received: &[u8]) -> Result<ResponseHead, Progress> {
     }
 }
 
+/// The response head when the peer has closed the connection: a complete head as usual,
+/// or, when the close cut the head short after at least the status line, the complete
+/// lines so far (the flag is then true). A close inside the status line proves nothing.
+fn head_at_close(received: &[u8]) -> Result<(ResponseHead, bool), Progress> {
+    match parse_response_head(received) {
+        Ok(head) => return Ok((head, false)),
+        Err(Error::Invalid(why)) => return Err(Progress::Done(Identification::unrecognised(why))),
+        Err(Error::Incomplete) => {}
+    }
+    // Incomplete means fewer than MAX_HEAD_LEN bytes: the copy below is bounded.
+    let cut = received
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .and_then(|last| received.get(..=last));
+    let Some(lines) = cut else {
+        return Err(Progress::Done(Identification::unrecognised(
+            crate::CLOSED_EARLY,
+        )));
+    };
+    let mut closed = lines.to_vec();
+    closed.extend_from_slice(b"\r\n");
+    match parse_response_head(&closed) {
+        Ok(head) => Ok((head, true)),
+        Err(Error::Invalid(why)) => Err(Progress::Done(Identification::unrecognised(why))),
+        Err(Error::Incomplete) => Err(Progress::Done(Identification::unrecognised(
+            crate::CLOSED_EARLY,
+        ))),
+    }
+}
+
+/// Adds `sentence` to an identification's note.
+fn add_note(id: &mut Identification, sentence: &str) {
+    id.note = Some(match id.note.take() {
+        Some(note) => format!("{note}; {sentence}"),
+        None => sentence.to_owned(),
+    });
+}
+
+const HEAD_CUT: &str = "the peer closed the connection inside the response head";
+
 /// A plain GET: reports status, `Server`, `Location` and `WWW-Authenticate`.
 #[derive(Debug, Clone)]
 pub struct HttpGet {
@@ -418,6 +462,19 @@ impl Exchange for HttpGet {
 
     fn max_len(&self) -> usize {
         MAX_HEAD_LEN
+    }
+
+    fn on_close(&mut self, received: &[u8]) -> Progress {
+        match head_at_close(received) {
+            Ok((head, cut)) => {
+                let mut id = base_http(&head);
+                if cut {
+                    add_note(&mut id, HEAD_CUT);
+                }
+                Progress::Done(id)
+            }
+            Err(p) => p,
+        }
     }
 }
 
@@ -542,6 +599,51 @@ impl Exchange for WinRmIdentify {
 
     fn max_len(&self) -> usize {
         MAX_HEAD_LEN + MAX_BODY_LEN
+    }
+
+    /// A body without a length ends with the connection: what arrived is the whole body.
+    /// A body cut short of its `Content-Length` or last chunk is read as far as it goes,
+    /// with a note.
+    fn on_close(&mut self, received: &[u8]) -> Progress {
+        let (head, cut) = match head_at_close(received) {
+            Ok(found) => found,
+            Err(p) => return p,
+        };
+        if cut || head.status != 200 {
+            let mut id = identify_winrm(&head, None);
+            if cut {
+                add_note(&mut id, HEAD_CUT);
+            }
+            return Progress::Done(id);
+        }
+        match read_body(&head, received) {
+            Ok(Body::Complete { bytes, .. }) => Progress::Done(identify_winrm(&head, Some(&bytes))),
+            Ok(Body::Incomplete(partial)) => {
+                let mut id = identify_winrm(&head, Some(&partial));
+                if head.is_chunked() {
+                    add_note(
+                        &mut id,
+                        "the peer closed the connection inside the chunked body",
+                    );
+                } else if let Some(len) = head.content_length() {
+                    add_note(
+                        &mut id,
+                        &format!(
+                            "the peer closed the connection after {} of {len} body bytes",
+                            partial.len()
+                        ),
+                    );
+                }
+                Progress::Done(id)
+            }
+            Err(Error::Invalid(why)) => {
+                let mut id = identify_winrm(&head, None);
+                id.note = Some(format!("unreadable body: {why}"));
+                Progress::Done(id)
+            }
+            // read_body reports a short body as Body::Incomplete, never as this.
+            Err(Error::Incomplete) => Progress::Done(identify_winrm(&head, None)),
+        }
     }
 }
 
@@ -773,7 +875,105 @@ mod tests {
         ));
     }
 
+    fn closed(exchange: &mut dyn Exchange, received: &[u8]) -> Identification {
+        match exchange.on_close(received) {
+            Progress::Done(id) => id,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_close_ends_a_body_without_length() {
+        // HTTP/1.0, no Content-Length: the body runs to the close.
+        let reply = b"HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6\r\n\r\n<html>hello</html>";
+        let mut winrm = WinRmIdentify::new("h");
+        assert_eq!(winrm.on_bytes(reply), Progress::NeedMore);
+        let id = closed(&mut winrm, reply);
+        assert_eq!(id.service, Some("http"));
+        assert_eq!(id.detail["status"], 200);
+        assert_eq!(id.detail["server"], "SimpleHTTP/0.6");
+        assert!(id.note.unwrap().contains("not a WinRM"));
+        // An Identify answer whose envelope the close cut is still read.
+        let cut = IDENTIFY_BODY.trim_end_matches("</s:Body></s:Envelope>");
+        let reply = format!("HTTP/1.1 200 OK\r\n\r\n{cut}");
+        let mut winrm = WinRmIdentify::new("h");
+        assert_eq!(winrm.on_bytes(reply.as_bytes()), Progress::NeedMore);
+        let id = closed(&mut winrm, reply.as_bytes());
+        assert_eq!(id.service, Some("winrm"));
+        assert_eq!(id.detail["os_version"], "10.0.20348");
+        // The same through HttpGet, which never needed the body.
+        let id = closed(&mut HttpGet::new("h", "/"), reply.as_bytes());
+        assert_eq!(id.service, Some("http"));
+        assert_eq!(id.note, None);
+    }
+
+    #[test]
+    fn a_close_inside_a_framed_body_is_noted() {
+        let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n<s:Envelope";
+        let id = closed(&mut WinRmIdentify::new("h"), reply);
+        assert_eq!(id.service, Some("http"));
+        assert!(id.note.unwrap().contains("after 11 of 500 body bytes"));
+        let reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n<s:Env";
+        let id = closed(&mut WinRmIdentify::new("h"), reply);
+        assert_eq!(id.service, Some("http"));
+        assert!(id.note.unwrap().contains("inside the chunked body"));
+    }
+
+    #[test]
+    fn a_close_inside_the_head_after_the_status_line_is_http() {
+        for reply in [
+            &b"HTTP/1.0 302 Found\r\nLocation: /RDWeb/\r\nServ"[..],
+            b"HTTP/1.0 302 Found\r\nLocation: /RDWeb/\r\n",
+            b"HTTP/1.0 302 Found\nLocation: /RDWeb/\n",
+        ] {
+            let mut get = HttpGet::new("h", "/");
+            assert_eq!(get.on_bytes(reply), Progress::NeedMore);
+            let id = closed(&mut get, reply);
+            assert_eq!(id.service, Some("http"), "{reply:?}");
+            assert_eq!(id.detail["status"], 302);
+            assert_eq!(id.detail["location"], "/RDWeb/");
+            assert!(id.note.unwrap().contains("inside the response head"));
+            let id = closed(&mut WinRmIdentify::new("h"), reply);
+            assert_eq!(id.service, Some("http"), "{reply:?}");
+            assert!(id.note.unwrap().contains("inside the response head"));
+        }
+        // A close inside the status line proves nothing.
+        for reply in [&b""[..], b"HTTP/1.1 20", b"HTTP/1.1 200 OK"] {
+            let id = closed(&mut HttpGet::new("h", "/"), reply);
+            assert_eq!(id.service, None, "{reply:?}");
+            assert_eq!(id.note.as_deref(), Some(crate::CLOSED_EARLY));
+        }
+        // Not HTTP at all: the parser's reason.
+        let id = closed(&mut HttpGet::new("h", "/"), b"SSH-2.0-x\r\n");
+        assert_eq!(id.service, None);
+        assert!(id.note.unwrap().contains("not an HTTP/1.x response"));
+    }
+
+    #[test]
+    fn a_close_after_a_whole_reply_changes_nothing() {
+        let full = identify_200();
+        let Progress::Done(at_end) = WinRmIdentify::new("h").on_bytes(&full) else {
+            panic!()
+        };
+        assert_eq!(closed(&mut WinRmIdentify::new("h"), &full), at_end);
+        // Every prefix ends in a decision, never a panic or a NeedMore.
+        for n in 0..full.len() {
+            let _ = closed(&mut WinRmIdentify::new("h"), &full[..n]);
+            let _ = closed(&mut HttpGet::new("h", "/"), &full[..n]);
+        }
+    }
+
     proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_at_close(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = HttpGet::new("h", "/").on_close(&bytes);
+            let _ = WinRmIdentify::new("h").on_close(&bytes);
+            let mut reply = b"HTTP/1.1 200 OK\r\n".to_vec();
+            reply.extend_from_slice(&bytes);
+            let _ = HttpGet::new("h", "/").on_close(&reply);
+            let _ = WinRmIdentify::new("h").on_close(&reply);
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_response_head(&bytes);

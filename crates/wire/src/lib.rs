@@ -43,12 +43,18 @@ pub struct Identification {
 impl Identification {
     /// An identification of `service` with no details yet.
     pub fn service(service: &'static str) -> Self {
-        Identification { service: Some(service), ..Default::default() }
+        Identification {
+            service: Some(service),
+            ..Default::default()
+        }
     }
 
     /// Bytes that are not this protocol: no service, with a note that says what arrived.
     pub fn unrecognised(note: impl Into<String>) -> Self {
-        Identification { note: Some(note.into()), ..Default::default() }
+        Identification {
+            note: Some(note.into()),
+            ..Default::default()
+        }
     }
 
     /// Adds one detail, builder style.
@@ -73,7 +79,24 @@ pub trait Exchange: Send {
     fn max_len(&self) -> usize {
         64 * 1024
     }
+    /// The peer closed a stream while the exchange still wanted more; `received` is what
+    /// arrived since the last `Send` (a stream transport may skip the call when that is
+    /// nothing). A reply that a close ends (an HTTP body without a length) completes here.
+    ///
+    /// The default gives `on_bytes` a last look: its identification if it is done,
+    /// otherwise [`Identification::unrecognised`] with [`CLOSED_EARLY`] as the note.
+    fn on_close(&mut self, received: &[u8]) -> Progress {
+        match self.on_bytes(received) {
+            Progress::Done(identification) => Progress::Done(identification),
+            Progress::NeedMore | Progress::Send(_) => {
+                Progress::Done(Identification::unrecognised(CLOSED_EARLY))
+            }
+        }
+    }
 }
+
+/// The note of [`Exchange::on_close`]'s default when the reply was still incomplete.
+pub const CLOSED_EARLY: &str = "the peer closed the connection before a complete reply";
 
 pub mod ber;
 pub mod dns;
@@ -85,8 +108,42 @@ pub mod listener;
 pub mod msrpc;
 pub mod mssql;
 pub mod netbios;
+pub mod ntp;
 pub mod radius;
 pub mod rdp;
 pub mod rdpeudp;
 pub mod smb2;
 pub mod tls;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Wants `n` bytes; done with a service once it has them.
+    struct Wants(usize);
+
+    impl Exchange for Wants {
+        fn start(&mut self) -> Vec<u8> {
+            Vec::new()
+        }
+        fn on_bytes(&mut self, received: &[u8]) -> Progress {
+            if received.len() < self.0 {
+                Progress::NeedMore
+            } else {
+                Progress::Done(Identification::service("wants").with("len", received.len()))
+            }
+        }
+    }
+
+    #[test]
+    fn default_on_close_gives_on_bytes_a_last_look() {
+        assert_eq!(
+            Wants(3).on_close(b"abc"),
+            Progress::Done(Identification::service("wants").with("len", 3))
+        );
+        assert_eq!(
+            Wants(3).on_close(b"ab"),
+            Progress::Done(Identification::unrecognised(CLOSED_EARLY))
+        );
+    }
+}
