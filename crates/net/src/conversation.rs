@@ -4,12 +4,15 @@
 //! Every read is bounded in size (the exchange's `max_len`, itself capped at
 //! [`HARD_MAX_REPLY`]) and in time (the deadline given by the caller). The peer can make a
 //! conversation end early (close, reset, garbage) or late (silence, one byte a second), but
-//! never make it wait past the deadline or buffer more than the cap. This module decides
-//! nothing about verdicts: it reports how the conversation ended.
+//! never make it wait past the deadline or buffer more than the cap. When the peer closes
+//! while the exchange still wants more, the exchange gets a last look
+//! ([`Exchange::on_close`]): a reply that the close ends (an HTTP body without a length)
+//! completes there. This module decides nothing about verdicts: it reports how the
+//! conversation ended.
 
 use std::io;
 
-use rdsports_wire::{Exchange, Identification, Progress};
+use rdsports_wire::{CLOSED_EARLY, Exchange, Identification, Progress};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
 
@@ -21,8 +24,9 @@ pub const HARD_MAX_REPLY: usize = 1 << 20;
 pub(crate) enum Ending {
     /// The exchange finished with an identification.
     Done(Identification),
-    /// The peer closed the connection before the exchange finished.
-    Closed,
+    /// The peer closed the connection before the exchange finished, with the exchange's
+    /// own explanation when it gave one beyond "incomplete".
+    Closed(Option<String>),
     /// The deadline passed before the exchange finished.
     TimedOut,
     /// The reply reached the size bound without the exchange finishing.
@@ -47,12 +51,16 @@ impl Conversation {
         let received = self.received;
         let note = match self.ending {
             Ending::Done(identification) => return identification,
-            Ending::Closed if received == 0 => {
+            Ending::Closed(_) if received == 0 => {
                 "the peer closed the connection without replying".to_owned()
             }
-            Ending::Closed => format!(
+            Ending::Closed(None) => format!(
                 "the peer closed the connection after {received} bytes that were not a \
                  complete reply"
+            ),
+            Ending::Closed(Some(why)) => format!(
+                "the peer closed the connection after {received} bytes that were not a \
+                 complete reply ({why})"
             ),
             Ending::TimedOut if received == 0 => format!("no reply within {timeout_ms} ms"),
             Ending::TimedOut => format!(
@@ -122,7 +130,7 @@ where
             // A TLS peer that closes without close_notify: a close all the same.
             Ok(Err(error)) if error.kind() == io::ErrorKind::UnexpectedEof => {
                 return Conversation {
-                    ending: Ending::Closed,
+                    ending: at_close(exchange, &buffer),
                     received,
                 };
             }
@@ -134,7 +142,7 @@ where
             }
             Ok(Ok(0)) => {
                 return Conversation {
-                    ending: Ending::Closed,
+                    ending: at_close(exchange, &buffer),
                     received,
                 };
             }
@@ -157,6 +165,25 @@ where
                 };
             }
         }
+    }
+}
+
+/// How a conversation ends when the peer closes with `buffer` (the bytes since the last
+/// send) unfinished: the exchange's identification if the close completes its reply,
+/// otherwise a close, with the exchange's reason when it is more than "incomplete".
+fn at_close(exchange: &mut dyn Exchange, buffer: &[u8]) -> Ending {
+    if buffer.is_empty() {
+        return Ending::Closed(None);
+    }
+    match exchange.on_close(buffer) {
+        Progress::Done(identification) if identification.service.is_some() => {
+            Ending::Done(identification)
+        }
+        Progress::Done(identification) => {
+            Ending::Closed(identification.note.filter(|note| note != CLOSED_EARLY))
+        }
+        // Nothing can be sent or read any more.
+        Progress::NeedMore | Progress::Send(_) => Ending::Closed(None),
     }
 }
 
@@ -290,7 +317,88 @@ mod tests {
         let (mut ours, theirs) = duplex(64);
         drop(theirs);
         let talk = converse(&mut ours, &mut PingPong { round: 0 }, soon()).await;
-        assert!(matches!(talk.ending, Ending::Failed(_) | Ending::Closed));
+        assert!(matches!(talk.ending, Ending::Failed(_) | Ending::Closed(_)));
         assert_eq!(talk.into_identification(1000).service, None);
+    }
+
+    /// Reads a line; a close completes an unterminated one. `BAD` at close is refused.
+    struct Line;
+
+    impl Exchange for Line {
+        fn start(&mut self) -> Vec<u8> {
+            Vec::new()
+        }
+        fn on_bytes(&mut self, received: &[u8]) -> Progress {
+            match received.iter().position(|&b| b == b'\n') {
+                Some(end) => Progress::Done(Identification::service("line").with("len", end)),
+                None => Progress::NeedMore,
+            }
+        }
+        fn on_close(&mut self, received: &[u8]) -> Progress {
+            if received.starts_with(b"BAD") {
+                return Progress::Done(Identification::unrecognised("a bad line"));
+            }
+            Progress::Done(Identification::service("line").with("len", received.len()))
+        }
+    }
+
+    /// Runs `exchange` against a peer that sends `reply` and closes.
+    async fn sent_then_closed(exchange: &mut dyn Exchange, reply: &'static [u8]) -> Conversation {
+        let (mut ours, mut theirs) = duplex(64);
+        tokio::spawn(async move {
+            let mut buf = [0u8; 16];
+            let _ = theirs.write_all(reply).await;
+            let _ = theirs.shutdown().await;
+            // Drain what we send so our writes never block; ends when we drop our side.
+            while let Ok(n) = theirs.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        });
+        converse(&mut ours, exchange, soon()).await
+    }
+
+    #[tokio::test]
+    async fn a_close_can_complete_the_reply() {
+        let talk = sent_then_closed(&mut Line, b"no newline").await;
+        assert_eq!(talk.received, 10);
+        let id = talk.into_identification(1000);
+        assert_eq!(id.service, Some("line"));
+        assert_eq!(id.detail["len"], 10);
+    }
+
+    #[tokio::test]
+    async fn an_exchange_reason_at_close_is_kept() {
+        let talk = sent_then_closed(&mut Line, b"BAD").await;
+        assert!(matches!(&talk.ending, Ending::Closed(Some(why)) if why == "a bad line"));
+        let id = talk.into_identification(1000);
+        assert_eq!(id.service, None);
+        assert_eq!(
+            id.note.as_deref(),
+            Some(
+                "the peer closed the connection after 3 bytes that were not a complete reply \
+                 (a bad line)"
+            )
+        );
+        assert_eq!(id.detail["reply_bytes"], 3);
+    }
+
+    #[tokio::test]
+    async fn the_default_close_keeps_the_byte_count() {
+        // PingPong keeps the default on_close: "po" is still incomplete.
+        let talk = sent_then_closed(&mut PingPong { round: 0 }, b"po").await;
+        assert!(matches!(talk.ending, Ending::Closed(None)));
+        assert_eq!(
+            talk.into_identification(1000).note.as_deref(),
+            Some("the peer closed the connection after 2 bytes that were not a complete reply")
+        );
+        // Nothing at all before the close.
+        let talk = sent_then_closed(&mut Line, b"").await;
+        assert!(matches!(talk.ending, Ending::Closed(None)));
+        assert_eq!(
+            talk.into_identification(1000).note.as_deref(),
+            Some("the peer closed the connection without replying")
+        );
     }
 }

@@ -7,8 +7,8 @@
 //! design (RADIUS to an unknown client, the NetBIOS datagram service), the reason that
 //! silence is normal. Unknown services get a plain connect (TCP) or an empty datagram
 //! (UDP). Randomness for nonces, ids and GUIDs comes from a [`NonceSource`]; times a reply
-//! reports (Kerberos `stime`, LDAP `currentTime`, SMB `SystemTime`) are turned into a clock
-//! skew against "now".
+//! reports (Kerberos `stime`, LDAP `currentTime`, SMB `SystemTime`, the NTP transmit
+//! timestamp) are turned into a clock skew against "now".
 //!
 //! [`rpc_follow_ups`] turns an `msrpc` observation's advertised TCP ports into targets, so
 //! a flow "135 plus the dynamic RPC range" probes the ports the mapper names instead of
@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rdsports_wire::{Exchange, Identification, Progress};
-use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, radius};
+use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, ntp, radius};
 use rdsports_wire::{listener, rdp, rdpeudp, smb2};
 use serde_json::Value;
 
@@ -229,6 +229,12 @@ pub fn probe_for(
             ..Probe::default()
         },
         ("radius", false) => radius_probe(port, ctx),
+        ("ntp", false) => clocked(TlsMode::None, "ntp", now, move || {
+            // The server echoes the whole transmit timestamp, so a random fraction makes it
+            // the nonce a forged reply must guess; the second is ours.
+            let sent_at = now.unwrap_or_else(crate::tls::now_unix);
+            ntp::NtpQuery::at_unix(sent_at, nonces.u32())
+        }),
         ("ftp", true) => with(TlsMode::None, "ftp", ftp::FtpBanner::new),
         ("mssql", true) => with(TlsMode::None, "mssql", move || {
             mssql::MssqlPrelogin::new(nonces.u32())
@@ -550,7 +556,7 @@ mod tests {
     #[test]
     fn catalog_services_map_to_exchanges() {
         use Transport::{Tcp, Udp};
-        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 29] = [
+        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 30] = [
             (
                 "rdsports-listener",
                 3389,
@@ -592,6 +598,7 @@ mod tests {
             ("ftp", 21, Tcp, TlsMode::None, Some("ftp")),
             ("mssql", 1433, Tcp, TlsMode::None, Some("mssql")),
             ("mssql-browser", 1434, Udp, TlsMode::None, Some("mssql")),
+            ("ntp", 123, Udp, TlsMode::None, Some("ntp")),
         ];
         for (service, port, transport, tls, expects) in table {
             let p = probe(service, port, transport);
@@ -610,7 +617,7 @@ mod tests {
             ("rdcb-publishing", 5504, Transport::Tcp),
             ("rdg-farm", 3388, Transport::Tcp),
             ("msrpc", 49_668, Transport::Tcp),
-            ("ntp", 123, Transport::Udp),
+            ("ntp", 123, Transport::Tcp),
             ("no-such-service", 1, Transport::Tcp),
         ] {
             let p = probe(service, port, transport);
@@ -737,6 +744,45 @@ mod tests {
         };
         assert_eq!(id.detail["clock_skew_s"], -1000);
         assert!(id.note.unwrap().contains("1000 s behind ours"));
+    }
+
+    /// A server reply to `request` (a client request) sent `ahead` seconds after ours.
+    fn ntp_reply(request: &[u8], ahead: i64) -> Vec<u8> {
+        let sent = ntp::parse_packet(request).unwrap().transmit;
+        let at = ntp::NtpTime::from_unix(sent.to_unix() + ahead, 0).to_bits();
+        let mut reply = vec![0x24, 2, 6, 0xe9]; // LI 0, VN 4, mode 4; stratum 2
+        reply.extend_from_slice(&[0; 8]); // root delay, root dispersion
+        reply.extend_from_slice(&[192, 0, 2, 1]); // reference id
+        reply.extend_from_slice(&at.to_be_bytes()); // reference
+        reply.extend_from_slice(&sent.to_bits().to_be_bytes()); // origin: our transmit
+        reply.extend_from_slice(&at.to_be_bytes()); // receive
+        reply.extend_from_slice(&at.to_be_bytes()); // transmit
+        reply
+    }
+
+    #[test]
+    fn ntp_sends_now_and_reports_the_skew() {
+        let factory = probe("ntp", 123, Transport::Udp).exchange.unwrap();
+        let mut exchange = factory();
+        let request = exchange.start();
+        assert_eq!(request.len(), ntp::HEADER_LEN);
+        assert_eq!(request[0], 0x23); // LI 0, version 4, mode 3
+        let sent = ntp::parse_packet(&request).unwrap().transmit;
+        assert_eq!(sent.to_unix(), 1_700_000_000);
+        // A reply 400 s ahead: beyond Kerberos' 5 minutes.
+        let Progress::Done(id) = exchange.on_bytes(&ntp_reply(&request, 400)) else {
+            panic!("done")
+        };
+        assert_eq!(id.service, Some("ntp"));
+        assert_eq!(id.detail["stratum"], 2);
+        assert_eq!(id.detail["reference_id"], "192.0.2.1");
+        assert_eq!(id.detail["server_time_unix"], 1_700_000_400);
+        assert_eq!(id.detail["clock_skew_s"], 400);
+        assert!(id.note.unwrap().contains("400 s ahead of ours"));
+        // Each exchange draws its own fraction: a reply to one does not answer another.
+        let mut other = factory();
+        assert_ne!(other.start(), request);
+        assert_eq!(other.on_bytes(&ntp_reply(&request, 0)), Progress::NeedMore);
     }
 
     fn mapper(verdict: Verdict, service: Option<&str>, ports: Value) -> Observation {

@@ -1,6 +1,6 @@
 //! The registry's probes end to end against loopback stand-ins: RDP (X.224 then TLS, as
-//! MS-RDPBCGR 2.2.1.2 describes), HTTPS, WinRM's 401, and the UDP services whose silence
-//! or ICMP error must keep its meaning.
+//! MS-RDPBCGR 2.2.1.2 describes), HTTPS, WinRM's 401, HTTP replies ended by a close, NTP,
+//! and the UDP services whose silence or ICMP error must keep its meaning.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -156,6 +156,84 @@ async fn winrm_401_still_proves_winrm() {
         seen.detail["auth_schemes"]
             .to_string()
             .contains("Negotiate")
+    );
+}
+
+/// An HTTP server that answers every request with `reply` and closes.
+async fn http_then_close(reply: &'static [u8]) -> SocketAddr {
+    server(move |mut stream| async move {
+        let _ = read_head(&mut stream).await;
+        let _ = stream.write_all(reply).await;
+        let _ = stream.shutdown().await;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn http_bodies_and_heads_ended_by_a_close_are_http() {
+    // HTTP/1.0 without Content-Length: the body ends with the connection.
+    let address =
+        http_then_close(b"HTTP/1.0 200 OK\r\nServer: stand-in/1.0\r\n\r\n<html>hello</html>").await;
+    for service in ["http", "winrm"] {
+        let seen = run(target_for(address, None, service, Transport::Tcp, &ctx())).await;
+        assert_eq!(seen.verdict, Verdict::Open);
+        assert_eq!(seen.service.as_deref(), Some("http"), "{service}: {seen:?}");
+        assert_eq!(seen.detail["status"], 200);
+        assert_eq!(seen.detail["server"], "stand-in/1.0");
+    }
+    // A head the close cuts after its last header line, without the blank line.
+    let address = http_then_close(b"HTTP/1.0 302 Found\r\nLocation: /RDWeb/\r\n").await;
+    let seen = run(target_for(address, None, "http", Transport::Tcp, &ctx())).await;
+    assert_eq!(seen.service.as_deref(), Some("http"), "{seen:?}");
+    assert_eq!(seen.detail["location"], "/RDWeb/");
+    assert!(seen.note.unwrap().contains("inside the response head"));
+    // A close inside the status line proves nothing.
+    let address = http_then_close(b"HTTP/1.0 30").await;
+    let seen = run(target_for(address, None, "http", Transport::Tcp, &ctx())).await;
+    assert_eq!(seen.service, None, "{seen:?}");
+    assert!(
+        seen.note
+            .unwrap()
+            .contains("closed the connection after 11 bytes")
+    );
+}
+
+#[tokio::test]
+async fn ntp_answers_with_its_time() {
+    use rdsports_wire::ntp::{HEADER_LEN, NtpTime, parse_packet};
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let address = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            let Ok(request) = parse_packet(&buf[..n]) else {
+                continue;
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let at = NtpTime::from_unix(now as i64, 0).to_bits().to_be_bytes();
+            // LI 0, version 4, mode 4; stratum 1, poll 6, precision -20; "GPS".
+            let mut reply = vec![0x24, 1, 6, 0xec, 0, 0, 0, 0, 0, 0, 0, 0];
+            reply.extend_from_slice(b"GPS\0");
+            reply.extend_from_slice(&at);
+            reply.extend_from_slice(&request.transmit.to_bits().to_be_bytes());
+            reply.extend_from_slice(&at);
+            reply.extend_from_slice(&at);
+            assert_eq!(reply.len(), HEADER_LEN);
+            let _ = socket.send_to(&reply, from).await;
+        }
+    });
+    let seen = run(target_for(address, None, "ntp", Transport::Udp, &ctx())).await;
+    assert_eq!(seen.verdict, Verdict::Open);
+    assert_eq!(seen.service.as_deref(), Some("ntp"), "{seen:?}");
+    assert_eq!(seen.detail["stratum"], 1);
+    assert_eq!(seen.detail["reference_id"], "GPS");
+    // Both clocks are this machine's.
+    assert!(
+        seen.detail["clock_skew_s"].as_i64().unwrap().abs() <= 2,
+        "{seen:?}"
     );
 }
 
