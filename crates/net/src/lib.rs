@@ -16,6 +16,8 @@
 //!   without bound; what it sends becomes a note on an `open` verdict.
 //! * TLS is spoken with rustls; certificates are recorded and accepted, never trusted.
 //! * [`registry`] maps catalog service names to the exchanges that identify them.
+//! * [`listen`] is the other side: stand-in listeners that answer the rdsports handshake,
+//!   and [`namespace`] gives `rdsports demo` a private network of its own on Linux.
 //!
 //! ```
 //! use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -45,7 +47,9 @@ mod cancel;
 mod conversation;
 mod engine;
 pub mod fdlimit;
+pub mod listen;
 mod model;
+pub mod namespace;
 pub mod registry;
 mod socket;
 mod tcp;

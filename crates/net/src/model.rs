@@ -6,7 +6,7 @@
 //! `closed` and `open|filtered`.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,6 +111,10 @@ pub struct Target {
     /// Why silence is expected (UDP): replaces the generic reason of an `open|filtered`
     /// verdict (RADIUS servers drop requests from clients they do not know).
     pub silence_reason: Option<String>,
+    /// The local address to send from (bound before connecting or sending); `None` lets
+    /// the system choose. A source that is not an address of this machine makes the
+    /// target "not probed".
+    pub source: Option<IpAddr>,
 }
 
 impl Target {
@@ -123,6 +127,7 @@ impl Target {
             probe: None,
             server_name: None,
             silence_reason: None,
+            source: None,
         }
     }
 
@@ -152,6 +157,12 @@ impl Target {
         self
     }
 
+    /// Sets the local address to send from, builder style.
+    pub fn with_source(mut self, source: IpAddr) -> Self {
+        self.source = Some(source);
+        self
+    }
+
     /// Sets the explanation used when a UDP target stays silent, builder style.
     pub fn with_silence_reason(mut self, reason: impl Into<String>) -> Self {
         self.silence_reason = Some(reason.into());
@@ -168,6 +179,7 @@ impl fmt::Debug for Target {
             .field("probe", &self.probe.as_ref().map(|_| "exchange"))
             .field("server_name", &self.server_name)
             .field("silence_reason", &self.silence_reason)
+            .field("source", &self.source)
             .finish()
     }
 }
@@ -205,6 +217,34 @@ impl Observation {
             note: None,
             rtt_ms: 0.0,
             attempts: 0,
+        }
+    }
+
+    /// For an answer from an rdsports listener: compares the source address the listener
+    /// saw (`seen_source`) with the address the probe left from, records `sent_from` and
+    /// `translated` in the detail, and notes an address translation (NAT, a proxy) when
+    /// they differ. Does nothing for any other service.
+    pub(crate) fn compare_seen_source(&mut self, sent_from: IpAddr) {
+        if self.service.as_deref() != Some("rdsports-listener") {
+            return;
+        }
+        let Some(seen) = self
+            .detail
+            .get("seen_source")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<IpAddr>().ok())
+        else {
+            return;
+        };
+        let (seen, sent) = (seen.to_canonical(), sent_from.to_canonical());
+        let translated = seen != sent;
+        self.detail
+            .insert("sent_from".into(), sent.to_string().into());
+        self.detail.insert("translated".into(), translated.into());
+        if translated {
+            self.add_note(format!(
+                "address translation: the listener saw {seen}, we sent from {sent}"
+            ));
         }
     }
 
@@ -305,6 +345,42 @@ mod tests {
         o.add_note("");
         o.add_note("second");
         assert_eq!(o.note.as_deref(), Some("first; second"));
+    }
+
+    fn listener_answer(seen: &str) -> Observation {
+        let mut o = Observation::new(Verdict::Open);
+        o.service = Some("rdsports-listener".into());
+        o.detail.insert("seen_source".into(), seen.into());
+        o
+    }
+
+    #[test]
+    fn the_source_a_listener_saw_is_compared_with_ours() {
+        let mut same = listener_answer("127.0.0.5");
+        same.compare_seen_source("127.0.0.5".parse().unwrap());
+        assert_eq!(same.detail["translated"], false);
+        assert_eq!(same.detail["sent_from"], "127.0.0.5");
+        assert_eq!(same.note, None);
+
+        let mut mapped = listener_answer("127.0.0.5");
+        mapped.compare_seen_source("::ffff:127.0.0.5".parse().unwrap());
+        assert_eq!(mapped.detail["translated"], false);
+
+        let mut nat = listener_answer("203.0.113.9");
+        nat.compare_seen_source("192.0.2.7".parse().unwrap());
+        assert_eq!(nat.detail["translated"], true);
+        assert_eq!(
+            nat.note.as_deref(),
+            Some("address translation: the listener saw 203.0.113.9, we sent from 192.0.2.7")
+        );
+
+        let mut other = Observation::new(Verdict::Open);
+        other.service = Some("ldap".into());
+        other
+            .detail
+            .insert("seen_source".into(), "203.0.113.9".into());
+        other.compare_seen_source("192.0.2.7".parse().unwrap());
+        assert!(!other.detail.contains_key("translated"));
     }
 
     #[test]

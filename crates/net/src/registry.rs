@@ -279,6 +279,7 @@ pub fn target_for(
         probe: probe.exchange,
         server_name: host_name.map(str::to_owned),
         silence_reason: probe.silence_reason,
+        source: None,
     }
 }
 

@@ -9,7 +9,7 @@
 //! closed with `SO_LINGER` 0 (a reset, no TIME_WAIT left behind).
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use socket2::SockRef;
@@ -44,17 +44,17 @@ pub(crate) async fn probe(
             ));
             return Ok(observation);
         }
-        let socket = match new_socket(address) {
+        let socket = match new_socket(address, target.source) {
             Ok(socket) => socket,
             Err(error) => match classify(&error) {
-                Failure::Exhausted => {
+                Failure::Exhausted if !is_foreign_source(target, &error) => {
                     pressure
                         .back_off(exhaustion_rounds, exhaustion_since)
                         .await?;
                     exhaustion_rounds += 1;
                     continue;
                 }
-                _ => return Err(local(&error)),
+                _ => return Err(local(target, &error)),
             },
         };
         attempts += 1;
@@ -110,6 +110,7 @@ async fn converse_on(
 ) {
     let deadline = Instant::now() + settings.timeout;
     let timeout_ms = settings.timeout.as_millis();
+    let sent_from = stream.local_addr().ok().map(|a| a.ip());
     let peer = target.address.ip();
     let name = target.server_name.as_deref();
     match (target.tls, &target.probe) {
@@ -149,6 +150,9 @@ async fn converse_on(
         }
         (_, None) => {}
     }
+    if let Some(sent_from) = sent_from {
+        observation.compare_seen_source(sent_from);
+    }
 }
 
 /// Merges an exchange's identification: its service wins over a provisional one.
@@ -162,15 +166,23 @@ fn apply(observation: &mut Observation, identification: rdsports_wire::Identific
     }
 }
 
-/// A socket that closes with a reset.
-fn new_socket(address: SocketAddr) -> io::Result<TcpSocket> {
+/// A socket that closes with a reset, bound to `source` when one is given.
+fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
     let socket = if address.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
     SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
+    if let Some(source) = source {
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
     Ok(socket)
+}
+
+/// A bind to a source address that is not on this machine (not a lack of ports).
+pub(crate) fn is_foreign_source(target: &Target, error: &io::Error) -> bool {
+    target.source.is_some() && error.kind() == io::ErrorKind::AddrNotAvailable
 }
 
 fn unreachable(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
@@ -181,8 +193,13 @@ fn unreachable(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
     observation
 }
 
-fn local(error: &io::Error) -> String {
-    format!("not probed: no socket could be opened here: {error}")
+pub(crate) fn local(target: &Target, error: &io::Error) -> String {
+    match target.source {
+        Some(source) => {
+            format!("not probed: no socket could be opened here from {source}: {error}")
+        }
+        None => format!("not probed: no socket could be opened here: {error}"),
+    }
 }
 
 pub(crate) fn millis(duration: Duration) -> f64 {

@@ -27,7 +27,7 @@ pub(crate) async fn probe(
     pressure: &Pressure,
 ) -> Result<Observation, String> {
     let address = target.address;
-    let socket = bound_socket(address, pressure).await?;
+    let socket = bound_socket(target, pressure).await?;
     if let Err(error) = socket.connect(address).await {
         return Ok(from_error(&error, 0, 0.0).unwrap_or_else(|| {
             filtered(
@@ -37,6 +37,7 @@ pub(crate) async fn probe(
             )
         }));
     }
+    let sent_from = socket.local_addr().ok().map(|a| a.ip());
     let mut exchange: Option<Box<dyn Exchange>> = target.probe.as_ref().map(|factory| factory());
     let request = exchange.as_mut().map(|e| e.start()).unwrap_or_default();
     let max = exchange
@@ -106,6 +107,9 @@ pub(crate) async fn probe(
                     if let Some(note) = identification.note {
                         observation.add_note(note);
                     }
+                    if let Some(sent_from) = sent_from {
+                        observation.compare_seen_source(sent_from);
+                    }
                     return Ok(observation);
                 }
             }
@@ -135,28 +139,27 @@ pub(crate) async fn probe(
     Ok(observation)
 }
 
-/// A socket bound to the wildcard address of the target's family, waiting out descriptor
-/// exhaustion.
-async fn bound_socket(address: SocketAddr, pressure: &Pressure) -> Result<UdpSocket, String> {
-    let local: SocketAddr = if address.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
+/// A socket bound to the target's source address, or else to the wildcard address of the
+/// target's family, waiting out descriptor exhaustion.
+async fn bound_socket(target: &Target, pressure: &Pressure) -> Result<UdpSocket, String> {
+    let local: SocketAddr = match target.source {
+        Some(source) => (source, 0).into(),
+        None if target.address.is_ipv4() => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        None => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let since = Instant::now();
     let mut round = 0u32;
     loop {
         match UdpSocket::bind(local).await {
             Ok(socket) => return Ok(socket),
-            Err(error) if classify(&error) == Failure::Exhausted => {
+            Err(error)
+                if classify(&error) == Failure::Exhausted
+                    && !crate::tcp::is_foreign_source(target, &error) =>
+            {
                 pressure.back_off(round, since).await?;
                 round += 1;
             }
-            Err(error) => {
-                return Err(format!(
-                    "not probed: no UDP socket could be opened: {error}"
-                ));
-            }
+            Err(error) => return Err(crate::tcp::local(target, &error)),
         }
     }
 }

@@ -1,0 +1,780 @@
+//! The listener side of the rdsports handshake: stand-in TCP listeners and UDP responders
+//! on the ports a host must accept, for `rdsports listen` and `rdsports demo`.
+//!
+//! [`open`] binds every requested port and says, per port, whether it is listening, already
+//! in use (a real service is there), denied (a privileged port without the privilege) or
+//! failed. [`Listeners::serve`] then answers until a [`Cancel`] fires, reporting each
+//! contact through a callback:
+//!
+//! * TCP: at most [`ListenConfig::max_connections`] connections are handled at a time (the
+//!   rest wait in the backlog); each reads at most [`listener::REQUEST_LEN`] bytes within
+//!   [`ListenConfig::read_timeout`], answers a valid request with the nonce, the host name,
+//!   the port and the source address it saw, and closes.
+//! * UDP: only a well-formed request is answered ([`udp_reply`]), never with more bytes than
+//!   the request had, so a spoofed request cannot be amplified; replies are rate-limited
+//!   per port ([`ListenConfig::udp_replies_per_second`]).
+//!
+//! What it does not do: execute, store or echo what it receives (a contact keeps only a
+//! byte count and the first [`HEAD_LEN`] bytes as hex for the log line), add firewall
+//! rules, or decide which ports to open (the caller plans that).
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rdsports_wire::listener::{self, RequestCheck};
+use serde::Serialize;
+use socket2::{Domain, Socket, Type};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout_at};
+
+use crate::cancel::Cancel;
+use crate::model::Transport;
+
+/// What to listen on and how.
+#[derive(Debug, Clone)]
+pub struct ListenConfig {
+    /// The address to bind: the host's own address, or a wildcard (`0.0.0.0`, `::`).
+    pub address: IpAddr,
+    /// The host name put into replies (cut to [`listener::MAX_HOST_LEN`] bytes).
+    pub host: String,
+    /// The ports to open, each with its transport. Duplicates are opened once.
+    pub ports: Vec<(Transport, u16)>,
+    /// The most TCP connections handled at a time, over all ports (at least 1).
+    pub max_connections: usize,
+    /// How long a TCP peer may take to send its request.
+    pub read_timeout: Duration,
+    /// The most UDP replies per second and port (at least 1).
+    pub udp_replies_per_second: u32,
+}
+
+impl ListenConfig {
+    /// A configuration with the defaults: 256 connections, a 5 s read timeout, 100 UDP
+    /// replies per second and port.
+    pub fn new(address: IpAddr, host: impl Into<String>, ports: Vec<(Transport, u16)>) -> Self {
+        ListenConfig {
+            address,
+            host: host.into(),
+            ports,
+            max_connections: 256,
+            read_timeout: Duration::from_secs(5),
+            udp_replies_per_second: 100,
+        }
+    }
+}
+
+/// What became of one requested port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OpenState {
+    /// A listener (TCP) or responder (UDP) is there now.
+    #[serde(rename = "open")]
+    Open,
+    /// Something else already uses the port: a real service, which `check` will probe.
+    #[serde(rename = "in use")]
+    InUse,
+    /// The system refused the bind: on Unix, ports below 1024 need privileges.
+    #[serde(rename = "denied")]
+    Denied,
+    /// The bind failed for another reason (the message says which).
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl OpenState {
+    /// The name used in tables and JSON (`open`, `in use`, `denied`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpenState::Open => "open",
+            OpenState::InUse => "in use",
+            OpenState::Denied => "denied",
+            OpenState::Failed => "failed",
+        }
+    }
+}
+
+/// One requested port and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Opened {
+    /// `tcp` or `udp`.
+    pub transport: Transport,
+    /// The port.
+    pub port: u16,
+    /// Whether it is open.
+    pub state: OpenState,
+    /// The address bound (open ports only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<SocketAddr>,
+    /// The system's words when the port could not be opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How one contact with a listener ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A valid rdsports request was answered.
+    Handshake {
+        /// The prober's nonce, as hex.
+        nonce: String,
+        /// Bytes of the reply.
+        reply_bytes: usize,
+    },
+    /// A valid request came, but the reply could not be sent (the peer left, or the UDP
+    /// rate limit was reached).
+    Unanswered {
+        /// Why.
+        reason: String,
+    },
+    /// Bytes that are not an rdsports request (another protocol's probe, a scanner).
+    Other {
+        /// Bytes read (at most [`listener::REQUEST_LEN`]).
+        bytes: usize,
+        /// The first bytes as hex, for the log line.
+        head: String,
+    },
+    /// The start of a request, but the peer closed or went quiet before the end.
+    Incomplete {
+        /// Bytes read.
+        bytes: usize,
+        /// Whether the read timeout ended it.
+        timed_out: bool,
+    },
+    /// A TCP connection that closed without sending anything (a plain port check).
+    Empty,
+}
+
+impl Outcome {
+    /// One line for the log (`handshake ok`, `other bytes: 19 bytes, starting 03 00 00 13` ...).
+    pub fn describe(&self) -> String {
+        match self {
+            Outcome::Handshake { .. } => "handshake ok".to_owned(),
+            Outcome::Unanswered { reason } => format!("request not answered: {reason}"),
+            Outcome::Other { bytes, head } => format!(
+                "other bytes: {bytes} byte{}{} (not an rdsports request)",
+                if *bytes == 1 { "" } else { "s" },
+                if head.is_empty() {
+                    String::new()
+                } else {
+                    format!(", starting {head}")
+                }
+            ),
+            Outcome::Incomplete {
+                bytes,
+                timed_out: true,
+            } => format!("incomplete request: {bytes} bytes, then silence"),
+            Outcome::Incomplete { bytes, .. } => {
+                format!("incomplete request: {bytes} bytes, then the peer closed")
+            }
+            Outcome::Empty => "connected and closed without sending (a plain port check)".into(),
+        }
+    }
+
+    /// Whether a handshake was answered.
+    pub fn is_handshake(&self) -> bool {
+        matches!(self, Outcome::Handshake { .. })
+    }
+}
+
+/// One contact a listener saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// Milliseconds since [`Listeners::serve`] started.
+    pub at_ms: u64,
+    /// Who connected or sent.
+    pub peer: SocketAddr,
+    /// `tcp` or `udp`.
+    pub transport: Transport,
+    /// The local port.
+    pub port: u16,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What a [`Listeners::serve`] run saw in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ServeSummary {
+    /// Contacts seen (including those not reported because the callback fell behind).
+    pub contacts: usize,
+    /// Requests answered.
+    pub handshakes: usize,
+    /// Contacts not reported to the callback because too many arrived at once.
+    pub unreported: usize,
+}
+
+/// The first bytes of a contact kept for its log line.
+pub const HEAD_LEN: usize = 8;
+
+/// Bound listeners, ready to [`serve`](Listeners::serve).
+#[derive(Debug)]
+pub struct Listeners {
+    tcp: Vec<(u16, TcpListener)>,
+    udp: Vec<(u16, UdpSocket)>,
+    opened: Vec<Opened>,
+    config: ListenConfig,
+}
+
+/// Binds every port of `config` (must run inside a tokio runtime). Never fails as a whole:
+/// each port's outcome is in [`Listeners::opened`], sorted by transport and port.
+pub fn open(config: ListenConfig) -> Listeners {
+    let mut ports = config.ports.clone();
+    ports.sort_unstable();
+    ports.dedup();
+    let mut tcp = Vec::new();
+    let mut udp = Vec::new();
+    let mut opened = Vec::new();
+    for (transport, port) in ports {
+        let address = SocketAddr::new(config.address, port);
+        let bound = match transport {
+            Transport::Tcp => bind_tcp(address).map(|l| {
+                let local = l.local_addr().unwrap_or(address);
+                tcp.push((local.port(), l));
+                local
+            }),
+            Transport::Udp => bind_udp(address).map(|s| {
+                let local = s.local_addr().unwrap_or(address);
+                udp.push((local.port(), s));
+                local
+            }),
+        };
+        opened.push(match bound {
+            Ok(local) => Opened {
+                transport,
+                port,
+                state: OpenState::Open,
+                bound: Some(local),
+                error: None,
+            },
+            Err(error) => Opened {
+                transport,
+                port,
+                state: state_of(&error),
+                bound: None,
+                error: Some(error.to_string()),
+            },
+        });
+    }
+    Listeners {
+        tcp,
+        udp,
+        opened,
+        config,
+    }
+}
+
+impl Listeners {
+    /// What became of each requested port.
+    pub fn opened(&self) -> &[Opened] {
+        &self.opened
+    }
+
+    /// Answers on every open port until `cancel` fires, calling `on_contact` for each
+    /// contact as it happens, then closes everything. Contacts that arrive faster than
+    /// `on_contact` returns are counted but not reported (at most 1,024 wait).
+    pub async fn serve<F>(self, cancel: &Cancel, mut on_contact: F) -> ServeSummary
+    where
+        F: FnMut(&Contact),
+    {
+        let started = Instant::now();
+        let (sender, mut receiver) = mpsc::channel::<Contact>(QUEUE);
+        let counters = Arc::new(Counters::default());
+        let permits = Arc::new(Semaphore::new(self.config.max_connections.max(1)));
+        let host: Arc<str> = Arc::from(self.config.host.as_str());
+        let mut tasks = JoinSet::new();
+        for (port, socket) in self.tcp {
+            let shared = Shared {
+                host: host.clone(),
+                port,
+                started,
+                sender: sender.clone(),
+                counters: counters.clone(),
+            };
+            let permits = permits.clone();
+            let read_timeout = self.config.read_timeout;
+            tasks.spawn(accept_loop(socket, shared, permits, read_timeout));
+        }
+        for (port, socket) in self.udp {
+            let shared = Shared {
+                host: host.clone(),
+                port,
+                started,
+                sender: sender.clone(),
+                counters: counters.clone(),
+            };
+            let rate = self.config.udp_replies_per_second.max(1);
+            tasks.spawn(udp_loop(socket, shared, rate));
+        }
+        drop(sender);
+        loop {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                contact = receiver.recv() => match contact {
+                    Some(contact) => on_contact(&contact),
+                    // Every task ended (none was open): wait for the cancel.
+                    None => {
+                        cancel.cancelled().await;
+                        break;
+                    }
+                },
+            }
+        }
+        tasks.abort_all();
+        // Report what was already queued.
+        while let Ok(contact) = receiver.try_recv() {
+            on_contact(&contact);
+        }
+        ServeSummary {
+            contacts: counters.contacts.load(Ordering::Relaxed),
+            handshakes: counters.handshakes.load(Ordering::Relaxed),
+            unreported: counters.unreported.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The reply to one datagram: `Some` only for a well-formed request, and never longer than
+/// the datagram.
+pub fn udp_reply(datagram: &[u8], host: &str, port: u16, peer: IpAddr) -> Option<Vec<u8>> {
+    let nonce = listener::parse_request(datagram)?;
+    let reply = listener::build_reply(nonce, host, port, peer.to_canonical(), datagram.len());
+    (!reply.is_empty() && reply.len() <= datagram.len()).then_some(reply)
+}
+
+/// A token bucket: at most `rate` replies in any second, refilled continuously.
+#[derive(Debug, Clone)]
+pub struct RateLimit {
+    rate: f64,
+    tokens: f64,
+    last: Option<Instant>,
+}
+
+impl RateLimit {
+    /// A full bucket of `rate` tokens per second (at least 1).
+    pub fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        RateLimit {
+            rate,
+            tokens: rate,
+            last: None,
+        }
+    }
+
+    /// Takes a token at `now`; `false` when the bucket is empty.
+    pub fn allow(&mut self, now: Instant) -> bool {
+        if let Some(last) = self.last {
+            let refill = now.saturating_duration_since(last).as_secs_f64() * self.rate;
+            self.tokens = (self.tokens + refill).min(self.rate);
+        }
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Contacts waiting for the callback.
+const QUEUE: usize = 1024;
+/// Largest datagram read (longer ones are cut by the system; a request is 192 bytes).
+const DATAGRAM_BUFFER: usize = 2048;
+
+#[derive(Debug, Default)]
+struct Counters {
+    contacts: AtomicUsize,
+    handshakes: AtomicUsize,
+    unreported: AtomicUsize,
+}
+
+/// What every contact of one port shares.
+#[derive(Debug, Clone)]
+struct Shared {
+    host: Arc<str>,
+    port: u16,
+    started: Instant,
+    sender: mpsc::Sender<Contact>,
+    counters: Arc<Counters>,
+}
+
+impl Shared {
+    fn report(&self, peer: SocketAddr, transport: Transport, outcome: Outcome) {
+        self.counters.contacts.fetch_add(1, Ordering::Relaxed);
+        if outcome.is_handshake() {
+            self.counters.handshakes.fetch_add(1, Ordering::Relaxed);
+        }
+        let contact = Contact {
+            at_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            peer: SocketAddr::new(peer.ip().to_canonical(), peer.port()),
+            transport,
+            port: self.port,
+            outcome,
+        };
+        if self.sender.try_send(contact).is_err() {
+            self.counters.unreported.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn accept_loop(
+    socket: TcpListener,
+    shared: Shared,
+    permits: Arc<Semaphore>,
+    read_timeout: Duration,
+) {
+    // Handlers live in this set: aborting the loop aborts them.
+    let mut handlers = JoinSet::new();
+    loop {
+        // Reap finished handlers so the set stays as small as the permits allow.
+        while handlers.try_join_next().is_some() {}
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (stream, peer) = match socket.accept().await {
+            Ok(accepted) => accepted,
+            Err(_) => {
+                // Out of descriptors, or a connection reset before accept: wait a moment.
+                drop(permit);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let shared = shared.clone();
+        handlers.spawn(async move {
+            let outcome = answer_tcp(stream, peer, &shared, read_timeout).await;
+            shared.report(peer, Transport::Tcp, outcome);
+            drop(permit);
+        });
+    }
+}
+
+/// Reads at most one request from `stream` and answers it.
+async fn answer_tcp(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    read_timeout: Duration,
+) -> Outcome {
+    let deadline = Instant::now() + read_timeout;
+    let mut buffer = [0u8; listener::REQUEST_LEN];
+    let mut filled = 0usize;
+    loop {
+        // `filled < REQUEST_LEN` here: a full buffer is a request or not rdsports.
+        let Some(window) = buffer.get_mut(filled..) else {
+            return Outcome::Incomplete {
+                bytes: filled,
+                timed_out: false,
+            };
+        };
+        let read = match timeout_at(deadline, stream.read(window)).await {
+            Err(_) => {
+                return Outcome::Incomplete {
+                    bytes: filled,
+                    timed_out: true,
+                };
+            }
+            Ok(Ok(0)) | Ok(Err(_)) if filled == 0 => return Outcome::Empty,
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return Outcome::Incomplete {
+                    bytes: filled,
+                    timed_out: false,
+                };
+            }
+            Ok(Ok(n)) => n,
+        };
+        filled = filled.saturating_add(read).min(buffer.len());
+        let received = buffer.get(..filled).unwrap_or_default();
+        match listener::check_request(received) {
+            RequestCheck::NeedMore => {}
+            RequestCheck::NotRdsports => {
+                return Outcome::Other {
+                    bytes: filled,
+                    head: hex_head(received),
+                };
+            }
+            RequestCheck::Request(nonce) => {
+                let reply = listener::build_reply(
+                    nonce,
+                    &shared.host,
+                    shared.port,
+                    peer.ip().to_canonical(),
+                    filled,
+                );
+                let write = async {
+                    stream.write_all(&reply).await?;
+                    stream.shutdown().await
+                };
+                return match timeout_at(deadline, write).await {
+                    Ok(Ok(())) => Outcome::Handshake {
+                        nonce: hex(&nonce),
+                        reply_bytes: reply.len(),
+                    },
+                    Ok(Err(error)) => Outcome::Unanswered {
+                        reason: format!("the reply could not be sent: {error}"),
+                    },
+                    Err(_) => Outcome::Unanswered {
+                        reason: "the peer did not take the reply in time".into(),
+                    },
+                };
+            }
+        }
+    }
+}
+
+async fn udp_loop(socket: UdpSocket, shared: Shared, rate: u32) {
+    let mut limit = RateLimit::new(rate);
+    let mut buffer = vec![0u8; DATAGRAM_BUFFER];
+    loop {
+        let (n, peer) = match socket.recv_from(&mut buffer).await {
+            Ok(received) => received,
+            Err(_) => {
+                // Windows reports an earlier reply's ICMP error here; nothing to do.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
+            }
+        };
+        let datagram = buffer.get(..n).unwrap_or_default();
+        let outcome = match listener::check_request(datagram) {
+            RequestCheck::NotRdsports => Outcome::Other {
+                bytes: n,
+                head: hex_head(datagram),
+            },
+            // A datagram is the whole request: a short one is never answered.
+            RequestCheck::NeedMore if n == 0 => Outcome::Other {
+                bytes: 0,
+                head: String::new(),
+            },
+            RequestCheck::NeedMore => Outcome::Incomplete {
+                bytes: n,
+                timed_out: false,
+            },
+            RequestCheck::Request(nonce) => {
+                match udp_reply(datagram, &shared.host, shared.port, peer.ip()) {
+                    None => Outcome::Unanswered {
+                        reason: "no reply fits in the request's size".into(),
+                    },
+                    Some(_) if !limit.allow(Instant::now()) => Outcome::Unanswered {
+                        reason: format!("more than {rate} requests a second: rate-limited"),
+                    },
+                    Some(reply) => match socket.send_to(&reply, peer).await {
+                        Ok(_) => Outcome::Handshake {
+                            nonce: hex(&nonce),
+                            reply_bytes: reply.len(),
+                        },
+                        Err(error) => Outcome::Unanswered {
+                            reason: format!("the reply could not be sent: {error}"),
+                        },
+                    },
+                }
+            }
+        };
+        shared.report(peer, Transport::Udp, outcome);
+    }
+}
+
+fn bind_tcp(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
+    // Unix: rebinding while old connections sit in TIME_WAIT; a port another socket
+    // listens on still gives "address in use". (Windows' SO_REUSEADDR would steal ports.)
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    if address.is_ipv6() && address.ip().is_unspecified() {
+        // `::` takes IPv4 too where the system allows it.
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    TcpListener::from_std(socket.into())
+}
+
+fn bind_udp(address: SocketAddr) -> io::Result<UdpSocket> {
+    let socket = Socket::new(Domain::for_address(address), Type::DGRAM, None)?;
+    if address.is_ipv6() && address.ip().is_unspecified() {
+        let _ = socket.set_only_v6(false);
+    }
+    socket.bind(&address.into())?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket.into())
+}
+
+fn state_of(error: &io::Error) -> OpenState {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => OpenState::InUse,
+        io::ErrorKind::PermissionDenied => OpenState::Denied,
+        _ => OpenState::Failed,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_head(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .take(HEAD_LEN)
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const NONCE: [u8; 16] = [0x5a; 16];
+
+    #[test]
+    fn a_request_gets_a_reply_no_longer_than_itself() {
+        let request = listener::build_request(NONCE);
+        let peer = IpAddr::from([127, 0, 0, 9]);
+        let reply = udp_reply(&request, "dc01", 88, peer).unwrap();
+        assert!(reply.len() <= request.len());
+        let parsed = listener::parse_reply(&reply).unwrap();
+        assert_eq!(parsed.nonce, NONCE);
+        assert_eq!(parsed.port, 88);
+        assert_eq!(parsed.seen, peer);
+        assert_eq!(parsed.host, "dc01");
+    }
+
+    #[test]
+    fn an_ipv4_mapped_peer_is_reported_as_ipv4() {
+        let request = listener::build_request(NONCE);
+        let mapped: IpAddr = "::ffff:127.0.0.9".parse().unwrap();
+        let reply = udp_reply(&request, "h", 1, mapped).unwrap();
+        assert_eq!(
+            listener::parse_reply(&reply).unwrap().seen,
+            IpAddr::from([127, 0, 0, 9])
+        );
+    }
+
+    #[test]
+    fn garbage_and_short_requests_get_nothing() {
+        let peer = IpAddr::from(Ipv4Addr::LOCALHOST);
+        let request = listener::build_request(NONCE);
+        assert_eq!(udp_reply(&request[..191], "h", 1, peer), None);
+        assert_eq!(udp_reply(b"", "h", 1, peer), None);
+        assert_eq!(udp_reply(b"\x00\x01\x00\x00", "h", 1, peer), None);
+        let mut reply_type = request.clone();
+        reply_type[5] = 2;
+        assert_eq!(udp_reply(&reply_type, "h", 1, peer), None);
+    }
+
+    #[test]
+    fn the_rate_limit_refills_over_time() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(3);
+        assert!((0..3).all(|_| limit.allow(start)));
+        assert!(!limit.allow(start));
+        assert!(!limit.allow(start + Duration::from_millis(100)));
+        assert!(limit.allow(start + Duration::from_millis(500)));
+        // Never more than a second's worth, however long it was quiet.
+        let later = start + Duration::from_secs(60);
+        assert!((0..3).all(|_| limit.allow(later)));
+        assert!(!limit.allow(later));
+        let mut zero = RateLimit::new(0);
+        assert!(zero.allow(start));
+    }
+
+    #[test]
+    fn outcomes_read_as_sentences() {
+        let other = Outcome::Other {
+            bytes: 19,
+            head: hex_head(&[3, 0, 0, 0x13, 0x0e, 0xe0, 0, 0, 0, 0]),
+        };
+        assert_eq!(
+            other.describe(),
+            "other bytes: 19 bytes, starting 03 00 00 13 0e e0 00 00 (not an rdsports request)"
+        );
+        assert_eq!(
+            Outcome::Handshake {
+                nonce: hex(&[1, 2]),
+                reply_bytes: 40
+            }
+            .describe(),
+            "handshake ok"
+        );
+        assert!(
+            Outcome::Incomplete {
+                bytes: 10,
+                timed_out: true
+            }
+            .describe()
+            .contains("silence")
+        );
+        assert_eq!(
+            serde_json::to_value(OpenState::InUse).unwrap(),
+            serde_json::json!("in use")
+        );
+        let v = serde_json::to_value(&other).unwrap();
+        assert_eq!(v["kind"], "other");
+        assert_eq!(v["bytes"], 19);
+    }
+
+    #[test]
+    fn bind_errors_are_sorted() {
+        assert_eq!(
+            state_of(&io::Error::from(io::ErrorKind::AddrInUse)),
+            OpenState::InUse
+        );
+        assert_eq!(
+            state_of(&io::Error::from(io::ErrorKind::PermissionDenied)),
+            OpenState::Denied
+        );
+        assert_eq!(
+            state_of(&io::Error::from(io::ErrorKind::AddrNotAvailable)),
+            OpenState::Failed
+        );
+    }
+
+    fn any_ip() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<[u8; 4]>().prop_map(IpAddr::from),
+            any::<[u8; 16]>().prop_map(IpAddr::from),
+        ]
+    }
+
+    proptest! {
+        /// The responder never amplifies: whatever arrives, a reply is no longer than it.
+        #[test]
+        fn udp_replies_never_amplify(
+            datagram in proptest::collection::vec(any::<u8>(), 0..600),
+            host in "\\PC{0,100}",
+            port in any::<u16>(),
+            peer in any_ip(),
+        ) {
+            if let Some(reply) = udp_reply(&datagram, &host, port, peer) {
+                prop_assert!(reply.len() <= datagram.len());
+                prop_assert!(listener::parse_request(&datagram).is_some());
+            }
+        }
+
+        /// Requests of every size at or above 192 bytes are answered, within their size;
+        /// anything shorter is not.
+        #[test]
+        fn requests_of_any_size_are_answered_within_it(
+            nonce in any::<[u8; 16]>(),
+            extra in proptest::collection::vec(any::<u8>(), 0..400),
+            cut in 0usize..192,
+            host in "\\PC{0,100}",
+            peer in any_ip(),
+        ) {
+            let mut request = listener::build_request(nonce);
+            request.extend_from_slice(&extra);
+            let reply = udp_reply(&request, &host, 3391, peer).unwrap();
+            prop_assert!(reply.len() <= request.len());
+            prop_assert_eq!(listener::parse_reply(&reply).unwrap().nonce, nonce);
+            prop_assert_eq!(udp_reply(&request[..cut], &host, 3391, peer), None);
+        }
+    }
+}
