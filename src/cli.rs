@@ -48,6 +48,26 @@ pub enum Command {
     /// msrpc, winrm, radius ...). Without FILE and with --target: one address and port, like
     /// PortQry. Exit status 0 when every flow is open, 1 when one is not.
     Check(CheckArgs),
+    /// Stand in for a host before its roles are installed: listen on every port it must
+    /// accept and answer rdsports check's handshake.
+    ///
+    /// Opens a TCP listener on each planned inbound port of --as HOST and a UDP responder on
+    /// each UDP port (for a range, --range-sample ports including both ends). A port already
+    /// in use is reported and skipped: a real service is there. Each listener answers the
+    /// prober's nonce with the host name, the port and the source address it saw, so check
+    /// reports `open` with service `rdsports-listener` and flags address translation. UDP
+    /// replies are never larger than the request. Prints what was opened and one line per
+    /// contact; stops after --for or on Ctrl-C.
+    Listen(ListenArgs),
+    /// Bring the built-in example deployment to life in a private network and check it.
+    ///
+    /// On Linux: an unprivileged user and network namespace with its own loopback, so real
+    /// port numbers work without root and the machine's network is untouched. Elsewhere, or
+    /// when namespaces are disabled: loopback addresses with a stated port offset. Starts
+    /// listeners for every host, leaves one flow closed on purpose, runs check from every
+    /// source host and explains the result. Exit status 0 when everything behaved as the demo
+    /// intends.
+    Demo(DemoArgs),
     /// Draw the deployment: zones as boxes, hosts with their roles, flows as labelled arrows.
     ///
     /// Hosts with the same roles in the same zone fold into one node with a count.
@@ -231,6 +251,54 @@ pub struct ReportArgs {
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Output formats of `listen`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListenFormat {
+    /// What was opened and each contact, as lines.
+    Table,
+    /// The same lines on stderr, and a JSON summary on stdout at the end.
+    Json,
+}
+
+/// Arguments of `rdsports listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// The deployment host this machine stands in for: its planned inbound ports are opened.
+    #[arg(long = "as", value_name = "HOST")]
+    pub host: String,
+    /// How long to listen: 30m, 90s, 1h30m.
+    #[arg(long = "for", value_name = "DURATION", default_value = "30m",
+          value_parser = crate::commands::listen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// These ports instead of the planned ones: 3389,5504,50000-50010,3391/udp (TCP unless
+    /// /udp).
+    #[arg(long, value_name = "LIST")]
+    pub ports: Option<String>,
+    /// Ports to open of a dynamic range, both ends included (check probes the same ones).
+    #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
+    pub range_sample: usize,
+    /// Bind this address (default: the host's address when it is on this machine, else every
+    /// address).
+    #[arg(long, value_name = "ADDRESS")]
+    pub bind: Option<std::net::IpAddr>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListenFormat::Table)]
+    pub format: ListenFormat,
+}
+
+/// Arguments of `rdsports demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stay in this machine's network namespace: loopback addresses and a port offset.
+    #[arg(long)]
+    pub no_namespace: bool,
+    /// Print check's full table for every source host, not only where something failed.
+    #[arg(long)]
+    pub full: bool,
 }
 
 /// The deployment file argument shared by the commands that plan.

@@ -1,7 +1,9 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
 pub mod check;
+mod demo;
 mod diagram;
+pub mod listen;
 pub mod plan;
 mod ports;
 mod rules;
@@ -20,6 +22,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args),
         Command::Rules(args) => rules::run(&args),
         Command::Check(args) => check::run(&args),
+        Command::Listen(args) => listen::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Diagram(args) => diagram::run(&args),
         Command::Report(args) => diagram::report(&args),
         Command::Completions { shell } => {
