@@ -10,10 +10,15 @@ source "$(dirname "$0")/lib.sh"
 fails=0
 # check LABEL NS PATTERN CMD...: CMD's output (stdout+stderr) must contain PATTERN.
 check() {
-  local label=$1 ns=$2 pattern=$3 out line
+  local label=$1 ns=$2 pattern=$3 out line try
   shift 3
-  out=$(IN "$ns" timeout 15 "$@" 2>&1)
-  line=$(grep -m1 -E -- "$pattern" <<<"$out")
+  # a server that has just started may still be registering (NetBIOS names, the KDC): retry
+  for try in 1 2 3 4 5; do
+    out=$(IN "$ns" timeout 15 "$@" 2>&1)
+    line=$(grep -m1 -E -- "$pattern" <<<"$out")
+    [[ -n $line ]] && break
+    sleep 1
+  done
   if [[ -n $line ]]; then
     printf '  ok    %-34s %s\n' "$label" "${line:0:90}"
   else

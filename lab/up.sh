@@ -233,6 +233,7 @@ servers_up() {
   a=$(addr_of dmz)
   make_cert web "gw01" "$a"
   mkdir -p "$LAB/www/RDWeb" "$LAB/www/crl"
+  echo "rdsports lab" >"$LAB/www/index.html"
   echo "RD Web Access (lab)" >"$LAB/www/RDWeb/index.html"
   echo "lab CRL placeholder" >"$LAB/www/crl/lab.crl"
   local wsman="location /wsman { add_header WWW-Authenticate Negotiate always; return 401; }

@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# The lab driver: proves rdsports's rules and checks end to end against real servers behind a
+# real firewall, then tears the lab down (also when a step fails).
+#
+#   lab/run.sh                      (root; without root it says why it skipped)
+#
+# What it proves, pass by pass (lab/README.md has the details):
+#   nftables  `rdsports rules --target nftables` loaded into the router; `rdsports check` from
+#             every host finds every planned flow open (and the real servers identified as the
+#             services the flows expect); nmap -sT/-sU agrees port by port; one accept removed
+#             and another turned into a reject make exactly their flows filtered and refused;
+#             sampled unplanned ports, reachable with the router open, are now blocked.
+#   iptables  the same with `--target iptables` (iptables-restore), without the mutation.
+#   host      `--host-variant --host dc01` loaded into dc01's own input chain, the router open:
+#             every flow to dc01 open, nmap agrees, unplanned ports to dc01 blocked from every host.
+#
+# Environment: RDSPORTS (the binary; default: `cargo build` of this tree), RDL_DIR, RDL_PREFIX
+# (see lab/lib.sh), RDL_KEEP=1 (leave the lab up afterwards), RDL_NO_INSTALL=1 (do not run
+# lab/install.sh for missing tools), RDL_VERBOSE=1 (one line per passing assertion too),
+# CI=true (a skip is a failure).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "lab skipped: needs root (network namespaces)"
+  [[ ${CI:-} == true ]] && { echo "lab: CI=true, so a skipped lab is a failure" >&2; exit 1; }
+  exit 0
+fi
+
+T_START=$(now)
+TOML=$LAB_SRC/lab.toml
+LABTOOL=(python3 "$LAB_SRC/labtool.py")
+[[ -n ${RDL_VERBOSE:-} ]] && LABTOOL+=(-v)
+OUT=$LAB/out
+export LABTOOL_COUNTS=$LAB/counts
+declare -a TIMES=()
+FAILS=0
+PHASE=
+PHASE_T=
+
+phase() { # NAME: what it proves
+  end_phase
+  PHASE=$1
+  PHASE_T=$(now)
+  printf '\n== %s: %s\n' "$1" "$2"
+}
+end_phase() {
+  [[ -n $PHASE ]] && TIMES+=("$(printf '%-10s %6s s' "$PHASE" "$(since "$PHASE_T")")")
+  PHASE=
+}
+failed() { # MESSAGE: a failure outside labtool's counted assertions
+  echo "  FAIL  $*"
+  FAILS=$((FAILS + 1))
+}
+
+finish() {
+  local rc=$? passed=0 failed_n=$FAILS p f
+  end_phase
+  if [[ -f $LABTOOL_COUNTS ]]; then
+    while read -r p f; do passed=$((passed + p)); failed_n=$((failed_n + f)); done <"$LABTOOL_COUNTS"
+  fi
+  ((rc != 0 && failed_n == 0)) && failed_n=1
+  if [[ -n ${RDL_KEEP:-} ]]; then
+    echo "lab left up (RDL_KEEP): lab/down.sh removes it"
+  else
+    local t
+    t=$(now)
+    # on failure keep the files (logs, rdsports output, nmap XML) to read
+    if ((failed_n)); then KEEP_LAB=1 "$LAB_SRC/down.sh" --quiet; else "$LAB_SRC/down.sh" --quiet; fi
+    TIMES+=("$(printf '%-10s %6s s' down "$(since "$t")")")
+  fi
+  printf '\ntimings:\n'
+  printf '  %s\n' "${TIMES[@]}"
+  printf '  %-10s %6s s\n' total "$(since "$T_START")"
+  ((failed_n)) && [[ -d $LAB ]] && echo "lab files kept in $LAB (logs in log/, rdsports and nmap output in out/)"
+  echo "lab: $passed passed, $failed_n failed"
+  ((failed_n)) && exit 1
+  exit 0
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- tools and the binary
+phase setup "tools, the rdsports binary, the lab (namespaces, router, real servers)"
+need=(ip nft iptables-restore nmap python3 jq curl nc samba xrdp freeradius nginx vsftpd smbd ldapsearch kinit radtest)
+missing=()
+for t in "${need[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
+if ((${#missing[@]})); then
+  if [[ -n ${RDL_NO_INSTALL:-} ]]; then
+    failed "missing tools: ${missing[*]} (run lab/install.sh)"
+    exit 1
+  fi
+  t=$(now)
+  "$LAB_SRC/install.sh" || { failed "lab/install.sh"; exit 1; }
+  TIMES+=("$(printf '%-10s %6s s' install "$(since "$t")")")
+fi
+if [[ -z ${RDSPORTS:-} ]]; then
+  (cd "$LAB_SRC/.." && cargo build --quiet --bin rdsports) || { failed "cargo build"; exit 1; }
+  RDSPORTS=${CARGO_TARGET_DIR:-$LAB_SRC/../target}/debug/rdsports
+fi
+export RDSPORTS
+for c in plan rules check listen; do
+  has_cmd "$c" || failed "$RDSPORTS has no \`$c\` command"
+done
+((FAILS)) && exit 1
+echo "  binary: $RDSPORTS"
+
+"$LAB_SRC/up.sh" || { failed "lab/up.sh"; exit 1; }
+mkdir -p "$OUT"/{ss,baseline,nft,ipt,host}
+
+# What listens where (real servers and rdsports listeners), the plan, the hosts.
+for ns in "${HOST_NS[@]}"; do IN "$ns" ss -Hlntup >"$OUT/ss/$ns.txt"; done
+"${LABTOOL[@]}" listen "$OUT"/ss/*.txt >"$OUT/listen.json" || { failed "reading listeners"; exit 1; }
+"$RDSPORTS" plan "$TOML" --format json >"$OUT/plan.json" || { failed "rdsports plan"; exit 1; }
+{
+  echo "{"
+  sep=
+  for ns in "${HOST_NS[@]}"; do
+    printf '%s "%s": {"ns": "%s", "address": "%s", "zone": "%s"}' "$sep" "$(host_of "$ns")" "$ns" "$(addr_of "$ns")" "$(zone_of "$ns")"
+    sep=,
+  done
+  echo "}"
+} >"$OUT/hosts.json"
+printf '  plan: %s flows; listening: %s\n' "$(jq '.flows | length' "$OUT/plan.json")" \
+  "$(jq -r 'to_entries | map("\(.key) \(.value | length)") | join(", ")' "$OUT/listen.json")"
+
+# ---------------------------------------------------------------- helpers
+# Source/destination pairs whose unplanned ports are sampled: every boundary (source and
+# destination in different zones) for the zone firewall; every other host to dc01 for the
+# host firewall.
+ZONE_PAIRS=
+HOST_PAIRS=
+for s in "${HOST_NS[@]}"; do
+  for d in "${HOST_NS[@]}"; do
+    [[ $s == "$d" ]] && continue
+    [[ $(zone_of "$s") != "$(zone_of "$d")" ]] && ZONE_PAIRS+="${ZONE_PAIRS:+,}$s:$(host_of "$d")"
+    [[ $d == dc ]] && HOST_PAIRS+="${HOST_PAIRS:+,}$s:dc01"
+  done
+done
+for kind in zone host; do
+  pairs=$ZONE_PAIRS
+  [[ $kind == host ]] && pairs=$HOST_PAIRS
+  "${LABTOOL[@]}" sample --plan "$OUT/plan.json" --hosts "$OUT/hosts.json" --listen "$OUT/listen.json" \
+    --pairs "$pairs" >"$OUT/sample-$kind.json" || { failed "sampling unplanned ports"; exit 1; }
+done
+jq -s 'add | unique' "$OUT/sample-zone.json" "$OUT/sample-host.json" >"$OUT/sample-all.json"
+
+# scan NS DIR SAMPLE [CHECK.json] [HOST]: nmap -sT and -sU from NS on the ports its check
+# probed (to HOST only) plus its share of the unplanned SAMPLE, one XML file per destination
+# and protocol.
+scan() {
+  local ns=$1 dir=$2 sample=$3 check=${4:-} to=${5:-} args=()
+  [[ -n $check && -f $check ]] && args+=(--check "$check")
+  [[ -n $to ]] && args+=(--to "$to")
+  "${LABTOOL[@]}" targets "${args[@]}" --sample "$sample" --src-ns "$ns" | {
+    local addr tcp udp base
+    while read -r addr tcp udp; do
+      base="$dir/nmap-$ns-$addr"
+      [[ $tcp != - ]] && IN "$ns" nmap -n -Pn -sT -T4 --max-retries 1 --host-timeout 120s \
+        -p "$tcp" -oX "$base-tcp.xml" "$addr" >/dev/null 2>&1 &
+      [[ $udp != - ]] && IN "$ns" nmap -n -Pn -sU -T4 --max-retries 1 --host-timeout 120s \
+        -p "$udp" -oX "$base-udp.xml" "$addr" >/dev/null 2>&1 &
+    done
+    wait
+  }
+}
+
+# check_all DIR [--to HOST] NS...: `rdsports check --from HOST --format json` inside each
+# namespace at once; DIR/check-HOST.json and .rc.
+check_all() {
+  local dir=$1 to_args=() ns h
+  shift
+  if [[ $1 == --to ]]; then to_args=(--to "$2"); shift 2; fi
+  for ns in "$@"; do
+    h=$(host_of "$ns")
+    (
+      IN "$ns" "$RDSPORTS" check "$TOML" --from "$h" --format json --strict-udp --radius-secret "$RADIUS_SECRET" \
+        "${to_args[@]}" >"$dir/check-$h.json" 2>"$dir/check-$h.err"
+      echo $? >"$dir/check-$h.rc"
+    ) &
+  done
+  wait
+  for ns in "$@"; do
+    h=$(host_of "$ns")
+    jq -e .results "$dir/check-$h.json" >/dev/null 2>&1 ||
+      failed "rdsports check --from $h wrote no JSON (exit $(cat "$dir/check-$h.rc")): $(head -c 300 "$dir/check-$h.err")"
+  done
+}
+
+# sources NS...: namespaces whose host is the source of at least one planned flow (to HOST).
+sources() {
+  local ns h to=${1:-}
+  for ns in "${HOST_NS[@]}"; do
+    h=$(host_of "$ns")
+    if jq -e --arg h "$h" --arg t "$to" '[.flows[] | select(.from == $h and ($t == "" or .to == $t))] | length > 0' \
+      "$OUT/plan.json" >/dev/null; then echo "$ns"; fi
+  done
+}
+
+# prove_ftp_data DIR: `check` probes no FTP passive data range (a server opens a data port
+# per transfer), so for each planned ftp-data flow the lab downloads the CRL in passive mode
+# from the source host and records the data port the server chose: it must be in the flow's
+# range, and the transfer crossed the firewall under test. Writes DIR/proven.json.
+prove_ftp_data() {
+  local dir=$1 from to ports ns addr port lo hi entries=()
+  while read -r from to ports; do
+    ns=$(ns_of_host "$from") || continue
+    addr=$(jq -r --arg h "$to" '.[$h].address' "$OUT/hosts.json")
+    port=$(IN "$ns" curl -sS -v --max-time 10 --ftp-pasv "ftp://$addr/crl/lab.crl" -o "$dir/ftp-$from-$to.crl" 2>&1 |
+      sed -n 's/.*Connecting to [0-9.]* ([0-9.]*) port \([0-9]*\).*/\1/p' | tail -1)
+    lo=${ports%-*} hi=${ports#*-}
+    if [[ -n $port ]] && ((port >= lo && port <= hi)) && grep -q "lab CRL" "$dir/ftp-$from-$to.crl"; then
+      entries+=("$(jq -cn --arg f "$from" --arg t "$to" --arg p "$ports" --arg how "passive FTP download through data port $port" \
+        '{from: $f, to: $t, protocol: "tcp", ports: $p, how: $how}')")
+    else
+      echo "  (passive FTP download $from -> $to failed or used port '${port}' outside $ports)"
+    fi
+  done < <(jq -r '.flows[] | select(.service == "ftp-data") | "\(.from) \(.to) \(.ports)"' "$OUT/plan.json")
+  printf '%s\n' "${entries[@]}" | jq -s . >"$dir/proven.json"
+}
+
+# verify DIR SAMPLE [--to HOST] NS...: the checks, then nmap on the same ports, then the
+# unplanned ports of SAMPLE.
+verify() {
+  local dir=$1 sample=$2 to_args=() to= ns files=() xml=()
+  shift 2
+  if [[ $1 == --to ]]; then to_args=(--to "$2"); to=$2; shift 2; fi
+  for ns in "$@"; do files+=("$dir/check-$(host_of "$ns").json"); done
+  prove_ftp_data "$dir"
+  echo "-- rdsports check: every planned flow open, real servers identified"
+  "${LABTOOL[@]}" checks --plan "$OUT/plan.json" --hosts "$OUT/hosts.json" --listen "$OUT/listen.json" \
+    --proven "$dir/proven.json" "${to_args[@]}" "${files[@]}"
+  for ns in "${HOST_NS[@]}"; do scan "$ns" "$dir" "$sample" "$dir/check-$(host_of "$ns").json" "$to" & done
+  wait
+  shopt -s nullglob
+  xml=("$dir"/nmap-*.xml)
+  echo "-- nmap -sT/-sU on the same ports: agrees with rdsports"
+  "${LABTOOL[@]}" nmap --hosts "$OUT/hosts.json" --checks "${files[@]}" --xml "${xml[@]}"
+  echo "-- unplanned ports (reachable with the router open) are blocked"
+  "${LABTOOL[@]}" blocked --sample "$sample" --baseline "$OUT"/baseline/*.xml --xml "${xml[@]}"
+}
+
+rtr_open() { IN rtr nft flush ruleset; }
+
+# ---------------------------------------------------------------- baseline
+phase baseline "with the router open, which sampled unplanned ports are reachable (nmap)"
+for ns in "${HOST_NS[@]}"; do scan "$ns" "$OUT/baseline" "$OUT/sample-all.json" & done
+wait
+echo "  $(jq length "$OUT/sample-all.json") unplanned (source, destination, port) samples scanned"
+
+# ---------------------------------------------------------------- pass 1: nftables
+phase nftables "generated nftables rules in the router"
+D=$OUT/nft
+if "$RDSPORTS" rules "$TOML" --target nftables --default-drop --out "$D/rules" 2>"$D/rules.err"; then
+  f=("$D"/rules/*.nft)
+  if IN rtr nft -c -f "${f[0]}" && IN rtr nft -f "${f[0]}"; then
+    echo "  loaded ${f[0]##*/} into $P-rtr ($(grep -c ' accept comment "r' "${f[0]}") accept rules)"
+    IN rtr nft -j list ruleset >"$D/ruleset.json"
+    "${LABTOOL[@]}" attribute --ruleset "$D/ruleset.json" --plan "$OUT/plan.json" --hosts "$OUT/hosts.json" \
+      --chain forward >"$D/attrib.json"
+    bad=$(jq -r '[.[] | select(.verdict != "accept") | "\(.from)->\(.to) \(.protocol)/\(.port)"] | unique | join(" ")' "$D/attrib.json")
+    [[ -z $bad ]] || failed "flows the generated ruleset does not accept: $bad"
+    mapfile -t SRC < <(sources)
+    check_all "$D" "${SRC[@]}"
+    verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+
+    echo "-- mutation: one accept removed, one turned into a reject"
+    M=$D/mutated
+    mkdir -p "$M"
+    if "${LABTOOL[@]}" mutate --ruleset "$D/ruleset.json" --hosts "$OUT/hosts.json" --attrib "$D/attrib.json" \
+      --remove gw01,sh01,tcp,3389 --reject clients,gw01,tcp,443 --commands "$M/commands.json" >"$M/expect.json" &&
+      IN rtr nft -j -f "$M/commands.json"; then
+      jq -r '[.[] | "\(.from)->\(.to) \(.protocol)/\(.port) => \(.verdict)"] | unique | "  expect: " + join(", ")' "$M/expect.json"
+      check_all "$M" "${SRC[@]}"
+      prove_ftp_data "$M"
+      "${LABTOOL[@]}" checks --plan "$OUT/plan.json" --hosts "$OUT/hosts.json" --listen "$OUT/listen.json" \
+        --expect "$M/expect.json" --proven "$M/proven.json" "$M"/check-*.json
+      for ns in "${SRC[@]}"; do scan "$ns" "$M" /dev/null "$M/check-$(host_of "$ns").json" & done
+      wait
+      mx=("$M"/nmap-*.xml)
+      echo "-- nmap agrees on the mutated router too"
+      "${LABTOOL[@]}" nmap --hosts "$OUT/hosts.json" --checks "$M"/check-*.json --xml "${mx[@]}"
+    else
+      failed "mutating the nftables ruleset"
+    fi
+  else
+    failed "nft rejected the generated file ${f[0]}"
+  fi
+else
+  failed "rdsports rules --target nftables: $(head -c 300 "$D/rules.err")"
+fi
+rtr_open
+
+# ---------------------------------------------------------------- pass 2: iptables
+phase iptables "generated iptables rules (iptables-restore) in the router"
+D=$OUT/ipt
+if "$RDSPORTS" rules "$TOML" --target iptables --default-drop --out "$D/rules" 2>"$D/rules.err"; then
+  f=("$D"/rules/*)
+  if IN rtr iptables-restore --test "${f[0]}" && IN rtr iptables-restore "${f[0]}"; then
+    echo "  loaded ${f[0]##*/} into $P-rtr ($(grep -c -- '-j ACCEPT' "${f[0]}") ACCEPT rules)"
+    mapfile -t SRC < <(sources)
+    check_all "$D" "${SRC[@]}"
+    verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+  else
+    failed "iptables-restore rejected the generated file ${f[0]}"
+  fi
+else
+  failed "rdsports rules --target iptables: $(head -c 300 "$D/rules.err")"
+fi
+IN rtr iptables -F 2>/dev/null
+rtr_open
+
+# ---------------------------------------------------------------- pass 3: host firewall
+phase host "the host variant (input chain) in dc01, router open"
+D=$OUT/host
+if "$RDSPORTS" rules "$TOML" --target nftables --host-variant --host dc01 --default-drop --out "$D/rules" \
+  2>"$D/rules.err"; then
+  f=("$D"/rules/*.nft)
+  if IN dc nft -c -f "${f[0]}" && IN dc nft -f "${f[0]}"; then
+    echo "  loaded ${f[0]##*/} into $P-dc's input chain"
+    mapfile -t SRC < <(sources dc01)
+    check_all "$D" --to dc01 "${SRC[@]}"
+    verify "$D" "$OUT/sample-host.json" --to dc01 "${SRC[@]}"
+  else
+    failed "nft rejected the generated host file ${f[0]}"
+  fi
+else
+  failed "rdsports rules --host-variant --host dc01: $(head -c 300 "$D/rules.err")"
+fi
+IN dc nft flush ruleset
+end_phase
