@@ -339,13 +339,15 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()?;
     let json = args.format == ListenFormat::Json;
-    // Human lines go to stdout, or to stderr when stdout carries the JSON.
+    // Human lines go to stdout, or to stderr when stdout carries the JSON. A closed pipe
+    // (`| head`) must not stop the listeners, so write errors are ignored.
     let say = |text: &str| {
         if json {
-            eprint!("{text}");
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
         } else {
-            print!("{text}");
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
         }
     };
     let config = ListenConfig::new(
