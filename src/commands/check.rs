@@ -44,6 +44,9 @@ pub struct CheckSpec<'a> {
     pub address_of: &'a (dyn Fn(usize) -> Option<IpAddr> + Sync),
     /// Added to every destination port (the demo's fallback without a private namespace).
     pub port_offset: u16,
+    /// The local address probes leave from (`None`: the system chooses). The demo gives
+    /// each source host's loopback address, so listeners see who is calling.
+    pub source: Option<IpAddr>,
     /// Timeouts, retries, concurrency.
     pub settings: Settings,
     /// Realm, secrets and nonces for the probes.
@@ -342,13 +345,17 @@ fn target(spec: &CheckSpec<'_>, it: &Item, service: Option<&str>) -> Target {
         plan.entry(f).service.as_str()
     };
     let service = service.unwrap_or(entry_service);
-    registry::target_for(
+    let target = registry::target_for(
         SocketAddr::new(ip, port),
         None,
         service,
         it.transport,
         &spec.context,
-    )
+    );
+    match spec.source {
+        Some(source) => target.with_source(source),
+        None => target,
+    }
 }
 
 fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> CheckRecord {
@@ -499,6 +506,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
         role,
         address_of: &address_of,
         port_offset: 0,
+        source: None,
         settings,
         context: context(args, deployment.options.domain.clone()),
         range_sample: args.range_sample,

@@ -237,6 +237,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
             role: None,
             address_of: &address_of,
             port_offset: offset,
+            source: lab.get(from).copied(),
             settings,
             context: ProbeContext {
                 realm: d.options.domain.clone(),
