@@ -250,6 +250,7 @@ def cmd_checks(a):
             flows = [f for f in flows if f["to"] == a.to]
             results = [r for r in results if r["to"] == a.to]
         counts = {}
+        identified = listeners = 0
         all_open = True
         for f in flows:
             lo, hi = port_range(f["ports"])
@@ -263,6 +264,8 @@ def cmd_checks(a):
                 how = proven.get((src, f["to"], f["protocol"], f["ports"]))
                 if np and how:
                     ok("%s: not probed by check (%s); the lab proved it open: %s" % (label, why, how))
+                    if not VERBOSE:
+                        print("  ok    %s: %s" % (label, how))
                 else:
                     fail("%s: not probed (%s)" % (label, why))
                     all_open = False
@@ -292,15 +295,20 @@ def cmd_checks(a):
                             line, r.get("service"), exp, ("; " + r["note"]) if r.get("note") else ""))
                         continue
                     ok("%s identified as %s" % (line, r.get("service")))
+                    identified += 1
                 else:
                     ok(line)
+                    if not real and got == "open":
+                        listeners += 1
         want_rc = 0 if all_open else 1
         if rc is not None:
             if rc == want_rc:
                 ok("%s: exit status %d" % (src, rc))
             else:
                 fail("%s: exit status %d, expected %d" % (src, rc, want_rc))
-        print("  %-8s %s" % (src, ", ".join("%d %s" % (v, k) for k, v in sorted(counts.items())) or "no results"))
+        print("  %-8s %s (real servers identified: %d, rdsports listeners: %d)" % (
+            src, ", ".join("%d %s" % (v, k) for k, v in sorted(counts.items())) or "no results",
+            identified, listeners))
 
 
 # ----------------------------------------------------------------------------- nmap
@@ -423,11 +431,12 @@ def cmd_blocked(a):
         want = "filtered" if s["protocol"] == "tcp" else "open|filtered"
         if got == want:
             ok("%s: %s" % (label, got))
-            per[(s["from"], s["to"])] = per.get((s["from"], s["to"]), 0) + 1
+            n, live = per.get((s["from"], s["to"]), (0, 0))
+            per[(s["from"], s["to"])] = (n + 1, live + (b == "open"))
         else:
             fail("%s: %s, expected %s (the rules let it through)" % (label, got, want))
-    for (src, dst), n in sorted(per.items()):
-        print("  %-8s -> %-6s %d unplanned ports blocked" % (src, dst, n))
+    for (src, dst), (n, live) in sorted(per.items()):
+        print("  %-8s -> %-7s %2d unplanned ports blocked (%d of them with a server behind)" % (src, dst, n, live))
     if skipped:
         note("%d sampled ports were silent even with the router open (UDP without a reply): not evidence" % skipped)
 
