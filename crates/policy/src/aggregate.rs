@@ -7,63 +7,375 @@
 //! side in turn until nothing changes, always keeping zone pair, protocol and helper apart.
 //! Ports are merged into sorted, disjoint ranges ([`merge_ports`]); addresses into the fewest
 //! networks that cover the same addresses (`ipnet`'s aggregate). Catalog entries are united,
-//! so every merged rule still names every flow behind it.
+//! so every merged rule still names every flow behind it, and each host of a rule keeps the
+//! entries of its own flows ([`Rule::from_entries`], [`Rule::to_entries`]), so a view of one
+//! host names only that host's flows.
+//!
+//! Large plans take a fast path ([`Aggregator`]): flows become integer tuples, pairs and
+//! host sets are found by sorting and interning, and only the few products left go through
+//! the general merge loop.
 //!
 //! Nothing here changes what is allowed; the property tests in `tests/aggregate.rs` check
 //! that over random deployments.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
-use crate::policy::{Context, Helper, Policy, Rule};
-
-/// Zone pair, protocol and helper: what a merge never mixes.
-type Class = (usize, usize, Protocol, Option<Helper>);
-
-/// Ports and catalog entries collected for one (class, source host, destination host).
-type PairSlot = (Vec<PortRange>, BTreeSet<usize>);
+use crate::policy::{Class, Context, FlowItem, Helper, Policy, Rule};
 
 impl Policy {
     /// The same allowed set in fewer rules (see the module documentation).
+    ///
+    /// A policy of single flows (as [`Policy::from_plan`] builds it) takes the fast path of
+    /// [`Policy::aggregated_from_plan`]; rules that are already products are merged as they
+    /// are.
     pub fn aggregate(&self) -> Policy {
-        // Step 1: one product per (class, source host, destination host), ports united.
-        let mut pairs: BTreeMap<(Class, usize, usize), PairSlot> = BTreeMap::new();
-        for r in &self.rules {
-            let class = (r.from_zone, r.to_zone, r.protocol, r.helper);
-            for &f in &r.from_hosts {
-                for &t in &r.to_hosts {
-                    let slot = pairs.entry((class, f, t)).or_default();
-                    slot.0.extend(r.ports.iter().copied());
-                    slot.1.extend(r.entries.iter().copied());
+        let flat = self
+            .rules
+            .iter()
+            .all(|r| r.from_hosts.len() == 1 && r.to_hosts.len() == 1 && !r.entries.is_empty());
+        let rules = if flat {
+            let mut agg = Aggregator::new(&self.context, self.rules.len());
+            for r in &self.rules {
+                // `flat`: one source, one destination and at least one entry.
+                let (from, to, entry) = (r.from_hosts[0], r.to_hosts[0], r.entries[0]);
+                for &ports in &r.ports {
+                    agg.push(FlowItem {
+                        from,
+                        to,
+                        class: (r.from_zone, r.to_zone, r.protocol, r.helper),
+                        ports,
+                        entry,
+                        also: &r.entries[1..],
+                    });
                 }
             }
+            agg.finish(&self.context)
+        } else {
+            let prods = self.rules.iter().map(Product::of_rule).collect();
+            finish(&self.context, prods)
+        };
+        self.with_rules(rules)
+    }
+}
+
+/// The fast path: collects single flows as integer tuples, then sorts them into (source,
+/// destination) pairs with their ports united, merges pairs that share destination and ports
+/// into source sets, then those that share sources and ports into destination sets, all on
+/// interned integer keys; the few products left go through the general merge loop.
+pub(crate) struct Aggregator {
+    n_entries: usize,
+    /// Zone pairs, interned in first-seen order (the planner's order).
+    zone_pairs: Interner<(usize, usize)>,
+    last_pair: Option<((usize, usize), u32)>,
+    entry_sets: SetInterner,
+    /// (zone pair, from, to, protocol and helper, first port, last port, entry set) per
+    /// flow: the planner's order, so that sorting is nearly free.
+    flows: Vec<(u32, u32, u32, u8, u16, u16, u32)>,
+}
+
+impl Aggregator {
+    pub(crate) fn new(ctx: &Context, capacity: usize) -> Aggregator {
+        Aggregator {
+            n_entries: ctx.entries.len(),
+            zone_pairs: Interner::default(),
+            last_pair: None,
+            entry_sets: SetInterner::with_singletons(ctx.entries.len()),
+            flows: Vec::with_capacity(capacity),
         }
-        let mut prods: Vec<Product> = pairs
-            .into_iter()
-            .map(|((class, f, t), (ports, entries))| Product {
-                class,
-                from: vec![f],
-                to: vec![t],
-                ports: merge_ports(ports),
-                entries,
-            })
-            .collect();
-        // Steps 2..: merge along each side until a whole round changes nothing.
-        loop {
-            let before = prods.len();
-            prods = merge_on(prods, Axis::From);
-            prods = merge_on(prods, Axis::To);
-            prods = merge_on(prods, Axis::Ports);
-            if prods.len() == before {
-                break;
+    }
+
+    /// Adds one flow.
+    pub(crate) fn push(&mut self, f: FlowItem<'_>) {
+        let n = self.n_entries;
+        let es = if f.also.iter().all(|&a| a == f.entry || a >= n) {
+            id(f.entry)
+        } else {
+            let mut v: Vec<u32> = std::iter::once(f.entry)
+                .chain(f.also.iter().copied().filter(|&a| a < n))
+                .map(id)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            self.entry_sets.intern(&v)
+        };
+        let (zf, zt, protocol, helper) = f.class;
+        let z = match self.last_pair {
+            Some((k, z)) if k == (zf, zt) => z,
+            _ => {
+                let z = self.zone_pairs.intern((zf, zt));
+                self.last_pair = Some(((zf, zt), z));
+                z
+            }
+        };
+        let ph = proto_helper(protocol, helper);
+        self.flows.push((
+            z,
+            id(f.from),
+            id(f.to),
+            ph,
+            f.ports.start(),
+            f.ports.end(),
+            es,
+        ));
+    }
+
+    /// The aggregated rules of every flow pushed.
+    ///
+    /// Indexing in the loops stays below the `k < len` checks; interned ids index the
+    /// interner that handed them out.
+    pub(crate) fn finish(self, ctx: &Context) -> Vec<Rule> {
+        let Aggregator {
+            zone_pairs,
+            mut entry_sets,
+            mut flows,
+            ..
+        } = self;
+        // The planner's order is this order (but for FTP helpers), which pdqsort handles in
+        // linear time.
+        flows.sort_unstable();
+        let class = |z: u32, ph: u8| {
+            let (zf, zt) = zone_pairs.get(z);
+            let (protocol, helper) = from_proto_helper(ph);
+            (zf, zt, protocol, helper)
+        };
+        let mut classes: Interner<Class> = Interner::default();
+
+        // Pairs: (class, to, port list, from, entry set).
+        let mut port_lists = SetInterner::default();
+        let mut pairs: Vec<(u32, u32, u32, u32, u32)> = Vec::new();
+        let mut ports: Vec<PortRange> = Vec::new();
+        let mut key: Vec<u32> = Vec::new();
+        let mut ents: Vec<u32> = Vec::new();
+        let mut k = 0;
+        while k < flows.len() {
+            let (z, f, t, ph, ..) = flows[k];
+            ports.clear();
+            ents.clear();
+            while k < flows.len()
+                && (flows[k].0, flows[k].1, flows[k].2, flows[k].3) == (z, f, t, ph)
+            {
+                let (.., a, b, e) = flows[k];
+                ports.extend(PortRange::new(a, b));
+                ents.push(e);
+                k += 1;
+            }
+            let c = classes.intern(class(z, ph));
+            ports = merge_ports(std::mem::take(&mut ports));
+            key.clear();
+            key.extend(
+                ports
+                    .iter()
+                    .map(|r| (u32::from(r.start()) << 16) | u32::from(r.end())),
+            );
+            let p = port_lists.intern(&key);
+            let e = entry_sets.union(&ents);
+            pairs.push((c, t, p, f, e));
+        }
+        drop(flows);
+
+        // Sources per (class, destination, ports): (class, source set, ports, to, entries of
+        // `to`, index of the per-source entries).
+        pairs.sort_unstable();
+        let mut host_sets = SetInterner::default();
+        let mut prods: Vec<(u32, u32, u32, u32, u32, usize)> = Vec::new();
+        let mut from_ents: Vec<Vec<u32>> = Vec::new();
+        let mut members: Vec<u32> = Vec::new();
+        let mut k = 0;
+        while k < pairs.len() {
+            let (c, t, p, ..) = pairs[k];
+            members.clear();
+            ents.clear();
+            while k < pairs.len() && (pairs[k].0, pairs[k].1, pairs[k].2) == (c, t, p) {
+                members.push(pairs[k].3);
+                ents.push(pairs[k].4);
+                k += 1;
+            }
+            let fs = host_sets.intern(&members);
+            let e = entry_sets.union(&ents);
+            prods.push((c, fs, p, t, e, from_ents.len()));
+            from_ents.push(ents.clone());
+        }
+        drop(pairs);
+
+        // Destinations per (class, sources, ports).
+        prods.sort_unstable();
+        let mut out: Vec<Product> = Vec::new();
+        let mut k = 0;
+        while k < prods.len() {
+            let (c, fs, p, ..) = prods[k];
+            let sources = host_sets.get(fs).to_vec();
+            let mut per_source: Vec<Vec<u32>> = vec![Vec::new(); sources.len()];
+            let mut to = BTreeMap::new();
+            while k < prods.len() && (prods[k].0, prods[k].1, prods[k].2) == (c, fs, p) {
+                let (_, _, _, t, e, fe) = prods[k];
+                to.insert(
+                    t as usize,
+                    entry_sets.get(e).iter().map(|&x| x as usize).collect(),
+                );
+                for (slot, &x) in per_source.iter_mut().zip(&from_ents[fe]) {
+                    slot.push(x);
+                }
+                k += 1;
+            }
+            let from = sources
+                .iter()
+                .zip(&per_source)
+                .map(|(&h, es)| {
+                    let u = entry_sets.union(es);
+                    (
+                        h as usize,
+                        entry_sets.get(u).iter().map(|&x| x as usize).collect(),
+                    )
+                })
+                .collect();
+            out.push(Product {
+                class: classes.get(c),
+                from,
+                to,
+                ports: port_lists
+                    .get(p)
+                    .iter()
+                    .filter_map(|&x| PortRange::new((x >> 16) as u16, (x & 0xFFFF) as u16))
+                    .collect(),
+            });
+        }
+        finish(ctx, out)
+    }
+}
+
+/// The general merge loop over products, then rules in render order.
+fn finish(ctx: &Context, mut prods: Vec<Product>) -> Vec<Rule> {
+    loop {
+        let before = prods.len();
+        prods = merge_on(prods, Axis::Ports);
+        prods = merge_on(prods, Axis::From);
+        prods = merge_on(prods, Axis::To);
+        if prods.len() == before {
+            break;
+        }
+    }
+    let mut rules: Vec<Rule> = prods.into_iter().map(|p| p.into_rule(ctx)).collect();
+    rules.sort_by(|a, b| rule_order(a).cmp(&rule_order(b)));
+    rules
+}
+
+/// Protocol and helper as one sortable byte (TCP before UDP, as `Protocol`'s order).
+fn proto_helper(p: Protocol, h: Option<Helper>) -> u8 {
+    let p = match p {
+        Protocol::Tcp => 0,
+        Protocol::Udp => 2,
+    };
+    p + u8::from(h.is_some())
+}
+
+fn from_proto_helper(ph: u8) -> (Protocol, Option<Helper>) {
+    let p = if ph >= 2 {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    (p, (ph % 2 == 1).then_some(Helper::Ftp))
+}
+
+/// Host and entry indices fit in `u32` (no deployment or catalog within the input limits
+/// comes near 4 billion items).
+fn id(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Interns small values (classes) as `u32` ids.
+struct Interner<T> {
+    ids: BTreeMap<T, u32>,
+    values: Vec<T>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            ids: BTreeMap::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T: Ord + Copy> Interner<T> {
+    fn intern(&mut self, v: T) -> u32 {
+        if let Some(&i) = self.ids.get(&v) {
+            return i;
+        }
+        let i = id(self.values.len());
+        self.values.push(v);
+        self.ids.insert(v, i);
+        i
+    }
+
+    /// The value of an id this interner handed out.
+    fn get(&self, i: u32) -> T {
+        self.values[i as usize]
+    }
+}
+
+/// Interns sorted lists of `u32` (port lists, host sets, entry sets) as ids, remembering the
+/// last one (runs of equal lists are common).
+#[derive(Default)]
+struct SetInterner {
+    ids: HashMap<Vec<u32>, u32>,
+    values: Vec<Vec<u32>>,
+    last: Option<u32>,
+}
+
+impl SetInterner {
+    /// An interner whose ids `0..n` are the one-element sets `{0}` .. `{n-1}`.
+    fn with_singletons(n: usize) -> SetInterner {
+        let mut s = SetInterner::default();
+        for i in 0..n {
+            s.intern(&[id(i)]);
+        }
+        s
+    }
+
+    fn intern(&mut self, v: &[u32]) -> u32 {
+        if let Some(l) = self.last
+            && self.values[l as usize] == v
+        {
+            return l;
+        }
+        let i = match self.ids.get(v) {
+            Some(&i) => i,
+            None => {
+                let i = id(self.values.len());
+                self.values.push(v.to_vec());
+                self.ids.insert(v.to_vec(), i);
+                i
+            }
+        };
+        self.last = Some(i);
+        i
+    }
+
+    /// The list behind an id this interner handed out.
+    fn get(&self, i: u32) -> &[u32] {
+        &self.values[i as usize]
+    }
+
+    /// The id of the union of the sets `ids` (ids this interner handed out).
+    fn union(&mut self, ids: &[u32]) -> u32 {
+        match ids {
+            [] => self.intern(&[]),
+            [first, rest @ ..] if rest.iter().all(|x| x == first) => *first,
+            _ => {
+                let mut all: Vec<u32> = ids
+                    .iter()
+                    .flat_map(|&i| self.values[i as usize].iter().copied())
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                self.intern(&all)
             }
         }
-        let ctx = &self.context;
-        let mut rules: Vec<Rule> = prods.into_iter().map(|p| p.into_rule(ctx)).collect();
-        rules.sort_by(|a, b| rule_order(a).cmp(&rule_order(b)));
-        self.with_rules(rules)
     }
 }
 
@@ -115,25 +427,47 @@ enum Axis {
     Ports,
 }
 
+/// Catalog entries per host of one side of a product.
+type Side = BTreeMap<usize, BTreeSet<usize>>;
+
 struct Product {
     class: Class,
-    from: Vec<usize>,
-    to: Vec<usize>,
+    from: Side,
+    to: Side,
     ports: Vec<PortRange>,
-    entries: BTreeSet<usize>,
 }
 
 impl Product {
+    fn of_rule(r: &Rule) -> Product {
+        let side = |hosts: &[usize], per: &[Vec<usize>]| -> Side {
+            hosts
+                .iter()
+                .enumerate()
+                .map(|(i, &h)| {
+                    let es = per.get(i).map_or(&r.entries, |e| e);
+                    (h, es.iter().copied().collect())
+                })
+                .collect()
+        };
+        Product {
+            class: (r.from_zone, r.to_zone, r.protocol, r.helper),
+            from: side(&r.from_hosts, &r.from_entries),
+            to: side(&r.to_hosts, &r.to_entries),
+            ports: merge_ports(r.ports.clone()),
+        }
+    }
+
     fn into_rule(self, ctx: &Context) -> Rule {
-        let addrs = |hosts: &[usize]| {
+        let addrs = |side: &Side| {
             merge_nets(
-                &hosts
-                    .iter()
+                &side
+                    .keys()
                     .filter_map(|&h| ctx.hosts.get(h))
                     .map(|h| h.address)
                     .collect::<Vec<_>>(),
             )
         };
+        let entries: BTreeSet<usize> = self.to.values().flatten().copied().collect();
         let (from_zone, to_zone, protocol, helper) = self.class;
         Rule {
             from_zone,
@@ -142,75 +476,56 @@ impl Product {
             sources: addrs(&self.from),
             destinations: addrs(&self.to),
             ports: self.ports,
-            from_hosts: self.from,
-            to_hosts: self.to,
-            entries: self.entries.into_iter().collect(),
+            from_hosts: self.from.keys().copied().collect(),
+            to_hosts: self.to.keys().copied().collect(),
+            from_entries: self
+                .from
+                .into_values()
+                .map(|e| e.into_iter().collect())
+                .collect(),
+            to_entries: self
+                .to
+                .into_values()
+                .map(|e| e.into_iter().collect())
+                .collect(),
+            entries: entries.into_iter().collect(),
             helper,
         }
     }
 }
 
-/// Merges products that agree on everything but `axis`, uniting that side.
+/// Merges products that agree on everything but `axis`, uniting that side (and, on every
+/// side, the entries of hosts that appear in both).
 fn merge_on(prods: Vec<Product>, axis: Axis) -> Vec<Product> {
     type Key = (Class, Vec<usize>, Vec<usize>, Vec<PortRange>);
+    let keys = |s: &Side| s.keys().copied().collect::<Vec<_>>();
     let mut groups: BTreeMap<Key, Product> = BTreeMap::new();
     for p in prods {
         let key: Key = match axis {
-            Axis::From => (p.class, Vec::new(), p.to.clone(), p.ports.clone()),
-            Axis::To => (p.class, p.from.clone(), Vec::new(), p.ports.clone()),
-            Axis::Ports => (p.class, p.from.clone(), p.to.clone(), Vec::new()),
+            Axis::From => (p.class, Vec::new(), keys(&p.to), p.ports.clone()),
+            Axis::To => (p.class, keys(&p.from), Vec::new(), p.ports.clone()),
+            Axis::Ports => (p.class, keys(&p.from), keys(&p.to), Vec::new()),
         };
         match groups.get_mut(&key) {
             None => {
                 groups.insert(key, p);
             }
             Some(g) => {
-                match axis {
-                    Axis::From => g.from = union_sorted(&g.from, &p.from),
-                    Axis::To => g.to = union_sorted(&g.to, &p.to),
-                    Axis::Ports => {
-                        let mut all = std::mem::take(&mut g.ports);
-                        all.extend(p.ports);
-                        g.ports = merge_ports(all);
-                    }
+                if let Axis::Ports = axis {
+                    let mut all = std::mem::take(&mut g.ports);
+                    all.extend(p.ports);
+                    g.ports = merge_ports(all);
                 }
-                g.entries.extend(p.entries);
+                for (h, es) in p.from {
+                    g.from.entry(h).or_default().extend(es);
+                }
+                for (h, es) in p.to {
+                    g.to.entry(h).or_default().extend(es);
+                }
             }
         }
     }
     groups.into_values().collect()
-}
-
-fn union_sorted(a: &[usize], b: &[usize]) -> Vec<usize> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        match (a.get(i), b.get(j)) {
-            (Some(&x), Some(&y)) if x == y => {
-                out.push(x);
-                i += 1;
-                j += 1;
-            }
-            (Some(&x), Some(&y)) if x < y => {
-                out.push(x);
-                i += 1;
-            }
-            (Some(_), Some(&y)) => {
-                out.push(y);
-                j += 1;
-            }
-            (Some(&x), None) => {
-                out.push(x);
-                i += 1;
-            }
-            (None, Some(&y)) => {
-                out.push(y);
-                j += 1;
-            }
-            (None, None) => break,
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -251,8 +566,12 @@ mod tests {
     }
 
     #[test]
-    fn union_of_sorted_lists() {
-        assert_eq!(union_sorted(&[1, 3, 5], &[2, 3, 9]), vec![1, 2, 3, 5, 9]);
-        assert_eq!(union_sorted(&[], &[4]), vec![4]);
+    fn interned_unions() {
+        let mut s = SetInterner::with_singletons(4);
+        let ab = s.intern(&[0, 1]);
+        assert_eq!(s.union(&[2, 2]), 2);
+        let u = s.union(&[ab, 3, 1]);
+        assert_eq!(s.get(u), &[0, 1, 3]);
+        assert_eq!(s.intern(&[0, 1, 3]), u);
     }
 }

@@ -33,7 +33,7 @@ use rdsports_core::plan::Plan;
 
 pub use error::GenError;
 pub use generators::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
-pub use policy::{Context, EntryInfo, Helper, Policy, Rule};
+pub use policy::{Context, EntryInfo, FlowCounts, Helper, Policy, Rule};
 
 /// A target as `--help` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +62,20 @@ pub fn targets() -> Vec<Target> {
 ///
 /// Warnings of the policy (flows left out) come first in [`Rendered::warnings`].
 pub fn render(target: &str, plan: &Plan<'_>, opts: &RenderOptions) -> Result<Rendered, GenError> {
-    render_policy(target, &Policy::from_plan(plan), opts)
+    // Check the target and options before the (for large plans, costly) policy is built.
+    generators::check(generators::find(target)?, opts)?;
+    let policy = if opts.aggregate {
+        Policy::aggregated_from_plan(plan)
+    } else {
+        Policy::from_plan(plan)
+    };
+    render_policy(target, &policy, opts)
 }
 
-/// Renders a flow-level policy (as [`Policy::from_plan`] builds it) for `target`.
+/// Renders a policy for `target`: a flow-level one (as [`Policy::from_plan`] builds it) or an
+/// aggregated one ([`Policy::aggregated_from_plan`], which renders faster; with
+/// `opts.aggregate == false` its rules stay aggregated). Rendering one prepared policy for
+/// several targets saves building it each time.
 pub fn render_policy(
     target: &str,
     policy: &Policy,

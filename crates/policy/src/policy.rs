@@ -74,6 +74,11 @@ pub struct Rule {
     pub destinations: Vec<IpNet>,
     /// Catalog entries behind the rule (indices into [`Context::entries`]), sorted.
     pub entries: Vec<usize>,
+    /// Per source host (parallel to `from_hosts`): the entries of that host's flows in the
+    /// rule, sorted. After a host view cuts the other side down, an upper bound.
+    pub from_entries: Vec<Vec<usize>>,
+    /// Per destination host (parallel to `to_hosts`): the entries of that host's flows.
+    pub to_entries: Vec<Vec<usize>>,
     /// A helper the firewall needs for this rule.
     pub helper: Option<Helper>,
 }
@@ -87,88 +92,59 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     /// Things the reader must know about how the plan became this policy.
     pub warnings: Vec<String>,
+    /// Flow counts of the plan the policy came from (shared by its views).
+    pub counts: Arc<FlowCounts>,
 }
 
 impl Policy {
     /// One rule per planned flow. Flows whose two ends have different address families
     /// cannot exist on the wire; they are left out with a warning.
     pub fn from_plan(plan: &Plan<'_>) -> Policy {
-        let dep = plan.deployment;
-        let entries = plan
-            .catalog
-            .entries
-            .iter()
-            .map(|e| EntryInfo {
-                id: e.id.clone(),
-                service: e.service.clone(),
-                purpose: e.purpose.clone(),
-            })
-            .collect::<Vec<_>>();
-        let context = Context {
-            name: dep.name.clone(),
-            zones: dep.zones.clone(),
-            hosts: dep.hosts.clone(),
-            entries,
-            ftp_passive_range: dep.options.ftp_passive_range,
-        };
+        let context = Context::from_plan(plan);
         let mut rules = Vec::with_capacity(plan.flows.len());
-        let mut warnings = Vec::new();
-        let mut mixed = Vec::new();
-        for flow in &plan.flows {
-            let (Some(from), Some(to)) = (context.hosts.get(flow.from), context.hosts.get(flow.to))
-            else {
-                warnings.push(format!(
-                    "a flow names host {} or {} that the deployment does not have; left out",
-                    flow.from, flow.to
-                ));
-                continue;
-            };
-            if from.address.addr().is_ipv4() != to.address.addr().is_ipv4() {
-                mixed.push(format!(
-                    "{:?} → {:?} {}/{}",
-                    from.name, to.name, flow.protocol, flow.ports
-                ));
-                continue;
-            }
-            let mut ids: Vec<usize> = std::iter::once(flow.entry)
-                .chain(flow.also.iter().copied())
-                .filter(|&i| i < context.entries.len())
+        let (warnings, counts) = scan(&context, plan, |f| {
+            let mut ids: Vec<usize> = std::iter::once(f.entry)
+                .chain(f.also.iter().copied())
                 .collect();
             ids.sort_unstable();
             ids.dedup();
-            let helper = needs_ftp_helper(&context, &ids, flow.protocol, flow.ports);
+            let (from, to) = (&context.hosts[f.from], &context.hosts[f.to]);
             rules.push(Rule {
-                from_zone: from.zone,
-                to_zone: to.zone,
-                protocol: flow.protocol,
-                ports: vec![flow.ports],
-                from_hosts: vec![flow.from],
-                to_hosts: vec![flow.to],
+                from_zone: f.class.0,
+                to_zone: f.class.1,
+                protocol: f.class.2,
+                ports: vec![f.ports],
+                from_hosts: vec![f.from],
+                to_hosts: vec![f.to],
                 sources: vec![from.address.trunc()],
                 destinations: vec![to.address.trunc()],
+                from_entries: vec![ids.clone()],
+                to_entries: vec![ids.clone()],
                 entries: ids,
-                helper,
+                helper: f.class.3,
             });
-        }
-        if !mixed.is_empty() {
-            const SHOWN: usize = 3;
-            let total = mixed.len();
-            mixed.truncate(SHOWN);
-            let more = if total > SHOWN {
-                format!(" and {} more", total - SHOWN)
-            } else {
-                String::new()
-            };
-            warnings.push(format!(
-                "{total} planned flows join an IPv4 and an IPv6 address, which no packet can do; \
-                 they are left out: {}{more}",
-                mixed.join(", ")
-            ));
-        }
+        });
         Policy {
             context: Arc::new(context),
             rules,
             warnings,
+            counts: Arc::new(counts),
+        }
+    }
+
+    /// The aggregated policy of a plan, built straight from its flows: the same rules as
+    /// `Policy::from_plan(plan).aggregate()`, much faster for large plans (no rule per flow is
+    /// ever built).
+    pub fn aggregated_from_plan(plan: &Plan<'_>) -> Policy {
+        let context = Context::from_plan(plan);
+        let mut agg = crate::aggregate::Aggregator::new(&context, plan.flows.len());
+        let (warnings, counts) = scan(&context, plan, |f| agg.push(f));
+        let rules = agg.finish(&context);
+        Policy {
+            context: Arc::new(context),
+            rules,
+            warnings,
+            counts: Arc::new(counts),
         }
     }
 
@@ -178,6 +154,7 @@ impl Policy {
             context: Arc::clone(&self.context),
             rules,
             warnings: self.warnings.clone(),
+            counts: Arc::clone(&self.counts),
         }
     }
 
@@ -264,29 +241,91 @@ impl Policy {
                 Side::From => &rule.from_hosts,
                 Side::To => &rule.to_hosts,
             };
-            for &h in hosts {
-                let Some(host) = self.context.hosts.get(h) else {
-                    continue;
-                };
-                let mut r = rule.clone();
-                let one = vec![h];
-                let addr = vec![host.address.trunc()];
-                match side {
-                    Side::From => {
-                        r.from_hosts = one;
-                        r.sources = addr;
-                    }
-                    Side::To => {
-                        r.to_hosts = one;
-                        r.destinations = addr;
-                    }
+            for (i, &h) in hosts.iter().enumerate() {
+                if let Some(r) = self.cut(rule, i, side) {
+                    out.entry(h).or_default().push(r);
                 }
-                out.entry(h).or_default().push(r);
             }
         }
         out.into_iter()
             .map(|(h, rules)| (h, self.with_rules(rules)))
             .collect()
+    }
+
+    /// `rule` cut down to the `i`-th host of one side (`None` for a host index the context
+    /// does not have): that host's own entries, and on the other side only those.
+    pub(crate) fn cut(&self, rule: &Rule, i: usize, side: Side) -> Option<Rule> {
+        let (hosts, per) = match side {
+            Side::From => (&rule.from_hosts, &rule.from_entries),
+            Side::To => (&rule.to_hosts, &rule.to_entries),
+        };
+        let h = *hosts.get(i)?;
+        let addr = vec![self.context.hosts.get(h)?.address.trunc()];
+        let own = per.get(i).cloned().unwrap_or_else(|| rule.entries.clone());
+        let keep = |es: &Vec<usize>| -> Vec<usize> {
+            es.iter()
+                .copied()
+                .filter(|e| own.binary_search(e).is_ok())
+                .collect()
+        };
+        // Built field by field: cloning the rule would copy the side that is cut down.
+        let (from_hosts, to_hosts, sources, destinations, from_entries, to_entries) = match side {
+            Side::From => (
+                vec![h],
+                rule.to_hosts.clone(),
+                addr,
+                rule.destinations.clone(),
+                vec![own.clone()],
+                rule.to_entries.iter().map(keep).collect(),
+            ),
+            Side::To => (
+                rule.from_hosts.clone(),
+                vec![h],
+                rule.sources.clone(),
+                addr,
+                rule.from_entries.iter().map(keep).collect(),
+                vec![own.clone()],
+            ),
+        };
+        Some(Rule {
+            from_zone: rule.from_zone,
+            to_zone: rule.to_zone,
+            protocol: rule.protocol,
+            ports: rule.ports.clone(),
+            from_hosts,
+            to_hosts,
+            sources,
+            destinations,
+            entries: own,
+            from_entries,
+            to_entries,
+            helper: rule.helper,
+        })
+    }
+
+    /// A host view of host `from` (one side of every rule is `[from]`) moved to host `to`:
+    /// the same rules with `to` and its address on that side.
+    pub(crate) fn moved(&self, from: usize, to: usize, side: Side) -> Policy {
+        let addr = self.context.hosts.get(to).map(|h| h.address.trunc());
+        let rules = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                let (hosts, nets) = match side {
+                    Side::From => (&mut r.from_hosts, &mut r.sources),
+                    Side::To => (&mut r.to_hosts, &mut r.destinations),
+                };
+                for x in hosts.iter_mut().filter(|x| **x == from) {
+                    *x = to;
+                }
+                if let Some(a) = addr {
+                    *nets = vec![a];
+                }
+                r
+            })
+            .collect();
+        self.with_rules(rules)
     }
 
     /// Index of the zone called `name`.
@@ -334,27 +373,167 @@ impl Policy {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Side {
-    From,
-    To,
+impl Context {
+    /// The names, addresses and catalog entries of a plan.
+    pub fn from_plan(plan: &Plan<'_>) -> Context {
+        let dep = plan.deployment;
+        Context {
+            name: dep.name.clone(),
+            zones: dep.zones.clone(),
+            hosts: dep.hosts.clone(),
+            entries: plan
+                .catalog
+                .entries
+                .iter()
+                .map(|e| EntryInfo {
+                    id: e.id.clone(),
+                    service: e.service.clone(),
+                    purpose: e.purpose.clone(),
+                })
+                .collect(),
+            ftp_passive_range: dep.options.ftp_passive_range,
+        }
+    }
 }
 
-/// Whether a flow carries an FTP control channel whose data channel the firewall must follow.
-fn needs_ftp_helper(
+/// How many planned flows each part of the deployment has: the "before aggregation" counts
+/// of the views.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlowCounts {
+    /// Flows into each host (indexed like [`Context::hosts`]).
+    pub into_host: Vec<usize>,
+    /// Flows out of each host.
+    pub out_of_host: Vec<usize>,
+    /// Flows per (source zone, destination zone).
+    pub zone_pairs: BTreeMap<(usize, usize), usize>,
+}
+
+impl FlowCounts {
+    /// Flows between zones for which `pick(from, to)` holds.
+    pub fn zones(&self, pick: impl Fn(usize, usize) -> bool) -> usize {
+        self.zone_pairs
+            .iter()
+            .filter(|((a, b), _)| pick(*a, *b))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// What never merges: zone pair, protocol and helper.
+pub(crate) type Class = (usize, usize, Protocol, Option<Helper>);
+
+/// A planned flow as the policy sees it (host indices valid, one address family).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlowItem<'a> {
+    pub from: usize,
+    pub to: usize,
+    pub class: Class,
+    pub ports: PortRange,
+    /// The primary catalog entry (valid index).
+    pub entry: usize,
+    /// Further catalog entries (may hold invalid indices; users filter).
+    pub also: &'a [usize],
+}
+
+/// Walks the plan's flows, hands every usable one to `each`, and returns the warnings about
+/// the others and the flow counts.
+fn scan<'a>(
     ctx: &Context,
-    entries: &[usize],
-    protocol: Protocol,
-    ports: PortRange,
-) -> Option<Helper> {
-    let ftp = entries
+    plan: &'a Plan<'_>,
+    mut each: impl FnMut(FlowItem<'a>),
+) -> (Vec<String>, FlowCounts) {
+    let ftp: Vec<bool> = ctx
+        .entries
         .iter()
-        .filter_map(|&i| ctx.entries.get(i))
-        .any(|e| e.service.eq_ignore_ascii_case("ftp"));
-    (ftp && protocol == Protocol::Tcp
-        && ports.contains(FTP_CONTROL_PORT)
-        && ctx.ftp_passive_range.is_none())
-    .then_some(Helper::Ftp)
+        .map(|e| e.service.eq_ignore_ascii_case("ftp"))
+        .collect();
+    let mut counts = FlowCounts {
+        into_host: vec![0; ctx.hosts.len()],
+        out_of_host: vec![0; ctx.hosts.len()],
+        zone_pairs: BTreeMap::new(),
+    };
+    let zones = ctx.zones.len();
+    let mut pairs = vec![0usize; zones * zones];
+    let mut warnings = Vec::new();
+    let mut mixed = Vec::new();
+    let mut bad = 0usize;
+    let mut mixed_total = 0usize;
+    for flow in &plan.flows {
+        let (Some(from), Some(to)) = (ctx.hosts.get(flow.from), ctx.hosts.get(flow.to)) else {
+            bad += 1;
+            continue;
+        };
+        if flow.entry >= ctx.entries.len() {
+            bad += 1;
+            continue;
+        }
+        if from.address.addr().is_ipv4() != to.address.addr().is_ipv4() {
+            if mixed.len() < MIXED_SHOWN {
+                mixed.push(format!(
+                    "{:?} → {:?} {}/{}",
+                    from.name, to.name, flow.protocol, flow.ports
+                ));
+            }
+            mixed_total += 1;
+            continue;
+        }
+        let is_ftp = |i: &usize| ftp.get(*i).copied().unwrap_or(false);
+        let helper = (flow.protocol == Protocol::Tcp
+            && flow.ports.contains(FTP_CONTROL_PORT)
+            && ctx.ftp_passive_range.is_none()
+            && (is_ftp(&flow.entry) || flow.also.iter().any(is_ftp)))
+        .then_some(Helper::Ftp);
+        // Host indices were checked above.
+        counts.into_host[flow.to] += 1;
+        counts.out_of_host[flow.from] += 1;
+        match pairs.get_mut(from.zone * zones + to.zone) {
+            Some(n) if from.zone < zones && to.zone < zones => *n += 1,
+            _ => *counts.zone_pairs.entry((from.zone, to.zone)).or_default() += 1,
+        }
+        each(FlowItem {
+            from: flow.from,
+            to: flow.to,
+            class: (from.zone, to.zone, flow.protocol, helper),
+            ports: flow.ports,
+            entry: flow.entry,
+            also: &flow.also,
+        });
+    }
+    for (i, &n) in pairs.iter().enumerate() {
+        if n > 0 {
+            *counts.zone_pairs.entry((i / zones, i % zones)).or_default() += n;
+        }
+    }
+    if bad > 0 {
+        warnings.push(format!(
+            "{bad} planned flows name a host or catalog entry the plan does not have; left out"
+        ));
+    }
+    if mixed_total > 0 {
+        let more = if mixed_total > mixed.len() {
+            format!(" and {} more", mixed_total - mixed.len())
+        } else {
+            String::new()
+        };
+        warnings.push(format!(
+            "{mixed_total} planned flows join an IPv4 and an IPv6 address, which no packet can \
+             do; they are left out: {}{more}",
+            mixed.join(", ")
+        ));
+    }
+    (warnings, counts)
+}
+
+/// How many mixed-family flows a warning names.
+const MIXED_SHOWN: usize = 3;
+
+/// One side of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The sources.
+    From,
+    /// The destinations.
+    To,
 }
 
 /// The FTP control port (RFC 959).

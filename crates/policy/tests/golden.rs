@@ -251,3 +251,39 @@ fn every_target_has_a_golden_variant() {
         );
     }
 }
+
+/// Hosts with the same rules share one rendering (moved to each host): rendering all hosts
+/// at once gives exactly what rendering each host alone (`--host`) gives.
+#[test]
+fn shared_host_renderings_equal_single_host_renderings() {
+    for (case, plan) in cases() {
+        for v in VARIANTS {
+            let base = (v.opts)();
+            let per_host = matches!(v.target, "windows" | "windows-netsh") || base.host_variant;
+            if !per_host || plan.deployment.hosts.len() > HOSTS_IN_FULL {
+                continue;
+            }
+            let Ok(all) = render(v.target, &plan, &base) else {
+                continue;
+            };
+            let mut alone = Vec::new();
+            for h in &plan.deployment.hosts {
+                let opts = RenderOptions {
+                    host: Some(h.name.clone()),
+                    ..base.clone()
+                };
+                if let Ok(r) = render(v.target, &plan, &opts) {
+                    alone.extend(r.files);
+                }
+            }
+            for file in &all.files {
+                assert!(
+                    alone.contains(file),
+                    "{} {case}: {} differs when alone",
+                    v.dir,
+                    file.0
+                );
+            }
+        }
+    }
+}

@@ -93,6 +93,11 @@ impl Generator for AwsSg {
         );
         require_no_ftp_helper(self.name(), &relevant)?;
         let blind = zone_blind(policy);
+        let blind = if opts.aggregate {
+            blind.aggregate()
+        } else {
+            blind
+        };
         let inbound = blind.inbound_by_host();
         let outbound = if opts.outbound {
             blind.outbound_by_host()
@@ -100,18 +105,43 @@ impl Generator for AwsSg {
             BTreeMap::new()
         };
 
+        // A host's signature: the rules of `blind` that reach it (inbound) or leave it
+        // (outbound). Hosts with equal signatures need exactly the same rules.
+        let mut sig_in: Vec<Vec<usize>> = vec![Vec::new(); ctx.hosts.len()];
+        let mut sig_out: Vec<Vec<usize>> = vec![Vec::new(); ctx.hosts.len()];
+        for (i, r) in blind.rules.iter().enumerate() {
+            for &h in &r.to_hosts {
+                if let Some(s) = sig_in.get_mut(h) {
+                    s.push(i);
+                }
+            }
+            if opts.outbound {
+                for &h in &r.from_hosts {
+                    if let Some(s) = sig_out.get_mut(h) {
+                        s.push(i);
+                    }
+                }
+            }
+        }
         // Groups: (roles, inbound signature, outbound signature) -> members.
-        let mut by_key: BTreeMap<(Vec<String>, Signature, Signature), Vec<usize>> = BTreeMap::new();
+        let mut by_key: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
         for h in (0..ctx.hosts.len()).filter(|&h| machine(h)) {
+            out.rules_before += policy.counts.into_host.get(h).copied().unwrap_or(0);
+            if opts.outbound {
+                out.rules_before += policy.counts.out_of_host.get(h).copied().unwrap_or(0);
+            }
             // `h` ranges over 0..ctx.hosts.len().
             let roles: Vec<String> = ctx.hosts[h]
                 .roles
                 .iter()
                 .map(|r| r.name().to_owned())
                 .collect();
-            let sig_in = signature(inbound.get(&h), Side::Sources);
-            let sig_out = signature(outbound.get(&h), Side::Destinations);
-            by_key.entry((roles, sig_in, sig_out)).or_default().push(h);
+            let key = (
+                roles,
+                std::mem::take(&mut sig_in[h]),
+                std::mem::take(&mut sig_out[h]),
+            );
+            by_key.entry(key).or_default().push(h);
         }
         let mut ids = Namer::new(
             self.name(),
@@ -150,8 +180,7 @@ impl Generator for AwsSg {
             }
             for (side, view) in dirs {
                 let Some(view) = view else { continue };
-                let view = View::new(view.clone(), opts);
-                out.rules_before += view.before;
+                let view = View::new(view.clone(), 0, opts);
                 out.rules_after += view.policy.rules.len();
                 for rule in &view.policy.rules {
                     let peers = match side {
@@ -311,6 +340,9 @@ impl Generator for AwsSg {
     }
 }
 
+/// What makes hosts share a group: roles, and the rules that reach and leave them.
+type GroupKey = (Vec<String>, Vec<usize>, Vec<usize>);
+
 struct Group {
     id: String,
     roles: Vec<String>,
@@ -326,27 +358,6 @@ enum Side {
 enum Peer<'a> {
     Cidr(IpNet),
     Group(&'a str),
-}
-
-/// What a host's view allows, per (peer host, protocol): equal signatures mean equal rules.
-type Signature = Vec<(usize, Protocol, Vec<PortRange>)>;
-
-fn signature(view: Option<&Policy>, side: Side) -> Signature {
-    let mut m: BTreeMap<(usize, Protocol), Vec<PortRange>> = BTreeMap::new();
-    for r in view.map(|v| v.rules.as_slice()).unwrap_or_default() {
-        let peers = match side {
-            Side::Sources => &r.from_hosts,
-            Side::Destinations => &r.to_hosts,
-        };
-        for &p in peers {
-            m.entry((p, r.protocol))
-                .or_default()
-                .extend(r.ports.iter().copied());
-        }
-    }
-    m.into_iter()
-        .map(|((p, proto), ports)| (p, proto, crate::aggregate::merge_ports(ports)))
-        .collect()
 }
 
 /// The same rules with every zone set to 0, so aggregation merges across zones (security
@@ -365,30 +376,32 @@ fn zone_blind(policy: &Policy) -> Policy {
     )
 }
 
-/// Splits peer hosts into whole groups (by index) and the addresses of the rest.
+/// Splits peer hosts (distinct) into whole groups (by index) and the addresses of the rest.
 fn peer_spec(
     policy: &Policy,
     peers: &[usize],
     groups: &[Group],
     group_of: &BTreeMap<usize, usize>,
 ) -> (Vec<usize>, Vec<IpNet>) {
-    let set: BTreeSet<usize> = peers.iter().copied().collect();
-    let mut refs = BTreeSet::new();
-    let mut rest = Vec::new();
-    for &h in peers {
-        match group_of.get(&h) {
-            // `group_of` maps hosts to indices into `groups`.
-            Some(&g) if groups[g].members.iter().all(|m| set.contains(m)) => {
-                refs.insert(g);
-            }
-            _ => {
-                if let Some(host) = policy.context.hosts.get(h) {
-                    rest.push(host.address);
-                }
-            }
+    let mut in_group: BTreeMap<usize, usize> = BTreeMap::new();
+    for h in peers {
+        if let Some(&g) = group_of.get(h) {
+            *in_group.entry(g).or_default() += 1;
         }
     }
-    (refs.into_iter().collect(), merge_nets(&rest))
+    // `group_of` maps hosts to indices into `groups`; a group is whole when all its members
+    // are peers.
+    let whole: BTreeSet<usize> = in_group
+        .into_iter()
+        .filter(|&(g, n)| groups.get(g).is_some_and(|grp| grp.members.len() == n))
+        .map(|(g, _)| g)
+        .collect();
+    let rest: Vec<IpNet> = peers
+        .iter()
+        .filter(|h| group_of.get(h).is_none_or(|g| !whole.contains(g)))
+        .filter_map(|&h| policy.context.hosts.get(h).map(|x| x.address))
+        .collect();
+    (whole.into_iter().collect(), merge_nets(&rest))
 }
 
 fn entry(proto: Protocol, p: PortRange, peer: Peer<'_>, side: Side, desc: &str) -> Value {

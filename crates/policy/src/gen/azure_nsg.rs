@@ -66,12 +66,18 @@ impl Generator for AzureNsg {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let scope = match &opts.boundary {
+        let (scope, pick): (Policy, Box<dyn Fn(usize, usize) -> bool>) = match &opts.boundary {
             Some((a, b)) => {
                 let (za, zb) = boundary_zones(policy, a, b)?;
-                policy.boundary(za, zb)
+                (
+                    policy.boundary(za, zb),
+                    Box::new(move |x, y| (x, y) == (za, zb) || (x, y) == (zb, za)),
+                )
             }
-            None => policy.with_rules(policy.rules.clone()),
+            None => (
+                policy.with_rules(policy.rules.clone()),
+                Box::new(|_, _| true),
+            ),
         };
         require_no_ftp_helper(self.name(), &scope)?;
         let mut names = Namer::new(self.name(), "zone name (NSG name)", name_char, NAME_MAX);
@@ -79,8 +85,13 @@ impl Generator for AzureNsg {
         let mut resources = Vec::new();
         let mut internet_tag = false;
         for (z, zone) in policy.context.zones.iter().enumerate() {
-            let inbound = View::new(scope.into_zone(z), opts);
-            let outbound = opts.outbound.then(|| View::new(scope.out_of_zone(z), opts));
+            let counts = &policy.counts;
+            let before_in = counts.zones(|x, y| y == z && pick(x, y));
+            let before_out = counts.zones(|x, y| x == z && pick(x, y));
+            let inbound = View::new(scope.into_zone(z), before_in, opts);
+            let outbound = opts
+                .outbound
+                .then(|| View::new(scope.out_of_zone(z), before_out, opts));
             let used = !inbound.policy.rules.is_empty()
                 || outbound
                     .as_ref()

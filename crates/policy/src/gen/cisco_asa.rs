@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
 use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, View, ident_char,
+    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, ident_char,
     plain_char, restricted, trace, zone_view,
 };
 use crate::error::GenError;
@@ -60,7 +60,6 @@ impl Generator for CiscoAsa {
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
         let (view, _) = zone_view(policy, opts)?;
-        let view = View::new(view, opts);
         let p = &view.policy;
         let mut ifaces = Namer::new(self.name(), "zone name (nameif)", ident_char, NAMEIF_MAX);
         let mut groups = Groups::new();

@@ -61,14 +61,32 @@ impl Generator for Iptables {
         let mut out = Rendered::default();
         let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
         if opts.host_variant {
+            // The rules of hosts in one group are the same: rendered once (all but the first
+            // line, which names the host).
+            let mut bodies: std::collections::HashMap<usize, Vec<(bool, String)>> =
+                Default::default();
             for hv in host_views(policy, opts)? {
                 out.rules_before +=
                     hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
                 out.rules_after += hv.inbound.policy.rules.len()
                     + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
                 let stem = files.name(policy.host_name(hv.host));
-                for (v6, text) in host_files(policy, &hv, opts) {
-                    out.files.push((file_name(&stem, v6), text));
+                let what = format!(
+                    "host firewall of \"{}\"",
+                    one_line(policy.host_name(hv.host))
+                );
+                let texts = bodies.entry(hv.group).or_insert_with(|| {
+                    host_files(policy, &hv, opts)
+                        .into_iter()
+                        .map(|(v6, t)| {
+                            (v6, t.split_once('\n').map_or(t.clone(), |x| x.1.to_owned()))
+                        })
+                        .collect()
+                });
+                for (v6, text) in texts.iter() {
+                    let mut t = first_line(policy, &what, *v6);
+                    t.push_str(text);
+                    out.files.push((file_name(&stem, *v6), t));
                 }
             }
         } else {
@@ -80,7 +98,6 @@ impl Generator for Iptables {
                 );
             }
             let (view, boundary) = zone_view(policy, opts)?;
-            let view = View::new(view, opts);
             let dep = files.name(&policy.context.name);
             let stem = match boundary {
                 None => dep,
@@ -123,6 +140,15 @@ impl Generator for Iptables {
         out.warnings.extend(files.into_warnings());
         Ok(out)
     }
+}
+
+/// The first line of a file, which names what it is for.
+fn first_line(policy: &Policy, what: &str, v6: bool) -> String {
+    format!(
+        "# rdsports: deployment \"{}\", {what}, IPv{}.\n",
+        one_line(&policy.context.name),
+        if v6 { 6 } else { 4 }
+    )
 }
 
 fn file_name(stem: &str, v6: bool) -> String {
@@ -260,9 +286,16 @@ impl Tables {
         let mut lines = vec![
             format!("# r{n} {}", one_line(&trace(policy, rule))),
             format!(
-                "# {} -> {}",
-                one_line(&super::windows::host_list(policy, &rule.from_hosts)),
-                one_line(&super::windows::host_list(policy, &rule.to_hosts))
+                "# {}",
+                super::peers(
+                    policy,
+                    rule,
+                    match chain {
+                        Chain::Forward => super::Show::Both,
+                        Chain::Input => super::Show::Sources,
+                        Chain::Output => super::Show::Destinations,
+                    }
+                )
             ),
         ];
         let base = chain.name();
@@ -331,13 +364,7 @@ impl Tables {
         } else {
             "iptables-restore"
         };
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "# rdsports: deployment \"{}\", {what}, IPv{}.",
-            one_line(&policy.context.name),
-            if v6 { 6 } else { 4 }
-        );
+        let mut s = first_line(policy, what, v6);
         let _ = writeln!(
             s,
             "# {before} flows, {after} rules after aggregation (both families)."

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rdsports_core::model::Role;
 
 use crate::error::GenError;
-use crate::policy::Policy;
+use crate::policy::{Policy, Rule, Side};
 
 /// Options of one rendering (the `rules` command's flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,28 +184,38 @@ pub(crate) struct View {
 }
 
 impl View {
-    pub(crate) fn new(flow_level: Policy, opts: &RenderOptions) -> View {
-        let before = flow_level.rules.len();
+    /// A view of `view` (part of a flat or an aggregated policy) that the plan had `before`
+    /// flows for, aggregated when the options ask for it (cheap when it already is).
+    pub(crate) fn new(view: Policy, before: usize, opts: &RenderOptions) -> View {
         let policy = if opts.aggregate {
-            flow_level.aggregate()
+            view.aggregate()
         } else {
-            flow_level
+            view
         };
         View { policy, before }
     }
 }
 
-/// The zone-firewall view: one boundary (`--boundary`) or every cross-zone rule.
-/// Returns the view and a label for file names (`None` for the whole deployment).
+/// The zone-firewall view: one boundary (`--boundary`) or every cross-zone rule, with the
+/// boundary it is for (`None` for the whole deployment).
 pub(crate) fn zone_view(
     policy: &Policy,
     opts: &RenderOptions,
-) -> Result<(Policy, Option<(usize, usize)>), GenError> {
+) -> Result<(View, Option<(usize, usize)>), GenError> {
     match &opts.boundary {
-        None => Ok((policy.cross_zone(), None)),
+        None => {
+            let before = policy.counts.zones(|a, b| a != b);
+            Ok((View::new(policy.cross_zone(), before, opts), None))
+        }
         Some((a, b)) => {
             let (za, zb) = boundary_zones(policy, a, b)?;
-            Ok((policy.boundary(za, zb), Some((za, zb))))
+            let before = policy
+                .counts
+                .zones(|x, y| (x, y) == (za, zb) || (x, y) == (zb, za));
+            Ok((
+                View::new(policy.boundary(za, zb), before, opts),
+                Some((za, zb)),
+            ))
         }
     }
 }
@@ -280,30 +290,115 @@ pub(crate) struct HostView {
     pub inbound: View,
     /// Outbound rules, when asked for.
     pub outbound: Option<View>,
+    /// Hosts with the same group have the same rules (the views differ only in the host
+    /// itself): generators render the rules once per group.
+    pub group: usize,
 }
 
 /// The per-host views of a host target (see [`host_targets`] for which hosts).
+///
+/// Hosts reached by the same rules with the same entries (all session hosts of a farm, say)
+/// have the same view but for themselves: it is built and aggregated once and then moved to
+/// each of them.
 pub(crate) fn host_views(policy: &Policy, opts: &RenderOptions) -> Result<Vec<HostView>, GenError> {
-    let mut inbound = policy.inbound_by_host();
-    let mut outbound = if opts.outbound {
-        policy.outbound_by_host()
+    let n = policy.context.hosts.len();
+    let sig_in = signatures(policy, Side::To, n);
+    let sig_out = if opts.outbound {
+        signatures(policy, Side::From, n)
     } else {
-        BTreeMap::new()
+        vec![Vec::new(); n]
     };
-    let hosts = host_targets(policy, opts, &|h| {
-        inbound.contains_key(&h) || outbound.contains_key(&h)
-    })?;
-    let empty = || policy.with_rules(Vec::new());
-    Ok(hosts
-        .into_iter()
-        .map(|h| HostView {
+    let has = |h: usize| {
+        sig_in.get(h).is_some_and(|s| !s.is_empty())
+            || sig_out.get(h).is_some_and(|s| !s.is_empty())
+    };
+    let hosts = host_targets(policy, opts, &has)?;
+    let mut cache_in: BTreeMap<&Signature, (usize, Policy)> = BTreeMap::new();
+    let mut cache_out: BTreeMap<&Signature, (usize, Policy)> = BTreeMap::new();
+    let mut groups: BTreeMap<(&Signature, &Signature), usize> = BTreeMap::new();
+    let empty = Vec::new();
+    let mut out = Vec::with_capacity(hosts.len());
+    for h in hosts {
+        let before_in = policy.counts.into_host.get(h).copied().unwrap_or(0);
+        let s_in = sig_in.get(h).unwrap_or(&empty);
+        let inbound = view_of(policy, h, Side::To, s_in, &mut cache_in, opts);
+        let outbound = opts.outbound.then(|| {
+            let s_out = sig_out.get(h).unwrap_or(&empty);
+            let before = policy.counts.out_of_host.get(h).copied().unwrap_or(0);
+            View {
+                policy: view_of(policy, h, Side::From, s_out, &mut cache_out, opts),
+                before,
+            }
+        });
+        let s_out = sig_out.get(h).unwrap_or(&empty);
+        let next = groups.len();
+        let group = *groups.entry((s_in, s_out)).or_insert(next);
+        out.push(HostView {
             host: h,
-            inbound: View::new(inbound.remove(&h).unwrap_or_else(empty), opts),
-            outbound: opts
-                .outbound
-                .then(|| View::new(outbound.remove(&h).unwrap_or_else(empty), opts)),
+            inbound: View {
+                policy: inbound,
+                before: before_in,
+            },
+            outbound,
+            group,
+        });
+    }
+    Ok(out)
+}
+
+/// The rules (by index) that reach a host on one side, with the host's own entries in each.
+type Signature = Vec<(usize, Vec<usize>)>;
+
+fn signatures(policy: &Policy, side: Side, n: usize) -> Vec<Signature> {
+    let mut sig: Vec<Signature> = vec![Vec::new(); n];
+    for (i, r) in policy.rules.iter().enumerate() {
+        let (hosts, per) = match side {
+            Side::From => (&r.from_hosts, &r.from_entries),
+            Side::To => (&r.to_hosts, &r.to_entries),
+        };
+        for (j, &h) in hosts.iter().enumerate() {
+            if let Some(s) = sig.get_mut(h) {
+                s.push((i, per.get(j).cloned().unwrap_or_else(|| r.entries.clone())));
+            }
+        }
+    }
+    sig
+}
+
+/// Host `h`'s (aggregated) view on `side`, from the cache when a host with the same
+/// signature was done before.
+fn view_of<'s>(
+    policy: &Policy,
+    h: usize,
+    side: Side,
+    sig: &'s Signature,
+    cache: &mut BTreeMap<&'s Signature, (usize, Policy)>,
+    opts: &RenderOptions,
+) -> Policy {
+    if let Some((rep, view)) = cache.get(sig) {
+        return view.moved(*rep, h, side);
+    }
+    let rules: Vec<Rule> = sig
+        .iter()
+        .filter_map(|(i, _)| {
+            let r = policy.rules.get(*i)?;
+            let hosts = if side == Side::From {
+                &r.from_hosts
+            } else {
+                &r.to_hosts
+            };
+            let pos = hosts.iter().position(|&x| x == h)?;
+            policy.cut(r, pos, side)
         })
-        .collect())
+        .collect();
+    let view = policy.with_rules(rules);
+    let view = if opts.aggregate {
+        view.aggregate()
+    } else {
+        view
+    };
+    cache.insert(sig, (h, view.clone()));
+    view
 }
 
 /// Errors when a rule needs an FTP helper the target does not have (intent would be lost).
@@ -450,6 +545,25 @@ pub(crate) fn restricted(s: &str, allowed: fn(char) -> bool, max: usize) -> Stri
 /// treat specially: what goes inside quoted comments of nft, iptables and ASA.
 pub(crate) fn plain_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || " _-.,;:/()+=@[]".contains(c)
+}
+
+/// Which hosts a rule joins, for a comment: `A -> B` on a zone firewall, only the other
+/// side in a host's own file (`from A`, `to B`), whose rules are shared by hosts alike.
+pub(crate) fn peers(policy: &Policy, rule: &crate::policy::Rule, show: Show) -> String {
+    let list = |hosts: &[usize]| one_line(&windows::host_list(policy, hosts));
+    match show {
+        Show::Both => format!("{} -> {}", list(&rule.from_hosts), list(&rule.to_hosts)),
+        Show::Sources => format!("from {}", list(&rule.from_hosts)),
+        Show::Destinations => format!("to {}", list(&rule.to_hosts)),
+    }
+}
+
+/// Which side of a rule a comment names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Show {
+    Both,
+    Sources,
+    Destinations,
 }
 
 /// JSON text of `v`, pretty-printed, ending in a newline. U+2028 and U+2029 (valid in JSON

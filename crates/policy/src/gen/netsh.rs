@@ -62,11 +62,9 @@ impl Generator for Netsh {
             ));
         }
         let rule_name = format!("rdsports {dep}");
+        // The rules of hosts in one group are the same: rendered once.
+        let mut bodies: std::collections::HashMap<usize, String> = Default::default();
         for hv in host_views(policy, opts)? {
-            require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
-            if let Some(o) = &hv.outbound {
-                require_no_ftp_helper(self.name(), &o.policy)?;
-            }
             let mut s = String::new();
             let host = cmd_text(policy.host_name(hv.host), 100);
             let _ = writeln!(s, "@echo off");
@@ -96,19 +94,30 @@ impl Generator for Netsh {
                 s,
                 "netsh advfirewall firewall delete rule name=\"{rule_name}\" >nul 2>&1"
             );
-            for r in &hv.inbound.policy.rules {
-                add_rule(
-                    &mut s,
-                    &hv.inbound.policy,
-                    r,
-                    Direction::Inbound,
-                    &rule_name,
-                );
-            }
-            if let Some(o) = &hv.outbound {
-                for r in &o.policy.rules {
-                    add_rule(&mut s, &o.policy, r, Direction::Outbound, &rule_name);
+            if let Some(body) = bodies.get(&hv.group) {
+                s.push_str(body);
+            } else {
+                require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
+                if let Some(o) = &hv.outbound {
+                    require_no_ftp_helper(self.name(), &o.policy)?;
                 }
+                let mut body = String::new();
+                for r in &hv.inbound.policy.rules {
+                    add_rule(
+                        &mut body,
+                        &hv.inbound.policy,
+                        r,
+                        Direction::Inbound,
+                        &rule_name,
+                    );
+                }
+                if let Some(o) = &hv.outbound {
+                    for r in &o.policy.rules {
+                        add_rule(&mut body, &o.policy, r, Direction::Outbound, &rule_name);
+                    }
+                }
+                s.push_str(&body);
+                bodies.insert(hv.group, body);
             }
             s.push_str("exit /b 0\n");
             out.rules_before += hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);

@@ -13,7 +13,7 @@
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
 //! restricted to [`plain_char`]. This module does not run `nft`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use ipnet::IpNet;
@@ -63,8 +63,9 @@ impl Generator for Nftables {
         let mut out = Rendered::default();
         if opts.host_variant {
             let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
+            let mut bodies = HashMap::new();
             for hv in host_views(policy, opts)? {
-                let text = host_file(policy, &hv, opts);
+                let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings);
                 out.rules_before +=
                     hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
                 out.rules_after += hv.inbound.policy.rules.len()
@@ -84,7 +85,6 @@ impl Generator for Nftables {
                 );
             }
             let (view, boundary) = zone_view(policy, opts)?;
-            let view = View::new(view, opts);
             let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
             let stem = match boundary {
                 None => files.name(&policy.context.name),
@@ -98,7 +98,7 @@ impl Generator for Nftables {
             out.rules_after = view.policy.rules.len();
             out.files.push((
                 format!("{stem}.nft"),
-                zone_file(policy, &view, boundary, opts),
+                zone_file(policy, &view, boundary, opts, &mut out.warnings),
             ));
             out.warnings.extend(files.into_warnings());
         }
@@ -111,6 +111,7 @@ fn zone_file(
     view: &View,
     boundary: Option<(usize, usize)>,
     opts: &RenderOptions,
+    warnings: &mut Vec<String>,
 ) -> String {
     let mut s = String::new();
     let what = match boundary {
@@ -137,10 +138,17 @@ fn zone_file(
             ChainKind::Forward,
         );
     });
+    warnings.extend(body.namer.into_warnings());
     s
 }
 
-fn host_file(policy: &Policy, hv: &HostView, opts: &RenderOptions) -> String {
+fn host_file(
+    policy: &Policy,
+    hv: &HostView,
+    opts: &RenderOptions,
+    bodies: &mut HashMap<usize, String>,
+    warnings: &mut Vec<String>,
+) -> String {
     let mut s = String::new();
     let name = one_line(policy.host_name(hv.host));
     let mut views = vec![&hv.inbound];
@@ -151,40 +159,47 @@ fn host_file(policy: &Policy, hv: &HostView, opts: &RenderOptions) -> String {
         &format!("host firewall of \"{name}\""),
         &views,
     );
-    let mut body = Body::new();
-    for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
-        body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
-    }
-    let input = std::mem::take(&mut body.forward);
-    let mut output = Vec::new();
-    if let Some(o) = &hv.outbound {
-        let offset = hv.inbound.policy.rules.len();
-        for (i, r) in o.policy.rules.iter().enumerate() {
-            body.rule(&o.policy, r, offset + i + 1, Match::Destination);
+    // The rules of hosts in one group are the same: rendered once.
+    let text = bodies.entry(hv.group).or_insert_with(|| {
+        let mut body = Body::new();
+        for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
+            body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
         }
-        output = std::mem::take(&mut body.forward);
-    }
-    table(&mut s, &body, |s| {
-        chain(
-            s,
-            "input",
-            "input",
-            &input,
-            opts.default_drop,
-            ChainKind::Input,
-        );
-        if hv.outbound.is_some() {
-            s.push('\n');
+        let input = std::mem::take(&mut body.forward);
+        let mut output = Vec::new();
+        if let Some(o) = &hv.outbound {
+            let offset = hv.inbound.policy.rules.len();
+            for (i, r) in o.policy.rules.iter().enumerate() {
+                body.rule(&o.policy, r, offset + i + 1, Match::Destination);
+            }
+            output = std::mem::take(&mut body.forward);
+        }
+        let mut t = String::new();
+        table(&mut t, &body, |t| {
             chain(
-                s,
-                "output",
-                "output",
-                &output,
+                t,
+                "input",
+                "input",
+                &input,
                 opts.default_drop,
-                ChainKind::Output,
+                ChainKind::Input,
             );
-        }
+            if hv.outbound.is_some() {
+                t.push('\n');
+                chain(
+                    t,
+                    "output",
+                    "output",
+                    &output,
+                    opts.default_drop,
+                    ChainKind::Output,
+                );
+            }
+        });
+        warnings.extend(body.namer.into_warnings());
+        t
     });
+    s.push_str(text);
     s
 }
 
@@ -266,11 +281,13 @@ impl Body {
         comment = restricted(&comment, plain_char, COMMENT_MAX);
         self.forward
             .push(format!("# r{n} {}", one_line(&trace(policy, rule))));
-        self.forward.push(format!(
-            "# {} -> {}",
-            one_line(&super::windows::host_list(policy, &rule.from_hosts)),
-            one_line(&super::windows::host_list(policy, &rule.to_hosts)),
-        ));
+        let show = match m {
+            Match::Both => super::Show::Both,
+            Match::Source => super::Show::Sources,
+            Match::Destination => super::Show::Destinations,
+        };
+        self.forward
+            .push(format!("# {}", super::peers(policy, rule, show)));
         let helper = match rule.helper {
             Some(Helper::Ftp) => {
                 self.ftp = true;

@@ -49,21 +49,30 @@ impl Generator for Windows {
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
         let mut files = super::Namer::new(self.name(), "host name (file name)", file_char, 64);
+        // The rules of hosts in one group are the same: rendered once.
+        let mut bodies: std::collections::HashMap<usize, String> = Default::default();
         for hv in host_views(policy, opts)? {
-            require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
-            if let Some(o) = &hv.outbound {
-                require_no_ftp_helper(self.name(), &o.policy)?;
-            }
             let host = policy.host_name(hv.host);
             let mut s = String::new();
             header(&mut s, policy, host, &hv.inbound, hv.outbound.as_ref());
-            for rule in &hv.inbound.policy.rules {
-                new_rule(&mut s, &hv.inbound.policy, rule, Direction::Inbound);
-            }
-            if let Some(o) = &hv.outbound {
-                for rule in &o.policy.rules {
-                    new_rule(&mut s, &o.policy, rule, Direction::Outbound);
+            if let Some(body) = bodies.get(&hv.group) {
+                s.push_str(body);
+            } else {
+                require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
+                if let Some(o) = &hv.outbound {
+                    require_no_ftp_helper(self.name(), &o.policy)?;
                 }
+                let mut body = String::new();
+                for rule in &hv.inbound.policy.rules {
+                    new_rule(&mut body, &hv.inbound.policy, rule, Direction::Inbound);
+                }
+                if let Some(o) = &hv.outbound {
+                    for rule in &o.policy.rules {
+                        new_rule(&mut body, &o.policy, rule, Direction::Outbound);
+                    }
+                }
+                s.push_str(&body);
+                bodies.insert(hv.group, body);
             }
             out.rules_before += hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
             out.rules_after += hv.inbound.policy.rules.len()
