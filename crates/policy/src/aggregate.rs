@@ -11,7 +11,7 @@
 //! entries of its own flows ([`Rule::from_entries`], [`Rule::to_entries`]), so a view of one
 //! host names only that host's flows.
 //!
-//! Large plans take a fast path ([`Aggregator`]): flows become integer tuples, pairs and
+//! Large plans take a fast path (`Aggregator`): flows become integer tuples, pairs and
 //! host sets are found by sorting and interning, and only the few products left go through
 //! the general merge loop.
 //!

@@ -8,7 +8,7 @@
 //! (`def/services.yaml`, one per protocol and port list).
 //!
 //! Every name is restricted to `[A-Za-z0-9_-]` (Aerleon's token alphabet), comments to
-//! [`plain_char`] (they reach other platforms' configurations through Aerleon), and every
+//! `plain_char` (they reach other platforms' configurations through Aerleon), and every
 //! YAML scalar is written double-quoted by [`yaml_str`]. This module does not run `aclgen`.
 
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@
 //! defines, so the result is the same.
 //!
 //! Names (zones, object-groups) are restricted to `[A-Za-z0-9_-]`, starting with a letter;
-//! remarks and descriptions to [`plain_char`]. This module does not talk to an ASA.
+//! remarks and descriptions to `plain_char`. This module does not talk to an ASA.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -10,7 +10,7 @@
 //! file names (filter, and raw when a helper is needed).
 //!
 //! User text appears only in `#` comment lines (one line each) and in `--comment "..."`
-//! restricted to [`plain_char`]; chain names are built from rule numbers. This module does
+//! restricted to `plain_char`; chain names are built from rule numbers. This module does
 //! not run iptables.
 
 use std::fmt::Write as _;

@@ -8,7 +8,7 @@
 //! long address lists over several rules.
 //!
 //! cmd.exe expands `%` and treats `"`, `^`, `&`, `|`, `<`, `>` specially; every piece of text
-//! from the deployment or catalog is therefore restricted to [`plain_char`] (letters, digits,
+//! from the deployment or catalog is therefore restricted to `plain_char` (letters, digits,
 //! space and `_-.,:/()+=@[]`) before it reaches the file. This module does not run netsh.
 
 use std::fmt::Write as _;
@@ -165,7 +165,7 @@ fn add_rule(s: &mut String, policy: &Policy, rule: &Rule, dir: Direction, name: 
 }
 
 /// Text that is safe anywhere in a batch file line (also inside `"..."`), cut to `max`:
-/// double quotes become single quotes, other characters outside [`plain_char`] and `;'`
+/// double quotes become single quotes, other characters outside `plain_char` and `;'`
 /// become `_`.
 fn cmd_text(s: &str, max: usize) -> String {
     let s: String = s.chars().map(|c| if c == '"' { '\'' } else { c }).collect();

@@ -11,7 +11,7 @@
 //!
 //! No user text reaches an nft identifier: sets are named after rule numbers, and names and
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
-//! restricted to [`plain_char`]. This module does not run `nft`.
+//! restricted to `plain_char`. This module does not run `nft`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
