@@ -78,7 +78,7 @@ finish() {
   exit 0
 }
 trap finish EXIT
-trap 'exit 130' INT TERM
+trap 'failed "interrupted by a signal"; exit 130' INT TERM
 
 # ---------------------------------------------------------------- tools and the binary
 phase setup "tools, the rdsports binary, the lab (namespaces, router, real servers)"
