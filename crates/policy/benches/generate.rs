@@ -3,7 +3,8 @@
 //! `cargo bench -p rdsports-policy --bench generate` plans the deployment once, then prints,
 //! per target (and host variant), the rendering time (best of three runs, policy building and
 //! aggregation included), the rule counts before and after aggregation, the files and bytes
-//! written, and the total over all targets. Addresses come from 198.18.0.0/15 (RFC 2544
+//! written, and the total over all targets; then two targets end to end from the plan (what
+//! one `rdsports rules` run does after planning). Addresses come from 198.18.0.0/15 (RFC 2544
 //! benchmarking range); nothing is probed.
 
 use std::fmt::Write as _;
@@ -132,4 +133,21 @@ fn main() {
         }
     }
     println!("{:<28} {:>9.1}", "all targets", total.as_secs_f64() * 1e3);
+    println!(
+        "{:<28} {:>9.1}",
+        "policy + all targets",
+        (policy_time + total).as_secs_f64() * 1e3
+    );
+    // One `rdsports rules` invocation builds the policy itself: end to end from the plan.
+    for target in ["nftables", "windows"] {
+        let (time, _) = best(3, || {
+            rdsports_policy::render(target, &p, &RenderOptions::default())
+                .unwrap_or_else(|e| panic!("{target}: {e}"))
+        });
+        println!(
+            "{:<28} {:>9.1}",
+            format!("render({target}) from plan"),
+            time.as_secs_f64() * 1e3
+        );
+    }
 }
