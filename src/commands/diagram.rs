@@ -43,19 +43,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let catalog = input::catalog()?;
     let plan = plan(&catalog, &deployment);
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
-    let windows_rules =
-        match rdsports_policy::render("windows", &plan, &rdsports_policy::RenderOptions::default())
-        {
-            Ok(r) => r
-                .files
-                .into_iter()
-                .map(|(name, text)| (name.trim_end_matches(".ps1").to_owned(), text))
-                .collect(),
-            Err(e) => {
-                eprintln!("warning: no Windows rules in the report: {e}");
-                Vec::new()
-            }
-        };
+    let windows_rules = windows_rules(&plan);
     let page = html::render(&ReportInput {
         plan: &plan,
         warnings: &warnings,
@@ -64,6 +52,21 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     });
     write(args.output.as_deref(), &page)?;
     Ok(ExitStatus::Ok)
+}
+
+/// Each host's Windows Firewall script, by host name (the file names may be sanitised, the
+/// host names are not), for hosts that accept flows.
+fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
+    let policy = rdsports_policy::Policy::aggregated_from_plan(plan);
+    let mut scripts = Vec::new();
+    for host in &plan.deployment.hosts {
+        let opts = rdsports_policy::RenderOptions { host: Some(host.name.clone()), ..Default::default() };
+        match rdsports_policy::render_policy("windows", &policy, &opts) {
+            Ok(r) => scripts.extend(r.files.into_iter().map(|(_, text)| (host.name.clone(), text))),
+            Err(e) => eprintln!("warning: no Windows rules for {} in the report: {e}", host.name),
+        }
+    }
+    scripts
 }
 
 fn load(

@@ -95,6 +95,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             for (name, content) in &rendered.files {
                 let path = dir.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
                 std::fs::write(&path, content)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 eprintln!("wrote {}", path.display());
