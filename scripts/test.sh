@@ -41,9 +41,3 @@ fi
 
 # --- the tests -----------------------------------------------------------------------------
 cargo test --workspace
-
-# --- the lab: real servers and a real firewall in network namespaces (root only) -----------
-if [[ $(id -u) -eq 0 ]]; then
-  lab/install.sh
-fi
-lab/run.sh
