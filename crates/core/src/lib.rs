@@ -16,6 +16,7 @@ pub mod diag;
 pub mod model;
 pub mod plan;
 mod suggest;
+pub mod synthetic;
 pub use tomlfile::decode;
 mod tomlfile;
 
