@@ -11,7 +11,7 @@
 #                                                      ├─ rdl-sh  198.18.3.20  sh01
 #                                                      ├─ rdl-cb  198.18.3.30  cb01
 #                                                      └─ rdl-pki 198.18.3.40  pki01
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the names are used by the scripts that source this
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 P=${RDL_PREFIX:-rdl}

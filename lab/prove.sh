@@ -10,10 +10,10 @@ source "$(dirname "$0")/lib.sh"
 fails=0
 # check LABEL NS PATTERN CMD...: CMD's output (stdout+stderr) must contain PATTERN.
 check() {
-  local label=$1 ns=$2 pattern=$3 out line try
+  local label=$1 ns=$2 pattern=$3 out line
   shift 3
   # a server that has just started may still be registering (NetBIOS names, the KDC): retry
-  for try in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     out=$(IN "$ns" timeout 15 "$@" 2>&1)
     line=$(grep -m1 -E -- "$pattern" <<<"$out")
     [[ -n $line ]] && break
@@ -22,7 +22,7 @@ check() {
   if [[ -n $line ]]; then
     printf '  ok    %-34s %s\n' "$label" "${line:0:90}"
   else
-    printf '  FAIL  %-34s expected /%s/, got:\n%s\n' "$label" "$pattern" "$(sed 's/^/          /' <<<"$out" | head -8)"
+    printf '  FAIL  %-34s expected /%s/, got:\n%s\n' "$label" "$pattern" "$(head -8 <<<"$out" | sed 's/^/          /')"
     fails=$((fails + 1))
   fi
 }

@@ -17,7 +17,8 @@
 # Environment: RDSPORTS (the binary; default: `cargo build` of this tree), RDL_DIR, RDL_PREFIX
 # (see lab/lib.sh), RDL_KEEP=1 (leave the lab up afterwards), RDL_NO_INSTALL=1 (do not run
 # lab/install.sh for missing tools), RDL_VERBOSE=1 (one line per passing assertion too),
-# CI=true (a skip is a failure).
+# RDL_BUDGET (seconds the lab may take from up to down, default 300; install and build are
+# not counted), CI=true (a skip is a failure).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -72,6 +73,14 @@ finish() {
   printf '\ntimings:\n'
   printf '  %s\n' "${TIMES[@]}"
   printf '  %-10s %6s s\n' total "$(since "$T_START")"
+  if [[ -n ${T_LAB:-} ]]; then
+    local lab_s
+    lab_s=$(since "$T_LAB")
+    if awk -v t="$lab_s" -v b="${RDL_BUDGET:-300}" 'BEGIN {exit !(t > b)}'; then
+      echo "  FAIL  the lab (up to down) took $lab_s s, over its budget of ${RDL_BUDGET:-300} s"
+      failed_n=$((failed_n + 1))
+    fi
+  fi
   ((failed_n)) && [[ -d $LAB ]] && echo "lab files kept in $LAB (logs in log/, rdsports and nmap output in out/)"
   echo "lab: $passed passed, $failed_n failed"
   ((failed_n)) && exit 1
@@ -81,7 +90,6 @@ trap finish EXIT
 trap 'failed "interrupted by a signal"; exit 130' INT TERM
 
 # ---------------------------------------------------------------- tools and the binary
-phase setup "tools, the rdsports binary, the lab (namespaces, router, real servers)"
 need=(ip nft iptables-restore nmap python3 jq curl nc samba xrdp freeradius nginx vsftpd smbd ldapsearch kinit radtest)
 missing=()
 for t in "${need[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
@@ -90,10 +98,10 @@ if ((${#missing[@]})); then
     failed "missing tools: ${missing[*]} (run lab/install.sh)"
     exit 1
   fi
-  t=$(now)
+  phase install "the Debian packages the lab needs (missing: ${missing[*]})"
   "$LAB_SRC/install.sh" || { failed "lab/install.sh"; exit 1; }
-  TIMES+=("$(printf '%-10s %6s s' install "$(since "$t")")")
 fi
+phase build "the rdsports binary"
 if [[ -z ${RDSPORTS:-} ]]; then
   (cd "$LAB_SRC/.." && cargo build --quiet --bin rdsports) || { failed "cargo build"; exit 1; }
   RDSPORTS=${CARGO_TARGET_DIR:-$LAB_SRC/../target}/debug/rdsports
@@ -103,8 +111,11 @@ for c in plan rules check listen; do
   has_cmd "$c" || failed "$RDSPORTS has no \`$c\` command"
 done
 ((FAILS)) && exit 1
-echo "  binary: $RDSPORTS"
+echo "  $RDSPORTS"
 
+# The lab itself, from here to the end of down, must stay within the budget.
+T_LAB=$(now)
+phase up "namespaces, router, real servers (each asked a question in its protocol), listeners"
 "$LAB_SRC/up.sh" || { failed "lab/up.sh"; exit 1; }
 mkdir -p "$OUT"/{ss,baseline,nft,ipt,host}
 
@@ -222,7 +233,7 @@ prove_ftp_data() {
 # verify DIR SAMPLE [--to HOST] NS...: the checks, then nmap on the same ports, then the
 # unplanned ports of SAMPLE.
 verify() {
-  local dir=$1 sample=$2 to_args=() to= ns files=() xml=()
+  local dir=$1 sample=$2 to_args=() to='' ns files=() xml=()
   shift 2
   if [[ $1 == --to ]]; then to_args=(--to "$2"); to=$2; shift 2; fi
   for ns in "$@"; do files+=("$dir/check-$(host_of "$ns").json"); done

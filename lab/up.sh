@@ -144,6 +144,7 @@ start_xrdp() {
     -e "s#^port=3389#port=tcp://$(addr_of "$ns"):3389#" \
     /etc/xrdp/xrdp.ini >"$LAB/etc/xrdp-$ns.ini"
   sed -i -e "s#^LogFile=.*#LogFile=$LAB/log/xrdp-$ns.file.log#" "$LAB/etc/xrdp-$ns.ini"
+  # shellcheck disable=SC2016  # $1 is expanded by the inner sh
   bg "xrdp-$ns" "$ns" sh -c 'mount -t tmpfs -o mode=755 tmpfs /run/xrdp &&
     mkdir -m 3777 /run/xrdp/sockdir && exec /usr/sbin/xrdp --nodaemon --config "$1"' \
     sh "$LAB/etc/xrdp-$ns.ini"
@@ -156,6 +157,7 @@ samba_bg() {
   local name=$1 ns=$2
   shift 2
   mkdir -p "$LAB/log/$name.d"
+  # shellcheck disable=SC2016  # $0 and $@ are expanded by the inner sh
   bg "$name" "$ns" sh -c 'mount -t tmpfs -o mode=755 tmpfs /run/samba &&
     mount --bind "$0" /var/log/samba && exec "$@"' "$LAB/log/$name.d" "$@"
 }
