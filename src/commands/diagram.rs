@@ -60,10 +60,20 @@ fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
     let policy = rdsports_policy::Policy::aggregated_from_plan(plan);
     let mut scripts = Vec::new();
     for host in &plan.deployment.hosts {
-        let opts = rdsports_policy::RenderOptions { host: Some(host.name.clone()), ..Default::default() };
+        let opts = rdsports_policy::RenderOptions {
+            host: Some(host.name.clone()),
+            ..Default::default()
+        };
         match rdsports_policy::render_policy("windows", &policy, &opts) {
-            Ok(r) => scripts.extend(r.files.into_iter().map(|(_, text)| (host.name.clone(), text))),
-            Err(e) => eprintln!("warning: no Windows rules for {} in the report: {e}", host.name),
+            Ok(r) => scripts.extend(
+                r.files
+                    .into_iter()
+                    .map(|(_, text)| (host.name.clone(), text)),
+            ),
+            Err(e) => eprintln!(
+                "warning: no Windows rules for {} in the report: {e}",
+                host.name
+            ),
         }
     }
     scripts

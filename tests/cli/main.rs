@@ -390,21 +390,54 @@ mod rules {
             .stdout(predicate::str::contains("# ===== gw01.ps1 ====="))
             .stdout(predicate::str::contains("New-NetFirewallRule"));
         let dir = tempfile::tempdir().unwrap();
-        rdsports().args(["rules", "--target", "aerleon", "--out"]).arg(dir.path()).assert().success();
+        rdsports()
+            .args(["rules", "--target", "aerleon", "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
         assert!(dir.path().join("def/networks.yaml").is_file());
         assert!(dir.path().join("policies/pol/contoso.yaml").is_file());
-        rdsports().args(["rules", "--target", "windows", "--host", "ls01", "--out"]).arg(dir.path()).assert().success();
+        rdsports()
+            .args(["rules", "--target", "windows", "--host", "ls01", "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
         assert!(dir.path().join("ls01.ps1").is_file());
     }
 
     #[test]
     fn bad_targets_hosts_and_boundaries_exit_2() {
-        rdsports().args(["rules", "--target", "pf"]).assert().code(2).stderr(predicate::str::contains("nftables"));
-        rdsports().args(["rules", "--target", "windows", "--host", "nope"]).assert().code(2);
-        rdsports().args(["rules", "--target", "nftables", "--boundary", "perimeter"]).assert().code(2);
-        rdsports().args(["rules", "--target", "nftables", "--boundary", "dmz:internal"]).assert().code(2);
         rdsports()
-            .args(["rules", "--target", "nftables", "--boundary", "perimeter:internal"])
+            .args(["rules", "--target", "pf"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("nftables"));
+        rdsports()
+            .args(["rules", "--target", "windows", "--host", "nope"])
+            .assert()
+            .code(2);
+        rdsports()
+            .args(["rules", "--target", "nftables", "--boundary", "perimeter"])
+            .assert()
+            .code(2);
+        rdsports()
+            .args([
+                "rules",
+                "--target",
+                "nftables",
+                "--boundary",
+                "dmz:internal",
+            ])
+            .assert()
+            .code(2);
+        rdsports()
+            .args([
+                "rules",
+                "--target",
+                "nftables",
+                "--boundary",
+                "perimeter:internal",
+            ])
             .assert()
             .success()
             .stdout(predicate::str::contains("198.51.100.10"));

@@ -75,6 +75,10 @@ mod tests {
         let d = Deployment::parse(&deployment(600)).unwrap();
         // 600 session hosts, 2 gateways, 2 brokers, 2 DCs, 4 servers, clients, clearinghouse.
         assert_eq!(d.hosts.len(), 600 + 2 + 2 + 2 + 4 + 2);
-        assert!(d.hosts.iter().all(|h| !h.is_single() || h.address.to_string().starts_with("198.1")));
+        assert!(
+            d.hosts
+                .iter()
+                .all(|h| !h.is_single() || h.address.to_string().starts_with("198.1"))
+        );
     }
 }
