@@ -43,8 +43,8 @@ net_up() {
     ip netns add "$P-$ns"
     ip -n "$P-$ns" link set lo up
     # IPv4 only, and ICMP errors unthrottled, so "closed" UDP answers are never rate-limited.
-    IN "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
-      net.ipv4.icmp_ratelimit=0
+    IN "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0
+    IN "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 2>/dev/null || true
   done
   IN rtr sysctl -qw net.ipv4.ip_forward=1
 
