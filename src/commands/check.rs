@@ -389,7 +389,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         rtt_ms: Some((obs.rtt_ms * 100.0).round() / 100.0),
         detail: obs.detail.clone(),
         reason: obs.reason.clone(),
-        note: obs.note.clone(),
+        note: note(it, obs),
         purpose: Some(entry.purpose.clone()),
         role: Some(
             to.roles
@@ -399,6 +399,19 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
                 .join(", "),
         ),
         service_matches,
+    }
+}
+
+/// The probe's note, with the expected rejection on a dynamic RPC port said plainly: the
+/// server there does not serve the endpoint mapper's interface, but answering at all proves
+/// an RPC server.
+fn note(it: &Item, obs: &Observation) -> Option<String> {
+    let rpc_server = it.port != 135 && obs.service.as_deref() == Some("msrpc");
+    match &obs.note {
+        Some(n) if rpc_server && n.starts_with("bind rejected") => {
+            Some("an RPC server answers (it rejects the endpoint mapper's interface, as a dynamic RPC port does)".into())
+        }
+        other => other.clone(),
     }
 }
 

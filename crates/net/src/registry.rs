@@ -215,7 +215,10 @@ pub fn probe_for(
         ("smb", true) => clocked(TlsMode::None, "smb", now, move || {
             smb2::SmbNegotiate::new(nonces.bytes(), nonces.bytes())
         }),
-        ("msrpc" | "wmi", true) if port == 135 => {
+        // On 135 the endpoint mapper answers the lookup; on a dynamic RPC port the server
+        // rejects the mapper's interface with a bind_nak or a rejected bind_ack, which still
+        // proves an RPC server there.
+        ("msrpc", true) | ("wmi", true) if service == "msrpc" || port == 135 => {
             with(TlsMode::None, "msrpc", msrpc::EpmLookup::new)
         }
         ("netbios-ns", false) => with(TlsMode::None, "netbios", move || {
@@ -557,7 +560,7 @@ mod tests {
     #[test]
     fn catalog_services_map_to_exchanges() {
         use Transport::{Tcp, Udp};
-        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 30] = [
+        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 31] = [
             (
                 "rdsports-listener",
                 3389,
@@ -592,6 +595,7 @@ mod tests {
             ("dns", 53, Tcp, TlsMode::None, Some("dns")),
             ("smb", 445, Tcp, TlsMode::None, Some("smb")),
             ("msrpc", 135, Tcp, TlsMode::None, Some("msrpc")),
+            ("msrpc", 49_668, Tcp, TlsMode::None, Some("msrpc")),
             ("netbios-ns", 137, Udp, TlsMode::None, Some("netbios")),
             ("netbios-ssn", 139, Tcp, TlsMode::None, Some("netbios")),
             ("radius", 1812, Udp, TlsMode::None, Some("radius")),
@@ -617,7 +621,7 @@ mod tests {
         for (service, port, transport) in [
             ("rdcb-publishing", 5504, Transport::Tcp),
             ("rdg-farm", 3388, Transport::Tcp),
-            ("msrpc", 49_668, Transport::Tcp),
+            ("wmi", 24_158, Transport::Tcp),
             ("ntp", 123, Transport::Tcp),
             ("no-such-service", 1, Transport::Tcp),
         ] {
