@@ -584,13 +584,7 @@ mod tests {
 
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     fn octets(text: &str) -> String {
         text.bytes().map(|b| format!("{b:02x} ")).collect()

@@ -919,13 +919,7 @@ mod tests {
 
     use super::*;
 
-    fn hex(text: &str) -> Vec<u8> {
-        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
-            .collect()
-    }
+    use crate::testutil::hex;
 
     /// Hex of ASCII text, to spell attribute names inside expected bytes.
     fn octets(text: &str) -> String {
@@ -1325,7 +1319,11 @@ mod tests {
             match ping.on_bytes(&full[..len]) {
                 Progress::Done(identification) => {
                     // Cut exactly after the entry, the reply is complete without the done.
-                    let whole_entry = identification.detail.get("transport").and_then(|t| t.as_str()) == Some("cldap");
+                    let whole_entry = identification
+                        .detail
+                        .get("transport")
+                        .and_then(|t| t.as_str())
+                        == Some("cldap");
                     assert!(whole_entry || identification.service.is_none(), "{len}");
                 }
                 other => panic!("{len}: {other:?}"),

@@ -147,3 +147,17 @@ mod tests {
         );
     }
 }
+
+/// Helpers shared by the codec tests.
+#[cfg(test)]
+mod testutil {
+    /// Bytes from readable hex: every hex digit counts, anything else (spaces, newlines,
+    /// `|` separators) is ignored, so test vectors can be laid out field by field.
+    pub(crate) fn hex(text: &str) -> Vec<u8> {
+        let digits: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+        digits
+            .chunks(2)
+            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+            .collect()
+    }
+}
