@@ -36,8 +36,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Generate firewall rules for the planned flows.
     ///
-    /// Targets: windows (PowerShell per host), windows-netsh, nftables, iptables, azure-nsg, aws-sg,
-    /// cisco-asa, aerleon. Rules are printed to standard output, or written one file per host
+    /// Targets: windows (PowerShell per host), windows-netsh, nftables, iptables, azure-nsg,
+    /// aws-sg, cisco-asa, aerleon. Rules are printed to standard output, or written one file per host
     /// or boundary with --out. Rule counts before and after aggregation go to standard error.
     Rules(RulesArgs),
     /// Prove from this host that every flow it needs is open, with real protocol handshakes.
@@ -137,7 +137,8 @@ pub struct PlanArgs {
 pub struct RulesArgs {
     #[command(flatten)]
     pub input: DeploymentInput,
-    /// The platform: windows, windows-netsh, nftables, iptables, azure-nsg, aws-sg, cisco-asa, aerleon.
+    /// The platform: windows, windows-netsh, nftables, iptables, azure-nsg, aws-sg, cisco-asa,
+    /// aerleon.
     #[arg(long, short = 't')]
     pub target: String,
     /// Only the rules of this host.
