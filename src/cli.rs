@@ -37,8 +37,9 @@ pub enum Command {
     /// Generate firewall rules for the planned flows.
     ///
     /// Targets: windows (PowerShell per host), windows-netsh, nftables, iptables, azure-nsg,
-    /// aws-sg, cisco-asa, aerleon. Rules are printed to standard output, or written one file per host
-    /// or boundary with --out. Rule counts before and after aggregation go to standard error.
+    /// aws-sg, cisco-asa, aerleon. Rules are printed to standard output, or written one file
+    /// per host or boundary with --out. Rule counts before and after aggregation go to
+    /// standard error.
     Rules(RulesArgs),
     /// Prove from this host that every flow it needs is open, with real protocol handshakes.
     ///
