@@ -24,11 +24,7 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
     toml::from_str(text).map_err(|e| {
         let message = e.message().trim().to_owned();
         let hint = hint_for(&message);
-        let d = Diagnostic::error(message, e.span());
-        match hint {
-            Some(h) => d.with_hint(h),
-            None => d,
-        }
+        Diagnostic::error(message, e.span()).with_hint(hint)
     })
 }
 
@@ -54,12 +50,33 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
 
 /// serde's messages name the bad word and the expected ones:
 /// "unknown field `rdp_prot`, expected one of `rdp_port`, `rdp_udp`" and
-/// "unknown variant `centrl`, expected `none` or `central`". Turn them into a hint.
-fn hint_for(message: &str) -> Option<String> {
-    let rest = message
+/// "unknown variant `centrl`, expected `none` or `central`". Turn them into a hint; every
+/// other message gets one too (what to write, or where the format is described).
+fn hint_for(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        return format!("add `{field} = ...` to this table ({FORMAT_HINT})");
+    }
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let expected = rest.split(", expected ").nth(1).unwrap_or("");
+        let wanted = match expected {
+            e if is_integer_type(e) => "a number without quotes, such as 3389",
+            e if e.contains("bool") => "true or false, without quotes",
+            e if e.contains("sequence") => "a list in brackets, such as [\"http\"]",
+            e if e.contains("string") => "text in double quotes",
+            _ => return FORMAT_HINT.to_owned(),
+        };
+        return format!("write {wanted}");
+    }
+    let Some(rest) = message
         .strip_prefix("unknown field `")
-        .or_else(|| message.strip_prefix("unknown variant `"))?;
-    let (word, expected) = rest.split_once('`')?;
+        .or_else(|| message.strip_prefix("unknown variant `"))
+    else {
+        return FORMAT_HINT.to_owned();
+    };
+    let Some((word, expected)) = rest.split_once('`') else {
+        return FORMAT_HINT.to_owned();
+    };
     let candidates: Vec<&str> = expected
         .split('`')
         .skip(1)
@@ -67,10 +84,22 @@ fn hint_for(message: &str) -> Option<String> {
         .filter(|c| !c.is_empty())
         .collect();
     if candidates.is_empty() {
-        return None;
+        return FORMAT_HINT.to_owned();
     }
-    Some(suggest::hint(word, &candidates))
+    suggest::hint(word, &candidates)
 }
+
+/// serde names integer types `i64`, `u16` ...; some messages say "integer".
+fn is_integer_type(expected: &str) -> bool {
+    let digits = expected.get(1..).unwrap_or("");
+    expected.contains("integer")
+        || (expected.starts_with(['i', 'u'])
+            && !digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Where to read about the format, for errors without a more precise hint.
+const FORMAT_HINT: &str = "the file format is in the README, \"The deployment file\"";
 
 #[cfg(test)]
 mod tests {
@@ -103,6 +132,12 @@ mod tests {
         assert!(parse::<T>("a\0b").unwrap_err().message.contains("binary"));
         let d = parse::<T>("rdp_port = = 3\n").unwrap_err();
         assert!(d.span.is_some());
+        assert_eq!(d.hint.as_deref(), Some(FORMAT_HINT));
+        let d = parse::<T>("rdp_port = \"abc\"\n").unwrap_err();
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("write a number without quotes, such as 3389")
+        );
         assert!(
             decode(b"\xff\xfeh\0")
                 .unwrap_err()
