@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use anyhow::bail;
-use rdsports_core::{Protocol, Role};
+use rdsports_core::{Catalog, Protocol, Role};
 use rdsports_report::ports::{self, Filter, Query};
 
 use crate::ExitStatus;
@@ -41,9 +41,26 @@ pub fn run(args: &PortsArgs) -> anyhow::Result<ExitStatus> {
             .as_deref()
             .and_then(|p| Protocol::from_str(p).ok()),
     };
+    let filtered = filter.role.is_some()
+        || filter.port.is_some()
+        || filter.service.is_some()
+        || filter.protocol.is_some();
     let Some(q) = &args.query else {
         input::print(&ports::render(&catalog, &filter, format, width))?;
+        // A filter that matches nothing is a query that found nothing: exit 1, as documented.
+        if filtered && !catalog.entries.iter().any(|e| filter.matches(e)) {
+            eprintln!("rdsports: no catalog entry matches the filters");
+            return Ok(ExitStatus::Findings);
+        }
         return Ok(ExitStatus::Ok);
+    };
+    // With a PORT or ID, the filters narrow what is explained (they used to be ignored).
+    let catalog = Catalog {
+        entries: catalog
+            .entries
+            .into_iter()
+            .filter(|e| filter.matches(e))
+            .collect(),
     };
     let query = match q.parse::<u32>() {
         Ok(n) => match u16::try_from(n) {
@@ -55,11 +72,16 @@ pub fn run(args: &PortsArgs) -> anyhow::Result<ExitStatus> {
     let selected = ports::select(&catalog, &query);
     if selected.is_empty() {
         eprintln!(
-            "rdsports: no catalog entry {} {q}",
+            "rdsports: no catalog entry {} {q}{}",
             if matches!(query, Query::Port(_)) {
                 "uses port"
             } else {
                 "has id"
+            },
+            if filtered {
+                " and matches the filters"
+            } else {
+                ""
             }
         );
         eprintln!("hint: `rdsports ports` lists the whole catalog");

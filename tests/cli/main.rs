@@ -220,6 +220,53 @@ mod ports {
     }
 
     #[test]
+    fn a_filter_that_matches_nothing_is_exit_1() {
+        // No catalog entry uses port 7: a query that found nothing (README: exit 1).
+        rdsports()
+            .args(["ports", "--port", "7", "--format", "json"])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("\"flows\": []"))
+            .stderr(predicate::str::contains(
+                "no catalog entry matches the filters",
+            ));
+        rdsports()
+            .args(["ports", "--role", "licensing", "--service", "rdp"])
+            .assert()
+            .code(1);
+        rdsports()
+            .args(["ports", "--service", "rdp"])
+            .assert()
+            .success();
+    }
+
+    #[test]
+    fn filters_narrow_an_explained_port() {
+        // TCP+UDP 3389 has many entries; --protocol udp keeps only the UDP ones.
+        let out = rdsports()
+            .args(["ports", "3389", "--protocol", "udp", "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let flows = v["flows"].as_array().unwrap();
+        assert!(!flows.is_empty());
+        assert!(
+            flows
+                .iter()
+                .all(|f| f["protocols"] == serde_json::json!(["udp"])),
+            "{flows:?}"
+        );
+        rdsports()
+            .args(["ports", "5504", "--role", "licensing"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "no catalog entry uses port 5504 and matches the filters",
+            ));
+    }
+
+    #[test]
     fn filters() {
         let out = rdsports()
             .args([
