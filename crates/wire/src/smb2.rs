@@ -325,13 +325,17 @@ pub fn parse_reply(buf: &[u8]) -> Result<Reply, Error> {
             if i > 0 {
                 at = at.div_ceil(8).saturating_mul(8);
             }
-            let (Some(context_type), Some(data_len)) = (le16(msg, at), le16(msg, at + 2)) else {
+            // `at` comes from the peer's 32-bit NegotiateContextOffset: saturate, so an
+            // offset near the top of a 32-bit `usize` is "outside", not an overflow.
+            let (Some(context_type), Some(data_len)) =
+                (le16(msg, at), le16(msg, at.saturating_add(2)))
+            else {
                 return Err(Error::Invalid(
                     "negotiate context lies outside the message".into(),
                 ));
             };
-            let start = at + 8;
-            let end = start + usize::from(data_len);
+            let start = at.saturating_add(8);
+            let end = start.saturating_add(usize::from(data_len));
             let Some(data) = msg.get(start..end) else {
                 return Err(Error::Invalid(
                     "negotiate context data lies outside the message".into(),
@@ -775,6 +779,19 @@ mod tests {
         framed.extend_from_slice(&(m.len() as u32).to_be_bytes()[1..]);
         framed.extend_from_slice(&m);
         framed
+    }
+
+    #[test]
+    fn a_context_offset_at_the_top_of_u32_is_outside_not_an_overflow() {
+        // Regression: `at + 2` and `at + 8` on the peer's 32-bit NegotiateContextOffset
+        // overflowed (a panic in debug builds) where `usize` is 32 bits wide.
+        let mut bytes = smb311_response();
+        // Transport header (4) + SMB2 header (64) + NegotiateContextOffset at body 60.
+        bytes[4 + 64 + 60..4 + 64 + 64].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(parse_reply(&bytes), Err(Error::Invalid(_))));
+        let mut near_top = smb311_response();
+        near_top[4 + 64 + 60..4 + 64 + 64].copy_from_slice(&(u32::MAX - 1).to_le_bytes());
+        assert!(matches!(parse_reply(&near_top), Err(Error::Invalid(_))));
     }
 
     #[test]
