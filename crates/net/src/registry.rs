@@ -502,6 +502,18 @@ impl<E: Exchange> Exchange for Clocked<E> {
     fn max_len(&self) -> usize {
         self.inner.max_len()
     }
+
+    /// The inner exchange's own close handling (a reply that a close completes), with the
+    /// skew added as in [`Exchange::on_bytes`].
+    fn on_close(&mut self, received: &[u8]) -> Progress {
+        match self.inner.on_close(received) {
+            Progress::Done(identification) => {
+                let now = self.now.unwrap_or_else(crate::tls::now_unix);
+                Progress::Done(add_clock_skew(identification, now))
+            }
+            other => other,
+        }
+    }
 }
 
 fn add_clock_skew(mut identification: Identification, now: i64) -> Identification {
@@ -749,6 +761,36 @@ mod tests {
         };
         assert_eq!(id.detail["clock_skew_s"], -1000);
         assert!(id.note.unwrap().contains("1000 s behind ours"));
+    }
+
+    /// Wants a newline; a close completes the reply (as an HTTP body without a length).
+    struct TimeAtClose(i64);
+
+    impl Exchange for TimeAtClose {
+        fn start(&mut self) -> Vec<u8> {
+            Vec::new()
+        }
+        fn on_bytes(&mut self, _: &[u8]) -> Progress {
+            Progress::NeedMore
+        }
+        fn on_close(&mut self, _: &[u8]) -> Progress {
+            Progress::Done(Identification::service("http").with("server_time_unix", self.0))
+        }
+    }
+
+    #[test]
+    fn a_reply_completed_by_the_close_keeps_the_inner_exchange_and_gets_the_skew() {
+        // Regression: `Clocked` used the default `on_close`, which asks `on_bytes` again
+        // and so discarded the inner exchange's own close handling.
+        let mut clocked = Clocked {
+            inner: TimeAtClose(1_700_000_060),
+            now: Some(1_700_000_000),
+        };
+        let Progress::Done(id) = clocked.on_close(b"partial") else {
+            panic!("done")
+        };
+        assert_eq!(id.service, Some("http"));
+        assert_eq!(id.detail["clock_skew_s"], 60);
     }
 
     /// A server reply to `request` (a client request) sent `ahead` seconds after ours.
