@@ -49,7 +49,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     );
     input::print(&text)?;
     if args.format == FormatArg::Csv {
-        for w in &warnings {
+        // CSV has no place for warnings: the plan's go to stderr (the deployment's were
+        // printed there, with file:line:column, while loading it).
+        for w in &plan.warnings {
             eprintln!("warning: {w}");
         }
     }

@@ -83,10 +83,8 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             return Ok(ExitStatus::BadInput);
         }
     };
-    for w in crate::commands::plan::warnings(&deployment, &plan)
-        .iter()
-        .chain(&rendered.warnings)
-    {
+    // The deployment's own warnings were printed (with file:line:column) while loading it.
+    for w in plan.warnings.iter().chain(&rendered.warnings) {
         eprintln!("warning: {w}");
     }
     match &args.out {

@@ -170,6 +170,33 @@ mod plan {
             .stderr(predicate::str::contains("no host \"nope\""));
     }
 
+    /// A deployment warning is printed once, located, not again as a bare sentence.
+    #[test]
+    fn deployment_warnings_are_printed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(
+            &dir,
+            "short.toml",
+            b"name = \"x\"\n[options]\nrpc_range = \"50000-50009\"\n\
+              [[host]]\nname = \"dc01\"\naddress = \"192.0.2.5\"\nroles = [\"domain-controller\"]\n\
+              [[host]]\nname = \"sh01\"\naddress = \"192.0.2.6\"\nroles = [\"session-host\"]\n",
+        );
+        for args in [
+            vec!["plan", "--format", "csv"],
+            vec!["rules", "--target", "windows"],
+        ] {
+            let out = rdsports().args(&args).arg(&file).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{args:?}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert_eq!(
+                err.matches("holds only 10 ports").count(),
+                1,
+                "{args:?}: {err}"
+            );
+            assert!(err.contains("short.toml:3:13"), "{err}");
+        }
+    }
+
     #[test]
     fn unknown_flag_is_a_usage_error() {
         rdsports()
