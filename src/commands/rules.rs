@@ -119,7 +119,14 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             let mut text = String::new();
             for (name, content) in &rendered.files {
                 if many {
-                    let comment = if name.ends_with(".asa") { "!" } else { "#" };
+                    // The separator must be a comment in the file's own language.
+                    let comment = if name.ends_with(".asa") {
+                        "!"
+                    } else if name.ends_with(".cmd") {
+                        "rem"
+                    } else {
+                        "#"
+                    };
                     let _ = writeln!(text, "{comment} ===== {name} =====");
                 }
                 text.push_str(content);

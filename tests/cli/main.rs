@@ -197,6 +197,20 @@ mod plan {
         }
     }
 
+    /// Several files on stdout are separated by a comment of their own language: `#` is no
+    /// comment in a batch file.
+    #[test]
+    fn netsh_files_on_stdout_are_separated_by_rem() {
+        let out = rdsports()
+            .args(["rules", "--target", "windows-netsh"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("rem ===== gw01.cmd ====="), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with('#')), "{text}");
+    }
+
     #[test]
     fn unknown_flag_is_a_usage_error() {
         rdsports()
