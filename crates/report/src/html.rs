@@ -85,15 +85,24 @@ pub fn parse_check_results(text: &str) -> Result<CheckDocument, String> {
     };
     let mut parsed = Vec::with_capacity(results.len());
     for (i, r) in results.into_iter().enumerate() {
-        let r: CheckRecord =
-            serde_json::from_value(r).map_err(|e| format!("result {}: {e}", i + 1))?;
+        let r: CheckRecord = serde_json::from_value(r)
+            .map_err(|e| format!("result {}: {e}{}", i + 1, locate(text)))?;
         parsed.push(r);
     }
     doc.insert("results".to_owned(), Value::Array(Vec::new()));
     let mut head: CheckDocument =
-        serde_json::from_value(Value::Object(doc)).map_err(|e| e.to_string())?;
+        serde_json::from_value(Value::Object(doc)).map_err(|e| format!("{e}{}", locate(text)))?;
     head.results = parsed;
     Ok(head)
+}
+
+/// Where in `text` a typed parse fails, as ` (line L, column C)`: errors found on the
+/// `Value` tree carry no position, so the text is parsed again, typed, to find it.
+fn locate(text: &str) -> String {
+    match serde_json::from_str::<CheckDocument>(text) {
+        Err(e) if e.line() > 0 => format!(" (line {}, column {})", e.line(), e.column()),
+        _ => String::new(),
+    }
 }
 
 /// Renders the report as one HTML5 document.

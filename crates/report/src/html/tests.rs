@@ -69,6 +69,13 @@ fn bad_check_files_get_clear_errors() {
         "{}",
         err(&bad_port)
     );
+    // A mistyped field names its place in the file (README: file, line and column).
+    assert!(
+        err(&bad_port).ends_with("(line 2, column 80)"),
+        "{}",
+        err(&bad_port)
+    );
+    assert!(e.ends_with("(line 5, column 87)"), "{e}");
     let no_from = r#"{"schema_version": 1, "results": [], "summary": {}}"#;
     assert!(
         err(no_from).contains("missing field `from`"),
