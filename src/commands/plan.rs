@@ -40,14 +40,17 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     };
     let plan = plan(&catalog, &deployment);
     let warnings = warnings(&deployment, &plan);
-    let text = rdsports_report::plan::render(
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    rdsports_report::plan::write(
         &plan,
         &|f| host.is_none_or(|h| f.from == h || f.to == h),
         &warnings,
         input::format(args.format),
         input::width(),
-    );
-    input::print(&text)?;
+        &mut out,
+    )?;
+    std::io::Write::flush(&mut out)?;
+    drop(out);
     if args.format == FormatArg::Csv {
         // CSV has no place for warnings: the plan's go to stderr (the deployment's were
         // printed there, with file:line:column, while loading it).

@@ -14,13 +14,13 @@
 //! `ports` is "N" or "N-M"; `catalog_id` is the first entry that needs the flow and
 //! `catalog_ids` every one of them.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use rdsports_core::Flow;
 use rdsports_core::plan::Plan;
 use serde::Serialize;
 
-use crate::table::Table;
+use crate::table::Columns;
 use crate::{Format, SCHEMA_VERSION};
 
 /// One flow in the JSON contract.
@@ -68,18 +68,33 @@ impl<'a> FlowRecord<'a> {
     }
 }
 
+/// The JSON document; flows are serialised one by one as they are written, never collected.
 #[derive(Serialize)]
-struct Document<'a> {
+struct Document<'a, 'p> {
     schema_version: u32,
     deployment: &'a str,
-    flows: Vec<FlowRecord<'a>>,
+    flows: FlowList<'a, 'p>,
     warnings: &'a [String],
 }
 
-/// Renders the flows of `plan` selected by `keep` (all flows: `|_| true`).
-///
-/// `warnings` are the deployment's and the plan's warnings as sentences; table and Markdown
-/// print them after the flows, JSON carries them, CSV leaves them to the caller (stderr).
+struct FlowList<'a, 'p> {
+    plan: &'a Plan<'p>,
+    flows: &'a [&'a Flow],
+}
+
+impl Serialize for FlowList<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.flows.len()))?;
+        for f in self.flows {
+            seq.serialize_element(&FlowRecord::new(self.plan, f))?;
+        }
+        seq.end()
+    }
+}
+
+/// Renders the flows of `plan` selected by `keep` (all flows: `|_| true`) into a `String`;
+/// see [`write`].
 pub fn render(
     plan: &Plan<'_>,
     keep: &dyn Fn(&Flow) -> bool,
@@ -87,36 +102,63 @@ pub fn render(
     format: Format,
     width: usize,
 ) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write(plan, keep, warnings, format, width, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the flows of `plan` selected by `keep` to `out`, streaming: memory stays flat
+/// however many flows there are (a 10,000-host farm plans millions).
+///
+/// `warnings` are the deployment's and the plan's warnings as sentences; table and Markdown
+/// print them after the flows, JSON carries them, CSV leaves them to the caller (stderr).
+pub fn write(
+    plan: &Plan<'_>,
+    keep: &dyn Fn(&Flow) -> bool,
+    warnings: &[String],
+    format: Format,
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let flows: Vec<&Flow> = plan.flows.iter().filter(|f| keep(f)).collect();
     match format {
         Format::Json => {
             let doc = Document {
                 schema_version: SCHEMA_VERSION,
                 deployment: &plan.deployment.name,
-                flows: flows.iter().map(|f| FlowRecord::new(plan, f)).collect(),
+                flows: FlowList {
+                    plan,
+                    flows: &flows,
+                },
                 warnings,
             };
-            let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+            writeln!(out)
         }
-        Format::Csv => csv(plan, &flows),
-        Format::Table => table(plan, &flows, warnings, width),
-        Format::Markdown => markdown(plan, &flows, warnings),
+        Format::Csv => csv(plan, &flows, out),
+        Format::Table => table(plan, &flows, warnings, width, out),
+        Format::Markdown => markdown(plan, &flows, warnings, out),
     }
 }
 
-/// Flows grouped by (from zone, to zone), in plan order.
-fn boundaries<'p>(plan: &Plan<'_>, flows: &[&'p Flow]) -> Vec<((usize, usize), Vec<&'p Flow>)> {
-    let mut groups: Vec<((usize, usize), Vec<&Flow>)> = Vec::new();
-    for f in flows {
-        let key = (
+/// Flows grouped by (from zone, to zone), in plan order: contiguous slices of `flows`.
+fn boundaries<'f, 'p>(
+    plan: &Plan<'_>,
+    flows: &'f [&'p Flow],
+) -> Vec<((usize, usize), &'f [&'p Flow])> {
+    let zone = |f: &Flow| {
+        (
             plan.deployment.hosts[f.from].zone,
             plan.deployment.hosts[f.to].zone,
-        );
-        match groups.last_mut() {
-            Some((k, v)) if *k == key => v.push(f),
-            _ => groups.push((key, vec![f])),
+        )
+    };
+    let mut groups = Vec::new();
+    let mut start = 0;
+    for i in 1..=flows.len() {
+        if i == flows.len() || zone(flows[i]) != zone(flows[start]) {
+            groups.push((zone(flows[start]), &flows[start..i]));
+            start = i;
         }
     }
     groups
@@ -132,47 +174,61 @@ fn heading(plan: &Plan<'_>, (a, b): (usize, usize), n: usize) -> String {
     }
 }
 
-fn table(plan: &Plan<'_>, flows: &[&Flow], warnings: &[String], width: usize) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
+const TABLE_HEADERS: [&str; 7] = ["FROM", "TO", "PROTO", "PORTS", "SERVICE", "ID", "PURPOSE"];
+
+fn table_cells(plan: &Plan<'_>, f: &Flow) -> [String; 7] {
+    let r = FlowRecord::new(plan, f);
+    [
+        r.from.to_owned(),
+        r.to.to_owned(),
+        r.protocol.to_owned(),
+        r.ports,
+        r.service.to_owned(),
+        r.catalog_ids.join(","),
+        r.purpose.to_owned(),
+    ]
+}
+
+fn table(
+    plan: &Plan<'_>,
+    flows: &[&Flow],
+    warnings: &[String],
+    width: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
         out,
         "deployment {}: {} flows between {} hosts in {} zones",
         plan.deployment.name,
         flows.len(),
         plan.deployment.hosts.len(),
         plan.deployment.zones.len()
-    );
+    )?;
     for (key, group) in boundaries(plan, flows) {
-        out.push('\n');
-        let _ = writeln!(out, "{}", heading(plan, key, group.len()));
-        let mut t = Table::new(&["FROM", "TO", "PROTO", "PORTS", "SERVICE", "ID", "PURPOSE"])
-            .flexible_last();
+        writeln!(out)?;
+        writeln!(out, "{}", heading(plan, key, group.len()))?;
+        // Measure first, then write: the rows are made twice but never held.
+        let mut columns = Columns::new(&TABLE_HEADERS, true);
         for f in group {
-            let r = FlowRecord::new(plan, f);
-            t.row(vec![
-                r.from.to_owned(),
-                r.to.to_owned(),
-                r.protocol.to_owned(),
-                r.ports,
-                r.service.to_owned(),
-                r.catalog_ids.join(","),
-                r.purpose.to_owned(),
-            ]);
+            columns.measure(&table_cells(plan, f));
         }
-        out.push_str(&t.render(width, 2));
+        columns.write_header(out, width, 2)?;
+        for f in group {
+            columns.write_row(out, &table_cells(plan, f), width, 2)?;
+        }
     }
     if !warnings.is_empty() {
-        out.push('\n');
+        writeln!(out)?;
         for w in warnings {
-            let _ = writeln!(out, "warning: {w}");
+            writeln!(out, "warning: {w}")?;
         }
     }
-    out
+    Ok(())
 }
 
-fn csv(plan: &Plan<'_>, flows: &[&Flow]) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+fn csv(plan: &Plan<'_>, flows: &[&Flow], out: &mut dyn Write) -> io::Result<()> {
+    let mut w = ::csv::Writer::from_writer(out);
+    w.write_record([
         "from",
         "to",
         "protocol",
@@ -183,11 +239,11 @@ fn csv(plan: &Plan<'_>, flows: &[&Flow]) -> String {
         "from_zone",
         "to_zone",
         "purpose",
-    ]);
+    ])?;
     for f in flows {
         let r = FlowRecord::new(plan, f);
         let ids = r.catalog_ids.join(" ");
-        let _ = w.write_record([
+        w.write_record([
             r.from,
             r.to,
             r.protocol,
@@ -198,21 +254,25 @@ fn csv(plan: &Plan<'_>, flows: &[&Flow]) -> String {
             r.from_zone,
             r.to_zone,
             r.purpose,
-        ]);
+        ])?;
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    w.flush()
 }
 
-fn markdown(plan: &Plan<'_>, flows: &[&Flow], warnings: &[String]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Flows of {}\n", md(&plan.deployment.name));
+fn markdown(
+    plan: &Plan<'_>,
+    flows: &[&Flow],
+    warnings: &[String],
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, "# Flows of {}\n", md(&plan.deployment.name))?;
     for (key, group) in boundaries(plan, flows) {
-        let _ = writeln!(out, "## {}\n", md(&heading(plan, key, group.len())));
-        out.push_str("| from | to | protocol | ports | service | catalog | purpose |\n");
-        out.push_str("|---|---|---|---|---|---|---|\n");
+        writeln!(out, "## {}\n", md(&heading(plan, key, group.len())))?;
+        out.write_all(b"| from | to | protocol | ports | service | catalog | purpose |\n")?;
+        out.write_all(b"|---|---|---|---|---|---|---|\n")?;
         for f in group {
             let r = FlowRecord::new(plan, f);
-            let _ = writeln!(
+            writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 md(r.from),
@@ -222,17 +282,17 @@ fn markdown(plan: &Plan<'_>, flows: &[&Flow], warnings: &[String]) -> String {
                 md(r.service),
                 r.catalog_ids.join(", "),
                 md(r.purpose)
-            );
+            )?;
         }
-        out.push('\n');
+        writeln!(out)?;
     }
     if !warnings.is_empty() {
-        out.push_str("## Warnings\n\n");
+        out.write_all(b"## Warnings\n\n")?;
         for w in warnings {
-            let _ = writeln!(out, "- {}", md(w));
+            writeln!(out, "- {}", md(w))?;
         }
     }
-    out
+    Ok(())
 }
 
 /// Escapes text for a Markdown table cell.

@@ -41,14 +41,50 @@ impl Table {
     /// Renders with two spaces between columns, within `width` characters where possible,
     /// each line indented by `indent` spaces.
     pub fn render(&self, width: usize, indent: usize) -> String {
-        let n = self.headers.len();
-        let cell = |row: &Vec<String>, i: usize| row.get(i).map_or("", String::as_str).to_owned();
-        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        let mut columns = Columns::new(&self.headers, self.flexible_last);
         for row in &self.rows {
-            for (i, w) in widths.iter_mut().enumerate() {
-                *w = (*w).max(cell(row, i).chars().count());
-            }
+            columns.measure(row);
         }
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = columns.write_header(&mut out, width, indent);
+        for row in &self.rows {
+            let _ = columns.write_row(&mut out, row, width, indent);
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Column widths measured over rows that need not be kept: measure every row first, then
+/// write them, so tables of millions of rows stream in constant memory.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    headers: Vec<&'static str>,
+    widths: Vec<usize>,
+    flexible_last: bool,
+}
+
+impl Columns {
+    /// Columns with these headers (their widths count).
+    pub fn new(headers: &[&'static str], flexible_last: bool) -> Self {
+        Columns {
+            headers: headers.to_vec(),
+            widths: headers.iter().map(|h| h.chars().count()).collect(),
+            flexible_last,
+        }
+    }
+
+    /// Widens the columns to hold `cells`.
+    pub fn measure<S: AsRef<str>>(&mut self, cells: &[S]) {
+        for (w, c) in self.widths.iter_mut().zip(cells) {
+            *w = (*w).max(c.as_ref().chars().count());
+        }
+    }
+
+    /// The widths to write with, and how many columns fit in `width`.
+    fn layout(&self, width: usize, indent: usize) -> (Vec<usize>, usize) {
+        let n = self.widths.len();
+        let mut widths = self.widths.clone();
         let mut shown = n;
         if self.flexible_last && n > 0 {
             let fixed: usize = widths[..n - 1].iter().map(|w| w + 2).sum::<usize>() + indent;
@@ -59,25 +95,39 @@ impl Table {
                 widths[n - 1] = widths[n - 1].min(room);
             }
         }
-        let mut out = String::new();
-        let mut line = |cells: Vec<String>| {
-            let mut l = " ".repeat(indent);
-            for (i, c) in cells.iter().enumerate().take(shown) {
-                let c = fit(c, widths[i]);
-                if i + 1 == shown {
-                    l.push_str(&c);
-                } else {
-                    l.push_str(&format!("{c:<w$}  ", w = widths[i]));
-                }
+        (widths, shown)
+    }
+
+    /// Writes the header line.
+    pub fn write_header(
+        &self,
+        out: &mut dyn std::io::Write,
+        width: usize,
+        indent: usize,
+    ) -> std::io::Result<()> {
+        let headers = self.headers.clone();
+        self.write_row(out, &headers, width, indent)
+    }
+
+    /// Writes one row (missing cells are empty, extra cells ignored).
+    pub fn write_row<S: AsRef<str>>(
+        &self,
+        out: &mut dyn std::io::Write,
+        cells: &[S],
+        width: usize,
+        indent: usize,
+    ) -> std::io::Result<()> {
+        let (widths, shown) = self.layout(width, indent);
+        let mut line = " ".repeat(indent);
+        for (i, w) in widths.iter().enumerate().take(shown) {
+            let c = fit(cells.get(i).map_or("", AsRef::as_ref), *w);
+            if i + 1 == shown {
+                line.push_str(&c);
+            } else {
+                line.push_str(&format!("{c:<w$}  "));
             }
-            out.push_str(l.trim_end());
-            out.push('\n');
-        };
-        line(self.headers.iter().map(|h| (*h).to_owned()).collect());
-        for row in &self.rows {
-            line((0..n).map(|i| cell(row, i)).collect());
         }
-        out
+        writeln!(out, "{}", line.trim_end())
     }
 }
 
