@@ -54,22 +54,46 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
+/// Above this many hosts the report carries one Windows script per group of hosts with the
+/// same roles in the same zone (their rules are the same), not one per host.
+const ONE_SCRIPT_PER_GROUP_ABOVE: usize = 200;
+
+/// A zone index and a role set.
+type HostGroup<'d> = (usize, &'d [rdsports_core::Role]);
+
 /// Each host's Windows Firewall script, by host name (the file names may be sanitised, the
-/// host names are not), for hosts that accept flows.
+/// host names are not), for hosts that accept flows. In large deployments one host stands
+/// for its group, labelled with how many hosts share its rules.
 fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
+    let d = plan.deployment;
     let policy = rdsports_policy::Policy::aggregated_from_plan(plan);
+    // (zone, roles) and the hosts that share them, in file order.
+    let mut groups: Vec<(HostGroup<'_>, Vec<usize>)> = Vec::new();
+    for (i, h) in d.hosts.iter().enumerate() {
+        let key = (h.zone, h.roles.as_slice());
+        let fold = d.hosts.len() > ONE_SCRIPT_PER_GROUP_ABOVE;
+        match groups.iter_mut().find(|(k, _)| fold && *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
     let mut scripts = Vec::new();
-    for host in &plan.deployment.hosts {
+    for (_, members) in &groups {
+        let host = &d.hosts[members[0]];
+        let label = match members.len() {
+            1 => host.name.clone(),
+            n => format!(
+                "{} (the same rules serve {} more hosts with its roles in its zone)",
+                host.name,
+                n - 1
+            ),
+        };
         let opts = rdsports_policy::RenderOptions {
             host: Some(host.name.clone()),
             ..Default::default()
         };
         match rdsports_policy::render_policy("windows", &policy, &opts) {
-            Ok(r) => scripts.extend(
-                r.files
-                    .into_iter()
-                    .map(|(_, text)| (host.name.clone(), text)),
-            ),
+            Ok(r) => scripts.extend(r.files.into_iter().map(|(_, text)| (label.clone(), text))),
             Err(e) => eprintln!(
                 "warning: no Windows rules for {} in the report: {e}",
                 host.name

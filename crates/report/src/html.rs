@@ -153,7 +153,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     out.push_str("</div>\n</section>\n");
 
     hosts(&mut out, plan);
-    flows(&mut out, plan, &checks, !input.checks.is_empty());
+    flows(&mut out, plan, &graph, &checks, !input.checks.is_empty());
     catalog(&mut out, plan);
     rules(&mut out, &input.windows_rules);
     check_results(&mut out, input);
@@ -379,11 +379,27 @@ fn hosts(out: &mut String, plan: &Plan<'_>) {
 /// (source zone, destination zone) and the flows between them with their plan indices.
 type Boundary<'p> = ((usize, usize), Vec<(usize, &'p Flow)>);
 
-fn flows(out: &mut String, plan: &Plan<'_>, checks: &CheckIndex<'_>, with_checks: bool) {
+/// Above this many flows the matrix folds the hosts of one diagram node into one row per
+/// (node, node, protocol, ports, catalog entry), saying how many flows each row stands for:
+/// a farm of thousands of hosts plans millions of flows, too many for a page.
+pub const FOLD_FLOWS_ABOVE: usize = 10_000;
+
+fn flows(
+    out: &mut String,
+    plan: &Plan<'_>,
+    graph: &Graph,
+    checks: &CheckIndex<'_>,
+    with_checks: bool,
+) {
     let d = plan.deployment;
     out.push_str("<section id=\"flows\">\n<h2>Flows by zone boundary</h2>\n");
     if plan.flows.is_empty() {
         out.push_str("<p class=\"note\">The plan has no flows.</p>\n</section>\n");
+        return;
+    }
+    if plan.flows.len() > FOLD_FLOWS_ABOVE {
+        folded_flows(out, plan, graph, checks, with_checks);
+        out.push_str("</section>\n");
         return;
     }
     // Flows are sorted by (source zone, destination zone): consecutive runs are the groups.
@@ -462,6 +478,101 @@ fn flows(out: &mut String, plan: &Plan<'_>, checks: &CheckIndex<'_>, with_checks
         out.push_str("</tbody></table></div>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The flow matrix of a large plan: hosts of one diagram node share a row.
+fn folded_flows(
+    out: &mut String,
+    plan: &Plan<'_>,
+    graph: &Graph,
+    checks: &CheckIndex<'_>,
+    with_checks: bool,
+) {
+    let d = plan.deployment;
+    let mut node_of = vec![0usize; d.hosts.len()];
+    for (n, node) in graph.nodes.iter().enumerate() {
+        for &h in &node.hosts {
+            if let Some(slot) = node_of.get_mut(h) {
+                *slot = n;
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">This plan has {} flows: hosts with the same roles in the same zone \
+         share a row, as in the diagram, and each row says how many flows it stands for. \
+         <code>rdsports plan --format csv</code> lists every flow.</p>",
+        plan.flows.len()
+    );
+    // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> flows.
+    type Key = (usize, usize, usize, usize, &'static str, PortRange, usize);
+    let mut rows: BTreeMap<Key, Vec<&Flow>> = BTreeMap::new();
+    for f in &plan.flows {
+        let key = (
+            plan.from(f).zone,
+            plan.to(f).zone,
+            node_of.get(f.from).copied().unwrap_or(0),
+            node_of.get(f.to).copied().unwrap_or(0),
+            f.protocol.name(),
+            f.ports,
+            f.entry,
+        );
+        rows.entry(key).or_default().push(f);
+    }
+    let title = |n: usize| {
+        graph.nodes.get(n).map_or(String::new(), |node| {
+            if node.hosts.len() > 1 {
+                format!("{} ({} hosts)", node.title, node.hosts.len())
+            } else {
+                node.title.clone()
+            }
+        })
+    };
+    let mut current: Option<(usize, usize)> = None;
+    for ((za, zb, na, nb, proto, ports, entry), flows) in &rows {
+        if current != Some((*za, *zb)) {
+            if current.is_some() {
+                out.push_str("</tbody></table></div>\n");
+            }
+            current = Some((*za, *zb));
+            let name = |z: usize| d.zones.get(z).map_or("", |z| z.name.as_str());
+            let _ = writeln!(out, "<h3>{} → {}</h3>", esc(name(*za)), esc(name(*zb)));
+            out.push_str("<div class=\"table-wrap\"><table class=\"flows\">\n<thead><tr><th>From</th><th>To</th><th>Protocol</th><th>Ports</th><th>Service</th><th class=\"purpose\">Purpose</th><th>Catalog</th><th>Flows</th>");
+            if with_checks {
+                out.push_str("<th>Check</th>");
+            }
+            out.push_str("</tr></thead>\n<tbody>\n");
+        }
+        let e = plan.catalog.entries.get(*entry);
+        let _ = write!(
+            out,
+            "<tr><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{proto}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\"><a href=\"#cat-{entry}\">{}</a></td><td>{}</td>",
+            esc(&title(*na)),
+            esc(&title(*nb)),
+            esc(&ports.to_string()),
+            esc(e.map_or("", |e| e.service.as_str())),
+            esc(e.map_or("", |e| e.purpose.as_str())),
+            esc(e.map_or("", |e| e.id.as_str())),
+            flows.len(),
+        );
+        if with_checks {
+            let found: Vec<&CheckRecord> = flows.iter().flat_map(|f| checks.of(plan, f)).collect();
+            out.push_str("<td class=\"check\">");
+            if found.is_empty() {
+                out.push_str("<span class=\"note\">not checked</span>");
+            } else {
+                for (v, n) in verdict_counts(found.into_iter()) {
+                    out.push_str(&badge(&v, Some(n)));
+                    out.push(' ');
+                }
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    if current.is_some() {
+        out.push_str("</tbody></table></div>\n");
+    }
 }
 
 fn catalog(out: &mut String, plan: &Plan<'_>) {

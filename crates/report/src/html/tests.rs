@@ -238,3 +238,31 @@ fn empty_inputs_say_so() {
         assert!(html.contains("No warnings."));
     });
 }
+
+#[test]
+fn large_plans_fold_the_flow_matrix_by_diagram_node() {
+    let text = rdsports_core::synthetic::deployment(600);
+    with_plan(&text, |p| {
+        assert!(p.flows.len() > FOLD_FLOWS_ABOVE, "{}", p.flows.len());
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+        });
+        assert!(html.contains("share a row"));
+        assert!(html.contains("(600 hosts)"));
+        // One row per (node, node, protocol, ports, entry): far fewer than the flows, and the
+        // flow counts of the rows add up to the plan.
+        let flows_section = &html
+            [html.find("id=\"flows\"").unwrap()..html.find("id=\"catalog\"").unwrap_or(html.len())];
+        let rows = flows_section.matches("<tr><td class=\"from\">").count();
+        assert!(rows > 10 && rows < 1_000, "{rows}");
+        let total: usize = flows_section
+            .split("</a></td><td>")
+            .skip(1)
+            .filter_map(|s| s.split("</td>").next()?.parse::<usize>().ok())
+            .sum();
+        assert_eq!(total, p.flows.len());
+    });
+}
