@@ -47,7 +47,17 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     let boundary = match &args.boundary {
         None => None,
         Some(b) => {
-            let Some((a, z)) = b.split_once(':') else {
+            // Zone names may hold ':' themselves: prefer the split whose two sides are zones.
+            let is_zone = |z: &str| deployment.zones.iter().any(|x| x.name == z);
+            let splits: Vec<(&str, &str)> = b
+                .match_indices(':')
+                .map(|(i, _)| (&b[..i], &b[i + 1..]))
+                .collect();
+            let chosen = splits
+                .iter()
+                .find(|(a, z)| is_zone(a) && is_zone(z))
+                .or(splits.first());
+            let Some(&(a, z)) = chosen else {
                 eprintln!("error: --boundary takes ZONE_A:ZONE_B, for example perimeter:internal");
                 return Ok(ExitStatus::BadInput);
             };

@@ -531,3 +531,24 @@ mod rules {
             .stdout(predicate::str::contains("198.51.100.10"));
     }
 }
+
+mod boundary_names {
+    use super::*;
+
+    #[test]
+    fn zone_names_with_colons_work_in_boundary() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "name = \"c\"\n[[zone]]\nname = \"dmz:a\"\nnetworks = [\"198.51.100.0/24\"]\n\
+                    [[zone]]\nname = \"lan\"\nnetworks = [\"192.0.2.0/24\"]\n\
+                    [[host]]\nname = \"gw\"\naddress = \"198.51.100.1\"\nroles = [\"gateway\"]\n\
+                    [[host]]\nname = \"dc\"\naddress = \"192.0.2.1\"\nroles = [\"domain-controller\"]\n";
+        let file = write(&dir, "c.toml", text.as_bytes());
+        rdsports()
+            .arg("rules")
+            .arg(&file)
+            .args(["--target", "nftables", "--boundary", "dmz:a:lan"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("192.0.2.1"));
+    }
+}
