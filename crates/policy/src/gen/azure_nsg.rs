@@ -166,8 +166,8 @@ impl Generator for AzureNsg {
         }
         if internet_tag {
             out.warnings.push(
-                "azure-nsg: 0.0.0.0/0 is written as the service tag Internet (addresses outside \
-                 the virtual network)"
+                "azure-nsg: the whole address space (0.0.0.0/0, ::/0) is written as the service \
+                 tag Internet (addresses outside the virtual network)"
                     .to_owned(),
             );
         }
