@@ -50,6 +50,19 @@ pub fn read(input: &DeploymentInput) -> anyhow::Result<Result<Loaded, String>> {
     }
 }
 
+/// Reads and parses the deployment file (or the built-in example), printing its diagnostics
+/// to stderr. `None`: the input was bad and the reason is printed; the command exits 2.
+pub fn load(input: &DeploymentInput) -> anyhow::Result<Option<(Deployment, Loaded)>> {
+    let loaded = match read(input)? {
+        Ok(l) => l,
+        Err(message) => {
+            eprint!("{message}");
+            return Ok(None);
+        }
+    };
+    Ok(deployment(&loaded).map(|d| (d, loaded)))
+}
+
 /// Parses the deployment, printing warnings (and errors) to stderr. `None`: errors were
 /// printed, exit 2.
 pub fn deployment(loaded: &Loaded) -> Option<Deployment> {

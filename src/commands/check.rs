@@ -116,10 +116,7 @@ pub async fn check_host(
     // Every RPC range needs its endpoint mapper probed, planned flow or not.
     for &r in &ranges {
         let f = &plan.flows[r];
-        let has_mapper = items.iter().any(|it| {
-            plan.flows[it.flow].to == f.to && it.port == 135 && it.transport == Transport::Tcp
-        });
-        if !has_mapper {
+        if mapper_item(plan, &items, f.to).is_none() {
             items.push(Item {
                 flow: r,
                 port: 135,
@@ -155,9 +152,7 @@ pub async fn check_host(
     let mut range_plans: Vec<(usize, Vec<u16>, Option<String>)> = Vec::new(); // (flow, ports, why not)
     for &r in &ranges {
         let f = &plan.flows[r];
-        let mapper = items.iter().position(|it| {
-            plan.flows[it.flow].to == f.to && it.port == 135 && it.transport == Transport::Tcp
-        });
+        let mapper = mapper_item(plan, &items, f.to);
         let Some(obs) = mapper.and_then(|m| results[m].as_ref()) else {
             range_plans.push((
                 r,
@@ -254,9 +249,7 @@ pub async fn check_host(
             continue;
         }
         let f = &plan.flows[*r];
-        let mapper = items.iter().position(|it| {
-            plan.flows[it.flow].to == f.to && it.port == 135 && it.transport == Transport::Tcp
-        });
+        let mapper = mapper_item(plan, &items, f.to);
         let listener = mapper
             .and_then(|m| results[m].as_ref())
             .is_some_and(|o| o.service.as_deref() == Some("rdsports-listener"));
@@ -324,6 +317,13 @@ pub async fn check_host(
         }
     }
     CheckDocument::new(&d.hosts[spec.from].name, records, not_probed)
+}
+
+/// The item that probes the endpoint mapper (TCP 135) of host `to`, if any.
+fn mapper_item(plan: &Plan<'_>, items: &[Item], to: usize) -> Option<usize> {
+    items.iter().position(|it| {
+        plan.flows[it.flow].to == to && it.port == 135 && it.transport == Transport::Tcp
+    })
 }
 
 fn transport(p: Protocol) -> Transport {
@@ -451,14 +451,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     if let Some(address) = &args.target {
         return ad_hoc(args, address, settings, udp);
     }
-    let loaded = match input::read(&args.input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    let Some(deployment) = input::deployment(&loaded) else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let host_index = |name: &str| -> anyhow::Result<usize> {

@@ -13,7 +13,7 @@ use crate::cli::{DiagramArgs, ReportArgs};
 use crate::input;
 
 pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
-    let Some((deployment, _)) = load(&args.input)? else {
+    let Some((deployment, _)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let catalog = input::catalog()?;
@@ -25,7 +25,7 @@ pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
-    let Some((deployment, _)) = load(&args.input)? else {
+    let Some((deployment, _)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let mut checks = Vec::new();
@@ -101,19 +101,6 @@ fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
         }
     }
     scripts
-}
-
-fn load(
-    input: &crate::cli::DeploymentInput,
-) -> anyhow::Result<Option<(rdsports_core::Deployment, input::Loaded)>> {
-    let loaded = match input::read(input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(None);
-        }
-    };
-    Ok(input::deployment(&loaded).map(|d| (d, loaded)))
 }
 
 fn write(path: Option<&Path>, text: &str) -> anyhow::Result<()> {

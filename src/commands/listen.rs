@@ -269,14 +269,7 @@ struct PortRecord<'a> {
 }
 
 pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = match input::read(&args.input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    let Some(deployment) = input::deployment(&loaded) else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let Some(index) = deployment.host_index(&args.host) else {

@@ -7,20 +7,13 @@ use crate::cli::{FormatArg, PlanArgs};
 use crate::input;
 
 pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = match input::read(&args.input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(ExitStatus::BadInput);
-        }
-    };
     if args.input.file.is_none() && args.format == FormatArg::Table {
         eprintln!(
             "(no FILE given: planning the built-in example, {})",
             input::EXAMPLE_NAME
         );
     }
-    let Some(deployment) = input::deployment(&loaded) else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let catalog = input::catalog()?;

@@ -23,14 +23,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         );
         return Ok(ExitStatus::BadInput);
     }
-    let loaded = match input::read(&args.input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(ExitStatus::BadInput);
-        }
-    };
-    let Some(deployment) = input::deployment(&loaded) else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     if let Some(h) = &args.host
