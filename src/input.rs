@@ -22,7 +22,104 @@ pub struct Loaded {
     pub text: String,
 }
 
-/// Reads the deployment file (or takes the built-in example).
+/// The largest deployment file read: 16 MiB, about 130,000 hosts (the 10,032-host
+/// benchmark deployment is 1.2 MB). A larger file is refused with exit status 2.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 16 << 20;
+/// The largest `check --format json` results file `report --check` reads: 64 MiB.
+pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
+/// The largest firewall rule export read (for `audit`): 64 MiB.
+#[allow(dead_code)] // the audit command reads rule exports through it
+pub const MAX_RULES_BYTES: u64 = 64 << 20;
+
+/// Why a file could not be read: too large (bad input, exit 2) or an I/O error.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The input holds more than the limit; the message says which and what to do.
+    TooLarge(String),
+    /// The file could not be opened or read.
+    Io(anyhow::Error),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge(m) => f.write_str(m),
+            ReadError::Io(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of `path` (`-`: standard input) and refuses larger inputs,
+/// without reading more than `limit + 1` bytes (so `/dev/zero` and endless pipes are refused
+/// at once, with bounded memory). `what` names the kind of file in the message ("deployment
+/// file", "check results").
+pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<(String, Vec<u8>), ReadError> {
+    let (name, mut reader): (String, Box<dyn Read>) = if path == Path::new("-") {
+        ("<stdin>".to_owned(), Box::new(std::io::stdin().lock()))
+    } else {
+        let file = std::fs::File::open(path)
+            .with_context(|| format!("cannot read {}", path.display()))
+            .map_err(ReadError::Io)?;
+        let name = path.display().to_string();
+        // A regular file says its size: refuse before reading a byte.
+        if let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && meta.len() > limit
+        {
+            return Err(ReadError::TooLarge(too_large(
+                &name,
+                what,
+                limit,
+                Some(meta.len()),
+            )));
+        }
+        (name, Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    (&mut reader)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(too_large(&name, what, limit, None)));
+    }
+    Ok((name, bytes))
+}
+
+/// The message for an input above its limit.
+fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
+    let size = match size {
+        Some(n) => format!("{} bytes", thousands(n)),
+        None => format!("more than {} bytes", thousands(limit)),
+    };
+    let hint = if what.starts_with("deployment") {
+        "is this the right file? 100,000 hosts take about 12 MiB; fold hosts with the same \
+         roles into a population (address = \"198.51.100.0/24\")"
+    } else {
+        "is this the right file? Split the input, or give the results of one host per file"
+    };
+    format!(
+        "error: {name}: the {what} is {size}; rdsports reads at most {} MiB\n  = hint: {hint}\n",
+        limit >> 20
+    )
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Reads the deployment file (or takes the built-in example). `Ok(Err(message))`: the input
+/// is bad (too large, not text); the message is ready to print and the command exits 2.
 pub fn read(input: &DeploymentInput) -> anyhow::Result<Result<Loaded, String>> {
     let Some(path) = &input.file else {
         return Ok(Ok(Loaded {
@@ -30,21 +127,15 @@ pub fn read(input: &DeploymentInput) -> anyhow::Result<Result<Loaded, String>> {
             text: EXAMPLE.to_owned(),
         }));
     };
-    let (name, bytes) = if path == Path::new("-") {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        ("<stdin>".to_owned(), bytes)
-    } else {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        (path.display().to_string(), bytes)
+    let (name, bytes) = match read_capped(path, MAX_DEPLOYMENT_BYTES, "deployment file") {
+        Ok(read) => read,
+        Err(ReadError::TooLarge(message)) => return Ok(Err(message)),
+        Err(ReadError::Io(e)) => return Err(e),
     };
     match rdsports_core::decode(&bytes) {
         Ok(text) => Ok(Ok(Loaded {
             name,
-            text: text.to_owned(),
+            text: text.into_owned(),
         })),
         Err(d) => Ok(Err(d.render(&name, ""))),
     }

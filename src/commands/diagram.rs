@@ -30,8 +30,21 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut checks = Vec::new();
     for path in &args.checks {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
+            Ok((_, bytes)) => bytes,
+            Err(input::ReadError::TooLarge(message)) => {
+                eprint!("{message}");
+                return Ok(ExitStatus::BadInput);
+            }
+            Err(input::ReadError::Io(e)) => return Err(e),
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!(
+                "error: {}: the check results are not UTF-8 text (write them with `rdsports check --format json > FILE`)",
+                path.display()
+            );
+            return Ok(ExitStatus::BadInput);
+        };
         match html::parse_check_results(&text) {
             Ok(doc) => checks.push(doc),
             Err(e) => {

@@ -63,6 +63,14 @@ impl Diagnostic {
         self
     }
 
+    /// Sets `line` and `column` directly, for problems found before there is text to point
+    /// into (encoding errors).
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
     /// Fills `line` and `column` from the span against `source`.
     pub fn locate(mut self, source: &str) -> Self {
         if let Some(span) = &self.span {
@@ -114,9 +122,14 @@ impl Diagnostic {
                     "^".repeat(width)
                 );
             }
-            _ => {
-                let _ = writeln!(out, " --> {file}");
-            }
+            _ => match (self.line, self.column) {
+                (Some(line), Some(column)) => {
+                    let _ = writeln!(out, " --> {file}:{line}:{column}");
+                }
+                _ => {
+                    let _ = writeln!(out, " --> {file}");
+                }
+            },
         }
         if let Some(hint) = &self.hint {
             let _ = writeln!(out, "{} = hint: {hint}", " ".repeat(gutter));

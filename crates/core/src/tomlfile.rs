@@ -1,6 +1,8 @@
 //! One TOML front door for every file rdsports reads (the embedded catalog and deployment
 //! files), so both get the same checks and the same diagnostics.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 
 use crate::diag::Diagnostic;
@@ -28,24 +30,141 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
     })
 }
 
-/// Decodes file bytes as UTF-8 text (a UTF-8 byte order mark is skipped).
-pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(Diagnostic::error("the file is UTF-16, not UTF-8", None)
-            .with_hint("save it as UTF-8 (PowerShell: `Set-Content -Encoding utf8`)"));
+/// Decodes file bytes to text, the way the files Windows tools save arrive:
+///
+/// * UTF-8, with or without a byte order mark (Notepad's "UTF-8" and "UTF-8 with BOM");
+/// * UTF-16 little or big endian with a byte order mark (Notepad's "Unicode", PowerShell 5's
+///   `Out-File` and `>` redirection);
+/// * CRLF or LF line ends (TOML reads both; diagnostics drop the CR).
+///
+/// UTF-16 without a byte order mark, NUL bytes and invalid UTF-8 are refused with the line
+/// and column of the first bad byte (in [`Diagnostic::line`] and [`Diagnostic::column`]:
+/// there is no text for a span to point into) and a hint.
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, Diagnostic> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return utf8(rest).map(Cow::Borrowed);
     }
-    if bytes.contains(&0) {
-        return Err(
-            Diagnostic::error("the file is binary (it holds NUL bytes), not TOML", None)
-                .with_hint("give a TOML text file"),
-        );
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        return utf16(rest, u16::from_le_bytes).map(Cow::Owned);
     }
-    std::str::from_utf8(bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        Diagnostic::error(format!("the file is not valid UTF-8 (byte {at})"), None)
-            .with_hint("save it as UTF-8")
-    })
+    if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        return utf16(rest, u16::from_be_bytes).map(Cow::Owned);
+    }
+    if looks_like_utf16(bytes) {
+        return Err(Diagnostic::error(
+            "the file looks like UTF-16 without a byte order mark, not UTF-8",
+            None,
+        )
+        .at(1, 1)
+        .with_hint(SAVE_AS_UTF8));
+    }
+    utf8(bytes).map(Cow::Borrowed)
+}
+
+/// How to fix an encoding error, in the words of the tools that cause them.
+const SAVE_AS_UTF8: &str = "save the file as UTF-8 (Notepad: File > Save As, Encoding \
+                            UTF-8; PowerShell: `Set-Content -Encoding utf8`)";
+
+/// UTF-8 text without NUL bytes.
+fn utf8(bytes: &[u8]) -> Result<&str, Diagnostic> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.valid_up_to();
+            let (line, column) = byte_line_column(bytes, at);
+            return Err(Diagnostic::error(
+                format!(
+                    "the file is not valid UTF-8: byte 0x{:02X} at offset {at} (line {line}, column {column})",
+                    bytes[at]
+                ),
+                None,
+            )
+            .at(line, column)
+            .with_hint(SAVE_AS_UTF8));
+        }
+    };
+    if let Some(at) = text.find('\0') {
+        return Err(binary(crate::diag::line_column(text, at)));
+    }
+    Ok(text)
+}
+
+/// The error for a NUL character at (line, column).
+fn binary((line, column): (usize, usize)) -> Diagnostic {
+    Diagnostic::error(
+        format!(
+            "the file holds a NUL byte at line {line}, column {column}: it is binary, not TOML"
+        ),
+        None,
+    )
+    .at(line, column)
+    .with_hint("give a TOML text file; see `rdsports plan --help` for the format")
+}
+
+/// UTF-16 code units (after the byte order mark) to text.
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, Diagnostic> {
+    let mut text = String::with_capacity(bytes.len() / 2 * 3 / 2);
+    let units = bytes.chunks_exact(2).map(|c| unit([c[0], c[1]]));
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok('\0') => return Err(binary(crate::diag::line_column(&text, text.len()))),
+            Ok(c) => text.push(c),
+            Err(e) => {
+                let (line, column) = crate::diag::line_column(&text, text.len());
+                return Err(Diagnostic::error(
+                    format!(
+                        "the UTF-16 file holds an unpaired surrogate 0x{:04X} at line {line}, column {column}",
+                        e.unpaired_surrogate()
+                    ),
+                    None,
+                )
+                .at(line, column)
+                .with_hint(SAVE_AS_UTF8));
+            }
+        }
+    }
+    if bytes.len() % 2 == 1 {
+        let (line, column) = crate::diag::line_column(&text, text.len());
+        return Err(Diagnostic::error(
+            format!("the UTF-16 file ends in half a character (line {line}, column {column})"),
+            None,
+        )
+        .at(line, column)
+        .with_hint(SAVE_AS_UTF8));
+    }
+    Ok(text)
+}
+
+/// UTF-16 text without a byte order mark: ASCII text then has a NUL in every other byte.
+/// Looks at the first 64 bytes: most of the even (big endian) or odd (little endian) bytes
+/// are NUL and none of the others.
+fn looks_like_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(64) & !1];
+    if head.len() < 4 {
+        return false;
+    }
+    let zeros = |offset: usize| {
+        head.iter()
+            .skip(offset)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let (even, odd) = (zeros(0), zeros(1));
+    let half = head.len() / 2;
+    (odd * 4 >= half * 3 && even == 0) || (even * 4 >= half * 3 && odd == 0)
+}
+
+/// 1-based line and character column of byte `at` in bytes whose prefix up to `at` is UTF-8.
+fn byte_line_column(bytes: &[u8], at: usize) -> (usize, usize) {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line, column)
 }
 
 /// serde's messages name the bad word and the expected ones:
@@ -138,13 +257,68 @@ mod tests {
             d.hint.as_deref(),
             Some("write a number without quotes, such as 3389")
         );
-        assert!(
-            decode(b"\xff\xfeh\0")
-                .unwrap_err()
-                .message
-                .contains("UTF-16")
-        );
-        assert!(decode(b"ok \xc3").unwrap_err().message.contains("UTF-8"));
         assert_eq!(decode(b"\xEF\xBB\xBFname").unwrap(), "name");
+    }
+
+    /// Files as Windows Notepad and PowerShell save them.
+    #[test]
+    fn decodes_what_windows_tools_save() {
+        let text = "name = \"x\"\r\n# caf\u{e9} \u{1F600}\r\n";
+        let le: Vec<u8> = b"\xFF\xFE"
+            .iter()
+            .copied()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = b"\xFE\xFF"
+            .iter()
+            .copied()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let bom8: Vec<u8> = b"\xEF\xBB\xBF"
+            .iter()
+            .chain(text.as_bytes())
+            .copied()
+            .collect();
+        for bytes in [&le, &be, &bom8, &text.as_bytes().to_vec()] {
+            assert_eq!(decode(bytes).unwrap(), text);
+        }
+        #[derive(serde::Deserialize)]
+        struct N {
+            name: String,
+        }
+        assert_eq!(parse::<N>(text).unwrap().name, "x");
+    }
+
+    /// Every encoding error has a line and a column, and a hint.
+    #[test]
+    fn encoding_errors_have_line_and_column() {
+        let at = |bytes: &[u8]| {
+            let d = decode(bytes).unwrap_err();
+            assert!(d.hint.is_some(), "{}", d.message);
+            (d.line.unwrap(), d.column.unwrap(), d.message)
+        };
+        let no_bom: Vec<u8> = "name = \"x\"\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(at(&no_bom).2.contains("UTF-16 without a byte order mark"));
+        let no_bom_be: Vec<u8> = "name = \"x\"\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert!(at(&no_bom_be).2.contains("UTF-16"));
+        let (line, column, m) = at(b"name = 1\n# \xC3\xA9 \xC3 x\n");
+        assert_eq!((line, column), (2, 5), "{m}");
+        let (line, column, m) = at(b"a = 1\nbb = 2\0\n");
+        assert_eq!((line, column), (2, 7), "{m}");
+        assert!(m.contains("NUL"));
+        // UTF-16 with a NUL character, an unpaired surrogate, an odd length.
+        let (line, column, _) = at(b"\xFF\xFEa\0\n\0b\0\0\0");
+        assert_eq!((line, column), (2, 2));
+        let (line, column, m) = at(b"\xFF\xFEa\0\x00\xD8b\0");
+        assert_eq!((line, column), (1, 2), "{m}");
+        assert!(at(b"\xFF\xFEa\0b").2.contains("half"));
+        let rendered = decode(b"x\xFF").unwrap_err().render("f.toml", "");
+        assert!(rendered.contains("--> f.toml:1:2"), "{rendered}");
     }
 }
