@@ -308,4 +308,8 @@ pub struct DemoArgs {
 pub struct DeploymentInput {
     /// Deployment file (TOML); `-` reads standard input. Without it: the built-in example.
     pub file: Option<PathBuf>,
+    /// The largest plan to build, in flows (default 4000000, about 250 MB to plan and 400 MB
+    /// for rules). A larger plan is refused with exit status 2 and its flow count.
+    #[arg(long, value_name = "N", default_value_t = rdsports_core::plan::DEFAULT_MAX_FLOWS)]
+    pub max_flows: u64,
 }

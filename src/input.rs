@@ -4,7 +4,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use rdsports_core::{Catalog, Deployment, Diagnostic, Severity};
+use rdsports_core::plan::{Scope, plan_within};
+use rdsports_core::{Catalog, Deployment, Diagnostic, Plan, Severity};
 
 use crate::cli::{DeploymentInput, FormatArg};
 
@@ -174,6 +175,42 @@ pub fn deployment(loaded: &Loaded) -> Option<Deployment> {
                 "error: {} has {errors} error{}; nothing was planned",
                 loaded.name,
                 if errors == 1 { "" } else { "s" }
+            );
+            None
+        }
+    }
+}
+
+/// Plans the deployment within the `--max-flows` limit, for the flows from or to `host`
+/// (all flows without). `None`: the plan is too large; the count, the entries that make it
+/// large and what to do were printed, and the command exits 2.
+pub fn plan<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+) -> Option<Plan<'a>> {
+    let scope = Scope {
+        host,
+        max_flows: input.max_flows,
+    };
+    match plan_within(catalog, deployment, scope) {
+        Ok(plan) => Some(plan),
+        Err(too_large) => {
+            let name = input
+                .file
+                .as_ref()
+                .map_or_else(|| EXAMPLE_NAME.to_owned(), |p| p.display().to_string());
+            let scoped = if host.is_none() {
+                " plan one host with --host NAME,"
+            } else {
+                ""
+            };
+            eprintln!(
+                "error: {name}: {too_large}\n  = hint: fold hosts with the same roles into a \
+                 population (one [[host]] with address = \"198.51.100.0/24\"),{scoped} or \
+                 raise the limit with --max-flows N (planning takes about 60 bytes per flow, \
+                 rules about 100)"
             );
             None
         }

@@ -15,7 +15,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::bail;
-use rdsports_core::plan::{Plan, plan, range_sample};
+use rdsports_core::plan::{Plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
 use rdsports_net::registry::{self, ProbeContext};
 use rdsports_net::{Cancel, Observation, Settings, Target, Transport, Verdict};
@@ -500,7 +500,9 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
         Some(r) => Some(Role::from_str(r).map_err(|()| anyhow::anyhow!("unknown role \"{r}\""))?),
     };
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, Some(from)) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let address_of = |h: usize| {
         let host = &deployment.hosts[h];
         host.is_single().then(|| host.address.addr())

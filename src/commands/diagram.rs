@@ -4,7 +4,6 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::Context;
-use rdsports_core::plan::plan;
 use rdsports_report::diagram::{self, DiagramFormat};
 use rdsports_report::html::{self, ReportInput};
 
@@ -17,7 +16,9 @@ pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::BadInput);
     };
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let format = DiagramFormat::from_str(&args.format)
         .map_err(|_| anyhow::anyhow!("unknown diagram format \"{}\"", args.format))?;
     write(args.output.as_deref(), &diagram::render(&plan, format))?;
@@ -54,7 +55,9 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
     let page = html::render(&ReportInput {

@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use rdsports_core::Protocol;
-use rdsports_core::plan::{Plan, plan, range_sample};
+use rdsports_core::plan::{Plan, range_sample};
 use rdsports_net::listen::{self, Contact, ListenConfig, OpenState, Opened, ServeSummary};
 use rdsports_net::{Cancel, Transport};
 use rdsports_report::table::Table;
@@ -284,7 +284,9 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
     };
     let host = &deployment.hosts[index];
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, Some(index)) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let wanted: Vec<Inbound> = match &args.ports {
         Some(list) => match parse_ports(list) {
             Ok(ports) => {
@@ -584,7 +586,7 @@ mod tests {
     fn inbound_ports_of_the_example() {
         let catalog = input::catalog().unwrap();
         let deployment = rdsports_core::Deployment::parse(input::EXAMPLE).unwrap();
-        let plan = plan(&catalog, &deployment);
+        let plan = rdsports_core::plan::plan(&catalog, &deployment);
         let ls01 = deployment.host_index("ls01").unwrap();
         let ports = inbound(&plan, ls01, 4);
         let tcp: Vec<u16> = ports

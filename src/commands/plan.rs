@@ -1,7 +1,5 @@
 //! `rdsports plan`: the flows a deployment needs.
 
-use rdsports_core::plan::plan;
-
 use crate::ExitStatus;
 use crate::cli::{FormatArg, PlanArgs};
 use crate::input;
@@ -31,7 +29,9 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
             }
         },
     };
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let warnings = warnings(&deployment, &plan);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     rdsports_report::plan::write(

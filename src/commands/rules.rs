@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use anyhow::Context;
-use rdsports_core::plan::plan;
 use rdsports_policy::RenderOptions;
 
 use crate::ExitStatus;
@@ -70,7 +69,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let host = args.host.as_deref().and_then(|h| deployment.host_index(h));
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
+        return Ok(ExitStatus::BadInput);
+    };
     let opts = RenderOptions {
         host: args.host.clone(),
         boundary,

@@ -6,13 +6,94 @@ use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, Por
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
 use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
 
+/// The default largest plan: 4,000,000 flows. A plan that size takes about 250 MB to build
+/// and about 400 MB to turn into rules; raise it with [`Scope::max_flows`] (the command
+/// line's `--max-flows`).
+pub const DEFAULT_MAX_FLOWS: u64 = 4_000_000;
+
+/// Which part of the plan to build, and how large it may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope {
+    /// Only the flows from or to this host (index into the deployment's hosts).
+    pub host: Option<usize>,
+    /// The largest number of flows to build; a larger plan is refused before anything is
+    /// allocated for it.
+    pub max_flows: u64,
+}
+
+impl Default for Scope {
+    fn default() -> Self {
+        Scope {
+            host: None,
+            max_flows: DEFAULT_MAX_FLOWS,
+        }
+    }
+}
+
 /// Plans `deployment` against `catalog`.
 ///
 /// For every catalog entry whose conditions hold, every host with a source role gets a flow
 /// to every other host with a destination role, per protocol and port. Roles on the same
 /// host need no flow. Entries whose destination role no host has are reported in
 /// [`Plan::unplanned`] and as a warning, never dropped silently.
+///
+/// The whole plan, however large: callers that take a deployment from a user call
+/// [`plan_within`], which counts the flows first and refuses a plan beyond a limit.
 pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
+    let scope = Scope {
+        host: None,
+        max_flows: u64::MAX,
+    };
+    match plan_within(catalog, deployment, scope) {
+        Ok(p) => p,
+        // Unreachable: no count exceeds u64::MAX. Build it anyway rather than panic.
+        Err(too_large) => expand(catalog, deployment, scope, too_large.entries, 0),
+    }
+}
+
+/// Plans `deployment` within `scope`: counts the flows first ([`estimate`]) and refuses a
+/// plan larger than `scope.max_flows` with a [`TooLarge`] that says how many flows it would
+/// have and which entries make it large. Memory is reserved for the counted flows only.
+pub fn plan_within<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    scope: Scope,
+) -> Result<Plan<'a>, TooLarge> {
+    let entries = active(catalog, deployment);
+    let estimate = count(catalog, deployment, &entries.active, scope);
+    if estimate.flows > scope.max_flows {
+        return Err(TooLarge {
+            estimate,
+            limit: scope.max_flows,
+            entries,
+        });
+    }
+    let reserve = usize::try_from(estimate.flows).unwrap_or(usize::MAX);
+    Ok(expand(catalog, deployment, scope, entries, reserve))
+}
+
+/// How many flows the plan of `deployment` within `scope` has, counted without building it
+/// (the limit in `scope` is not applied).
+pub fn estimate(catalog: &Catalog, deployment: &Deployment, scope: Scope) -> Estimate {
+    count(
+        catalog,
+        deployment,
+        &active(catalog, deployment).active,
+        scope,
+    )
+}
+
+/// The entries that apply to a deployment, and what the planner says about the others.
+#[derive(Debug, Clone)]
+struct Entries {
+    active: Vec<Active>,
+    unplanned: Vec<Unplanned>,
+    warnings: Vec<String>,
+    skipped_low: Vec<usize>,
+}
+
+/// The catalog entries that apply, with their ports resolved and their hosts found.
+fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
     let d = deployment;
     let o = &d.options;
     let mut unplanned: Vec<Unplanned> = Vec::new();
@@ -39,7 +120,6 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         v
     };
 
-    // The entries that apply, with their ports resolved and their hosts found.
     let mut active: Vec<Active> = Vec::new();
     for (e, entry) in catalog.entries.iter().enumerate() {
         if !entry.when.iter().all(|c| holds(c, d)) {
@@ -48,7 +128,7 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         if entry.confidence == Confidence::Low && !o.low_confidence {
             let applies = !hosts_with(&entry.from).is_empty() && !hosts_with(&entry.to).is_empty();
             if applies {
-                skipped_low.push(entry.id.as_str());
+                skipped_low.push(e);
             }
             continue;
         }
@@ -84,27 +164,47 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         }
         active.push(Active {
             entry: e,
-            protocols: &entry.protocols,
+            protocols: entry.protocols.clone(),
             ports,
             sources,
             targets,
         });
     }
+    Entries {
+        active,
+        unplanned,
+        warnings,
+        skipped_low,
+    }
+}
 
+/// Builds the flows of the active entries within `scope`, reserving `reserve` flows.
+fn expand<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    scope: Scope,
+    entries: Entries,
+    reserve: usize,
+) -> Plan<'a> {
+    let d = deployment;
+    let Entries {
+        active,
+        unplanned,
+        mut warnings,
+        skipped_low,
+    } = entries;
     // Per source host: every (to, protocol, ports) it needs, merged across entries. Flows
     // that several entries need can only coincide for the same source, so a per-source
-    // buffer replaces a global index (and keeps memory flat for large farms).
-    // Reserve the upper bound once (before merging duplicates): growing by doubling would copy
-    // millions of flows and hold two copies at the peak. Untouched capacity costs no memory.
-    let bound: usize = active
-        .iter()
-        .map(|a| a.sources.len() * a.targets.len() * a.protocols.len() * a.ports.len())
-        .sum();
-    let mut flows: Vec<Flow> = Vec::with_capacity(bound);
+    // buffer replaces a global index (and keeps memory flat for large farms). The flows were
+    // counted before (`count`): reserving that many once avoids copying millions of flows
+    // while growing.
+    let mut flows: Vec<Flow> = Vec::with_capacity(reserve);
     let mut buffer: Vec<(usize, Protocol, PortRange, usize)> = Vec::new();
     let mut cursors = vec![0usize; active.len()];
     for from in 0..d.hosts.len() {
         buffer.clear();
+        // With a host in scope, the other sources only need their flows to that host.
+        let only_to = scope.host.filter(|&h| h != from);
         for (a, cursor) in active.iter().zip(cursors.iter_mut()) {
             // `sources` is sorted and `from` only grows: advance a cursor instead of searching.
             while *cursor < a.sources.len() && a.sources[*cursor] < from {
@@ -113,8 +213,15 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
             if a.sources.get(*cursor) != Some(&from) {
                 continue;
             }
-            for &to in a.targets.iter().filter(|&&to| to != from) {
-                for &protocol in a.protocols {
+            let targets: &[usize] = match only_to {
+                None => &a.targets,
+                Some(h) => match a.targets.binary_search(&h) {
+                    Ok(i) => &a.targets[i..=i],
+                    Err(_) => &[],
+                },
+            };
+            for &to in targets.iter().filter(|&&to| to != from) {
+                for &protocol in &a.protocols {
                     for &range in &a.ports {
                         buffer.push((to, protocol, range, a.entry));
                     }
@@ -177,9 +284,13 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
         ));
     }
     if !skipped_low.is_empty() {
+        let ids: Vec<&str> = skipped_low
+            .iter()
+            .map(|&e| catalog.entries[e].id.as_str())
+            .collect();
         warnings.push(format!(
             "low-confidence catalog rows not planned: {} (set option low_confidence = true to include them)",
-            skipped_low.join(", ")
+            ids.join(", ")
         ));
     }
     for h in &d.hosts {
@@ -200,12 +311,225 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
 }
 
 /// A catalog entry that applies to the deployment, ready to expand into flows.
-struct Active<'c> {
+#[derive(Debug, Clone)]
+struct Active {
     entry: usize,
-    protocols: &'c [Protocol],
+    protocols: Vec<Protocol>,
     ports: Vec<PortRange>,
     sources: Vec<usize>,
     targets: Vec<usize>,
+}
+
+/// How many flows a plan has, counted before it is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Estimate {
+    /// The number of flows (exact when `exact`, else an upper bound).
+    pub flows: u64,
+    /// Whether `flows` is the exact count. It is, unless the hosts fall into more than
+    /// [`EXACT_GROUPS`] groups of hosts with the same entries, where the count is the sum of
+    /// the entries' products (duplicates across entries counted twice).
+    pub exact: bool,
+    /// The entries with the most flows, largest first (at most three).
+    pub largest: Vec<Contribution>,
+}
+
+/// One catalog entry's share of a plan: sources × destinations × ports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contribution {
+    /// Catalog id (`S24`).
+    pub id: String,
+    /// The entry's source roles, joined with `/` (beyond two: `gateway/web-access/+9 roles`).
+    pub from: String,
+    /// The entry's destination roles, as `from`.
+    pub to: String,
+    /// How many hosts are sources.
+    pub sources: usize,
+    /// How many hosts are destinations.
+    pub targets: usize,
+    /// At most this many flows (sources × destinations × protocols × ports).
+    pub flows: u64,
+}
+
+/// Above this many groups of hosts (hosts that are sources and destinations of the same
+/// entries) the estimate is an upper bound: counting exactly takes groups² steps.
+pub const EXACT_GROUPS: usize = 4096;
+
+/// A plan larger than the limit, refused before it was built.
+#[derive(Debug, Clone)]
+pub struct TooLarge {
+    /// How many flows the plan would have, and which entries make it large.
+    pub estimate: Estimate,
+    /// The limit it exceeds.
+    pub limit: u64,
+    entries: Entries,
+}
+
+impl std::fmt::Display for TooLarge {
+    /// `the plan would have 9,006,000 flows, more than the limit of 4,000,000; the largest
+    /// entries: S24 rdp ...`, in one paragraph with a line per large entry.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = &self.estimate;
+        write!(
+            f,
+            "the plan would have {}{} flows, more than the limit of {}",
+            if e.exact { "" } else { "up to " },
+            thousands(e.flows),
+            thousands(self.limit)
+        )?;
+        if !e.largest.is_empty() {
+            f.write_str("; the largest entries:")?;
+        }
+        for c in &e.largest {
+            write!(
+                f,
+                "\n  {}: {} {} × {} {} = {} flows",
+                c.id,
+                thousands(c.sources as u64),
+                c.from,
+                thousands(c.targets as u64),
+                c.to,
+                thousands(c.flows)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TooLarge {}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Counts the flows [`expand`] would build, in time linear in the hosts plus the square of
+/// the number of host groups, and memory linear in the hosts.
+///
+/// Hosts that are sources of the same entries and destinations of the same entries get the
+/// same flows, so they form a group; between two groups every pair of hosts (except a host
+/// with itself) gets one flow per distinct (protocol, ports) of the entries they share.
+fn count(catalog: &Catalog, d: &Deployment, active: &[Active], scope: Scope) -> Estimate {
+    let mut largest: Vec<Contribution> = active
+        .iter()
+        .map(|a| {
+            let entry = &catalog.entries[a.entry];
+            let roles = |rs: &[Role]| match rs {
+                [one] => format!("{one}"),
+                [a, b] => format!("{a}/{b}"),
+                [a, b, rest @ ..] => format!("{a}/{b}/+{} roles", rest.len()),
+                [] => String::new(),
+            };
+            Contribution {
+                id: entry.id.clone(),
+                from: roles(&entry.from),
+                to: roles(&entry.to),
+                sources: a.sources.len(),
+                targets: a.targets.len(),
+                flows: (a.sources.len() as u64)
+                    .saturating_mul(a.targets.len() as u64)
+                    .saturating_mul((a.protocols.len() * a.ports.len()) as u64),
+            }
+        })
+        .collect();
+    let bound = largest
+        .iter()
+        .fold(0u64, |sum, c| sum.saturating_add(c.flows));
+    largest.sort_by(|a, b| b.flows.cmp(&a.flows).then_with(|| a.id.cmp(&b.id)));
+    largest.truncate(3);
+    let upper_bound = Estimate {
+        flows: bound,
+        exact: false,
+        largest: largest.clone(),
+    };
+    if active.len() > 128 {
+        return upper_bound;
+    }
+    // Each host's entries as a source and as a destination.
+    let mut src = vec![0u128; d.hosts.len()];
+    let mut dst = vec![0u128; d.hosts.len()];
+    for (i, a) in active.iter().enumerate() {
+        for &h in &a.sources {
+            src[h] |= 1 << i;
+        }
+        for &h in &a.targets {
+            dst[h] |= 1 << i;
+        }
+    }
+    let mut index: std::collections::HashMap<(u128, u128), usize> =
+        std::collections::HashMap::new();
+    let mut groups: Vec<(u128, u128, u64)> = Vec::new();
+    let mut group_of = vec![0usize; d.hosts.len()];
+    for h in 0..d.hosts.len() {
+        let key = (src[h], dst[h]);
+        let g = *index.entry(key).or_insert_with(|| {
+            groups.push((key.0, key.1, 0));
+            groups.len() - 1
+        });
+        groups[g].2 += 1;
+        group_of[h] = g;
+    }
+    // Distinct (protocol, ports) of a set of entries, remembered per set.
+    let mut memo: std::collections::HashMap<u128, u64> = std::collections::HashMap::new();
+    let mut distinct = |mask: u128| -> u64 {
+        *memo.entry(mask).or_insert_with(|| {
+            let mut ports: Vec<(Protocol, PortRange)> = active
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .flat_map(|(_, a)| {
+                    a.protocols
+                        .iter()
+                        .flat_map(|&p| a.ports.iter().map(move |&r| (p, r)))
+                })
+                .collect();
+            ports.sort_unstable();
+            ports.dedup();
+            ports.len() as u64
+        })
+    };
+    let mut flows = 0u64;
+    let mut add = |pairs: u64, mask: u128, distinct: &mut dyn FnMut(u128) -> u64| {
+        if mask != 0 && pairs != 0 {
+            flows = flows.saturating_add(pairs.saturating_mul(distinct(mask)));
+        }
+    };
+    match scope.host {
+        Some(h) if h < d.hosts.len() => {
+            let gh = group_of[h];
+            for (g, &(s, t, n)) in groups.iter().enumerate() {
+                let others = n - u64::from(g == gh);
+                add(others, groups[gh].0 & t, &mut distinct);
+                add(others, s & groups[gh].1, &mut distinct);
+            }
+        }
+        _ => {
+            if groups.len() > EXACT_GROUPS {
+                return upper_bound;
+            }
+            for (a, &(s, _, na)) in groups.iter().enumerate() {
+                if s == 0 {
+                    continue;
+                }
+                for (b, &(_, t, nb)) in groups.iter().enumerate() {
+                    let pairs = na * nb - if a == b { na } else { 0 };
+                    add(pairs, s & t, &mut distinct);
+                }
+            }
+        }
+    }
+    Estimate {
+        flows,
+        exact: true,
+        largest,
+    }
 }
 
 /// Whether one condition holds for the deployment.

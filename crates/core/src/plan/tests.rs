@@ -297,3 +297,71 @@ fn domain_option_is_checked() {
     let e = Deployment::parse(&set_options(PERIMETER, "domain = \"bad domain\"")).unwrap_err();
     assert!(e[0].message.contains("is not a DNS domain name"), "{e:?}");
 }
+
+/// The count before planning is the number of flows the plan has: for every example, the
+/// synthetic farms, hosts with many roles, and each host's scope.
+#[test]
+fn estimate_is_the_exact_flow_count() {
+    let c = catalog();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
+    let mut texts: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    texts.push(crate::synthetic::deployment(300));
+    // Every host has every role: every entry joins every pair of hosts.
+    let all: Vec<String> = Role::ALL.iter().map(|r| format!("\"{r}\"")).collect();
+    let mut every = String::from("name = \"every\"\n[options]\nlow_confidence = true\n");
+    for i in 0..12 {
+        every += &format!(
+            "[[host]]\nname = \"h{i}\"\naddress = \"198.18.0.{i}\"\nroles = [{}]\n",
+            all[..(i % 17) + 1].join(", ")
+        );
+    }
+    texts.push(every);
+    for text in &texts {
+        let d = deployment(text);
+        let full = plan(&c, &d);
+        let e = estimate(&c, &d, Scope::default());
+        assert!(e.exact);
+        assert_eq!(e.flows, full.flows.len() as u64, "{}", d.name);
+        for h in 0..d.hosts.len() {
+            let scope = Scope {
+                host: Some(h),
+                max_flows: u64::MAX,
+            };
+            let scoped = plan_within(&c, &d, scope).unwrap();
+            let touching = full.flows.iter().filter(|f| f.from == h || f.to == h);
+            assert!(scoped.flows.iter().eq(touching), "{} {h}", d.name);
+            assert_eq!(estimate(&c, &d, scope).flows, scoped.flows.len() as u64);
+        }
+    }
+}
+
+/// A plan beyond the limit is refused before it is built, naming its size and the entries
+/// that make it large.
+#[test]
+fn plans_beyond_the_limit_are_refused_with_the_count() {
+    let c = catalog();
+    let d = deployment(&crate::synthetic::deployment(300));
+    let n = plan(&c, &d).flows.len() as u64;
+    let at_limit = Scope {
+        host: None,
+        max_flows: n,
+    };
+    assert_eq!(plan_within(&c, &d, at_limit).unwrap().flows.len() as u64, n);
+    let below = Scope {
+        max_flows: n - 1,
+        ..at_limit
+    };
+    let err = plan_within(&c, &d, below).unwrap_err();
+    assert_eq!(err.estimate.flows, n);
+    assert_eq!(err.limit, n - 1);
+    let text = err.to_string();
+    assert!(text.contains("the plan would have"), "{text}");
+    assert!(text.contains("session-host"), "{text}");
+    assert!(err.estimate.largest.len() <= 3 && !err.estimate.largest.is_empty());
+    assert!(err.estimate.largest[0].flows >= err.estimate.largest[1].flows);
+}
