@@ -168,12 +168,14 @@ pub fn deployment(loaded: &Loaded) -> Option<Deployment> {
             let errors = diagnostics
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
-                .count();
+                .map(Diagnostic::count)
+                .sum::<usize>();
             let mut err = std::io::stderr().lock();
             let _ = writeln!(
                 err,
-                "error: {} has {errors} error{}; nothing was planned",
+                "error: {} has {} error{}; nothing was planned",
                 loaded.name,
+                thousands(errors as u64),
                 if errors == 1 { "" } else { "s" }
             );
             None

@@ -293,11 +293,26 @@ fn expand<'a>(
             ids.join(", ")
         ));
     }
+    // One line per host that takes a role by default, the first few of each role in full.
+    let mut takers = [0usize; Role::ALL.len()];
     for h in &d.hosts {
-        for r in &h.implied_roles {
+        for &r in &h.implied_roles {
+            takers[r as usize] += 1;
+            if takers[r as usize] <= crate::diag::SHOWN_PER_KIND {
+                warnings.push(format!(
+                    "{} takes role {r} by default (no host has it)",
+                    h.name
+                ));
+            }
+        }
+    }
+    for role in Role::ALL {
+        if let Some(more) = takers[role as usize].checked_sub(crate::diag::SHOWN_PER_KIND)
+            && more > 0
+        {
             warnings.push(format!(
-                "{} takes role {r} by default (no host has it)",
-                h.name
+                "and {} more hosts take role {role} by default",
+                crate::diag::thousands(more)
             ));
         }
     }

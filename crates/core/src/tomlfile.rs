@@ -2,6 +2,7 @@
 //! files), so both get the same checks and the same diagnostics.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use serde::de::DeserializeOwned;
 
@@ -25,9 +26,62 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
     }
     toml::from_str(text).map_err(|e| {
         let message = e.message().trim().to_owned();
+        if e.span().is_none()
+            && message.contains("recursion")
+            && let Some((span, depth)) = deepest_key(text)
+        {
+            return Diagnostic::error(
+                format!("this key is nested too deeply ({depth} dotted parts)"),
+                Some(span),
+            )
+            .with_hint(
+                "a deployment file nests at most three levels ([[host]], [options] and their \
+                 keys): write the key without dots",
+            );
+        }
+        if message.contains("recurse") {
+            return Diagnostic::error(message, e.span()).with_hint(
+                "arrays and inline tables nest too deeply here; a deployment file needs at most \
+                 a list of strings (roles = [\"gateway\"])",
+            );
+        }
         let hint = hint_for(&message);
         Diagnostic::error(message, e.span()).with_hint(hint)
     })
+}
+
+/// The key with the most dotted parts (outside quotes), as a byte span and its part count:
+/// where a "recursion limit" error without a place comes from. Looks at table headers
+/// (`[a.b.c]`) and at keys before `=`; the first of the deepest wins.
+fn deepest_key(text: &str) -> Option<(Range<usize>, usize)> {
+    let mut best: Option<(Range<usize>, usize)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let key = if trimmed.starts_with('[') {
+            trimmed.split(']').next().unwrap_or("")
+        } else {
+            trimmed.split('=').next().unwrap_or("")
+        };
+        let mut quote = None;
+        let mut dots = 0;
+        for c in key.chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '.') => dots += 1,
+                _ => {}
+            }
+        }
+        let parts = dots + 1;
+        if parts > 1 && best.as_ref().is_none_or(|(_, b)| parts > *b) {
+            let start = offset + indent;
+            best = Some((start..start + key.trim_end().len(), parts));
+        }
+        offset += line.len();
+    }
+    best
 }
 
 /// Decodes file bytes to text, the way the files Windows tools save arrive:
@@ -287,6 +341,33 @@ mod tests {
             name: String,
         }
         assert_eq!(parse::<N>(text).unwrap().name, "x");
+    }
+
+    /// Deep dotted keys and deep nesting are located errors, never a bare "recursion limit".
+    #[test]
+    fn deep_nesting_has_a_place() {
+        for (text, line) in [
+            (
+                format!("rdp_port = 1\na.{} = 1\n", vec!["b"; 100].join(".")),
+                2,
+            ),
+            (
+                format!("rdp_port = 1\n\n[{}]\n", vec!["b"; 200].join(".")),
+                3,
+            ),
+            (
+                format!("rdp_port = {}{}\n", "[".repeat(300), "]".repeat(300)),
+                1,
+            ),
+            (
+                format!("rdp_port = {}1{}\n", "{b=".repeat(300), "}".repeat(300)),
+                1,
+            ),
+        ] {
+            let d = parse::<T>(&text).unwrap_err().locate(&text);
+            assert_eq!(d.line, Some(line), "{}", d.message);
+            assert!(d.hint.is_some());
+        }
     }
 
     /// Every encoding error has a line and a column, and a hint.

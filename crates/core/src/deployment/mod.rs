@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use toml::Spanned;
 
 use crate::catalog::parse_role;
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Capped, Diagnostic};
 use crate::model::{Host, PortRange, Role, Zone};
 use crate::suggest;
 use crate::tomlfile;
@@ -46,14 +46,19 @@ impl Deployment {
     pub fn parse(text: &str) -> Result<Deployment, Vec<Diagnostic>> {
         let raw: RawDeployment = tomlfile::parse(text).map_err(|d| vec![d.locate(text)])?;
         let mut cx = Checker {
-            diagnostics: Vec::new(),
+            diagnostics: Capped::default(),
             text,
         };
         let deployment = cx.resolve(raw);
-        let diagnostics: Vec<Diagnostic> =
-            cx.diagnostics.into_iter().map(|d| d.locate(text)).collect();
+        let errors = cx.diagnostics.has_errors();
+        let diagnostics: Vec<Diagnostic> = cx
+            .diagnostics
+            .finish()
+            .into_iter()
+            .map(|d| d.locate(text))
+            .collect();
         match deployment {
-            Some(mut d) if !diagnostics.iter().any(|d| d.severity == Severity::Error) => {
+            Some(mut d) if !errors => {
                 d.warnings = diagnostics;
                 Ok(d)
             }
@@ -260,7 +265,8 @@ pub fn crl_name(m: CrlMethod) -> &'static str {
 
 /// Collects diagnostics while resolving the raw file.
 struct Checker<'t> {
-    diagnostics: Vec<Diagnostic>,
+    /// The first few of each kind in full, the rest counted: linear however bad the file.
+    diagnostics: Capped,
     text: &'t str,
 }
 
@@ -405,14 +411,16 @@ impl Checker<'_> {
             }
             if let Some(first) = by_name.get(name.as_str()) {
                 let first = first.clone();
-                self.error(
-                    format!("duplicate host \"{name}\""),
-                    h.name.span(),
-                    Some(format!(
+                let message = format!("duplicate host \"{name}\"");
+                // Finding the first one's line reads the file up to it: only for the
+                // diagnostics that are shown.
+                let hint = self.diagnostics.keeps(&message).then(|| {
+                    format!(
                         "the first \"{name}\" is on line {}; host names must be unique",
                         crate::diag::line_column(self.text, first.start).0
-                    )),
-                );
+                    )
+                });
+                self.error(message, h.name.span(), hint);
                 ok = false;
             } else {
                 by_name.insert(name, h.name.span());
@@ -447,6 +455,24 @@ impl Checker<'_> {
                 ok = false;
             }
             roles.sort();
+            if address.prefix_len() == 0
+                && let Some(server) = roles
+                    .iter()
+                    .find(|r| !matches!(r, Role::Client | Role::Clearinghouse))
+            {
+                self.warn(
+                    format!(
+                        "host \"{name}\" is the whole address space ({address}) but has role {server}: \
+                         its rules accept (or reach) every address"
+                    ),
+                    Some(h.address.span()),
+                    Some(
+                        "give the server's own address; only populations of clients (and the \
+                         Clearinghouse) are whole address spaces"
+                            .into(),
+                    ),
+                );
+            }
             let Some(zone) = self.zone_of(h, address, zones) else {
                 ok = false;
                 continue;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::diag::Severity;
 
 const GOOD: &str = r#"
 name = "contoso"
@@ -252,6 +253,28 @@ mod never_panics {
                 Ok(_) => {}
                 Err(diagnostics) => prop_assert!(!diagnostics.is_empty()),
             }
+        }
+    }
+}
+
+/// A server whose address is a /0 gets a warning, with zones or without.
+#[test]
+fn whole_address_space_servers_are_warned_about() {
+    for zones in [
+        "",
+        "[[zone]]\nname = \"all\"\nnetworks = [\"0.0.0.0/0\", \"::/0\"]\n",
+    ] {
+        for address in ["0.0.0.0/0", "::/0"] {
+            let text = format!(
+                "name = \"x\"\n{zones}[[host]]\nname = \"dc\"\naddress = \"{address}\"\n\
+                 roles = [\"domain-controller\"]\n[[host]]\nname = \"c\"\naddress = \"{address}\"\n\
+                 roles = [\"client\"]\n"
+            );
+            let d = Deployment::parse(&text).unwrap();
+            let w: Vec<&str> = d.warnings.iter().map(|w| w.message.as_str()).collect();
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(w[0].contains("\"dc\" is the whole address space"), "{w:?}");
+            assert_eq!(d.warnings[0].line, Some(4 + zones.lines().count()));
         }
     }
 }
