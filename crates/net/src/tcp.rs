@@ -1,7 +1,8 @@
 //! The TCP probe: connect (with retries), then TLS and the protocol exchange as the target
 //! asks, all bounded by the per-probe timeout.
 //!
-//! Verdicts: a connection is `open`; a reset is `refused`; silence after every attempt, or
+//! Verdicts: a completed handshake is `open` (also when the peer resets before connect
+//! returns); a reset instead of a SYN-ACK is `refused`; silence after every attempt, or
 //! an ICMP "unreachable"/"prohibited" (or a local firewall's refusal), is `filtered` with
 //! the reason. What happens after the connection is established never changes the verdict:
 //! a peer that sends garbage, nothing, too much, resets or sends a TLS alert leaves an
@@ -61,6 +62,16 @@ pub(crate) async fn probe(
         let started = Instant::now();
         match timeout(settings.timeout, socket.connect(address)).await {
             Ok(Ok(stream)) => break (stream, started.elapsed()),
+            Ok(Err(error)) if reset_after_handshake(&error) => {
+                // The SYN-ACK came (something listens) and the peer reset before connect
+                // returned: that is `open`, never `filtered`.
+                let mut observation = Observation::new(Verdict::Open);
+                observation.attempts = attempts;
+                observation.rtt_ms = millis(started.elapsed());
+                observation.reason = Some("connected, then reset by the peer".into());
+                observation.add_note("the peer completed the handshake, then reset the connection");
+                return Ok(observation);
+            }
             Ok(Err(error)) => {
                 let rtt = millis(started.elapsed());
                 match classify(&error) {
@@ -164,6 +175,16 @@ fn apply(observation: &mut Observation, identification: rdsports_wire::Identific
     if let Some(note) = identification.note {
         observation.add_note(note);
     }
+}
+
+/// A connect that failed with a reset or an abort: the handshake completed (a reset instead
+/// of a SYN-ACK is ECONNREFUSED, WSAECONNREFUSED on Windows), then the peer reset before the
+/// connect was seen to finish.
+fn reset_after_handshake(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+    )
 }
 
 /// A socket that closes with a reset, bound to `source` when one is given.

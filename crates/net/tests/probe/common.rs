@@ -106,6 +106,9 @@ pub enum Peer {
     ResetMidReply,
     /// Answers a TLS ClientHello with a fatal handshake_failure alert.
     TlsAlert,
+    /// Completes the handshake, then resets at once (SO_LINGER 0, nothing sent): the reset
+    /// can reach the prober before or after its connect returns.
+    ResetAfterHandshake,
 }
 
 /// Starts a TCP server on 127.0.0.1 with the given behaviour; returns its address.
@@ -173,6 +176,10 @@ async fn serve(mut stream: TcpStream, peer: Peer) {
             let _ = stream.write_all(b"WORLD tc").await;
             let _ = stream.flush().await;
             tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+        }
+        Peer::ResetAfterHandshake => {
             let _ = SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             drop(stream);
         }

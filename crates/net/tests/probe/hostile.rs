@@ -59,6 +59,51 @@ async fn a_reset_mid_reply_is_open_with_a_note() {
     );
 }
 
+/// A peer that completes the handshake and resets at once answered: `open`, every time,
+/// whether the reset reaches us before connect returns or after (the race the repeated runs
+/// are there to catch). 200 sequential tries and 200 at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_right_after_the_handshake_is_open_every_time() {
+    let address = tcp_server(Peer::ResetAfterHandshake).await;
+    let target = Target::tcp(address).with_probe(hello());
+    let mut verdicts = std::collections::BTreeMap::new();
+    for _ in 0..200 {
+        let seen = finishes(
+            Duration::from_secs(10),
+            probe(&target, &settings(TIMEOUT_MS)),
+        )
+        .await
+        .unwrap();
+        *verdicts.entry(seen.verdict).or_insert(0) += 1;
+    }
+    let run = finishes(
+        Duration::from_secs(30),
+        rdsports_net::probe_all(
+            vec![target.clone(); 200],
+            &settings(TIMEOUT_MS),
+            &rdsports_net::Cancel::new(),
+            |_, _| {},
+        ),
+    )
+    .await;
+    for seen in run.observations {
+        *verdicts.entry(seen.unwrap().verdict).or_insert(0) += 1;
+    }
+    assert_eq!(verdicts.get(&Verdict::Open), Some(&400), "{verdicts:?}");
+}
+
+/// A reset instead of a SYN-ACK (nothing listens) is `refused`, never `filtered`.
+#[tokio::test]
+async fn a_reset_instead_of_a_syn_ack_is_refused() {
+    let address = crate::common::closed_tcp_port().await;
+    for _ in 0..50 {
+        let seen = probe(&Target::tcp(address), &settings(TIMEOUT_MS))
+            .await
+            .unwrap();
+        assert_eq!(seen.verdict, Verdict::Refused, "{seen:?}");
+    }
+}
+
 #[tokio::test]
 async fn hostile_peers_in_parallel_all_end() {
     let peers = [
@@ -67,6 +112,7 @@ async fn hostile_peers_in_parallel_all_end() {
         Peer::Drip,
         Peer::Flood,
         Peer::ResetMidReply,
+        Peer::ResetAfterHandshake,
     ];
     let mut targets = Vec::new();
     for peer in peers {
