@@ -25,6 +25,7 @@
 
 pub mod aggregate;
 pub mod error;
+pub mod files;
 #[path = "gen/mod.rs"]
 pub mod generators;
 pub mod policy;
@@ -84,6 +85,8 @@ pub fn render_policy(
     let generator = generators::find(target)?;
     generators::check(generator, opts)?;
     let mut out = generator.render(policy, opts)?;
+    let renamed = files::portable(&mut out.files, generator.name());
+    out.warnings.extend(renamed);
     // Policy warnings first; each warning once (per-host files repeat the same renames).
     let mut seen = std::collections::BTreeSet::new();
     out.warnings = policy

@@ -16,7 +16,7 @@ pub mod netsh;
 pub mod nftables;
 pub mod windows;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rdsports_core::model::Role;
 
@@ -432,8 +432,16 @@ pub(crate) struct Namer {
     max_len: usize,
     by_name: BTreeMap<String, String>,
     taken: BTreeSet<String>,
+    /// Per cleaned-up stem, the last suffix number given: many names that clean up to the
+    /// same identifier (CJK names become `n_____`) number on from there, in linear time.
+    last_suffix: HashMap<String, usize>,
     warnings: Vec<String>,
+    /// Renamed names beyond the ones warned about one by one.
+    more_renamed: usize,
 }
+
+/// Renamed names warned about one by one; the rest are counted in one line.
+const RENAMES_SHOWN: usize = 10;
 
 impl Namer {
     /// A namer for `what` (`zone name`) in `target`; `allowed` must accept ASCII letters,
@@ -452,7 +460,9 @@ impl Namer {
             max_len: max_len.max(8),
             by_name: BTreeMap::new(),
             taken: BTreeSet::new(),
+            last_suffix: HashMap::new(),
             warnings: Vec::new(),
+            more_renamed: 0,
         }
     }
 
@@ -478,8 +488,15 @@ impl Namer {
         }
         truncate_chars(&mut id, self.max_len);
         // Unique: append _2, _3 ... (shortening the stem so the limit holds).
-        let mut n = 1usize;
         let stem = id.clone();
+        let mut n = self.last_suffix.get(&stem).copied().unwrap_or(1);
+        if n > 1 {
+            // Numbering goes on where it stopped for this stem.
+            let suffix = format!("_{n}");
+            let mut s = stem.clone();
+            truncate_chars(&mut s, self.max_len.saturating_sub(suffix.len()));
+            id = s + &suffix;
+        }
         while self.taken.contains(&id) {
             n += 1;
             let suffix = format!("_{n}");
@@ -487,7 +504,12 @@ impl Namer {
             truncate_chars(&mut s, self.max_len.saturating_sub(suffix.len()));
             id = s + &suffix;
         }
-        if id.strip_prefix(self.prefix) != Some(name) {
+        if n > 1 {
+            self.last_suffix.insert(stem, n);
+        }
+        if id.strip_prefix(self.prefix) != Some(name) && self.warnings.len() >= RENAMES_SHOWN {
+            self.more_renamed += 1;
+        } else if id.strip_prefix(self.prefix) != Some(name) {
             self.warnings.push(format!(
                 "{}: {} {:?} is written `{}` (allowed: letters, digits and a few marks, \
                  starting with a letter, at most {} characters, unique)",
@@ -499,8 +521,14 @@ impl Namer {
         id
     }
 
-    /// The warnings about renamed names.
-    pub(crate) fn into_warnings(self) -> Vec<String> {
+    /// The warnings about renamed names: the first few one by one, then how many more.
+    pub(crate) fn into_warnings(mut self) -> Vec<String> {
+        if self.more_renamed > 0 {
+            self.warnings.push(format!(
+                "{}: and {} more {}s are written differently (the same rules apply)",
+                self.target, self.more_renamed, self.what
+            ));
+        }
         self.warnings
     }
 }
@@ -606,6 +634,39 @@ mod tests {
         let w = n.into_warnings();
         assert_eq!(w.len(), 7, "{w:#?}");
         assert!(w[0].contains("\"dmz 1\" is written `dmz_1`"));
+    }
+
+    /// Thousands of names that clean up to the same identifier: distinct identifiers, the
+    /// same ones as numbering from 2 each time would give, and a bounded list of warnings.
+    #[test]
+    fn namer_is_linear_and_caps_its_warnings() {
+        let mut n = Namer::new("t", "host name", ident_char, 12);
+        let names: Vec<String> = (0..20_000)
+            .map(|i| {
+                char::from_u32(0x4E00 + i)
+                    .map(|c| c.to_string().repeat(3))
+                    .unwrap()
+            })
+            .collect();
+        let ids: Vec<String> = names.iter().map(|x| n.name(x)).collect();
+        assert_eq!(ids[0], "n____");
+        assert_eq!(ids[1], "n_____2");
+        assert_eq!(ids[19_999], "n_____20000");
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len());
+        assert!(ids.iter().all(|i| i.chars().count() <= 12));
+        // A name that is its own identifier, taken later by numbering, still gets a new one.
+        let mut m = Namer::new("t", "zone name", ident_char, 16);
+        assert_eq!(m.name("a b"), "a_b");
+        assert_eq!(m.name("a_b_2"), "a_b_2");
+        assert_eq!(m.name("a;b"), "a_b_3");
+        assert_eq!(m.name("a:b"), "a_b_4");
+        let w = n.into_warnings();
+        assert_eq!(w.len(), RENAMES_SHOWN + 1);
+        assert!(
+            w[RENAMES_SHOWN].contains("and 19990 more host names"),
+            "{w:?}"
+        );
     }
 
     #[test]
