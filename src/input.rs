@@ -108,15 +108,7 @@ fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
 
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    rdsports_core::diag::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Reads the deployment file (or takes the built-in example). `Ok(Err(message))`: the input

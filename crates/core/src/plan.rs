@@ -47,7 +47,7 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
     match plan_within(catalog, deployment, scope) {
         Ok(p) => p,
         // Unreachable: no count exceeds u64::MAX. Build it anyway rather than panic.
-        Err(too_large) => expand(catalog, deployment, scope, too_large.entries, 0),
+        Err(too_large) => expand(catalog, deployment, scope, *too_large.entries, 0),
     }
 }
 
@@ -65,7 +65,7 @@ pub fn plan_within<'a>(
         return Err(TooLarge {
             estimate,
             limit: scope.max_flows,
-            entries,
+            entries: Box::new(entries),
         });
     }
     let reserve = usize::try_from(estimate.flows).unwrap_or(usize::MAX);
@@ -376,7 +376,7 @@ pub struct TooLarge {
     pub estimate: Estimate,
     /// The limit it exceeds.
     pub limit: u64,
-    entries: Entries,
+    entries: Box<Entries>,
 }
 
 impl std::fmt::Display for TooLarge {
@@ -414,15 +414,7 @@ impl std::error::Error for TooLarge {}
 
 /// `1234567` as `1,234,567`.
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::diag::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Counts the flows [`expand`] would build, in time linear in the hosts plus the square of
