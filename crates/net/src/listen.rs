@@ -6,13 +6,18 @@
 //! failed. [`Listeners::serve`] then answers until a [`Cancel`] fires, reporting each
 //! contact through a callback:
 //!
-//! * TCP: at most [`ListenConfig::max_connections`] connections are handled at a time (the
-//!   rest wait in the backlog); each reads at most [`listener::REQUEST_LEN`] bytes within
-//!   [`ListenConfig::read_timeout`], answers a valid request with the nonce, the host name,
-//!   the port and the source address it saw, and closes.
+//! * TCP: at most [`ListenConfig::max_connections`] connections are held at a time, at most
+//!   a quarter of them from one source. A new peer is always accepted: when the limit (or
+//!   its source's share) is reached, the oldest idle connection (nothing received yet; else
+//!   the oldest) is closed to make room, so a flood of idle connections cannot lock out a
+//!   genuine handshake. Each connection reads at most [`listener::REQUEST_LEN`] bytes within
+//!   [`ListenConfig::read_timeout`] (1 s while more than half the slots are taken), answers a
+//!   valid request with the nonce, the host name, the port and the source address it saw,
+//!   and closes.
 //! * UDP: only a well-formed request is answered ([`udp_reply`]), never with more bytes than
 //!   the request had, so a spoofed request cannot be amplified; replies are rate-limited
-//!   per port ([`ListenConfig::udp_replies_per_second`]).
+//!   per port ([`ListenConfig::udp_replies_per_second`], in every one-second window) and one
+//!   source gets at most a tenth of them, so a new source is still answered during a flood.
 //!
 //! What it does not do: execute, store or echo what it receives (a contact keeps only a
 //! byte count and the first [`HEAD_LEN`] bytes as hex for the log line), add firewall
@@ -29,7 +34,7 @@ use serde::Serialize;
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout_at};
 
@@ -205,6 +210,8 @@ pub struct ServeSummary {
     pub handshakes: usize,
     /// Contacts not reported to the callback because too many arrived at once.
     pub unreported: usize,
+    /// TCP connections closed to make room for new peers (a flood of idle connections).
+    pub evicted: usize,
 }
 
 /// The first bytes of a contact kept for its log line.
@@ -283,7 +290,7 @@ impl Listeners {
         let started = Instant::now();
         let (sender, mut receiver) = mpsc::channel::<Contact>(QUEUE);
         let counters = Arc::new(Counters::default());
-        let permits = Arc::new(Semaphore::new(self.config.max_connections.max(1)));
+        let slots = Arc::new(Slots::new(self.config.max_connections));
         let host: Arc<str> = Arc::from(self.config.host.as_str());
         let mut tasks = JoinSet::new();
         for (port, socket) in self.tcp {
@@ -294,9 +301,9 @@ impl Listeners {
                 sender: sender.clone(),
                 counters: counters.clone(),
             };
-            let permits = permits.clone();
+            let slots = slots.clone();
             let read_timeout = self.config.read_timeout;
-            tasks.spawn(accept_loop(socket, shared, permits, read_timeout));
+            tasks.spawn(accept_loop(socket, shared, slots, read_timeout));
         }
         for (port, socket) in self.udp {
             let shared = Shared {
@@ -333,6 +340,7 @@ impl Listeners {
             contacts: counters.contacts.load(Ordering::Relaxed),
             handshakes: counters.handshakes.load(Ordering::Relaxed),
             unreported: counters.unreported.load(Ordering::Relaxed),
+            evicted: counters.evicted.load(Ordering::Relaxed),
         }
     }
 }
@@ -345,40 +353,211 @@ pub fn udp_reply(datagram: &[u8], host: &str, port: u16, peer: IpAddr) -> Option
     (!reply.is_empty() && reply.len() <= datagram.len()).then_some(reply)
 }
 
-/// A token bucket: at most `rate` replies in any second, refilled continuously.
+/// At most `rate` replies in every one-second window (a sliding window over the times of
+/// the last `rate` replies: unlike a token bucket that starts full, the first second gets
+/// `rate` replies, not twice as many).
 #[derive(Debug, Clone)]
 pub struct RateLimit {
-    rate: f64,
-    tokens: f64,
-    last: Option<Instant>,
+    rate: usize,
+    /// When the last `rate` replies were allowed, oldest first.
+    times: std::collections::VecDeque<Instant>,
 }
 
+/// The highest rate a [`RateLimit`] keeps times for (its memory).
+const MAX_RATE: u32 = 100_000;
+
 impl RateLimit {
-    /// A full bucket of `rate` tokens per second (at least 1).
+    /// `rate` replies a second (at least 1, at most 100,000).
     pub fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
+        let rate = rate.clamp(1, MAX_RATE) as usize;
         RateLimit {
             rate,
-            tokens: rate,
-            last: None,
+            times: std::collections::VecDeque::with_capacity(rate),
         }
     }
 
-    /// Takes a token at `now`; `false` when the bucket is empty.
+    /// Allows one reply at `now` unless `rate` were allowed in the second before it.
     pub fn allow(&mut self, now: Instant) -> bool {
-        if let Some(last) = self.last {
-            let refill = now.saturating_duration_since(last).as_secs_f64() * self.rate;
-            self.tokens = (self.tokens + refill).min(self.rate);
+        while self
+            .times
+            .front()
+            .is_some_and(|&t| now.saturating_duration_since(t) >= Duration::from_secs(1))
+        {
+            self.times.pop_front();
         }
-        self.last = Some(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        if self.times.len() < self.rate {
+            self.times.push_back(now);
             true
         } else {
             false
         }
     }
 }
+
+/// Replies per source and second: at most a tenth of a port's rate (at least 1), so that one
+/// source's flood leaves room for the others. Counted in fixed one-second windows; the
+/// port's [`RateLimit`] keeps the promise for every window.
+#[derive(Debug)]
+struct SourceLimit {
+    per_source: u32,
+    window: Option<Instant>,
+    counts: std::collections::HashMap<IpAddr, u32>,
+}
+
+/// Sources tracked per window (beyond that, only the port's limit applies).
+const MAX_TRACKED_SOURCES: usize = 65_536;
+
+impl SourceLimit {
+    fn new(rate: u32) -> Self {
+        SourceLimit {
+            per_source: (rate / 10).max(1),
+            window: None,
+            counts: std::collections::HashMap::new(),
+        }
+    }
+
+    fn allow(&mut self, source: IpAddr, now: Instant) -> bool {
+        if self
+            .window
+            .is_none_or(|w| now.saturating_duration_since(w) >= Duration::from_secs(1))
+        {
+            self.window = Some(now);
+            self.counts.clear();
+        }
+        if self.counts.len() >= MAX_TRACKED_SOURCES && !self.counts.contains_key(&source) {
+            return true;
+        }
+        let n = self.counts.entry(source).or_insert(0);
+        *n += 1;
+        *n <= self.per_source
+    }
+}
+
+/// The TCP connections being handled, over all ports: admits every new peer, closing the
+/// oldest idle connection when the limit (or the peer's source's share) is reached.
+#[derive(Debug)]
+struct Slots {
+    max: usize,
+    per_source: usize,
+    inner: std::sync::Mutex<SlotsInner>,
+}
+
+#[derive(Debug, Default)]
+struct SlotsInner {
+    next: u64,
+    /// By admission order (oldest first).
+    live: std::collections::BTreeMap<u64, Slot>,
+    by_source: std::collections::HashMap<IpAddr, usize>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    source: IpAddr,
+    received: Arc<AtomicUsize>,
+    abort: Option<tokio::task::AbortHandle>,
+}
+
+impl Slots {
+    fn new(max: usize) -> Slots {
+        let max = max.max(1);
+        Slots {
+            max,
+            per_source: (max / 4).max(1),
+            inner: std::sync::Mutex::new(SlotsInner::default()),
+        }
+    }
+
+    /// Admits a connection from `source`: its id, its received-bytes counter, whether the
+    /// listener is under pressure (more than half the slots taken), and how many connections
+    /// were closed to make room.
+    fn admit(&self, source: IpAddr) -> (u64, Arc<AtomicUsize>, bool, usize) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut evicted = 0;
+        if inner.by_source.get(&source).copied().unwrap_or(0) >= self.per_source {
+            evicted += usize::from(inner.evict(Some(source)));
+        }
+        while inner.live.len() >= self.max && inner.evict(None) {
+            evicted += 1;
+        }
+        let id = inner.next;
+        inner.next += 1;
+        let received = Arc::new(AtomicUsize::new(0));
+        inner.live.insert(
+            id,
+            Slot {
+                source,
+                received: received.clone(),
+                abort: None,
+            },
+        );
+        *inner.by_source.entry(source).or_insert(0) += 1;
+        let pressure = inner.live.len() * 2 > self.max;
+        (id, received, pressure, evicted)
+    }
+
+    /// Records the task handling connection `id` (to close it when evicted).
+    fn set_abort(&self, id: u64, abort: tokio::task::AbortHandle) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match inner.live.get_mut(&id) {
+            Some(slot) => slot.abort = Some(abort),
+            // Already done, or already evicted.
+            None => abort.abort(),
+        }
+    }
+
+    /// Connection `id` is done.
+    fn release(&self, id: u64) {
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.remove(id);
+    }
+}
+
+impl SlotsInner {
+    /// Closes the oldest connection that received nothing yet (else the oldest), of `source`
+    /// when given. `false` when there was none.
+    fn evict(&mut self, source: Option<IpAddr>) -> bool {
+        let of_source = |s: &Slot| source.is_none_or(|src| s.source == src);
+        let victim = self
+            .live
+            .iter()
+            .find(|(_, s)| of_source(s) && s.received.load(Ordering::Relaxed) == 0)
+            .or_else(|| self.live.iter().find(|(_, s)| of_source(s)))
+            .map(|(&id, _)| id);
+        match victim {
+            Some(id) => {
+                if let Some(abort) = self.remove(id).and_then(|s| s.abort) {
+                    abort.abort();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, id: u64) -> Option<Slot> {
+        let slot = self.live.remove(&id)?;
+        if let Some(n) = self.by_source.get_mut(&slot.source) {
+            *n -= 1;
+            if *n == 0 {
+                self.by_source.remove(&slot.source);
+            }
+        }
+        Some(slot)
+    }
+}
+
+/// How long a connection may take to send its request while the listener is under
+/// pressure.
+const PRESSURE_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Contacts waiting for the callback.
 const QUEUE: usize = 1024;
@@ -390,6 +569,7 @@ struct Counters {
     contacts: AtomicUsize,
     handshakes: AtomicUsize,
     unreported: AtomicUsize,
+    evicted: AtomicUsize,
 }
 
 /// What every contact of one port shares.
@@ -424,32 +604,40 @@ impl Shared {
 async fn accept_loop(
     socket: TcpListener,
     shared: Shared,
-    permits: Arc<Semaphore>,
+    slots: Arc<Slots>,
     read_timeout: Duration,
 ) {
     // Handlers live in this set: aborting the loop aborts them.
     let mut handlers = JoinSet::new();
     loop {
-        // Reap finished handlers so the set stays as small as the permits allow.
+        // Reap finished handlers so the set stays as small as the slots allow.
         while handlers.try_join_next().is_some() {}
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
         let (stream, peer) = match socket.accept().await {
             Ok(accepted) => accepted,
             Err(_) => {
                 // Out of descriptors, or a connection reset before accept: wait a moment.
-                drop(permit);
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 continue;
             }
         };
+        let (id, received, pressure, evicted) = slots.admit(peer.ip().to_canonical());
+        shared
+            .counters
+            .evicted
+            .fetch_add(evicted, Ordering::Relaxed);
+        let timeout = if pressure {
+            read_timeout.min(PRESSURE_READ_TIMEOUT)
+        } else {
+            read_timeout
+        };
         let shared = shared.clone();
-        handlers.spawn(async move {
-            let outcome = answer_tcp(stream, peer, &shared, read_timeout).await;
+        let release = slots.clone();
+        let abort = handlers.spawn(async move {
+            let outcome = answer_tcp(stream, peer, &shared, timeout, &received).await;
+            release.release(id);
             shared.report(peer, Transport::Tcp, outcome);
-            drop(permit);
         });
+        slots.set_abort(id, abort);
     }
 }
 
@@ -459,6 +647,7 @@ async fn answer_tcp(
     peer: SocketAddr,
     shared: &Shared,
     read_timeout: Duration,
+    received_bytes: &AtomicUsize,
 ) -> Outcome {
     let deadline = Instant::now() + read_timeout;
     let mut buffer = [0u8; listener::REQUEST_LEN];
@@ -488,6 +677,7 @@ async fn answer_tcp(
             Ok(Ok(n)) => n,
         };
         filled = filled.saturating_add(read).min(buffer.len());
+        received_bytes.store(filled, Ordering::Relaxed);
         let received = buffer.get(..filled).unwrap_or_default();
         match listener::check_request(received) {
             RequestCheck::NeedMore => {}
@@ -528,6 +718,7 @@ async fn answer_tcp(
 
 async fn udp_loop(socket: UdpSocket, shared: Shared, rate: u32) {
     let mut limit = RateLimit::new(rate);
+    let mut sources = SourceLimit::new(rate);
     let mut buffer = vec![0u8; DATAGRAM_BUFFER];
     loop {
         let (n, peer) = match socket.recv_from(&mut buffer).await {
@@ -558,6 +749,14 @@ async fn udp_loop(socket: UdpSocket, shared: Shared, rate: u32) {
                     None => Outcome::Unanswered {
                         reason: "no reply fits in the request's size".into(),
                     },
+                    Some(_) if !sources.allow(peer.ip().to_canonical(), Instant::now()) => {
+                        Outcome::Unanswered {
+                            reason: format!(
+                                "more than {} requests a second from this source: rate-limited",
+                                sources.per_source
+                            ),
+                        }
+                    }
                     Some(_) if !limit.allow(Instant::now()) => Outcome::Unanswered {
                         reason: format!("more than {rate} requests a second: rate-limited"),
                     },
@@ -608,6 +807,93 @@ fn state_of(error: &io::Error) -> OpenState {
         io::ErrorKind::AddrInUse => OpenState::InUse,
         io::ErrorKind::PermissionDenied => OpenState::Denied,
         _ => OpenState::Failed,
+    }
+}
+
+#[cfg(test)]
+mod flood_tests {
+    use super::*;
+
+    /// In every one-second window at most `rate` replies, for bursts at any offset; the
+    /// first second gets `rate`, not twice as many.
+    #[test]
+    fn the_rate_limit_holds_for_every_one_second_window() {
+        let start = Instant::now();
+        for rate in [1u32, 3, 100] {
+            let mut limit = RateLimit::new(rate);
+            let mut allowed = Vec::new();
+            // Requests every 7 ms for 5 s, with bursts of 50 at 0 s, 0.999 s and 2.5 s.
+            let mut times: Vec<Duration> = (0..715).map(|i| Duration::from_millis(i * 7)).collect();
+            for burst in [0u64, 999, 2500] {
+                times.extend(std::iter::repeat_n(Duration::from_millis(burst), 50));
+            }
+            times.sort();
+            for t in times {
+                if limit.allow(start + t) {
+                    allowed.push(t);
+                }
+            }
+            assert_eq!(
+                allowed
+                    .iter()
+                    .filter(|t| **t < Duration::from_secs(1))
+                    .count(),
+                rate as usize
+            );
+            for (i, &t) in allowed.iter().enumerate() {
+                let in_window = allowed[i..]
+                    .iter()
+                    .take_while(|&&u| u < t + Duration::from_secs(1))
+                    .count();
+                assert!(
+                    in_window <= rate as usize,
+                    "rate {rate}: {in_window} from {t:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_source_gets_a_tenth_of_the_rate() {
+        let now = Instant::now();
+        let mut sources = SourceLimit::new(100);
+        let a = IpAddr::from([127, 0, 0, 1]);
+        let b = IpAddr::from([127, 0, 0, 2]);
+        assert_eq!((0..50).filter(|_| sources.allow(a, now)).count(), 10);
+        assert!(sources.allow(b, now));
+        assert!(sources.allow(a, now + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn slots_evict_the_oldest_idle_connection_and_cap_each_source() {
+        let slots = Slots::new(8);
+        let a = IpAddr::from([127, 0, 0, 1]);
+        let b = IpAddr::from([127, 0, 0, 2]);
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let (id, received, _, evicted) = slots.admit(a);
+            assert_eq!(evicted, 0);
+            received.store(5, Ordering::Relaxed);
+            ids.push(id);
+        }
+        // Source a holds at most 8 / 4 = 2: its third evicts its oldest (all busy: oldest).
+        let (_, _, _, evicted) = slots.admit(a);
+        assert_eq!(evicted, 1);
+        let inner = slots.inner.lock().unwrap();
+        assert!(!inner.live.contains_key(&ids[0]));
+        assert_eq!(inner.by_source[&a], 2);
+        drop(inner);
+        // Fill the rest from other sources; the ninth connection evicts an idle one, never
+        // the busy connection of a.
+        for i in 0..6u8 {
+            slots.admit(IpAddr::from([127, 0, 1, i]));
+        }
+        let (_, _, pressure, evicted) = slots.admit(b);
+        assert!(pressure);
+        assert_eq!(evicted, 1);
+        let inner = slots.inner.lock().unwrap();
+        assert_eq!(inner.live.len(), 8);
+        assert!(inner.live.contains_key(&ids[1]));
     }
 }
 
@@ -677,7 +963,9 @@ mod tests {
         assert!((0..3).all(|_| limit.allow(start)));
         assert!(!limit.allow(start));
         assert!(!limit.allow(start + Duration::from_millis(100)));
-        assert!(limit.allow(start + Duration::from_millis(500)));
+        // A token bucket would have refilled one by now: four in one second.
+        assert!(!limit.allow(start + Duration::from_millis(500)));
+        assert!(limit.allow(start + Duration::from_millis(1000)));
         // Never more than a second's worth, however long it was quiet.
         let later = start + Duration::from_secs(60);
         assert!((0..3).all(|_| limit.allow(later)));

@@ -275,23 +275,65 @@ async fn the_udp_responder_never_amplifies() {
 #[tokio::test]
 async fn udp_replies_are_rate_limited() {
     let mut config = config();
-    config.udp_replies_per_second = 2;
+    config.udp_replies_per_second = 20;
     let running = start(config);
-    let client = UdpSocket::bind((SOURCE, 0)).await.unwrap();
-    client.connect(running.udp).await.unwrap();
-    for _ in 0..10 {
-        client
-            .send(&listener::build_request([1; 16]))
+    // Ten sources, five requests each, at once: at most 20 answers in the first second (the
+    // limiter starts empty, not full), at most 2 per source.
+    let started = std::time::Instant::now();
+    for i in 0..10u8 {
+        let client = UdpSocket::bind((Ipv4Addr::new(127, 0, 0, 10 + i), 0))
             .await
             .unwrap();
+        client.connect(running.udp).await.unwrap();
+        for _ in 0..5 {
+            client
+                .send(&listener::build_request([1; 16]))
+                .await
+                .unwrap();
+        }
     }
-    let seen = contacts(&running, 10).await;
-    let answered = seen.iter().filter(|c| c.outcome.is_handshake()).count();
-    assert!((2..=4).contains(&answered), "{answered} answered");
+    let seen = contacts(&running, 50).await;
+    let answered: Vec<&Contact> = seen.iter().filter(|c| c.outcome.is_handshake()).collect();
+    if started.elapsed() < Duration::from_millis(900) {
+        assert!(answered.len() <= 20, "{} answered", answered.len());
+    }
+    for i in 0..10u8 {
+        let from = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 10 + i));
+        let n = answered.iter().filter(|c| c.peer.ip() == from).count();
+        assert!((1..=2).contains(&n), "{from}: {n}");
+    }
     assert!(seen.iter().any(|c| matches!(
         &c.outcome,
         Outcome::Unanswered { reason } if reason.contains("rate-limited")
     )));
+    running.cancel.cancel();
+}
+
+/// During a flood of valid UDP requests from one source, a request from another source is
+/// still answered: five genuine probes, five answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_udp_request_flood_leaves_room_for_a_new_source() {
+    let running = start(config());
+    let udp = running.udp;
+    let flood = tokio::spawn(async move {
+        let client = UdpSocket::bind((LOCAL, 0)).await.unwrap();
+        client.connect(udp).await.unwrap();
+        for i in 0..20_000u32 {
+            let _ = client.send(&listener::build_request([7; 16])).await;
+            if i % 500 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let mut answered = 0;
+    for _ in 0..5 {
+        let seen = run(listener_target(udp, Transport::Udp)).await;
+        if seen.service.as_deref() == Some("rdsports-listener") {
+            answered += 1;
+        }
+    }
+    flood.abort();
+    assert_eq!(answered, 5);
     running.cancel.cancel();
 }
 
@@ -334,29 +376,61 @@ async fn an_address_not_on_this_machine_fails_the_bind() {
     assert_eq!(listeners.opened()[0].state, OpenState::Failed);
 }
 
+/// A new peer is never locked out: with every slot held by an idle connection, the oldest
+/// idle one is closed and the new peer answered.
 #[tokio::test]
-async fn connections_beyond_the_limit_wait_their_turn() {
+async fn a_new_peer_evicts_the_oldest_idle_connection() {
     let mut config = config();
     config.max_connections = 1;
     config.read_timeout = Duration::from_secs(30);
     let running = start(config);
-    // A peer that connects and says nothing holds the only slot.
-    let idle = TcpStream::connect(running.tcp).await.unwrap();
+    let mut idle = TcpStream::connect(running.tcp).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let quick = Settings {
-        timeout: Duration::from_millis(300),
-        retries: 0,
-        concurrency: 1,
-    };
-    let waiting = finishes(probe(&listener_target(running.tcp, Transport::Tcp), &quick))
-        .await
-        .unwrap();
-    assert_eq!(waiting.verdict, Verdict::Open, "the backlog accepts");
-    assert_eq!(waiting.service, None, "but nobody answers yet: {waiting:?}");
-    drop(idle);
     let seen = run(listener_target(running.tcp, Transport::Tcp)).await;
-    assert_eq!(seen.service.as_deref(), Some("rdsports-listener"));
+    assert_eq!(
+        seen.service.as_deref(),
+        Some("rdsports-listener"),
+        "{seen:?}"
+    );
+    // The idle connection was closed to make room.
+    let mut buf = [0u8; 1];
+    let closed = tokio::time::timeout(Duration::from_secs(5), idle.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
     running.cancel.cancel();
+    let summary = running.done.await.unwrap();
+    assert_eq!(summary.evicted, 1);
+}
+
+/// 2,000 idle connections (from another source, then from the prober's own) do not lock out
+/// a genuine check: ten probes during the flood, ten handshakes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_idle_connections_does_not_lock_out_a_genuine_check() {
+    let running = start(config());
+    let mut answered = 0;
+    for flooder in [LOCAL, SOURCE] {
+        let mut idle = Vec::new();
+        for _ in 0..1_000 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind(SocketAddr::new(flooder, 0)).unwrap();
+            if let Ok(Ok(stream)) =
+                tokio::time::timeout(Duration::from_secs(2), socket.connect(running.tcp)).await
+            {
+                idle.push(stream);
+            }
+        }
+        assert!(idle.len() >= 900, "{} flood connections", idle.len());
+        for _ in 0..5 {
+            let seen = run(listener_target(running.tcp, Transport::Tcp)).await;
+            if seen.service.as_deref() == Some("rdsports-listener") {
+                answered += 1;
+            }
+        }
+        drop(idle);
+    }
+    assert_eq!(answered, 10);
+    running.cancel.cancel();
+    let summary = running.done.await.unwrap();
+    assert!(summary.evicted >= 1_000, "{summary:?}");
 }
 
 #[tokio::test]
