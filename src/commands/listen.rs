@@ -434,9 +434,17 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
                 cancel.cancel();
             });
         }
+        let mut lines = listen::ContactLines::default();
         let summary = listeners
             .serve(&cancel, |contact| {
-                say(&format!("{}\n", contact_line(contact)));
+                // A few lines per port and second, then one summary line per second.
+                let (held_back, show) = lines.offer(contact);
+                if let Some(held_back) = held_back {
+                    say(&format!("{held_back}\n"));
+                }
+                if show {
+                    say(&format!("{}\n", contact_line(contact)));
+                }
                 if kept.len() < MAX_KEPT_CONTACTS {
                     kept.push(contact.clone());
                 } else {
@@ -444,6 +452,9 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
                 }
             })
             .await;
+        if let Some(held_back) = lines.finish() {
+            say(&format!("{held_back}\n"));
+        }
         (summary, interrupted.is_cancelled())
     });
     let elapsed = started.elapsed();
@@ -457,6 +468,14 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
         summary.handshakes,
         if summary.handshakes == 1 { "" } else { "s" },
     );
+    if summary.evicted > 0 {
+        let _ = write!(
+            end,
+            "; {} idle connection{} closed to make room for new peers",
+            summary.evicted,
+            if summary.evicted == 1 { "" } else { "s" }
+        );
+    }
     if summary.unreported > 0 {
         let _ = write!(
             end,

@@ -559,6 +559,108 @@ impl SlotsInner {
 /// pressure.
 const PRESSURE_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// Contact lines per port and second shown in full; beyond that one summary line per
+/// interval says how many more came and from how many sources.
+pub const CONTACT_LINES_PER_SECOND: u32 = 5;
+
+/// Keeps a contact log readable (and its size bounded) under a flood: per port, the first
+/// [`CONTACT_LINES_PER_SECOND`] contacts of each second are shown; the others are counted,
+/// and when the second is over one line sums them up ("+12,345 more contacts from 1,024
+/// sources in the last 1 s"). Pure: the caller prints.
+#[derive(Debug)]
+pub struct ContactLines {
+    per_second: u32,
+    /// The second (since the start) being counted.
+    second: Option<u64>,
+    shown: std::collections::HashMap<(Transport, u16), u32>,
+    hidden: usize,
+    sources: std::collections::HashSet<IpAddr>,
+}
+
+/// Distinct sources counted per second (the summary says "at least" beyond).
+const MAX_COUNTED_SOURCES: usize = 65_536;
+
+impl Default for ContactLines {
+    fn default() -> Self {
+        ContactLines::new(CONTACT_LINES_PER_SECOND)
+    }
+}
+
+impl ContactLines {
+    /// At most `per_second` contact lines per port and second (at least 1).
+    pub fn new(per_second: u32) -> Self {
+        ContactLines {
+            per_second: per_second.max(1),
+            second: None,
+            shown: std::collections::HashMap::new(),
+            hidden: 0,
+            sources: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Takes a contact: first the summary of an earlier second that ended (if contacts were
+    /// held back in it), then whether this contact's own line is shown.
+    pub fn offer(&mut self, contact: &Contact) -> (Option<String>, bool) {
+        let second = contact.at_ms / 1000;
+        let summary = match self.second {
+            Some(s) if s != second => self.finish(),
+            _ => None,
+        };
+        self.second = Some(second);
+        let n = self
+            .shown
+            .entry((contact.transport, contact.port))
+            .or_insert(0);
+        if *n < self.per_second {
+            *n += 1;
+            return (summary, true);
+        }
+        self.hidden += 1;
+        if self.sources.len() < MAX_COUNTED_SOURCES {
+            self.sources.insert(contact.peer.ip());
+        }
+        (summary, false)
+    }
+
+    /// The summary of the second being counted, if contacts were held back in it (call at
+    /// the end, too).
+    pub fn finish(&mut self) -> Option<String> {
+        let second = self.second?;
+        self.shown.clear();
+        let hidden = std::mem::take(&mut self.hidden);
+        let sources = self.sources.len();
+        self.sources.clear();
+        (hidden > 0).then(|| {
+            format!(
+                "{:>9}  +{} more contact{} from {}{} source{} in the last 1 s (not shown)",
+                format!("+{}.0s", second + 1),
+                thousands(hidden),
+                if hidden == 1 { "" } else { "s" },
+                thousands(sources),
+                if sources >= MAX_COUNTED_SOURCES {
+                    "+"
+                } else {
+                    ""
+                },
+                if sources == 1 { "" } else { "s" },
+            )
+        })
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Contacts waiting for the callback.
 const QUEUE: usize = 1024;
 /// Largest datagram read (longer ones are cut by the system; a request is 192 bytes).
@@ -851,6 +953,40 @@ mod flood_tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn contact_lines_are_capped_per_port_and_second_with_one_summary() {
+        let contact = |at_ms: u64, port: u16, source: u8| Contact {
+            at_ms,
+            peer: SocketAddr::from(([127, 0, 0, source], 40000)),
+            transport: Transport::Tcp,
+            port,
+            outcome: Outcome::Empty,
+        };
+        let mut lines = ContactLines::new(5);
+        let mut shown = 0;
+        let mut summaries = Vec::new();
+        // 20,000 contacts in the first second from 100 sources on port 1, 3 on port 2.
+        for i in 0..20_000u64 {
+            let (summary, show) = lines.offer(&contact(i / 20, 1, (i % 100) as u8));
+            summaries.extend(summary);
+            shown += usize::from(show);
+        }
+        for _ in 0..3 {
+            let (summary, show) = lines.offer(&contact(999, 2, 1));
+            summaries.extend(summary);
+            assert!(show);
+        }
+        assert_eq!(shown, 5);
+        assert!(summaries.is_empty());
+        let (summary, show) = lines.offer(&contact(1500, 1, 1));
+        assert!(show);
+        assert_eq!(
+            summary.as_deref(),
+            Some("    +1.0s  +19,995 more contacts from 100 sources in the last 1 s (not shown)")
+        );
+        assert_eq!(lines.finish(), None);
     }
 
     #[test]
