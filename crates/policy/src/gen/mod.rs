@@ -525,7 +525,7 @@ impl Namer {
     pub(crate) fn into_warnings(mut self) -> Vec<String> {
         if self.more_renamed > 0 {
             self.warnings.push(format!(
-                "{}: and {} more {}s are written differently (the same rules apply)",
+                "{}: and {} more names renamed the same way ({})",
                 self.target, self.more_renamed, self.what
             ));
         }
@@ -664,7 +664,7 @@ mod tests {
         let w = n.into_warnings();
         assert_eq!(w.len(), RENAMES_SHOWN + 1);
         assert!(
-            w[RENAMES_SHOWN].contains("and 19990 more host names"),
+            w[RENAMES_SHOWN].contains("and 19990 more names renamed the same way (host name)"),
             "{w:?}"
         );
     }
