@@ -32,7 +32,7 @@ pub mod policy;
 use rdsports_core::plan::Plan;
 
 pub use error::GenError;
-pub use generators::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
+pub use generators::{Capabilities, FtpSupport, Generator, Keep, RenderOptions, Rendered, Scope};
 pub use policy::{Context, EntryInfo, FlowCounts, Helper, Policy, Rule};
 
 /// A target as `--help` lists it.
@@ -84,6 +84,8 @@ pub fn render_policy(
     let generator = generators::find(target)?;
     generators::check(generator, opts)?;
     let mut out = generator.render(policy, opts)?;
+    out.warnings
+        .extend(generators::mode_warnings(generator, opts));
     // Policy warnings first; each warning once (per-host files repeat the same renames).
     let mut seen = std::collections::BTreeSet::new();
     out.warnings = policy
