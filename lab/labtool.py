@@ -484,6 +484,10 @@ def cmd_sweep(a):
             fail("%s -> %s tcp/%d: %s, but no planned flow needs it" % (src, dst, p, swept[p]))
         if not opened:
             ok("%s -> %s: %d unplanned ports swept, none reachable" % (src, dst, len(unplanned)))
+        for p in sorted(p for p in swept if p in planned and swept[p] != "open"):
+            fail("%s -> %s tcp/%d: planned, but the sweep found it %s (it cannot see through)" % (src, dst, p, swept[p]))
+        if swept and all(swept[p] == "open" for p in swept if p in planned):
+            ok("%s -> %s: every planned port in the range is open" % (src, dst))
         print("  %-8s -> %-7s %4d unplanned tcp ports swept: %d open, %d closed; %d planned ports open" % (
             src, dst, len(unplanned), sum(swept[p] == "open" for p in unplanned),
             sum(swept[p] == "closed" for p in unplanned),
