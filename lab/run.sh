@@ -421,10 +421,57 @@ if "$RDSPORTS" rules "$TOML" --target nftables --into inet filter forward --out 
 else
   failed "rdsports rules --into inet filter forward: $(head -c 300 "$D/rules.err")"
 fi
-kill "$(cat "$LAB/pid/ssh-rtr")" 2>/dev/null
 rtr_open
 
-# ---------------------------------------------------------------- pass 4: host firewall
+# ---------------------------------------------------------------- pass 4: merged into the admin's iptables rules
+phase merge-ipt "the admin's own iptables rules in the router, the rules merged (--merge, iptables-restore --noflush)"
+D=$OUT/merge-ipt
+mkdir -p "$D"
+# The same admin firewall in iptables: INPUT drops all but SSH, FORWARD drops everything.
+IN rtr iptables -P FORWARD DROP
+IN rtr iptables -P INPUT DROP
+IN rtr iptables -A INPUT -i lo -j ACCEPT
+IN rtr iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+IN rtr iptables -A INPUT -p tcp --dport 22 -m comment --comment "admin: ssh to the router" -j ACCEPT
+ssh_works "the admin's iptables rules alone"
+# ipt_save: the router's filter and raw tables without counters and iptables-save's stamps.
+ipt_save() { { IN rtr iptables-save -t filter; IN rtr iptables-save -t raw; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
+if "$RDSPORTS" rules "$TOML" --target iptables --merge --out "$D/rules" 2>"$D/rules.err"; then
+  f=("$D"/rules/*.rules)
+  jumps=$(sed -n 's/^#  \(iptables .* || .*\)$/\1/p' "${f[0]}")
+  if [[ -z $jumps ]]; then
+    failed "the iptables merge file names no jump command"
+  elif IN rtr iptables-restore --test --noflush "${f[0]}" && IN rtr iptables-restore --noflush "${f[0]}" &&
+    IN rtr sh -c "$jumps"; then
+    ipt_save >"$D/save-once.txt"
+    IN rtr iptables-restore --noflush "${f[0]}" && IN rtr sh -c "$jumps"
+    ipt_save >"$D/save-twice.txt"
+    if cmp -s "$D/save-once.txt" "$D/save-twice.txt"; then
+      passed "the merge file and its jumps applied twice leave iptables-save as once ($(grep -c -- '-j RDSPORTS-FWD$' "$D/save-twice.txt") jump to RDSPORTS-FWD)"
+    else
+      failed "applying the iptables merge file twice changed the tables (diff $D/save-once.txt $D/save-twice.txt)"
+    fi
+    if grep -q 'admin: ssh to the router' "$D/save-twice.txt" && grep -q '^:FORWARD DROP' "$D/save-twice.txt"; then
+      passed "the admin's SSH rule and FORWARD policy DROP are still there after the merge"
+    else
+      failed "the admin's rules changed with the merge"
+    fi
+    echo "  merged ${f[0]##*/} with iptables-restore --noflush (RDSPORTS-FWD, jumped to from FORWARD)"
+    mapfile -t SRC < <(sources)
+    check_all "$D" "${SRC[@]}"
+    verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+    ssh_works "after the iptables merge"
+  else
+    failed "iptables-restore --noflush rejected the merge file ${f[0]} or its jump commands"
+  fi
+else
+  failed "rdsports rules --target iptables --merge: $(head -c 300 "$D/rules.err")"
+fi
+kill "$(cat "$LAB/pid/ssh-rtr")" 2>/dev/null
+IN rtr iptables -F 2>/dev/null
+rtr_open
+
+# ---------------------------------------------------------------- pass 5: host firewall
 phase host "the host variant (input chain) in dc01, router open"
 D=$OUT/host
 if "$RDSPORTS" rules "$TOML" --target nftables --host-variant --host dc01 --out "$D/rules" \
