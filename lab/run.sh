@@ -4,13 +4,20 @@
 #
 #   lab/run.sh                      (root; without root it says why it skipped)
 #
-# What it proves, pass by pass (lab/README.md has the details):
+# What it proves, pass by pass (lab/README.md has the details); every pass uses the default
+# (enforcing) output, no flags:
 #   nftables  `rdsports rules --target nftables` loaded into the router; `rdsports check` from
 #             every host finds every planned flow open (and the real servers identified as the
 #             services the flows expect); nmap -sT/-sU agrees port by port; one accept removed
 #             and another turned into a reject make exactly their flows filtered and refused;
 #             sampled unplanned ports, reachable with the router open, are now blocked.
 #   iptables  the same with `--target iptables` (iptables-restore), without the mutation.
+#   merge     the router already has the admin's own table (input: policy drop but SSH;
+#             forward: policy drop); `--into inet filter forward` merged into it, applied twice
+#             with the header's jump command (ruleset unchanged); the checks as above, a tcp
+#             1-1024 nmap sweep per boundary pair finds only planned ports, SSH still answers.
+#   merge-ipt the same admin firewall in iptables, `--target iptables --merge` through
+#             `iptables-restore --noflush` and the header's jump commands, twice.
 #   host      `--host-variant --host dc01` loaded into dc01's own input chain, the router open:
 #             every flow to dc01 open, nmap agrees, unplanned ports to dc01 blocked from every host.
 #
@@ -18,7 +25,8 @@
 # (see lab/lib.sh), RDL_KEEP=1 (leave the lab up afterwards), RDL_NO_INSTALL=1 (do not run
 # lab/install.sh for missing tools), RDL_VERBOSE=1 (one line per passing assertion too),
 # RDL_BUDGET (seconds the lab may take from up to down, default 300; install and build are
-# not counted), CI=true (a skip is a failure).
+# not counted), RDL_SWEEP_TOP (the merge pass sweeps tcp 1-N, default 1024), CI=true (a skip
+# is a failure). It first removes what an earlier run may have left (lab/down.sh).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 

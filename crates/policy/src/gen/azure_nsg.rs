@@ -3,8 +3,9 @@
 //! Each zone's NSG gets an inbound allow rule for every aggregated rule that enters the zone
 //! (flows inside the zone too: a subnet's NSG also filters traffic within the subnet), and with
 //! `--outbound` an outbound rule for every rule that leaves it. Priorities are deterministic:
-//! rules in policy order from 100 in steps of 10 (steps of 1 when that does not fit), and
-//! `--default-drop` adds a deny-all at 4096. `0.0.0.0/0` becomes the service tag `Internet`.
+//! rules in policy order from 100 in steps of 10 (steps of 1 when that does not fit). Enforcing
+//! (the default) gives every zone in scope an NSG ending in a deny-all at 4096, with the
+//! AzureLoadBalancer probe source allowed at 4095 and `--keep` entries from 4000. `0.0.0.0/0` becomes the service tag `Internet`.
 //! Zones that hold the whole address space (the internet) get no NSG.
 //!
 //! All JSON is written by `serde_json`; strings that ARM would read as template expressions

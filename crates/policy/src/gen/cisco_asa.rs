@@ -6,7 +6,9 @@
 //! object-groups, one per host list and per port list, reused across lines. Replies pass by
 //! the ASA's stateful inspection; FTP data channels by `inspect ftp`, which the default global
 //! policy enables. Re-applying the file first clears the access lists and object-groups it
-//! defines, so the result is the same.
+//! defines, so the result is the same. Enforcing (the default) gives every zone interface a
+//! list ending in `deny ip any any log`; `--merge` writes one global access list instead,
+//! read after the interfaces' own lists.
 //!
 //! Names (zones, object-groups) are restricted to `[A-Za-z0-9_-]`, starting with a letter;
 //! remarks and descriptions to `plain_char`. This module does not talk to an ASA.

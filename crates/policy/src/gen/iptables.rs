@@ -7,7 +7,15 @@
 //! chain of its own (`rds-rN`) instead of multiplying lines. An FTP control channel without a
 //! fixed passive range gets `-j CT --helper ftp` in the raw table. IPv6 rules go to a second
 //! file (`*.v6.rules`, for `ip6tables-restore`). `iptables-restore` replaces the tables the
-//! file names (filter, and raw when a helper is needed).
+//! file names (filter, and raw when a helper is needed). Enforcing (the default) ends each
+//! chain in a rate-limited LOG and a DROP, after the `--keep` entries; `--allow-only` does not.
+//!
+//! The merge form (`--merge`) writes user chains only (`RDSPORTS-FWD`, `RDSPORTS-IN`,
+//! `RDSPORTS-OUT`, `RDSPORTS-rN`, and `RDSPORTS-PRE`/`RDSPORTS-RAWOUT` in raw), for
+//! `iptables-restore --noflush`: declaring an existing chain empties it, so applying twice
+//! leaves one copy; built-in chains are not declared (that would reset their policies). A
+//! restore file cannot add a rule only when missing, so the header gives the `-C || -I`
+//! commands for the jumps.
 //!
 //! User text appears only in `#` comment lines (one line each) and in `--comment "..."`
 //! restricted to `plain_char`; chain names are built from rule numbers. This module does

@@ -4,10 +4,17 @@
 //! `--boundary`); the host variant (`--host-variant`) has one file per host with an `input`
 //! chain (and an `output` chain with `--outbound`). Both accept replies with
 //! `ct state established,related accept`, match addresses through named interval sets, count
-//! every accept, and can end in a counted drop (`--default-drop`). An FTP control channel
-//! without a fixed passive range gets the kernel's `ftp` conntrack helper, whose expectations
-//! the `related` accept then lets through. Applying the file replaces only `table inet
-//! rdsports` (`table`, then `delete table`, then the new table, in one transaction).
+//! every accept, accept the `--keep` entries, and end in a rate-limited log and a counted drop
+//! (enforcing, the default; `--allow-only` leaves both out). An FTP control channel without a
+//! fixed passive range gets the kernel's `ftp` conntrack helper, whose expectations the
+//! `related` accept then lets through. Applying the file replaces only `table inet rdsports`
+//! (`table`, then `delete table`, then the new table, in one transaction).
+//!
+//! The merge form (`--merge`, `--into FAMILY TABLE CHAIN`) writes regular chains
+//! (`rdsports-forward`, `rdsports-input`, `rdsports-output`) and their sets into the admin's
+//! table instead: declared (an `add`, which changes nothing that exists), flushed, filled, so a
+//! second application leaves one copy. The jump from the admin's base chain cannot be made
+//! conditional in an nft file; the header gives the command that adds it only when missing.
 //!
 //! No user text reaches an nft identifier: sets are named after rule numbers, and names and
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
