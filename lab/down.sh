@@ -50,6 +50,11 @@ for ns in "${ALL_NS[@]}"; do
   rm -rf "/etc/netns/$P-$ns"
 done
 rmdir /etc/netns 2>/dev/null
+# The mount points up.sh had to create (lab/up.sh, make_mount_points), empty by now.
+if [[ -f $LAB/created ]]; then
+  while read -r d; do rmdir "$d" 2>/dev/null; done <"$LAB/created"
+  rm -f "$LAB/created"
+fi
 # Stray veths would only exist when a namespace move failed half-way.
 for l in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep "^$P-" || true); do
   ip link del "$l" 2>/dev/null

@@ -12,6 +12,7 @@ the network.
     labtool.py listen     SS-OUTPUT...          (ss -Hlntup per namespace -> listeners JSON)
     labtool.py mutate     --ruleset R.json --hosts H.json --attrib A.json --remove F,T,P,N --reject F,T,P,N --commands OUT
     labtool.py targets    [--check CHECK.json] [--sample S.json --src-ns NS] [--to HOST]
+    labtool.py sweep      --plan P.json --hosts H.json --pairs PAIRS --xml X.xml...
 
 Verdict vocabulary: rdsports check says open/refused/filtered (TCP) and open/closed/
 open|filtered (UDP); nmap says open/closed/filtered and open|filtered. They agree when:
@@ -333,7 +334,7 @@ def nmap_states(paths):
     nmap-NS-ADDRESS-PROTO.xml (NS: the namespace nmap ran in), extraports included."""
     res = {}
     for path in paths:
-        m = re.search(r"nmap-([a-z0-9]+)-[0-9.]+-(tcp|udp)\.xml$", path)
+        m = re.search(r"nmap-([a-z0-9]+)-[0-9a-z.]+-(tcp|udp)\.xml$", path)
         if not m:
             fail("nmap output %s: name is not nmap-NS-ADDRESS-PROTO.xml" % path)
             continue
@@ -457,6 +458,42 @@ def cmd_blocked(a):
         note("%d sampled ports were silent even with the router open (UDP without a reply): not evidence" % skipped)
 
 
+def cmd_sweep(a):
+    """A TCP sweep of a whole port range per pair (nmap -sT): every port open from SRC to DST
+    must be one a planned flow of SRC->DST needs; pairs are 'srcns:dsthost,...'."""
+    plan = load(a.plan)
+    hosts = load(a.hosts)
+    by_ns = {v["ns"]: k for k, v in hosts.items()}
+    nm = nmap_states(a.xml)
+    for pair in a.pairs.split(","):
+        sns, dst = pair.split(":")
+        src = by_ns[sns]
+        addr = hosts[dst]["address"]
+        planned = set()
+        for f in plan["flows"]:
+            if f["from"] == src and f["to"] == dst and f["protocol"] == "tcp":
+                lo, hi = port_range(f["ports"])
+                planned.update(range(lo, hi + 1))
+        swept = {port: st for (ns, ad, proto, port), st in nm.items() if ns == sns and ad == addr and proto == "tcp"}
+        if not swept:
+            fail("%s -> %s: nmap swept no port" % (src, dst))
+            continue
+        unplanned = [p for p in swept if p not in planned]
+        opened = sorted(p for p in unplanned if swept[p] != "filtered")
+        for p in opened:
+            fail("%s -> %s tcp/%d: %s, but no planned flow needs it" % (src, dst, p, swept[p]))
+        if not opened:
+            ok("%s -> %s: %d unplanned ports swept, none reachable" % (src, dst, len(unplanned)))
+        for p in sorted(p for p in swept if p in planned and swept[p] != "open"):
+            fail("%s -> %s tcp/%d: planned, but the sweep found it %s (it cannot see through)" % (src, dst, p, swept[p]))
+        if swept and all(swept[p] == "open" for p in swept if p in planned):
+            ok("%s -> %s: every planned port in the range is open" % (src, dst))
+        print("  %-8s -> %-7s %4d unplanned tcp ports swept: %d open, %d closed; %d planned ports open" % (
+            src, dst, len(unplanned), sum(swept[p] == "open" for p in unplanned),
+            sum(swept[p] == "closed" for p in unplanned),
+            sum(1 for p in swept if p in planned and swept[p] == "open")))
+
+
 def cmd_mutate(a):
     """The nft JSON commands that delete the rule deciding one flow and turn the rule deciding
     another into a reject, and the verdicts every flow port of those two rules must then get."""
@@ -561,6 +598,11 @@ def main():
     s.add_argument("--sample")
     s.add_argument("--src-ns", dest="src_ns", default="")
     s.add_argument("--to")
+    s = sub.add_parser("sweep")
+    s.add_argument("--plan", required=True)
+    s.add_argument("--hosts", required=True)
+    s.add_argument("--pairs", required=True)
+    s.add_argument("--xml", nargs="+", required=True)
     s = sub.add_parser("blocked")
     s.add_argument("--sample", required=True)
     s.add_argument("--baseline", nargs="+", required=True)
@@ -568,8 +610,8 @@ def main():
     a = p.parse_args()
     VERBOSE = a.verbose
     {"attribute": cmd_attribute, "listen": cmd_listen, "checks": cmd_checks, "nmap": cmd_nmap,
-     "sample": cmd_sample, "blocked": cmd_blocked, "mutate": cmd_mutate, "targets": cmd_targets}[a.cmd](a)
-    if a.cmd in ("checks", "nmap", "blocked"):
+     "sample": cmd_sample, "blocked": cmd_blocked, "mutate": cmd_mutate, "targets": cmd_targets, "sweep": cmd_sweep}[a.cmd](a)
+    if a.cmd in ("checks", "nmap", "blocked", "sweep"):
         print("  %d passed, %d failed" % (PASSED, FAILED))
         # run.sh adds these up for its closing line
         with open(os.environ.get("LABTOOL_COUNTS", os.devnull), "a") as f:

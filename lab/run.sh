@@ -4,13 +4,20 @@
 #
 #   lab/run.sh                      (root; without root it says why it skipped)
 #
-# What it proves, pass by pass (lab/README.md has the details):
+# What it proves, pass by pass (lab/README.md has the details); every pass uses the default
+# (enforcing) output, no flags:
 #   nftables  `rdsports rules --target nftables` loaded into the router; `rdsports check` from
 #             every host finds every planned flow open (and the real servers identified as the
 #             services the flows expect); nmap -sT/-sU agrees port by port; one accept removed
 #             and another turned into a reject make exactly their flows filtered and refused;
 #             sampled unplanned ports, reachable with the router open, are now blocked.
 #   iptables  the same with `--target iptables` (iptables-restore), without the mutation.
+#   merge     the router already has the admin's own table (input: policy drop but SSH;
+#             forward: policy drop); `--into inet filter forward` merged into it, applied twice
+#             with the header's jump command (ruleset unchanged); the checks as above, a tcp
+#             1-1024 nmap sweep per boundary pair finds only planned ports, SSH still answers.
+#   merge-ipt the same admin firewall in iptables, `--target iptables --merge` through
+#             `iptables-restore --noflush` and the header's jump commands, twice.
 #   host      `--host-variant --host dc01` loaded into dc01's own input chain, the router open:
 #             every flow to dc01 open, nmap agrees, unplanned ports to dc01 blocked from every host.
 #
@@ -18,7 +25,8 @@
 # (see lab/lib.sh), RDL_KEEP=1 (leave the lab up afterwards), RDL_NO_INSTALL=1 (do not run
 # lab/install.sh for missing tools), RDL_VERBOSE=1 (one line per passing assertion too),
 # RDL_BUDGET (seconds the lab may take from up to down, default 300; install and build are
-# not counted), CI=true (a skip is a failure).
+# not counted), RDL_SWEEP_TOP (the merge pass sweeps tcp 1-N, default 1024), CI=true (a skip
+# is a failure). It first removes what an earlier run may have left (lab/down.sh).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -29,6 +37,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 T_START=$(now)
+SWEEP_TOP=${RDL_SWEEP_TOP:-1024}   # the merge pass sweeps tcp 1-SWEEP_TOP per host pair
 TOML=$LAB_SRC/lab.toml
 LABTOOL=(python3 "$LAB_SRC/labtool.py")
 [[ -n ${RDL_VERBOSE:-} ]] && LABTOOL+=(-v)
@@ -48,6 +57,10 @@ phase() { # NAME: what it proves
 end_phase() {
   [[ -n $PHASE ]] && TIMES+=("$(printf '%-10s %6s s' "$PHASE" "$(since "$PHASE_T")")")
   PHASE=
+}
+passed() { # MESSAGE: a passing assertion outside labtool's, counted with them
+  echo "  ok    $*"
+  echo "1 0" >>"$LABTOOL_COUNTS"
 }
 failed() { # MESSAGE: a failure outside labtool's counted assertions
   echo "  FAIL  $*"
@@ -113,11 +126,14 @@ done
 ((FAILS)) && exit 1
 echo "  $RDSPORTS"
 
-# The lab itself, from here to the end of down, must stay within the budget.
+# The lab itself, from here to the end of down, must stay within the budget. First what an
+# earlier run may have left (namespaces, /etc/netns entries, mount points it created, the lab
+# directory): the lab never depends on it.
 T_LAB=$(now)
+"$LAB_SRC/down.sh" --quiet
 phase up "namespaces, router, real servers (each asked a question in its protocol), listeners"
 "$LAB_SRC/up.sh" || { failed "lab/up.sh"; exit 1; }
-mkdir -p "$OUT"/{ss,baseline,nft,ipt,host}
+mkdir -p "$OUT"/{ss,baseline,nft,ipt,host,merge/sweep}
 
 # What listens where (real servers and rdsports listeners), the plan, the hosts.
 for ns in "${HOST_NS[@]}"; do IN "$ns" ss -Hlntup >"$OUT/ss/$ns.txt"; done
@@ -262,7 +278,7 @@ echo "  $(jq length "$OUT/sample-all.json") unplanned (source, destination, port
 # ---------------------------------------------------------------- pass 1: nftables
 phase nftables "generated nftables rules in the router"
 D=$OUT/nft
-if "$RDSPORTS" rules "$TOML" --target nftables --default-drop --out "$D/rules" 2>"$D/rules.err"; then
+if "$RDSPORTS" rules "$TOML" --target nftables --out "$D/rules" 2>"$D/rules.err"; then
   f=("$D"/rules/*.nft)
   if IN rtr nft -c -f "${f[0]}" && IN rtr nft -f "${f[0]}"; then
     echo "  loaded ${f[0]##*/} into $P-rtr ($(grep -c ' accept comment "r' "${f[0]}") accept rules)"
@@ -305,7 +321,7 @@ rtr_open
 # ---------------------------------------------------------------- pass 2: iptables
 phase iptables "generated iptables rules (iptables-restore) in the router"
 D=$OUT/ipt
-if "$RDSPORTS" rules "$TOML" --target iptables --default-drop --out "$D/rules" 2>"$D/rules.err"; then
+if "$RDSPORTS" rules "$TOML" --target iptables --out "$D/rules" 2>"$D/rules.err"; then
   f=("$D"/rules/*)
   if IN rtr iptables-restore --test "${f[0]}" && IN rtr iptables-restore "${f[0]}"; then
     echo "  loaded ${f[0]##*/} into $P-rtr ($(grep -c -- '-j ACCEPT' "${f[0]}") ACCEPT rules)"
@@ -321,10 +337,152 @@ fi
 IN rtr iptables -F 2>/dev/null
 rtr_open
 
-# ---------------------------------------------------------------- pass 3: host firewall
+# ---------------------------------------------------------------- pass 3: merged into the admin's table
+phase merge "the admin's own filtering table in the router, the rules merged into it (--into)"
+D=$OUT/merge
+# The admin's firewall before rdsports: the router's own input drops all but SSH (and
+# loopback, replies), forwarding drops everything. A small SSH banner server stands in for sshd.
+IN rtr nft -f - <<'NFT'
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		tcp dport 22 accept comment "admin: ssh to the router"
+	}
+	chain forward {
+		type filter hook forward priority filter; policy drop;
+	}
+}
+NFT
+# (from a subshell: a server must not be a child of this script, whose `wait`s would wait for it)
+(bg ssh-rtr rtr python3 -c '
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 22))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"SSH-2.0-rdsports-lab\r\n")
+    c.close()')
+wait_port rtr tcp 22 10 || failed "the SSH stand-in in $P-rtr did not start"
+# ssh_works WHEN: from every zone, SSH to the router's address on that side answers.
+ssh_works() {
+  local ns
+  for ns in inet dmz sh; do
+    if IN "$ns" timeout 5 nc -w 3 "${ZONE_NET[$(zone_of "$ns")]}.1" 22 </dev/null | grep -q '^SSH-2.0-'; then
+      passed "$(host_of "$ns") -> router ssh/22 answers ($1)"
+    else
+      failed "$(host_of "$ns") -> router ssh/22 does not answer ($1): the admin's SSH rule broke"
+    fi
+  done
+}
+ssh_works "the admin's table alone"
+if IN inet timeout 4 nc -z -w 2 "$(addr_of dmz)" 443; then
+  failed "clients -> gw01 tcp/443 passes the admin's table before the merge (its forward policy should drop it)"
+else
+  passed "clients -> gw01 tcp/443 dropped by the admin's table before the merge"
+fi
+if "$RDSPORTS" rules "$TOML" --target nftables --into inet filter forward --out "$D/rules" 2>"$D/rules.err"; then
+  f=("$D"/rules/*.nft)
+  # The jump command, exactly as the file's header gives it.
+  jump=$(sed -n 's/^#  \(nft list chain .*\)$/\1/p' "${f[0]}")
+  if [[ -z $jump ]]; then
+    failed "the merge file names no jump command"
+  elif IN rtr nft -c -f "${f[0]}" && IN rtr nft -f "${f[0]}" && IN rtr sh -c "$jump"; then
+    IN rtr nft list ruleset >"$D/ruleset-once.nft"
+    # Applied again (a new plan is applied the same way): nothing doubles.
+    IN rtr nft -f "${f[0]}" && IN rtr sh -c "$jump"
+    IN rtr nft list ruleset >"$D/ruleset-twice.nft"
+    if cmp -s "$D/ruleset-once.nft" "$D/ruleset-twice.nft"; then
+      passed "the merge file and its jump applied twice leave the ruleset as once ($(grep -c 'jump rdsports-forward' "$D/ruleset-twice.nft") jump)"
+    else
+      failed "applying the merge file twice changed the ruleset (diff $D/ruleset-once.nft $D/ruleset-twice.nft)"
+    fi
+    if grep -q 'admin: ssh to the router' "$D/ruleset-twice.nft"; then
+      passed "the admin's SSH rule is still in its input chain after the merge"
+    else
+      failed "the admin's SSH rule is gone after the merge"
+    fi
+    echo "  merged ${f[0]##*/} into the admin's table inet filter (chain rdsports-forward, jumped to from forward)"
+    mapfile -t SRC < <(sources)
+    check_all "$D" "${SRC[@]}"
+    verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+    echo "-- nmap sweep: tcp 1-$SWEEP_TOP from every host to every host across a boundary: only planned ports reachable"
+    for ns in "${HOST_NS[@]}"; do
+      addrs=()
+      for d in "${HOST_NS[@]}"; do [[ $(zone_of "$d") != "$(zone_of "$ns")" ]] && addrs+=("$(addr_of "$d")"); done
+      # Namespaces on one machine answer within a millisecond: a short timeout and a floor
+      # on the rate keep a sweep of dropped ports from crawling (an open or closed port
+      # answers at once; the sweep must also find every planned port open, below).
+      IN "$ns" nmap -n -Pn -sT -T4 --max-retries 1 --max-rtt-timeout 200ms --min-rate 2000 \
+        --host-timeout 120s -p "1-$SWEEP_TOP" \
+        -oX "$D/sweep/nmap-$ns-sweep-tcp.xml" "${addrs[@]}" >/dev/null 2>&1 &
+    done
+    wait
+    "${LABTOOL[@]}" sweep --plan "$OUT/plan.json" --hosts "$OUT/hosts.json" --pairs "$ZONE_PAIRS" --xml "$D"/sweep/*.xml
+    ssh_works "after the merge"
+  else
+    failed "nft rejected the merge file ${f[0]} or its jump command"
+  fi
+else
+  failed "rdsports rules --into inet filter forward: $(head -c 300 "$D/rules.err")"
+fi
+rtr_open
+
+# ---------------------------------------------------------------- pass 4: merged into the admin's iptables rules
+phase merge-ipt "the admin's own iptables rules in the router, the rules merged (--merge, iptables-restore --noflush)"
+D=$OUT/merge-ipt
+mkdir -p "$D"
+# The same admin firewall in iptables: INPUT drops all but SSH, FORWARD drops everything.
+IN rtr iptables -P FORWARD DROP
+IN rtr iptables -P INPUT DROP
+IN rtr iptables -A INPUT -i lo -j ACCEPT
+IN rtr iptables -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+IN rtr iptables -A INPUT -p tcp --dport 22 -m comment --comment "admin: ssh to the router" -j ACCEPT
+ssh_works "the admin's iptables rules alone"
+# ipt_save: the router's filter and raw tables without counters and iptables-save's stamps.
+ipt_save() { { IN rtr iptables-save -t filter; IN rtr iptables-save -t raw; } | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'; }
+if "$RDSPORTS" rules "$TOML" --target iptables --merge --out "$D/rules" 2>"$D/rules.err"; then
+  f=("$D"/rules/*.rules)
+  jumps=$(sed -n 's/^#  \(iptables .* || .*\)$/\1/p' "${f[0]}")
+  if [[ -z $jumps ]]; then
+    failed "the iptables merge file names no jump command"
+  elif IN rtr iptables-restore --test --noflush "${f[0]}" && IN rtr iptables-restore --noflush "${f[0]}" &&
+    IN rtr sh -c "$jumps"; then
+    ipt_save >"$D/save-once.txt"
+    IN rtr iptables-restore --noflush "${f[0]}" && IN rtr sh -c "$jumps"
+    ipt_save >"$D/save-twice.txt"
+    if cmp -s "$D/save-once.txt" "$D/save-twice.txt"; then
+      passed "the merge file and its jumps applied twice leave iptables-save as once ($(grep -c -- '-j RDSPORTS-FWD$' "$D/save-twice.txt") jump to RDSPORTS-FWD)"
+    else
+      failed "applying the iptables merge file twice changed the tables (diff $D/save-once.txt $D/save-twice.txt)"
+    fi
+    if grep -q 'admin: ssh to the router' "$D/save-twice.txt" && grep -q '^:FORWARD DROP' "$D/save-twice.txt"; then
+      passed "the admin's SSH rule and FORWARD policy DROP are still there after the merge"
+    else
+      failed "the admin's rules changed with the merge"
+    fi
+    echo "  merged ${f[0]##*/} with iptables-restore --noflush (RDSPORTS-FWD, jumped to from FORWARD)"
+    mapfile -t SRC < <(sources)
+    check_all "$D" "${SRC[@]}"
+    verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+    ssh_works "after the iptables merge"
+  else
+    failed "iptables-restore --noflush rejected the merge file ${f[0]} or its jump commands"
+  fi
+else
+  failed "rdsports rules --target iptables --merge: $(head -c 300 "$D/rules.err")"
+fi
+kill "$(cat "$LAB/pid/ssh-rtr")" 2>/dev/null
+IN rtr iptables -F 2>/dev/null
+rtr_open
+
+# ---------------------------------------------------------------- pass 5: host firewall
 phase host "the host variant (input chain) in dc01, router open"
 D=$OUT/host
-if "$RDSPORTS" rules "$TOML" --target nftables --host-variant --host dc01 --default-drop --out "$D/rules" \
+if "$RDSPORTS" rules "$TOML" --target nftables --host-variant --host dc01 --out "$D/rules" \
   2>"$D/rules.err"; then
   f=("$D"/rules/*.nft)
   if IN dc nft -c -f "${f[0]}" && IN dc nft -f "${f[0]}"; then

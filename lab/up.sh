@@ -34,11 +34,29 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# ---------------------------------------------------------------- paths outside the lab dir
+# Every path outside $LAB the lab mounts over or writes into is created here when missing, on
+# a machine where no package service ever ran (apt installs xrdp and Samba without starting
+# them, and /run is empty after a reboot): the mount points of the servers' private mounts
+# (/run/samba, /run/xrdp: a service start would create them; /var/log/samba: the package's).
+# What this creates is listed in $LAB/created, and lab/down.sh removes exactly that (empty:
+# the lab only ever mounts over them). /etc/netns/<ns> is made per namespace below.
+make_mount_points() {
+  local d
+  for d in /run/samba /run/xrdp /var/log/samba; do
+    if [[ ! -d $d ]]; then
+      mkdir -p "$d"
+      echo "$d" >>"$LAB/created"
+    fi
+  done
+}
+
 # ---------------------------------------------------------------- namespaces and the router
 net_up() {
   local ns z n addr i
   mkdir -p "$LAB"/{log,pid,etc}
   chmod 755 "$LAB"
+  make_mount_points
   for ns in "${ALL_NS[@]}"; do
     ip netns add "$P-$ns"
     ip -n "$P-$ns" link set lo up

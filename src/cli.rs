@@ -154,15 +154,37 @@ pub struct RulesArgs {
     /// Also the outbound rules (what each host may open), for host firewalls.
     #[arg(long)]
     pub outbound: bool,
-    /// End with an explicit drop of everything else (with counters where the platform has them).
-    #[arg(long)]
+    /// Accepted for scripts written before enforcing became the default: zone firewalls
+    /// (nftables, iptables, cisco-asa, azure-nsg, aerleon) end in a drop without it.
+    #[arg(long, conflicts_with = "allow_only")]
     pub default_drop: bool,
+    /// Only the allow rules, no final drop (the output restricts nothing on its own): for
+    /// merging the rules into your own policy by hand.
+    #[arg(long)]
+    pub allow_only: bool,
+    /// Management access to accept before the drop, which the plan does not contain:
+    /// ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]], e.g. 198.51.100.7:22 (repeatable; IPv6 with
+    /// a port in brackets: [2001:db8::7]:22).
+    #[arg(long, value_name = "SOURCE[:PORT]", value_parser = parse_keep)]
+    pub keep: Vec<rdsports_policy::Keep>,
+    /// Fit into the firewall already there instead of replacing it: nftables chains in your
+    /// table (default inet filter forward/input), iptables user chains for
+    /// `iptables-restore --noflush`, a Cisco ASA global access list.
+    #[arg(long)]
+    pub merge: bool,
+    /// nftables merge form: the table and base chain to jump from (implies --merge).
+    #[arg(long, num_args = 3, value_names = ["FAMILY", "TABLE", "CHAIN"])]
+    pub into: Option<Vec<String>>,
     /// nftables/iptables: a host firewall (input chain per host) instead of the zone firewall.
     #[arg(long)]
     pub host_variant: bool,
     /// One rule per flow: no address or port aggregation.
     #[arg(long)]
     pub no_aggregate: bool,
+}
+
+fn parse_keep(s: &str) -> Result<rdsports_policy::Keep, String> {
+    s.parse()
 }
 
 /// Output formats of `check`.

@@ -73,11 +73,34 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
         return Ok(ExitStatus::BadInput);
     };
+    let enforces = targets
+        .iter()
+        .any(|t| t.name == args.target && t.capabilities.default_drop);
+    if args.allow_only && !enforces {
+        eprintln!(
+            "note: --allow-only changes nothing for {}: its rules only allow (the platform's \
+             default action blocks the rest)",
+            args.target
+        );
+    }
+    if args.default_drop {
+        eprintln!(
+            "note: --default-drop is the default now (zone firewalls enforce the plan); \
+             --allow-only turns it off"
+        );
+    }
+    let into = args.into.as_ref().and_then(|v| match v.as_slice() {
+        [f, t, c] => Some((f.clone(), t.clone(), c.clone())),
+        _ => None,
+    });
     let opts = RenderOptions {
         host: args.host.clone(),
         boundary,
         outbound: args.outbound,
-        default_drop: args.default_drop,
+        default_drop: !args.allow_only,
+        keep: args.keep.clone(),
+        merge: args.merge || into.is_some(),
+        into,
         host_variant: args.host_variant,
         aggregate: !args.no_aggregate,
     };

@@ -495,6 +495,86 @@ mod rules {
     }
 
     #[test]
+    fn enforcing_by_default_allow_only_keep_and_merge() {
+        rdsports()
+            .args(["rules", "--target", "iptables"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "\"rdsports default drop\" -j DROP",
+            ))
+            .stdout(predicate::str::contains("REPLACES the whole filter table"));
+        rdsports()
+            .args(["rules", "--target", "nftables", "--allow-only"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("default drop").not())
+            .stderr(predicate::str::contains("--allow-only: the output accepts"));
+        rdsports()
+            .args(["rules", "--target", "nftables", "--default-drop"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "counter drop comment \"rdsports default drop\"",
+            ))
+            .stderr(predicate::str::contains(
+                "--default-drop is the default now",
+            ));
+        rdsports()
+            .args([
+                "rules",
+                "-t",
+                "nftables",
+                "--host-variant",
+                "--keep",
+                "203.0.113.5:22",
+            ])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "ip saddr 203.0.113.5 tcp dport 22 counter accept",
+            ))
+            .stdout(predicate::str::contains(
+                "--keep, accepted before the drop): 203.0.113.5:22/tcp",
+            ));
+        rdsports()
+            .args(["rules", "-t", "nftables", "--into", "inet", "fw", "fwd"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("chain rdsports-forward {"))
+            .stdout(predicate::str::contains(
+                "nft insert rule inet fw fwd jump rdsports-forward",
+            ))
+            .stdout(predicate::str::contains("delete table").not());
+        rdsports()
+            .args(["rules", "-t", "iptables", "--merge"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(":RDSPORTS-FWD - [0:0]"))
+            .stdout(predicate::str::contains(":FORWARD").not());
+        for bad in [
+            vec!["rules", "-t", "nftables", "--keep", "host:22"],
+            vec![
+                "rules", "-t", "nftables", "--into", "inet", "filter;", "forward",
+            ],
+            vec![
+                "rules", "-t", "iptables", "--into", "inet", "filter", "forward",
+            ],
+            vec!["rules", "-t", "windows", "--keep", "203.0.113.5"],
+            vec![
+                "rules",
+                "-t",
+                "nftables",
+                "--allow-only",
+                "--keep",
+                "203.0.113.5",
+            ],
+        ] {
+            rdsports().args(&bad).assert().code(2);
+        }
+    }
+
+    #[test]
     fn bad_targets_hosts_and_boundaries_exit_2() {
         rdsports()
             .args(["rules", "--target", "pf"])

@@ -50,6 +50,18 @@ pub enum GenError {
         /// The option (`--boundary`).
         option: &'static str,
     },
+    /// An option's value the target cannot use.
+    #[error("target {target}: {option} {value:?}: {reason}")]
+    BadOption {
+        /// Target name.
+        target: &'static str,
+        /// The option (`--into`).
+        option: &'static str,
+        /// The value given.
+        value: String,
+        /// Why, and what to write instead.
+        reason: String,
+    },
     /// A planned flow the target cannot express; rendering without it would change access.
     #[error("target {target} cannot express the flows {}: {reason}", ids.join(", "))]
     Unexpressible {

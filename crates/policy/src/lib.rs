@@ -33,7 +33,7 @@ pub mod policy;
 use rdsports_core::plan::Plan;
 
 pub use error::GenError;
-pub use generators::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
+pub use generators::{Capabilities, FtpSupport, Generator, Keep, RenderOptions, Rendered, Scope};
 pub use policy::{Context, EntryInfo, FlowCounts, Helper, Policy, Rule};
 
 /// A target as `--help` lists it.
@@ -87,6 +87,8 @@ pub fn render_policy(
     let mut out = generator.render(policy, opts)?;
     let renamed = files::portable(&mut out.files, generator.name());
     out.warnings.extend(renamed);
+    out.warnings
+        .extend(generators::mode_warnings(generator, opts));
     // Policy warnings first; each warning once (per-host files repeat the same renames).
     let mut seen = std::collections::BTreeSet::new();
     out.warnings = policy

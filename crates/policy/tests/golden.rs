@@ -44,18 +44,31 @@ fn default_opts() -> RenderOptions {
     RenderOptions::default()
 }
 
+/// The admin's SSH from a workstation, kept by `--keep`.
+fn keep() -> Vec<rdsports_policy::Keep> {
+    vec!["203.0.113.5:22".parse().expect("a --keep entry")]
+}
+
 fn host_opts() -> RenderOptions {
     RenderOptions {
         host_variant: true,
         outbound: true,
-        default_drop: true,
+        keep: keep(),
         ..RenderOptions::default()
     }
 }
 
-fn drop_opts() -> RenderOptions {
+fn allow_only_opts() -> RenderOptions {
     RenderOptions {
-        default_drop: true,
+        default_drop: false,
+        ..RenderOptions::default()
+    }
+}
+
+fn merge_opts() -> RenderOptions {
+    RenderOptions {
+        merge: true,
+        keep: keep(),
         ..RenderOptions::default()
     }
 }
@@ -89,9 +102,14 @@ const VARIANTS: &[Variant] = &[
         opts: default_opts,
     },
     Variant {
-        dir: "nftables-drop",
+        dir: "nftables-allow-only",
         target: "nftables",
-        opts: drop_opts,
+        opts: allow_only_opts,
+    },
+    Variant {
+        dir: "nftables-merge",
+        target: "nftables",
+        opts: merge_opts,
     },
     Variant {
         dir: "nftables-host",
@@ -102,6 +120,11 @@ const VARIANTS: &[Variant] = &[
         dir: "iptables",
         target: "iptables",
         opts: default_opts,
+    },
+    Variant {
+        dir: "iptables-merge",
+        target: "iptables",
+        opts: merge_opts,
     },
     Variant {
         dir: "iptables-host",
@@ -121,7 +144,12 @@ const VARIANTS: &[Variant] = &[
     Variant {
         dir: "cisco-asa",
         target: "cisco-asa",
-        opts: drop_opts,
+        opts: default_opts,
+    },
+    Variant {
+        dir: "cisco-asa-merge",
+        target: "cisco-asa",
+        opts: merge_opts,
     },
     Variant {
         dir: "aerleon",

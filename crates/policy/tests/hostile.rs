@@ -268,7 +268,8 @@ fn check_powershell(text: &str) -> Result<(), String> {
                 &rest[..end]
             })
             .collect();
-        if !vars.is_subset(&["ErrorActionPreference", "Group", "Common"].into()) {
+        // `$p`: the loop over the firewall profiles at the start of every script.
+        if !vars.is_subset(&["ErrorActionPreference", "Group", "Common", "p"].into()) {
             return Err(format!("foreign variable or subexpression in {line:?}"));
         }
         if outside.contains('`') || outside.contains(';') && !outside.starts_with("$Common") {

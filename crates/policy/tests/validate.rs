@@ -28,19 +28,47 @@ fn cases() -> Vec<(String, Plan<'static>)> {
     out
 }
 
-/// The option sets a zone firewall is checked with: default, default drop, the host variant
-/// with everything, and the first boundary of the deployment.
+/// `--keep` entries of both families.
+fn keeps() -> Vec<rdsports_policy::Keep> {
+    [
+        "203.0.113.5:22",
+        "198.51.100.0/24",
+        "[2001:db8::5]:8000-8010/udp",
+    ]
+    .iter()
+    .map(|k| k.parse().expect("a --keep entry"))
+    .collect()
+}
+
+/// The option sets a zone firewall is checked with: default (enforcing), allow-only, with
+/// keeps, the host variant with everything, the merge forms (zone and host), one rule per
+/// flow, and the first boundary of the deployment.
 fn zone_option_sets(plan: &Plan<'_>) -> Vec<RenderOptions> {
     let mut sets = vec![
         RenderOptions::default(),
         RenderOptions {
-            default_drop: true,
+            default_drop: false,
+            ..RenderOptions::default()
+        },
+        RenderOptions {
+            keep: keeps(),
             ..RenderOptions::default()
         },
         RenderOptions {
             host_variant: true,
             outbound: true,
-            default_drop: true,
+            keep: keeps(),
+            ..RenderOptions::default()
+        },
+        RenderOptions {
+            merge: true,
+            keep: keeps(),
+            ..RenderOptions::default()
+        },
+        RenderOptions {
+            merge: true,
+            host_variant: true,
+            outbound: true,
             ..RenderOptions::default()
         },
         RenderOptions {
@@ -147,7 +175,20 @@ fn nft_accepts_every_nftables_file() {
             let r = render("nftables", &plan, &opts).expect("nftables renders every case");
             let dir = tmp.path().join(format!("{case}-{i}"));
             for file in write(&dir, &r) {
-                let (ok, out) = in_netns(&nft, &["-c", "-f", &file.to_string_lossy()], None);
+                // A merge file goes into the admin's table: check it on top of one.
+                let text = std::fs::read_to_string(&file).expect("read");
+                let (ok, out) = if text.contains("# Merge form") {
+                    let script = format!(
+                        "{} -f {} && {} -c -f {}",
+                        nft.display(),
+                        admin_nft(&dir).display(),
+                        nft.display(),
+                        file.display()
+                    );
+                    in_netns(Path::new("sh"), &["-c", &script], None)
+                } else {
+                    in_netns(&nft, &["-c", "-f", &file.to_string_lossy()], None)
+                };
                 if !ok && out.contains("Message too long") && unshare_flags() == "-rn" {
                     // Without CAP_NET_ADMIN nft cannot enlarge its netlink buffer.
                     eprintln!(
@@ -162,6 +203,134 @@ fn nft_accepts_every_nftables_file() {
         }
     }
     assert!(checked > 10, "checked {checked} files");
+}
+
+/// An admin's own filtering table (`inet filter` with base chains that drop, and an SSH
+/// accept), written into `dir`.
+fn admin_nft(dir: &Path) -> PathBuf {
+    let p = dir.join("admin-table.nft");
+    std::fs::write(
+        &p,
+        "table inet filter {\n\
+         \tchain input { type filter hook input priority filter; policy drop; tcp dport 22 accept; }\n\
+         \tchain forward { type filter hook forward priority filter; policy drop; tcp dport 22 accept; }\n\
+         \tchain output { type filter hook output priority filter; policy accept; }\n\
+         }\n",
+    )
+    .expect("write");
+    p
+}
+
+/// The commands a merge file's header gives for its jumps (`#  iptables -C ... || ...`).
+fn jump_commands(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("#  "))
+        .filter(|l| l.contains(" || "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Applying a merge file twice (with the jump commands from its header each time) into a
+/// namespace whose firewall already has the admin's rules leaves exactly what applying it
+/// once did: one jump, one copy of every chain; the admin's rules stay.
+#[test]
+fn merge_files_are_idempotent() {
+    let (Some(nft), Some(v4), Some(v6)) = (
+        system_tool("nft"),
+        system_tool("iptables-restore"),
+        system_tool("ip6tables-restore"),
+    ) else {
+        return;
+    };
+    if !netns_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut proved = 0;
+    for (case, plan) in cases() {
+        for (i, host_variant) in [false, true].into_iter().enumerate() {
+            let opts = RenderOptions {
+                merge: true,
+                host_variant,
+                outbound: host_variant,
+                keep: keeps(),
+                ..RenderOptions::default()
+            };
+            for target in ["iptables", "nftables"] {
+                let r = render(target, &plan, &opts).expect("renders");
+                let dir = tmp.path().join(format!("{case}-{target}-{i}"));
+                for file in write(&dir, &r) {
+                    let text = std::fs::read_to_string(&file).expect("read");
+                    let jumps = jump_commands(&text).join("\n");
+                    assert!(!jumps.is_empty(), "{}: no jump commands", file.display());
+                    let v6_file = file.to_string_lossy().ends_with(".v6.rules");
+                    let (admin, apply, save) = if target == "nftables" {
+                        (
+                            format!("{} -f {}", nft.display(), admin_nft(&dir).display()),
+                            format!("{} -f {}", nft.display(), file.display()),
+                            format!("{} list ruleset", nft.display()),
+                        )
+                    } else {
+                        let (restore, bin) = if v6_file {
+                            (&v6, "ip6tables")
+                        } else {
+                            (&v4, "iptables")
+                        };
+                        let save = format!(
+                            "{} -t filter; {} -t raw",
+                            restore.display().to_string().replace("-restore", "-save"),
+                            restore.display().to_string().replace("-restore", "-save")
+                        );
+                        (
+                            format!(
+                                "{bin} -P FORWARD DROP && {bin} -A FORWARD -p tcp --dport 22 -j ACCEPT"
+                            ),
+                            format!("{} --noflush < {}", restore.display(), file.display()),
+                            save,
+                        )
+                    };
+                    // iptables-save's own comment lines carry a time stamp.
+                    let script = format!(
+                        "set -e\n{admin}\n{apply}\n{jumps}\n({save}) | grep -v '^#' > {d}/once\n\
+                         {apply}\n{jumps}\n({save}) | grep -v '^#' > {d}/twice\n",
+                        d = dir.display()
+                    );
+                    let (ok, out) = in_netns(Path::new("sh"), &["-c", &script], None);
+                    assert!(ok, "{}: applying fails:\n{out}", file.display());
+                    let once = std::fs::read_to_string(dir.join("once")).expect("once");
+                    let twice = std::fs::read_to_string(dir.join("twice")).expect("twice");
+                    assert_eq!(
+                        once,
+                        twice,
+                        "{}: the second application changed the firewall",
+                        file.display()
+                    );
+                    let ours = if target == "nftables" {
+                        "jump rdsports-"
+                    } else {
+                        "-j RDSPORTS-"
+                    };
+                    let jump_lines = once
+                        .lines()
+                        .filter(|l| l.contains(ours) && !l.contains("RDSPORTS-r"))
+                        .count();
+                    assert_eq!(
+                        jump_lines,
+                        jumps.lines().count(),
+                        "{}: one jump per base chain:\n{once}",
+                        file.display()
+                    );
+                    assert!(
+                        once.contains("dport 22 accept") || once.contains("--dport 22 -j ACCEPT"),
+                        "{}: the admin's SSH rule is gone:\n{once}",
+                        file.display()
+                    );
+                    proved += 1;
+                }
+            }
+        }
+    }
+    assert!(proved >= 10, "proved {proved} files");
 }
 
 #[test]
@@ -187,7 +356,15 @@ fn iptables_restore_accepts_every_iptables_file() {
                 } else {
                     &v4
                 };
-                let (ok, out) = in_netns(tool, &["--test"], Some(&file));
+                let merge = std::fs::read_to_string(&file)
+                    .expect("read")
+                    .contains("# Merge form");
+                let args: &[&str] = if merge {
+                    &["--test", "--noflush"]
+                } else {
+                    &["--test"]
+                };
+                let (ok, out) = in_netns(tool, args, Some(&file));
                 assert!(
                     ok,
                     "{} --test rejects {}:\n{out}",

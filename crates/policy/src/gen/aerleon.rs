@@ -54,6 +54,8 @@ impl Generator for Aerleon {
             boundary: true,
             outbound: false,
             default_drop: true,
+            keep: false,
+            merge: false,
             host_variant: false,
             ftp: FtpSupport::Helper,
         }
@@ -101,6 +103,19 @@ impl Generator for Aerleon {
             p.rules.len()
         );
         s.push_str("# Render with: aclgen --base_directory=policies --definitions_directory=def\n");
+        let note = if opts.default_drop {
+            "Enforcing: each filter (one zone direction) ends in a term that denies what no term \
+             before it accepts. How it combines: aclgen writes each filter as the complete \
+             policy set of its zone pair (SRX: `replace:` of the from-zone/to-zone policies; \
+             Palo Alto: the rulebase it writes), so it replaces that pair's policies; add your \
+             own terms to this file, or render with --allow-only and merge the terms into your \
+             own filters."
+        } else {
+            "Allow-only (--allow-only): no final deny term; the platform's default (deny on SRX \
+             and Palo Alto between zones) decides the rest. Each filter still replaces its zone \
+             pair's policies when aclgen's output is applied."
+        };
+        super::wrap_comment(&mut s, "#", note);
         s.push_str(if filters.is_empty() {
             "filters: []\n"
         } else {

@@ -54,7 +54,9 @@ impl Generator for AwsSg {
             host: false,
             boundary: false,
             outbound: true,
-            default_drop: true,
+            default_drop: false,
+            keep: false,
+            merge: false,
             host_variant: false,
             ftp: FtpSupport::Unsupported,
         }
@@ -62,10 +64,11 @@ impl Generator for AwsSg {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        if opts.default_drop {
+        if !opts.outbound {
             out.warnings.push(
-                "aws-sg: security groups drop all inbound traffic they do not allow; \
-                 --default-drop adds nothing"
+                "aws-sg: security groups deny the inbound traffic they do not allow, but keep \
+                 AWS's default egress rule (all outbound allowed) unless --outbound replaces \
+                 it with the planned flows"
                     .to_owned(),
             );
         }

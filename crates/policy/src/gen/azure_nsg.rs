@@ -3,8 +3,9 @@
 //! Each zone's NSG gets an inbound allow rule for every aggregated rule that enters the zone
 //! (flows inside the zone too: a subnet's NSG also filters traffic within the subnet), and with
 //! `--outbound` an outbound rule for every rule that leaves it. Priorities are deterministic:
-//! rules in policy order from 100 in steps of 10 (steps of 1 when that does not fit), and
-//! `--default-drop` adds a deny-all at 4096. `0.0.0.0/0` becomes the service tag `Internet`.
+//! rules in policy order from 100 in steps of 10 (steps of 1 when that does not fit). Enforcing
+//! (the default) gives every zone in scope an NSG ending in a deny-all at 4096, with the
+//! AzureLoadBalancer probe source allowed at 4095 and `--keep` entries from 4000. `0.0.0.0/0` becomes the service tag `Internet`.
 //! Zones that hold the whole address space (the internet) get no NSG.
 //!
 //! All JSON is written by `serde_json`; strings that ARM would read as template expressions
@@ -34,6 +35,8 @@ pub const SCHEMA: &str =
 pub const API_VERSION: &str = "2023-09-01";
 /// Lowest and highest priority of a security rule.
 pub const PRIORITY: (u32, u32) = (100, 4096);
+/// Priority of the first `--keep` allow.
+const KEEP_PRIORITY: usize = 4000;
 /// Security rules per NSG.
 const RULES_MAX: usize = 1000;
 /// Address prefixes per NSG (sources and destinations over all rules).
@@ -59,6 +62,8 @@ impl Generator for AzureNsg {
             boundary: true,
             outbound: true,
             default_drop: true,
+            keep: true,
+            merge: false,
             host_variant: false,
             ftp: FtpSupport::Unsupported,
         }
@@ -107,7 +112,11 @@ impl Generator for AzureNsg {
                 }
                 continue;
             }
-            if !used {
+            // Enforcing: every zone in scope gets an NSG (one that only denies when no flow
+            // enters it), or Azure's AllowVnetInBound would let the whole network in.
+            let in_scope =
+                opts.boundary.is_none() || (0..policy.context.zones.len()).any(|o| pick(z, o));
+            if !(used || (opts.drops() && in_scope)) {
                 continue;
             }
             let nsg = names.name(&format!("nsg-{dep}-{}", zone.name));
@@ -118,18 +127,23 @@ impl Generator for AzureNsg {
             dirs.extend(outbound.as_ref().map(|o| (Dir::Outbound, o)));
             for (dir, view) in dirs {
                 let n = view.policy.rules.len();
-                let step = if PRIORITY.0 as usize + n.saturating_sub(1) * 10 < PRIORITY.1 as usize {
+                // Planned rules stay below the keeps (4000 up), the load balancer (4095) and
+                // the deny-all (4096) when enforcing.
+                let ceiling = if opts.drops() {
+                    KEEP_PRIORITY
+                } else {
+                    PRIORITY.1 as usize
+                };
+                let step = if PRIORITY.0 as usize + n.saturating_sub(1) * 10 < ceiling {
                     10
                 } else {
                     1
                 };
-                if PRIORITY.0 as usize + n.saturating_sub(1) * step >= PRIORITY.1 as usize {
-                    return Err(limit(
-                        &nsg,
-                        "allow rules",
-                        (PRIORITY.1 - PRIORITY.0) as usize,
-                        n,
-                    ));
+                if PRIORITY.0 as usize + n.saturating_sub(1) * step >= ceiling {
+                    return Err(limit(&nsg, "allow rules", ceiling - PRIORITY.0 as usize, n));
+                }
+                if KEEP_PRIORITY + opts.keep.len() >= PRIORITY.1 as usize - 1 {
+                    return Err(limit(&nsg, "--keep entries", 95, opts.keep.len()));
                 }
                 for (i, r) in view.policy.rules.iter().enumerate() {
                     let priority = PRIORITY.0 as usize + i * step;
@@ -139,7 +153,13 @@ impl Generator for AzureNsg {
                     internet_tag |= tag;
                     rules.push(rule);
                 }
-                if opts.default_drop {
+                if opts.drops() {
+                    if dir == Dir::Inbound {
+                        for (i, k) in opts.keep.iter().enumerate() {
+                            rules.push(keep_rule(k, i));
+                        }
+                        rules.push(load_balancer());
+                    }
                     rules.push(deny_all(dir));
                 }
                 out.rules_before += view.before;
@@ -171,11 +191,12 @@ impl Generator for AzureNsg {
                     .to_owned(),
             );
         }
-        if opts.default_drop {
+        if opts.drops() {
             out.warnings.push(
-                "azure-nsg: the deny-all at priority 4096 also overrides AllowVnetInBound and \
-                 AllowAzureLoadBalancerInBound (65000, 65001): add rules for load balancer \
-                 probes if you use them"
+                "azure-nsg: enforcing: the deny-all at priority 4096 overrides Azure's \
+                 AllowVnetInBound (65000), so hosts of the virtual network, peered networks and \
+                 on-premises space reach only the planned ports; AzureLoadBalancer probes stay \
+                 allowed (priority 4095)"
                     .to_owned(),
             );
         }
@@ -187,6 +208,7 @@ impl Generator for AzureNsg {
                 "deployment": arm_str(&policy.context.name),
                 "flows": out.rules_before,
                 "rulesAfterAggregation": out.rules_after,
+                "enforcement": enforcement(opts),
             },
             "parameters": {
                 "location": {
@@ -295,6 +317,76 @@ fn security_rule(
         count,
         tag_s || tag_d,
     )
+}
+
+/// What the template enforces, for its metadata (JSON has no comments).
+fn enforcement(opts: &RenderOptions) -> String {
+    if !opts.drops() {
+        return "allow-only (--allow-only): no deny-all; Azure's default rules (AllowVnetInBound \
+                at 65000) still let the whole virtual network in"
+            .to_owned();
+    }
+    let mut s = "enforcing: each NSG denies at priority 4096 every inbound connection no rule \
+                 allows (Azure's AllowVnetInBound at 65000 is overridden); AzureLoadBalancer \
+                 probes are allowed at 4095"
+        .to_owned();
+    if opts.outbound {
+        s.push_str("; outbound is denied at 4096 except the planned flows");
+    } else {
+        s.push_str("; outbound stays as Azure's defaults allow (render --outbound to restrict it)");
+    }
+    if opts.keep.is_empty() {
+        s.push_str("; keeps: nothing the plan does not need");
+    } else {
+        let k: Vec<String> = opts.keep.iter().map(ToString::to_string).collect();
+        s.push_str(&format!(
+            "; keeps (--keep, priority 4000 up): {}",
+            k.join(", ")
+        ));
+    }
+    s
+}
+
+/// An inbound allow for a `--keep` entry, at 4000 + its index.
+fn keep_rule(k: &super::Keep, i: usize) -> Value {
+    let (proto, ports) = match k.ports {
+        None => ("*", "*".to_owned()),
+        Some((p, r)) => (protocol(p), r.to_string()),
+    };
+    let (src, _) = prefixes(&[k.source]);
+    json!({
+        "name": format!("keep-{}", i + 1),
+        "properties": {
+            "description": arm_str(&format!("rdsports keep {}: --keep {k}", i + 1)),
+            "protocol": proto,
+            "sourcePortRange": "*",
+            "destinationPortRange": ports,
+            "sourceAddressPrefix": src.first().cloned().unwrap_or_else(|| "*".to_owned()),
+            "destinationAddressPrefix": "*",
+            "access": "Allow",
+            "priority": KEEP_PRIORITY + i,
+            "direction": "Inbound",
+        },
+    })
+}
+
+/// Azure's load balancer health probes (source tag AzureLoadBalancer), which the deny-all
+/// would otherwise block.
+fn load_balancer() -> Value {
+    json!({
+        "name": "allow-azure-load-balancer",
+        "properties": {
+            "description": "rdsports: Azure load balancer health probes",
+            "protocol": "*",
+            "sourcePortRange": "*",
+            "destinationPortRange": "*",
+            "sourceAddressPrefix": "AzureLoadBalancer",
+            "destinationAddressPrefix": "*",
+            "access": "Allow",
+            "priority": PRIORITY.1 - 1,
+            "direction": "Inbound",
+        },
+    })
 }
 
 fn deny_all(dir: Dir) -> Value {

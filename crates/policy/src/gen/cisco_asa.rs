@@ -6,7 +6,9 @@
 //! object-groups, one per host list and per port list, reused across lines. Replies pass by
 //! the ASA's stateful inspection; FTP data channels by `inspect ftp`, which the default global
 //! policy enables. Re-applying the file first clears the access lists and object-groups it
-//! defines, so the result is the same.
+//! defines, so the result is the same. Enforcing (the default) gives every zone interface a
+//! list ending in `deny ip any any log`; `--merge` writes one global access list instead,
+//! read after the interfaces' own lists.
 //!
 //! Names (zones, object-groups) are restricted to `[A-Za-z0-9_-]`, starting with a letter;
 //! remarks and descriptions to `plain_char`. This module does not talk to an ASA.
@@ -27,6 +29,8 @@ use crate::policy::Policy;
 /// The `cisco-asa` target.
 pub struct CiscoAsa;
 
+/// The access list of the merge form.
+const GLOBAL_ACL: &str = "rdsports_global";
 /// Longest interface name (`nameif`).
 const NAMEIF_MAX: usize = 48;
 /// Longest object-group name.
@@ -52,6 +56,8 @@ impl Generator for CiscoAsa {
             boundary: true,
             outbound: false,
             default_drop: true,
+            keep: true,
+            merge: true,
             host_variant: false,
             ftp: FtpSupport::Helper,
         }
@@ -59,7 +65,7 @@ impl Generator for CiscoAsa {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let (view, _) = zone_view(policy, opts)?;
+        let (view, boundary) = zone_view(policy, opts)?;
         let p = &view.policy;
         let mut ifaces = Namer::new(self.name(), "zone name (nameif)", ident_char, NAMEIF_MAX);
         let mut groups = Groups::new();
@@ -70,10 +76,16 @@ impl Generator for CiscoAsa {
             let src = groups.network(p, &r.from_hosts, &r.sources);
             let dst = groups.network(p, &r.to_hosts, &r.destinations);
             let svc = groups.service(r.protocol, &r.ports);
-            let acl = format!("{}_access_in", ifaces.name(p.zone_name(r.from_zone)));
+            let acl = if opts.merge {
+                GLOBAL_ACL.to_owned()
+            } else {
+                format!("{}_access_in", ifaces.name(p.zone_name(r.from_zone)))
+            };
             let mut remark = format!("r{n} {}", trace(p, r));
             remark = restricted(&remark, plain_char, REMARK_MAX);
-            let lines = acls.entry(r.from_zone).or_default();
+            let lines = acls
+                .entry(if opts.merge { 0 } else { r.from_zone })
+                .or_default();
             lines.push(format!("access-list {acl} remark {remark}"));
             lines.push(format!(
                 "access-list {acl} extended permit {} object-group {src} object-group {dst} \
@@ -88,11 +100,33 @@ impl Generator for CiscoAsa {
                 ));
             }
         }
+        // Enforcing: every zone interface of the view gets an access list (a deny-only one
+        // when no flow enters the firewall there): without one, the ASA would let traffic
+        // from a higher to a lower security level pass.
+        if opts.drops() {
+            let zones: Vec<usize> = match boundary {
+                Some((a, b)) => vec![a, b],
+                None => (0..p.context.zones.len()).collect(),
+            };
+            for z in zones {
+                acls.entry(z).or_default();
+            }
+        }
+        let keeps: Vec<String> = if opts.default_drop {
+            opts.keep.iter().map(keep_ace).collect()
+        } else {
+            Vec::new()
+        };
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "! rdsports: deployment {}, Cisco ASA access lists per zone interface.",
-            restricted(&policy.context.name, plain_char, 200)
+            "! rdsports: deployment {}, Cisco ASA access lists {}.",
+            restricted(&policy.context.name, plain_char, 200),
+            if opts.merge {
+                "in one global access list"
+            } else {
+                "per zone interface"
+            }
         );
         let _ = writeln!(
             s,
@@ -100,16 +134,60 @@ impl Generator for CiscoAsa {
             view.before,
             p.rules.len()
         );
-        s.push_str(
-            "! Apply in configuration mode. Each zone is the interface whose nameif is the zone\n\
-             ! name below; replies are allowed by the ASA's stateful inspection.\n!\n",
-        );
+        let mut notes: Vec<String> = Vec::new();
+        if opts.merge {
+            notes.push(format!(
+                "Apply in configuration mode. Merge form (--merge): one access list \
+                 {GLOBAL_ACL} bound with `access-group {GLOBAL_ACL} global`. The interfaces' \
+                 own access groups stay as they are and are read first; a connection they do \
+                 not match is matched against this list, then denied by the implicit deny at \
+                 its end. An explicit `deny ip any any` at the end of an interface list stops \
+                 it before this list is read. An existing global access group is replaced."
+            ));
+        } else {
+            notes.push(
+                "Apply in configuration mode. Each zone is the interface whose nameif is the \
+                 zone name below; replies are allowed by the ASA's stateful inspection. \
+                 `access-group ... in interface` REPLACES the access list the interface had: \
+                 to keep yours, render with --merge (a global access list read after them)."
+                    .to_owned(),
+            );
+            if opts.drops() {
+                notes.push(
+                    "Enforcing: every zone interface gets a list that ends in `deny ip any any \
+                     log`, so what no rule permits is denied and logged (syslog 106100) with a \
+                     hit count (`show access-list`), whatever the security levels. Management \
+                     of the ASA itself (ssh, asdm, http) is set by its own commands and not \
+                     affected."
+                        .to_owned(),
+                );
+                notes.extend(super::keep_lines(opts));
+            } else {
+                notes.push(
+                    "Allow-only (--allow-only): no explicit deny; the implicit deny at the end of \
+                     each list still applies, and interfaces without a list here keep their \
+                     security-level behaviour."
+                        .to_owned(),
+                );
+            }
+        }
+        for n in notes {
+            super::wrap_comment(&mut s, "!", &n);
+        }
+        s.push_str("!\n");
+        let acl_name = |ifaces: &mut Namer, z: usize| {
+            if opts.merge {
+                GLOBAL_ACL.to_owned()
+            } else {
+                format!("{}_access_in", ifaces.name(p.zone_name(z)))
+            }
+        };
         // Clear what this file defines, access lists first (they reference the groups).
         for &z in acls.keys() {
             let _ = writeln!(
                 s,
-                "clear configure access-list {}_access_in",
-                ifaces.name(p.zone_name(z))
+                "clear configure access-list {}",
+                acl_name(&mut ifaces, z)
             );
         }
         for name in groups.names() {
@@ -118,18 +196,26 @@ impl Generator for CiscoAsa {
         s.push_str("!\n");
         s.push_str(&groups.text);
         for (&z, lines) in &acls {
-            let iface = ifaces.name(p.zone_name(z));
-            let _ = writeln!(s, "! zone {}", restricted(p.zone_name(z), plain_char, 200));
+            let acl = acl_name(&mut ifaces, z);
+            if !opts.merge {
+                let _ = writeln!(s, "! zone {}", restricted(p.zone_name(z), plain_char, 200));
+            }
+            for (i, k) in keeps.iter().enumerate() {
+                let _ = writeln!(s, "access-list {acl} remark rdsports keep {}", i + 1);
+                let _ = writeln!(s, "access-list {acl} extended {k}");
+            }
             for l in lines {
                 let _ = writeln!(s, "{l}");
             }
-            if opts.default_drop {
-                let _ = writeln!(
-                    s,
-                    "access-list {iface}_access_in extended deny ip any any log"
-                );
+            if opts.drops() {
+                let _ = writeln!(s, "access-list {acl} extended deny ip any any log");
             }
-            let _ = writeln!(s, "access-group {iface}_access_in in interface {iface}");
+            if opts.merge {
+                let _ = writeln!(s, "access-group {acl} global");
+            } else {
+                let iface = ifaces.name(p.zone_name(z));
+                let _ = writeln!(s, "access-group {acl} in interface {iface}");
+            }
             s.push_str("!\n");
         }
         out.rules_before = view.before;
@@ -223,6 +309,26 @@ fn proto(p: Protocol) -> &'static str {
     match p {
         Protocol::Tcp => "tcp",
         Protocol::Udp => "udp",
+    }
+}
+
+/// The permit of a `--keep` entry (after `extended`).
+fn keep_ace(k: &super::Keep) -> String {
+    let src = match k.source {
+        n if n.prefix_len() == 0 => "any".to_owned(),
+        n => network_object(n),
+    };
+    match k.ports {
+        None => format!("permit ip {src} any"),
+        Some((p, r)) if r.start() == r.end() => {
+            format!("permit {} {src} any eq {}", proto(p), r.start())
+        }
+        Some((p, r)) => format!(
+            "permit {} {src} any range {} {}",
+            proto(p),
+            r.start(),
+            r.end()
+        ),
     }
 }
 

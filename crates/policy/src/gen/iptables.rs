@@ -7,7 +7,15 @@
 //! chain of its own (`rds-rN`) instead of multiplying lines. An FTP control channel without a
 //! fixed passive range gets `-j CT --helper ftp` in the raw table. IPv6 rules go to a second
 //! file (`*.v6.rules`, for `ip6tables-restore`). `iptables-restore` replaces the tables the
-//! file names (filter, and raw when a helper is needed).
+//! file names (filter, and raw when a helper is needed). Enforcing (the default) ends each
+//! chain in a rate-limited LOG and a DROP, after the `--keep` entries; `--allow-only` does not.
+//!
+//! The merge form (`--merge`) writes user chains only (`RDSPORTS-FWD`, `RDSPORTS-IN`,
+//! `RDSPORTS-OUT`, `RDSPORTS-rN`, and `RDSPORTS-PRE`/`RDSPORTS-RAWOUT` in raw), for
+//! `iptables-restore --noflush`: declaring an existing chain empties it, so applying twice
+//! leaves one copy; built-in chains are not declared (that would reset their policies). A
+//! restore file cannot add a rule only when missing, so the header gives the `-C || -I`
+//! commands for the jumps.
 //!
 //! User text appears only in `#` comment lines (one line each) and in `--comment "..."`
 //! restricted to `plain_char`; chain names are built from rule numbers. This module does
@@ -52,6 +60,8 @@ impl Generator for Iptables {
             boundary: true,
             outbound: true,
             default_drop: true,
+            keep: true,
+            merge: true,
             host_variant: true,
             ftp: FtpSupport::Helper,
         }
@@ -117,8 +127,8 @@ impl Generator for Iptables {
                     one_line(policy.zone_name(b))
                 ),
             };
-            for v6 in families(&view.policy.rules) {
-                let mut t = Tables::default();
+            for v6 in families(&view.policy.rules, opts) {
+                let mut t = Tables::new(opts);
                 for (i, r) in view.policy.rules.iter().enumerate() {
                     if is_v6(r) == v6 {
                         t.rule(&view.policy, r, i + 1, Chain::Forward);
@@ -161,8 +171,9 @@ fn file_name(stem: &str, v6: bool) -> String {
 
 /// The address families to render: IPv4 always (the file that always exists), IPv6 when a
 /// rule needs it.
-fn families(rules: &[Rule]) -> Vec<bool> {
-    if rules.iter().any(is_v6) {
+fn families(rules: &[Rule], opts: &RenderOptions) -> Vec<bool> {
+    let keep_v6 = opts.default_drop && opts.keep.iter().any(|k| k.source.addr().is_ipv6());
+    if rules.iter().any(is_v6) || keep_v6 {
         vec![false, true]
     } else {
         vec![false]
@@ -192,10 +203,10 @@ fn host_files(policy: &Policy, hv: &HostView, opts: &RenderOptions) -> Vec<(bool
         "host firewall of \"{}\"",
         one_line(policy.host_name(hv.host))
     );
-    families(&all)
+    families(&all, opts)
         .into_iter()
         .map(|v6| {
-            let mut t = Tables::default();
+            let mut t = Tables::new(opts);
             for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
                 if is_v6(r) == v6 {
                     t.rule(&hv.inbound.policy, r, i + 1, Chain::Input);
@@ -231,6 +242,23 @@ impl Chain {
         }
     }
 
+    /// The user chain that holds this chain's rules in the merge form.
+    fn user(self) -> &'static str {
+        match self {
+            Chain::Forward => "RDSPORTS-FWD",
+            Chain::Input => "RDSPORTS-IN",
+            Chain::Output => "RDSPORTS-OUT",
+        }
+    }
+
+    /// The raw-table user chain of the merge form.
+    fn raw_user(self) -> &'static str {
+        match self {
+            Chain::Forward | Chain::Input => "RDSPORTS-PRE",
+            Chain::Output => "RDSPORTS-RAWOUT",
+        }
+    }
+
     /// The raw-table chain that sees the same packets first.
     fn raw(self) -> &'static str {
         match self {
@@ -242,6 +270,10 @@ impl Chain {
 
 #[derive(Default)]
 struct Tables {
+    /// The merge form: user chains for `iptables-restore --noflush`.
+    merge: bool,
+    /// Raw-table chains the helper rules went to.
+    raw_chains: Vec<Chain>,
     raw: Vec<String>,
     user_chains: Vec<String>,
     /// Lines per built-in chain, in `Chain` order of first use.
@@ -250,6 +282,32 @@ struct Tables {
 }
 
 impl Tables {
+    fn new(opts: &RenderOptions) -> Tables {
+        Tables {
+            merge: opts.merge,
+            ..Tables::default()
+        }
+    }
+
+    /// Where the rules of built-in chain `c` go: the chain itself, or its user chain.
+    fn target(&self, c: Chain) -> &'static str {
+        if self.merge { c.user() } else { c.name() }
+    }
+
+    /// Where helper rules for packets of `c` go in the raw table.
+    fn raw_target(&self, c: Chain) -> &'static str {
+        if self.merge { c.raw_user() } else { c.raw() }
+    }
+
+    /// A per-rule chain's name.
+    fn own(&self, n: usize) -> String {
+        if self.merge {
+            format!("RDSPORTS-r{n}")
+        } else {
+            format!("rds-r{n}")
+        }
+    }
+
     fn chain_lines(&mut self, c: Chain) -> &mut Vec<String> {
         let i = match self.lines.iter().position(|(k, _)| *k == c) {
             Some(i) => i,
@@ -298,7 +356,7 @@ impl Tables {
                 )
             ),
         ];
-        let base = chain.name();
+        let base = self.target(chain);
         if srcs.len() * dsts.len() <= PAIRS_INLINE {
             for s in &srcs {
                 for d in &dsts {
@@ -312,7 +370,7 @@ impl Tables {
                 }
             }
         } else {
-            let own = format!("rds-r{n}");
+            let own = self.own(n);
             for s in &srcs {
                 lines.push(format!(
                     "-A {base}{} -p {proto} -m comment --comment \"{comment}\" -j {own}",
@@ -333,12 +391,15 @@ impl Tables {
         }
         self.chain_lines(chain).extend(lines);
         if rule.helper == Some(Helper::Ftp) {
+            let raw = self.raw_target(chain);
+            if !self.raw_chains.contains(&chain) {
+                self.raw_chains.push(chain);
+            }
             for s in &srcs {
                 for d in &dsts {
                     for p in &chunks {
                         self.raw.push(format!(
-                            "-A {}{}{} -p {proto} {p} -m comment --comment \"{comment}\" -j CT --helper ftp",
-                            chain.raw(),
+                            "-A {raw}{}{} -p {proto} {p} -m comment --comment \"{comment}\" -j CT --helper ftp",
                             addr("-s", *s),
                             addr("-d", *d)
                         ));
@@ -369,17 +430,90 @@ impl Tables {
             s,
             "# {before} flows, {after} rules after aggregation (both families)."
         );
-        let _ = writeln!(
-            s,
-            "# Apply with `{tool} < FILE`: it replaces the filter table{}.",
-            if self.raw.is_empty() {
-                ""
-            } else {
-                " and the raw table"
+        let mut notes: Vec<String> = Vec::new();
+        if self.merge {
+            let mut users: Vec<&str> = chains.iter().map(|c| c.user()).collect();
+            let raw_users: Vec<&str> = self.raw_chains.iter().map(|c| c.raw_user()).collect();
+            users.extend(raw_users.iter().copied());
+            notes.push(format!(
+                "Merge form (--merge): user chains {} for `{tool} --noflush`, which changes \
+                 nothing else: declaring a chain that exists empties it, so applying the file \
+                 again leaves one copy. Built-in chains and their policies stay as they are.",
+                users.join(", ")
+            ));
+            notes.push(
+                "Apply, then add each jump from the built-in chain once; as written the \
+                 commands add a jump only when it is missing (at the top of the chain):"
+                    .to_owned(),
+            );
+            let bin = if v6 { "ip6tables" } else { "iptables" };
+            notes.push(format!("  {tool} --noflush < FILE"));
+            for &c in chains {
+                let (b, u) = (c.name(), c.user());
+                notes.push(format!(
+                    "  {bin} -C {b} -j {u} 2>/dev/null || {bin} -I {b} -j {u}"
+                ));
             }
-        );
+            for &c in &self.raw_chains {
+                let (b, u) = (c.raw(), c.raw_user());
+                notes.push(format!(
+                    "  {bin} -t raw -C {b} -j {u} 2>/dev/null || {bin} -t raw -I {b} -j {u}"
+                ));
+            }
+            notes.push(
+                "Combination: an ACCEPT in these chains ends the built-in chain too; what they \
+                 do not accept returns to the built-in chain, whose own rules and policy decide \
+                 it. Enforcing needs that chain's policy DROP (or a final DROP); this file \
+                 drops nothing itself."
+                    .to_owned(),
+            );
+        } else {
+            notes.push(format!(
+                "Apply with `{tool} < FILE`: it REPLACES the whole filter table{} (every \
+                 chain, rules of your own too). To keep them, render with --merge instead.",
+                if self.raw.is_empty() {
+                    ""
+                } else {
+                    " and the raw table"
+                }
+            ));
+            if opts.drops() {
+                notes.push(if chains == [Chain::Forward] {
+                    "Enforcing: FORWARD drops every forwarded connection that no rule accepts \
+                     (the DROP rule counts them; logged at most 5 a second with the prefix \
+                     \"rdsports drop: \"); replies pass (RELATED,ESTABLISHED). INPUT and OUTPUT, \
+                     the router's own traffic, stay open: SSH to the router is not affected."
+                        .to_owned()
+                } else {
+                    "Enforcing: INPUT drops every new connection to this host that no rule \
+                     accepts (counted, logged at most 5 a second with the prefix \"rdsports \
+                     drop: \"), SSH included unless --keep names it; loopback, replies and, for \
+                     IPv6, neighbour discovery pass. With --outbound OUTPUT drops what the host \
+                     may not open."
+                        .to_owned()
+                });
+                notes.extend(super::keep_lines(opts));
+            } else {
+                notes.push(
+                    "Allow-only (--allow-only): the chains accept the planned flows and drop \
+                     nothing (policy ACCEPT), so on their own they restrict nothing. Merge the \
+                     rules into your own policy."
+                        .to_owned(),
+                );
+            }
+        }
+        for n in notes {
+            super::wrap_comment(&mut s, "#", &n);
+        }
         if !self.raw.is_empty() {
-            s.push_str("*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+            s.push_str("*raw\n");
+            if self.merge {
+                for c in &self.raw_chains {
+                    let _ = writeln!(s, ":{} - [0:0]", c.raw_user());
+                }
+            } else {
+                s.push_str(":PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+            }
             s.push_str(
                 "# FTP control channels: the ftp helper lets RELATED admit the data channel.\n",
             );
@@ -388,31 +522,69 @@ impl Tables {
             }
             s.push_str("COMMIT\n");
         }
-        s.push_str("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        s.push_str("*filter\n");
+        if self.merge {
+            for &c in chains {
+                let _ = writeln!(s, ":{} - [0:0]", c.user());
+            }
+        } else {
+            s.push_str(":INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n");
+        }
         for c in &self.user_chains {
             let _ = writeln!(s, ":{c} - [0:0]");
         }
+        let drop = opts.drops();
         for &c in chains {
-            let base = c.name();
+            let base = self.target(c);
             let _ = writeln!(s, "# {base}");
-            match c {
-                Chain::Input => {
-                    let _ = writeln!(s, "-A INPUT -i lo -j ACCEPT");
+            if !self.merge {
+                match c {
+                    Chain::Input => {
+                        let _ = writeln!(s, "-A INPUT -i lo -j ACCEPT");
+                    }
+                    Chain::Output => {
+                        let _ = writeln!(s, "-A OUTPUT -o lo -j ACCEPT");
+                    }
+                    Chain::Forward => {}
                 }
-                Chain::Output => {
-                    let _ = writeln!(s, "-A OUTPUT -o lo -j ACCEPT");
-                }
-                Chain::Forward => {}
             }
             let _ = writeln!(
                 s,
                 "-A {base} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
             );
-            if v6 && opts.default_drop && c == Chain::Input {
+            if v6 && drop && c == Chain::Input {
                 for t in ND_TYPES {
                     let _ = writeln!(
                         s,
-                        "-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j ACCEPT"
+                        "-A {base} -p ipv6-icmp -m icmp6 --icmpv6-type {t} -j ACCEPT"
+                    );
+                }
+            }
+            if opts.default_drop && c != Chain::Output {
+                for (i, k) in opts.keep.iter().enumerate() {
+                    if k.source.addr().is_ipv6() != v6 {
+                        continue;
+                    }
+                    let ports = match k.ports {
+                        None => String::new(),
+                        Some((p, r)) => {
+                            let p = match p {
+                                Protocol::Tcp => "tcp",
+                                Protocol::Udp => "udp",
+                            };
+                            if r.start() == r.end() {
+                                format!(" -p {p} --dport {}", r.start())
+                            } else {
+                                format!(" -p {p} --dport {}:{}", r.start(), r.end())
+                            }
+                        }
+                    };
+                    let _ = writeln!(s, "# keep {}: --keep {k}", i + 1);
+                    let _ = writeln!(
+                        s,
+                        "-A {base}{}{ports} -m comment --comment \"rdsports keep {}\" -j ACCEPT",
+                        addr("-s", Some(k.source)),
+                        i + 1
                     );
                 }
             }
@@ -420,7 +592,11 @@ impl Tables {
             for l in lines {
                 let _ = writeln!(s, "{l}");
             }
-            if opts.default_drop {
+            if drop {
+                let _ = writeln!(
+                    s,
+                    "-A {base} -m limit --limit 5/sec --limit-burst 10 -j LOG --log-prefix \"rdsports drop: \""
+                );
                 let _ = writeln!(
                     s,
                     "-A {base} -m comment --comment \"rdsports default drop\" -j DROP"

@@ -18,7 +18,8 @@ pub mod windows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rdsports_core::model::Role;
+use ipnet::IpNet;
+use rdsports_core::model::{PortRange, Protocol, Role};
 
 use crate::error::GenError;
 use crate::policy::{Policy, Rule, Side};
@@ -32,8 +33,20 @@ pub struct RenderOptions {
     pub boundary: Option<(String, String)>,
     /// Also render what each host may open (outbound rules).
     pub outbound: bool,
-    /// End with an explicit drop of everything else (with counters where the target has them).
+    /// Enforce the plan: end with an explicit drop of everything the plan does not need (with
+    /// counters and logging where the target has them). On by default; `false` is
+    /// `--allow-only`, the allow rules alone for people who merge them into their own policy.
     pub default_drop: bool,
+    /// Management access the plan does not contain, accepted before the drop (`--keep`).
+    pub keep: Vec<Keep>,
+    /// Merge into the firewall the admin already runs instead of replacing it (`--merge`,
+    /// `--into`): nftables a regular chain in the admin's table, iptables user chains for
+    /// `iptables-restore --noflush`, Cisco ASA a global access list.
+    pub merge: bool,
+    /// nftables: the admin's base chain to jump from, as (family, table, chain)
+    /// (`--into inet filter forward`); `None` with `merge` is `inet filter forward` (or
+    /// `input` for the host variant).
+    pub into: Option<(String, String, String)>,
     /// Render a host firewall (input chain per host) instead of the zone firewall
     /// (nftables, iptables).
     pub host_variant: bool,
@@ -47,11 +60,151 @@ impl Default for RenderOptions {
             host: None,
             boundary: None,
             outbound: false,
-            default_drop: false,
+            default_drop: true,
+            keep: Vec::new(),
+            merge: false,
+            into: None,
             host_variant: false,
             aggregate: true,
         }
     }
+}
+
+impl RenderOptions {
+    /// Whether the rendered file ends in its own drop: enforcing, and not merged (a merged
+    /// chain returns to the admin's chain, whose rules and policy decide the rest).
+    pub(crate) fn drops(&self) -> bool {
+        self.default_drop && !self.merge
+    }
+}
+
+/// Management access to keep (`--keep`): new connections from `source`, to `ports` of one
+/// protocol or (when `None`) to everything, accepted by an enforcing firewall although no
+/// planned flow needs them: the admin's workstation, SSH to a Linux host.
+///
+/// Written `ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]`, an IPv6 address in brackets when a
+/// port follows (`[2001:db8::5]:22`); TCP unless `/udp`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Keep {
+    /// Where the connections come from.
+    pub source: IpNet,
+    /// The ports (and protocol) they go to; `None`: every port and protocol.
+    pub ports: Option<(Protocol, PortRange)>,
+}
+
+impl std::str::FromStr for Keep {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Keep, String> {
+        let bad = |why: &str| {
+            format!(
+                "--keep {s:?}: {why} (expected ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]], for \
+                 example 198.51.100.7:22 or [2001:db8::7]:22/tcp)"
+            )
+        };
+        let (addr, rest) = if let Some(r) = s.strip_prefix('[') {
+            let (a, rest) = r.split_once(']').ok_or_else(|| bad("no closing ']'"))?;
+            match rest {
+                "" => (a, None),
+                _ => (
+                    a,
+                    Some(
+                        rest.strip_prefix(':')
+                            .ok_or_else(|| bad("':' must follow ']'"))?,
+                    ),
+                ),
+            }
+        } else if s.matches(':').count() == 1 {
+            let (a, p) = s.split_once(':').ok_or_else(|| bad("no port"))?;
+            (a, Some(p))
+        } else {
+            (s, None)
+        };
+        let source = match addr.parse::<IpNet>() {
+            Ok(n) => n.trunc(),
+            Err(_) => IpNet::from(
+                addr.parse::<std::net::IpAddr>()
+                    .map_err(|_| bad("not an address or network"))?,
+            ),
+        };
+        let ports = match rest {
+            None => None,
+            Some(p) => {
+                let (p, proto) = match p.rsplit_once('/') {
+                    Some((p, "tcp")) => (p, Protocol::Tcp),
+                    Some((p, "udp")) => (p, Protocol::Udp),
+                    Some(_) => return Err(bad("the protocol is tcp or udp")),
+                    None => (p, Protocol::Tcp),
+                };
+                let range = p
+                    .parse::<PortRange>()
+                    .map_err(|_| bad("the port is 1-65535 or a range like 8000-8010"))?;
+                Some((proto, range))
+            }
+        };
+        Ok(Keep { source, ports })
+    }
+}
+
+impl std::fmt::Display for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let addr = if self.source.prefix_len() == self.source.max_prefix_len() {
+            self.source.addr().to_string()
+        } else {
+            self.source.to_string()
+        };
+        match self.ports {
+            None => f.write_str(&addr),
+            Some((proto, range)) => {
+                let proto = match proto {
+                    Protocol::Tcp => "tcp",
+                    Protocol::Udp => "udp",
+                };
+                if self.source.addr().is_ipv6() {
+                    write!(f, "[{addr}]:{range}/{proto}")
+                } else {
+                    write!(f, "{addr}:{range}/{proto}")
+                }
+            }
+        }
+    }
+}
+
+/// Writes `text` as comment lines starting with `mark`, of at most about 92 characters; a
+/// line that starts with two spaces (a command) stays whole.
+pub(crate) fn wrap_comment(s: &mut String, mark: &str, text: &str) {
+    use std::fmt::Write as _;
+    if text.starts_with("  ") {
+        let _ = writeln!(s, "{mark}{text}");
+        return;
+    }
+    let mut line = String::from(mark);
+    for word in text.split(' ') {
+        if line.len() > mark.len() && line.len() + 1 + word.len() > 92 {
+            let _ = writeln!(s, "{line}");
+            line = String::from(mark);
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    let _ = writeln!(s, "{line}");
+}
+
+/// What an enforcing zone or host firewall keeps, as comment lines (without the comment
+/// mark): the `--keep` entries, or a reminder that none was given.
+pub(crate) fn keep_lines(opts: &RenderOptions) -> Vec<String> {
+    if opts.keep.is_empty() {
+        return vec![
+            "Keeps: nothing the plan does not need (no --keep: SSH or other management access \
+             through this firewall is dropped too)."
+                .to_owned(),
+        ];
+    }
+    let list: Vec<String> = opts.keep.iter().map(ToString::to_string).collect();
+    vec![format!(
+        "Keeps (--keep, accepted before the drop): {}.",
+        list.join(", ")
+    )]
 }
 
 /// What a rendering produced.
@@ -101,8 +254,13 @@ pub struct Capabilities {
     pub boundary: bool,
     /// `--outbound` is meaningful.
     pub outbound: bool,
-    /// `--default-drop` is meaningful.
+    /// The output enforces the plan (drops what it does not need); `--allow-only` is
+    /// meaningful.
     pub default_drop: bool,
+    /// `--keep` is meaningful.
+    pub keep: bool,
+    /// A merge form exists (`--merge`).
+    pub merge: bool,
     /// A host variant exists.
     pub host_variant: bool,
     /// FTP data channels.
@@ -166,13 +324,45 @@ pub fn check(generator: &dyn Generator, opts: &RenderOptions) -> Result<(), GenE
     if opts.outbound && !caps.outbound {
         return Err(unsupported("--outbound"));
     }
-    if opts.default_drop && !caps.default_drop {
-        return Err(unsupported("--default-drop"));
+    if !opts.keep.is_empty() && !caps.keep {
+        return Err(unsupported("--keep"));
+    }
+    if (opts.merge || opts.into.is_some()) && !caps.merge {
+        return Err(unsupported("--merge"));
+    }
+    if opts.into.is_some() && target != "nftables" {
+        return Err(unsupported("--into (nftables only)"));
+    }
+    if !opts.keep.is_empty() && !opts.default_drop {
+        return Err(unsupported(
+            "--keep with --allow-only (nothing is dropped to keep it from)",
+        ));
     }
     if opts.host_variant && !caps.host_variant {
         return Err(unsupported("--host-variant"));
     }
     Ok(())
+}
+
+/// What the enforcement mode means for this target, as warnings: `--allow-only` output
+/// restricts nothing on its own; a merged chain enforces only through the admin's policy.
+pub(crate) fn mode_warnings(generator: &dyn Generator, opts: &RenderOptions) -> Vec<String> {
+    let caps = generator.capabilities();
+    let target = generator.name();
+    let mut w = Vec::new();
+    if caps.default_drop && !opts.default_drop && !opts.merge {
+        w.push(format!(
+            "{target}: --allow-only: the output accepts the planned flows and drops nothing, so \
+             on its own it restricts nothing; merge its rules into a policy that drops the rest"
+        ));
+    }
+    if opts.merge && caps.merge {
+        w.push(format!(
+            "{target}: merge form: what it does not accept is left to your own rules and \
+             policy (or default action), which must drop it for the plan to be enforced"
+        ));
+    }
+    w
 }
 
 /// A view to render, with its rule counts.
@@ -667,6 +857,57 @@ mod tests {
             w[RENAMES_SHOWN].contains("and 19990 more names renamed the same way (host name)"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn keep_entries_parse_and_print() {
+        let k = |s: &str| s.parse::<Keep>();
+        let ssh = k("198.51.100.7:22").unwrap();
+        assert_eq!(ssh.source, "198.51.100.7/32".parse::<IpNet>().unwrap());
+        assert_eq!(
+            ssh.ports,
+            Some((Protocol::Tcp, PortRange::single(22).unwrap()))
+        );
+        assert_eq!(ssh.to_string(), "198.51.100.7:22/tcp");
+        let net = k("198.51.100.9/24").unwrap();
+        assert_eq!(net.source.to_string(), "198.51.100.0/24");
+        assert_eq!(net.ports, None);
+        assert_eq!(net.to_string(), "198.51.100.0/24");
+        assert_eq!(
+            k("[2001:db8::7]:8000-8010/udp").unwrap().to_string(),
+            "[2001:db8::7]:8000-8010/udp"
+        );
+        assert_eq!(k("2001:db8::7").unwrap().to_string(), "2001:db8::7");
+        assert_eq!(k("[2001:db8::/64]").unwrap().to_string(), "2001:db8::/64");
+        for bad in [
+            "",
+            "host:22",
+            "198.51.100.7:0",
+            "198.51.100.7:22/icmp",
+            "[::1",
+            "[::1]22",
+        ] {
+            assert!(k(bad).is_err_and(|e| e.contains("--keep")), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn enforcing_is_the_default_and_merge_needs_a_target_that_has_it() {
+        let opts = RenderOptions::default();
+        assert!(opts.default_drop && opts.drops());
+        let merged = RenderOptions {
+            merge: true,
+            ..RenderOptions::default()
+        };
+        assert!(!merged.drops());
+        assert!(check(find("nftables").unwrap(), &merged).is_ok());
+        assert!(check(find("azure-nsg").unwrap(), &merged).is_err());
+        let keep_allow = RenderOptions {
+            default_drop: false,
+            keep: vec!["198.51.100.7:22".parse().unwrap()],
+            ..RenderOptions::default()
+        };
+        assert!(check(find("nftables").unwrap(), &keep_allow).is_err());
     }
 
     #[test]

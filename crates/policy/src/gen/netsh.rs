@@ -45,6 +45,8 @@ impl Generator for Netsh {
             boundary: false,
             outbound: true,
             default_drop: false,
+            keep: false,
+            merge: false,
             host_variant: false,
             ftp: FtpSupport::Unsupported,
         }

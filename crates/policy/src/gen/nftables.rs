@@ -4,10 +4,17 @@
 //! `--boundary`); the host variant (`--host-variant`) has one file per host with an `input`
 //! chain (and an `output` chain with `--outbound`). Both accept replies with
 //! `ct state established,related accept`, match addresses through named interval sets, count
-//! every accept, and can end in a counted drop (`--default-drop`). An FTP control channel
-//! without a fixed passive range gets the kernel's `ftp` conntrack helper, whose expectations
-//! the `related` accept then lets through. Applying the file replaces only `table inet
-//! rdsports` (`table`, then `delete table`, then the new table, in one transaction).
+//! every accept, accept the `--keep` entries, and end in a rate-limited log and a counted drop
+//! (enforcing, the default; `--allow-only` leaves both out). An FTP control channel without a
+//! fixed passive range gets the kernel's `ftp` conntrack helper, whose expectations the
+//! `related` accept then lets through. Applying the file replaces only `table inet rdsports`
+//! (`table`, then `delete table`, then the new table, in one transaction).
+//!
+//! The merge form (`--merge`, `--into FAMILY TABLE CHAIN`) writes regular chains
+//! (`rdsports-forward`, `rdsports-input`, `rdsports-output`) and their sets into the admin's
+//! table instead: declared (an `add`, which changes nothing that exists), flushed, filled, so a
+//! second application leaves one copy. The jump from the admin's base chain cannot be made
+//! conditional in an nft file; the header gives the command that adds it only when missing.
 //!
 //! No user text reaches an nft identifier: sets are named after rule numbers, and names and
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
@@ -54,6 +61,8 @@ impl Generator for Nftables {
             boundary: true,
             outbound: true,
             default_drop: true,
+            keep: true,
+            merge: true,
             host_variant: true,
             ftp: FtpSupport::Helper,
         }
@@ -65,7 +74,7 @@ impl Generator for Nftables {
             let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
             let mut bodies = HashMap::new();
             for hv in host_views(policy, opts)? {
-                let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings);
+                let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings)?;
                 out.rules_before +=
                     hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
                 out.rules_after += hv.inbound.policy.rules.len()
@@ -98,11 +107,98 @@ impl Generator for Nftables {
             out.rules_after = view.policy.rules.len();
             out.files.push((
                 format!("{stem}.nft"),
-                zone_file(policy, &view, boundary, opts, &mut out.warnings),
+                zone_file(policy, &view, boundary, opts, &mut out.warnings)?,
             ));
             out.warnings.extend(files.into_warnings());
         }
         Ok(out)
+    }
+}
+
+/// Where the rules go: `table inet rdsports` of their own, or chains in the admin's table.
+struct Dest {
+    /// (family, table, base chain to jump from) when merging.
+    merge: Option<(String, String, String)>,
+}
+
+impl Dest {
+    fn of(opts: &RenderOptions, policy: &Policy, input: bool) -> Result<Dest, GenError> {
+        if !opts.merge && opts.into.is_none() {
+            return Ok(Dest { merge: None });
+        }
+        let (family, table, chain) = opts.into.clone().unwrap_or_else(|| {
+            let c = if input { "input" } else { "forward" };
+            ("inet".to_owned(), "filter".to_owned(), c.to_owned())
+        });
+        let bad = |value: &str, reason: &str| GenError::BadOption {
+            target: "nftables",
+            option: "--into",
+            value: value.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if !matches!(family.as_str(), "inet" | "ip" | "ip6") {
+            return Err(bad(
+                &family,
+                "the family of a filter table is inet, ip or ip6",
+            ));
+        }
+        for name in [&table, &chain] {
+            let ok = name.len() <= 64
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.chars().all(super::ident_char);
+            if !ok {
+                return Err(bad(
+                    name,
+                    "a table or chain name here is a letter, then letters, digits, `_` or `-` \
+                     (at most 64)",
+                ));
+            }
+        }
+        let v6 = policy
+            .rules
+            .iter()
+            .any(|r| r.sources.first().is_some_and(|a| a.addr().is_ipv6()))
+            || opts.keep.iter().any(|k| k.source.addr().is_ipv6());
+        let v4 = policy
+            .rules
+            .iter()
+            .any(|r| r.sources.first().is_some_and(|a| a.addr().is_ipv4()))
+            || opts.keep.iter().any(|k| k.source.addr().is_ipv4());
+        if (family == "ip" && v6) || (family == "ip6" && v4) {
+            return Err(bad(
+                &family,
+                "the plan has rules of the other address family; merge into an inet table",
+            ));
+        }
+        Ok(Dest {
+            merge: Some((family, table, chain)),
+        })
+    }
+
+    /// The table statement's head: `inet rdsports` or the admin's `FAMILY TABLE`.
+    fn table(&self) -> String {
+        match &self.merge {
+            None => format!("inet {TABLE}"),
+            Some((f, t, _)) => format!("{f} {t}"),
+        }
+    }
+
+    /// The name of our chain for a hook.
+    fn chain(&self, hook: &str) -> String {
+        match &self.merge {
+            None => hook.to_owned(),
+            Some(_) => format!("rdsports-{hook}"),
+        }
+    }
+
+    /// The admin's base chain our chain for `hook` is jumped to from.
+    fn base(&self, hook: &str) -> Option<String> {
+        let (_, _, c) = self.merge.as_ref()?;
+        Some(if matches!(hook, "forward" | "input") {
+            c.clone()
+        } else {
+            hook.to_owned()
+        })
     }
 }
 
@@ -112,7 +208,8 @@ fn zone_file(
     boundary: Option<(usize, usize)>,
     opts: &RenderOptions,
     warnings: &mut Vec<String>,
-) -> String {
+) -> Result<String, GenError> {
+    let dest = Dest::of(opts, &view.policy, false)?;
     let mut s = String::new();
     let what = match boundary {
         None => "every flow between zones".to_owned(),
@@ -122,24 +219,29 @@ fn zone_file(
             one_line(policy.zone_name(b))
         ),
     };
-    preamble(&mut s, policy, &format!("zone firewall, {what}"), &[view]);
+    preamble(
+        &mut s,
+        policy,
+        &format!("zone firewall, {what}"),
+        &[view],
+        opts,
+        &dest,
+        &["forward"],
+    );
     let rules = &view.policy.rules;
-    let mut body = Body::new();
+    let mut body = Body::new(dest.merge.is_some());
     for (i, r) in rules.iter().enumerate() {
         body.rule(&view.policy, r, i + 1, Match::Both);
     }
-    table(&mut s, &body, |s| {
-        chain(
-            s,
-            "forward",
-            "forward",
-            &body.forward,
-            opts.default_drop,
-            ChainKind::Forward,
-        );
-    });
+    let forward = std::mem::take(&mut body.forward);
+    let chains = [Chain {
+        hook: "forward",
+        rules: &forward,
+        kind: ChainKind::Forward,
+    }];
+    table(&mut s, &body, &dest, opts, &chains);
     warnings.extend(body.namer.into_warnings());
-    s
+    Ok(s)
 }
 
 fn host_file(
@@ -148,20 +250,29 @@ fn host_file(
     opts: &RenderOptions,
     bodies: &mut HashMap<usize, String>,
     warnings: &mut Vec<String>,
-) -> String {
+) -> Result<String, GenError> {
+    let dest = Dest::of(opts, &hv.inbound.policy, true)?;
     let mut s = String::new();
     let name = one_line(policy.host_name(hv.host));
     let mut views = vec![&hv.inbound];
     views.extend(hv.outbound.as_ref());
+    let hooks: &[&str] = if hv.outbound.is_some() {
+        &["input", "output"]
+    } else {
+        &["input"]
+    };
     preamble(
         &mut s,
         policy,
         &format!("host firewall of \"{name}\""),
         &views,
+        opts,
+        &dest,
+        hooks,
     );
     // The rules of hosts in one group are the same: rendered once.
     let text = bodies.entry(hv.group).or_insert_with(|| {
-        let mut body = Body::new();
+        let mut body = Body::new(dest.merge.is_some());
         for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
             body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
         }
@@ -174,36 +285,36 @@ fn host_file(
             }
             output = std::mem::take(&mut body.forward);
         }
+        let mut chains = vec![Chain {
+            hook: "input",
+            rules: &input,
+            kind: ChainKind::Input,
+        }];
+        if hv.outbound.is_some() {
+            chains.push(Chain {
+                hook: "output",
+                rules: &output,
+                kind: ChainKind::Output,
+            });
+        }
         let mut t = String::new();
-        table(&mut t, &body, |t| {
-            chain(
-                t,
-                "input",
-                "input",
-                &input,
-                opts.default_drop,
-                ChainKind::Input,
-            );
-            if hv.outbound.is_some() {
-                t.push('\n');
-                chain(
-                    t,
-                    "output",
-                    "output",
-                    &output,
-                    opts.default_drop,
-                    ChainKind::Output,
-                );
-            }
-        });
+        table(&mut t, &body, &dest, opts, &chains);
         warnings.extend(body.namer.into_warnings());
         t
     });
     s.push_str(text);
-    s
+    Ok(s)
 }
 
-fn preamble(s: &mut String, policy: &Policy, what: &str, views: &[&View]) {
+fn preamble(
+    s: &mut String,
+    policy: &Policy,
+    what: &str,
+    views: &[&View],
+    opts: &RenderOptions,
+    dest: &Dest,
+    hooks: &[&str],
+) {
     let before: usize = views.iter().map(|v| v.before).sum();
     let after: usize = views.iter().map(|v| v.policy.rules.len()).sum();
     let _ = writeln!(s, "#!/usr/sbin/nft -f");
@@ -213,12 +324,86 @@ fn preamble(s: &mut String, policy: &Policy, what: &str, views: &[&View]) {
         one_line(&policy.context.name)
     );
     let _ = writeln!(s, "# {before} flows, {after} rules after aggregation.");
-    let _ = writeln!(
-        s,
-        "# Apply with `nft -f FILE`: it replaces table inet {TABLE} and touches nothing else.\n"
-    );
-    // Create the table if missing, then delete it: the new table below replaces any old one.
-    let _ = writeln!(s, "table inet {TABLE}\ndelete table inet {TABLE}\n");
+    let zone = hooks == ["forward"];
+    let mut lines: Vec<String> = Vec::new();
+    match &dest.merge {
+        Some((f, t, _)) => {
+            let chains: Vec<String> = hooks.iter().map(|h| dest.chain(h)).collect();
+            lines.push(format!(
+                "Merge form (--into {f} {t} {}): regular chains {} and their sets in your \
+                 table {f} {t}. Applying the file again flushes and refills them, and changes \
+                 nothing else in the table (it is created empty if missing).",
+                dest.base(hooks.first().copied().unwrap_or("forward"))
+                    .unwrap_or_default(),
+                chains.join(", ")
+            ));
+            lines.push(
+                "Apply with `nft -f FILE`, then add the jump from your base chain once; as \
+                 written the command adds it only when it is missing (at the top of the chain):"
+                    .to_owned(),
+            );
+            for h in hooks {
+                let base = dest.base(h).unwrap_or_default();
+                let ours = dest.chain(h);
+                lines.push(format!(
+                    "  nft list chain {f} {t} {base} | grep -q 'jump {ours}$' || nft insert \
+                     rule {f} {t} {base} jump {ours}"
+                ));
+            }
+            lines.push(
+                "Combination: an accept in these chains ends your base chain too (they are \
+                 jumped to from it); what they do not accept returns to your base chain, whose \
+                 own rules and policy decide it. Enforcing needs your chain's policy drop (or a \
+                 final drop); this file drops nothing itself."
+                    .to_owned(),
+            );
+        }
+        None => {
+            lines.push(format!(
+                "Apply with `nft -f FILE`: it replaces table inet {TABLE} and touches nothing else."
+            ));
+            if opts.drops() {
+                lines.push(if zone {
+                    "Enforcing: the forward chain drops every forwarded connection that no rule \
+                     below accepts (counted; logged at most 5 a second with the prefix \
+                     \"rdsports drop: \"); replies of accepted connections pass (ct state \
+                     established,related). The router's own traffic (hooks input and output) \
+                     is not filtered here: SSH to the router itself is not affected."
+                        .to_owned()
+                } else {
+                    "Enforcing: the input chain drops every new connection to this host that no \
+                     rule below accepts (counted; logged at most 5 a second with the prefix \
+                     \"rdsports drop: \"), SSH included unless --keep names it; loopback, \
+                     replies (ct state established,related) and, for IPv6, neighbour discovery \
+                     pass. With --outbound the output chain drops what the host may not open."
+                        .to_owned()
+                });
+                lines.extend(super::keep_lines(opts));
+            } else {
+                lines.push(
+                    "Allow-only (--allow-only): the chain accepts the planned flows and drops \
+                     nothing (policy accept), so on its own this file restricts nothing. Merge \
+                     its rules into your own policy."
+                        .to_owned(),
+                );
+            }
+            lines.push(
+                "How base chains combine: every base chain on a hook sees the packet, in \
+                 priority order; an accept ends only its own base chain, a drop anywhere is \
+                 final. A filtering table you already have still decides after this one: to \
+                 fit into it instead, render with --into FAMILY TABLE CHAIN."
+                    .to_owned(),
+            );
+        }
+    }
+    for l in lines {
+        super::wrap_comment(s, "#", &l);
+    }
+    s.push('\n');
+    if dest.merge.is_none() {
+        // Create the table if missing, then delete it: the new table below replaces any old one.
+        let _ = writeln!(s, "table inet {TABLE}\ndelete table inet {TABLE}\n");
+    }
 }
 
 /// Which side's addresses a rule matches.
@@ -236,26 +421,47 @@ enum ChainKind {
     Output,
 }
 
+/// One chain to write: its hook, rule lines and kind.
+struct Chain<'a> {
+    hook: &'static str,
+    rules: &'a [String],
+    kind: ChainKind,
+}
+
 /// Sets and rule lines being collected.
 struct Body {
     sets: String,
+    /// (name, type) of every set, in definition order.
+    decls: Vec<(String, &'static str)>,
     /// Set name by (family is IPv6, hosts): one set per host list, named after the host when
     /// there is one.
     set_names: BTreeMap<(bool, Vec<usize>), String>,
+    /// Prefix of group sets' names (`g`, or `rdsports_g` in the admin's table).
+    group_prefix: &'static str,
     namer: Namer,
     forward: Vec<String>,
     ftp: bool,
+    /// The FTP helper object's name.
+    helper: &'static str,
 }
 
 impl Body {
-    fn new() -> Body {
+    fn new(merge: bool) -> Body {
+        let (host_prefix, group_prefix, helper) = if merge {
+            ("rdsports_h_", "rdsports_g", "rdsports-ftp")
+        } else {
+            ("h_", "g", FTP_HELPER)
+        };
         Body {
             sets: String::new(),
+            decls: Vec::new(),
             set_names: BTreeMap::new(),
+            group_prefix,
             namer: Namer::new("nftables", "host name (set name)", super::ident_char, 60)
-                .with_prefix("h_"),
+                .with_prefix(host_prefix),
             forward: Vec::new(),
             ftp: false,
+            helper,
         }
     }
 
@@ -291,7 +497,7 @@ impl Body {
         let helper = match rule.helper {
             Some(Helper::Ftp) => {
                 self.ftp = true;
-                format!("ct helper set \"{FTP_HELPER}\" ")
+                format!("ct helper set \"{}\" ", self.helper)
             }
             None => String::new(),
         };
@@ -308,7 +514,7 @@ impl Body {
         }
         let name = match hosts {
             [h] => self.namer.name(policy.host_name(*h)),
-            _ => format!("g{}", self.set_names.len() + 1),
+            _ => format!("{}{}", self.group_prefix, self.set_names.len() + 1),
         };
         let ty = if v6 { "ipv6_addr" } else { "ipv4_addr" };
         let elements: Vec<String> = merge_nets(nets).iter().map(|n| element(*n)).collect();
@@ -332,48 +538,113 @@ impl Body {
                 elements.join(",\n\t\t\t")
             );
         }
+        self.decls.push((name.clone(), ty));
         self.set_names.insert(key, name.clone());
         name
     }
 }
 
-fn table(s: &mut String, body: &Body, chains: impl FnOnce(&mut String)) {
-    let _ = writeln!(s, "table inet {TABLE} {{");
-    if body.ftp {
+fn table(s: &mut String, body: &Body, dest: &Dest, opts: &RenderOptions, chains: &[Chain<'_>]) {
+    let head = dest.table();
+    let l3 = dest.merge.as_ref().map_or("inet", |(f, _, _)| f.as_str());
+    let helper = |s: &mut String| {
+        if body.ftp {
+            let _ = writeln!(
+                s,
+                "\t# Follows FTP control channels so that `ct state related` admits the data channel.\n\
+                 \tct helper {} {{\n\t\ttype \"ftp\" protocol tcp\n\t\tl3proto {l3}\n\t}}\n",
+                body.helper
+            );
+        }
+    };
+    if dest.merge.is_some() {
+        // Declare (add: nothing existing changes), then flush what is ours, then fill.
         let _ = writeln!(
             s,
-            "\t# Follows FTP control channels so that `ct state related` admits the data channel.\n\
-             \tct helper {FTP_HELPER} {{\n\t\ttype \"ftp\" protocol tcp\n\t\tl3proto inet\n\t}}\n"
+            "# Declares the chains and sets (adds them where missing)."
         );
+        let _ = writeln!(s, "table {head} {{");
+        helper(s);
+        for (name, ty) in &body.decls {
+            let _ = writeln!(s, "\tset {name} {{ type {ty}; flags interval; }}");
+        }
+        for c in chains {
+            let _ = writeln!(s, "\tchain {} {{\n\t}}", dest.chain(c.hook));
+        }
+        s.push_str("}\n\n# Empties them: applying the file again leaves one copy.\n");
+        for c in chains {
+            let _ = writeln!(s, "flush chain {head} {}", dest.chain(c.hook));
+        }
+        for (name, _) in &body.decls {
+            let _ = writeln!(s, "flush set {head} {name}");
+        }
+        s.push('\n');
+        let _ = writeln!(s, "table {head} {{");
+    } else {
+        let _ = writeln!(s, "table {head} {{");
+        helper(s);
     }
     s.push_str(&body.sets);
     s.push('\n');
-    chains(s);
+    for (i, c) in chains.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        chain(s, dest, opts, c);
+    }
     s.push_str("}\n");
 }
 
-fn chain(s: &mut String, name: &str, hook: &str, rules: &[String], drop: bool, kind: ChainKind) {
-    let _ = writeln!(s, "\tchain {name} {{");
-    let _ = writeln!(
-        s,
-        "\t\ttype filter hook {hook} priority filter; policy accept;"
-    );
-    match kind {
-        ChainKind::Input => s.push_str("\t\tiif \"lo\" accept\n"),
-        ChainKind::Output => s.push_str("\t\toif \"lo\" accept\n"),
-        ChainKind::Forward => {}
+fn chain(s: &mut String, dest: &Dest, opts: &RenderOptions, c: &Chain<'_>) {
+    let drop = opts.drops();
+    let _ = writeln!(s, "\tchain {} {{", dest.chain(c.hook));
+    if dest.merge.is_none() {
+        let _ = writeln!(
+            s,
+            "\t\ttype filter hook {} priority filter; policy accept;",
+            c.hook
+        );
+        match c.kind {
+            ChainKind::Input => s.push_str("\t\tiif \"lo\" accept\n"),
+            ChainKind::Output => s.push_str("\t\toif \"lo\" accept\n"),
+            ChainKind::Forward => {}
+        }
     }
     s.push_str("\t\tct state established,related accept\n");
-    if drop && kind == ChainKind::Input {
+    if drop && c.kind == ChainKind::Input {
         s.push_str(
             "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, \
              nd-router-advert } accept\n",
         );
     }
-    for line in rules {
+    if opts.default_drop && c.kind != ChainKind::Output {
+        for (i, k) in opts.keep.iter().enumerate() {
+            let fam = if k.source.addr().is_ipv6() {
+                "ip6"
+            } else {
+                "ip"
+            };
+            let ports = match k.ports {
+                None => String::new(),
+                Some((p, r)) => format!("{} dport {r} ", proto(p)),
+            };
+            let _ = writeln!(s, "\t\t# keep {}: --keep {k}", i + 1);
+            let _ = writeln!(
+                s,
+                "\t\t{fam} saddr {} {ports}counter accept comment \"rdsports keep {}\"",
+                element(k.source),
+                i + 1
+            );
+        }
+    }
+    for line in c.rules {
         let _ = writeln!(s, "\t\t{line}");
     }
     if drop {
+        let _ = writeln!(
+            s,
+            "\t\tlimit rate 5/second burst 10 packets log prefix \"rdsports drop: \" level info"
+        );
         let _ = writeln!(s, "\t\tcounter drop comment \"rdsports default drop\"");
     }
     s.push_str("\t}\n");

@@ -41,6 +41,8 @@ impl Generator for Windows {
             boundary: false,
             outbound: true,
             default_drop: false,
+            keep: false,
+            merge: false,
             host_variant: false,
             ftp: FtpSupport::Unsupported,
         }
@@ -126,8 +128,38 @@ fn header(s: &mut String, policy: &Policy, host: &str, inb: &View, outb: Option<
             o.policy.rules.len()
         );
     }
+    s.push_str(
+        "# These rules only allow. What they do not allow is blocked by each profile's default\n\
+         # inbound action, Block (Windows' default): the script relies on it and warns below when\n\
+         # a profile allows inbound traffic by default or has the firewall turned off.\n",
+    );
+    if outb.is_some() {
+        s.push_str(
+            "# The outbound rules restrict only where DefaultOutboundAction is Block (Windows'\n\
+             # default is Allow); the script says so for each profile that allows.\n",
+        );
+    }
     s.push_str("#Requires -RunAsAdministrator\n#Requires -Modules NetSecurity\n\n");
     s.push_str("$ErrorActionPreference = 'Stop'\n");
+    // The effective settings (ActiveStore: local settings merged with Group Policy). Only
+    // literal single-quoted text here, formatted with -f.
+    s.push_str(
+        "foreach ($p in Get-NetFirewallProfile -PolicyStore ActiveStore) {\n\
+         \x20   if ([string]$p.Enabled -eq 'False') {\n\
+         \x20       Write-Warning ('rdsports: the {0} firewall profile is off: these rules have no effect there (Set-NetFirewallProfile -Profile {0} -Enabled True)' -f $p.Name)\n\
+         \x20   }\n\
+         \x20   if ([string]$p.DefaultInboundAction -eq 'Allow') {\n\
+         \x20       Write-Warning ('rdsports: the {0} profile allows inbound traffic by default: unplanned ports stay open (Set-NetFirewallProfile -Profile {0} -DefaultInboundAction Block)' -f $p.Name)\n\
+         \x20   }\n",
+    );
+    if outb.is_some() {
+        s.push_str(
+            "    if ([string]$p.DefaultOutboundAction -ne 'Block') {\n\
+             \x20       Write-Warning ('rdsports: the {0} profile allows outbound traffic by default: the outbound rules restrict nothing there' -f $p.Name)\n\
+             \x20   }\n",
+        );
+    }
+    s.push_str("}\n");
     let _ = writeln!(s, "$Group = {}", ps_quote(&group_name(dep)));
     s.push_str(
         "$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }\n\n\
