@@ -52,6 +52,14 @@ if ((status != 0)); then
   exit "$status"
 fi
 
+# --- Windows: rdsports.exe built, and the test suite run under Wine --------------------------
+# Installs Debian's rustc-web/cargo-web/rust-web-src (the Windows std), mingw and Wine as root;
+# builds target/x86_64-pc-windows-gnu/release/rdsports.exe; runs every test binary, the
+# command line and the netsh scripts under Wine in a loopback-only namespace, printing the
+# count run and every skip with its reason. Without root it says it was skipped (and fails
+# when CI=true). See README.md, "For Windows admins".
+scripts/windows.sh
+
 # --- the lab: real servers and a real firewall in network namespaces ------------------------
 # Needs root; without it the lab says it was skipped (and fails when CI=true). It installs the
 # Debian servers it needs itself and uses the binary cargo test just built.

@@ -50,5 +50,12 @@ fn main() -> ExitCode {
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()
         .filter_map(|c| c.downcast_ref::<io::Error>())
-        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe || is_windows_closed_pipe(io))
+}
+
+/// Windows reports a reader that went away (`rdsports plan | more`, `| Select-Object -First`)
+/// as ERROR_NO_DATA (232, "the pipe is being closed") or ERROR_PIPE_NOT_CONNECTED (233), not
+/// always as a broken pipe.
+fn is_windows_closed_pipe(error: &io::Error) -> bool {
+    cfg!(windows) && matches!(error.raw_os_error(), Some(232 | 233))
 }

@@ -170,6 +170,15 @@ pub fn denied_advice(denied: &[&Opened]) -> Option<String> {
             ": ports below 1024 need privileges. Run as root (sudo rdsports listen ...), or \
              grant the capability once: sudo setcap cap_net_bind_service=+ep {exe}"
         );
+    } else if cfg!(windows) {
+        // WSAEACCES (10013) from bind: Windows needs no privilege for low ports; the port is
+        // reserved (an excluded port range, often Hyper-V or WinNAT) or held exclusively.
+        let _ = write!(
+            text,
+            ": Windows refused the port (WSAEACCES): it is in an excluded port range (see \
+             `netsh interface ipv4 show excludedportrange protocol=tcp`, and protocol=udp) or \
+             another program holds it exclusively. Pick the ports with --ports, or free the range"
+        );
     } else if let Some(error) = denied.iter().find_map(|o| o.error.as_deref()) {
         let _ = write!(text, ": {error}");
     }
@@ -381,6 +390,14 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<ExitStatus> {
             "in use: {}: a real service is there; check will probe it",
             port_list(in_use.iter().copied())
         );
+        if cfg!(windows) {
+            // WSAEADDRINUSE (10048): say how to see who holds it.
+            let _ = writeln!(
+                notes,
+                "  (WSAEADDRINUSE; which program: Get-NetTCPConnection -State Listen -LocalPort \
+                 <port> | Select-Object OwningProcess, or Get-NetUDPEndpoint -LocalPort <port>)"
+            );
+        }
     }
     if let Some(advice) = denied_advice(&denied) {
         let _ = writeln!(notes, "{advice}");
@@ -646,6 +663,11 @@ mod tests {
         if cfg!(unix) {
             assert!(text.contains("run as root") || text.contains("Run as root"));
             assert!(text.contains("setcap cap_net_bind_service=+ep"));
+        }
+        if cfg!(windows) {
+            assert!(text.contains("WSAEACCES"), "{text}");
+            assert!(text.contains("excludedportrange"), "{text}");
+            assert!(!text.contains("root"), "{text}");
         }
         assert_eq!(denied_advice(&[]), None);
     }

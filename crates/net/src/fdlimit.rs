@@ -34,6 +34,7 @@ pub fn concurrency_for(requested: usize) -> usize {
 }
 
 /// How many descriptors to leave alone besides those already open, for a soft limit.
+#[cfg(unix)]
 fn margin(soft: u64) -> u64 {
     (soft / 16).max(16)
 }
@@ -158,6 +159,7 @@ mod platform {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn margin_is_at_least_sixteen() {
         assert_eq!(margin(64), 16);

@@ -8,6 +8,7 @@
 //! `filtered`, as nmap reports it. The receive buffer is bounded by the exchange's
 //! `max_len` and by the largest datagram.
 
+use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -68,10 +69,10 @@ pub(crate) async fn probe(
         sent += 1;
         let deadline = started + settings.timeout;
         loop {
-            let received = match timeout_at(deadline, socket.recv(&mut buffer)).await {
-                Err(_elapsed) => break,
-                Ok(Ok(n)) => n,
-                Ok(Err(error)) => {
+            let received = match receive_until(&socket, &mut buffer, deadline).await {
+                Received::Deadline => break,
+                Received::Bytes(n) => n,
+                Received::Error(error) => {
                     let rtt = millis(started.elapsed());
                     match from_error(&error, sent, rtt) {
                         Some(observation) => return Ok(observation),
@@ -164,6 +165,64 @@ async fn bound_socket(target: &Target, pressure: &Pressure) -> Result<UdpSocket,
     }
 }
 
+/// How one wait for a datagram ended.
+#[derive(Debug)]
+enum Received {
+    Bytes(usize),
+    Error(io::Error),
+    Deadline,
+}
+
+/// A socket as [`receive_until`] sees it: readiness, then a non-blocking read.
+trait Receiver {
+    fn ready(&self) -> impl Future<Output = io::Result<()>>;
+    fn try_receive(&self, buffer: &mut [u8]) -> io::Result<usize>;
+}
+
+impl Receiver for UdpSocket {
+    fn ready(&self) -> impl Future<Output = io::Result<()>> {
+        self.readable()
+    }
+    fn try_receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        self.try_recv(buffer)
+    }
+}
+
+/// Waits for one datagram until `deadline`, whatever the socket says. The deadline is
+/// checked on the clock before every wait, not only by a timer racing the read, and a
+/// socket that reports "readable" and then "would block" again and again (Wine does, about
+/// 4,000 times a second) is waited on in [`SPURIOUS_PAUSE`] steps after
+/// [`SPURIOUS_BEFORE_PAUSE`] empty wake-ups: the wait ends at the deadline and does not spin.
+async fn receive_until<R: Receiver>(socket: &R, buffer: &mut [u8], deadline: Instant) -> Received {
+    let mut empty = 0u32;
+    loop {
+        if Instant::now() >= deadline {
+            return Received::Deadline;
+        }
+        match timeout_at(deadline, socket.ready()).await {
+            Err(_elapsed) => return Received::Deadline,
+            Ok(Err(error)) => return Received::Error(error),
+            Ok(Ok(())) => {}
+        }
+        match socket.try_receive(buffer) {
+            Ok(n) => return Received::Bytes(n),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                empty = empty.saturating_add(1);
+                if empty >= SPURIOUS_BEFORE_PAUSE {
+                    let until = (Instant::now() + SPURIOUS_PAUSE).min(deadline);
+                    tokio::time::sleep_until(until).await;
+                }
+            }
+            Err(error) => return Received::Error(error),
+        }
+    }
+}
+
+/// Empty wake-ups (readable, then would-block) taken at full speed before pausing between them.
+const SPURIOUS_BEFORE_PAUSE: u32 = 8;
+/// The pause between empty wake-ups after that.
+const SPURIOUS_PAUSE: Duration = Duration::from_millis(2);
+
 /// The verdict an error from `connect`, `send` or `recv` decides, if any.
 fn from_error(error: &io::Error, attempts: u32, rtt_ms: f64) -> Option<Observation> {
     // Windows reports an ICMP port-unreachable on a connected UDP socket as a reset.
@@ -204,3 +263,87 @@ fn filtered(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
 
 /// The largest UDP payload.
 const MAX_DATAGRAM: usize = 65_535;
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// A socket that always says "readable" and then "would block" (what Wine's does).
+    struct Spurious {
+        reads: Cell<u32>,
+    }
+
+    impl Receiver for Spurious {
+        async fn ready(&self) -> io::Result<()> {
+            Ok(())
+        }
+        fn try_receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
+            self.reads.set(self.reads.get() + 1);
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_socket_that_never_delivers_ends_at_the_deadline_without_spinning() {
+        let socket = Spurious {
+            reads: Cell::new(0),
+        };
+        let wait = Duration::from_millis(100);
+        let deadline = Instant::now() + wait;
+        let mut buffer = [0u8; 16];
+        let received = receive_until(&socket, &mut buffer, deadline).await;
+        assert!(matches!(received, Received::Deadline), "{received:?}");
+        assert!(Instant::now() >= deadline);
+        // At most the fast wake-ups plus one per pause (a spin would be millions).
+        let bound =
+            SPURIOUS_BEFORE_PAUSE as u128 + wait.as_millis() / SPURIOUS_PAUSE.as_millis() + 2;
+        assert!(
+            u128::from(socket.reads.get()) <= bound,
+            "{} reads in {wait:?}",
+            socket.reads.get()
+        );
+    }
+
+    /// Readable once with a datagram, or an error from the system.
+    struct Once(Cell<Option<io::Result<usize>>>);
+
+    impl Receiver for Once {
+        async fn ready(&self) -> io::Result<()> {
+            Ok(())
+        }
+        fn try_receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
+            self.0
+                .take()
+                .unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_datagram_or_an_error_ends_the_wait() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buffer = [0u8; 16];
+        let got = receive_until(&Once(Cell::new(Some(Ok(7)))), &mut buffer, deadline).await;
+        assert!(matches!(got, Received::Bytes(7)), "{got:?}");
+        // WSAECONNRESET: the ICMP port unreachable Windows reports on the next receive.
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        let got = receive_until(&Once(Cell::new(Some(Err(reset)))), &mut buffer, deadline).await;
+        let Received::Error(error) = got else {
+            panic!("{got:?}")
+        };
+        let observation = from_error(&error, 1, 0.1).expect("a verdict");
+        assert_eq!(observation.verdict, Verdict::Closed);
+    }
+
+    #[tokio::test]
+    async fn a_deadline_already_past_returns_at_once() {
+        let socket = Spurious {
+            reads: Cell::new(0),
+        };
+        let mut buffer = [0u8; 16];
+        let got = receive_until(&socket, &mut buffer, Instant::now()).await;
+        assert!(matches!(got, Received::Deadline));
+        assert_eq!(socket.reads.get(), 0);
+    }
+}

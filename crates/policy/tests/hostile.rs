@@ -228,6 +228,7 @@ fn check_file(target: &str, name: &str, text: &str) -> Result<(), String> {
 /// PowerShell: outside single-quoted literals (quotes doubled inside, four quote forms),
 /// non-comment lines hold only our own variables and no `$(`, backtick or `;`.
 fn check_powershell(text: &str) -> Result<(), String> {
+    common::powershell::check(text).map_err(|e| format!("PowerShell grammar: {e}"))?;
     const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
     for line in text.lines() {
         if line.starts_with('#') || line.is_empty() {
@@ -551,8 +552,13 @@ fn tool_check(target: &str, dir: &Path, r: &Rendered) {
             eprintln!("skipped: {program} not installed");
             return None;
         };
-        use std::os::unix::fs::MetadataExt;
-        let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        #[cfg(unix)]
+        let root = {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+        };
+        #[cfg(not(unix))]
+        let root = false;
         let mut cmd = Command::new("unshare");
         cmd.arg(if root { "-n" } else { "-rn" })
             .arg(tool)

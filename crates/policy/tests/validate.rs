@@ -102,12 +102,15 @@ fn write(dir: &Path, r: &Rendered) -> Vec<PathBuf> {
 /// CAP_NET_ADMIN, so nft may enlarge its netlink buffer for big batches), else `-rn` (a new
 /// user namespace too, so no privilege is needed).
 fn unshare_flags() -> &'static str {
-    use std::os::unix::fs::MetadataExt;
-    if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
-        "-n"
-    } else {
-        "-rn"
-    }
+    #[cfg(unix)]
+    let root = {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+    };
+    // No namespaces elsewhere: `unshare` is not found and the test says it was skipped.
+    #[cfg(not(unix))]
+    let root = false;
+    if root { "-n" } else { "-rn" }
 }
 
 /// Whether `unshare` works here (prints the skip otherwise).

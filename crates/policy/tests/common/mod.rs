@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use rdsports_core::{Catalog, Deployment, Plan};
 use rdsports_policy::Policy;
 
+pub mod powershell;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -1,0 +1,407 @@
+//! PowerShell as PowerShell reads it: every script the project writes is parsed with a real
+//! grammar (tree-sitter-powershell) and every command in it is checked against the cmdlets
+//! and parameters Microsoft documents.
+//!
+//! A parse with any ERROR or MISSING node is a failure, with the line and column. Commands are
+//! the grammar's `command` nodes; their parameters are the `-Name` tokens and the keys of
+//! every hashtable splatted into them (`New-NetFirewallRule @Common` takes the keys of
+//! `$Common = @{ ... }`). Parameter names must be written out in full (PowerShell would accept
+//! an unambiguous prefix; a generated script never relies on that).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use tree_sitter::{Node, Parser, Tree};
+
+/// The parameters every cmdlet accepts (about_CommonParameters).
+const COMMON_PARAMETERS: &[&str] = &[
+    "Debug",
+    "ErrorAction",
+    "ErrorVariable",
+    "InformationAction",
+    "InformationVariable",
+    "OutBuffer",
+    "OutVariable",
+    "PipelineVariable",
+    "ProgressAction",
+    "Verbose",
+    "WarningAction",
+    "WarningVariable",
+];
+
+/// The NetSecurity rule-selection parameters Get- and Remove-NetFirewallRule share (their
+/// "Syntax" sections in Microsoft's NetSecurity reference, Windows Server 2012 R2 to 2025).
+const RULE_QUERY: &[&str] = &[
+    "All",
+    "Name",
+    "DisplayName",
+    "Description",
+    "DisplayGroup",
+    "Group",
+    "Enabled",
+    "Direction",
+    "Action",
+    "EdgeTraversalPolicy",
+    "LooseSourceMapping",
+    "LocalOnlyMapping",
+    "Owner",
+    "PrimaryStatus",
+    "Status",
+    "PolicyStoreSource",
+    "PolicyStoreSourceType",
+    "PolicyStore",
+    "GPOSession",
+    "TracePolicyStore",
+    "AssociatedNetFirewallAddressFilter",
+    "AssociatedNetFirewallApplicationFilter",
+    "AssociatedNetFirewallInterfaceFilter",
+    "AssociatedNetFirewallInterfaceTypeFilter",
+    "AssociatedNetFirewallPortFilter",
+    "AssociatedNetFirewallProfile",
+    "AssociatedNetFirewallSecurityFilter",
+    "AssociatedNetFirewallServiceFilter",
+    "AssociatedIPsecRule",
+    "CimSession",
+    "ThrottleLimit",
+    "AsJob",
+];
+
+/// The cmdlets a script of ours may call, with the module that documents each, and its
+/// parameters (besides [`COMMON_PARAMETERS`]). Taken from the "Syntax" sections of
+/// learn.microsoft.com/powershell/module/<module>/<cmdlet>.
+pub fn allowed() -> BTreeMap<&'static str, (&'static str, BTreeSet<&'static str>)> {
+    let mut t = BTreeMap::new();
+    let set = |lists: &[&[&'static str]]| -> BTreeSet<&'static str> {
+        lists.iter().flat_map(|l| l.iter().copied()).collect()
+    };
+    t.insert(
+        "New-NetFirewallRule",
+        (
+            "NetSecurity",
+            set(&[&[
+                "PolicyStore",
+                "GPOSession",
+                "Name",
+                "DisplayName",
+                "Description",
+                "Group",
+                "Enabled",
+                "Profile",
+                "Platform",
+                "Direction",
+                "Action",
+                "EdgeTraversalPolicy",
+                "LooseSourceMapping",
+                "LocalOnlyMapping",
+                "Owner",
+                "LocalAddress",
+                "RemoteAddress",
+                "Protocol",
+                "LocalPort",
+                "RemotePort",
+                "IcmpType",
+                "DynamicTarget",
+                "Program",
+                "Package",
+                "Service",
+                "InterfaceAlias",
+                "InterfaceType",
+                "LocalUser",
+                "RemoteUser",
+                "RemoteMachine",
+                "Authentication",
+                "Encryption",
+                "OverrideBlockRules",
+                "RemoteDynamicKeywordAddresses",
+                "CimSession",
+                "ThrottleLimit",
+                "AsJob",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    t.insert("Get-NetFirewallRule", ("NetSecurity", set(&[RULE_QUERY])));
+    t.insert(
+        "Remove-NetFirewallRule",
+        (
+            "NetSecurity",
+            set(&[
+                RULE_QUERY,
+                &["InputObject", "PassThru", "WhatIf", "Confirm"],
+            ]),
+        ),
+    );
+    t.insert(
+        "Get-NetFirewallProfile",
+        (
+            "NetSecurity",
+            set(&[&[
+                "All",
+                "Name",
+                "AssociatedNetFirewallRule",
+                "PolicyStore",
+                "GPOSession",
+                "CimSession",
+                "ThrottleLimit",
+                "AsJob",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Get-NetConnectionProfile",
+        (
+            "NetConnection",
+            set(&[&[
+                "Name",
+                "InterfaceAlias",
+                "InterfaceIndex",
+                "NetworkCategory",
+                "IPv4Connectivity",
+                "IPv6Connectivity",
+                "CimSession",
+                "ThrottleLimit",
+                "AsJob",
+            ]]),
+        ),
+    );
+    // Microsoft.PowerShell.Core, .Utility and .Security: what the scripts and the README use
+    // around the NetSecurity cmdlets.
+    t.insert(
+        "Out-Null",
+        ("Microsoft.PowerShell.Core", set(&[&["InputObject"]])),
+    );
+    t.insert(
+        "Write-Warning",
+        ("Microsoft.PowerShell.Utility", set(&[&["Message"]])),
+    );
+    t.insert(
+        "Write-Host",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "Object",
+                "NoNewline",
+                "Separator",
+                "ForegroundColor",
+                "BackgroundColor",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Format-Table",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "Property",
+                "AutoSize",
+                "RepeatHeader",
+                "HideTableHeaders",
+                "Wrap",
+                "GroupBy",
+                "View",
+                "ShowError",
+                "DisplayError",
+                "Force",
+                "Expand",
+                "InputObject",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Get-FileHash",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&["Path", "LiteralPath", "InputStream", "Algorithm"]]),
+        ),
+    );
+    t.insert(
+        "Unblock-File",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&["Path", "LiteralPath", "WhatIf", "Confirm"]]),
+        ),
+    );
+    t.insert(
+        "Set-ExecutionPolicy",
+        (
+            "Microsoft.PowerShell.Security",
+            set(&[&["ExecutionPolicy", "Scope", "Force", "WhatIf", "Confirm"]]),
+        ),
+    );
+    t
+}
+
+/// Parses `text`; `Err` names the first ERROR or MISSING node with its line and column.
+pub fn parse(text: &str) -> Result<Tree, String> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_powershell::LANGUAGE.into())
+        .map_err(|e| format!("the PowerShell grammar does not load: {e}"))?;
+    let tree = parser
+        .parse(text, None)
+        .ok_or_else(|| "the parser gave up".to_string())?;
+    let mut bad = Vec::new();
+    visit(tree.root_node(), &mut |n| {
+        if n.is_error() || n.is_missing() {
+            bad.push(n);
+        }
+    });
+    if let Some(n) = bad.first() {
+        let at = n.start_position();
+        let line = text.lines().nth(at.row).unwrap_or("");
+        return Err(format!(
+            "{} node at line {}, column {} ({} in all): {line:?}",
+            if n.is_missing() { "MISSING" } else { "ERROR" },
+            at.row + 1,
+            at.column + 1,
+            bad.len()
+        ));
+    }
+    Ok(tree)
+}
+
+/// One command of a script: its name and the parameters it is given (splats resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub line: usize,
+    pub name: String,
+    pub parameters: Vec<String>,
+}
+
+/// Every command in `text`, in order.
+pub fn commands(text: &str) -> Result<Vec<Command>, String> {
+    let tree = parse(text)?;
+    let src = text.as_bytes();
+    let node_text = |n: Node<'_>| n.utf8_text(src).unwrap_or("").to_string();
+
+    // `$Name = @{ Key = ...; ... }`: the keys, for splatting.
+    let mut tables: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    visit(tree.root_node(), &mut |n| {
+        if n.kind() != "assignment_expression" {
+            return;
+        }
+        let Some(left) = n.child(0) else { return };
+        let name = node_text(left)
+            .trim()
+            .trim_start_matches('$')
+            .to_lowercase();
+        let Some(value) = n.child_by_field_name("value") else {
+            return;
+        };
+        let mut keys = Vec::new();
+        let mut seen = false;
+        visit(value, &mut |v| {
+            // The outermost hashtable only: nested ones are values, not parameters.
+            if v.kind() == "hash_literal_body" && !seen {
+                seen = true;
+                let mut cursor = v.walk();
+                for entry in v.children(&mut cursor) {
+                    if entry.kind() == "hash_entry"
+                        && let Some(key) = entry.child(0)
+                    {
+                        keys.push(node_text(key).trim().to_string());
+                    }
+                }
+            }
+        });
+        if !keys.is_empty() {
+            tables.insert(name, keys);
+        }
+    });
+
+    let mut out = Vec::new();
+    let mut failure = None;
+    visit(tree.root_node(), &mut |n| {
+        if n.kind() != "command" || failure.is_some() {
+            return;
+        }
+        let Some(name) = n.child_by_field_name("command_name") else {
+            return;
+        };
+        let mut parameters = Vec::new();
+        if let Some(elements) = n.child_by_field_name("command_elements") {
+            let mut cursor = elements.walk();
+            for e in elements.children(&mut cursor) {
+                let t = node_text(e);
+                if e.kind() == "command_parameter" {
+                    let p = t.trim_start_matches('-');
+                    let p = p.split(':').next().unwrap_or(p);
+                    parameters.push(p.to_string());
+                } else if let Some(splat) = t.strip_prefix('@')
+                    && splat.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                {
+                    match tables.get(&splat.to_lowercase()) {
+                        Some(keys) => parameters.extend(keys.iter().cloned()),
+                        None => {
+                            failure = Some(format!(
+                                "line {}: @{splat} is splatted but never assigned a hashtable",
+                                n.start_position().row + 1
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        out.push(Command {
+            line: n.start_position().row + 1,
+            name: node_text(name),
+            parameters,
+        });
+    });
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(out),
+    }
+}
+
+/// Parses `text` and checks every command and parameter against [`allowed`]. A command that
+/// runs one of our own files by path (`.\gw01.ps1`, `.\rdsports.exe`, in the README) is
+/// allowed; rdsports' own options are clap's, not PowerShell parameters.
+pub fn check(text: &str) -> Result<Vec<Command>, String> {
+    let table = allowed();
+    let commands = commands(text)?;
+    for c in &commands {
+        if c.name.eq_ignore_ascii_case(".\\rdsports.exe") {
+            continue;
+        }
+        if c.name.ends_with(".ps1") && c.name.starts_with(".\\") {
+            if !c.parameters.is_empty() {
+                return Err(format!("line {}: {} given parameters", c.line, c.name));
+            }
+            continue;
+        }
+        let Some((cmdlet, (_module, params))) = table
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&c.name))
+        else {
+            return Err(format!(
+                "line {}: {} is not in the table of allowed cmdlets",
+                c.line, c.name
+            ));
+        };
+        for p in &c.parameters {
+            let known = params
+                .iter()
+                .chain(COMMON_PARAMETERS)
+                .any(|q| q.eq_ignore_ascii_case(p));
+            if !known {
+                return Err(format!(
+                    "line {}: {cmdlet} has no documented parameter -{p}",
+                    c.line
+                ));
+            }
+        }
+    }
+    Ok(commands)
+}
+
+/// Calls `f` on `node` and every node below it (depth first, in source order).
+fn visit<'t>(node: Node<'t>, f: &mut impl FnMut(Node<'t>)) {
+    let mut cursor = node.walk();
+    let mut stack = vec![node];
+    while let Some(n) = stack.pop() {
+        f(n);
+        let children: Vec<Node<'t>> = n.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+}

@@ -1,0 +1,159 @@
+//! Every `.ps1` the project writes, parsed by a real PowerShell grammar (tree-sitter-powershell)
+//! and checked against the table of documented cmdlets and parameters in
+//! `common/powershell.rs`: `rules --target windows` for every example and fixture with every
+//! option set, the golden `.ps1` files, the PowerShell blocks of README.md, and the
+//! firewall lines `rdsports listen` prints on Windows. The hostile-name property test
+//! (`hostile.rs`) sends its scripts through the same check.
+
+mod common;
+
+use std::path::Path;
+
+use common::powershell::{check, commands, parse};
+use rdsports_policy::{RenderOptions, render};
+
+/// The option sets `rules --target windows` takes.
+fn option_sets() -> Vec<(&'static str, RenderOptions)> {
+    vec![
+        ("default", RenderOptions::default()),
+        (
+            "--outbound",
+            RenderOptions {
+                outbound: true,
+                ..RenderOptions::default()
+            },
+        ),
+        (
+            "--no-aggregate",
+            RenderOptions {
+                aggregate: false,
+                ..RenderOptions::default()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn every_generated_script_parses_and_uses_only_documented_cmdlets() {
+    let mut scripts = 0;
+    let mut plans: Vec<(String, rdsports_core::Plan<'static>)> = common::examples()
+        .into_iter()
+        .map(|name| {
+            let plan = common::plan(&name);
+            (name, plan)
+        })
+        .collect();
+    for fixture in ["ftp-passive-v6"] {
+        plans.push((format!("fixture {fixture}"), common::fixture_plan(fixture)));
+    }
+    for (name, plan) in &plans {
+        for (opts_name, opts) in option_sets() {
+            let rendered = render("windows", plan, &opts)
+                .unwrap_or_else(|e| panic!("{name} {opts_name}: {e}"));
+            for (file, text) in &rendered.files {
+                assert!(file.ends_with(".ps1"), "{file}");
+                let used = check(text).unwrap_or_else(|e| panic!("{name} {opts_name} {file}: {e}"));
+                assert!(
+                    used.iter().any(|c| c.name == "New-NetFirewallRule"),
+                    "{name} {opts_name} {file}: no rule is created"
+                );
+                scripts += 1;
+            }
+        }
+    }
+    assert!(scripts >= 3 * 20, "only {scripts} scripts were checked");
+    eprintln!("parsed and checked {scripts} generated PowerShell scripts");
+}
+
+#[test]
+fn every_golden_script_parses() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut files = Vec::new();
+    let mut dirs = vec![golden];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("golden dir").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "ps1") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 20, "only {} golden .ps1 files", files.len());
+    for p in files {
+        let text = std::fs::read_to_string(&p).expect("read");
+        check(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    }
+}
+
+/// The fenced code blocks of README.md tagged `powershell` (or `ps1`, `pwsh`).
+fn readme_powershell() -> Vec<(usize, String)> {
+    let readme = std::fs::read_to_string(common::workspace().join("README.md")).expect("README");
+    let mut blocks = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in readme.lines().enumerate() {
+        match &mut current {
+            Some((_, body)) if line.trim_start().starts_with("```") => {
+                let body = std::mem::take(body);
+                blocks.push((current.take().map_or(0, |c| c.0), body));
+            }
+            Some((_, body)) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            None => {
+                let tag = line.trim_start().strip_prefix("```").map(str::trim);
+                if matches!(tag, Some("powershell" | "ps1" | "pwsh")) {
+                    current = Some((i + 1, String::new()));
+                }
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_readme_powershell_parses_and_uses_only_documented_cmdlets() {
+    let blocks = readme_powershell();
+    assert!(!blocks.is_empty(), "README.md has no powershell block");
+    for (line, body) in blocks {
+        check(&body).unwrap_or_else(|e| panic!("README.md block at line {line}: {e}"));
+    }
+}
+
+/// The lines `rdsports listen` prints for Windows Firewall (src/commands/listen.rs): the
+/// program rule and the port rules, with the path of an exe that needs quoting.
+#[test]
+fn listen_firewall_lines_parse() {
+    // As `windows_firewall_lines` formats them (its unit test pins the same text).
+    let lines = r#"New-NetFirewallRule -DisplayName 'rdsports listen (temporary)' -Direction Inbound -Action Allow -Protocol TCP -LocalPort 3389,5504 -Program 'C:\Tools\O''Brien\rdsports.exe'
+New-NetFirewallRule -DisplayName 'rdsports listen (temporary)' -Direction Inbound -Action Allow -Protocol UDP -LocalPort 3391 -Program 'C:\Tools\O''Brien\rdsports.exe'
+Remove-NetFirewallRule -DisplayName 'rdsports listen (temporary)'   # afterwards
+"#;
+    check(lines).expect("listen's lines");
+}
+
+#[test]
+fn the_checker_rejects_what_powershell_would() {
+    // Broken syntax: an unterminated literal, an unclosed hashtable, a stray closing brace.
+    for bad in [
+        "New-NetFirewallRule -DisplayName 'x\n",
+        "$Common = @{ Group = 'g'\nNew-NetFirewallRule @Common\n",
+        "New-NetFirewallRule -DisplayName x }\n",
+    ] {
+        assert!(parse(bad).is_err(), "{bad:?} parsed");
+    }
+    // Well formed, but not a documented command or parameter.
+    assert!(check("Invoke-Expression 'x'\n").is_err());
+    assert!(check("New-NetFirewallRule -DisplayName x -Port 80\n").is_err());
+    assert!(check("$C = @{ Bogus = 1 }\nNew-NetFirewallRule @C -DisplayName x\n").is_err());
+    assert!(check("New-NetFirewallRule @Missing -DisplayName x\n").is_err());
+    // And what it accepts, it reads right: the splat's keys are the command's parameters.
+    let c = commands("$C = @{ Group = 'g'; Action = 'Allow' }\nNew-NetFirewallRule @C -Direction Inbound | Out-Null\n")
+        .expect("parses");
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0].name, "New-NetFirewallRule");
+    assert_eq!(c[0].parameters, ["Group", "Action", "Direction"]);
+    assert_eq!(c[1].name, "Out-Null");
+}
