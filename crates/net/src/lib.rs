@@ -47,6 +47,7 @@ mod cancel;
 mod conversation;
 mod engine;
 pub mod fdlimit;
+mod identify;
 pub mod listen;
 mod model;
 pub mod namespace;
@@ -59,5 +60,8 @@ mod udp;
 pub use cancel::Cancel;
 pub use conversation::HARD_MAX_REPLY;
 pub use engine::{NotProbed, ProbeRun, probe, probe_all};
-pub use model::{ExchangeFactory, Observation, Settings, Target, TlsMode, Transport, Verdict};
+pub use model::{
+    ExchangeFactory, IdentificationReport, Identify, Observation, Settings, StepFactory,
+    StepReport, Target, TlsMode, Transport, Verdict, WaitReport,
+};
 pub use socket::RESOURCE_WAIT_LIMIT;

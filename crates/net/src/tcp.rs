@@ -16,7 +16,10 @@ use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, timeout};
 
+use rdsports_wire::identify::Step;
+
 use crate::conversation::converse;
+use crate::identify;
 use crate::model::{Observation, Settings, Target, TlsMode, Verdict};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
@@ -96,9 +99,42 @@ pub(crate) async fn probe(
     observation.attempts = attempts;
     observation.rtt_ms = millis(rtt);
     observation.reason = Some("connected".into());
+    let sent_from = stream.local_addr().ok().map(|a| a.ip());
     // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
-    Box::pin(converse_on(stream, target, settings, &mut observation)).await;
+    let first = Box::pin(converse_on(stream, target, settings, &mut observation)).await;
+    if let Some(identify) = &target.identify {
+        let answered = observation.service.as_deref();
+        let expected = answered == Some(identify.expects) || answered == Some("rdsports-listener");
+        // A TLS session whose inside was not the protocol: TLS is what answers.
+        let spoke_tls = target.tls == TlsMode::Direct && answered == Some("tls");
+        if !expected && !spoke_tls {
+            Box::pin(identify::follow_up(
+                target,
+                identify,
+                settings.timeout,
+                &first.tried,
+                &first.head,
+                first.received,
+                &mut observation,
+            ))
+            .await;
+        }
+    }
+    if let Some(sent_from) = sent_from {
+        observation.compare_seen_source(sent_from);
+    }
     Ok(observation)
+}
+
+/// What the first conversation left for the identification follow-up.
+#[derive(Default)]
+struct FirstConversation {
+    /// The steps it amounts to (the expected service's, TLS when it spoke TLS first).
+    tried: Vec<Step>,
+    /// Its first bytes.
+    head: Vec<u8>,
+    /// Bytes received in all.
+    received: usize,
 }
 
 /// Runs TLS and the exchange on an established connection, filling `observation`.
@@ -107,14 +143,23 @@ async fn converse_on(
     target: &Target,
     settings: &Settings,
     observation: &mut Observation,
-) {
+) -> FirstConversation {
+    let mut first = FirstConversation::default();
+    if let Some(step) = target
+        .identify
+        .as_ref()
+        .and_then(|i| Step::for_service(i.expects))
+    {
+        first.tried.push(step);
+    }
     let deadline = Instant::now() + settings.timeout;
     let timeout_ms = settings.timeout.as_millis();
-    let sent_from = stream.local_addr().ok().map(|a| a.ip());
     let peer = target.address.ip();
     let name = target.server_name.as_deref();
     match (target.tls, &target.probe) {
         (TlsMode::Direct, probe) => {
+            // The plain protocol was not tried: only TLS was.
+            first.tried = vec![Step::Tls];
             let handshake = tls::handshake(stream, name, peer, deadline).await;
             if handshake.spoke_tls {
                 observation.service = Some("tls".into());
@@ -128,6 +173,8 @@ async fn converse_on(
             if let (Some(mut session), Some(factory)) = (handshake.stream, probe) {
                 let mut exchange = factory();
                 let talk = converse(&mut session, exchange.as_mut(), deadline).await;
+                first.received = talk.received;
+                first.head.clone_from(&talk.head);
                 apply(observation, talk.into_identification(timeout_ms));
             }
         }
@@ -135,6 +182,8 @@ async fn converse_on(
             let mut stream = stream;
             let mut exchange = factory();
             let talk = converse(&mut stream, exchange.as_mut(), deadline).await;
+            first.received = talk.received;
+            first.head.clone_from(&talk.head);
             let identification = talk.into_identification(timeout_ms);
             let upgrade = identification.upgrade_tls && mode == TlsMode::AfterExchange;
             apply(observation, identification);
@@ -150,9 +199,7 @@ async fn converse_on(
         }
         (_, None) => {}
     }
-    if let Some(sent_from) = sent_from {
-        observation.compare_seen_source(sent_from);
-    }
+    first
 }
 
 /// Merges an exchange's identification: its service wins over a provisional one.
@@ -167,7 +214,7 @@ fn apply(observation: &mut Observation, identification: rdsports_wire::Identific
 }
 
 /// A socket that closes with a reset, bound to `source` when one is given.
-fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
+pub(crate) fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
     let socket = if address.is_ipv4() {
         TcpSocket::new_v4()?
     } else {

@@ -82,20 +82,18 @@ impl Step {
     }
 }
 
-/// The follow-up steps after the probe for `expected` (the service a correct answer names:
-/// `rdp`, `ldap`, `http` ...) did not identify it, most likely first.
+/// The follow-up steps after a probe that did not identify what it expected, most likely
+/// first. `tried` are the steps the failed probe amounts to (the expected service's own
+/// step, and [`Step::Tls`] when it spoke TLS first): they are left out.
 ///
 /// `hint` is what [`classify`] made of the failed exchange's first bytes: when it names a
 /// service that a step can confirm and describe (a TLS alert: the handshake shows the
-/// certificate), that step comes first; a service no step speaks (SSH) needs no step.
-/// The step of the expected service itself is left out (it was just tried), and
-/// `listener` puts the rdsports listener handshake first, so a stand-in `rdsports listen`
-/// is recognised before anything else is tried.
-pub fn sequence(expected: Option<&str>, hint: Option<&str>, listener: bool) -> Vec<Step> {
-    let tried = expected.and_then(Step::for_service);
+/// certificate), that step comes first. `listener` puts the rdsports listener handshake
+/// before everything else, so a stand-in `rdsports listen` is recognised at once.
+pub fn sequence(tried: &[Step], hint: Option<&str>, listener: bool) -> Vec<Step> {
     let mut steps = Vec::with_capacity(8);
     let mut push = |step: Step| {
-        if Some(step) != tried && !steps.contains(&step) {
+        if !tried.contains(&step) && !steps.contains(&step) {
             steps.push(step);
         }
     };
@@ -139,7 +137,7 @@ pub fn step_budget_ms(remaining_ms: u64, steps_left: usize) -> u64 {
 /// facts the bytes show (the banner, the status line, the TLS record type).
 pub fn classify(bytes: &[u8]) -> Option<Identification> {
     let line = first_line(bytes);
-    if bytes.starts_with(b"HTTP/") {
+    if http_status_line(bytes) {
         return Some(Identification::service("http").with("status_line", line));
     }
     if bytes.starts_with(b"SSH-") {
@@ -190,6 +188,23 @@ pub fn classify(bytes: &[u8]) -> Option<Identification> {
         [0x30, ..] if ldap_message(bytes) => Some(Identification::service("ldap")),
         _ => None,
     }
+}
+
+/// `HTTP/d.d ddd` (or `HTTP/2 ddd`): the start of a status line.
+fn http_status_line(bytes: &[u8]) -> bool {
+    let Some(rest) = bytes.strip_prefix(b"HTTP/") else {
+        return false;
+    };
+    let code = match rest {
+        [major, b'.', minor, b' ', code @ ..]
+            if major.is_ascii_digit() && minor.is_ascii_digit() =>
+        {
+            code
+        }
+        [major, b' ', code @ ..] if major.is_ascii_digit() => code,
+        _ => return false,
+    };
+    code.len() >= 3 && code.iter().take(3).all(u8::is_ascii_digit)
 }
 
 /// A TLS record header: handshake (22) or alert (21), version 3.x.
@@ -353,6 +368,10 @@ mod tests {
         assert_eq!(service(b"+OK POP3 ready\r\n"), Some("pop3"));
         assert_eq!(service(b"* OK IMAP4rev1\r\n"), Some("imap"));
         assert_eq!(service(b"RFB 003.008\n"), Some("vnc"));
+        assert_eq!(service(b"HTTP/2 200\r\n"), Some("http"));
+        // A status line cut short, or something else after the name, is not enough.
+        assert_eq!(service(b"HTTP/1.0 30"), None);
+        assert_eq!(service(b"HTTP/x"), None);
         // Not a greeting: a code without the separator, or plain text.
         assert_eq!(service(b"2200 x"), None);
         assert_eq!(service(b"hello\r\n"), None);
@@ -418,7 +437,7 @@ mod tests {
     #[test]
     fn the_sequence_skips_what_was_tried_and_puts_the_hint_first() {
         assert_eq!(
-            sequence(Some("rdp"), None, true),
+            sequence(&[Step::Rdp], None, true),
             vec![
                 Step::Listener,
                 Step::Http,
@@ -429,16 +448,20 @@ mod tests {
                 Step::Dns
             ]
         );
-        let after_ldap = sequence(Some("ldap"), Some("tls"), false);
+        let after_ldap = sequence(&[Step::Ldap], Some("tls"), false);
         assert_eq!(after_ldap[0], Step::Tls);
         assert!(!after_ldap.contains(&Step::Ldap));
         assert!(!after_ldap.contains(&Step::Listener));
         assert_eq!(after_ldap.iter().filter(|s| **s == Step::Tls).count(), 1);
         // WinRM is spoken over HTTP: the HTTP step is not repeated.
-        assert!(!sequence(Some("winrm"), None, false).contains(&Step::Http));
+        let winrm = Step::for_service("winrm").unwrap();
+        assert!(!sequence(&[winrm], None, false).contains(&Step::Http));
         // A service no step speaks leaves the default order.
-        assert_eq!(sequence(None, Some("ssh"), false)[0], Step::Http);
-        for step in sequence(None, None, true) {
+        assert_eq!(sequence(&[], Some("ssh"), false)[0], Step::Http);
+        // LDAPS that failed its handshake: TLS was tried, plain LDAP was not.
+        let ldaps = sequence(&[Step::Tls], None, false);
+        assert!(ldaps.contains(&Step::Ldap) && !ldaps.contains(&Step::Tls));
+        for step in sequence(&[], None, true) {
             assert_eq!(Step::for_service(step.name()), Some(step));
         }
     }
