@@ -170,7 +170,7 @@ pub struct RulesArgs {
 pub enum CheckFormat {
     /// A table grouped by destination.
     Table,
-    /// JSON (schema_version 1).
+    /// JSON (schema_version 2).
     Json,
     /// JUnit XML for CI pipelines.
     Junit,
@@ -206,6 +206,10 @@ pub struct CheckArgs {
     /// UDP silence (open|filtered) fails the check instead of passing with a warning.
     #[arg(long)]
     pub strict_udp: bool,
+    /// Test paths only: any connection counts as open, whatever service answers (for
+    /// paths tested before the servers exist; no identification of wrong services).
+    #[arg(long)]
+    pub paths_only: bool,
     /// Ports of a dynamic RPC range to probe when only rdsports listeners stand there.
     #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
     pub range_sample: usize,

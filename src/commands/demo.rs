@@ -32,9 +32,9 @@ use rdsports_report::table::Table;
 
 use crate::ExitStatus;
 use crate::cli::DemoArgs;
-use crate::commands::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host};
 use crate::commands::listen::inbound;
 use crate::input;
+use rdsports_net::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host};
 
 /// The flow the demo leaves closed: the license server's RPC endpoint mapper.
 const CLOSED_HOST: &str = "ls01";
@@ -244,6 +244,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
                 ..ProbeContext::default()
             },
             range_sample: DEFAULT_RANGE_SAMPLE,
+            paths_only: false,
         })
         .collect();
     let progress = |_: usize, _: usize| {};

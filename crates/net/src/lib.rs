@@ -44,6 +44,7 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 mod cancel;
+pub mod check;
 mod conversation;
 mod engine;
 pub mod fdlimit;

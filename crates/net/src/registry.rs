@@ -315,6 +315,23 @@ pub fn identify_for(expects: &'static str, port: u16, host: &str, ctx: &ProbeCon
     }
 }
 
+/// Whether what answered is what `probe` expects: `None` when that cannot be said (no
+/// service expected, a stand-in rdsports listener, or a port that answered no probe).
+/// After an identification follow-up, what it found never matches a probe that speaks TLS
+/// first (its handshake failed, so plain LDAP on the LDAPS port is still wrong).
+pub fn service_matches(observation: &Observation, probe: &Probe) -> Option<bool> {
+    let expects = probe.expects?;
+    let found = match &observation.identification {
+        Some(report) => report.identified.as_deref()?,
+        None => observation.service.as_deref()?,
+    };
+    if found == "rdsports-listener" {
+        return None;
+    }
+    let followed_up = observation.identification.is_some();
+    Some(found == expects && !(followed_up && probe.tls == TlsMode::Direct))
+}
+
 /// The follow-up probes an endpoint mapper's answer calls for.
 #[derive(Debug, Clone)]
 pub struct RpcFollowUps {
