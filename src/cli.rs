@@ -193,10 +193,12 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
-    /// Per-probe timeout in milliseconds (Windows: keep it above 2000, a refused connect
-    /// takes about 2 s there).
-    #[arg(long, default_value_t = 1500, value_name = "MS")]
-    pub timeout: u64,
+    /// Per-probe timeout in milliseconds, pinned: every connection attempt waits this long
+    /// (Windows: keep it above 2000, a refused connect takes about 2 s there). Without it,
+    /// connect waits adapt to each destination's measured round trips (srtt + 4 x rttvar,
+    /// at least 100 ms), up to 1500 ms, and the conversation after a connect gets 1500 ms.
+    #[arg(long, value_name = "MS")]
+    pub timeout: Option<u64>,
     /// Retries for probes that get no answer.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub retries: u32,

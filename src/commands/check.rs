@@ -14,7 +14,7 @@ use rdsports_core::plan::plan;
 use rdsports_core::{Protocol, Role};
 use rdsports_net::check::{AdHoc, CheckSpec, check_host, check_one, local_hosts};
 use rdsports_net::registry::ProbeContext;
-use rdsports_net::{Cancel, Settings};
+use rdsports_net::{Adaptive, Cancel, Settings};
 use rdsports_report::check::{CheckDocument, UdpSilence};
 
 use crate::ExitStatus;
@@ -23,11 +23,18 @@ use crate::input;
 
 pub use rdsports_net::check::DEFAULT_RANGE_SAMPLE;
 
+/// The ceiling of adaptive waits, and the conversation timeout, when --timeout is not
+/// given.
+pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
+
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
+    // A pinned --timeout waits that long for every attempt; without it, connect waits
+    // adapt to each destination's round trips, up to the default timeout.
     let settings = Settings {
-        timeout: Duration::from_millis(args.timeout),
+        timeout: Duration::from_millis(args.timeout.unwrap_or(DEFAULT_TIMEOUT_MS)),
         retries: args.retries,
         concurrency: args.concurrency,
+        adaptive: args.timeout.is_none().then(Adaptive::default),
     }
     .bounded();
     let udp = if args.strict_udp {

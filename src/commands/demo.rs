@@ -226,6 +226,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
         timeout: Duration::from_millis(500),
         retries: 0,
         concurrency: 64,
+        adaptive: None,
     };
     let address_of = |h: usize| lab.get(h).copied();
     let specs: Vec<CheckSpec<'_>> = sources

@@ -53,6 +53,7 @@ pub mod listen;
 mod model;
 pub mod namespace;
 pub mod registry;
+mod rtt;
 mod socket;
 mod tcp;
 mod tls;
@@ -65,4 +66,5 @@ pub use model::{
     ExchangeFactory, IdentificationReport, Identify, Observation, Settings, StepFactory,
     StepReport, Target, TlsMode, Transport, Verdict, WaitReport,
 };
+pub use rtt::{Adaptive, Estimate};
 pub use socket::RESOURCE_WAIT_LIMIT;

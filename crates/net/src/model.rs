@@ -15,6 +15,8 @@ use rdsports_wire::identify::Step;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::rtt::Adaptive;
+
 /// The transport a target is probed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -381,6 +383,9 @@ pub struct Settings {
     pub retries: u32,
     /// The most probes in flight; the engine lowers it to the open-file budget.
     pub concurrency: usize,
+    /// Adaptive TCP connect waits from each destination's measured round trips, with
+    /// `timeout` as the ceiling (see [`Adaptive`]); `None` pins every wait to `timeout`.
+    pub adaptive: Option<Adaptive>,
 }
 
 impl Settings {
@@ -393,6 +398,7 @@ impl Settings {
             timeout: self.timeout.clamp(Self::MIN_TIMEOUT, Self::MAX_TIMEOUT),
             retries: self.retries.min(Self::MAX_RETRIES),
             concurrency: self.concurrency.max(1),
+            adaptive: self.adaptive,
         }
     }
 
@@ -410,6 +416,7 @@ impl Default for Settings {
             timeout: Duration::from_millis(1500),
             retries: 1,
             concurrency: 512,
+            adaptive: None,
         }
     }
 }
@@ -500,6 +507,7 @@ mod tests {
             timeout: Duration::ZERO,
             retries: u32::MAX,
             concurrency: 0,
+            adaptive: None,
         };
         let b = wild.bounded();
         assert_eq!(b.timeout, Settings::MIN_TIMEOUT);

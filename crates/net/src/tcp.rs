@@ -20,7 +20,8 @@ use rdsports_wire::identify::Step;
 
 use crate::conversation::converse;
 use crate::identify;
-use crate::model::{Observation, Settings, Target, TlsMode, Verdict};
+use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
+use crate::rtt::{Estimate, RttTable};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
@@ -29,24 +30,24 @@ pub(crate) async fn probe(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
+    rtts: &RttTable,
 ) -> Result<Observation, String> {
     let address = target.address;
     let allowed = settings.retries.saturating_add(1);
     let mut attempts = 0u32;
     let mut exhaustion_rounds = 0u32;
     let exhaustion_since = Instant::now();
+    let mut waits = Waits::default();
     let (stream, rtt) = loop {
-        if attempts >= allowed {
+        let estimate = rtts.get(address.ip());
+        let Some(wait) = waits.next(settings, &estimate, attempts, allowed) else {
             let mut observation = Observation::new(Verdict::Filtered);
             observation.attempts = attempts;
-            observation.rtt_ms = millis(settings.timeout);
-            observation.reason = Some(format!(
-                "no answer to {attempts} connection attempt{} within {} ms each",
-                if attempts == 1 { "" } else { "s" },
-                settings.timeout.as_millis()
-            ));
+            observation.rtt_ms = millis(waits.last);
+            observation.reason = Some(waits.silence(attempts, settings.timeout));
+            observation.wait = Some(waits.report(settings, &estimate));
             return Ok(observation);
-        }
+        };
         let socket = match new_socket(address, target.source) {
             Ok(socket) => socket,
             Err(error) => match classify(&error) {
@@ -61,22 +62,31 @@ pub(crate) async fn probe(
             },
         };
         attempts += 1;
+        waits.record(wait, settings.timeout);
         let started = Instant::now();
-        match timeout(settings.timeout, socket.connect(address)).await {
-            Ok(Ok(stream)) => break (stream, started.elapsed()),
+        match timeout(wait, socket.connect(address)).await {
+            Ok(Ok(stream)) => {
+                let elapsed = started.elapsed();
+                rtts.add(address.ip(), elapsed);
+                break (stream, elapsed);
+            }
             Ok(Err(error)) => {
-                let rtt = millis(started.elapsed());
+                let elapsed = started.elapsed();
+                let rtt = millis(elapsed);
                 match classify(&error) {
                     Failure::Refused => {
+                        rtts.add(address.ip(), elapsed);
                         let mut observation = Observation::new(Verdict::Refused);
                         observation.attempts = attempts;
                         observation.rtt_ms = rtt;
                         observation.reason = Some("connection refused (reset)".into());
+                        observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
                         return Ok(observation);
                     }
                     Failure::Blocked(reason) => return Ok(unreachable(attempts, rtt, reason)),
                     Failure::Exhausted => {
                         attempts -= 1;
+                        waits.forget();
                         pressure
                             .back_off(exhaustion_rounds, exhaustion_since)
                             .await?;
@@ -99,6 +109,7 @@ pub(crate) async fn probe(
     observation.attempts = attempts;
     observation.rtt_ms = millis(rtt);
     observation.reason = Some("connected".into());
+    observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
     let sent_from = stream.local_addr().ok().map(|a| a.ip());
     // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
     let first = Box::pin(converse_on(stream, target, settings, &mut observation)).await;
@@ -135,6 +146,109 @@ struct FirstConversation {
     head: Vec<u8>,
     /// Bytes received in all.
     received: usize,
+}
+
+/// The connect waits of one target: how long each attempt may wait, and when silence is a
+/// verdict.
+///
+/// Pinned (no [`Settings::adaptive`]): `retries + 1` attempts of `timeout` each. Adaptive:
+/// each attempt waits what the destination's estimate allows (the full timeout without a
+/// sample). Shortened waits are cheap, so silence after them needs `retries + 2` attempts
+/// (the pinned mode gets one more SYN from the kernel's own retransmission at 1 s for
+/// free), and, while the estimate has fewer than [`Adaptive::confident_samples`]
+/// samples, one more attempt at the full timeout to confirm.
+#[derive(Debug, Default)]
+struct Waits {
+    /// The wait of the last attempt.
+    last: Duration,
+    /// Whether the last attempt's wait was shortened.
+    last_shortened: bool,
+    /// Attempts whose wait was the full timeout.
+    full: u32,
+}
+
+impl Waits {
+    /// The wait for attempt `attempts + 1`, or `None` when silence is the verdict.
+    fn next(
+        &self,
+        settings: &Settings,
+        estimate: &Estimate,
+        attempts: u32,
+        allowed: u32,
+    ) -> Option<Duration> {
+        let Some(adaptive) = settings.adaptive else {
+            return (attempts < allowed).then_some(settings.timeout);
+        };
+        let shortened = estimate.wait(adaptive.min_wait, settings.timeout);
+        if attempts < allowed {
+            return Some(shortened);
+        }
+        // Silence so far: enough to decide?
+        if self.full > 0 && !self.last_shortened {
+            return None;
+        }
+        if estimate.samples < adaptive.confident_samples {
+            return Some(settings.timeout);
+        }
+        let enough = allowed.saturating_add(1);
+        (attempts < enough).then_some(shortened)
+    }
+
+    fn record(&mut self, wait: Duration, timeout: Duration) {
+        self.last = wait;
+        self.last_shortened = wait < timeout;
+        if wait >= timeout {
+            self.full += 1;
+        }
+    }
+
+    /// An attempt that never left (no resources): as if it was not made.
+    fn forget(&mut self) {
+        if !self.last_shortened {
+            self.full = self.full.saturating_sub(1);
+        }
+    }
+
+    fn silence(&self, attempts: u32, timeout: Duration) -> String {
+        let plural = if attempts == 1 { "" } else { "s" };
+        if self.last_shortened {
+            format!(
+                "no answer to {attempts} connection attempt{plural} (adaptive waits, the last \
+                 {} ms)",
+                self.last.as_millis()
+            )
+        } else if self.full < attempts {
+            format!(
+                "no answer to {attempts} connection attempt{plural} (the last confirmed at the \
+                 full {} ms)",
+                timeout.as_millis()
+            )
+        } else {
+            format!(
+                "no answer to {attempts} connection attempt{plural} within {} ms each",
+                timeout.as_millis()
+            )
+        }
+    }
+
+    fn report(&self, settings: &Settings, estimate: &Estimate) -> WaitReport {
+        WaitReport {
+            mode: if settings.adaptive.is_some() {
+                "adaptive"
+            } else {
+                "pinned"
+            }
+            .into(),
+            decided_by: if self.last_shortened {
+                "adaptive"
+            } else {
+                "full"
+            }
+            .into(),
+            wait_ms: millis(self.last),
+            samples: estimate.samples,
+        }
+    }
 }
 
 /// Runs TLS and the exchange on an established connection, filling `observation`.

@@ -28,6 +28,7 @@ fn settings() -> Settings {
         timeout: Duration::from_millis(500),
         retries: 0,
         concurrency: 16,
+        adaptive: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn settings() -> Settings {
         timeout: Duration::from_millis(1500),
         retries: 1,
         concurrency: 16,
+        adaptive: None,
     }
 }
 
@@ -348,6 +349,7 @@ async fn connections_beyond_the_limit_wait_their_turn() {
         timeout: Duration::from_millis(300),
         retries: 0,
         concurrency: 1,
+        adaptive: None,
     };
     let waiting = finishes(probe(&listener_target(running.tcp, Transport::Tcp), &quick))
         .await
