@@ -221,12 +221,12 @@ pub struct CheckArgs {
     /// RADIUS shared secret, so NPS replies can be authenticated.
     #[arg(long, value_name = "SECRET")]
     pub radius_secret: Option<String>,
-    /// Ad hoc: probe this address instead of a deployment's flows.
-    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["from", "to", "role"])]
+    /// Ad hoc: probe these addresses (comma-separated) instead of a deployment's flows.
+    #[arg(long, value_name = "ADDRESS[,...]", conflicts_with_all = ["from", "to", "role"])]
     pub target: Option<String>,
-    /// Ad hoc: the port.
-    #[arg(long, requires = "target")]
-    pub port: Option<u16>,
+    /// Ad hoc: the ports, as nmap -p takes them (3389, 1-1024, 88,389,49152-49160).
+    #[arg(long, requires = "target", value_name = "PORTS")]
+    pub port: Option<String>,
     /// Ad hoc: tcp or udp (default tcp).
     #[arg(long, requires = "target", value_parser = ["tcp", "udp"])]
     pub protocol: Option<String>,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::bail;
 use rdsports_core::plan::plan;
 use rdsports_core::{Protocol, Role};
-use rdsports_net::check::{AdHoc, CheckSpec, check_host, check_one, local_hosts};
+use rdsports_net::check::{AdHoc, AdHocProbe, CheckSpec, check_ad_hoc, check_host, local_hosts};
 use rdsports_net::registry::ProbeContext;
 use rdsports_net::{Adaptive, Cancel, Settings};
 use rdsports_report::check::{CheckDocument, UdpSilence};
@@ -125,23 +125,38 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     emit(doc, args.format, udp)
 }
 
-/// Checks one address and port without a deployment file, like PortQry.
+/// The most probes one ad hoc check makes (addresses x ports).
+pub const MAX_AD_HOC_PROBES: usize = 100_000;
+
+/// Checks addresses and ports without a deployment file, like PortQry (or `nmap -sT -p`).
 fn ad_hoc(
     args: &CheckArgs,
-    address: &str,
+    addresses: &str,
     settings: Settings,
     udp: UdpSilence,
 ) -> anyhow::Result<ExitStatus> {
-    let Ok(ip) = IpAddr::from_str(address) else {
-        bail!(
-            "--target takes an IP address, not \"{address}\" (names are not resolved: give the address)"
-        );
-    };
-    let Some(port) = args.port else {
+    let mut ips = Vec::new();
+    for text in addresses.split(',').map(str::trim) {
+        let Ok(ip) = IpAddr::from_str(text) else {
+            bail!(
+                "--target takes IP addresses separated by commas, not \"{text}\" (names are \
+                 not resolved: give the address)"
+            );
+        };
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    let Some(port_list) = &args.port else {
         bail!("--target needs --port");
     };
-    if port == 0 {
-        bail!("port 0 cannot be probed");
+    let ports = parse_ports(port_list)?;
+    if ips.len().saturating_mul(ports.len()) > MAX_AD_HOC_PROBES {
+        bail!(
+            "{} addresses x {} ports is more than {MAX_AD_HOC_PROBES} probes: split the check",
+            ips.len(),
+            ports.len()
+        );
     }
     let protocol = match args.protocol.as_deref() {
         None | Some("tcp") => Protocol::Tcp,
@@ -149,33 +164,69 @@ fn ad_hoc(
         Some(other) => bail!("unknown protocol \"{other}\" (tcp or udp)"),
     };
     let catalog = input::catalog()?;
-    let guessed = catalog
-        .entries
-        .iter()
-        .find(|e| {
-            e.protocols.contains(&protocol)
-                && rdsports_report::ports::default_ports(e)
-                    .iter()
-                    .any(|r| r.len() == 1 && r.contains(port))
-        })
-        .map(|e| e.service.clone());
-    let service = args
-        .service
-        .clone()
-        .or(guessed)
-        .unwrap_or_else(|| "unknown".to_owned());
+    let service_of = |port: u16| -> String {
+        let guessed = catalog
+            .entries
+            .iter()
+            .find(|e| {
+                e.protocols.contains(&protocol)
+                    && rdsports_report::ports::default_ports(e)
+                        .iter()
+                        .any(|r| r.len() == 1 && r.contains(port))
+            })
+            .map(|e| e.service.clone());
+        args.service
+            .clone()
+            .or(guessed)
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    let services: Vec<String> = ports.iter().map(|&p| service_of(p)).collect();
+    let mut probes = Vec::with_capacity(ips.len() * ports.len());
+    for &address in &ips {
+        for (&port, service) in ports.iter().zip(&services) {
+            probes.push(AdHocProbe {
+                address,
+                port,
+                service: service.clone(),
+            });
+        }
+    }
     let spec = AdHoc {
-        address: ip,
-        port,
+        probes,
         protocol,
-        service,
         settings,
         context: context(args, args.realm.clone()),
         paths_only: args.paths_only,
     };
     let runner = Runner::new()?;
-    let doc = runner.block_on(check_one(&spec, &runner.cancel));
+    let progress = |done, total| runner.progress(done, total);
+    let doc = runner.block_on(check_ad_hoc(&spec, &runner.cancel, &progress));
     emit(doc, args.format, udp)
+}
+
+/// Ports as `nmap -p` takes them: `3389`, `1-1024`, `88,389,49152-49160`, in the order
+/// given, each once.
+fn parse_ports(text: &str) -> anyhow::Result<Vec<u16>> {
+    let mut seen = vec![false; 65_536];
+    let mut ports = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let (first, last) = match part.split_once('-') {
+            Some((a, b)) => (a.trim(), b.trim()),
+            None => (part, part),
+        };
+        let (Ok(first), Ok(last)) = (first.parse::<u16>(), last.parse::<u16>()) else {
+            bail!("--port takes ports and ranges such as 3389 or 49152-49160, not \"{part}\"");
+        };
+        if first == 0 || last < first {
+            bail!("--port: \"{part}\" is not a range of ports 1-65535");
+        }
+        for port in first..=last {
+            if !std::mem::replace(&mut seen[usize::from(port)], true) {
+                ports.push(port);
+            }
+        }
+    }
+    Ok(ports)
 }
 
 fn context(args: &CheckArgs, domain: Option<String>) -> ProbeContext {

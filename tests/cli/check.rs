@@ -344,3 +344,40 @@ fn a_silent_port_is_open_with_a_warning() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn ad_hoc_takes_port_lists_and_several_addresses() {
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = open.local_addr().unwrap().port();
+    let out = rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1,127.0.0.1", "--port"])
+        .arg(format!("{port},{port}-{port}"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Each address and port once; the connect waited adaptively (no --timeout).
+    assert_eq!(v["results"].as_array().unwrap().len(), 1);
+    assert_eq!(v["results"][0]["wait"]["mode"], "adaptive");
+    for bad in ["0", "9-3", "x", "1-70000"] {
+        rdsports()
+            .arg("check")
+            .args(["--target", "127.0.0.1", "--port", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--port"));
+    }
+    rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1,nohost", "--port", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\"nohost\""));
+}

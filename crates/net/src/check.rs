@@ -459,18 +459,14 @@ pub fn local_hosts(d: &Deployment) -> Vec<usize> {
         .collect()
 }
 
-/// One ad hoc probe: no deployment, like PortQry.
+/// An ad hoc check: addresses and ports, no deployment (like PortQry or `nmap -sT -p`).
 #[derive(Debug, Clone)]
 pub struct AdHoc {
-    /// The address to probe.
-    pub address: IpAddr,
-    /// The port.
-    pub port: u16,
+    /// What to probe, in report order.
+    pub probes: Vec<AdHocProbe>,
     /// TCP or UDP.
     pub protocol: Protocol,
-    /// The catalog service to speak (`unknown`: a plain connect or an empty datagram).
-    pub service: String,
-    /// Timeouts, retries, concurrency.
+    /// Timeouts, retries, concurrency, adaptive waits.
     pub settings: Settings,
     /// Realm, secrets and nonces for the probes.
     pub context: ProbeContext,
@@ -478,34 +474,82 @@ pub struct AdHoc {
     pub paths_only: bool,
 }
 
-/// Probes one address and port, as `check --target`.
-pub async fn check_one(spec: &AdHoc, cancel: &Cancel) -> CheckDocument {
+/// One port of an ad hoc check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdHocProbe {
+    /// The address to probe.
+    pub address: IpAddr,
+    /// The port.
+    pub port: u16,
+    /// The catalog service to speak (`unknown`: a plain connect or an empty datagram).
+    pub service: String,
+}
+
+/// Probes every address and port of `spec`, as `check --target`; `progress(done, total)`
+/// is called as results arrive.
+pub async fn check_ad_hoc(
+    spec: &AdHoc,
+    cancel: &Cancel,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> CheckDocument {
     let transport = transport(spec.protocol);
-    let address = SocketAddr::new(spec.address, spec.port);
-    let mut target = registry::target_for(address, None, &spec.service, transport, &spec.context);
-    if spec.paths_only {
-        target = target.without_identify();
-    }
-    let probe = registry::probe_for(&spec.service, spec.port, transport, "", &spec.context);
-    let run = crate::probe_all(vec![target], &spec.settings, cancel, |_, _| {}).await;
-    let text = spec.address.to_string();
-    let record = run
-        .observations
-        .into_iter()
-        .next()
-        .flatten()
-        .map(|o| CheckRecord {
+    let total = spec.probes.len();
+    let targets: Vec<Target> = spec
+        .probes
+        .iter()
+        .map(|p| {
+            let address = SocketAddr::new(p.address, p.port);
+            let target = registry::target_for(address, None, &p.service, transport, &spec.context);
+            if spec.paths_only {
+                target.without_identify()
+            } else {
+                target
+            }
+        })
+        .collect();
+    let mut done = 0;
+    let run = crate::probe_all(targets, &spec.settings, cancel, |_, _| {
+        done += 1;
+        progress(done, total);
+    })
+    .await;
+    let protocol = spec.protocol.name();
+    let mut records = Vec::with_capacity(total);
+    let mut not_probed = Vec::new();
+    let mut failures = run.not_probed;
+    for (k, (p, observation)) in spec.probes.iter().zip(run.observations).enumerate() {
+        let text = p.address.to_string();
+        let Some(o) = observation else {
+            let reason = failures.remove(&k).unwrap_or_else(|| {
+                if cancel.is_cancelled() {
+                    "cancelled"
+                } else {
+                    "not probed"
+                }
+                .to_owned()
+            });
+            not_probed.push(NotProbedRecord {
+                to: text,
+                protocol: protocol.to_owned(),
+                ports: p.port.to_string(),
+                catalog_id: None,
+                reason,
+            });
+            continue;
+        };
+        let probe = registry::probe_for(&p.service, p.port, transport, "", &spec.context);
+        records.push(CheckRecord {
             to: text.clone(),
-            address: text.clone(),
-            protocol: spec.protocol.name().to_owned(),
-            port: spec.port,
+            address: text,
+            protocol: protocol.to_owned(),
+            port: p.port,
             verdict: o.verdict.as_str().to_owned(),
             service_matches: registry::service_matches(&o, &probe),
             identified: identified(&o),
             identification: as_value(o.identification.as_ref()),
             wait: as_value(o.wait.as_ref()),
             service: o.service,
-            expected_service: Some(spec.service.clone()),
+            expected_service: Some(p.service.clone()),
             catalog_id: None,
             rtt_ms: Some(round(o.rtt_ms)),
             detail: o.detail,
@@ -515,21 +559,6 @@ pub async fn check_one(spec: &AdHoc, cancel: &Cancel) -> CheckDocument {
             role: None,
             status: None,
         });
-    let why = run
-        .not_probed
-        .into_values()
-        .next()
-        .or_else(|| cancel.is_cancelled().then(|| "cancelled".to_owned()));
-    let not_probed = match (&record, why) {
-        (None, Some(reason)) => vec![NotProbedRecord {
-            to: text.clone(),
-            protocol: spec.protocol.name().to_owned(),
-            ports: spec.port.to_string(),
-            catalog_id: None,
-            reason,
-        }],
-        _ => Vec::new(),
-    };
-    CheckDocument::new("ad hoc", record.into_iter().collect(), not_probed)
-        .judged(UdpSilence::Warn, spec.paths_only)
+    }
+    CheckDocument::new("ad hoc", records, not_probed).judged(UdpSilence::Warn, spec.paths_only)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rdsports_core::plan::plan;
 use rdsports_core::{Catalog, Deployment, Protocol};
-use rdsports_net::check::{AdHoc, CheckSpec, check_host, check_one};
+use rdsports_net::check::{AdHoc, AdHocProbe, CheckSpec, check_ad_hoc, check_host};
 use rdsports_net::registry::{NonceSource, ProbeContext};
 use rdsports_net::{Cancel, Settings};
 use rdsports_report::check::{CheckDocument, Status};
@@ -151,19 +151,35 @@ async fn ad_hoc_probes_one_port() {
     let closed = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let spec = AdHoc {
+    let open = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let open_port = open.local_addr().unwrap().port();
+    let probe = |port: u16, service: &str| AdHocProbe {
         address: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port,
+        service: service.into(),
+    };
+    let spec = AdHoc {
+        probes: vec![probe(port, "ldap"), probe(open_port, "unknown")],
         protocol: Protocol::Tcp,
-        service: "ldap".into(),
         settings: settings(),
         context: context(),
         paths_only: false,
     };
-    let doc = check_one(&spec, &Cancel::new()).await;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |_: usize, total: usize| {
+        assert_eq!(total, 2);
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    let doc = check_ad_hoc(&spec, &Cancel::new(), &progress).await;
+    assert_eq!(calls.into_inner(), 2);
     assert_eq!(doc.from, "ad hoc");
-    assert_eq!(doc.results.len(), 1);
+    assert_eq!(doc.results.len(), 2);
     assert_eq!(doc.results[0].verdict, "refused");
     assert_eq!(doc.results[0].status, Some(Status::Blocked));
+    // A plain connect with no service expected: open, nothing to identify.
+    assert_eq!(doc.results[1].verdict, "open");
+    assert_eq!(doc.results[1].port, open_port);
+    assert_eq!(doc.results[1].identification, None);
+    assert_eq!(doc.results[1].status, Some(Status::Pass));
     assert_eq!(doc.findings.blocked, 1);
 }
