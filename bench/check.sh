@@ -44,6 +44,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 for tool in ip nft jq python3; do
     command -v "$tool" >/dev/null || { echo "check.sh: $tool is required" >&2; exit 2; }
@@ -70,7 +71,7 @@ table ip r11_bench {
     }
 }
 NFT
-in_srv bash -c "ulimit -n 65536; exec '$SERVE' '$OPEN'" >/dev/null &
+in_srv bash -c "ulimit -n \$(ulimit -Hn); exec '$SERVE' serve '$OPEN'" >/dev/null &
 PIDS+=($!)
 sleep 1
 
@@ -135,7 +136,7 @@ run() { # label kind command...
     local label=$1 kind=$2; shift 2
     local out=$WORK/out err=$WORK/err start end
     start=$(date +%s.%N)
-    in_cli bash -c 'ulimit -n 65536; exec "$@"' _ /usr/bin/time -v "$@" >"$out" 2>"$err" || true
+    in_cli bash -c 'ulimit -n "$(ulimit -Hn)"; exec "$@"' _ /usr/bin/time -v "$@" >"$out" 2>"$err" || true
     end=$(date +%s.%N)
     local rss
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' "$err")

@@ -299,7 +299,12 @@ fn emit(doc: CheckDocument, format: CheckFormat, udp: UdpSilence) -> anyhow::Res
             std::io::Write::write_all(&mut out, text.as_bytes())?;
             std::io::Write::flush(&mut out)?;
         }
-        CheckFormat::Json => input::print(&doc.to_json())?,
+        CheckFormat::Json => {
+            // Streamed: 10,000 results need no second copy as text.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            doc.write_json(&mut out)?;
+            std::io::Write::flush(&mut out)?;
+        }
         CheckFormat::Junit => input::print(&doc.to_junit(udp))?,
     }
     let unidentified = doc.findings.service_unidentified;

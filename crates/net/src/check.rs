@@ -19,7 +19,9 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use rdsports_core::plan::{Plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
-use rdsports_report::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence};
+use rdsports_report::check::{
+    CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord,
+};
 
 use crate::registry::{self, ProbeContext};
 use crate::{Cancel, Observation, Settings, Target, Transport, Verdict};
@@ -407,7 +409,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         service_matches,
         identified: identified(obs),
         identification: as_value(obs.identification.as_ref()),
-        wait: as_value(obs.wait.as_ref()),
+        wait: obs.wait.as_ref().map(wait_record),
         status: None,
     }
 }
@@ -415,6 +417,15 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
 /// What the identification follow-up found, when it ran and something answered.
 fn identified(obs: &Observation) -> Option<String> {
     obs.identification.as_ref()?.identified.clone()
+}
+
+fn wait_record(wait: &crate::WaitReport) -> WaitRecord {
+    WaitRecord {
+        mode: wait.mode.clone(),
+        decided_by: wait.decided_by.clone(),
+        wait_ms: round(wait.wait_ms),
+        samples: wait.samples,
+    }
 }
 
 fn as_value<T: serde::Serialize>(value: Option<&T>) -> Option<serde_json::Value> {
@@ -547,7 +558,7 @@ pub async fn check_ad_hoc(
             service_matches: registry::service_matches(&o, &probe),
             identified: identified(&o),
             identification: as_value(o.identification.as_ref()),
-            wait: as_value(o.wait.as_ref()),
+            wait: o.wait.as_ref().map(wait_record),
             service: o.service,
             expected_service: Some(p.service.clone()),
             catalog_id: None,

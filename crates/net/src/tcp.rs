@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::time::{Instant, timeout};
+use tokio::time::{Instant, sleep_until};
 
 use rdsports_wire::identify::Step;
 
@@ -62,15 +62,16 @@ pub(crate) async fn probe(
             },
         };
         attempts += 1;
-        waits.record(wait, settings.timeout);
         let started = Instant::now();
-        match timeout(wait, socket.connect(address)).await {
-            Ok(Ok(stream)) => {
+        let (result, waited) = connect_within(socket, address, wait, settings, rtts).await;
+        waits.record(waited, settings.timeout);
+        match result {
+            Some(Ok(stream)) => {
                 let elapsed = started.elapsed();
                 rtts.add(address.ip(), elapsed);
                 break (stream, elapsed);
             }
-            Ok(Err(error)) => {
+            Some(Err(error)) => {
                 let elapsed = started.elapsed();
                 let rtt = millis(elapsed);
                 match classify(&error) {
@@ -102,7 +103,7 @@ pub(crate) async fn probe(
                     }
                 }
             }
-            Err(_elapsed) => {}
+            None => {}
         }
     };
     let mut observation = Observation::new(Verdict::Open);
@@ -152,8 +153,8 @@ struct FirstConversation {
 /// verdict.
 ///
 /// Pinned (no [`Settings::adaptive`]): `retries + 1` attempts of `timeout` each. Adaptive:
-/// each attempt waits what the destination's estimate allows (the full timeout without a
-/// sample). Shortened waits are cheap, so silence after them needs `retries + 2` attempts
+/// each attempt waits what the destination's estimate allows, read again while it waits
+/// (the full timeout as long as there is no sample). Shortened waits are cheap, so silence after them needs `retries + 2` attempts
 /// (the pinned mode gets one more SYN from the kernel's own retransmission at 1 s for
 /// free), and, while the estimate has fewer than [`Adaptive::confident_samples`]
 /// samples, one more attempt at the full timeout to confirm.
@@ -175,11 +176,11 @@ impl Waits {
         estimate: &Estimate,
         attempts: u32,
         allowed: u32,
-    ) -> Option<Duration> {
+    ) -> Option<Wait> {
         let Some(adaptive) = settings.adaptive else {
-            return (attempts < allowed).then_some(settings.timeout);
+            return (attempts < allowed).then_some(Wait::Fixed(settings.timeout));
         };
-        let shortened = estimate.wait(adaptive.min_wait, settings.timeout);
+        let shortened = Wait::Adaptive(adaptive.min_wait);
         if attempts < allowed {
             return Some(shortened);
         }
@@ -188,7 +189,7 @@ impl Waits {
             return None;
         }
         if estimate.samples < adaptive.confident_samples {
-            return Some(settings.timeout);
+            return Some(Wait::Fixed(settings.timeout));
         }
         let enough = allowed.saturating_add(1);
         (attempts < enough).then_some(shortened)
@@ -247,6 +248,51 @@ impl Waits {
             .into(),
             wait_ms: millis(self.last),
             samples: estimate.samples,
+        }
+    }
+}
+
+/// How long one connection attempt may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// This long.
+    Fixed(Duration),
+    /// What the destination's estimate allows (at least this minimum, at most the
+    /// timeout), read again every [`RECHECK`] while waiting: an attempt that started
+    /// without a sample shortens as soon as other probes bring one.
+    Adaptive(Duration),
+}
+
+/// How often a waiting adaptive attempt reads its destination's estimate again.
+const RECHECK: Duration = Duration::from_millis(25);
+
+/// Connects within `wait`. Returns the connect's result (`None`: the wait ran out) and the
+/// wait that applied in the end.
+async fn connect_within(
+    socket: TcpSocket,
+    address: SocketAddr,
+    wait: Wait,
+    settings: &Settings,
+    rtts: &RttTable,
+) -> (Option<io::Result<TcpStream>>, Duration) {
+    let started = Instant::now();
+    let connect = socket.connect(address);
+    tokio::pin!(connect);
+    loop {
+        let (limit, wake) = match wait {
+            Wait::Fixed(limit) => (limit, started + limit),
+            Wait::Adaptive(min) => {
+                let limit = rtts.get(address.ip()).wait(min, settings.timeout);
+                (limit, (started + limit).min(Instant::now() + RECHECK))
+            }
+        };
+        tokio::select! {
+            result = &mut connect => return (Some(result), limit),
+            () = sleep_until(wake) => {
+                if Instant::now() >= started + limit {
+                    return (None, limit);
+                }
+            }
         }
     }
 }

@@ -121,12 +121,25 @@ pub struct CheckRecord {
     /// The follow-up's account: `by`, `budget_ms`, `spent_ms`, `steps`, `first_bytes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identification: Option<Value>,
-    /// The wait that decided the verdict: `mode`, `decided_by`, `wait_ms`, `samples`.
+    /// The wait that decided the verdict (TCP).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wait: Option<Value>,
+    pub wait: Option<WaitRecord>,
     /// What the result means (see [`Status`]); written, recomputed when read.
     #[serde(default, skip_deserializing)]
     pub status: Option<Status>,
+}
+
+/// Which wait decided a TCP verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitRecord {
+    /// `adaptive` (waits from the destination's round trips) or `pinned` (`--timeout`).
+    pub mode: String,
+    /// `adaptive` (a shortened wait) or `full` (the whole timeout).
+    pub decided_by: String,
+    /// That wait, in milliseconds.
+    pub wait_ms: f64,
+    /// Round-trip samples the destination's estimate had.
+    pub samples: u32,
 }
 
 /// What one result means for the exit status.
@@ -263,6 +276,12 @@ impl CheckDocument {
         }
         let paths_only = doc.paths_only;
         Ok(doc.judged(UdpSilence::Warn, paths_only))
+    }
+
+    /// Writes [`CheckDocument::to_json`] to `out` without building it in memory first.
+    pub fn write_json<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The JSON document, pretty-printed, with a final newline.
