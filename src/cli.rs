@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// there. Linux and others refuse at once and keep 1500.
 #[cfg(windows)]
 pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
-/// `check --timeout`'s default (Windows: 3000, see there).
+/// The full timeout of `check` when --timeout is not pinned (Windows: 3000, see there).
 #[cfg(not(windows))]
 pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
 
@@ -202,7 +202,7 @@ fn parse_keep(s: &str) -> Result<rdsports_policy::Keep, String> {
 pub enum CheckFormat {
     /// A table grouped by destination.
     Table,
-    /// JSON (schema_version 1).
+    /// JSON (schema_version 2).
     Json,
     /// JUnit XML for CI pipelines.
     Junit,
@@ -225,10 +225,13 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
-    /// Per-probe timeout in milliseconds (default 1500; on Windows 3000, where a refused
-    /// connect takes about 2 s: keep it above 2000 there).
-    #[arg(long, default_value_t = DEFAULT_TIMEOUT_MS, value_name = "MS")]
-    pub timeout: u64,
+    /// Per-probe timeout in milliseconds, pinned: every connection attempt waits this long
+    /// (Windows: keep it above 2000, a refused connect takes about 2 s there). Without it,
+    /// connect waits adapt to each destination's measured round trips (srtt + 4 x rttvar,
+    /// at least 100 ms), up to the full timeout (1500 ms; 3000 ms on Windows), and the
+    /// conversation after a connect gets the full timeout.
+    #[arg(long, value_name = "MS")]
+    pub timeout: Option<u64>,
     /// Retries for probes that get no answer.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub retries: u32,
@@ -238,6 +241,10 @@ pub struct CheckArgs {
     /// UDP silence (open|filtered) fails the check instead of passing with a warning.
     #[arg(long)]
     pub strict_udp: bool,
+    /// Test paths only: any connection counts as open, whatever service answers (for
+    /// paths tested before the servers exist; no identification of wrong services).
+    #[arg(long)]
+    pub paths_only: bool,
     /// Ports of a dynamic RPC range to probe when only rdsports listeners stand there.
     #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
     pub range_sample: usize,
@@ -247,12 +254,12 @@ pub struct CheckArgs {
     /// RADIUS shared secret, so NPS replies can be authenticated.
     #[arg(long, value_name = "SECRET")]
     pub radius_secret: Option<String>,
-    /// Ad hoc: probe this address instead of a deployment's flows.
-    #[arg(long, value_name = "ADDRESS", conflicts_with_all = ["from", "to", "role"])]
+    /// Ad hoc: probe these addresses (comma-separated) instead of a deployment's flows.
+    #[arg(long, value_name = "ADDRESS[,...]", conflicts_with_all = ["from", "to", "role"])]
     pub target: Option<String>,
-    /// Ad hoc: the port.
-    #[arg(long, requires = "target")]
-    pub port: Option<u16>,
+    /// Ad hoc: the ports, as nmap -p takes them (3389, 1-1024, 88,389,49152-49160).
+    #[arg(long, requires = "target", value_name = "PORTS")]
+    pub port: Option<String>,
     /// Ad hoc: tcp or udp (default tcp).
     #[arg(long, requires = "target", value_parser = ["tcp", "udp"])]
     pub protocol: Option<String>,

@@ -32,9 +32,9 @@ use rdsports_report::table::Table;
 
 use crate::ExitStatus;
 use crate::cli::DemoArgs;
-use crate::commands::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host};
 use crate::commands::listen::inbound;
 use crate::input;
+use rdsports_net::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host};
 
 /// The flow the demo leaves closed: the license server's RPC endpoint mapper.
 const CLOSED_HOST: &str = "ls01";
@@ -226,6 +226,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
         timeout: Duration::from_millis(500),
         retries: 0,
         concurrency: 64,
+        adaptive: None,
     };
     let address_of = |h: usize| lab.get(h).copied();
     let specs: Vec<CheckSpec<'_>> = sources
@@ -244,6 +245,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
                 ..ProbeContext::default()
             },
             range_sample: DEFAULT_RANGE_SAMPLE,
+            paths_only: false,
         })
         .collect();
     let progress = |_: usize, _: usize| {};

@@ -38,7 +38,7 @@ fn blocked_flows_exit_1_with_the_json_contract() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["from"], "gw01");
     let results = v["results"].as_array().unwrap();
     let tcp = results
@@ -237,4 +237,147 @@ fn ad_hoc_tcp_and_udp() {
         .args(["check", "--target", "not-an-ip", "--port", "88"])
         .assert()
         .code(2);
+}
+
+/// A loopback TCP server that handles each connection with `serve` on its own thread;
+/// returns its port. The threads end with the test process.
+fn server(serve: fn(std::net::TcpStream)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    port
+}
+
+/// Answers anything with `400 Bad Request`, as a web server does to an RDP request.
+fn http_400(mut stream: std::net::TcpStream) {
+    let mut buf = [0u8; 4096];
+    let _ = stream.read(&mut buf);
+    let _ = stream
+        .write_all(b"HTTP/1.1 400 Bad Request\r\nServer: stand-in\r\nContent-Length: 0\r\n\r\n");
+}
+
+/// Waits for a newline before answering (as Python's http.server does).
+fn http_after_newline(mut stream: std::net::TcpStream) {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while seen.len() < 8192 && !seen.ends_with(b"\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => return,
+        }
+    }
+    let _ = stream.write_all(b"HTTP/1.0 501 Unsupported method\r\n\r\n");
+}
+
+/// Accepts and never says a word.
+fn silent(mut stream: std::net::TcpStream) {
+    let mut buf = [0u8; 4096];
+    while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+}
+
+fn ad_hoc(port: u16, service: &str, extra: &[&str]) -> std::process::Output {
+    rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--service", service, "--timeout", "600"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_web_server_on_the_rdp_port_is_a_wrong_service() {
+    let port = server(http_400);
+    let out = ad_hoc(port, "rdp", &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("open!"), "{text}");
+    assert!(text.contains("http (expected rdp)"), "{text}");
+    assert!(text.contains("wrong service: http answers"), "{text}");
+    assert!(text.contains("; 1 wrong service"), "{text}");
+    // Not a terminal: no colour codes.
+    assert!(!text.contains('\x1b'), "{text}");
+    let out = ad_hoc(port, "rdp", &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["verdict"], "open");
+    assert_eq!(r["status"], "wrong-service");
+    assert_eq!(r["service_matches"], false);
+    assert_eq!(r["identified"], "http");
+    assert_eq!(r["service"], "http");
+    assert_eq!(v["findings"]["wrong_service"], 1);
+    // Paths only: any connection is open, as before.
+    let out = ad_hoc(port, "rdp", &["--paths-only"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("every path is open (paths only"), "{text}");
+}
+
+#[test]
+fn a_web_server_that_waits_for_a_newline_is_found_too() {
+    let port = server(http_after_newline);
+    let out = ad_hoc(port, "rdp", &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["results"][0];
+    assert_eq!(r["identified"], "http", "{r}");
+    assert_eq!(r["status"], "wrong-service");
+    assert!(!r["identification"]["steps"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_silent_port_is_open_with_a_warning() {
+    let port = server(silent);
+    let out = ad_hoc(port, "rdp", &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("open?"), "{text}");
+    assert!(text.contains("service not identified"), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("answered no probe"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ad_hoc_takes_port_lists_and_several_addresses() {
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = open.local_addr().unwrap().port();
+    let out = rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1,127.0.0.1", "--port"])
+        .arg(format!("{port},{port}-{port}"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Each address and port once; the connect waited adaptively (no --timeout).
+    assert_eq!(v["results"].as_array().unwrap().len(), 1);
+    assert_eq!(v["results"][0]["wait"]["mode"], "adaptive");
+    for bad in ["0", "9-3", "x", "1-70000"] {
+        rdsports()
+            .arg("check")
+            .args(["--target", "127.0.0.1", "--port", bad])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--port"));
+    }
+    rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1,nohost", "--port", "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("\"nohost\""));
 }

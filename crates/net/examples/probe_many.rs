@@ -87,6 +87,7 @@ async fn probe(args: &[String]) -> Result<(), String> {
         timeout: Duration::from_millis(timeout_ms),
         retries,
         concurrency,
+        adaptive: None,
     };
     let count = targets.len();
     let cancel = Cancel::new();

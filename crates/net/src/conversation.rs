@@ -42,7 +42,13 @@ pub(crate) struct Conversation {
     pub ending: Ending,
     /// Bytes received in all.
     pub received: usize,
+    /// The first bytes received (at most [`HEAD_LEN`]), to tell what answered when the
+    /// exchange did not recognise it.
+    pub head: Vec<u8>,
 }
+
+/// How many of the first received bytes a conversation keeps.
+pub(crate) const HEAD_LEN: usize = rdsports_wire::identify::MAX_BANNER_LEN;
 
 impl Conversation {
     /// The identification when the exchange finished; otherwise an unrecognised one whose
@@ -98,9 +104,14 @@ where
 {
     let max = exchange.max_len().clamp(1, HARD_MAX_REPLY);
     let mut received = 0usize;
+    let mut head: Vec<u8> = Vec::new();
     let first = exchange.start();
     if let Err(ending) = send(stream, &first, deadline).await {
-        return Conversation { ending, received };
+        return Conversation {
+            ending,
+            received,
+            head,
+        };
     }
     let mut buffer: Vec<u8> = Vec::with_capacity(max.min(CHUNK));
     // On the heap: a task's future stays small while thousands wait in `connect`.
@@ -111,6 +122,7 @@ where
             return Conversation {
                 ending: Ending::TooLong(max),
                 received,
+                head,
             };
         }
         // `room` is at most `max.min(CHUNK)`, the length of `chunk`.
@@ -118,6 +130,7 @@ where
             return Conversation {
                 ending: Ending::TooLong(max),
                 received,
+                head,
             };
         };
         let read = match timeout_at(deadline, stream.read(window)).await {
@@ -125,6 +138,7 @@ where
                 return Conversation {
                     ending: Ending::TimedOut,
                     received,
+                    head,
                 };
             }
             // A TLS peer that closes without close_notify: a close all the same.
@@ -132,36 +146,47 @@ where
                 return Conversation {
                     ending: at_close(exchange, &buffer),
                     received,
+                    head,
                 };
             }
             Ok(Err(error)) => {
                 return Conversation {
                     ending: Ending::Failed(error),
                     received,
+                    head,
                 };
             }
             Ok(Ok(0)) => {
                 return Conversation {
                     ending: at_close(exchange, &buffer),
                     received,
+                    head,
                 };
             }
             Ok(Ok(n)) => n,
         };
         received = received.saturating_add(read);
-        buffer.extend_from_slice(window.get(..read).unwrap_or_default());
+        let fresh = window.get(..read).unwrap_or_default();
+        let keep = HEAD_LEN.saturating_sub(head.len()).min(fresh.len());
+        head.extend_from_slice(fresh.get(..keep).unwrap_or_default());
+        buffer.extend_from_slice(fresh);
         match exchange.on_bytes(&buffer) {
             Progress::NeedMore => {}
             Progress::Send(bytes) => {
                 buffer.clear();
                 if let Err(ending) = send(stream, &bytes, deadline).await {
-                    return Conversation { ending, received };
+                    return Conversation {
+                        ending,
+                        received,
+                        head,
+                    };
                 }
             }
             Progress::Done(identification) => {
                 return Conversation {
                     ending: Ending::Done(identification),
                     received,
+                    head,
                 };
             }
         }

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use crate::cancel::Cancel;
 use crate::fdlimit::{FdBudget, fd_budget};
 use crate::model::{Observation, Settings, Target, Transport};
+use crate::rtt::RttTable;
 use crate::socket::Pressure;
 use crate::{tcp, udp};
 
@@ -74,6 +75,7 @@ where
     let concurrency = settings.concurrency.min(budget.probes).max(1);
     let pressure = Arc::new(Pressure::new(concurrency));
     let settings = settings.bounded();
+    let rtts = Arc::new(RttTable::default());
     let mut observations: Vec<Option<Observation>> = vec![None; targets.len()];
     let mut not_probed = BTreeMap::new();
     let mut cancelled = false;
@@ -93,9 +95,10 @@ where
                 break;
             };
             let pressure_for_task = pressure.clone();
+            let rtts = rtts.clone();
             pressure.started();
-            let handle =
-                tasks.spawn(async move { run(&target, &settings, &pressure_for_task).await });
+            let handle = tasks
+                .spawn(async move { run(&target, &settings, &pressure_for_task, &rtts).await });
             indices.insert(handle.id(), index);
         }
         if tasks.is_empty() {
@@ -150,7 +153,7 @@ where
 /// Probes one target on its own (no concurrency limit beyond this one socket).
 pub async fn probe(target: &Target, settings: &Settings) -> Result<Observation, NotProbed> {
     let pressure = Pressure::new(1);
-    run(target, &settings.bounded(), &pressure)
+    run(target, &settings.bounded(), &pressure, &RttTable::default())
         .await
         .map_err(NotProbed)
 }
@@ -159,9 +162,10 @@ async fn run(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
+    rtts: &RttTable,
 ) -> Result<Observation, String> {
     match target.transport {
-        Transport::Tcp => tcp::probe(target, settings, pressure).await,
+        Transport::Tcp => tcp::probe(target, settings, pressure, rtts).await,
         Transport::Udp => udp::probe(target, settings, pressure).await,
     }
 }

@@ -44,13 +44,16 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 mod cancel;
+pub mod check;
 mod conversation;
 mod engine;
 pub mod fdlimit;
+mod identify;
 pub mod listen;
 mod model;
 pub mod namespace;
 pub mod registry;
+mod rtt;
 mod socket;
 mod tcp;
 mod tls;
@@ -59,5 +62,9 @@ mod udp;
 pub use cancel::Cancel;
 pub use conversation::HARD_MAX_REPLY;
 pub use engine::{NotProbed, ProbeRun, probe, probe_all};
-pub use model::{ExchangeFactory, Observation, Settings, Target, TlsMode, Transport, Verdict};
+pub use model::{
+    ExchangeFactory, IdentificationReport, Identify, Observation, Settings, StepFactory,
+    StepReport, Target, TlsMode, Transport, Verdict, WaitReport,
+};
+pub use rtt::{Adaptive, Estimate};
 pub use socket::RESOURCE_WAIT_LIMIT;

@@ -11,8 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rdsports_wire::Exchange;
+use rdsports_wire::identify::Step;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use crate::rtt::Adaptive;
 
 /// The transport a target is probed over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -95,6 +98,70 @@ pub enum TlsMode {
 /// Builds a fresh protocol exchange for one probe of a target.
 pub type ExchangeFactory = Arc<dyn Fn() -> Box<dyn Exchange> + Send + Sync>;
 
+/// Builds the exchange of one identification step (`None`: the step has no exchange of its
+/// own, as [`Step::Tls`], which is a handshake).
+pub type StepFactory = Arc<dyn Fn(Step) -> Option<Box<dyn Exchange>> + Send + Sync>;
+
+/// What to do when a TCP target's exchange does not identify the service it expects: find
+/// out what answers instead ([`rdsports_wire::identify`]), within one more timeout.
+#[derive(Clone)]
+pub struct Identify {
+    /// The service a correct answer names (`rdp`, `ldap`, `http` ...).
+    pub expects: &'static str,
+    /// Try the rdsports listener handshake first (a stand-in `rdsports listen`).
+    pub listener: bool,
+    /// The exchanges of the steps.
+    pub steps: StepFactory,
+}
+
+impl fmt::Debug for Identify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identify")
+            .field("expects", &self.expects)
+            .field("listener", &self.listener)
+            .finish()
+    }
+}
+
+/// What the identification follow-up did and found (the engine's own accounting: each
+/// step's share of the budget and the time it took).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdentificationReport {
+    /// The service found (`http`, `tls`, `ssh` ...), `unknown` when bytes came that no
+    /// probe recognised, or `None` when the port never sent anything (silent).
+    pub identified: Option<String>,
+    /// How it was found: `first reply` (the failed exchange's own bytes) or the step's name.
+    pub by: Option<String>,
+    /// The budget of the whole follow-up, in milliseconds (one probe timeout).
+    pub budget_ms: f64,
+    /// The time the follow-up took, in milliseconds.
+    pub spent_ms: f64,
+    /// The steps run, in order.
+    pub steps: Vec<StepReport>,
+    /// The first bytes seen (hex, at most 32), when the service is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bytes: Option<String>,
+    /// The same bytes as text (`.` for anything not printable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bytes_text: Option<String>,
+}
+
+/// One identification step and its accounting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// The step (`http`, `tls`, `rdsports-listener` ...).
+    pub step: String,
+    /// When it started, in milliseconds after the follow-up began.
+    pub start_ms: f64,
+    /// The share of the budget it was given, in milliseconds (it ends by
+    /// `start_ms + allotted_ms`, never after the budget).
+    pub allotted_ms: f64,
+    /// The time it took, in milliseconds.
+    pub spent_ms: f64,
+    /// How it ended (`identified http`, `no reply`, `refused` ...).
+    pub outcome: String,
+}
+
 /// One thing to probe: an address, a transport and the protocol to speak there.
 #[derive(Clone)]
 pub struct Target {
@@ -115,6 +182,8 @@ pub struct Target {
     /// the system choose. A source that is not an address of this machine makes the
     /// target "not probed".
     pub source: Option<IpAddr>,
+    /// TCP: identify what answers when the exchange does not find the service it expects.
+    pub identify: Option<Identify>,
 }
 
 impl Target {
@@ -128,6 +197,7 @@ impl Target {
             server_name: None,
             silence_reason: None,
             source: None,
+            identify: None,
         }
     }
 
@@ -163,6 +233,18 @@ impl Target {
         self
     }
 
+    /// Sets the identification follow-up, builder style.
+    pub fn with_identify(mut self, identify: Identify) -> Self {
+        self.identify = Some(identify);
+        self
+    }
+
+    /// Removes the identification follow-up (a plain path check), builder style.
+    pub fn without_identify(mut self) -> Self {
+        self.identify = None;
+        self
+    }
+
     /// Sets the explanation used when a UDP target stays silent, builder style.
     pub fn with_silence_reason(mut self, reason: impl Into<String>) -> Self {
         self.silence_reason = Some(reason.into());
@@ -180,6 +262,7 @@ impl fmt::Debug for Target {
             .field("server_name", &self.server_name)
             .field("silence_reason", &self.silence_reason)
             .field("source", &self.source)
+            .field("identify", &self.identify)
             .finish()
     }
 }
@@ -204,6 +287,26 @@ pub struct Observation {
     pub rtt_ms: f64,
     /// Connection attempts (TCP) or datagrams sent (UDP).
     pub attempts: u32,
+    /// What the identification follow-up found, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<IdentificationReport>,
+    /// Which wait decided the verdict (adaptive or full timeout), TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitReport>,
+}
+
+/// Which wait decided a TCP verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitReport {
+    /// `adaptive` (timeouts from the destination's measured round trips) or `pinned`.
+    pub mode: String,
+    /// The wait of the attempt that decided the verdict: `adaptive` (shortened from the
+    /// RTT estimate) or `full` (the whole timeout).
+    pub decided_by: String,
+    /// That wait, in milliseconds.
+    pub wait_ms: f64,
+    /// How many round-trip samples the destination's estimate had then.
+    pub samples: u32,
 }
 
 impl Observation {
@@ -217,6 +320,8 @@ impl Observation {
             note: None,
             rtt_ms: 0.0,
             attempts: 0,
+            identification: None,
+            wait: None,
         }
     }
 
@@ -278,6 +383,9 @@ pub struct Settings {
     pub retries: u32,
     /// The most probes in flight; the engine lowers it to the open-file budget.
     pub concurrency: usize,
+    /// Adaptive TCP connect waits from each destination's measured round trips, with
+    /// `timeout` as the ceiling (see [`Adaptive`]); `None` pins every wait to `timeout`.
+    pub adaptive: Option<Adaptive>,
 }
 
 impl Settings {
@@ -290,6 +398,7 @@ impl Settings {
             timeout: self.timeout.clamp(Self::MIN_TIMEOUT, Self::MAX_TIMEOUT),
             retries: self.retries.min(Self::MAX_RETRIES),
             concurrency: self.concurrency.max(1),
+            adaptive: self.adaptive,
         }
     }
 
@@ -307,6 +416,7 @@ impl Default for Settings {
             timeout: Duration::from_millis(1500),
             retries: 1,
             concurrency: 512,
+            adaptive: None,
         }
     }
 }
@@ -397,6 +507,7 @@ mod tests {
             timeout: Duration::ZERO,
             retries: u32::MAX,
             concurrency: 0,
+            adaptive: None,
         };
         let b = wild.bounded();
         assert_eq!(b.timeout, Settings::MIN_TIMEOUT);

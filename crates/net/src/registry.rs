@@ -20,12 +20,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rdsports_wire::identify::Step;
 use rdsports_wire::{Exchange, Identification, Progress};
 use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, ntp, radius};
 use rdsports_wire::{listener, rdp, rdpeudp, smb2};
 use serde_json::Value;
 
-use crate::model::{ExchangeFactory, Observation, Target, TlsMode, Transport, Verdict};
+use crate::model::{ExchangeFactory, Identify, Observation, Target, TlsMode, Transport, Verdict};
 
 /// How to probe one service on one port.
 #[derive(Clone, Default)]
@@ -275,6 +276,12 @@ pub fn target_for(
 ) -> Target {
     let host = host_name.map_or_else(|| host_text(address.ip()), str::to_owned);
     let probe = probe_for(service, address.port(), transport, &host, ctx);
+    let identify = match probe.expects {
+        Some(expects) if transport == Transport::Tcp && expects != "rdsports-listener" => {
+            Some(identify_for(expects, address.port(), &host, ctx))
+        }
+        _ => None,
+    };
     Target {
         address,
         transport,
@@ -283,7 +290,46 @@ pub fn target_for(
         server_name: host_name.map(str::to_owned),
         silence_reason: probe.silence_reason,
         source: None,
+        identify,
     }
+}
+
+/// The identification follow-up for a TCP target that expects `expects` on `port`: the
+/// exchanges of the steps of [`rdsports_wire::identify::sequence`], the rdsports listener
+/// handshake first (so a stand-in `rdsports listen` stays a pass).
+pub fn identify_for(expects: &'static str, port: u16, host: &str, ctx: &ProbeContext) -> Identify {
+    let host = host.to_owned();
+    let ctx = ctx.clone();
+    let steps = move |step: Step| -> Option<Box<dyn Exchange>> {
+        let service = match step {
+            Step::Tls => return None,
+            Step::Listener => "rdsports-listener",
+            other => other.name(),
+        };
+        exchange_for(service, port, Transport::Tcp, &host, &ctx)
+    };
+    Identify {
+        expects,
+        listener: true,
+        steps: Arc::new(steps),
+    }
+}
+
+/// Whether what answered is what `probe` expects: `None` when that cannot be said (no
+/// service expected, a stand-in rdsports listener, or a port that answered no probe).
+/// After an identification follow-up, what it found never matches a probe that speaks TLS
+/// first (its handshake failed, so plain LDAP on the LDAPS port is still wrong).
+pub fn service_matches(observation: &Observation, probe: &Probe) -> Option<bool> {
+    let expects = probe.expects?;
+    let found = match &observation.identification {
+        Some(report) => report.identified.as_deref()?,
+        None => observation.service.as_deref()?,
+    };
+    if found == "rdsports-listener" {
+        return None;
+    }
+    let followed_up = observation.identification.is_some();
+    Some(found == expects && !(followed_up && probe.tls == TlsMode::Direct))
 }
 
 /// The follow-up probes an endpoint mapper's answer calls for.

@@ -15,10 +15,14 @@ use std::time::Duration;
 
 use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
-use tokio::time::{Instant, timeout};
+use tokio::time::{Instant, sleep_until};
+
+use rdsports_wire::identify::Step;
 
 use crate::conversation::converse;
-use crate::model::{Observation, Settings, Target, TlsMode, Verdict};
+use crate::identify;
+use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
+use crate::rtt::{Estimate, RttTable};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
@@ -27,24 +31,24 @@ pub(crate) async fn probe(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
+    rtts: &RttTable,
 ) -> Result<Observation, String> {
     let address = target.address;
     let allowed = settings.retries.saturating_add(1);
     let mut attempts = 0u32;
     let mut exhaustion_rounds = 0u32;
     let exhaustion_since = Instant::now();
+    let mut waits = Waits::default();
     let (stream, rtt) = loop {
-        if attempts >= allowed {
+        let estimate = rtts.get(address.ip());
+        let Some(wait) = waits.next(settings, &estimate, attempts, allowed) else {
             let mut observation = Observation::new(Verdict::Filtered);
             observation.attempts = attempts;
-            observation.rtt_ms = millis(settings.timeout);
-            observation.reason = Some(format!(
-                "no answer to {attempts} connection attempt{} within {} ms each",
-                if attempts == 1 { "" } else { "s" },
-                settings.timeout.as_millis()
-            ));
+            observation.rtt_ms = millis(waits.last);
+            observation.reason = Some(waits.silence(attempts, settings.timeout));
+            observation.wait = Some(waits.report(settings, &estimate));
             return Ok(observation);
-        }
+        };
         let socket = match new_socket(address, target.source) {
             Ok(socket) => socket,
             Err(error) => match classify(&error) {
@@ -60,31 +64,44 @@ pub(crate) async fn probe(
         };
         attempts += 1;
         let started = Instant::now();
-        match timeout(settings.timeout, socket.connect(address)).await {
-            Ok(Ok(stream)) => break (stream, started.elapsed()),
-            Ok(Err(error)) if reset_after_handshake(&error) => {
+        let (result, waited) = connect_within(socket, address, wait, settings, rtts).await;
+        waits.record(waited, settings.timeout);
+        match result {
+            Some(Ok(stream)) => {
+                let elapsed = started.elapsed();
+                rtts.add(address.ip(), elapsed);
+                break (stream, elapsed);
+            }
+            Some(Err(error)) if reset_after_handshake(&error) => {
                 // The SYN-ACK came (something listens) and the peer reset before connect
                 // returned: that is `open`, never `filtered`.
+                let elapsed = started.elapsed();
+                rtts.add(address.ip(), elapsed);
                 let mut observation = Observation::new(Verdict::Open);
                 observation.attempts = attempts;
-                observation.rtt_ms = millis(started.elapsed());
+                observation.rtt_ms = millis(elapsed);
                 observation.reason = Some("connected, then reset by the peer".into());
                 observation.add_note("the peer completed the handshake, then reset the connection");
+                observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
                 return Ok(observation);
             }
-            Ok(Err(error)) => {
-                let rtt = millis(started.elapsed());
+            Some(Err(error)) => {
+                let elapsed = started.elapsed();
+                let rtt = millis(elapsed);
                 match classify(&error) {
                     Failure::Refused => {
+                        rtts.add(address.ip(), elapsed);
                         let mut observation = Observation::new(Verdict::Refused);
                         observation.attempts = attempts;
                         observation.rtt_ms = rtt;
                         observation.reason = Some("connection refused (reset)".into());
+                        observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
                         return Ok(observation);
                     }
                     Failure::Blocked(reason) => return Ok(unreachable(attempts, rtt, reason)),
                     Failure::Exhausted => {
                         attempts -= 1;
+                        waits.forget();
                         pressure
                             .back_off(exhaustion_rounds, exhaustion_since)
                             .await?;
@@ -100,16 +117,198 @@ pub(crate) async fn probe(
                     }
                 }
             }
-            Err(_elapsed) => {}
+            None => {}
         }
     };
     let mut observation = Observation::new(Verdict::Open);
     observation.attempts = attempts;
     observation.rtt_ms = millis(rtt);
     observation.reason = Some("connected".into());
+    observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
+    let sent_from = stream.local_addr().ok().map(|a| a.ip());
     // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
-    Box::pin(converse_on(stream, target, settings, &mut observation)).await;
+    let first = Box::pin(converse_on(stream, target, settings, &mut observation)).await;
+    if let Some(identify) = &target.identify {
+        let answered = observation.service.as_deref();
+        let expected = answered == Some(identify.expects) || answered == Some("rdsports-listener");
+        // A TLS session whose inside was not the protocol: TLS is what answers.
+        let spoke_tls = target.tls == TlsMode::Direct && answered == Some("tls");
+        if !expected && !spoke_tls {
+            Box::pin(identify::follow_up(
+                target,
+                identify,
+                settings.timeout,
+                &first.tried,
+                &first.head,
+                first.received,
+                &mut observation,
+            ))
+            .await;
+        }
+    }
+    if let Some(sent_from) = sent_from {
+        observation.compare_seen_source(sent_from);
+    }
     Ok(observation)
+}
+
+/// What the first conversation left for the identification follow-up.
+#[derive(Default)]
+struct FirstConversation {
+    /// The steps it amounts to (the expected service's, TLS when it spoke TLS first).
+    tried: Vec<Step>,
+    /// Its first bytes.
+    head: Vec<u8>,
+    /// Bytes received in all.
+    received: usize,
+}
+
+/// The connect waits of one target: how long each attempt may wait, and when silence is a
+/// verdict.
+///
+/// Pinned (no [`Settings::adaptive`]): `retries + 1` attempts of `timeout` each. Adaptive:
+/// each attempt waits what the destination's estimate allows, read again while it waits
+/// (the full timeout as long as there is no sample). Shortened waits are cheap, so silence after them needs `retries + 2` attempts
+/// (the pinned mode gets one more SYN from the kernel's own retransmission at 1 s for
+/// free), and, while the estimate has fewer than [`Adaptive::confident_samples`]
+/// samples, one more attempt at the full timeout to confirm.
+#[derive(Debug, Default)]
+struct Waits {
+    /// The wait of the last attempt.
+    last: Duration,
+    /// Whether the last attempt's wait was shortened.
+    last_shortened: bool,
+    /// Attempts whose wait was the full timeout.
+    full: u32,
+}
+
+impl Waits {
+    /// The wait for attempt `attempts + 1`, or `None` when silence is the verdict.
+    fn next(
+        &self,
+        settings: &Settings,
+        estimate: &Estimate,
+        attempts: u32,
+        allowed: u32,
+    ) -> Option<Wait> {
+        let Some(adaptive) = settings.adaptive else {
+            return (attempts < allowed).then_some(Wait::Fixed(settings.timeout));
+        };
+        let shortened = Wait::Adaptive(adaptive.min_wait);
+        if attempts < allowed {
+            return Some(shortened);
+        }
+        // Silence so far: enough to decide?
+        if self.full > 0 && !self.last_shortened {
+            return None;
+        }
+        if estimate.samples < adaptive.confident_samples {
+            return Some(Wait::Fixed(settings.timeout));
+        }
+        let enough = allowed.saturating_add(1);
+        (attempts < enough).then_some(shortened)
+    }
+
+    fn record(&mut self, wait: Duration, timeout: Duration) {
+        self.last = wait;
+        self.last_shortened = wait < timeout;
+        if wait >= timeout {
+            self.full += 1;
+        }
+    }
+
+    /// An attempt that never left (no resources): as if it was not made.
+    fn forget(&mut self) {
+        if !self.last_shortened {
+            self.full = self.full.saturating_sub(1);
+        }
+    }
+
+    fn silence(&self, attempts: u32, timeout: Duration) -> String {
+        let plural = if attempts == 1 { "" } else { "s" };
+        if self.last_shortened {
+            format!(
+                "no answer to {attempts} connection attempt{plural} (adaptive waits, the last \
+                 {} ms)",
+                self.last.as_millis()
+            )
+        } else if self.full < attempts {
+            format!(
+                "no answer to {attempts} connection attempt{plural} (the last confirmed at the \
+                 full {} ms)",
+                timeout.as_millis()
+            )
+        } else {
+            format!(
+                "no answer to {attempts} connection attempt{plural} within {} ms each",
+                timeout.as_millis()
+            )
+        }
+    }
+
+    fn report(&self, settings: &Settings, estimate: &Estimate) -> WaitReport {
+        WaitReport {
+            mode: if settings.adaptive.is_some() {
+                "adaptive"
+            } else {
+                "pinned"
+            }
+            .into(),
+            decided_by: if self.last_shortened {
+                "adaptive"
+            } else {
+                "full"
+            }
+            .into(),
+            wait_ms: millis(self.last),
+            samples: estimate.samples,
+        }
+    }
+}
+
+/// How long one connection attempt may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// This long.
+    Fixed(Duration),
+    /// What the destination's estimate allows (at least this minimum, at most the
+    /// timeout), read again every [`RECHECK`] while waiting: an attempt that started
+    /// without a sample shortens as soon as other probes bring one.
+    Adaptive(Duration),
+}
+
+/// How often a waiting adaptive attempt reads its destination's estimate again.
+const RECHECK: Duration = Duration::from_millis(25);
+
+/// Connects within `wait`. Returns the connect's result (`None`: the wait ran out) and the
+/// wait that applied in the end.
+async fn connect_within(
+    socket: TcpSocket,
+    address: SocketAddr,
+    wait: Wait,
+    settings: &Settings,
+    rtts: &RttTable,
+) -> (Option<io::Result<TcpStream>>, Duration) {
+    let started = Instant::now();
+    let connect = socket.connect(address);
+    tokio::pin!(connect);
+    loop {
+        let (limit, wake) = match wait {
+            Wait::Fixed(limit) => (limit, started + limit),
+            Wait::Adaptive(min) => {
+                let limit = rtts.get(address.ip()).wait(min, settings.timeout);
+                (limit, (started + limit).min(Instant::now() + RECHECK))
+            }
+        };
+        tokio::select! {
+            result = &mut connect => return (Some(result), limit),
+            () = sleep_until(wake) => {
+                if Instant::now() >= started + limit {
+                    return (None, limit);
+                }
+            }
+        }
+    }
 }
 
 /// Runs TLS and the exchange on an established connection, filling `observation`.
@@ -118,14 +317,23 @@ async fn converse_on(
     target: &Target,
     settings: &Settings,
     observation: &mut Observation,
-) {
+) -> FirstConversation {
+    let mut first = FirstConversation::default();
+    if let Some(step) = target
+        .identify
+        .as_ref()
+        .and_then(|i| Step::for_service(i.expects))
+    {
+        first.tried.push(step);
+    }
     let deadline = Instant::now() + settings.timeout;
     let timeout_ms = settings.timeout.as_millis();
-    let sent_from = stream.local_addr().ok().map(|a| a.ip());
     let peer = target.address.ip();
     let name = target.server_name.as_deref();
     match (target.tls, &target.probe) {
         (TlsMode::Direct, probe) => {
+            // The plain protocol was not tried: only TLS was.
+            first.tried = vec![Step::Tls];
             let handshake = tls::handshake(stream, name, peer, deadline).await;
             if handshake.spoke_tls {
                 observation.service = Some("tls".into());
@@ -139,6 +347,8 @@ async fn converse_on(
             if let (Some(mut session), Some(factory)) = (handshake.stream, probe) {
                 let mut exchange = factory();
                 let talk = converse(&mut session, exchange.as_mut(), deadline).await;
+                first.received = talk.received;
+                first.head.clone_from(&talk.head);
                 apply(observation, talk.into_identification(timeout_ms));
             }
         }
@@ -146,6 +356,8 @@ async fn converse_on(
             let mut stream = stream;
             let mut exchange = factory();
             let talk = converse(&mut stream, exchange.as_mut(), deadline).await;
+            first.received = talk.received;
+            first.head.clone_from(&talk.head);
             let identification = talk.into_identification(timeout_ms);
             let upgrade = identification.upgrade_tls && mode == TlsMode::AfterExchange;
             apply(observation, identification);
@@ -161,9 +373,7 @@ async fn converse_on(
         }
         (_, None) => {}
     }
-    if let Some(sent_from) = sent_from {
-        observation.compare_seen_source(sent_from);
-    }
+    first
 }
 
 /// Merges an exchange's identification: its service wins over a provisional one.
@@ -188,7 +398,7 @@ fn reset_after_handshake(error: &io::Error) -> bool {
 }
 
 /// A socket that closes with a reset, bound to `source` when one is given.
-fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
+pub(crate) fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
     let socket = if address.is_ipv4() {
         TcpSocket::new_v4()?
     } else {

@@ -24,6 +24,7 @@ fn settings() -> Settings {
         timeout: Duration::from_millis(1500),
         retries: 1,
         concurrency: 16,
+        adaptive: None,
     }
 }
 
@@ -161,11 +162,12 @@ async fn other_protocols_and_plain_connects_are_logged_not_answered() {
         head: "30 0c 02 01 01".into()
     }));
     assert!(outcomes.contains(&&Outcome::Empty));
-    // What the registry's real protocol probe makes of a listener: open, nothing known.
+    // What the registry's real protocol probe makes of a listener: not RDP; the
+    // identification follow-up tries the listener handshake first and names it.
     let rdp = target_for(running.tcp, None, "rdp", Transport::Tcp, &ctx());
     let seen = run(rdp).await;
     assert_eq!(seen.verdict, Verdict::Open);
-    assert_eq!(seen.service, None);
+    assert_eq!(seen.service.as_deref(), Some("rdsports-listener"));
     running.cancel.cancel();
 }
 

@@ -1,20 +1,28 @@
 //! Results of `rdsports check`: the JSON contract, a table grouped by destination, and
 //! JUnit XML for CI pipelines. Also the verdict rules that decide the exit status.
 //!
-//! JSON contract (`schema_version` 1):
+//! JSON contract (`schema_version` 2; version 1 files, without the service findings, are
+//! still read):
 //!
 //! ```json
-//! {"schema_version": 1, "from": "gw01",
+//! {"schema_version": 2, "from": "gw01", "paths_only": false,
 //!  "results": [{"to": "dc01", "address": "198.51.100.20", "protocol": "tcp", "port": 88,
 //!               "verdict": "open", "service": "kerberos", "expected_service": "kerberos",
-//!               "catalog_id": "S14", "rtt_ms": 1.2, "detail": {}}],
-//!  "summary": {"open": 0, "refused": 0, "filtered": 0, "closed": 0, "open|filtered": 0}}
+//!               "catalog_id": "S14", "rtt_ms": 1.2, "detail": {}, "service_matches": true,
+//!               "status": "pass"}],
+//!  "summary": {"open": 0, "refused": 0, "filtered": 0, "closed": 0, "open|filtered": 0},
+//!  "findings": {"blocked": 0, "wrong_service": 0, "service_unidentified": 0}}
 //! ```
 //!
-//! Results may carry more fields (`note`, `reason`, `purpose`, `role`, `attempts`,
-//! `service_matches`); readers must ignore fields they do not know. Flows that were not
-//! probed (a dynamic RPC range whose endpoint mapper did not answer, a population such as
-//! `0.0.0.0/0`) are listed under `not_probed` with the reason.
+//! `status` says what a result means: `pass`, `wrong-service` (the port is open but another
+//! service answers: `service_matches` is false and `identified` names what answered, or
+//! `unknown`), `unidentified` (open, but the port answered no probe: a warning),
+//! `silent-udp` (`open|filtered`: a warning, or `blocked` with `--strict-udp`) and
+//! `blocked`. Results may carry more fields (`note`, `reason`, `purpose`, `role`,
+//! `identified`, `identification` with the follow-up's steps and budget, `wait` with the
+//! timeout that decided the verdict); readers must ignore fields they do not know. Flows
+//! that were not probed (a dynamic RPC range whose endpoint mapper did not answer, a
+//! population such as `0.0.0.0/0`) are listed under `not_probed` with the reason.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,8 +30,14 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::SCHEMA_VERSION;
 use crate::table::Table;
+
+/// The version of the check JSON contract written (2: `status`, `identified`,
+/// `identification`, `wait`, `paths_only` and `findings`).
+pub const CHECK_SCHEMA_VERSION: u32 = 2;
+
+/// The versions read: 1 lacks the service findings (its results are judged by verdict).
+pub const CHECK_SCHEMA_VERSIONS_READ: [u32; 2] = [1, 2];
 
 /// The verdicts, in summary order.
 pub const VERDICTS: [&str; 5] = ["open", "refused", "filtered", "closed", "open|filtered"];
@@ -31,10 +45,13 @@ pub const VERDICTS: [&str; 5] = ["open", "refused", "filtered", "closed", "open|
 /// A whole `check --format json` document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckDocument {
-    /// Always 1 for this layout.
+    /// [`CHECK_SCHEMA_VERSION`] when written.
     pub schema_version: u32,
     /// The deployment host the checks ran from (or `ad hoc`).
     pub from: String,
+    /// `--paths-only`: any connection counts as open, whatever answers.
+    #[serde(default)]
+    pub paths_only: bool,
     /// One result per probed port.
     pub results: Vec<CheckRecord>,
     /// Flows (or parts of flows) that were not probed, and why.
@@ -42,6 +59,20 @@ pub struct CheckDocument {
     pub not_probed: Vec<NotProbedRecord>,
     /// Count per verdict (every verdict present, zero or not).
     pub summary: BTreeMap<String, usize>,
+    /// Count of the results that fail or warn, by kind.
+    #[serde(default)]
+    pub findings: Findings,
+}
+
+/// The results that fail or warn, counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Findings {
+    /// Not open (refused, filtered, closed; UDP silence with `--strict-udp`).
+    pub blocked: usize,
+    /// Open, but another service answers.
+    pub wrong_service: usize,
+    /// Open, but the port answered no probe (a warning).
+    pub service_unidentified: usize,
 }
 
 /// One probed port.
@@ -83,6 +114,58 @@ pub struct CheckRecord {
     /// Whether the identified service is the one the flow expects (`None`: unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_matches: Option<bool>,
+    /// What the identification follow-up found answering instead (`http`, `tls`, `ssh`
+    /// ... or `unknown`), when the expected protocol did not answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified: Option<String>,
+    /// The follow-up's account: `by`, `budget_ms`, `spent_ms`, `steps`, `first_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identification: Option<Value>,
+    /// The wait that decided the verdict (TCP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<WaitRecord>,
+    /// What the result means (see [`Status`]); written, recomputed when read.
+    #[serde(default, skip_deserializing)]
+    pub status: Option<Status>,
+}
+
+/// Which wait decided a TCP verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitRecord {
+    /// `adaptive` (waits from the destination's round trips) or `pinned` (`--timeout`).
+    pub mode: String,
+    /// `adaptive` (a shortened wait) or `full` (the whole timeout).
+    pub decided_by: String,
+    /// That wait, in milliseconds.
+    pub wait_ms: f64,
+    /// Round-trip samples the destination's estimate had.
+    pub samples: u32,
+}
+
+/// What one result means for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// The path is open and the expected service (or a stand-in listener) answers.
+    Pass,
+    /// The path is open but another service answers: a finding.
+    WrongService,
+    /// The path is open but the port answered no probe: a warning.
+    Unidentified,
+    /// UDP silence (`open|filtered`): a warning.
+    SilentUdp,
+    /// The path is not open: a finding.
+    Blocked,
+}
+
+impl Status {
+    /// Whether the result passes (warnings pass).
+    pub fn passes(self) -> bool {
+        matches!(
+            self,
+            Status::Pass | Status::Unidentified | Status::SilentUdp
+        )
+    }
 }
 
 /// A flow, or part of one, that was not probed.
@@ -110,17 +193,29 @@ pub enum UdpSilence {
     Fail,
 }
 
-/// Whether a result means the path is open.
-pub fn passes(record: &CheckRecord, udp: UdpSilence) -> bool {
+/// What a result means. With `paths_only`, any open port passes, whatever answers.
+pub fn status_of(record: &CheckRecord, udp: UdpSilence, paths_only: bool) -> Status {
     match record.verdict.as_str() {
-        "open" => true,
-        "open|filtered" => udp == UdpSilence::Warn,
-        _ => false,
+        "open" if paths_only => Status::Pass,
+        "open" if record.service_matches == Some(false) => Status::WrongService,
+        // The follow-up ran and the port never said a word.
+        "open" if record.identification.is_some() && record.identified.is_none() => {
+            Status::Unidentified
+        }
+        "open" => Status::Pass,
+        "open|filtered" if udp == UdpSilence::Warn => Status::SilentUdp,
+        _ => Status::Blocked,
     }
 }
 
+/// Whether a result passes (the path is open and nothing else answers than expected).
+pub fn passes(record: &CheckRecord, udp: UdpSilence) -> bool {
+    status_of(record, udp, false).passes()
+}
+
 impl CheckDocument {
-    /// A document for `from` with the summary computed from `results`.
+    /// A document for `from` with the summary computed from `results`, judged with the
+    /// default rules (UDP silence warns); see [`CheckDocument::judged`].
     pub fn new(from: &str, results: Vec<CheckRecord>, not_probed: Vec<NotProbedRecord>) -> Self {
         let mut summary: BTreeMap<String, usize> =
             VERDICTS.iter().map(|v| ((*v).to_owned(), 0)).collect();
@@ -128,30 +223,65 @@ impl CheckDocument {
             *summary.entry(r.verdict.clone()).or_insert(0) += 1;
         }
         CheckDocument {
-            schema_version: SCHEMA_VERSION,
+            schema_version: CHECK_SCHEMA_VERSION,
             from: from.to_owned(),
+            paths_only: false,
             results,
             not_probed,
             summary,
+            findings: Findings::default(),
         }
+        .judged(UdpSilence::Warn, false)
+    }
+
+    /// Sets every result's `status` and the `findings` counts for these rules.
+    pub fn judged(mut self, udp: UdpSilence, paths_only: bool) -> Self {
+        self.paths_only = paths_only;
+        let mut findings = Findings::default();
+        for r in &mut self.results {
+            let status = status_of(r, udp, paths_only);
+            match status {
+                Status::Blocked => findings.blocked += 1,
+                Status::WrongService => findings.wrong_service += 1,
+                Status::Unidentified => findings.service_unidentified += 1,
+                Status::Pass | Status::SilentUdp => {}
+            }
+            r.status = Some(status);
+        }
+        self.findings = findings;
+        self
+    }
+
+    /// What a result means under this document's rules and `udp`.
+    pub fn status(&self, record: &CheckRecord, udp: UdpSilence) -> Status {
+        status_of(record, udp, self.paths_only)
     }
 
     /// Whether every result passes.
     pub fn all_pass(&self, udp: UdpSilence) -> bool {
-        self.results.iter().all(|r| passes(r, udp))
+        self.results.iter().all(|r| self.status(r, udp).passes())
     }
 
-    /// Parses a document written by `check --format json`.
+    /// Parses a document written by `check --format json` (any version in
+    /// [`CHECK_SCHEMA_VERSIONS_READ`]).
     pub fn parse(text: &str) -> Result<CheckDocument, String> {
         let doc: CheckDocument =
             serde_json::from_str(text).map_err(|e| format!("not a check result file: {e}"))?;
-        if doc.schema_version != SCHEMA_VERSION {
+        if !CHECK_SCHEMA_VERSIONS_READ.contains(&doc.schema_version) {
             return Err(format!(
-                "schema_version {} is not supported (this rdsports reads {SCHEMA_VERSION})",
+                "schema_version {} is not supported (this rdsports reads 1 and \
+                 {CHECK_SCHEMA_VERSION})",
                 doc.schema_version
             ));
         }
-        Ok(doc)
+        let paths_only = doc.paths_only;
+        Ok(doc.judged(UdpSilence::Warn, paths_only))
+    }
+
+    /// Writes [`CheckDocument::to_json`] to `out` without building it in memory first.
+    pub fn write_json<W: std::io::Write>(&self, mut out: W) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The JSON document, pretty-printed, with a final newline.
@@ -163,6 +293,12 @@ impl CheckDocument {
 
     /// A table grouped by destination, then the flows not probed and a summary line.
     pub fn to_table(&self, width: usize, udp: UdpSilence) -> String {
+        self.to_table_styled(width, udp, false)
+    }
+
+    /// [`CheckDocument::to_table`], with the rows of wrong services in red and of
+    /// unidentified services in yellow (ANSI; the caller strips them where colour is off).
+    pub fn to_table_styled(&self, width: usize, udp: UdpSilence, color: bool) -> String {
         let mut out = String::new();
         let mut groups: Vec<(&str, Vec<&CheckRecord>)> = Vec::new();
         for r in &self.results {
@@ -185,25 +321,31 @@ impl CheckDocument {
             );
             let mut t = Table::new(&["PROTO", "PORT", "VERDICT", "SERVICE", "RTT", "ID", "WHAT"])
                 .flexible_last();
+            let mut styles = Vec::with_capacity(records.len());
             for r in records {
-                let service = match (&r.service, &r.expected_service, r.service_matches) {
-                    (Some(s), _, Some(false)) => format!(
-                        "{s} (expected {})",
-                        r.expected_service.as_deref().unwrap_or("?")
-                    ),
-                    (Some(s), _, _) => s.clone(),
-                    (None, _, _) if r.verdict == "open" => "unknown".to_owned(),
-                    (None, _, _) => "-".to_owned(),
+                let status = self.status(r, udp);
+                let expected = r.expected_service.as_deref().unwrap_or("?");
+                let service = match (&r.service, r.service_matches) {
+                    _ if self.paths_only => r.service.clone().unwrap_or_else(|| {
+                        if r.verdict == "open" { "unknown" } else { "-" }.to_owned()
+                    }),
+                    (Some(s), Some(false)) => format!("{s} (expected {expected})"),
+                    (None, Some(false)) => format!("unknown (expected {expected})"),
+                    (Some(s), _) => s.clone(),
+                    (None, _) if status == Status::Unidentified => "silent".to_owned(),
+                    (None, _) if r.verdict == "open" => "unknown".to_owned(),
+                    (None, _) => "-".to_owned(),
                 };
-                let mark = if passes(r, udp) {
-                    if r.verdict == "open|filtered" {
-                        "?"
-                    } else {
-                        ""
-                    }
-                } else {
-                    "!"
+                let mark = match status {
+                    Status::Pass => "",
+                    Status::SilentUdp | Status::Unidentified => "?",
+                    Status::WrongService | Status::Blocked => "!",
                 };
+                styles.push(match status {
+                    Status::WrongService => Some(RED),
+                    Status::Unidentified => Some(YELLOW),
+                    _ => None,
+                });
                 t.row(vec![
                     r.protocol.clone(),
                     r.port.to_string(),
@@ -214,7 +356,25 @@ impl CheckDocument {
                     explain(r),
                 ]);
             }
-            out.push_str(&t.render(width, 2));
+            let rendered = t.render(width, 2);
+            if color {
+                // One line per row, after the header line.
+                for (i, line) in rendered.lines().enumerate() {
+                    match i
+                        .checked_sub(1)
+                        .and_then(|k| styles.get(k).copied().flatten())
+                    {
+                        Some(style) => {
+                            let _ = writeln!(out, "{style}{line}{RESET}");
+                        }
+                        None => {
+                            let _ = writeln!(out, "{line}");
+                        }
+                    }
+                }
+            } else {
+                out.push_str(&rendered);
+            }
             out.push('\n');
         }
         if !self.not_probed.is_empty() {
@@ -236,18 +396,45 @@ impl CheckDocument {
             .iter()
             .map(|v| format!("{} {v}", self.summary.get(*v).copied().unwrap_or(0)))
             .collect();
-        let failing = self.results.iter().filter(|r| !passes(r, udp)).count();
+        let (mut blocked, mut wrong, mut silent) = (0, 0, 0);
+        for r in &self.results {
+            match self.status(r, udp) {
+                Status::Blocked => blocked += 1,
+                Status::WrongService => wrong += 1,
+                Status::Unidentified => silent += 1,
+                Status::Pass | Status::SilentUdp => {}
+            }
+        }
+        let mut verdict = Vec::new();
+        if wrong > 0 {
+            verdict.push(format!(
+                "{wrong} wrong service{}",
+                if wrong == 1 { "" } else { "s" }
+            ));
+        }
+        if blocked > 0 {
+            verdict.push(format!("{blocked} blocked"));
+        }
+        if verdict.is_empty() {
+            verdict.push(if self.paths_only {
+                "every path is open (paths only: services not checked)".to_owned()
+            } else {
+                "every path is open".to_owned()
+            });
+        }
+        if silent > 0 {
+            verdict.push(format!(
+                "{silent} open port{} answered no probe (service not identified)",
+                if silent == 1 { "" } else { "s" }
+            ));
+        }
         let _ = writeln!(
             out,
             "from {}: {} probed: {}; {}",
             self.from,
             self.results.len(),
             counts.join(", "),
-            if failing == 0 {
-                "every path is open".to_owned()
-            } else {
-                format!("{failing} blocked")
-            }
+            verdict.join("; ")
         );
         out
     }
@@ -255,7 +442,11 @@ impl CheckDocument {
     /// JUnit XML: one test suite, one test case per result (failures for blocked paths),
     /// skipped cases for flows not probed. Deterministic: no timestamps.
     pub fn to_junit(&self, udp: UdpSilence) -> String {
-        let failures = self.results.iter().filter(|r| !passes(r, udp)).count();
+        let failures = self
+            .results
+            .iter()
+            .filter(|r| !self.status(r, udp).passes())
+            .count();
         let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             out,
@@ -287,16 +478,26 @@ impl CheckDocument {
                 xml(&r.to),
                 xml(&name)
             );
-            if passes(r, udp) {
+            let status = self.status(r, udp);
+            if status.passes() {
                 out.push_str("/>\n");
             } else {
+                let what = if status == Status::WrongService {
+                    format!(
+                        "{} {}/{} is open, but {} answers (expected {})",
+                        r.to,
+                        r.protocol,
+                        r.port,
+                        answering(r),
+                        r.expected_service.as_deref().unwrap_or("?")
+                    )
+                } else {
+                    format!("{} {}/{} is {}", r.to, r.protocol, r.port, r.verdict)
+                };
                 let _ = writeln!(
                     out,
                     ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
-                    xml(&format!(
-                        "{} {}/{} is {}",
-                        r.to, r.protocol, r.port, r.verdict
-                    )),
+                    xml(&what),
                     xml(&explain(r))
                 );
             }
@@ -315,9 +516,57 @@ impl CheckDocument {
     }
 }
 
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+/// What answers on a wrong-service port: the service, or `an unknown service`.
+fn answering(r: &CheckRecord) -> String {
+    match (&r.service, r.identified.as_deref()) {
+        (Some(s), _) => s.clone(),
+        _ => "an unknown service".to_owned(),
+    }
+}
+
+/// What the identification found, as a sentence (`wrong service: http answers`).
+fn identified_sentence(r: &CheckRecord) -> Option<String> {
+    let id = r.identification.as_ref()?;
+    let first = id.get("first_bytes").and_then(Value::as_str);
+    let text = id.get("first_bytes_text").and_then(Value::as_str);
+    Some(match (r.service_matches, r.identified.as_deref()) {
+        (Some(false), Some("unknown")) => format!(
+            "wrong service: something no probe recognises answers (first bytes: {} \"{}\")",
+            first.unwrap_or(""),
+            text.unwrap_or("")
+        ),
+        (Some(false), _) => {
+            let mut s = format!("wrong service: {} answers", answering(r));
+            if let Some(subject) = r
+                .detail
+                .get("tls")
+                .and_then(|t| t.get("certificate"))
+                .and_then(|c| c.get("subject"))
+                .and_then(Value::as_str)
+            {
+                let _ = write!(s, " (certificate {subject})");
+            }
+            if let Some(banner) = r.detail.get("banner").and_then(Value::as_str) {
+                let _ = write!(s, " ({banner})");
+            }
+            if let Some(line) = r.detail.get("status_line").and_then(Value::as_str) {
+                let _ = write!(s, " ({line})");
+            }
+            s
+        }
+        (_, None) => "open, service not identified: the port answered no probe".to_owned(),
+        _ => return None,
+    })
+}
+
 /// One line on what a result means: the reason, the note, or the purpose.
 pub fn explain(r: &CheckRecord) -> String {
     let mut parts: Vec<String> = Vec::new();
+    parts.extend(identified_sentence(r));
     match r.verdict.as_str() {
         "refused" => {
             parts.push("the host answered with a reset: nothing listens on this port".into())
@@ -375,6 +624,10 @@ mod tests {
             purpose: Some("Kerberos".into()),
             role: Some("domain-controller".into()),
             service_matches: Some(true),
+            identified: None,
+            identification: None,
+            wait: None,
+            status: None,
         }
     }
 
@@ -394,7 +647,10 @@ mod tests {
         assert!(doc.all_pass(UdpSilence::Warn));
         assert!(!doc.all_pass(UdpSilence::Fail));
         let v: Value = serde_json::from_str(&doc.to_json()).unwrap();
-        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["results"][0]["status"], "pass");
+        assert_eq!(v["results"][1]["status"], "silent-udp");
+        assert_eq!(v["findings"]["blocked"], 0);
         assert_eq!(v["results"][0]["port"], 88);
         assert_eq!(v["results"][0]["rtt_ms"], 1.25);
         assert_eq!(CheckDocument::parse(&doc.to_json()).unwrap(), doc);
@@ -428,5 +684,106 @@ mod tests {
         assert!(junit.contains("tests=\"3\" failures=\"1\" skipped=\"1\""));
         assert!(junit.contains("classname=\"dc&lt;01&gt;\""));
         assert!(junit.contains("<skipped message=\"the endpoint mapper did not answer\"/>"));
+    }
+
+    /// An open RDP port where a web server answers, and one that never said a word.
+    fn wrong_and_silent() -> Vec<CheckRecord> {
+        let mut wrong = record("rdsh01", "tcp", 3389, "open");
+        wrong.service = Some("http".into());
+        wrong.expected_service = Some("rdp".into());
+        wrong.service_matches = Some(false);
+        wrong.identified = Some("http".into());
+        wrong.identification = Some(serde_json::json!({"by": "first reply", "steps": []}));
+        wrong
+            .detail
+            .insert("status_line".into(), "HTTP/1.1 400 Bad Request".into());
+        let mut silent = record("rdsh01", "tcp", 3390, "open");
+        silent.service = None;
+        silent.service_matches = None;
+        silent.identification = Some(serde_json::json!({"by": null, "steps": []}));
+        vec![wrong, silent]
+    }
+
+    #[test]
+    fn a_wrong_service_is_a_finding_and_a_silent_port_a_warning() {
+        let doc = CheckDocument::new("gw01", wrong_and_silent(), Vec::new());
+        assert_eq!(doc.results[0].status, Some(Status::WrongService));
+        assert_eq!(doc.results[1].status, Some(Status::Unidentified));
+        assert_eq!(
+            doc.findings,
+            Findings {
+                blocked: 0,
+                wrong_service: 1,
+                service_unidentified: 1
+            }
+        );
+        assert!(!doc.all_pass(UdpSilence::Warn));
+        let table = doc.to_table(200, UdpSilence::Warn);
+        assert!(table.contains("open!"), "{table}");
+        assert!(table.contains("http (expected rdp)"), "{table}");
+        assert!(table.contains("silent"), "{table}");
+        assert!(
+            table.contains("wrong service: http answers (HTTP/1.1 400 Bad Request)"),
+            "{table}"
+        );
+        assert!(table.contains("open, service not identified"), "{table}");
+        assert!(
+            table.ends_with(
+                "; 1 wrong service; 1 open port answered no probe (service not identified)\n"
+            ),
+            "{table}"
+        );
+        // In colour, the wrong service's row is red and the silent one yellow.
+        let styled = doc.to_table_styled(200, UdpSilence::Warn, true);
+        let red = styled.lines().find(|l| l.contains("3389")).unwrap();
+        assert!(red.starts_with(RED) && red.ends_with(RESET), "{red:?}");
+        let yellow = styled.lines().find(|l| l.contains("3390")).unwrap();
+        assert!(yellow.starts_with(YELLOW), "{yellow:?}");
+        assert!(!styled.lines().next().unwrap().starts_with('\x1b'));
+        let junit = doc.to_junit(UdpSilence::Warn);
+        assert!(junit.contains("failures=\"1\""), "{junit}");
+        assert!(
+            junit.contains("is open, but http answers (expected rdp)"),
+            "{junit}"
+        );
+        // Read back: the status is recomputed, the findings too.
+        let back = CheckDocument::parse(&doc.to_json()).unwrap();
+        assert_eq!(back, doc);
+    }
+
+    #[test]
+    fn paths_only_passes_any_open_port() {
+        let doc = CheckDocument::new("gw01", wrong_and_silent(), Vec::new())
+            .judged(UdpSilence::Warn, true);
+        assert!(doc.all_pass(UdpSilence::Warn));
+        assert_eq!(doc.findings, Findings::default());
+        let table = doc.to_table(200, UdpSilence::Warn);
+        assert!(table.contains("every path is open (paths only"), "{table}");
+        assert!(!table.contains("(expected"), "{table}");
+        let v: Value = serde_json::from_str(&doc.to_json()).unwrap();
+        assert_eq!(v["paths_only"], true);
+        assert!(
+            CheckDocument::parse(&doc.to_json())
+                .unwrap()
+                .all_pass(UdpSilence::Warn)
+        );
+    }
+
+    #[test]
+    fn version_1_files_are_read() {
+        let v1 = r#"{"schema_version": 1, "from": "gw01", "results": [
+            {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "port": 88,
+             "verdict": "open", "service": "kerberos", "expected_service": "kerberos",
+             "catalog_id": "S14", "rtt_ms": 1.0, "detail": {}}],
+            "summary": {}}"#;
+        let doc = CheckDocument::parse(v1).unwrap();
+        assert!(doc.all_pass(UdpSilence::Warn));
+        assert_eq!(doc.results[0].status, Some(Status::Pass));
+        assert!(
+            CheckDocument::parse(
+                r#"{"schema_version": 3, "from": "x", "results": [], "summary": {}}"#
+            )
+            .is_err()
+        );
     }
 }

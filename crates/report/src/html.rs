@@ -21,8 +21,10 @@ use rdsports_core::plan::Plan;
 use rdsports_core::{Flow, PortRange};
 use serde_json::{Map, Value};
 
-use crate::SCHEMA_VERSION;
-use crate::check::{CheckDocument, CheckRecord, VERDICTS, explain};
+use crate::check::{
+    CHECK_SCHEMA_VERSION, CHECK_SCHEMA_VERSIONS_READ, CheckDocument, CheckRecord, Status,
+    UdpSilence, VERDICTS, explain,
+};
 use crate::diagram::{Graph, escape_xml as esc};
 use crate::plan::FlowRecord;
 use crate::ports::seed_line;
@@ -71,10 +73,16 @@ pub fn parse_check_results(text: &str) -> Result<CheckDocument, String> {
                     .to_owned(),
             );
         }
-        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v)
+            if v.as_u64().is_some_and(|v| {
+                CHECK_SCHEMA_VERSIONS_READ
+                    .iter()
+                    .any(|&r| u64::from(r) == v)
+            }) => {}
         Some(v) => {
             return Err(format!(
-                "schema_version {v} is not supported (this rdsports reads version {SCHEMA_VERSION})"
+                "schema_version {v} is not supported (this rdsports reads versions 1 and \
+                 {CHECK_SCHEMA_VERSION})"
             ));
         }
     }
@@ -93,7 +101,8 @@ pub fn parse_check_results(text: &str) -> Result<CheckDocument, String> {
     let mut head: CheckDocument =
         serde_json::from_value(Value::Object(doc)).map_err(|e| format!("{e}{}", locate(text)))?;
     head.results = parsed;
-    Ok(head)
+    let paths_only = head.paths_only;
+    Ok(head.judged(UdpSilence::Warn, paths_only))
 }
 
 /// Where in `text` a typed parse fails, as ` (line L, column C)`: errors found on the
@@ -264,6 +273,17 @@ fn badge(verdict: &str, count: Option<usize>) -> String {
     }
 }
 
+/// A red "N wrong service(s)" badge, or nothing for none.
+fn wrong_badge(n: usize) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    format!(
+        "<span class=\"badge v-refused\">{n} wrong service{}</span> ",
+        plural(n)
+    )
+}
+
 /// Verdict counts over every result, known verdicts first.
 fn verdict_counts<'c>(results: impl Iterator<Item = &'c CheckRecord>) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -315,6 +335,8 @@ fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
             out.push_str(&badge(&v, Some(n)));
             out.push(' ');
         }
+        let wrong: usize = input.checks.iter().map(|c| c.findings.wrong_service).sum();
+        out.push_str(&wrong_badge(wrong));
         out.push_str("</p>\n");
     }
     if !boundaries.is_empty() {
@@ -652,6 +674,7 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
             out.push_str(&badge(&v, Some(n)));
             out.push(' ');
         }
+        out.push_str(&wrong_badge(file.findings.wrong_service));
         let planned_from = plan
             .flows
             .iter()
@@ -674,6 +697,30 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
                 (None, None) => String::new(),
             };
             let rtt = r.rtt_ms.map_or_else(String::new, |v| format!("{v:.1}"));
+            let wrong = file.status(r, UdpSilence::Warn) == Status::WrongService;
+            let (row, verdict) = if wrong {
+                (
+                    "v-row-refused",
+                    format!(
+                        "{} <span class=\"badge v-refused\">wrong service</span>",
+                        badge(&r.verdict, None)
+                    ),
+                )
+            } else {
+                (row_class(&r.verdict), badge(&r.verdict, None))
+            };
+            let service = match (&r.service, r.service_matches) {
+                (None, Some(false)) => format!(
+                    "unknown (expected {})",
+                    esc(r.expected_service.as_deref().unwrap_or("?"))
+                ),
+                (Some(s), Some(false)) => format!(
+                    "{} (expected {})",
+                    esc(s),
+                    esc(r.expected_service.as_deref().unwrap_or("?"))
+                ),
+                _ => service,
+            };
             let mut to = esc(&r.to);
             let is_planned = planned
                 .get(&(file.from.as_str(), r.to.as_str(), r.protocol.as_str()))
@@ -684,11 +731,11 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
             let _ = writeln!(
                 out,
                 "<tr class=\"{}\" data-check=\"{k}-{j}\"><td>{to}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{service}</td><td class=\"mono\">{}</td><td class=\"num\">{rtt}</td><td>{}</td><td>{}</td></tr>",
-                row_class(&r.verdict),
+                row,
                 esc(&r.address),
                 esc(&r.protocol),
                 r.port,
-                badge(&r.verdict, None),
+                verdict,
                 esc(r.catalog_id.as_deref().unwrap_or("")),
                 esc(&explain(r)),
                 detail(&r.detail),

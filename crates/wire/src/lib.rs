@@ -102,6 +102,7 @@ pub mod ber;
 pub mod dns;
 pub mod ftp;
 pub mod http;
+pub mod identify;
 pub mod kerberos;
 pub mod ldap;
 pub mod listener;

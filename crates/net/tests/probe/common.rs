@@ -77,6 +77,7 @@ pub fn settings(timeout_ms: u64) -> Settings {
         timeout: Duration::from_millis(timeout_ms),
         retries: 1,
         concurrency: 64,
+        adaptive: None,
     }
 }
 

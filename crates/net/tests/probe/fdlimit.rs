@@ -79,6 +79,7 @@ mod unix {
                 timeout: Duration::from_secs(5),
                 retries: 1,
                 concurrency: 100_000,
+                adaptive: None,
             };
             // From the first result on, a thread takes every descriptor that becomes free
             // for 300 ms, so probes starting then meet EMFILE and must wait.

@@ -8,6 +8,7 @@ mod common;
 mod engine;
 mod fdlimit;
 mod hostile;
+mod identify;
 mod netns;
 mod registry;
 mod tcp;

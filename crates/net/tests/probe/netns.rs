@@ -17,7 +17,9 @@ mod linux {
     use std::process::Command;
     use std::time::Duration;
 
-    use rdsports_net::{Observation, Target, Verdict, probe};
+    use rdsports_net::{
+        Adaptive, Cancel, Observation, Settings, Target, Verdict, probe, probe_all,
+    };
     use tokio::net::TcpListener;
 
     use crate::common::{hello, settings};
@@ -167,7 +169,61 @@ mod linux {
 
         let seen = run(Target::udp(addr("127.0.0.1:7")).with_probe(hello())).await;
         assert_eq!(seen.verdict, Verdict::Filtered, "{seen:?}");
+        adaptive_waits(dropped).await;
         println!("nftables part ran");
         drop(listener);
+    }
+
+    /// Adaptive waits: ten answered connects give 127.0.0.1 an estimate; the dropped port
+    /// is then decided by shortened waits (one attempt more than pinned) once the estimate
+    /// is confident, and confirmed at the full timeout while it is not.
+    async fn adaptive_waits(dropped: SocketAddr) {
+        let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut targets: Vec<Target> = (0..10)
+            .map(|_| Target::tcp(open.local_addr().unwrap()))
+            .collect();
+        targets.push(Target::tcp(dropped));
+        for (confident_samples, attempts, decided_by) in [(8, 3, "adaptive"), (1000, 3, "full")] {
+            let settings = Settings {
+                concurrency: 1,
+                adaptive: Some(Adaptive {
+                    min_wait: Duration::from_millis(100),
+                    confident_samples,
+                }),
+                ..settings(400)
+            };
+            let run = tokio::time::timeout(
+                Duration::from_secs(15),
+                probe_all(targets.clone(), &settings, &Cancel::new(), |_, _| {}),
+            )
+            .await
+            .expect("finished");
+            let seen: Vec<Observation> = run.observations.into_iter().flatten().collect();
+            assert_eq!(seen.len(), 11);
+            for o in &seen[..10] {
+                assert_eq!(o.verdict, Verdict::Open, "{o:?}");
+                assert_eq!(o.wait.as_ref().unwrap().mode, "adaptive");
+            }
+            // The first connect had no estimate yet: the full timeout.
+            assert_eq!(seen[0].wait.as_ref().unwrap().decided_by, "full");
+            let last = &seen[10];
+            assert_eq!(last.verdict, Verdict::Filtered, "{last:?}");
+            assert_eq!(last.attempts, attempts, "{last:?}");
+            let wait = last.wait.as_ref().unwrap();
+            assert_eq!(wait.decided_by, decided_by, "{last:?}");
+            assert!(wait.samples >= 10, "{last:?}");
+            if decided_by == "adaptive" {
+                assert!(wait.wait_ms < 400.0, "{last:?}");
+                assert!(last.reason.as_deref().unwrap().contains("adaptive waits"));
+            } else {
+                assert_eq!(wait.wait_ms, 400.0, "{last:?}");
+                assert!(
+                    last.reason
+                        .as_deref()
+                        .unwrap()
+                        .contains("confirmed at the full 400 ms")
+                );
+            }
+        }
     }
 }

@@ -33,14 +33,14 @@ pub fn server_config(versions: &[&'static rustls::SupportedProtocolVersion]) -> 
 }
 
 #[derive(Clone, Copy)]
-enum Mode {
+pub(crate) enum Mode {
     /// TLS first, then the line protocol inside; the reply names the SNI received.
     Direct,
     /// The line protocol in clear (`STARTTLS`), then TLS.
     StartTls,
 }
 
-async fn tls_server(
+pub(crate) async fn tls_server(
     mode: Mode,
     versions: &[&'static rustls::SupportedProtocolVersion],
 ) -> SocketAddr {

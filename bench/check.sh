@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Benchmark of the real `rdsports check` command: 10,000 TCP flows (10 hosts x 1,000 ports:
+# a third listening, a third closed, a third dropped) in two network namespaces of its own,
+# side by side with `nmap -sT` at its defaults and pinned to the same timeout, with and
+# without a delay line (200 ms +- 50 ms on the replies, 1 % loss each way).
+#
+#   bench/check.sh [CONCURRENCY]     (default 1000; run as root)
+#
+# Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
+# listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
+# prober is 198.18.11.1. "direct": a veth pair. "delayed": the kernel here has no tc netem
+# (CONFIG_NET_SCH_NETEM is off), so bench/delay-line.py forwards between two TUN devices
+# with the delay, jitter and loss netem would add. Nothing leaves the namespaces; they are
+# deleted at the end, whatever happens.
+#
+# rdsports runs twice per setting: adaptive (no --timeout, the default) and pinned
+# (--timeout 1000 --retries 1). nmap runs at its defaults (-sT -Pn -n, adaptive timing,
+# up to 10 retries) and pinned (min = initial = max RTT timeout 1000 ms, 1 retry, the same
+# parallelism). The floor of the pinned setting: ceil(3,330 dropped / concurrency) waves x
+# 1000 ms x 2 attempts. Wrong verdicts are counted port by port against the truth.
+# RustScan is not installed here and builds from source for minutes on this machine: skipped.
+set -euo pipefail
+
+CONCURRENCY=${1:-1000}
+OPEN=10001-10334
+CLOSED=20001-20333
+DROPPED=30001-30333
+PORTS="$OPEN,$CLOSED,$DROPPED"
+TARGETS=$(seq -s, -f '198.18.0.%g' 1 10)
+NMAP_TARGETS=198.18.0.1-10
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+RDSPORTS=$TARGET_DIR/release/rdsports
+SERVE=$TARGET_DIR/release/examples/probe_many
+CLI=r11-cli
+SRV=r11-srv
+WORK=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    ip netns del "$CLI" 2>/dev/null || true
+    ip netns del "$SRV" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for tool in ip nft jq python3; do
+    command -v "$tool" >/dev/null || { echo "check.sh: $tool is required" >&2; exit 2; }
+done
+(cd "$ROOT" && cargo build --quiet --release --bin rdsports && cargo build --quiet --release -p rdsports-net --example probe_many)
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "flows: 10 hosts x 1,000 ports (3,340 open, 3,330 refused, 3,330 dropped), concurrency $CONCURRENCY"
+
+in_cli() { ip netns exec "$CLI" "$@"; }
+in_srv() { ip netns exec "$SRV" "$@"; }
+
+ip netns add "$SRV"
+ip netns add "$CLI"
+for ns in "$SRV" "$CLI"; do
+    ip netns exec "$ns" ip link set lo up
+    ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+done
+for i in $(seq 1 10); do in_srv ip addr add "198.18.0.$i/32" dev lo; done
+in_srv nft -f - <<NFT
+table ip r11_bench {
+    chain input {
+        type filter hook input priority 0; policy accept;
+        tcp dport $DROPPED drop
+    }
+}
+NFT
+in_srv bash -c "ulimit -n \$(ulimit -Hn); exec '$SERVE' serve '$OPEN'" >/dev/null &
+PIDS+=($!)
+sleep 1
+
+link_direct() {
+    ip link add r11-c netns "$CLI" type veth peer name r11-s netns "$SRV"
+    in_cli ip addr add 198.18.11.1/24 dev r11-c
+    in_srv ip addr add 198.18.11.2/24 dev r11-s
+    in_cli ip link set r11-c up
+    in_srv ip link set r11-s up
+    in_cli ip route add 198.18.0.0/24 via 198.18.11.2 src 198.18.11.1
+}
+
+link_delayed() {
+    in_cli ip link del r11-c 2>/dev/null || true
+    python3 "$ROOT/bench/delay-line.py" "$CLI" r11-d0 "$SRV" r11-d1 200 50 1 11 >"$WORK/line.out" &
+    PIDS+=($!)
+    for _ in $(seq 1 50); do grep -q ready "$WORK/line.out" 2>/dev/null && break; sleep 0.1; done
+    in_cli ip addr add 198.18.11.1/32 dev r11-d0
+    in_cli ip link set r11-d0 up
+    in_srv ip link set r11-d1 up
+    in_cli ip route add 198.18.0.0/24 dev r11-d0 src 198.18.11.1
+    in_srv ip route add 198.18.11.0/24 dev r11-d1
+}
+
+# Wrong verdicts of an rdsports JSON document or an nmap -oG file, port by port.
+score() { # kind file
+    python3 - "$1" "$2" <<'PY'
+import json, re, sys
+kind, path = sys.argv[1:3]
+def truth(port):
+    if 10001 <= port <= 10334: return "open"
+    if 20001 <= port <= 20333: return "closed"
+    return "filtered"
+ports = [p for r in ((10001, 10334), (20001, 20333), (30001, 30333)) for p in range(r[0], r[1] + 1)]
+hosts = [f"198.18.0.{i}" for i in range(1, 11)]
+seen = {}
+if kind == "rdsports":
+    doc = json.load(open(path))
+    names = {"refused": "closed"}
+    for r in doc["results"]:
+        seen[(r["address"], r["port"])] = names.get(r["verdict"], r["verdict"])
+else:
+    for line in open(path):
+        m = re.match(r"Host: (\S+) .*Ports: (.*?)(?:\tIgnored State: (\S+) \((\d+)\))?$", line.rstrip("\n"))
+        if not m: continue
+        host, listed, ignored = m.group(1), m.group(2), m.group(3)
+        named = {}
+        for item in listed.split(", "):
+            f = item.split("/")
+            if len(f) > 1 and f[0].isdigit(): named[int(f[0])] = f[1]
+        for p in ports:
+            state = named.get(p, ignored)
+            if state: seen[(host, p)] = state
+wrong = sum(1 for h in hosts for p in ports if seen.get((h, p)) != truth(p))
+counts = {}
+for v in seen.values(): counts[v] = counts.get(v, 0) + 1
+print(f"wrong {wrong}; " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+PY
+}
+
+run() { # label kind command...
+    local label=$1 kind=$2; shift 2
+    local out=$WORK/out err=$WORK/err start end
+    start=$(date +%s.%N)
+    in_cli bash -c 'ulimit -n "$(ulimit -Hn)"; exec "$@"' _ /usr/bin/time -v "$@" >"$out" 2>"$err" || true
+    end=$(date +%s.%N)
+    local rss
+    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' "$err")
+    local file=$out
+    [[ $kind == nmap ]] && file=$WORK/nmap.gnmap
+    printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" \
+        "$(awk "BEGIN {print $end - $start}")" "${rss:-n/a}" "$(score "$kind" "$file")"
+}
+
+bench() { # setting
+    echo "== $1"
+    run "rdsports check (adaptive)" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
+        --concurrency "$CONCURRENCY" --format json
+    run "rdsports check --timeout 1000" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
+        --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
+    if command -v nmap >/dev/null; then
+        run "nmap -sT (defaults)" nmap nmap -sT -Pn -n -p "$PORTS" "$NMAP_TARGETS" -oG "$WORK/nmap.gnmap"
+        run "nmap -sT (pinned 1000 ms, 1 retry)" nmap nmap -sT -Pn -n --max-retries 1 \
+            --min-rtt-timeout 1000ms --initial-rtt-timeout 1000ms --max-rtt-timeout 1000ms \
+            --min-parallelism "$CONCURRENCY" --max-parallelism "$CONCURRENCY" --min-hostgroup 10 \
+            -p "$PORTS" "$NMAP_TARGETS" -oG "$WORK/nmap.gnmap"
+    fi
+    local waves=$(( (3330 + CONCURRENCY - 1) / CONCURRENCY ))
+    echo "  floor of the pinned setting: $waves waves x 1000 ms x 2 attempts = $((waves * 2)) s (+ the open and refused work)"
+}
+
+link_direct
+bench "direct (veth)"
+link_delayed
+bench "delayed (200 ms +- 50 ms replies, 1 % loss each way)"
