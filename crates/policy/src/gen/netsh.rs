@@ -92,6 +92,14 @@ impl Generator for Netsh {
                     o.policy.rules.len()
                 );
             }
+            s.push_str(
+                "rem These rules only allow: what they do not allow is blocked by each profile's\n\
+                 rem default inbound action, BlockInbound (Windows' default). The two commands\n\
+                 rem below show every profile's state and policy: each should say ON and\n\
+                 rem BlockInbound, or unplanned ports stay open.\n\
+                 netsh advfirewall show allprofiles state\n\
+                 netsh advfirewall show allprofiles firewallpolicy\n",
+            );
             let _ = writeln!(
                 s,
                 "netsh advfirewall firewall delete rule name=\"{rule_name}\" >nul 2>&1"

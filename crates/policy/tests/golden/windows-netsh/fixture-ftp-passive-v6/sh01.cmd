@@ -3,6 +3,12 @@ rem rdsports: Windows Firewall rules (netsh) for host sh01 of deployment fixture
 rem Run as Administrator. Running it again first deletes every rule with the
 rem name below and then adds the rules anew.
 rem Inbound: 6 flows, 3 rules after aggregation.
+rem These rules only allow: what they do not allow is blocked by each profile's
+rem default inbound action, BlockInbound (Windows' default). The two commands
+rem below show every profile's state and policy: each should say ON and
+rem BlockInbound, or unplanned ports stay open.
+netsh advfirewall show allprofiles state
+netsh advfirewall show allprofiles firewallpolicy
 netsh advfirewall firewall delete rule name="rdsports fixture-passive" >nul 2>&1
 rem S24: RDP from the gateway to the session host or virtual desktop
 netsh advfirewall firewall add rule name="rdsports fixture-passive" dir=in action=allow enable=yes profile=any protocol=TCP localport=3389 description="S24: RDP from the gateway to the session host or virtual desktop" remoteip=198.51.100.10 >nul || exit /b 1

@@ -3,6 +3,12 @@ rem rdsports: Windows Firewall rules (netsh) for host cb01 of deployment fabrika
 rem Run as Administrator. Running it again first deletes every rule with the
 rem name below and then adds the rules anew.
 rem Inbound: 409 flows, 4 rules after aggregation.
+rem These rules only allow: what they do not allow is blocked by each profile's
+rem default inbound action, BlockInbound (Windows' default). The two commands
+rem below show every profile's state and policy: each should say ON and
+rem BlockInbound, or unplanned ports stay open.
+netsh advfirewall show allprofiles state
+netsh advfirewall show allprofiles firewallpolicy
 netsh advfirewall firewall delete rule name="rdsports fabrikam" >nul 2>&1
 rem S06 S26 A05: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper); centralized publishing to every broker of a high-availability deployment
 netsh advfirewall firewall add rule name="rdsports fabrikam" dir=in action=allow enable=yes profile=any protocol=TCP localport=135,5504,24158 description="S06 S26 A05: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper); centralized publishing to every broker of a high-availability deployment" remoteip=203.0.113.20/31 >nul || exit /b 1

@@ -3,6 +3,12 @@ rem rdsports: Windows Firewall rules (netsh) for host web01 of deployment fabrik
 rem Run as Administrator. Running it again first deletes every rule with the
 rem name below and then adds the rules anew.
 rem Inbound: 2 flows, 2 rules after aggregation.
+rem These rules only allow: what they do not allow is blocked by each profile's
+rem default inbound action, BlockInbound (Windows' default). The two commands
+rem below show every profile's state and policy: each should say ON and
+rem BlockInbound, or unplanned ports stay open.
+netsh advfirewall show allprofiles state
+netsh advfirewall show allprofiles firewallpolicy
 netsh advfirewall firewall delete rule name="rdsports fabrikam" >nul 2>&1
 rem S01: RD Web Access portal and RemoteApp feed over HTTPS
 netsh advfirewall firewall add rule name="rdsports fabrikam" dir=in action=allow enable=yes profile=any protocol=TCP localport=443 description="S01: RD Web Access portal and RemoteApp feed over HTTPS" remoteip=0.0.0.0-255.255.255.255 >nul || exit /b 1
