@@ -1,0 +1,186 @@
+//! The normalised rule set every reader produces and the evaluator runs.
+//!
+//! A [`Ruleset`] is a list of chains of [`Rule`]s plus, per direction ([`Hook`]), the base
+//! chains a packet passes in order. Each platform's decision semantics are expressed in this
+//! one form by its reader: nftables base chains by priority, iptables' filter table, Windows
+//! precedence (block before allow, then the profile's default), Azure priorities and so on.
+
+use serde::Serialize;
+
+use crate::space::Cube;
+
+/// The platform a rule set came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Platform {
+    /// `nft -j list ruleset`.
+    Nftables,
+    /// `iptables-save` / `ip6tables-save`.
+    Iptables,
+    /// Windows Firewall (the rdsports export script, or GPO/registry rule strings).
+    Windows,
+}
+
+impl Platform {
+    /// The name of the matching `rules` target (for the fix).
+    pub fn target(self) -> &'static str {
+        match self {
+            Platform::Nftables => "nftables",
+            Platform::Iptables => "iptables",
+            Platform::Windows => "windows",
+        }
+    }
+
+    /// How the platform decides, in one sentence (shown in reports).
+    pub fn semantics(self) -> &'static str {
+        match self {
+            Platform::Nftables => {
+                "base chains of a hook in priority order; accept ends only its own chain, \
+                 drop and reject are final; jump/goto/return; end of a base chain: its policy"
+            }
+            Platform::Iptables => {
+                "filter table, first match; user chains with RETURN; end of a built-in \
+                 chain: its policy"
+            }
+            Platform::Windows => {
+                "enabled rules of the active profile; block beats allow; otherwise the \
+                 profile's default action"
+            }
+        }
+    }
+}
+
+/// Which packets a hook sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hook {
+    /// Packets to this host.
+    Input,
+    /// Packets through this host (a router between zones).
+    Forward,
+    /// Packets from this host.
+    Output,
+}
+
+impl Hook {
+    /// `input`, `forward`, `output`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Input => "input",
+            Hook::Forward => "forward",
+            Hook::Output => "output",
+        }
+    }
+}
+
+/// What a rule does to a packet it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Accept (for nftables: ends this base chain only).
+    Accept,
+    /// Drop or reject: final.
+    Drop,
+    /// Continue in chain N, then come back.
+    Jump(usize),
+    /// Continue in chain N, not coming back.
+    Goto(usize),
+    /// Back to the calling chain (in a base chain: its policy).
+    Return,
+    /// No verdict (a counter, a log): the next rule.
+    Continue,
+    /// A verdict the evaluator cannot follow (a verdict map, a queue to user space): a
+    /// packet it matches gets a "possible" verdict.
+    Unknown,
+}
+
+/// A verdict: accepted or dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The packet passes.
+    Accept,
+    /// The packet is dropped or rejected.
+    Drop,
+}
+
+/// One rule, normalised.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The packets it matches (the conditions it could evaluate).
+    pub matches: Cube,
+    /// Why the match cannot be decided (an interface, a program, an FQDN ...): the rule
+    /// may or may not match. `None`: the match is exact.
+    pub possible: Option<String>,
+    /// What it does.
+    pub action: Action,
+    /// Where it is: `FILE:LINE`, a JSON path, or a rule name.
+    pub location: String,
+    /// A short text of the rule as the platform writes it.
+    pub text: String,
+    /// Hit counter (packets), when the export has one.
+    pub hits: Option<u64>,
+    /// The rule can never match a new connection (for example `ct state established`
+    /// only): it is kept for reports but never matches a planned flow.
+    pub never_new: bool,
+}
+
+/// A chain (or a Windows/cloud rule list).
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// Name (`inet filter forward`, `FORWARD`, `inbound (Domain profile)`).
+    pub name: String,
+    /// Rules in order.
+    pub rules: Vec<Rule>,
+    /// What happens at the end of a base chain; `None` for a user chain (return).
+    pub policy: Option<Decision>,
+    /// Where the policy is set.
+    pub policy_location: String,
+    /// For a base chain that sees one address family only (an nftables `ip` or `ip6`
+    /// table): the source addresses of that family. Other packets pass it untouched.
+    pub only: Option<crate::space::Set>,
+}
+
+/// Something a reader could not understand or evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// Where (`FILE:LINE`, JSON path).
+    pub location: String,
+    /// What was not understood and how it was treated.
+    pub message: String,
+}
+
+/// A normalised rule set.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    /// Platform.
+    pub platform: Platform,
+    /// Every chain.
+    pub chains: Vec<Chain>,
+    /// Per hook, the base chains a packet passes, in order.
+    pub hooks: Vec<(Hook, Vec<usize>)>,
+    /// What the reader did not understand.
+    pub notes: Vec<Note>,
+    /// Whether the export carries hit counters.
+    pub counters: bool,
+    /// What a hook without chains does (nftables and iptables: accept).
+    pub no_chain: Decision,
+    /// Which address families the export covers, [IPv4, IPv6]: `iptables-save` holds one
+    /// family, `ip6tables-save` the other; packets of a family not covered are not judged.
+    pub families: [bool; 2],
+}
+
+impl Ruleset {
+    /// The base chains of `hook` (empty when it has none).
+    pub fn hook(&self, hook: Hook) -> &[usize] {
+        self.hooks
+            .iter()
+            .find(|(h, _)| *h == hook)
+            .map(|(_, c)| c.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// How many rules in all chains.
+    pub fn rule_count(&self) -> usize {
+        self.chains.iter().map(|c| c.rules.len()).sum()
+    }
+}
