@@ -326,6 +326,22 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
         .into_iter()
         .map(|(dec, (hook, region))| {
             let size = region.size();
+            let v4 = Set::range(space::V4.0, space::V4.1);
+            let size_v4: u128 = region
+                .0
+                .iter()
+                .filter(|c| c.0[SRC].subset_of(&v4))
+                .fold(0u128, |n, c| n.saturating_add(c.size()));
+            let size_v6 = region
+                .0
+                .iter()
+                .filter(|c| !c.0[SRC].subset_of(&v4))
+                .fold(0u128, |n, c| n.saturating_add(c.size()));
+            let text = match (size_v4, size_v6) {
+                (a, 0) => format!("{} IPv4", space::Count(a)),
+                (0, b) => format!("{} IPv6", space::Count(b)),
+                (a, b) => format!("{} IPv4 and {} IPv6", space::Count(a), space::Count(b)),
+            };
             let mut cubes = region.0;
             cubes.sort_by(|a, b| {
                 b.size()
@@ -337,7 +353,8 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
                 rule: eval::describe(rs, dec),
                 hook,
                 excess: size,
-                excess_text: space::Count(size).to_string(),
+                excess_v4: size_v4,
+                excess_text: text,
                 pieces: cubes.len(),
                 examples: shown,
             }

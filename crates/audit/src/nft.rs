@@ -440,7 +440,20 @@ impl Reader {
             }
             other => self.values(other, path),
         };
-        let text = format!("{field} {op} {}", short(&right));
+        let shown_field = match (&field[..], proto_of) {
+            ("dport" | "sport", Some(TCP)) => format!("tcp {field}"),
+            ("dport" | "sport", Some(UDP)) => format!("udp {field}"),
+            ("dport" | "sport", _) => format!("th {field}"),
+            ("l4proto" | "nfproto" | "iifname" | "oifname" | "iif" | "oif", _) => {
+                format!("meta {field}")
+            }
+            _ => field.clone(),
+        };
+        let text = if matches!(op, "==" | "in") {
+            format!("{shown_field} {}", nft_text(&right))
+        } else {
+            format!("{shown_field} {op} {}", nft_text(&right))
+        };
         let negate = op == "!=";
         let cmp = |v: &Values| -> Option<Set> {
             let n = v.nums.first()?.0;
@@ -592,12 +605,55 @@ pub fn proto_number(n: &str) -> Option<u128> {
     })
 }
 
+/// A value as nft writes it (`{ 80, 443 }`, `192.0.2.0/24`, `1-9`), shortened.
+fn nft_text(v: &Value) -> String {
+    fn go(v: &Value, depth: usize) -> String {
+        if depth > 6 {
+            return "...".into();
+        }
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Array(a) => {
+                let items: Vec<String> = a.iter().map(|x| go(x, depth + 1)).collect();
+                format!("{{ {} }}", items.join(", "))
+            }
+            Value::Object(o) => {
+                if let Some(s) = o.get("set") {
+                    return match s {
+                        Value::Array(_) => go(s, depth + 1),
+                        other => format!("{{ {} }}", go(other, depth + 1)),
+                    };
+                }
+                if let Some(p) = o.get("prefix") {
+                    return format!(
+                        "{}/{}",
+                        p.get("addr").map(|a| go(a, depth + 1)).unwrap_or_default(),
+                        p.get("len").map(|a| go(a, depth + 1)).unwrap_or_default()
+                    );
+                }
+                if let Some(Value::Array(r)) = o.get("range") {
+                    let ends: Vec<String> = r.iter().map(|x| go(x, depth + 1)).collect();
+                    return ends.join("-");
+                }
+                Value::Object(o.clone()).to_string()
+            }
+            other => other.to_string(),
+        }
+    }
+    short_str(go(v, 0))
+}
+
 /// A value in a few characters, for rule texts.
 fn short(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    short_str(s)
+}
+
+fn short_str(s: String) -> String {
     if s.chars().count() > 60 {
         let mut t: String = s.chars().take(57).collect();
         t.push_str("...");

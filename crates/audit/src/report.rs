@@ -94,6 +94,9 @@ pub struct TooBroad {
     /// Tuples beyond the plan (saturating at 2^128 - 1).
     #[serde(serialize_with = "decimal")]
     pub excess: u128,
+    /// Of which IPv4 (the IPv6 part, even one rule's, quickly exceeds 2^128).
+    #[serde(serialize_with = "decimal")]
+    pub excess_v4: u128,
     /// The same, for people.
     #[serde(skip)]
     pub excess_text: String,

@@ -436,6 +436,9 @@ pub fn addrs_text(s: &Set, max: usize) -> String {
     if s.intervals() == [V4] {
         return "0.0.0.0/0".to_owned();
     }
+    if s.intervals() == [(0, V4.0 - 1), (V4.1 + 1, u128::MAX)] {
+        return "any IPv6".to_owned();
+    }
     let mut all = Vec::new();
     for &(a, b) in s.intervals() {
         all.extend(cidrs(a, b));
