@@ -425,6 +425,9 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
                 });
                 continue;
             }
+            if live.is_empty() {
+                continue;
+            }
             if rule.possible.is_none()
                 && rule.action != Action::Return
                 && let Some(&(hook, stage)) = base.get(&ci)

@@ -226,7 +226,17 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
             rule.hits = hits;
         }
         counters |= rule.hits.is_some();
-        rule.text = ws.join(" ");
+        rule.text = ws
+            .iter()
+            .map(|w| {
+                if w.contains(char::is_whitespace) {
+                    format!("\"{w}\"")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         // Targets: chains of this table.
         if let Some(t) = rule_target(&ws[2..]) {
             rule.action = match t.1.as_str() {

@@ -306,7 +306,10 @@ pub fn table(a: &Audit, width: usize) -> String {
             let _ = writeln!(s, "      ... {} more parts", t.pieces - t.examples.len());
         }
     }
-    for (title, list) in [("SHADOWED", &a.shadowed), ("REDUNDANT", &a.redundant)] {
+    for (title, list, why) in [
+        ("SHADOWED", &a.shadowed, "covered by "),
+        ("REDUNDANT", &a.redundant, "because "),
+    ] {
         let _ = writeln!(s, "\n{title} ({})", list.len());
         for d in list.iter() {
             wrap(
@@ -322,7 +325,7 @@ pub fn table(a: &Audit, width: usize) -> String {
                 } else {
                     format!("{} [{}]", b.text, b.location)
                 };
-                wrap(&mut s, "    covered by ", &t, 6, w);
+                wrap(&mut s, &format!("    {why}"), &t, 6, w);
             }
         }
     }

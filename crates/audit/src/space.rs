@@ -439,6 +439,16 @@ pub fn addrs_text(s: &Set, max: usize) -> String {
     if s.intervals() == [(0, V4.0 - 1), (V4.1 + 1, u128::MAX)] {
         return "any IPv6".to_owned();
     }
+    // A family minus a few networks reads better as "... except ...".
+    let v4 = Set::range(V4.0, V4.1);
+    for (family, name) in [(v4.clone(), "0.0.0.0/0"), (v4.complement(SRC), "any IPv6")] {
+        if s.subset_of(&family) && s.len() > family.len() / 2 {
+            let rest = family.minus(s);
+            if !rest.is_empty() && rest.intervals().len() <= max {
+                return format!("{name} except {}", addrs_text(&rest, max));
+            }
+        }
+    }
     let mut all = Vec::new();
     for &(a, b) in s.intervals() {
         all.extend(cidrs(a, b));

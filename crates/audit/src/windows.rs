@@ -334,6 +334,9 @@ pub fn read_gpo(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
 
 /// Addresses of a Windows address list; `Err` for a keyword the deployment cannot resolve.
 fn addresses(list: &[String], opts: &ReadOptions, local: bool) -> Result<Set, String> {
+    if list.is_empty() {
+        return Ok(Set::full(SRC));
+    }
     let mut iv = Vec::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
         let item = item.trim();
@@ -392,6 +395,9 @@ fn addresses(list: &[String], opts: &ReadOptions, local: bool) -> Result<Set, St
 
 /// Ports of a Windows port list; `Err` for a keyword (RPC, RPC-EPMap, IPHTTPS ...).
 fn ports(list: &[String]) -> Result<Set, String> {
+    if list.is_empty() {
+        return Ok(Set::full(DPORT));
+    }
     let mut iv = Vec::new();
     for item in list.iter().flat_map(|s| s.split(',')) {
         let item = item.trim();
