@@ -86,6 +86,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut opts = ReadOptions {
         profile: Some(args.profile.clone()),
+        internal: deployment
+            .zones
+            .iter()
+            .flat_map(|z| z.networks.iter().copied())
+            .filter(|n| n.prefix_len() > 0)
+            .collect(),
         ..ReadOptions::default()
     };
     if let Some(h) = host {

@@ -35,7 +35,32 @@ const SHADOW_BUDGET: usize = 20_000;
 struct Planned {
     index: usize,
     hook: Hook,
+    /// Every packet the flow may use (what the `rules` generators allow).
     cube: Cube,
+    /// The packets the verdict is about: for a population such as `0.0.0.0/0` in zone
+    /// internet, only its addresses outside the deployment's other zones (the internal
+    /// networks are not "the internet", as Azure's `Internet` tag says too).
+    judged: Cube,
+}
+
+/// A host's addresses without the other zones' networks inside them.
+fn own_addresses(d: &rdsports_core::Deployment, h: usize) -> Set {
+    let host = &d.hosts[h];
+    let mut s = Set::net(host.address.trunc());
+    if host.is_single() {
+        return s;
+    }
+    for (z, zone) in d.zones.iter().enumerate() {
+        if z == host.zone {
+            continue;
+        }
+        for n in &zone.networks {
+            if n.prefix_len() > host.address.prefix_len() && host.address.contains(n) {
+                s = s.minus(&Set::net(n.trunc()));
+            }
+        }
+    }
+    s
 }
 
 /// The packets of a planned flow.
@@ -74,10 +99,20 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             Scope::Host(h) if f.from == h => Hook::Output,
             _ => continue,
         };
+        let cube = flow_cube(plan, f);
+        let judged = cube
+            .clone()
+            .with(SRC, &own_addresses(d, f.from))
+            .with(DST, &own_addresses(d, f.to));
         planned.push(Planned {
             index: i,
             hook,
-            cube: flow_cube(plan, f),
+            judged: if judged.is_empty() {
+                cube.clone()
+            } else {
+                judged
+            },
+            cube,
         });
     }
 
@@ -115,7 +150,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             });
             continue;
         }
-        let pieces = eval::evaluate(rs, p.hook, p.cube.clone());
+        let pieces = eval::evaluate(rs, p.hook, p.judged.clone());
         let mut status = Status::Allowed;
         let mut by = None;
         let mut blocked_part = Vec::new();
@@ -127,7 +162,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
                         by = Some(*dec);
                     }
                     status = Status::Missing;
-                    blocked_part.push(part_text(&piece.cube, &p.cube));
+                    blocked_part.push(part_text(&piece.cube, &p.judged));
                 }
                 Verdict::Possible {
                     rule,
@@ -560,6 +595,14 @@ fn fix(
         crate::model::Platform::Windows => {
             "these allow rules let the missing flows in; a block rule shown as deciding \
              still wins over them and must be narrowed or removed"
+        }
+        crate::model::Platform::AzureNsg => {
+            "these security rules let the missing flows through; give them priorities \
+             below the deciding deny rule shown for each flow"
+        }
+        crate::model::Platform::AwsSg => {
+            "these ingress and egress permissions let the missing flows through; add them \
+             to a group attached to the instances"
         }
     };
     Some(Fix {

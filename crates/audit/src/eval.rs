@@ -28,7 +28,7 @@ pub enum Decider {
 /// The verdict on a part of a space.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Accepted (by the first base chain's accepting rule, or a policy).
+    /// Accepted (by the last base chain's accepting rule, else the first accepting policy).
     Accept(Decider),
     /// Dropped or rejected.
     Drop(Decider),
@@ -133,21 +133,18 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
                 }
                 Some(&c) => {
                     if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref()) {
-                        let src = &item.cube.0[crate::space::SRC];
-                        let other = src.minus(only);
-                        if !other.is_empty() {
-                            // The other family never enters this chain.
-                            let mut o = item.clone();
-                            o.cube.0[crate::space::SRC] = other;
-                            o.stage += 1;
-                            work.push(o);
-                            let inside = src.intersect(only);
-                            if inside.is_empty() {
-                                // The whole item was the other family: it is `o`, pushed.
-                                item.cube.0[crate::space::SRC] = inside;
+                        if !item.cube.subset_of(only) {
+                            // Packets this chain never sees go on to the next stage.
+                            for other in item.cube.minus(only) {
+                                let mut o = item.clone();
+                                o.cube = other;
+                                o.stage += 1;
+                                work.push(o);
+                            }
+                            item.cube = item.cube.intersect(only);
+                            if item.cube.is_empty() {
                                 return Verdict::Drop(Decider::NoChain);
                             }
-                            item.cube.0[crate::space::SRC] = inside;
                         }
                     }
                     item.stack.push((c, 0))
@@ -215,7 +212,9 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         }
         match rule.action {
             Action::Accept => {
-                item.accepts.get_or_insert(Decider::Rule((c, i)));
+                // The last base chain's accepting rule names the verdict (for a cloud
+                // filter: the inbound rule rather than the outbound default).
+                item.accepts = Some(Decider::Rule((c, i)));
                 if let Some(v) = next_stage(item) {
                     return v;
                 }

@@ -155,7 +155,11 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                 rules: Vec::new(),
                 policy,
                 policy_location: loc.clone(),
-                only: if builtin { Some(family.clone()) } else { None },
+                only: if builtin {
+                    Some(Cube::full().with(SRC, &family))
+                } else {
+                    None
+                },
             });
             index.insert((blocks, cname.clone()), idx);
             if b.table == "filter" {

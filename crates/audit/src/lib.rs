@@ -14,6 +14,7 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analyse;
+pub mod cloud;
 pub mod eval;
 pub mod iptables;
 pub mod model;
@@ -65,6 +66,11 @@ pub const FORMATS: &[(&str, &str)] = &[
         "windows-gpo",
         "Windows Firewall rule strings (v2.x|Action=...|), one a line (registry or GPO)",
     ),
+    (
+        "azure-nsg",
+        "az network nsg show/list, Get-AzNetworkSecurityGroup | ConvertTo-Json, or ARM JSON",
+    ),
+    ("aws-sg", "aws ec2 describe-security-groups"),
 ];
 
 /// Decodes an export: UTF-8 (a BOM is skipped) or UTF-16LE/BE with a BOM (what Windows
@@ -123,6 +129,13 @@ pub fn sniff(text: &str) -> Option<&'static str> {
         if t.contains("\"rdsports_windows_export\"") || t.contains("\"Rules\"") {
             return Some("windows-json");
         }
+        if t.contains("\"SecurityGroups\"") || t.contains("\"IpPermissions\"") {
+            return Some("aws-sg");
+        }
+        let lower = t.to_ascii_lowercase();
+        if lower.contains("\"securityrules\"") || lower.contains("\"defaultsecurityrules\"") {
+            return Some("azure-nsg");
+        }
         return None;
     }
     let first = t
@@ -150,6 +163,8 @@ pub fn read(
         "iptables-save" => iptables::read(text, name),
         "windows-json" => windows::read_json(text, name, opts),
         "windows-gpo" => windows::read_gpo(text, name, opts),
+        "azure-nsg" => cloud::read_azure(text, name, opts),
+        "aws-sg" => cloud::read_aws(text, name, opts),
         other => Err(ReadError {
             location: name.to_owned(),
             message: format!("unknown input format {other}"),
@@ -171,4 +186,8 @@ pub struct ReadOptions {
     pub local_subnet: Vec<ipnet::IpNet>,
     /// Windows: the audited host's own addresses (`LocalAddress` of rules).
     pub local_address: Vec<ipnet::IpNet>,
+    /// Cloud filters: the deployment's own networks (every zone's networks except
+    /// `0.0.0.0/0` and `::/0`): the Azure tag `VirtualNetwork`, and what inbound and outbound
+    /// rules protect.
+    pub internal: Vec<ipnet::IpNet>,
 }

@@ -19,6 +19,10 @@ pub enum Platform {
     Iptables,
     /// Windows Firewall (the rdsports export script, or GPO/registry rule strings).
     Windows,
+    /// Azure network security groups (az, Az PowerShell, ARM).
+    AzureNsg,
+    /// AWS security groups (`aws ec2 describe-security-groups`).
+    AwsSg,
 }
 
 impl Platform {
@@ -28,6 +32,8 @@ impl Platform {
             Platform::Nftables => "nftables",
             Platform::Iptables => "iptables",
             Platform::Windows => "windows",
+            Platform::AzureNsg => "azure-nsg",
+            Platform::AwsSg => "aws-sg",
         }
     }
 
@@ -45,6 +51,16 @@ impl Platform {
             Platform::Windows => {
                 "enabled rules of the active profile; block beats allow; otherwise the \
                  profile's default action"
+            }
+            Platform::AzureNsg => {
+                "security rules by priority, first match, then the default rules; several \
+                 NSGs (subnet and NIC) apply in series; inbound rules see flows into the \
+                 deployment's networks, outbound rules flows out of them"
+            }
+            Platform::AwsSg => {
+                "the union of every group's allow rules (stateful), everything else denied; \
+                 inbound rules see flows into the deployment's networks, outbound rules \
+                 flows out of them"
             }
         }
     }
@@ -135,9 +151,10 @@ pub struct Chain {
     pub policy: Option<Decision>,
     /// Where the policy is set.
     pub policy_location: String,
-    /// For a base chain that sees one address family only (an nftables `ip` or `ip6`
-    /// table): the source addresses of that family. Other packets pass it untouched.
-    pub only: Option<crate::space::Set>,
+    /// For a base chain that sees only some packets (an nftables `ip` or `ip6` table sees
+    /// one family; a cloud filter only what enters or leaves its networks): those packets.
+    /// Other packets pass it untouched.
+    pub only: Option<Cube>,
 }
 
 /// Something a reader could not understand or evaluate.

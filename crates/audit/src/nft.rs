@@ -57,8 +57,8 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let cname = str_of(c, "name");
         let path = format!("{name}: $.nftables[{i}].chain");
         let only = match family.as_str() {
-            "ip" => Some(Set::range(V4.0, V4.1)),
-            "ip6" => Some(Set::range(V4.0, V4.1).complement(SRC)),
+            "ip" => Some(Cube::full().with(SRC, &Set::range(V4.0, V4.1))),
+            "ip6" => Some(Cube::full().with(SRC, &Set::range(V4.0, V4.1).complement(SRC))),
             "inet" => None,
             other => {
                 r.notes.push(Note {

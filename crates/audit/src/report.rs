@@ -359,6 +359,8 @@ fn platform_name(p: Platform) -> &'static str {
         Platform::Nftables => "nftables",
         Platform::Iptables => "iptables",
         Platform::Windows => "Windows Firewall",
+        Platform::AzureNsg => "Azure NSG",
+        Platform::AwsSg => "AWS security group",
     }
 }
 
