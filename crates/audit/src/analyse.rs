@@ -329,31 +329,39 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
     hooks.retain(|(_, c)| !c.is_empty());
     let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
     for (hook, cube) in hooks {
-        let flows: Vec<&Cube> = planned
+        let plan_cubes = PlanIndex::new(
+            planned.iter().filter(|p| p.hook == hook).map(|p| &p.cube),
+        );
+        // Split the universe at the rules' destination boundaries, so that each part meets
+        // only the rules its destinations can match (the chains' indexes).
+        let mut bounds: Vec<u128> = rs
+            .hook(hook)
             .iter()
-            .filter(|p| p.hook == hook)
-            .map(|p| &p.cube)
+            .flat_map(|&c| reachable(rs, c))
+            .filter_map(|c| rs.chains[c].index.as_ref())
+            .flat_map(|i| i.bounds.iter().copied())
             .collect();
-        for piece in eval::evaluate(rs, hook, cube) {
-            let Verdict::Accept(dec) = piece.verdict else {
-                continue;
-            };
-            let mut excess = Region::of(piece.cube);
-            for f in &flows {
-                if excess.0.iter().any(|c| c.meets(f)) {
-                    excess = excess.minus_cube(f);
-                }
-                if excess.is_empty() {
-                    break;
-                }
+        bounds.sort_unstable();
+        bounds.dedup();
+        let dst = cube.0[DST].clone();
+        let mut parts = Vec::new();
+        for (k, &a) in bounds.iter().enumerate() {
+            let b = bounds.get(k + 1).map_or(u128::MAX, |&n| n - 1);
+            let s = dst.intersect(&Set::range(a, b));
+            if !s.is_empty() {
+                parts.push(cube.clone().with(DST, &s));
             }
-            if !excess.is_empty() {
-                by_rule
-                    .entry(dec)
-                    .or_insert((hook, Region::empty()))
-                    .1
-                    .0
-                    .extend(excess.0);
+        }
+        if bounds.is_empty() {
+            parts.push(cube);
+        }
+        for part in parts {
+            for piece in eval::evaluate(rs, hook, part) {
+                let Verdict::Accept(dec) = piece.verdict else { continue };
+                let excess = plan_cubes.subtract(piece.cube);
+                if !excess.is_empty() {
+                    by_rule.entry(dec).or_insert((hook, Region::empty())).1.0.extend(excess.0);
+                }
             }
         }
     }
@@ -401,6 +409,101 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
             .then_with(|| a.rule.location.cmp(&b.rule.location))
     });
     out
+}
+
+/// The chains reachable from `c` by jumps and gotos (`c` included).
+fn reachable(rs: &Ruleset, c: usize) -> Vec<usize> {
+    let mut seen = vec![c];
+    let mut i = 0;
+    while i < seen.len() {
+        for r in &rs.chains[seen[i]].rules {
+            if let Action::Jump(t) | Action::Goto(t) = r.action
+                && t < rs.chains.len()
+                && !seen.contains(&t)
+            {
+                seen.push(t);
+            }
+        }
+        i += 1;
+    }
+    seen
+}
+
+/// The plan's packets as few cubes (flows merged by destination, then by source), sorted by
+/// destination for lookups.
+struct PlanIndex {
+    /// (first destination, last destination, cube), sorted.
+    narrow: Vec<(u128, u128, Cube)>,
+    /// Cubes with very wide destinations (populations), checked always.
+    wide: Vec<Cube>,
+    /// The widest destination span in `narrow`.
+    span: u128,
+}
+
+impl PlanIndex {
+    fn new<'c>(cubes: impl Iterator<Item = &'c Cube>) -> PlanIndex {
+        use std::collections::HashMap;
+        // Same source, protocol and ports: one cube with the union of the destinations.
+        let mut by_src: HashMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = HashMap::new();
+        for c in cubes {
+            by_src
+                .entry((c.0[SRC].clone(), c.0[PROTO].clone(), c.0[SPORT].clone(), c.0[DPORT].clone()))
+                .or_default()
+                .extend_from_slice(c.0[DST].intervals());
+        }
+        // Same destinations, protocol and ports: one cube with the union of the sources.
+        let mut by_dst: HashMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = HashMap::new();
+        for ((src, proto, sport, dport), dst) in by_src {
+            by_dst
+                .entry((Set::from_intervals(dst), proto, sport, dport))
+                .or_default()
+                .extend_from_slice(src.intervals());
+        }
+        let mut narrow = Vec::new();
+        let mut wide = Vec::new();
+        let mut span = 0;
+        for ((dst, proto, sport, dport), src) in by_dst {
+            let c = Cube([Set::from_intervals(src), dst, proto, sport, dport]);
+            for &(a, b) in c.0[DST].intervals() {
+                if b - a > 1 << 20 {
+                    wide.push(c.clone());
+                    break;
+                }
+            }
+            if wide.last() == Some(&c) {
+                continue;
+            }
+            for &(a, b) in c.0[DST].intervals() {
+                span = span.max(b - a);
+                narrow.push((a, b, c.clone().with(DST, &Set::range(a, b))));
+            }
+        }
+        narrow.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        PlanIndex { narrow, wide, span }
+    }
+
+    /// `piece` without the planned packets.
+    fn subtract(&self, piece: Cube) -> Region {
+        let mut excess = Region::of(piece.clone());
+        let cut = |c: &Cube, excess: &mut Region| {
+            if excess.0.iter().any(|e| e.meets(c)) {
+                *excess = excess.minus_cube(c);
+            }
+        };
+        for c in &self.wide {
+            cut(c, &mut excess);
+        }
+        for &(a, b) in piece.0[DST].intervals() {
+            let from = self.narrow.partition_point(|x| x.0 < a.saturating_sub(self.span));
+            for (s, _, c) in &self.narrow[from..] {
+                if *s > b || excess.is_empty() {
+                    break;
+                }
+                cut(c, &mut excess);
+            }
+        }
+        excess
+    }
 }
 
 /// A cube as `SRC -> DST PROTO/PORTS`.

@@ -211,6 +211,7 @@ pub fn read_azure(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset,
                 } else {
                     Some(only)
                 },
+                index: None,
             });
             if dir_in {
                 inbound.push(idx)
@@ -581,6 +582,7 @@ pub fn read_aws(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
             } else {
                 Some(only)
             },
+            index: None,
         });
     }
     if v.get("NetworkAcls").is_some() {

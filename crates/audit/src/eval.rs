@@ -156,6 +156,20 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         let Some(chain) = rs.chains.get(c) else {
             return resolve(item, Decision::Drop, Decider::NoChain);
         };
+        // Skip to the next rule that can match these destinations.
+        let i = match chain.index.as_ref() {
+            Some(idx) if i < chain.rules.len() => match idx.slot(&item.cube.0[crate::space::DST]) {
+                Some(k) => {
+                    let n = idx.next(k, i).unwrap_or(chain.rules.len());
+                    if let Some(top) = item.stack.last_mut() {
+                        top.1 = n;
+                    }
+                    n
+                }
+                None => i,
+            },
+            _ => i,
+        };
         let Some(rule) = chain.rules.get(i) else {
             // End of a chain: back to the caller, or the base chain's policy.
             if depth > 1 {

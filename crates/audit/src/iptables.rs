@@ -160,6 +160,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                 } else {
                     None
                 },
+                index: None,
             });
             index.insert((blocks, cname.clone()), idx);
             if b.table == "filter" {

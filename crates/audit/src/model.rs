@@ -155,6 +155,88 @@ pub struct Chain {
     /// one family; a cloud filter only what enters or leaves its networks): those packets.
     /// Other packets pass it untouched.
     pub only: Option<Cube>,
+    /// Which rules can match a destination address (see [`Ruleset::index`]).
+    pub index: Option<DstIndex>,
+}
+
+/// The rules of a chain by destination address: for a space whose destinations fall in one
+/// elementary interval, the evaluator visits only the rules that can match it.
+#[derive(Debug, Clone, Default)]
+pub struct DstIndex {
+    /// Starts of the elementary intervals, sorted (the first is 0).
+    pub bounds: Vec<u128>,
+    /// Per elementary interval: indices of the rules whose destinations meet it, sorted.
+    pub lists: Vec<Vec<u32>>,
+    /// Rules that meet too many intervals to list (wide destinations), sorted.
+    pub wide: Vec<u32>,
+}
+
+/// Rules whose destinations span more elementary intervals than this are kept in
+/// [`DstIndex::wide`].
+const WIDE: usize = 32;
+
+impl DstIndex {
+    /// Builds the index of `rules`.
+    pub fn build(rules: &[Rule]) -> DstIndex {
+        let mut bounds = vec![0u128];
+        for r in rules {
+            for &(a, b) in r.matches.0[crate::space::DST].intervals() {
+                bounds.push(a);
+                if b < u128::MAX {
+                    bounds.push(b + 1);
+                }
+            }
+        }
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut lists = vec![Vec::new(); bounds.len()];
+        let mut wide = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let dst = &r.matches.0[crate::space::DST];
+            let mut slots = Vec::new();
+            for &(a, b) in dst.intervals() {
+                let first = bounds.partition_point(|&x| x <= a) - 1;
+                let last = bounds.partition_point(|&x| x <= b) - 1;
+                if slots.len() + (last - first + 1) > WIDE {
+                    slots.clear();
+                    wide.push(i as u32);
+                    break;
+                }
+                slots.extend(first..=last);
+            }
+            if wide.last() != Some(&(i as u32)) {
+                for k in slots {
+                    lists[k].push(i as u32);
+                }
+            }
+        }
+        DstIndex {
+            bounds,
+            lists,
+            wide,
+        }
+    }
+
+    /// The elementary interval holding all of `dst`, if one does.
+    pub fn slot(&self, dst: &crate::space::Set) -> Option<usize> {
+        let (a, _) = *dst.intervals().first()?;
+        let (_, b) = *dst.intervals().last()?;
+        let k = self.bounds.partition_point(|&x| x <= a) - 1;
+        let end = self.bounds.get(k + 1).map_or(u128::MAX, |&n| n - 1);
+        (b <= end).then_some(k)
+    }
+
+    /// The first rule at or after `from` that can match destinations of slot `k`.
+    pub fn next(&self, k: usize, from: usize) -> Option<usize> {
+        let pick = |v: &[u32]| {
+            let i = v.partition_point(|&x| (x as usize) < from);
+            v.get(i).map(|&x| x as usize)
+        };
+        match (pick(&self.lists[k]), pick(&self.wide)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// Something a reader could not understand or evaluate.
@@ -194,6 +276,14 @@ impl Ruleset {
             .find(|(h, _)| *h == hook)
             .map(|(_, c)| c.as_slice())
             .unwrap_or(&[])
+    }
+
+    /// Builds every chain's destination index (readers call it last; the evaluator works
+    /// without it, only slower).
+    pub fn index(&mut self) {
+        for c in &mut self.chains {
+            c.index = Some(DstIndex::build(&c.rules));
+        }
     }
 
     /// How many rules in all chains.

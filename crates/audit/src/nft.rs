@@ -82,6 +82,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
             policy: if is_base { policy } else { None },
             policy_location: format!("{path} (chain {family} {table} {cname})"),
             only: if is_base { only } else { None },
+            index: None,
         });
         index.insert((family.clone(), table.clone(), cname.clone()), idx);
         if let Some(hook) = c.get("hook").and_then(Value::as_str) {

@@ -529,6 +529,7 @@ fn build(
                 if inbound { "Inbound" } else { "Outbound" }
             ),
             only: None,
+            index: None,
         });
     }
     Ruleset {

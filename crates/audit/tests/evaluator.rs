@@ -84,6 +84,7 @@ fn build(chains: Vec<Vec<RawRule>>, policies: [bool; 2], stages: usize) -> Rules
             },
             policy_location: String::new(),
             only: None,
+            index: None,
         })
         .collect();
     Ruleset {
