@@ -18,6 +18,15 @@ use rdsports_core::{Catalog, Deployment};
 use rdsports_policy::Policy;
 use serde_json::{Value, json};
 
+/// Runs per measurement: `AUDIT_BENCH_RUNS` (default 3).
+fn runs() -> usize {
+    std::env::var("AUDIT_BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3)
+        .max(1)
+}
+
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut last = None;
@@ -54,13 +63,15 @@ fn nft_export(policy: &Policy, d: &Deployment, total: usize) -> String {
         if rules + policy.rules.len() >= total {
             break;
         }
-        items.push(json!({"rule": {"family": "inet", "table": "filter", "chain": "forward",
+        items.push(
+            json!({"rule": {"family": "inet", "table": "filter", "chain": "forward",
             "handle": handle, "expr": [
             {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}},
                 "right": h.address.addr().to_string()}},
             {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
                 "right": 3389}},
-            {"counter": {"packets": 10, "bytes": 600}}, {"accept": null}]}}));
+            {"counter": {"packets": 10, "bytes": 600}}, {"accept": null}]}}),
+        );
         handle += 1;
         rules += 1;
     }
@@ -80,7 +91,8 @@ fn nft_export(policy: &Policy, d: &Deployment, total: usize) -> String {
                 }
             })
             .collect();
-        items.push(json!({"rule": {"family": "inet", "table": "filter", "chain": "forward",
+        items.push(
+            json!({"rule": {"family": "inet", "table": "filter", "chain": "forward",
             "handle": handle, "expr": [
             {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
                 "right": set(&r.sources)}},
@@ -88,7 +100,8 @@ fn nft_export(policy: &Policy, d: &Deployment, total: usize) -> String {
                 "right": set(&r.destinations)}},
             {"match": {"op": "==", "left": {"payload": {"protocol": proto, "field": "dport"}},
                 "right": {"set": ports}}},
-            {"counter": {"packets": 1, "bytes": 60}}, {"accept": null}]}}));
+            {"counter": {"packets": 1, "bytes": 60}}, {"accept": null}]}}),
+        );
         handle += 1;
     }
     json!({"nftables": items}).to_string()
@@ -144,10 +157,13 @@ fn main() {
     println!("{} hosts, {} flows", d.hosts.len(), p.flows.len());
 
     let nft = nft_export(&policy, &d, 10_000);
-    let (read, rs) = best(3, || {
-        rdsports_audit::read("nft-json", &nft, "bench.json", &ReadOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    let (read, rs) = best(runs(), || {
+        rdsports_audit::read("nft-json", &nft, "bench.json", &ReadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
     });
-    let (audit, a) = best(3, || rdsports_audit::analyse(&rs, &p, &Scope::CrossZone));
+    let (audit, a) = best(runs(), || {
+        rdsports_audit::analyse(&rs, &p, &Scope::CrossZone)
+    });
     println!(
         "nftables: {} rules ({:.1} MB JSON); read {:.0} ms, audit {:.0} ms; {} flows: {} allowed, \
          {} missing, {} possible; {} too broad, {} shadowed, {} redundant",
@@ -173,10 +189,13 @@ fn main() {
         local_address: vec![d.hosts[host].address],
         internal,
     };
-    let (read, rs) = best(3, || {
-        rdsports_audit::read("windows-json", &win, "bench.json", &opts).unwrap_or_else(|e| panic!("{e}"))
+    let (read, rs) = best(runs(), || {
+        rdsports_audit::read("windows-json", &win, "bench.json", &opts)
+            .unwrap_or_else(|e| panic!("{e}"))
     });
-    let (audit, a) = best(3, || rdsports_audit::analyse(&rs, &p, &Scope::Host(host)));
+    let (audit, a) = best(runs(), || {
+        rdsports_audit::analyse(&rs, &p, &Scope::Host(host))
+    });
     println!(
         "windows: {} rules read ({:.1} MB JSON); read {:.0} ms, audit {:.0} ms; {} flows: {} \
          allowed, {} missing, {} possible; {} too broad, {} shadowed, {} redundant",

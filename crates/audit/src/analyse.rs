@@ -35,13 +35,27 @@ const SHADOW_BUDGET: usize = 20_000;
 struct Planned {
     index: usize,
     hook: Hook,
-    /// Every packet the flow may use (what the `rules` generators allow).
-    cube: Cube,
-    /// The packets the verdict is about: for a population such as `0.0.0.0/0` in zone
-    /// internet, only its addresses outside the deployment's other zones (the internal
-    /// networks are not "the internet", as Azure's `Internet` tag says too).
-    judged: Cube,
 }
+
+/// The packets a verdict is about: for a population such as `0.0.0.0/0` in zone internet,
+/// only its addresses outside the deployment's other zones (the internal networks are not
+/// "the internet", as Azure's `Internet` tag says too). The plan region ([`flow_cube`]) is
+/// every packet the flow may use, what the `rules` generators allow.
+fn judged_cube(plan: &Plan<'_>, f: &rdsports_core::model::Flow, own: &[Option<Set>]) -> Cube {
+    let cube = flow_cube(plan, f);
+    let mut j = cube.clone();
+    if let Some(Some(s)) = own.get(f.from) {
+        j = j.with(SRC, s);
+    }
+    if let Some(Some(s)) = own.get(f.to) {
+        j = j.with(DST, s);
+    }
+    if j.is_empty() { cube } else { j }
+}
+
+/// Above this many flows in scope, [`Audit::flows`] lists only the flows that are not
+/// allowed (the counts still cover every flow).
+pub const LIST_ALLOWED_UP_TO: usize = 100_000;
 
 /// A host's addresses without the other zones' networks inside them.
 fn own_addresses(d: &rdsports_core::Deployment, h: usize) -> Set {
@@ -99,25 +113,17 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             Scope::Host(h) if f.from == h => Hook::Output,
             _ => continue,
         };
-        let cube = flow_cube(plan, f);
-        let judged = cube
-            .clone()
-            .with(SRC, &own_addresses(d, f.from))
-            .with(DST, &own_addresses(d, f.to));
-        planned.push(Planned {
-            index: i,
-            hook,
-            judged: if judged.is_empty() {
-                cube.clone()
-            } else {
-                judged
-            },
-            cube,
-        });
+        planned.push(Planned { index: i, hook });
     }
 
+    // Populations, without the other zones inside them.
+    let own: Vec<Option<Set>> = (0..d.hosts.len())
+        .map(|h| (!d.hosts[h].is_single()).then(|| own_addresses(d, h)))
+        .collect();
+    let list_allowed = planned.len() <= LIST_ALLOWED_UP_TO;
     // 1. Every planned flow through its hook.
-    let mut flows = Vec::with_capacity(planned.len());
+    let mut flows = Vec::new();
+    let mut missing_flows: Vec<usize> = Vec::new();
     let mut counts = Counts::default();
     for p in &planned {
         let f = &plan.flows[p.index];
@@ -150,7 +156,8 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             });
             continue;
         }
-        let pieces = eval::evaluate(rs, p.hook, p.judged.clone());
+        let judged = judged_cube(plan, f, &own);
+        let pieces = eval::evaluate(rs, p.hook, judged.clone());
         let mut status = Status::Allowed;
         let mut by = None;
         let mut blocked_part = Vec::new();
@@ -162,7 +169,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
                         by = Some(*dec);
                     }
                     status = Status::Missing;
-                    blocked_part.push(part_text(&piece.cube, &p.judged));
+                    blocked_part.push(part_text(&piece.cube, &judged));
                 }
                 Verdict::Possible {
                     rule,
@@ -199,8 +206,14 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
                 .any(|p| matches!(p.verdict, Verdict::Accept(_)));
         match status {
             Status::Allowed => counts.allowed += 1,
-            Status::Missing => counts.missing += 1,
+            Status::Missing => {
+                counts.missing += 1;
+                missing_flows.push(p.index);
+            }
             Status::Possible => counts.possible += 1,
+        }
+        if status == Status::Allowed && !list_allowed {
+            continue;
         }
         blocked_part.sort();
         blocked_part.dedup();
@@ -222,7 +235,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             reason,
         });
     }
-    counts.flows = flows.len();
+    counts.flows = planned.len();
 
     // 2. What each accepting rule allows beyond the plan.
     let too_broad = too_broad(rs, plan, scope, &planned);
@@ -247,7 +260,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
     };
     notes.extend(rs.notes.iter().cloned());
 
-    let fix = fix(rs, plan, scope, &planned, &flows);
+    let fix = fix(rs, plan, scope, &missing_flows);
     let scope_text = match *scope {
         Scope::CrossZone => "every flow between zones (forward hook)".to_owned(),
         Scope::Boundary(a, b) => format!(
@@ -268,6 +281,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         rules: rs.rule_count(),
         counts,
         flows,
+        flows_listed: if list_allowed { "all" } else { "not-allowed" },
         fix,
         too_broad,
         shadowed,
@@ -330,7 +344,10 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
     let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
     for (hook, cube) in hooks {
         let plan_cubes = PlanIndex::new(
-            planned.iter().filter(|p| p.hook == hook).map(|p| &p.cube),
+            planned
+                .iter()
+                .filter(|p| p.hook == hook)
+                .map(|p| flow_cube(plan, &plan.flows[p.index])),
         );
         // Split the universe at the rules' destination boundaries, so that each part meets
         // only the rules its destinations can match (the chains' indexes).
@@ -357,10 +374,17 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
         }
         for part in parts {
             for piece in eval::evaluate(rs, hook, part) {
-                let Verdict::Accept(dec) = piece.verdict else { continue };
+                let Verdict::Accept(dec) = piece.verdict else {
+                    continue;
+                };
                 let excess = plan_cubes.subtract(piece.cube);
                 if !excess.is_empty() {
-                    by_rule.entry(dec).or_insert((hook, Region::empty())).1.0.extend(excess.0);
+                    by_rule
+                        .entry(dec)
+                        .or_insert((hook, Region::empty()))
+                        .1
+                        .0
+                        .extend(excess.0);
                 }
             }
         }
@@ -441,18 +465,22 @@ struct PlanIndex {
 }
 
 impl PlanIndex {
-    fn new<'c>(cubes: impl Iterator<Item = &'c Cube>) -> PlanIndex {
-        use std::collections::HashMap;
+    fn new(cubes: impl Iterator<Item = Cube>) -> PlanIndex {
         // Same source, protocol and ports: one cube with the union of the destinations.
-        let mut by_src: HashMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = HashMap::new();
+        let mut by_src: BTreeMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = BTreeMap::new();
         for c in cubes {
             by_src
-                .entry((c.0[SRC].clone(), c.0[PROTO].clone(), c.0[SPORT].clone(), c.0[DPORT].clone()))
+                .entry((
+                    c.0[SRC].clone(),
+                    c.0[PROTO].clone(),
+                    c.0[SPORT].clone(),
+                    c.0[DPORT].clone(),
+                ))
                 .or_default()
                 .extend_from_slice(c.0[DST].intervals());
         }
         // Same destinations, protocol and ports: one cube with the union of the sources.
-        let mut by_dst: HashMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = HashMap::new();
+        let mut by_dst: BTreeMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = BTreeMap::new();
         for ((src, proto, sport, dport), dst) in by_src {
             by_dst
                 .entry((Set::from_intervals(dst), proto, sport, dport))
@@ -494,7 +522,9 @@ impl PlanIndex {
             cut(c, &mut excess);
         }
         for &(a, b) in piece.0[DST].intervals() {
-            let from = self.narrow.partition_point(|x| x.0 < a.saturating_sub(self.span));
+            let from = self
+                .narrow
+                .partition_point(|x| x.0 < a.saturating_sub(self.span));
             for (s, _, c) in &self.narrow[from..] {
                 if *s > b || excess.is_empty() {
                     break;
@@ -629,19 +659,9 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
 
 /// The rules that would let the missing flows through, from the `rules` generator of the
 /// same platform.
-fn fix(
-    rs: &Ruleset,
-    plan: &Plan<'_>,
-    scope: &Scope,
-    planned: &[Planned],
-    flows: &[crate::report::FlowResult],
-) -> Option<Fix> {
-    let missing: Vec<&rdsports_core::model::Flow> = planned
-        .iter()
-        .zip(flows)
-        .filter(|(_, r)| r.status == Status::Missing)
-        .map(|(p, _)| &plan.flows[p.index])
-        .collect();
+fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Option<Fix> {
+    let missing: Vec<&rdsports_core::model::Flow> =
+        missing.iter().map(|&i| &plan.flows[i]).collect();
     if missing.is_empty() {
         return None;
     }

@@ -4,7 +4,8 @@
 //! `rules` (count), `counts` {flows, allowed, missing, possible}, `flows` (one per planned
 //! flow in scope: from, to, protocol, ports, catalog, hook, status `allowed|missing|possible`,
 //! partial, blocked (the parts blocked when partial), rule {location, text} that decided,
-//! reason for `possible`), `fix` {target, placement, rules, error} or null, `too_broad`
+//! reason for `possible`; above 100,000 flows only those not allowed), `flows_listed`
+//! (`all` or `not-allowed`), `fix` {target, placement, rules, error} or null, `too_broad`
 //! (worst first: rule, hook, excess as a decimal string of (source, destination, protocol,
 //! port) tuples beyond the plan, pieces, examples), `shadowed` and `redundant` (chain, rule,
 //! by), `unused` (chain, rule), `notes` (location, message). Fields are only ever added.
@@ -147,8 +148,10 @@ pub struct Audit {
     pub rules: usize,
     /// Counts.
     pub counts: Counts,
-    /// Every flow in scope.
+    /// Every flow in scope; above 100,000 flows only those not allowed (`flows_listed`).
     pub flows: Vec<FlowResult>,
+    /// `all`, or `not-allowed` when the allowed flows were left out of `flows` for size.
+    pub flows_listed: &'static str,
     /// The fix for the missing flows.
     pub fix: Option<Fix>,
     /// Worst first.

@@ -46,7 +46,7 @@ pub fn max_of(dim: usize) -> u128 {
 }
 
 /// A set of values of one dimension: sorted, disjoint, non-adjacent inclusive intervals.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Set(Vec<(u128, u128)>);
 
 impl Set {
