@@ -28,8 +28,9 @@ pub enum Scope {
 /// inside it), so a rule limited to source ports blocks or allows it only in part.
 pub const EPHEMERAL: (u128, u128) = (1024, 65535);
 
-/// How many cubes a shadow computation may hold before it gives up on a chain (and says so).
-const SHADOW_BUDGET: usize = 20_000;
+/// How many cubes a rule's unshadowed part may split into before the shadow computation
+/// gives up on that rule (and says so).
+const SHADOW_BUDGET: usize = 2_000;
 
 /// A planned flow with the hook that sees it.
 struct Planned {
@@ -552,11 +553,13 @@ pub fn cube_text(c: &Cube) -> String {
 }
 
 /// Shadowed rules (no packet can reach them) and redundant ones (removing them changes no
-/// verdict), computed per chain over all earlier rules together.
+/// verdict), computed per chain: a rule's packets minus those of every earlier rule of the
+/// chain that decides (accept, drop, return) and meets it, all of them together.
 fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
     let mut shadowed = Vec::new();
     let mut redundant = Vec::new();
     let mut notes = Vec::new();
+    let mut given_up = 0usize;
     // Where each base chain sits: (hook, stage).
     let mut base: BTreeMap<usize, (Hook, usize)> = BTreeMap::new();
     for (hook, stages) in &rs.hooks {
@@ -564,95 +567,129 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
             base.entry(c).or_insert((*hook, s));
         }
     }
+    let deciding = |r: &crate::model::Rule| {
+        !r.never_new
+            && r.possible.is_none()
+            && matches!(r.action, Action::Accept | Action::Drop | Action::Return)
+    };
     for (ci, chain) in rs.chains.iter().enumerate() {
-        let mut reach = Region::of(Cube::full());
-        let mut earlier: Vec<usize> = Vec::new();
         for (ri, rule) in chain.rules.iter().enumerate() {
-            let terminal = matches!(rule.action, Action::Accept | Action::Drop | Action::Return);
-            if rule.never_new || !terminal || rule.action == Action::Continue {
+            if !deciding(rule) || rule.matches.is_empty() {
                 continue;
             }
-            let live = reach.intersect_cube(&rule.matches);
+            // The earlier deciding rules that can meet it (the index narrows them down).
+            let earlier: Vec<usize> = match chain
+                .index
+                .as_ref()
+                .and_then(|idx| idx.slot(&rule.matches.0[DST]).map(|k| (idx, k)))
+            {
+                Some((idx, k)) => {
+                    let mut v: Vec<usize> = idx.lists[k]
+                        .iter()
+                        .chain(&idx.wide)
+                        .map(|&x| x as usize)
+                        .filter(|&j| j < ri)
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                }
+                None => (0..ri).collect(),
+            };
+            let mut live = Region::of(rule.matches.clone());
+            let mut by = Vec::new();
+            let mut gave_up = false;
+            for j in earlier {
+                let e = &chain.rules[j];
+                if !deciding(e) || !e.matches.meets(&rule.matches) {
+                    continue;
+                }
+                if live.0.iter().any(|c| c.meets(&e.matches)) {
+                    live = live.minus_cube(&e.matches);
+                    by.push(j);
+                }
+                if live.is_empty() {
+                    break;
+                }
+                if live.0.len() > SHADOW_BUDGET {
+                    gave_up = true;
+                    break;
+                }
+            }
+            if gave_up {
+                given_up += 1;
+                continue;
+            }
             let described = eval::Described {
                 location: rule.location.clone(),
                 text: rule.text.clone(),
             };
-            if live.is_empty() && !rule.matches.is_empty() {
-                let by: Vec<eval::Described> = earlier
-                    .iter()
-                    .filter(|&&e| chain.rules[e].matches.meets(&rule.matches))
-                    .map(|&e| eval::Described {
-                        location: chain.rules[e].location.clone(),
-                        text: chain.rules[e].text.clone(),
-                    })
-                    .collect();
+            if live.is_empty() {
                 shadowed.push(DeadRule {
                     chain: chain.name.clone(),
                     rule: described,
-                    by,
-                });
-                continue;
-            }
-            if live.is_empty() {
-                continue;
-            }
-            if rule.possible.is_none()
-                && rule.action != Action::Return
-                && let Some(&(hook, stage)) = base.get(&ci)
-            {
-                let want = if rule.action == Action::Accept {
-                    Decision::Accept
-                } else {
-                    Decision::Drop
-                };
-                let same = live.0.iter().all(|c| {
-                    eval::evaluate_from(
-                        rs,
-                        hook,
-                        c.clone(),
-                        Start {
-                            stage,
-                            at: Some((ci, ri + 1)),
-                        },
-                    )
-                    .iter()
-                    .all(|p| p.verdict.decision() == Some(want))
-                });
-                if same {
-                    let by = if chain.rules[ri + 1..]
+                    by: by
                         .iter()
-                        .any(|r| r.matches.meets(&rule.matches) && !r.never_new)
-                    {
-                        "the rules after it decide the same".to_owned()
-                    } else {
-                        "the chain's policy decides the same".to_owned()
-                    };
-                    redundant.push(DeadRule {
-                        chain: chain.name.clone(),
-                        rule: described,
-                        by: vec![eval::Described {
-                            location: String::new(),
-                            text: by,
-                        }],
-                    });
-                }
+                        .map(|&j| eval::Described {
+                            location: chain.rules[j].location.clone(),
+                            text: chain.rules[j].text.clone(),
+                        })
+                        .collect(),
+                });
+                continue;
             }
-            if rule.possible.is_none() {
-                reach = reach.minus_cube(&rule.matches);
-                earlier.push(ri);
-                if reach.0.len() > SHADOW_BUDGET {
-                    notes.push(crate::model::Note {
-                        location: rule.location.clone(),
-                        message: format!(
-                            "chain {}: shadowing is not computed past this rule (the space \
-                             left splits into more than {SHADOW_BUDGET} parts)",
-                            chain.name
-                        ),
-                    });
-                    break;
-                }
+            if rule.action == Action::Return {
+                continue;
+            }
+            let Some(&(hook, stage)) = base.get(&ci) else {
+                continue;
+            };
+            let want = if rule.action == Action::Accept {
+                Decision::Accept
+            } else {
+                Decision::Drop
+            };
+            let same = live.0.iter().all(|c| {
+                eval::evaluate_from(
+                    rs,
+                    hook,
+                    c.clone(),
+                    Start {
+                        stage,
+                        at: Some((ci, ri + 1)),
+                    },
+                )
+                .iter()
+                .all(|p| p.verdict.decision() == Some(want))
+            });
+            if same {
+                let why = if chain.rules[ri + 1..]
+                    .iter()
+                    .any(|r| r.matches.meets(&rule.matches) && !r.never_new)
+                {
+                    "the rules after it decide the same"
+                } else {
+                    "the chain's policy decides the same"
+                };
+                redundant.push(DeadRule {
+                    chain: chain.name.clone(),
+                    rule: described,
+                    by: vec![eval::Described {
+                        location: String::new(),
+                        text: why.to_owned(),
+                    }],
+                });
             }
         }
+    }
+    if given_up > 0 {
+        notes.push(crate::model::Note {
+            location: String::new(),
+            message: format!(
+                "shadowing was not computed for {given_up} rules (the part of them earlier \
+                 rules leave splits into more than {SHADOW_BUDGET} pieces)"
+            ),
+        });
     }
     (shadowed, redundant, notes)
 }
