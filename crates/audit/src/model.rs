@@ -171,9 +171,12 @@ pub struct DstIndex {
     pub wide: Vec<u32>,
 }
 
-/// Rules whose destinations span more elementary intervals than this are kept in
-/// [`DstIndex::wide`].
-const WIDE: usize = 32;
+/// How many (interval, rule) entries an index holds at most (32 MiB of lists); rules beyond
+/// that, and rules whose destinations span more intervals than [`WIDE`], go to
+/// [`DstIndex::wide`], visited for every destination.
+const ENTRIES: usize = 8 << 20;
+/// See [`ENTRIES`].
+const WIDE: usize = 1 << 16;
 
 impl DstIndex {
     /// Builds the index of `rules`.
@@ -191,22 +194,28 @@ impl DstIndex {
         bounds.dedup();
         let mut lists = vec![Vec::new(); bounds.len()];
         let mut wide = Vec::new();
+        let mut entries = 0usize;
         for (i, r) in rules.iter().enumerate() {
             let dst = &r.matches.0[crate::space::DST];
-            let mut slots = Vec::new();
-            for &(a, b) in dst.intervals() {
-                let first = bounds.partition_point(|&x| x <= a) - 1;
-                let last = bounds.partition_point(|&x| x <= b) - 1;
-                if slots.len() + (last - first + 1) > WIDE {
-                    slots.clear();
-                    wide.push(i as u32);
-                    break;
-                }
-                slots.extend(first..=last);
+            let spans: Vec<(usize, usize)> = dst
+                .intervals()
+                .iter()
+                .map(|&(a, b)| {
+                    (
+                        bounds.partition_point(|&x| x <= a) - 1,
+                        bounds.partition_point(|&x| x <= b) - 1,
+                    )
+                })
+                .collect();
+            let n: usize = spans.iter().map(|(f, l)| l - f + 1).sum();
+            if n > WIDE || entries + n > ENTRIES {
+                wide.push(i as u32);
+                continue;
             }
-            if wide.last() != Some(&(i as u32)) {
-                for k in slots {
-                    lists[k].push(i as u32);
+            entries += n;
+            for (f, l) in spans {
+                for list in &mut lists[f..=l] {
+                    list.push(i as u32);
                 }
             }
         }
