@@ -57,9 +57,13 @@ fn nft_export(policy: &Policy, d: &Deployment, total: usize) -> String {
             "right": ["established", "related"]}}, {"accept": null}]}}),
     ];
     let mut handle = 3;
-    let mut rules = 0;
     // One RDP rule per session host first (what a hand-kept rule set often looks like).
-    for h in d.hosts.iter().filter(|h| h.name.starts_with("sh")) {
+    for (rules, h) in d
+        .hosts
+        .iter()
+        .filter(|h| h.name.starts_with("sh"))
+        .enumerate()
+    {
         if rules + policy.rules.len() >= total {
             break;
         }
@@ -73,7 +77,6 @@ fn nft_export(policy: &Policy, d: &Deployment, total: usize) -> String {
             {"counter": {"packets": 10, "bytes": 600}}, {"accept": null}]}}),
         );
         handle += 1;
-        rules += 1;
     }
     for r in &policy.rules {
         let proto = match r.protocol {
@@ -124,15 +127,15 @@ fn windows_export(policy: &Policy, host: usize, total: usize) -> String {
     let mut i = 0u32;
     while rules.len() < total {
         let (b, c) = (i / 200 % 250, i % 200);
-        let block = i % 7 == 0;
+        let block = i.is_multiple_of(7);
         rules.push(json!({
             "Name": format!("other-{i}"), "DisplayName": format!("other rule {i}"),
-            "Enabled": if i % 11 == 0 { 2 } else { 1 }, "Direction": if i % 5 == 0 { 2 } else { 1 },
+            "Enabled": if i.is_multiple_of(11) { 2 } else { 1 }, "Direction": if i.is_multiple_of(5) { 2 } else { 1 },
             "Action": if block { 4 } else { 2 }, "Profile": 1 + (i % 3) * 2,
-            "Protocol": if i % 2 == 0 { "6" } else { "17" },
+            "Protocol": if i.is_multiple_of(2) { "6" } else { "17" },
             "LocalPort": [format!("{}", 20000 + i % 30000)], "RemotePort": "Any",
             "LocalAddress": "Any", "RemoteAddress": [format!("198.18.{}.{}/32", 2 + b, c)],
-            "Program": if i % 13 == 0 { "C:\\app.exe" } else { "Any" }, "Service": "Any"
+            "Program": if i.is_multiple_of(13) { "C:\\app.exe" } else { "Any" }, "Service": "Any"
         }));
         i += 1;
     }
@@ -144,7 +147,12 @@ fn windows_export(policy: &Policy, host: usize, total: usize) -> String {
 
 fn main() {
     let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e:?}"));
-    let text = deployment(9_950);
+    let text = deployment(
+        std::env::var("AUDIT_BENCH_SH")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(9_950),
+    );
     let d = Deployment::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
     let p = plan(&catalog, &d);
     let policy = Policy::aggregated_from_plan(&p).cross_zone();

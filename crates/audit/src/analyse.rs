@@ -454,6 +454,9 @@ fn reachable(rs: &Ruleset, c: usize) -> Vec<usize> {
     seen
 }
 
+/// One address dimension, protocol, source and destination ports: a grouping key.
+type Key = (Set, Set, Set, Set);
+
 /// The plan's packets as few cubes (flows merged by destination, then by source), sorted by
 /// destination for lookups.
 struct PlanIndex {
@@ -468,7 +471,7 @@ struct PlanIndex {
 impl PlanIndex {
     fn new(cubes: impl Iterator<Item = Cube>) -> PlanIndex {
         // Same source, protocol and ports: one cube with the union of the destinations.
-        let mut by_src: BTreeMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = BTreeMap::new();
+        let mut by_src: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
         for c in cubes {
             by_src
                 .entry((
@@ -481,7 +484,7 @@ impl PlanIndex {
                 .extend_from_slice(c.0[DST].intervals());
         }
         // Same destinations, protocol and ports: one cube with the union of the sources.
-        let mut by_dst: BTreeMap<(Set, Set, Set, Set), Vec<(u128, u128)>> = BTreeMap::new();
+        let mut by_dst: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
         for ((src, proto, sport, dport), dst) in by_src {
             by_dst
                 .entry((Set::from_intervals(dst), proto, sport, dport))
@@ -507,7 +510,7 @@ impl PlanIndex {
                 narrow.push((a, b, c.clone().with(DST, &Set::range(a, b))));
             }
         }
-        narrow.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+        narrow.sort_by_key(|x| (x.0, x.1));
         PlanIndex { narrow, wide, span }
     }
 

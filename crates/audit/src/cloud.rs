@@ -521,7 +521,7 @@ pub fn read_aws(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
                     if inbound { "ingress" } else { "egress" },
                     proto,
                     if ported {
-                        format!("{}", space::ports_text(&cube.0[DPORT]))
+                        space::ports_text(&cube.0[DPORT])
                     } else {
                         "all".into()
                     }

@@ -132,8 +132,10 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
                     return resolve(item, d, by);
                 }
                 Some(&c) => {
-                    if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref()) {
-                        if !item.cube.subset_of(only) {
+                    if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref())
+                        && !item.cube.subset_of(only)
+                    {
+                        {
                             // Packets this chain never sees go on to the next stage.
                             for other in item.cube.minus(only) {
                                 let mut o = item.clone();

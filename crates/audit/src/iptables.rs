@@ -310,7 +310,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         notes,
         counters,
         no_chain: Decision::Accept,
-        families: families,
+        families,
     })
 }
 

@@ -35,12 +35,11 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         notes: Vec::new(),
     };
     // Named sets first: rules refer to them by name.
-    for (i, item) in items.iter().enumerate() {
+    for item in items {
         if let Some(s) = item.get("set").or_else(|| item.get("map")) {
             let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
-            let path = format!("{name}: $.nftables[{i}].set");
             let elems = s.get("elem").cloned().unwrap_or(Value::Array(Vec::new()));
-            let set = r.values(&elems, &path);
+            let set = r.values(&elems);
             r.sets.insert(key, set);
         }
     }
@@ -208,13 +207,13 @@ struct Reader {
 }
 
 impl Reader {
-    fn values(&mut self, v: &Value, path: &str) -> Values {
+    fn values(&mut self, v: &Value) -> Values {
         let mut out = Values::default();
-        self.collect(v, &mut out, path, 0);
+        self.collect(v, &mut out, 0);
         out
     }
 
-    fn collect(&mut self, v: &Value, out: &mut Values, path: &str, depth: usize) {
+    fn collect(&mut self, v: &Value, out: &mut Values, depth: usize) {
         if depth > 8 {
             out.unknown = true;
             return;
@@ -222,7 +221,7 @@ impl Reader {
         match v {
             Value::Array(a) => {
                 for x in a {
-                    self.collect(x, out, path, depth + 1);
+                    self.collect(x, out, depth + 1);
                 }
             }
             Value::Number(n) => match n.as_u64() {
@@ -241,12 +240,12 @@ impl Reader {
             },
             Value::Object(o) => {
                 if let Some(s) = o.get("set") {
-                    self.collect(s, out, path, depth + 1);
+                    self.collect(s, out, depth + 1);
                 } else if let Some(e) = o.get("elem") {
                     // {"elem": {"val": ..., "counter": ...}} or a list of elements.
                     match e.get("val") {
-                        Some(val) => self.collect(val, out, path, depth + 1),
-                        None => self.collect(e, out, path, depth + 1),
+                        Some(val) => self.collect(val, out, depth + 1),
+                        None => self.collect(e, out, depth + 1),
                     }
                 } else if let Some(p) = o.get("prefix") {
                     let addr = p
@@ -265,8 +264,8 @@ impl Reader {
                     let mut a = Values::default();
                     let mut b = Values::default();
                     if let (Some(x), Some(y)) = (r.first(), r.get(1)) {
-                        self.collect(x, &mut a, path, depth + 1);
-                        self.collect(y, &mut b, path, depth + 1);
+                        self.collect(x, &mut a, depth + 1);
+                        self.collect(y, &mut b, depth + 1);
                     }
                     match (
                         a.addrs.first(),
@@ -439,7 +438,7 @@ impl Reader {
                     },
                 }
             }
-            other => self.values(other, path),
+            other => self.values(other),
         };
         let shown_field = match (&field[..], proto_of) {
             ("dport" | "sport", Some(TCP)) => format!("tcp {field}"),
@@ -474,8 +473,6 @@ impl Reader {
         let narrow = |cube: &mut Cube, dim: usize, within: Set, vals: Set| {
             let s = if negate {
                 within.minus(&vals)
-            } else if matches!(op, "==" | "in") {
-                within.intersect(&vals)
             } else {
                 within.intersect(&vals)
             };
