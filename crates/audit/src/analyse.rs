@@ -462,7 +462,7 @@ type Key = (Set, Set, Set, Set);
 struct PlanIndex {
     /// (first destination, last destination, cube), sorted.
     narrow: Vec<(u128, u128, Cube)>,
-    /// Cubes with very wide destinations (populations), checked always.
+    /// Cubes with wide destinations (ranges, populations), checked always.
     wide: Vec<Cube>,
     /// The widest destination span in `narrow`.
     span: u128,
@@ -496,8 +496,10 @@ impl PlanIndex {
         let mut span = 0;
         for ((dst, proto, sport, dport), src) in by_dst {
             let c = Cube([Set::from_intervals(src), dst, proto, sport, dport]);
+            // Destinations wider than a few thousand addresses (a farm's range, a
+            // population) are checked for every piece; the narrow ones are looked up.
             for &(a, b) in c.0[DST].intervals() {
-                if b - a > 1 << 20 {
+                if b - a > 1 << 12 {
                     wide.push(c.clone());
                     break;
                 }
