@@ -86,6 +86,15 @@ pub enum Command {
     /// Write one self-contained HTML report: summary, diagram, flow matrix, Windows rules per
     /// host, check results and warnings.
     Report(ReportArgs),
+    /// Read the rule set a firewall has today and say, flow by flow, what it blocks, what it
+    /// allows beyond the plan and which of its rules are dead.
+    ///
+    /// Inputs: `nft -j list ruleset`, `iptables-save` / `ip6tables-save` (with -c for
+    /// counters), the JSON of the Windows export script (--windows-export-script prints it)
+    /// or Windows rule strings (v2.x|Action=...|). Exit status 0 when no planned flow is
+    /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
+    /// a verdict is only possible), 2 for bad input.
+    Audit(AuditArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -141,6 +150,56 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+}
+
+/// Output formats of `audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Grouped findings for a terminal (80 columns).
+    Table,
+    /// JSON (schema_version 1, described in the README).
+    Json,
+    /// JUnit XML for CI pipelines.
+    Junit,
+    /// Markdown.
+    Markdown,
+}
+
+/// Arguments of `rdsports audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// The exported rule set (`-` reads standard input).
+    #[arg(
+        long,
+        short = 'r',
+        value_name = "EXPORT",
+        required_unless_present = "windows_export_script"
+    )]
+    pub rules: Option<PathBuf>,
+    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo (default:
+    /// recognised from the text).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// The rule set is this host's own firewall: audit the flows to it and from it.
+    #[arg(long, conflicts_with = "boundary")]
+    pub host: Option<String>,
+    /// The rule set is the firewall between two zones, as ZONE_A:ZONE_B (both directions).
+    #[arg(long, value_name = "ZONE_A:ZONE_B")]
+    pub boundary: Option<String>,
+    /// Windows: the profile whose rules apply (domain, private, public).
+    #[arg(long, default_value = "domain", value_parser = ["domain", "private", "public"])]
+    pub profile: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+    /// Exit 1 also when a rule allows more than the plan or a verdict is only possible.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print the PowerShell script that exports a Windows host's firewall for audit, and exit.
+    #[arg(long)]
+    pub windows_export_script: bool,
 }
 
 /// Arguments of `rdsports rules`.

@@ -1,5 +1,6 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
+mod audit;
 pub mod check;
 mod demo;
 mod diagram;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Demo(args) => demo::run(&args),
         Command::Diagram(args) => diagram::run(&args),
         Command::Report(args) => diagram::report(&args),
+        Command::Audit(args) => audit::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

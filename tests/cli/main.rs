@@ -21,6 +21,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
     p
 }
 
+mod audit;
 mod check;
 mod hostile;
 mod listen;

@@ -1,0 +1,779 @@
+//! The audit proper: planned flows against a rule set.
+
+use std::collections::BTreeMap;
+
+use rdsports_core::model::Protocol;
+use rdsports_core::plan::Plan;
+use rdsports_policy::{Policy, RenderOptions};
+
+use crate::eval::{self, Decider, Start, Verdict};
+use crate::model::{Action, Decision, Hook, Ruleset};
+use crate::report::{
+    Audit, Counts, DeadRule, Fix, FlowResult, SCHEMA_VERSION, Status, TooBroad, Unused,
+};
+use crate::space::{self, Cube, DPORT, DST, PROTO, Region, SPORT, SRC, Set, TCP, UDP};
+
+/// Which planned flows the audited rule set must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every flow between zones, through the forward hook (a firewall between all zones).
+    CrossZone,
+    /// The flows between two zones, both directions, through the forward hook.
+    Boundary(usize, usize),
+    /// The flows to a host (input hook) and from it (output hook): a host firewall.
+    Host(usize),
+}
+
+/// The source ports a planned flow may use: 1024–65535 (every system's ephemeral range lies
+/// inside it), so a rule limited to source ports blocks or allows it only in part.
+pub const EPHEMERAL: (u128, u128) = (1024, 65535);
+
+/// How many cubes a rule's unshadowed part may split into before the shadow computation
+/// gives up on that rule (and says so).
+const SHADOW_BUDGET: usize = 2_000;
+
+/// A planned flow with the hook that sees it.
+struct Planned {
+    index: usize,
+    hook: Hook,
+}
+
+/// The packets a verdict is about: for a population such as `0.0.0.0/0` in zone internet,
+/// only its addresses outside the deployment's other zones (the internal networks are not
+/// "the internet", as Azure's `Internet` tag says too). The plan region ([`flow_cube`]) is
+/// every packet the flow may use, what the `rules` generators allow.
+fn judged_cube(plan: &Plan<'_>, f: &rdsports_core::model::Flow, own: &[Option<Set>]) -> Cube {
+    let cube = flow_cube(plan, f);
+    let mut j = cube.clone();
+    if let Some(Some(s)) = own.get(f.from) {
+        j = j.with(SRC, s);
+    }
+    if let Some(Some(s)) = own.get(f.to) {
+        j = j.with(DST, s);
+    }
+    if j.is_empty() { cube } else { j }
+}
+
+/// Above this many flows in scope, [`Audit::flows`] lists only the flows that are not
+/// allowed (the counts still cover every flow).
+pub const LIST_ALLOWED_UP_TO: usize = 100_000;
+
+/// A host's addresses without the other zones' networks inside them.
+fn own_addresses(d: &rdsports_core::Deployment, h: usize) -> Set {
+    let host = &d.hosts[h];
+    let mut s = Set::net(host.address.trunc());
+    if host.is_single() {
+        return s;
+    }
+    for (z, zone) in d.zones.iter().enumerate() {
+        if z == host.zone {
+            continue;
+        }
+        for n in &zone.networks {
+            if n.prefix_len() > host.address.prefix_len() && host.address.contains(n) {
+                s = s.minus(&Set::net(n.trunc()));
+            }
+        }
+    }
+    s
+}
+
+/// The packets of a planned flow.
+pub fn flow_cube(plan: &Plan<'_>, f: &rdsports_core::model::Flow) -> Cube {
+    let from = plan.from(f).address.trunc();
+    let to = plan.to(f).address.trunc();
+    let mut c = Cube::full();
+    c.0[SRC] = Set::net(from);
+    c.0[DST] = Set::net(to);
+    c.0[PROTO] = Set::one(match f.protocol {
+        Protocol::Tcp => TCP,
+        Protocol::Udp => UDP,
+    });
+    c.0[SPORT] = Set::range(EPHEMERAL.0, EPHEMERAL.1);
+    c.0[DPORT] = Set::range(u128::from(f.ports.start()), u128::from(f.ports.end()));
+    c
+}
+
+/// Audits `rs` against the flows of `plan` that `scope` selects.
+pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
+    let d = plan.deployment;
+    let mut planned = Vec::new();
+    for (i, f) in plan.flows.iter().enumerate() {
+        let (a, b) = (plan.from(f), plan.to(f));
+        if a.address.addr().is_ipv4() != b.address.addr().is_ipv4() {
+            continue;
+        }
+        let hook = match *scope {
+            Scope::CrossZone if a.zone != b.zone => Hook::Forward,
+            Scope::Boundary(x, y)
+                if x != y && ((a.zone == x && b.zone == y) || (a.zone == y && b.zone == x)) =>
+            {
+                Hook::Forward
+            }
+            Scope::Host(h) if f.to == h => Hook::Input,
+            Scope::Host(h) if f.from == h => Hook::Output,
+            _ => continue,
+        };
+        planned.push(Planned { index: i, hook });
+    }
+
+    // Populations, without the other zones inside them.
+    let own: Vec<Option<Set>> = (0..d.hosts.len())
+        .map(|h| (!d.hosts[h].is_single()).then(|| own_addresses(d, h)))
+        .collect();
+    let list_allowed = planned.len() <= LIST_ALLOWED_UP_TO;
+    // 1. Every planned flow through its hook.
+    let mut flows = Vec::new();
+    let mut missing_flows: Vec<usize> = Vec::new();
+    let mut counts = Counts::default();
+    for p in &planned {
+        let f = &plan.flows[p.index];
+        let v6 = plan.from(f).address.addr().is_ipv6();
+        if !rs.families[usize::from(v6)] {
+            counts.possible += 1;
+            flows.push(FlowResult {
+                from: plan.from(f).name.clone(),
+                to: plan.to(f).name.clone(),
+                protocol: f.protocol.name().to_owned(),
+                ports: f.ports.to_string(),
+                catalog: plan
+                    .catalog_ids(f)
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
+                hook: p.hook,
+                status: Status::Possible,
+                partial: false,
+                blocked: Vec::new(),
+                rule: None,
+                reason: Some(format!(
+                    "the export has no {} rules",
+                    if v6 {
+                        "IPv6 (ip6tables-save)"
+                    } else {
+                        "IPv4 (iptables-save)"
+                    }
+                )),
+            });
+            continue;
+        }
+        let judged = judged_cube(plan, f, &own);
+        let pieces = eval::evaluate(rs, p.hook, judged.clone());
+        let mut status = Status::Allowed;
+        let mut by = None;
+        let mut blocked_part = Vec::new();
+        let mut reason = None;
+        for piece in &pieces {
+            match &piece.verdict {
+                Verdict::Drop(dec) => {
+                    if status != Status::Missing {
+                        by = Some(*dec);
+                    }
+                    status = Status::Missing;
+                    blocked_part.push(part_text(&piece.cube, &judged));
+                }
+                Verdict::Possible {
+                    rule,
+                    otherwise,
+                    by: ob,
+                } if status != Status::Missing => {
+                    if status != Status::Possible {
+                        let r = &rs.chains[rule.0].rules[rule.1];
+                        reason = Some(format!(
+                            "{} ({}); otherwise {}",
+                            r.possible
+                                .clone()
+                                .unwrap_or_else(|| "its verdict is not evaluated".into()),
+                            r.location,
+                            match otherwise {
+                                Decision::Accept => "accepted",
+                                Decision::Drop => "dropped",
+                            }
+                        ));
+                        by = Some(eval::Decider::Rule(*rule));
+                        let _ = ob;
+                    }
+                    status = Status::Possible;
+                }
+                Verdict::Accept(dec) if status == Status::Allowed && by.is_none() => {
+                    by = Some(*dec);
+                }
+                _ => {}
+            }
+        }
+        let partial = status == Status::Missing
+            && pieces
+                .iter()
+                .any(|p| matches!(p.verdict, Verdict::Accept(_)));
+        match status {
+            Status::Allowed => counts.allowed += 1,
+            Status::Missing => {
+                counts.missing += 1;
+                missing_flows.push(p.index);
+            }
+            Status::Possible => counts.possible += 1,
+        }
+        if status == Status::Allowed && !list_allowed {
+            continue;
+        }
+        blocked_part.sort();
+        blocked_part.dedup();
+        flows.push(FlowResult {
+            from: plan.from(f).name.clone(),
+            to: plan.to(f).name.clone(),
+            protocol: f.protocol.name().to_owned(),
+            ports: f.ports.to_string(),
+            catalog: plan
+                .catalog_ids(f)
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            hook: p.hook,
+            status,
+            partial,
+            blocked: if partial { blocked_part } else { Vec::new() },
+            rule: by.map(|b| eval::describe(rs, b)),
+            reason,
+        });
+    }
+    counts.flows = planned.len();
+
+    // 2. What each accepting rule allows beyond the plan.
+    let too_broad = too_broad(rs, plan, scope, &planned);
+
+    // 3. Shadowed and redundant rules, 4. unused rules.
+    let (shadowed, redundant, mut notes) = dead_rules(rs);
+    let unused = if rs.counters {
+        rs.chains
+            .iter()
+            .flat_map(|c| c.rules.iter().map(move |r| (c, r)))
+            .filter(|(_, r)| r.action == Action::Accept && !r.never_new && r.hits == Some(0))
+            .map(|(c, r)| Unused {
+                chain: c.name.clone(),
+                rule: eval::Described {
+                    location: r.location.clone(),
+                    text: r.text.clone(),
+                },
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    notes.extend(rs.notes.iter().cloned());
+
+    let fix = fix(rs, plan, scope, &missing_flows);
+    let scope_text = match *scope {
+        Scope::CrossZone => "every flow between zones (forward hook)".to_owned(),
+        Scope::Boundary(a, b) => format!(
+            "flows between zones {} and {} (forward hook)",
+            d.zones[a].name, d.zones[b].name
+        ),
+        Scope::Host(h) => format!(
+            "flows to host {} (inbound) and from it (outbound)",
+            d.hosts[h].name
+        ),
+    };
+    Audit {
+        schema_version: SCHEMA_VERSION,
+        deployment: d.name.clone(),
+        platform: rs.platform,
+        semantics: rs.platform.semantics().to_owned(),
+        scope: scope_text,
+        rules: rs.rule_count(),
+        counts,
+        flows,
+        flows_listed: if list_allowed { "all" } else { "not-allowed" },
+        fix,
+        too_broad,
+        shadowed,
+        redundant,
+        unused,
+        notes,
+    }
+}
+
+/// The part of a flow's packets a piece covers, in words (for "blocked in part").
+fn part_text(piece: &Cube, flow: &Cube) -> String {
+    let mut parts = Vec::new();
+    if piece.0[SRC] != flow.0[SRC] {
+        parts.push(format!("from {}", space::addrs_text(&piece.0[SRC], 3)));
+    }
+    if piece.0[DST] != flow.0[DST] {
+        parts.push(format!("to {}", space::addrs_text(&piece.0[DST], 3)));
+    }
+    if piece.0[DPORT] != flow.0[DPORT] {
+        parts.push(format!("port {}", space::ports_text(&piece.0[DPORT])));
+    }
+    if piece.0[SPORT] != flow.0[SPORT] {
+        parts.push(format!(
+            "source port {}",
+            space::ports_text(&piece.0[SPORT])
+        ));
+    }
+    if parts.is_empty() {
+        "all of it".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Per accepting rule (or policy), what it lets through that no planned flow needs.
+fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) -> Vec<TooBroad> {
+    let d = plan.deployment;
+    let mut universe = Cube::full();
+    universe.0[PROTO] = Set::from_intervals(vec![(TCP, TCP), (UDP, UDP)]);
+    universe.0[SPORT] = Set::range(EPHEMERAL.0, EPHEMERAL.1);
+    universe.0[DPORT] = Set::range(1, 65535);
+    // Both ends of a packet are of one family: one universe per family the export covers.
+    let v4 = Set::range(space::V4.0, space::V4.1);
+    let mut hooks: Vec<(Hook, Cube)> = Vec::new();
+    for (i, fam) in [v4.clone(), v4.complement(SRC)].into_iter().enumerate() {
+        if !rs.families[i] {
+            continue;
+        }
+        let u = universe.clone().with(SRC, &fam).with(DST, &fam);
+        match *scope {
+            Scope::Host(h) => {
+                let own = Set::net(d.hosts[h].address.trunc());
+                hooks.push((Hook::Input, u.clone().with(DST, &own)));
+                hooks.push((Hook::Output, u.with(SRC, &own)));
+            }
+            _ => hooks.push((Hook::Forward, u)),
+        }
+    }
+    hooks.retain(|(_, c)| !c.is_empty());
+    let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
+    for (hook, cube) in hooks {
+        let plan_cubes = PlanIndex::new(
+            planned
+                .iter()
+                .filter(|p| p.hook == hook)
+                .map(|p| flow_cube(plan, &plan.flows[p.index])),
+        );
+        // Split the universe at the rules' destination boundaries, so that each part meets
+        // only the rules its destinations can match (the chains' indexes).
+        let mut bounds: Vec<u128> = rs
+            .hook(hook)
+            .iter()
+            .flat_map(|&c| reachable(rs, c))
+            .filter_map(|c| rs.chains[c].index.as_ref())
+            .flat_map(|i| i.bounds.iter().copied())
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let dst = cube.0[DST].clone();
+        let mut parts = Vec::new();
+        for (k, &a) in bounds.iter().enumerate() {
+            let b = bounds.get(k + 1).map_or(u128::MAX, |&n| n - 1);
+            let s = dst.intersect(&Set::range(a, b));
+            if !s.is_empty() {
+                parts.push(cube.clone().with(DST, &s));
+            }
+        }
+        if bounds.is_empty() {
+            parts.push(cube);
+        }
+        for part in parts {
+            for piece in eval::evaluate(rs, hook, part) {
+                let Verdict::Accept(dec) = piece.verdict else {
+                    continue;
+                };
+                let excess = plan_cubes.subtract(piece.cube);
+                if !excess.is_empty() {
+                    by_rule
+                        .entry(dec)
+                        .or_insert((hook, Region::empty()))
+                        .1
+                        .0
+                        .extend(excess.0);
+                }
+            }
+        }
+    }
+    let mut out: Vec<TooBroad> = by_rule
+        .into_iter()
+        .map(|(dec, (hook, region))| {
+            let size = region.size();
+            let v4 = Set::range(space::V4.0, space::V4.1);
+            let size_v4: u128 = region
+                .0
+                .iter()
+                .filter(|c| c.0[SRC].subset_of(&v4))
+                .fold(0u128, |n, c| n.saturating_add(c.size()));
+            let size_v6 = region
+                .0
+                .iter()
+                .filter(|c| !c.0[SRC].subset_of(&v4))
+                .fold(0u128, |n, c| n.saturating_add(c.size()));
+            let text = match (size_v4, size_v6) {
+                (a, 0) => format!("{} IPv4", space::Count(a)),
+                (0, b) => format!("{} IPv6", space::Count(b)),
+                (a, b) => format!("{} IPv4 and {} IPv6", space::Count(a), space::Count(b)),
+            };
+            let mut cubes = region.0;
+            cubes.sort_by(|a, b| {
+                b.size()
+                    .cmp(&a.size())
+                    .then_with(|| a.0[DPORT].intervals().cmp(b.0[DPORT].intervals()))
+            });
+            let shown: Vec<String> = cubes.iter().take(5).map(cube_text).collect();
+            TooBroad {
+                rule: eval::describe(rs, dec),
+                hook,
+                excess: size,
+                excess_v4: size_v4,
+                excess_text: text,
+                pieces: cubes.len(),
+                examples: shown,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.excess
+            .cmp(&a.excess)
+            .then_with(|| a.rule.location.cmp(&b.rule.location))
+    });
+    out
+}
+
+/// The chains reachable from `c` by jumps and gotos (`c` included).
+fn reachable(rs: &Ruleset, c: usize) -> Vec<usize> {
+    let mut seen = vec![c];
+    let mut i = 0;
+    while i < seen.len() {
+        for r in &rs.chains[seen[i]].rules {
+            if let Action::Jump(t) | Action::Goto(t) = r.action
+                && t < rs.chains.len()
+                && !seen.contains(&t)
+            {
+                seen.push(t);
+            }
+        }
+        i += 1;
+    }
+    seen
+}
+
+/// One address dimension, protocol, source and destination ports: a grouping key.
+type Key = (Set, Set, Set, Set);
+
+/// The plan's packets as few cubes (flows merged by destination, then by source), sorted by
+/// destination for lookups.
+struct PlanIndex {
+    /// (first destination, last destination, cube), sorted.
+    narrow: Vec<(u128, u128, Cube)>,
+    /// Cubes with wide destinations (ranges, populations), checked always.
+    wide: Vec<Cube>,
+    /// The widest destination span in `narrow`.
+    span: u128,
+}
+
+impl PlanIndex {
+    fn new(cubes: impl Iterator<Item = Cube>) -> PlanIndex {
+        // Same source, protocol and ports: one cube with the union of the destinations.
+        let mut by_src: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
+        for c in cubes {
+            by_src
+                .entry((
+                    c.0[SRC].clone(),
+                    c.0[PROTO].clone(),
+                    c.0[SPORT].clone(),
+                    c.0[DPORT].clone(),
+                ))
+                .or_default()
+                .extend_from_slice(c.0[DST].intervals());
+        }
+        // Same destinations, protocol and ports: one cube with the union of the sources.
+        let mut by_dst: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
+        for ((src, proto, sport, dport), dst) in by_src {
+            by_dst
+                .entry((Set::from_intervals(dst), proto, sport, dport))
+                .or_default()
+                .extend_from_slice(src.intervals());
+        }
+        let mut narrow = Vec::new();
+        let mut wide = Vec::new();
+        let mut span = 0;
+        for ((dst, proto, sport, dport), src) in by_dst {
+            let c = Cube([Set::from_intervals(src), dst, proto, sport, dport]);
+            // Destinations wider than a few thousand addresses (a farm's range, a
+            // population) are checked for every piece; the narrow ones are looked up.
+            for &(a, b) in c.0[DST].intervals() {
+                if b - a > 1 << 12 {
+                    wide.push(c.clone());
+                    break;
+                }
+            }
+            if wide.last() == Some(&c) {
+                continue;
+            }
+            for &(a, b) in c.0[DST].intervals() {
+                span = span.max(b - a);
+                narrow.push((a, b, c.clone().with(DST, &Set::range(a, b))));
+            }
+        }
+        narrow.sort_by_key(|x| (x.0, x.1));
+        PlanIndex { narrow, wide, span }
+    }
+
+    /// `piece` without the planned packets.
+    fn subtract(&self, piece: Cube) -> Region {
+        let mut excess = Region::of(piece.clone());
+        let cut = |c: &Cube, excess: &mut Region| {
+            if excess.0.iter().any(|e| e.meets(c)) {
+                *excess = excess.minus_cube(c);
+            }
+        };
+        for c in &self.wide {
+            cut(c, &mut excess);
+        }
+        for &(a, b) in piece.0[DST].intervals() {
+            let from = self
+                .narrow
+                .partition_point(|x| x.0 < a.saturating_sub(self.span));
+            for (s, _, c) in &self.narrow[from..] {
+                if *s > b || excess.is_empty() {
+                    break;
+                }
+                cut(c, &mut excess);
+            }
+        }
+        excess
+    }
+}
+
+/// A cube as `SRC -> DST PROTO/PORTS`.
+pub fn cube_text(c: &Cube) -> String {
+    let mut s = format!(
+        "{} -> {} {}/{}",
+        space::addrs_text(&c.0[SRC], 3),
+        space::addrs_text(&c.0[DST], 3),
+        space::protos_text(&c.0[PROTO]),
+        space::ports_text(&c.0[DPORT])
+    );
+    if c.0[SPORT].intervals() != [EPHEMERAL] && c.0[SPORT].intervals() != [(0, 65535)] {
+        s.push_str(&format!(" from port {}", space::ports_text(&c.0[SPORT])));
+    }
+    s
+}
+
+/// Shadowed rules (no packet can reach them) and redundant ones (removing them changes no
+/// verdict), computed per chain: a rule's packets minus those of every earlier rule of the
+/// chain that decides (accept, drop, return) and meets it, all of them together.
+fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
+    let mut shadowed = Vec::new();
+    let mut redundant = Vec::new();
+    let mut notes = Vec::new();
+    let mut given_up = 0usize;
+    // Where each base chain sits: (hook, stage).
+    let mut base: BTreeMap<usize, (Hook, usize)> = BTreeMap::new();
+    for (hook, stages) in &rs.hooks {
+        for (s, &c) in stages.iter().enumerate() {
+            base.entry(c).or_insert((*hook, s));
+        }
+    }
+    let deciding = |r: &crate::model::Rule| {
+        !r.never_new
+            && r.possible.is_none()
+            && matches!(r.action, Action::Accept | Action::Drop | Action::Return)
+    };
+    for (ci, chain) in rs.chains.iter().enumerate() {
+        for (ri, rule) in chain.rules.iter().enumerate() {
+            if !deciding(rule) || rule.matches.is_empty() {
+                continue;
+            }
+            // The earlier deciding rules that can meet it (the index narrows them down).
+            let earlier: Vec<usize> = match chain
+                .index
+                .as_ref()
+                .and_then(|idx| idx.slot(&rule.matches.0[DST]).map(|k| (idx, k)))
+            {
+                Some((idx, k)) => {
+                    let mut v: Vec<usize> = idx.lists[k]
+                        .iter()
+                        .chain(&idx.wide)
+                        .map(|&x| x as usize)
+                        .filter(|&j| j < ri)
+                        .collect();
+                    v.sort_unstable();
+                    v.dedup();
+                    v
+                }
+                None => (0..ri).collect(),
+            };
+            let mut live = Region::of(rule.matches.clone());
+            let mut by = Vec::new();
+            let mut gave_up = false;
+            for j in earlier {
+                let e = &chain.rules[j];
+                if !deciding(e) || !e.matches.meets(&rule.matches) {
+                    continue;
+                }
+                if live.0.iter().any(|c| c.meets(&e.matches)) {
+                    live = live.minus_cube(&e.matches);
+                    by.push(j);
+                }
+                if live.is_empty() {
+                    break;
+                }
+                if live.0.len() > SHADOW_BUDGET {
+                    gave_up = true;
+                    break;
+                }
+            }
+            if gave_up {
+                given_up += 1;
+                continue;
+            }
+            let described = eval::Described {
+                location: rule.location.clone(),
+                text: rule.text.clone(),
+            };
+            if live.is_empty() {
+                shadowed.push(DeadRule {
+                    chain: chain.name.clone(),
+                    rule: described,
+                    by: by
+                        .iter()
+                        .map(|&j| eval::Described {
+                            location: chain.rules[j].location.clone(),
+                            text: chain.rules[j].text.clone(),
+                        })
+                        .collect(),
+                });
+                continue;
+            }
+            if rule.action == Action::Return {
+                continue;
+            }
+            let Some(&(hook, stage)) = base.get(&ci) else {
+                continue;
+            };
+            let want = if rule.action == Action::Accept {
+                Decision::Accept
+            } else {
+                Decision::Drop
+            };
+            let same = live.0.iter().all(|c| {
+                eval::evaluate_from(
+                    rs,
+                    hook,
+                    c.clone(),
+                    Start {
+                        stage,
+                        at: Some((ci, ri + 1)),
+                    },
+                )
+                .iter()
+                .all(|p| p.verdict.decision() == Some(want))
+            });
+            if same {
+                let why = if chain.rules[ri + 1..]
+                    .iter()
+                    .any(|r| r.matches.meets(&rule.matches) && !r.never_new)
+                {
+                    "the rules after it decide the same"
+                } else {
+                    "the chain's policy decides the same"
+                };
+                redundant.push(DeadRule {
+                    chain: chain.name.clone(),
+                    rule: described,
+                    by: vec![eval::Described {
+                        location: String::new(),
+                        text: why.to_owned(),
+                    }],
+                });
+            }
+        }
+    }
+    if given_up > 0 {
+        notes.push(crate::model::Note {
+            location: String::new(),
+            message: format!(
+                "shadowing was not computed for {given_up} rules (the part of them earlier \
+                 rules leave splits into more than {SHADOW_BUDGET} pieces)"
+            ),
+        });
+    }
+    (shadowed, redundant, notes)
+}
+
+/// The rules that would let the missing flows through, from the `rules` generator of the
+/// same platform.
+fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Option<Fix> {
+    let missing: Vec<&rdsports_core::model::Flow> =
+        missing.iter().map(|&i| &plan.flows[i]).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let full = Policy::from_plan(plan);
+    let rules: Vec<rdsports_policy::Rule> = full
+        .rules
+        .iter()
+        .filter(|r| {
+            missing.iter().any(|f| {
+                r.from_hosts.first() == Some(&f.from)
+                    && r.to_hosts.first() == Some(&f.to)
+                    && r.protocol == f.protocol
+                    && r.ports.first() == Some(&f.ports)
+            })
+        })
+        .cloned()
+        .collect();
+    let d = plan.deployment;
+    let mut opts = RenderOptions::default();
+    match *scope {
+        Scope::Host(h) => {
+            opts.host = Some(d.hosts[h].name.clone());
+            opts.outbound = true;
+            opts.host_variant = rs.platform != crate::model::Platform::Windows;
+        }
+        Scope::Boundary(a, b) => {
+            opts.boundary = Some((d.zones[a].name.clone(), d.zones[b].name.clone()));
+        }
+        Scope::CrossZone => {}
+    }
+    let target = rs.platform.target();
+    let policy = full.with_rules(rules).aggregate();
+    let (text, error) = match rdsports_policy::render_policy(target, &policy, &opts) {
+        Ok(r) => (
+            r.files
+                .iter()
+                .map(|(_, t)| t.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+            None,
+        ),
+        Err(e) => (String::new(), Some(e.to_string())),
+    };
+    let placement = match rs.platform {
+        crate::model::Platform::Nftables => {
+            "these are the accepts rdsports rules would write for the missing flows; in \
+             nftables an accept in another table does not undo a drop, so add them to the \
+             chain that drops the flow, before the deciding rule shown for each flow"
+        }
+        crate::model::Platform::Iptables => {
+            "these are the accepts rdsports rules would write for the missing flows; insert \
+             them (iptables -I) before the deciding rule shown for each flow"
+        }
+        crate::model::Platform::Windows => {
+            "these allow rules let the missing flows in; a block rule shown as deciding \
+             still wins over them and must be narrowed or removed"
+        }
+        crate::model::Platform::AzureNsg => {
+            "these security rules let the missing flows through; give them priorities \
+             below the deciding deny rule shown for each flow"
+        }
+        crate::model::Platform::AwsSg => {
+            "these ingress and egress permissions let the missing flows through; add them \
+             to a group attached to the instances"
+        }
+    };
+    Some(Fix {
+        target: target.to_owned(),
+        placement: placement.to_owned(),
+        rules: text,
+        error,
+    })
+}

@@ -1,0 +1,350 @@
+//! The evaluator: which part of a packet space each rule set accepts or drops, and by which
+//! rule, following the chains of one hook exactly as the platform does.
+//!
+//! A space (a [`Cube`]) walks the rules. Where a rule matches only part of it, the space is
+//! split and each part goes on alone, so every verdict is exact for every packet it covers.
+//! A rule whose match could not be decided ([`Rule::possible`]) is remembered: if the
+//! verdict would differ had it matched, the part is [`Verdict::Possible`], never guessed.
+
+use serde::Serialize;
+
+use crate::model::{Action, Decision, Hook, Ruleset};
+use crate::space::Cube;
+
+/// A rule by position: (chain index, rule index).
+pub type RuleRef = (usize, usize);
+
+/// What decided a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Decider {
+    /// A rule.
+    Rule(RuleRef),
+    /// The policy at the end of a base chain.
+    Policy(usize),
+    /// The hook has no chain (the packet passes, or not, by the platform's default).
+    NoChain,
+}
+
+/// The verdict on a part of a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Accepted (by the last base chain's accepting rule, else the first accepting policy).
+    Accept(Decider),
+    /// Dropped or rejected.
+    Drop(Decider),
+    /// Depends on a rule the reader could not evaluate.
+    Possible {
+        /// The rule that may match.
+        rule: RuleRef,
+        /// What happens if it does not.
+        otherwise: Decision,
+        /// What decides then.
+        by: Decider,
+    },
+}
+
+impl Verdict {
+    /// Accept or drop, when definite.
+    pub fn decision(&self) -> Option<Decision> {
+        match self {
+            Verdict::Accept(_) => Some(Decision::Accept),
+            Verdict::Drop(_) => Some(Decision::Drop),
+            Verdict::Possible { .. } => None,
+        }
+    }
+}
+
+/// A part of a space with its verdict.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    /// The packets.
+    pub cube: Cube,
+    /// What happens to them.
+    pub verdict: Verdict,
+}
+
+/// How deep jumps may nest before the evaluation gives up (nftables allows 16 levels).
+const MAX_DEPTH: usize = 64;
+
+#[derive(Clone)]
+struct Item {
+    cube: Cube,
+    stage: usize,
+    stack: Vec<(usize, usize)>,
+    pending: Vec<(RuleRef, Option<Decision>, usize)>,
+    accepts: Option<Decider>,
+}
+
+/// Where an evaluation starts: a hook from its first base chain, or one rule of a chain.
+#[derive(Debug, Clone, Copy)]
+pub struct Start {
+    /// Which base chain of the hook (0: the first).
+    pub stage: usize,
+    /// (chain, rule index) to start at, inside that stage; `None`: the stage's base chain
+    /// from its first rule.
+    pub at: Option<(usize, usize)>,
+}
+
+/// Evaluates `cube` through `hook` of `rs`: disjoint pieces covering the cube exactly.
+pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
+    evaluate_from(rs, hook, cube, Start { stage: 0, at: None })
+}
+
+/// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
+pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+    let stages = rs.hook(hook);
+    let mut out = Vec::new();
+    if cube.is_empty() {
+        return out;
+    }
+    let mut work = vec![Item {
+        cube,
+        stage: start.stage,
+        stack: start.at.map(|f| vec![f]).unwrap_or_default(),
+        pending: Vec::new(),
+        accepts: None,
+    }];
+    while let Some(mut item) = work.pop() {
+        let verdict = run(rs, stages, &mut item, &mut work);
+        if item.cube.is_empty() {
+            continue;
+        }
+        out.push(Piece {
+            cube: item.cube,
+            verdict,
+        });
+    }
+    out
+}
+
+/// Walks one item to its verdict, pushing split-off parts onto `work`.
+fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) -> Verdict {
+    loop {
+        if item.stack.is_empty() {
+            match stages.get(item.stage) {
+                None => {
+                    let by = item.accepts.unwrap_or(Decider::NoChain);
+                    let d = if stages.is_empty() {
+                        rs.no_chain
+                    } else {
+                        Decision::Accept
+                    };
+                    return resolve(item, d, by);
+                }
+                Some(&c) => {
+                    if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref())
+                        && !item.cube.subset_of(only)
+                    {
+                        {
+                            // Packets this chain never sees go on to the next stage.
+                            for other in item.cube.minus(only) {
+                                let mut o = item.clone();
+                                o.cube = other;
+                                o.stage += 1;
+                                work.push(o);
+                            }
+                            item.cube = item.cube.intersect(only);
+                            if item.cube.is_empty() {
+                                return Verdict::Drop(Decider::NoChain);
+                            }
+                        }
+                    }
+                    item.stack.push((c, 0))
+                }
+            }
+        }
+        let depth = item.stack.len();
+        let (c, i) = *item.stack.last().expect("stack is not empty");
+        let Some(chain) = rs.chains.get(c) else {
+            return resolve(item, Decision::Drop, Decider::NoChain);
+        };
+        // Skip to the next rule that can match these destinations.
+        let i = match chain.index.as_ref() {
+            Some(idx) if i < chain.rules.len() => match idx.slot(&item.cube.0[crate::space::DST]) {
+                Some(k) => {
+                    let n = idx.next(k, i).unwrap_or(chain.rules.len());
+                    if let Some(top) = item.stack.last_mut() {
+                        top.1 = n;
+                    }
+                    n
+                }
+                None => i,
+            },
+            _ => i,
+        };
+        let Some(rule) = chain.rules.get(i) else {
+            // End of a chain: back to the caller, or the base chain's policy.
+            if depth > 1 {
+                item.stack.pop();
+                if let Some(top) = item.stack.last_mut() {
+                    top.1 += 1;
+                }
+                continue;
+            }
+            let base = stages.get(item.stage).copied().unwrap_or(c);
+            let policy = rs
+                .chains
+                .get(base)
+                .and_then(|b| b.policy)
+                .unwrap_or(Decision::Accept);
+            match policy {
+                Decision::Drop => return resolve(item, Decision::Drop, Decider::Policy(base)),
+                Decision::Accept => {
+                    item.accepts.get_or_insert(Decider::Policy(base));
+                    if let Some(v) = next_stage(item) {
+                        return v;
+                    }
+                    continue;
+                }
+            }
+        };
+        let advance = |item: &mut Item| {
+            if let Some(top) = item.stack.last_mut() {
+                top.1 += 1;
+            }
+        };
+        if rule.never_new || rule.action == Action::Continue || !item.cube.meets(&rule.matches) {
+            advance(item);
+            continue;
+        }
+        if !item.cube.subset_of(&rule.matches) {
+            for outside in item.cube.minus(&rule.matches) {
+                let mut o = item.clone();
+                o.cube = outside;
+                advance(&mut o);
+                work.push(o);
+            }
+            item.cube = item.cube.intersect(&rule.matches);
+        }
+        if rule.possible.is_some() {
+            let d = match rule.action {
+                Action::Accept => Some(Decision::Accept),
+                Action::Drop => Some(Decision::Drop),
+                _ => None,
+            };
+            item.pending.push(((c, i), d, item.stage));
+            advance(item);
+            continue;
+        }
+        match rule.action {
+            Action::Accept => {
+                // The last base chain's accepting rule names the verdict (for a cloud
+                // filter: the inbound rule rather than the outbound default).
+                item.accepts = Some(Decider::Rule((c, i)));
+                if let Some(v) = next_stage(item) {
+                    return v;
+                }
+            }
+            Action::Drop => return resolve(item, Decision::Drop, Decider::Rule((c, i))),
+            Action::Jump(t) | Action::Goto(t) => {
+                if depth >= MAX_DEPTH || t >= rs.chains.len() {
+                    item.pending.push(((c, i), None, item.stage));
+                    advance(item);
+                    continue;
+                }
+                if rule.action == Action::Goto(t) {
+                    // Replace the frame: the end of the target returns to our caller.
+                    item.stack.pop();
+                    if item.stack.is_empty() {
+                        // A goto from the base chain: at its end, the base chain's policy.
+                        item.stack.push((t, 0));
+                        continue;
+                    }
+                    // The caller's frame still points at its jump; it advances on return.
+                }
+                item.stack.push((t, 0));
+            }
+            Action::Return => {
+                item.stack.pop();
+                if item.stack.is_empty() {
+                    // Return from a base chain: its policy.
+                    let base = stages.get(item.stage).copied().unwrap_or(c);
+                    item.stack.push((base, usize::MAX));
+                    continue;
+                }
+                advance(item);
+            }
+            Action::Continue => advance(item),
+            Action::Unknown => {
+                item.pending.push(((c, i), None, item.stage));
+                advance(item);
+            }
+        }
+    }
+}
+
+/// An accept ends this base chain: on to the next one (`None`), or the final verdict.
+fn next_stage(item: &mut Item) -> Option<Verdict> {
+    item.stack.clear();
+    item.stage += 1;
+    None
+}
+
+/// The verdict, weighed against the undecidable rules the packets passed.
+fn resolve(item: &Item, d: Decision, by: Decider) -> Verdict {
+    let definite = match d {
+        Decision::Accept => Verdict::Accept(by),
+        Decision::Drop => Verdict::Drop(by),
+    };
+    let final_stage = item.stage;
+    for &(rule, action, stage) in &item.pending {
+        let if_matched = match action {
+            Some(Decision::Drop) => Some(Decision::Drop),
+            // A possible accept skips the rest of its own chain only: a drop in a later base
+            // chain happens either way.
+            Some(Decision::Accept) if d == Decision::Drop && final_stage > stage => {
+                Some(Decision::Drop)
+            }
+            Some(Decision::Accept) => Some(Decision::Accept),
+            None => None,
+        };
+        if if_matched != Some(d) {
+            return Verdict::Possible {
+                rule,
+                otherwise: d,
+                by,
+            };
+        }
+    }
+    definite
+}
+
+/// A verdict's deciding rule or policy, as the user reads it.
+pub fn describe(rs: &Ruleset, by: Decider) -> Described {
+    match by {
+        Decider::Rule((c, i)) => {
+            let r = &rs.chains[c].rules[i];
+            Described {
+                location: r.location.clone(),
+                text: r.text.clone(),
+            }
+        }
+        Decider::Policy(c) => {
+            let ch = &rs.chains[c];
+            Described {
+                location: ch.policy_location.clone(),
+                text: format!(
+                    "{} policy {}",
+                    ch.name,
+                    match ch.policy.unwrap_or(Decision::Accept) {
+                        Decision::Accept => "accept",
+                        Decision::Drop => "drop",
+                    }
+                ),
+            }
+        }
+        Decider::NoChain => Described {
+            location: String::new(),
+            text: "no chain on this hook".to_owned(),
+        },
+    }
+}
+
+/// Where a deciding rule is and what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Described {
+    /// File and line, JSON path or rule name.
+    pub location: String,
+    /// The rule's text.
+    pub text: String,
+}

@@ -1,0 +1,193 @@
+//! rdsports-audit: read the rule set a firewall has today and say, flow by flow, what it
+//! blocks, what it allows beyond the plan and which of its rules are dead.
+//!
+//! * Readers turn an export into one normalised [`Ruleset`]: [`nft`] (`nft -j list ruleset`),
+//!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
+//!   GPO/registry rule strings).
+//! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
+//!   decision order, exactly: every verdict holds for every packet it covers.
+//! * [`analyse`] weighs the planned flows against it and builds the [`report::Audit`]:
+//!   missing flows (with the fix from the `rules` generators), rules that allow more than the
+//!   plan (measured exactly), shadowed, redundant and unused rules.
+//!
+//! The crate is pure: it reads no files and knows no clock. The binary loads the exports.
+#![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
+
+pub mod analyse;
+pub mod cloud;
+pub mod eval;
+pub mod iptables;
+pub mod model;
+pub mod nft;
+pub mod report;
+pub mod space;
+pub mod windows;
+
+use std::fmt;
+
+pub use analyse::{Scope, analyse};
+pub use model::{Platform, Ruleset};
+
+/// A rule set the reader could not read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// `FILE:LINE:COLUMN` or `FILE: JSON path`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}\n  hint: {}",
+            self.location, self.message, self.hint
+        )
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+/// The formats [`read`] knows, by name (`--input-format`).
+pub const FORMATS: &[(&str, &str)] = &[
+    ("nft-json", "nft -j list ruleset"),
+    (
+        "iptables-save",
+        "iptables-save / ip6tables-save, with or without -c",
+    ),
+    (
+        "windows-json",
+        "the JSON of rdsports audit --windows-export-script (UTF-8 or UTF-16)",
+    ),
+    (
+        "windows-gpo",
+        "Windows Firewall rule strings (v2.x|Action=...|), one a line (registry or GPO)",
+    ),
+    (
+        "azure-nsg",
+        "az network nsg show/list, Get-AzNetworkSecurityGroup | ConvertTo-Json, or ARM JSON",
+    ),
+    ("aws-sg", "aws ec2 describe-security-groups"),
+];
+
+/// Decodes an export: UTF-8 (a BOM is skipped) or UTF-16LE/BE with a BOM (what Windows
+/// PowerShell 5.1 writes with `>`).
+pub fn decode(bytes: &[u8], name: &str) -> Result<String, ReadError> {
+    let utf16 = |le: bool| -> Result<String, ReadError> {
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .map(|c| {
+                let pair = [c[0], *c.get(1).unwrap_or(&0)];
+                if le {
+                    u16::from_le_bytes(pair)
+                } else {
+                    u16::from_be_bytes(pair)
+                }
+            })
+            .collect();
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .map_err(|e| ReadError {
+                location: name.to_owned(),
+                message: format!("invalid UTF-16: {e}"),
+                hint: "save the export as UTF-8 (Out-File -Encoding utf8)".into(),
+            })
+    };
+    match bytes {
+        [0xFF, 0xFE, ..] => utf16(true),
+        [0xFE, 0xFF, ..] => utf16(false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => std::str::from_utf8(rest)
+            .map(str::to_owned)
+            .map_err(|e| bad_utf8(name, bytes, e.valid_up_to() + 3)),
+        _ => std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|e| bad_utf8(name, bytes, e.valid_up_to())),
+    }
+}
+
+fn bad_utf8(name: &str, bytes: &[u8], at: usize) -> ReadError {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    ReadError {
+        location: format!("{name}:{line}:{col}"),
+        message: "not UTF-8 (and no UTF-16 byte order mark)".into(),
+        hint: "save the export as UTF-8 or UTF-16 with a byte order mark".into(),
+    }
+}
+
+/// Guesses the format of an export from its text.
+pub fn sniff(text: &str) -> Option<&'static str> {
+    let t = text.trim_start();
+    if t.starts_with('{') && t.contains("\"nftables\"") {
+        return Some("nft-json");
+    }
+    if t.starts_with('{') || t.starts_with('[') {
+        if t.contains("\"rdsports_windows_export\"") || t.contains("\"Rules\"") {
+            return Some("windows-json");
+        }
+        if t.contains("\"SecurityGroups\"") || t.contains("\"IpPermissions\"") {
+            return Some("aws-sg");
+        }
+        let lower = t.to_ascii_lowercase();
+        if lower.contains("\"securityrules\"") || lower.contains("\"defaultsecurityrules\"") {
+            return Some("azure-nsg");
+        }
+        return None;
+    }
+    let first = t
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    match first {
+        Some(l) if l.starts_with('*') || l.starts_with(':') || l.starts_with("-A ") => {
+            Some("iptables-save")
+        }
+        Some(l) if l.starts_with("v2.") || l.contains("|Action=") => Some("windows-gpo"),
+        _ => None,
+    }
+}
+
+/// Reads an export in `format` (see [`FORMATS`]).
+pub fn read(
+    format: &str,
+    text: &str,
+    name: &str,
+    opts: &ReadOptions,
+) -> Result<Ruleset, ReadError> {
+    match format {
+        "nft-json" => nft::read(text, name),
+        "iptables-save" => iptables::read(text, name),
+        "windows-json" => windows::read_json(text, name, opts),
+        "windows-gpo" => windows::read_gpo(text, name, opts),
+        "azure-nsg" => cloud::read_azure(text, name, opts),
+        "aws-sg" => cloud::read_aws(text, name, opts),
+        other => Err(ReadError {
+            location: name.to_owned(),
+            message: format!("unknown input format {other}"),
+            hint: format!(
+                "one of {}",
+                FORMATS.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+            ),
+        }),
+    }
+}
+
+/// What a reader needs beyond the text.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Windows: the profile whose rules and default actions apply (`domain`, `private`,
+    /// `public`); default `domain`.
+    pub profile: Option<String>,
+    /// Windows: the networks `LocalSubnet` stands for (the zone of the audited host).
+    pub local_subnet: Vec<ipnet::IpNet>,
+    /// Windows: the audited host's own addresses (`LocalAddress` of rules).
+    pub local_address: Vec<ipnet::IpNet>,
+    /// Cloud filters: the deployment's own networks (every zone's networks except
+    /// `0.0.0.0/0` and `::/0`): the Azure tag `VirtualNetwork`, and what inbound and outbound
+    /// rules protect.
+    pub internal: Vec<ipnet::IpNet>,
+}

@@ -1,0 +1,576 @@
+//! Readers for Windows Firewall: the JSON the rdsports export script writes
+//! ([`EXPORT_SCRIPT`]) and the rule strings Group Policy and the registry hold
+//! (`v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|LPort=3389|...|`, MS-GPFAS 2.2.2.10).
+//!
+//! Semantics: only enabled rules of the chosen profile (default Domain) count; a block rule
+//! beats an allow rule; an allow rule with "override block rules" (authenticated bypass)
+//! beats a block but needs IPsec, so it is "possible"; otherwise the profile's default
+//! action (inbound: Block when not configured; outbound: Allow). A rule scoped to a
+//! program, a service, an app package, an interface, or a remote address keyword other than
+//! `Any`/`LocalSubnet` is "possible".
+
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set};
+use crate::{ReadError, ReadOptions};
+
+/// The PowerShell script `rdsports audit --windows-export-script` prints. It reads the
+/// active policy store (local rules and Group Policy together) and writes one JSON file.
+pub const EXPORT_SCRIPT: &str = include_str!("export-firewall.ps1");
+
+/// A Windows rule before it becomes a [`Rule`].
+#[derive(Debug, Default)]
+struct WinRule {
+    name: String,
+    location: String,
+    enabled: bool,
+    inbound: bool,
+    action: Option<WinAction>,
+    profiles: u32,
+    protocol: Option<u128>,
+    local_ports: Vec<String>,
+    remote_ports: Vec<String>,
+    local_addrs: Vec<String>,
+    remote_addrs: Vec<String>,
+    scoped: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WinAction {
+    Allow,
+    Block,
+    Bypass,
+}
+
+const DOMAIN: u32 = 1;
+const PRIVATE: u32 = 2;
+const PUBLIC: u32 = 4;
+
+fn profile_bit(name: &str) -> Option<u32> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "domain" | "1" => Some(DOMAIN),
+        "private" | "2" => Some(PRIVATE),
+        "public" | "4" => Some(PUBLIC),
+        _ => None,
+    }
+}
+
+/// A value that may be a string, a number, a bool or a list of them, as strings.
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().flat_map(|x| strings(Some(x))).collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Bool(b)) => vec![b.to_string()],
+        Some(other) => vec![other.to_string()],
+    }
+}
+
+fn one(v: Option<&Value>) -> String {
+    strings(v).into_iter().next().unwrap_or_default()
+}
+
+/// Reads the JSON of the export script (UTF-8 text; use [`crate::decode`] for UTF-16).
+pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
+        location: format!("{name}:{}:{}", e.line(), e.column()),
+        message: format!("not JSON: {e}"),
+        hint: "run the script of `rdsports audit --windows-export-script` and give its output file"
+            .into(),
+    })?;
+    let Some(rules) = v.get("Rules").and_then(Value::as_array) else {
+        return Err(ReadError {
+            location: format!("{name}: $"),
+            message: "no \"Rules\" array".into(),
+            hint: "run the script of `rdsports audit --windows-export-script` and give its output file".into(),
+        });
+    };
+    let mut notes = Vec::new();
+    let mut win = Vec::with_capacity(rules.len());
+    for (i, r) in rules.iter().enumerate() {
+        let display = one(r.get("DisplayName"));
+        let id = one(r.get("Name"));
+        let shown = if display.is_empty() {
+            id.clone()
+        } else {
+            display
+        };
+        let location = format!("{name}: $.Rules[{i}] \"{shown}\"");
+        let enabled = matches!(
+            one(r.get("Enabled")).to_ascii_lowercase().as_str(),
+            "true" | "1"
+        );
+        let direction = one(r.get("Direction")).to_ascii_lowercase();
+        let inbound = match direction.as_str() {
+            "inbound" | "1" => true,
+            "outbound" | "2" => false,
+            other => {
+                notes.push(Note {
+                    location: location.clone(),
+                    message: format!("direction `{other}` is not understood; rule skipped"),
+                });
+                continue;
+            }
+        };
+        let action = match one(r.get("Action")).to_ascii_lowercase().as_str() {
+            "allow" | "2" => Some(WinAction::Allow),
+            "block" | "4" => Some(WinAction::Block),
+            _ => None,
+        };
+        let bypass = matches!(
+            one(r.get("OverrideBlockRules"))
+                .to_ascii_lowercase()
+                .as_str(),
+            "true" | "1"
+        );
+        let mut profiles = 0u32;
+        for p in strings(r.get("Profile")) {
+            let p = p.trim().to_ascii_lowercase();
+            if p == "any" || p == "0" {
+                profiles = DOMAIN | PRIVATE | PUBLIC;
+            } else if let Ok(n) = p.parse::<u32>() {
+                profiles |= n;
+            } else {
+                for part in p.split(',') {
+                    profiles |= profile_bit(part).unwrap_or(0);
+                }
+            }
+        }
+        let protocol = match one(r.get("Protocol")).to_ascii_lowercase().as_str() {
+            "any" | "" | "256" => None,
+            "tcp" => Some(space::TCP),
+            "udp" => Some(space::UDP),
+            "icmpv4" => Some(1),
+            "icmpv6" => Some(58),
+            n => match n.parse::<u128>() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    notes.push(Note {
+                        location: location.clone(),
+                        message: format!("protocol `{n}` is not understood; rule skipped"),
+                    });
+                    continue;
+                }
+            },
+        };
+        let mut scoped = Vec::new();
+        for (field, what) in [
+            ("Program", "program"),
+            ("Service", "service"),
+            ("Package", "app package"),
+            ("InterfaceAlias", "interface"),
+            ("InterfaceType", "interface type"),
+            ("LocalUser", "local user"),
+            ("RemoteUser", "remote user"),
+            ("RemoteMachine", "remote machine"),
+        ] {
+            let vals = strings(r.get(field));
+            let any = vals.is_empty()
+                || vals.iter().all(|s| {
+                    let s = s.trim().to_ascii_lowercase();
+                    s.is_empty() || s == "any" || s == "*" || (s == "0" && field == "InterfaceType")
+                });
+            if !any {
+                scoped.push(format!("{what} {}", vals.join(",")));
+            }
+        }
+        win.push(WinRule {
+            name: shown,
+            location,
+            enabled,
+            inbound,
+            action: if bypass && action == Some(WinAction::Allow) {
+                Some(WinAction::Bypass)
+            } else {
+                action
+            },
+            profiles,
+            protocol,
+            local_ports: strings(r.get("LocalPort")),
+            remote_ports: strings(r.get("RemotePort")),
+            local_addrs: strings(r.get("LocalAddress")),
+            remote_addrs: strings(r.get("RemoteAddress")),
+            scoped,
+        });
+    }
+    // Profiles: default actions and whether the firewall is on.
+    let mut defaults = (None, None, true);
+    let wanted = opts.profile.as_deref().unwrap_or("domain");
+    let wanted_bit = profile_bit(wanted).unwrap_or(DOMAIN);
+    for (i, p) in v
+        .get("Profiles")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let pname = one(p.get("Name"));
+        if profile_bit(&pname) != Some(wanted_bit) {
+            continue;
+        }
+        let act = |k: &str| match one(p.get(k)).to_ascii_lowercase().as_str() {
+            "allow" | "2" => Some(Decision::Accept),
+            "block" | "4" => Some(Decision::Drop),
+            _ => None,
+        };
+        let enabled = !matches!(
+            one(p.get("Enabled")).to_ascii_lowercase().as_str(),
+            "false" | "0"
+        );
+        defaults = (
+            act("DefaultInboundAction"),
+            act("DefaultOutboundAction"),
+            enabled,
+        );
+        let _ = i;
+    }
+    Ok(build(
+        win,
+        wanted_bit,
+        defaults,
+        notes,
+        &format!("{name}: $.Profiles"),
+        opts,
+    ))
+}
+
+/// Reads rule strings (`v2.x|Action=...|`), one a line; other text on a line before `v2.`
+/// (a registry value name, `reg query` columns) is ignored.
+pub fn read_gpo(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+    let mut notes = Vec::new();
+    let mut win = Vec::new();
+    let mut seen = 0;
+    for (n, line) in text.lines().enumerate() {
+        let Some(start) = line.find("v2.") else {
+            if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+                notes.push(Note {
+                    location: format!("{name}:{}", n + 1),
+                    message: "no rule string (v2.x|...) on this line; skipped".into(),
+                });
+            }
+            continue;
+        };
+        seen += 1;
+        let location = format!("{name}:{}", n + 1);
+        let mut r = WinRule {
+            location: location.clone(),
+            enabled: true,
+            inbound: true,
+            ..WinRule::default()
+        };
+        let mut profiles = 0;
+        for field in line[start..].trim_end().split('|').skip(1) {
+            if field.is_empty() {
+                continue;
+            }
+            let (k, v) = field.split_once('=').unwrap_or((field, ""));
+            match k {
+                "Action" => {
+                    r.action = match v {
+                        "Allow" => Some(WinAction::Allow),
+                        "Block" => Some(WinAction::Block),
+                        "ByPass" => Some(WinAction::Bypass),
+                        _ => None,
+                    }
+                }
+                "Active" => r.enabled = v.eq_ignore_ascii_case("TRUE"),
+                "Dir" => r.inbound = v == "In",
+                "Protocol" => r.protocol = v.parse().ok(),
+                "Profile" => profiles |= profile_bit(v).unwrap_or(0),
+                "LPort" | "LPort2_10" | "LPort2_20" => r.local_ports.push(v.to_owned()),
+                "RPort" | "RPort2_10" => r.remote_ports.push(v.to_owned()),
+                "LA4" | "LA6" | "LA42" | "LA62" => r.local_addrs.push(v.to_owned()),
+                "RA4" | "RA6" | "RA42" | "RA62" => r.remote_addrs.push(v.to_owned()),
+                "Name" => r.name = v.to_owned(),
+                "App" => r.scoped.push(format!("program {v}")),
+                "Svc" => r.scoped.push(format!("service {v}")),
+                "PCross" | "AppPkgId" => r.scoped.push(format!("app package {v}")),
+                "IF" | "IFType" => r.scoped.push(format!("interface {v}")),
+                "LUAuth" | "RUAuth" | "RMauth" | "LUOwn" => r.scoped.push(format!("user {v}")),
+                "Desc" | "EmbedCtxt" | "Edge" | "Defer" | "Security" | "Security2"
+                | "Security2_9" | "TTK" | "TTK2_22" | "TTK2_27" | "TTK2_28" | "NNm" => {}
+                "ICMP4" | "ICMP6" => {}
+                other => {
+                    notes.push(Note {
+                        location: location.clone(),
+                        message: format!(
+                            "field {other} is not understood; the rule is \"possible\""
+                        ),
+                    });
+                    r.scoped.push(format!("field {other}"));
+                }
+            }
+        }
+        r.profiles = if profiles == 0 {
+            DOMAIN | PRIVATE | PUBLIC
+        } else {
+            profiles
+        };
+        if r.name.is_empty() {
+            r.name = format!("rule on line {}", n + 1);
+        }
+        r.location = format!("{location} \"{}\"", r.name);
+        win.push(r);
+    }
+    if seen == 0 {
+        return Err(ReadError {
+            location: format!("{name}:1:1"),
+            message: "no Windows Firewall rule string (v2.x|Action=...|) found".into(),
+            hint: "export HKLM\\SYSTEM\\CurrentControlSet\\Services\\SharedAccess\\Parameters\\FirewallPolicy\\FirewallRules (reg query) or use --windows-export-script".into(),
+        });
+    }
+    notes.push(Note {
+        location: name.to_owned(),
+        message: "rule strings carry no profile defaults: inbound is taken as Block and \
+                  outbound as Allow (the Windows defaults)"
+            .into(),
+    });
+    let wanted = profile_bit(opts.profile.as_deref().unwrap_or("domain")).unwrap_or(DOMAIN);
+    Ok(build(win, wanted, (None, None, true), notes, name, opts))
+}
+
+/// Addresses of a Windows address list; `Err` for a keyword the deployment cannot resolve.
+fn addresses(list: &[String], opts: &ReadOptions, local: bool) -> Result<Set, String> {
+    if list.is_empty() {
+        return Ok(Set::full(SRC));
+    }
+    let mut iv = Vec::new();
+    for item in list.iter().flat_map(|s| s.split(',')) {
+        let item = item.trim();
+        match item.to_ascii_lowercase().as_str() {
+            "" | "any" | "*" => return Ok(Set::full(SRC)),
+            "localsubnet" | "localsubnet4" | "localsubnet6" if !opts.local_subnet.is_empty() => {
+                iv.extend(
+                    opts.local_subnet
+                        .iter()
+                        .map(|n| space::net_bounds(n.trunc())),
+                );
+                continue;
+            }
+            "me" if local && !opts.local_address.is_empty() => {
+                iv.extend(
+                    opts.local_address
+                        .iter()
+                        .map(|n| space::net_bounds(n.trunc())),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        let parsed = if let Some((a, b)) = item.split_once('-') {
+            match (a.trim().parse::<IpAddr>(), b.trim().parse::<IpAddr>()) {
+                (Ok(a), Ok(b)) => Some((space::addr_value(a), space::addr_value(b))),
+                _ => None,
+            }
+        } else if let Some((a, m)) = item.split_once('/') {
+            let addr = a.parse::<IpAddr>().ok();
+            let len = m.parse::<u8>().ok().or_else(|| {
+                let mask: std::net::Ipv4Addr = m.parse().ok()?;
+                let bits = u32::from(mask);
+                (bits.leading_ones() + bits.trailing_zeros() == 32)
+                    .then_some(bits.leading_ones() as u8)
+            });
+            match (addr, len) {
+                (Some(a), Some(l)) => ipnet::IpNet::new(a, l)
+                    .ok()
+                    .map(|n| space::net_bounds(n.trunc())),
+                _ => None,
+            }
+        } else {
+            item.parse::<IpAddr>().ok().map(|a| {
+                let x = space::addr_value(a);
+                (x, x)
+            })
+        };
+        match parsed {
+            Some(p) => iv.push(p),
+            None => return Err(format!("address `{item}`")),
+        }
+    }
+    Ok(Set::from_intervals(iv))
+}
+
+/// Ports of a Windows port list; `Err` for a keyword (RPC, RPC-EPMap, IPHTTPS ...).
+fn ports(list: &[String]) -> Result<Set, String> {
+    if list.is_empty() {
+        return Ok(Set::full(DPORT));
+    }
+    let mut iv = Vec::new();
+    for item in list.iter().flat_map(|s| s.split(',')) {
+        let item = item.trim();
+        if item.is_empty() || item.eq_ignore_ascii_case("any") {
+            return Ok(Set::full(DPORT));
+        }
+        let (a, b) = item.split_once('-').unwrap_or((item, item));
+        match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+            (Ok(a), Ok(b)) => iv.push((u128::from(a), u128::from(b))),
+            _ => {
+                if item.eq_ignore_ascii_case("rpcepmap") || item.eq_ignore_ascii_case("rpc-epmap") {
+                    iv.push((135, 135));
+                } else {
+                    return Err(format!("port keyword `{item}`"));
+                }
+            }
+        }
+    }
+    Ok(Set::from_intervals(iv))
+}
+
+fn build(
+    win: Vec<WinRule>,
+    profile: u32,
+    defaults: (Option<Decision>, Option<Decision>, bool),
+    mut notes: Vec<Note>,
+    profiles_location: &str,
+    opts: &ReadOptions,
+) -> Ruleset {
+    let pname = match profile {
+        DOMAIN => "Domain",
+        PRIVATE => "Private",
+        _ => "Public",
+    };
+    let mut chains = Vec::new();
+    for inbound in [true, false] {
+        let mut bypass = Vec::new();
+        let mut block = Vec::new();
+        let mut allow = Vec::new();
+        for w in win.iter().filter(|w| w.inbound == inbound) {
+            if !w.enabled || w.profiles & profile == 0 {
+                continue;
+            }
+            let Some(action) = w.action else {
+                notes.push(Note {
+                    location: w.location.clone(),
+                    message: "action is not understood; rule skipped".into(),
+                });
+                continue;
+            };
+            let mut possible = w.scoped.clone();
+            let mut cube = Cube::full();
+            let (remote_dim, local_dim, rport_dim, lport_dim) = if inbound {
+                (SRC, DST, SPORT, DPORT)
+            } else {
+                (DST, SRC, DPORT, SPORT)
+            };
+            if let Some(p) = w.protocol {
+                cube.0[PROTO] = Set::one(p);
+            }
+            match addresses(&w.remote_addrs, opts, false) {
+                Ok(s) => cube.0[remote_dim] = s,
+                Err(e) => possible.push(format!("remote {e}")),
+            }
+            match addresses(&w.local_addrs, opts, true) {
+                Ok(s) => cube.0[local_dim] = s,
+                Err(e) => possible.push(format!("local {e}")),
+            }
+            let ported = matches!(w.protocol, Some(space::TCP) | Some(space::UDP));
+            if ported {
+                match ports(&w.local_ports) {
+                    Ok(s) => cube.0[lport_dim] = s,
+                    Err(e) => possible.push(format!("local {e}")),
+                }
+                match ports(&w.remote_ports) {
+                    Ok(s) => cube.0[rport_dim] = s,
+                    Err(e) => possible.push(format!("remote {e}")),
+                }
+            }
+            let mut rule = Rule {
+                matches: cube,
+                possible: None,
+                action: match action {
+                    WinAction::Block => Action::Drop,
+                    _ => Action::Accept,
+                },
+                location: w.location.clone(),
+                text: rule_text(w),
+                hits: None,
+                never_new: false,
+            };
+            if action == WinAction::Bypass {
+                possible.push("authenticated bypass (needs IPsec authentication)".into());
+            }
+            if !possible.is_empty() {
+                rule.possible = Some(possible.join("; "));
+            }
+            match action {
+                WinAction::Bypass => bypass.push(rule),
+                WinAction::Block => block.push(rule),
+                WinAction::Allow => allow.push(rule),
+            }
+        }
+        let (default, dir) = if inbound {
+            (defaults.0.unwrap_or(Decision::Drop), "inbound")
+        } else {
+            (defaults.1.unwrap_or(Decision::Accept), "outbound")
+        };
+        let mut rules = bypass;
+        rules.extend(block);
+        rules.extend(allow);
+        if !defaults.2 {
+            notes.push(Note {
+                location: profiles_location.to_owned(),
+                message: format!("the {pname} profile is disabled: nothing is filtered"),
+            });
+            rules.clear();
+        }
+        chains.push(Chain {
+            name: format!("{dir} ({pname} profile)"),
+            rules,
+            policy: Some(if defaults.2 {
+                default
+            } else {
+                Decision::Accept
+            }),
+            policy_location: format!(
+                "{profiles_location} ({pname} Default{}Action)",
+                if inbound { "Inbound" } else { "Outbound" }
+            ),
+            only: None,
+            index: None,
+        });
+    }
+    Ruleset {
+        platform: Platform::Windows,
+        chains,
+        hooks: vec![(Hook::Input, vec![0]), (Hook::Output, vec![1])],
+        notes,
+        counters: false,
+        no_chain: Decision::Accept,
+        families: [true, true],
+    }
+}
+
+fn rule_text(w: &WinRule) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "Any".to_owned()
+        } else {
+            v.join(",")
+        }
+    };
+    format!(
+        "{} {} {} {} remote {} local {} port {}",
+        w.name,
+        if w.inbound { "in" } else { "out" },
+        match w.action {
+            Some(WinAction::Allow) => "allow",
+            Some(WinAction::Block) => "block",
+            Some(WinAction::Bypass) => "bypass",
+            None => "?",
+        },
+        match w.protocol {
+            None => "any".to_owned(),
+            Some(p) => space::protos_text(&Set::one(p)),
+        },
+        list(&w.remote_addrs),
+        list(&w.local_addrs),
+        list(if w.inbound {
+            &w.local_ports
+        } else {
+            &w.remote_ports
+        }),
+    )
+}

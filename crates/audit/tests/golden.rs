@@ -1,0 +1,356 @@
+//! Fixtures written from the platforms' documentation (libnftables-json(5), iptables-save(8),
+//! the NetSecurity cmdlets, MS-GPFAS 2.2.2.10), audited against examples/perimeter.toml, with
+//! golden outputs. `UPDATE_GOLDEN=1 cargo test -p rdsports-audit --test golden` rewrites them
+//! (never under CI=true).
+
+use std::path::PathBuf;
+
+use rdsports_audit::report::{self, Status};
+use rdsports_audit::{ReadOptions, Scope};
+use rdsports_core::{Catalog, Deployment};
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
+}
+
+fn deployment() -> Deployment {
+    let text = std::fs::read_to_string(dir().join("../../../examples/perimeter.toml")).unwrap();
+    Deployment::parse(&text).unwrap()
+}
+
+fn golden(name: &str, got: &str) {
+    let path = dir().join("golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() && std::env::var("CI").as_deref() != Ok("true") {
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(want, got, "{name} differs (UPDATE_GOLDEN=1 rewrites it)");
+}
+
+fn audit(
+    fixture: &str,
+    format: &str,
+    scope: &dyn Fn(&Deployment) -> Scope,
+    mut opts: ReadOptions,
+) -> report::Audit {
+    opts.internal = deployment()
+        .zones
+        .iter()
+        .flat_map(|z| z.networks.iter().copied())
+        .filter(|n| n.prefix_len() > 0)
+        .collect();
+    let bytes = std::fs::read(dir().join("fixtures").join(fixture)).unwrap();
+    let text = rdsports_audit::decode(&bytes, fixture).unwrap();
+    assert_eq!(
+        rdsports_audit::sniff(&text),
+        Some(format),
+        "{fixture} is recognised"
+    );
+    let rs = rdsports_audit::read(format, &text, fixture, &opts).unwrap();
+    let d = deployment();
+    let catalog = Catalog::builtin().unwrap();
+    let plan = rdsports_core::plan::plan(&catalog, &d);
+    rdsports_audit::analyse(&rs, &plan, &scope(&d))
+}
+
+fn boundary(d: &Deployment) -> Scope {
+    let z = |n: &str| d.zones.iter().position(|z| z.name == n).unwrap();
+    Scope::Boundary(z("perimeter"), z("internal"))
+}
+
+fn host_opts(d: &Deployment, host: &str) -> (Scope, ReadOptions) {
+    let h = d.host_index(host).unwrap();
+    let opts = ReadOptions {
+        profile: Some("domain".into()),
+        local_subnet: d.zones[d.hosts[h].zone].networks.clone(),
+        local_address: vec![d.hosts[h].address],
+        internal: Vec::new(),
+    };
+    (Scope::Host(h), opts)
+}
+
+fn status<'a>(
+    a: &'a report::Audit,
+    from: &str,
+    to: &str,
+    proto: &str,
+    ports: &str,
+) -> &'a report::FlowResult {
+    a.flows
+        .iter()
+        .find(|f| f.from == from && f.to == to && f.protocol == proto && f.ports == ports)
+        .unwrap_or_else(|| panic!("no flow {from} -> {to} {proto}/{ports}"))
+}
+
+#[test]
+fn nftables_boundary() {
+    let a = audit(
+        "nft-boundary.json",
+        "nft-json",
+        &boundary,
+        ReadOptions::default(),
+    );
+    golden("nft-boundary.txt", &report::table(&a, 80));
+    golden("nft-boundary.json", &report::json(&a));
+    golden("nft-boundary.md", &report::markdown(&a));
+    golden("nft-boundary.junit.xml", &report::junit(&a));
+    // The jump to the user chain and its rules decide the gateway's flows.
+    assert_eq!(
+        status(&a, "gw01", "cb01", "tcp", "3389").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "gw01", "sh02", "udp", "3389").status,
+        Status::Allowed
+    );
+    // UDP 389 to the DC is in no rule: the user chain returns, the policy drops it.
+    let ldap = status(&a, "gw01", "dc01", "udp", "389");
+    assert_eq!(ldap.status, Status::Missing);
+    assert!(ldap.rule.as_ref().unwrap().text.contains("policy drop"));
+    // The inet chain accepts HTTP to the CRL server, the ip table's later chain rejects it.
+    let crl = status(&a, "gw01", "pki01", "tcp", "80");
+    assert_eq!(crl.status, Status::Missing);
+    assert!(crl.rule.as_ref().unwrap().text.contains("reject"));
+    // The broker's WinRM to the gateway passes the accept before the xt rule.
+    assert_eq!(
+        status(&a, "cb01", "gw01", "tcp", "5985").status,
+        Status::Allowed
+    );
+    // Reported, never ignored: the xt statement.
+    assert!(a.notes.iter().any(|n| n.message.contains("xt statement")));
+    // Shadowed by an earlier, wider rule; unused by its zero counter.
+    assert!(
+        a.shadowed
+            .iter()
+            .any(|s| s.rule.location.contains("handle 17"))
+    );
+    assert!(
+        a.unused
+            .iter()
+            .any(|u| u.rule.location.contains("handle 16"))
+    );
+    // The old share rule allows 445 from the gateway to the whole internal /24.
+    assert!(
+        a.too_broad
+            .iter()
+            .any(|t| t.rule.text.contains("old file share rule"))
+    );
+    assert_eq!(a.exit_code(false), 1);
+}
+
+#[test]
+fn iptables_boundary() {
+    let a = audit(
+        "iptables-boundary.txt",
+        "iptables-save",
+        &boundary,
+        ReadOptions::default(),
+    );
+    golden("iptables-boundary.txt", &report::table(&a, 80));
+    golden("iptables-boundary.json", &report::json(&a));
+    // RDP/UDP to the session hosts: dropped inside the user chain.
+    let udp = status(&a, "gw01", "sh01", "udp", "3389");
+    assert_eq!(udp.status, Status::Missing);
+    assert!(udp.rule.as_ref().unwrap().location.ends_with(":20"));
+    // RETURN, then FORWARD's broad RDP rule: allowed, and too broad.
+    assert_eq!(
+        status(&a, "gw01", "sh03", "tcp", "3389").status,
+        Status::Allowed
+    );
+    assert!(
+        a.too_broad
+            .iter()
+            .any(|t| t.rule.text.contains("RDP to anything"))
+    );
+    assert!(a.shadowed.iter().any(|s| s.rule.location.ends_with(":19")));
+    assert!(a.unused.iter().any(|u| u.rule.location.ends_with(":14")));
+}
+
+#[test]
+fn windows_export_host() {
+    let d = deployment();
+    let (scope, opts) = host_opts(&d, "sh01");
+    let a = audit(
+        "windows-sh01.json",
+        "windows-json",
+        &move |_| scope.clone(),
+        opts,
+    );
+    golden("windows-sh01.txt", &report::table(&a, 80));
+    golden("windows-sh01.json", &report::json(&a));
+    // The built-in RDP rule is scoped to the TermService service: possible, not guessed.
+    let rdp = status(&a, "gw01", "sh01", "tcp", "3389");
+    assert_eq!(rdp.status, Status::Possible);
+    assert!(rdp.reason.as_ref().unwrap().contains("service termservice"));
+    // Numeric enums (PowerShell 5.1) read like strings.
+    assert_eq!(
+        status(&a, "cb02", "sh01", "tcp", "49152-65535").status,
+        Status::Allowed
+    );
+    // RPCEPMap is port 135; LocalSubnet is the host's zone.
+    assert_eq!(
+        status(&a, "cb02", "sh01", "tcp", "135").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "cb02", "sh01", "tcp", "445").status,
+        Status::Allowed
+    );
+    // Block beats allow; the outbound block decides LDAPS.
+    assert_eq!(
+        status(&a, "sh01", "dc01", "tcp", "636").status,
+        Status::Missing
+    );
+}
+
+#[test]
+fn windows_export_utf16_is_the_same() {
+    let utf8 = std::fs::read_to_string(dir().join("fixtures/windows-sh01.json")).unwrap();
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in utf8.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let text = rdsports_audit::decode(&bytes, "x.json").unwrap();
+    assert_eq!(text, utf8);
+}
+
+#[test]
+fn windows_gpo_strings() {
+    let d = deployment();
+    let (scope, opts) = host_opts(&d, "sh01");
+    let a = audit(
+        "windows-sh01.gpo.txt",
+        "windows-gpo",
+        &move |_| scope.clone(),
+        opts,
+    );
+    golden("windows-sh01.gpo.txt", &report::table(&a, 80));
+    assert_eq!(
+        status(&a, "gw01", "sh01", "tcp", "3389").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "cb01", "sh01", "tcp", "5985").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "cb01", "sh01", "tcp", "445").status,
+        Status::Allowed
+    );
+}
+
+#[test]
+fn bad_input_is_located() {
+    let e = rdsports_audit::read(
+        "nft-json",
+        "{\"nftables\": [\n  {\"table\": }\n]}",
+        "x.json",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.location, "x.json:2:13");
+    let e = rdsports_audit::read(
+        "iptables-save",
+        "*filter\n:INPUT ACCEPT [0:0]\n-A NOPE -j ACCEPT\nCOMMIT\n",
+        "s.txt",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.location.starts_with("s.txt:3"), "{}", e.location);
+    let e = rdsports_audit::read(
+        "iptables-save",
+        "*filter\n:INPUT ACCEPT [0:0]\n",
+        "s.txt",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("COMMIT"));
+    let e = rdsports_audit::decode(b"ab\n\xff", "w.json").unwrap_err();
+    assert_eq!(e.location, "w.json:2:1");
+}
+
+#[test]
+fn azure_nsg_az_cli() {
+    let a = audit(
+        "azure-nsg.json",
+        "azure-nsg",
+        &|_| Scope::CrossZone,
+        ReadOptions::default(),
+    );
+    golden("azure-nsg.txt", &report::table(&a, 80));
+    golden("azure-nsg.json", &report::json(&a));
+    // Internet -> the gateway on 443: rule 100.
+    assert_eq!(
+        status(&a, "clients", "gw01", "tcp", "443").status,
+        Status::Allowed
+    );
+    // Priority order: the SMB deny (130) beats the allow at 200... 445 is not in 200 anyway;
+    // the gateway's SMB to the DC is denied by 130.
+    let smb = status(&a, "gw01", "dc01", "tcp", "445");
+    assert_eq!(smb.status, Status::Missing);
+    assert!(smb.rule.as_ref().unwrap().text.contains("deny-smb"));
+    // Outbound: the licence server's activation would be denied by 310, but the Storage
+    // service tag rule before it may hold some of those addresses: "possible", never guessed.
+    let act = status(&a, "ls01", "clearinghouse", "tcp", "443");
+    assert_eq!(act.status, Status::Possible);
+    assert!(act.reason.as_ref().unwrap().contains("Storage.WestEurope"));
+    assert!(
+        a.too_broad
+            .iter()
+            .any(|t| t.rule.text.contains("allow-rdp-anywhere"))
+    );
+}
+
+#[test]
+fn azure_nsg_powershell() {
+    let a = audit(
+        "azure-nsg-ps.json",
+        "azure-nsg",
+        &|_| Scope::CrossZone,
+        ReadOptions::default(),
+    );
+    golden("azure-nsg-ps.txt", &report::table(&a, 80));
+    assert_eq!(
+        status(&a, "gw01", "sh02", "tcp", "3389").status,
+        Status::Allowed
+    );
+    // An application security group's members are not in the export, but the default
+    // AllowVnetInBound (65000) allows the flow whether the group matches or not.
+    let udp = status(&a, "gw01", "sh02", "udp", "3389");
+    assert_eq!(udp.status, Status::Allowed, "{udp:?}");
+    assert!(udp.rule.as_ref().unwrap().text.contains("AllowVnetInBound"));
+    assert!(a.notes.iter().any(|n| n.message.contains("defaults")));
+}
+
+#[test]
+fn aws_security_groups() {
+    let a = audit(
+        "aws-sg.json",
+        "aws-sg",
+        &|_| Scope::CrossZone,
+        ReadOptions::default(),
+    );
+    golden("aws-sg.txt", &report::table(&a, 80));
+    golden("aws-sg.json", &report::json(&a));
+    assert_eq!(
+        status(&a, "clients", "gw01", "tcp", "443").status,
+        Status::Allowed
+    );
+    // The union of both groups: RDP from the perimeter /24 reaches the session hosts.
+    assert_eq!(
+        status(&a, "gw01", "sh01", "tcp", "3389").status,
+        Status::Allowed
+    );
+    // UDP to the session hosts: no group allows it.
+    assert_eq!(
+        status(&a, "gw01", "sh01", "udp", "3389").status,
+        Status::Missing
+    );
+    // WinRM from the broker: allowed only through a source group whose members are unknown.
+    assert_eq!(
+        status(&a, "cb01", "gw01", "tcp", "5985").status,
+        Status::Possible
+    );
+}

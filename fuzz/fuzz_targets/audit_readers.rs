@@ -1,0 +1,25 @@
+#![no_main]
+//! Fuzzes the rule set readers of `rdsports_audit`: the byte decoder (UTF-8, UTF-16 with a
+//! byte order mark), format recognition, and every reader on the same text (nft JSON,
+//! iptables-save, the Windows export JSON and rule strings, Azure NSG, AWS security groups),
+//! then evaluates whatever was read on a packet space.
+
+use libfuzzer_sys::fuzz_target;
+use rdsports_audit::model::Hook;
+use rdsports_audit::space::Cube;
+use rdsports_audit::{FORMATS, ReadOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = rdsports_audit::decode(data, "fuzz") else {
+        return;
+    };
+    let _ = rdsports_audit::sniff(&text);
+    let opts = ReadOptions::default();
+    for (format, _) in FORMATS {
+        if let Ok(rs) = rdsports_audit::read(format, &text, "fuzz", &opts) {
+            for hook in [Hook::Input, Hook::Forward, Hook::Output] {
+                let _ = rdsports_audit::eval::evaluate(&rs, hook, Cube::full());
+            }
+        }
+    }
+});

@@ -1,0 +1,193 @@
+//! `rdsports audit`: an exported rule set against the planned flows.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use rdsports_audit::{Platform, ReadOptions, Scope};
+use rdsports_core::plan::plan;
+
+use crate::ExitStatus;
+use crate::cli::{AuditArgs, AuditFormat};
+use crate::input;
+
+/// The largest export `audit` reads (64 MiB: a 100,000-rule nft JSON export is about 40 MiB).
+pub const MAX_EXPORT: u64 = 64 * 1024 * 1024;
+
+pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
+    if args.windows_export_script {
+        input::print(rdsports_audit::windows::EXPORT_SCRIPT)?;
+        return Ok(ExitStatus::Ok);
+    }
+    let Some(path) = &args.rules else {
+        eprintln!("error: name the exported rule set with --rules FILE");
+        return Ok(ExitStatus::BadInput);
+    };
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let (name, bytes) = match read_capped(path)? {
+        Ok(x) => x,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let text = match rdsports_audit::decode(&bytes, &name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let formats = || {
+        rdsports_audit::FORMATS
+            .iter()
+            .map(|(n, d)| format!("  {n:<14} {d}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let format = match args.input_format.as_deref() {
+        Some(f) if rdsports_audit::FORMATS.iter().any(|(n, _)| *n == f) => f,
+        Some(f) => {
+            eprintln!(
+                "error: unknown --input-format {f}; the formats are:\n{}",
+                formats()
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+        None => match rdsports_audit::sniff(&text) {
+            Some(f) => f,
+            None => {
+                eprintln!(
+                    "error: {name}: not a rule set export rdsports recognises; name its format \
+                     with --input-format:\n{}\n  (netsh text output is localised and not read: \
+                     use the script of --windows-export-script)",
+                    formats()
+                );
+                return Ok(ExitStatus::BadInput);
+            }
+        },
+    };
+    let host = match &args.host {
+        None => None,
+        Some(h) => match deployment.host_index(h) {
+            Some(i) => Some(i),
+            None => {
+                let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
+                eprintln!(
+                    "error: no host \"{h}\" in {} (hosts: {})",
+                    loaded.name,
+                    names.join(", ")
+                );
+                return Ok(ExitStatus::BadInput);
+            }
+        },
+    };
+    let mut opts = ReadOptions {
+        profile: Some(args.profile.clone()),
+        internal: deployment
+            .zones
+            .iter()
+            .flat_map(|z| z.networks.iter().copied())
+            .filter(|n| n.prefix_len() > 0)
+            .collect(),
+        ..ReadOptions::default()
+    };
+    if let Some(h) = host {
+        let hh = &deployment.hosts[h];
+        opts.local_address = vec![hh.address];
+        opts.local_subnet = deployment.zones[hh.zone].networks.clone();
+    }
+    let ruleset = match rdsports_audit::read(format, &text, &name, &opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let scope = match (host, &args.boundary) {
+        (Some(h), _) => Scope::Host(h),
+        (None, Some(b)) => match boundary(&deployment, &loaded.name, b) {
+            Some(s) => s,
+            None => return Ok(ExitStatus::BadInput),
+        },
+        (None, None) if ruleset.platform == Platform::Windows => {
+            eprintln!(
+                "error: a Windows Firewall rule set belongs to one host: name it with --host"
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+        (None, None) => Scope::CrossZone,
+    };
+    let catalog = input::catalog()?;
+    let plan = plan(&catalog, &deployment);
+    let audit = rdsports_audit::analyse(&ruleset, &plan, &scope);
+    let out = match args.format {
+        AuditFormat::Table => rdsports_audit::report::table(&audit, audit_width()),
+        AuditFormat::Json => rdsports_audit::report::json(&audit),
+        AuditFormat::Junit => rdsports_audit::report::junit(&audit),
+        AuditFormat::Markdown => rdsports_audit::report::markdown(&audit),
+    };
+    input::print(&out)?;
+    Ok(match audit.exit_code(args.strict) {
+        0 => ExitStatus::Ok,
+        _ => ExitStatus::Findings,
+    })
+}
+
+/// Width of the table: the terminal's, else $COLUMNS, else 80 (the audit reads in 80).
+fn audit_width() -> usize {
+    if std::env::var_os("COLUMNS").is_none()
+        && !std::io::IsTerminal::is_terminal(&std::io::stdout())
+    {
+        return 80;
+    }
+    input::width()
+}
+
+/// Reads at most [`MAX_EXPORT`] bytes of `path` (`-`: standard input).
+fn read_capped(path: &Path) -> anyhow::Result<Result<(String, Vec<u8>), String>> {
+    let mut bytes = Vec::new();
+    let name = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_EXPORT + 1)
+            .read_to_end(&mut bytes)
+            .context("cannot read standard input")?;
+        "<stdin>".to_owned()
+    } else {
+        let f =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        f.take(MAX_EXPORT + 1)
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        path.display().to_string()
+    };
+    if bytes.len() as u64 > MAX_EXPORT {
+        return Ok(Err(format!(
+            "{name} is larger than {} MiB, the most audit reads",
+            MAX_EXPORT / 1024 / 1024
+        )));
+    }
+    Ok(Ok((name, bytes)))
+}
+
+/// `ZONE_A:ZONE_B` (zone names may hold ':' themselves: the split whose sides are zones wins).
+fn boundary(d: &rdsports_core::Deployment, file: &str, b: &str) -> Option<Scope> {
+    let zone = |z: &str| d.zones.iter().position(|x| x.name == z);
+    let split = b
+        .match_indices(':')
+        .map(|(i, _)| (&b[..i], &b[i + 1..]))
+        .find(|(x, y)| zone(x).is_some() && zone(y).is_some());
+    match split {
+        Some((x, y)) => Some(Scope::Boundary(zone(x)?, zone(y)?)),
+        None => {
+            let names: Vec<&str> = d.zones.iter().map(|z| z.name.as_str()).collect();
+            eprintln!(
+                "error: --boundary takes ZONE_A:ZONE_B with two zones of {file} (zones: {})",
+                names.join(", ")
+            );
+            None
+        }
+    }
+}
