@@ -76,6 +76,15 @@ pub enum Command {
     /// Write one self-contained HTML report: summary, diagram, flow matrix, Windows rules per
     /// host, check results and warnings.
     Report(ReportArgs),
+    /// Find the security mistakes of a deployment (and of what check saw), each with its
+    /// source.
+    ///
+    /// Findings from the deployment and its plan (RDP or SMB from the internet, the whole RPC
+    /// range or clear-text LDAP and WinRM across zone boundaries ...) and, with --check, from
+    /// check results (NLA, RDP security layer, TLS, certificates, SMB signing, clock skew).
+    /// Accept a finding in the deployment file with [[lint.accept]] id, hosts and reason.
+    /// Exit status 0 when no finding at --fail-on or above remains, 1 otherwise.
+    Lint(LintArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -253,6 +262,53 @@ pub struct ReportArgs {
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings grouped by severity.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools; locations point at the deployment file's lines.
+    Sarif,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// The `--fail-on` threshold of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High and critical findings fail (the default).
+    High,
+    /// Medium and above.
+    Medium,
+    /// Every finding.
+    Low,
+    /// Never fail (report only).
+    Never,
+}
+
+/// Arguments of `rdsports lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Results of `rdsports check --format json` to lint too (repeat for several hosts).
+    #[arg(long = "check", value_name = "RESULTS.json")]
+    pub checks: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = LintFormat::Table)]
+    pub format: LintFormat,
+    /// Exit 1 when a finding of this severity or above remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Explain one finding (its rationale, fix and sources); without ID, list them all.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    pub explain: Option<String>,
 }
 
 /// Output formats of `listen`.

@@ -3,6 +3,7 @@
 pub mod check;
 mod demo;
 mod diagram;
+pub mod lint;
 pub mod listen;
 pub mod plan;
 mod ports;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Demo(args) => demo::run(&args),
         Command::Diagram(args) => diagram::run(&args),
         Command::Report(args) => diagram::report(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

@@ -436,7 +436,9 @@ fn plan_hits(
             hit("winrm-http-across-zones", or_host("winrm", f.from));
         }
         let ldap = has(f.ports, 389) || (f.protocol == Protocol::Tcp && has(f.ports, 3268));
-        if ldap && crosses && !o.ldaps {
+        // CRL retrieval over LDAP (S19) reads public data anonymously: its own finding.
+        let crl_only = ids.iter().all(|id| *id == "S19");
+        if ldap && crosses && !o.ldaps && !crl_only {
             hit("ldap-cleartext-across-zones", or_host("ldaps", f.from));
         }
         if crosses && ids.iter().any(|id| matches!(*id, "S19" | "S21a" | "S21b")) {

@@ -113,10 +113,36 @@ fn finding_lines(out: &mut String, f: &Finding, cx: &Context<'_>) {
     if let Some(l) = f.location {
         let _ = writeln!(out, "    at:    {}:{}:{}", cx.file, l.line, l.column);
     }
-    let _ = writeln!(out, "    fix:   {}", f.rule.fix);
+    wrap(out, "    fix:   ", &squash(f.rule.fix));
     if let Some(s) = f.rule.sources.first() {
-        let _ = writeln!(out, "    source: {} <{}>", s.title, s.url);
+        wrap(out, "    source: ", &format!("{} <{}>", s.title, s.url));
     }
+}
+
+/// Table lines stay within this many columns (a word longer than the room left, such as a
+/// URL, gets a line of its own).
+const WIDTH: usize = 100;
+
+/// Writes `label` and `text` word-wrapped at [`WIDTH`], continuation lines indented under
+/// the text.
+fn wrap(out: &mut String, label: &str, text: &str) {
+    let indent = label.chars().count();
+    out.push_str(label);
+    let mut col = indent;
+    for (i, word) in text.split_whitespace().enumerate() {
+        let len = word.chars().count();
+        if i > 0 && col + 1 + len > WIDTH {
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', indent));
+            col = indent;
+        } else if i > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+    }
+    out.push('\n');
 }
 
 fn hosts_text(f: &Finding) -> String {
