@@ -25,7 +25,7 @@ pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
-    let Some((deployment, _)) = input::load(&args.input)? else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let mut checks = Vec::new();
@@ -44,14 +44,68 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let plan = plan(&catalog, &deployment);
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
+    let lint = match lint_rows(&plan, &loaded, &args.checks) {
+        Ok(rows) => rows,
+        Err(status) => return Ok(status),
+    };
     let page = html::render(&ReportInput {
         plan: &plan,
         warnings: &warnings,
         windows_rules,
         checks,
+        lint,
     });
     write(args.output.as_deref(), &page)?;
     Ok(ExitStatus::Ok)
+}
+
+/// The lint findings for the report's section (the same as `rdsports lint` with the same
+/// `--check` files). `Err`: the `[lint]` section is invalid; its errors were printed.
+fn lint_rows(
+    plan: &rdsports_core::Plan<'_>,
+    loaded: &input::Loaded,
+    check_files: &[std::path::PathBuf],
+) -> Result<Vec<html::LintRow>, ExitStatus> {
+    let mut checks = Vec::new();
+    for path in check_files {
+        // Already read and checked above as the report's check results.
+        if let Ok(Ok(c)) = crate::commands::lint::read_results(path) {
+            checks.push(c);
+        }
+    }
+    let report = match rdsports_lint::lint(&rdsports_lint::Input {
+        text: &loaded.text,
+        plan,
+        checks: &checks,
+    }) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            input::print_diagnostics(loaded, &diagnostics);
+            return Err(ExitStatus::BadInput);
+        }
+    };
+    Ok(report
+        .findings
+        .iter()
+        .chain(&report.accepted)
+        .map(|f| {
+            let mut hosts = f.hosts.join(", ");
+            if f.hosts_total > f.hosts.len() {
+                hosts.push_str(&format!(" and {} more", f.hosts_total - f.hosts.len()));
+            }
+            html::LintRow {
+                severity: f.rule.severity.name().to_owned(),
+                id: f.rule.id.to_owned(),
+                title: f.rule.title.to_owned(),
+                subject: f.subject.clone(),
+                hosts,
+                fix: f.rule.fix.split_whitespace().collect::<Vec<_>>().join(" "),
+                source_url: f.rule.sources[0].url.to_owned(),
+                location: f.location.map(|l| format!("{}:{}", loaded.name, l.line)),
+                accepted: f.accepted.clone(),
+            }
+        })
+        .collect())
 }
 
 /// Above this many hosts the report carries one Windows script per group of hosts with the

@@ -98,7 +98,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
 
 /// Reads one check results file (at most [`MAX_RESULTS_BYTES`]). `Ok(Err)`: a message for
 /// the user, exit 2.
-fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
+pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
     let mut bytes = Vec::new();

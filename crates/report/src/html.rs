@@ -44,6 +44,31 @@ pub struct ReportInput<'a> {
     pub windows_rules: Vec<(String, String)>,
     /// Parsed check result documents, one per `--check` file ([`parse_check_results`]).
     pub checks: Vec<CheckDocument>,
+    /// The findings of `rdsports lint`, most severe first (accepted ones carry a reason).
+    pub lint: Vec<LintRow>,
+}
+
+/// One finding of `rdsports lint`, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintRow {
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: String,
+    /// The finding id (`rdp-from-internet`).
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// Where (`perimeter -> internal`, `dc01 tcp/88`).
+    pub subject: String,
+    /// The hosts concerned, as one text.
+    pub hosts: String,
+    /// What to do.
+    pub fix: String,
+    /// The first public source.
+    pub source_url: String,
+    /// `file:line` of the deployment line that causes it.
+    pub location: Option<String>,
+    /// The reason of the acceptance, when the finding is accepted.
+    pub accepted: Option<String>,
 }
 
 /// Parses a `rdsports check --format json` document (the contract of
@@ -139,7 +164,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#diagram\">Diagram</a></li>\
          <li><a href=\"#hosts\">Hosts</a></li><li><a href=\"#flows\">Flows</a></li>\
          <li><a href=\"#catalog\">Catalog references</a></li><li><a href=\"#rules\">Windows rules</a></li>\
-         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
+         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#lint\">Lint</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
     );
 
     summary(&mut out, input, &graph);
@@ -157,6 +182,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     catalog(&mut out, plan);
     rules(&mut out, &input.windows_rules);
     check_results(&mut out, input);
+    lint(&mut out, &input.lint);
 
     out.push_str("<section id=\"warnings\">\n<h2>Warnings</h2>\n");
     if input.warnings.is_empty() {
@@ -631,6 +657,58 @@ fn rules(out: &mut String, windows_rules: &[(String, String)]) {
         );
     }
     out.push_str("</section>\n");
+}
+
+/// The lint section: open findings, then accepted ones with their reasons.
+fn lint(out: &mut String, rows: &[LintRow]) {
+    out.push_str("<section id=\"lint\">\n<h2>Lint</h2>\n");
+    let open = rows.iter().filter(|r| r.accepted.is_none()).count();
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{open} finding{} of <code>rdsports lint</code>, {} accepted in the deployment file. <code>rdsports lint --explain ID</code> gives the rationale and sources.</p>",
+        plural(open),
+        rows.len() - open
+    );
+    if rows.is_empty() {
+        out.push_str("</section>\n");
+        return;
+    }
+    out.push_str("<table class=\"lint\">\n<thead><tr><th>severity</th><th>id</th><th>where</th><th>hosts</th><th>what to do</th></tr></thead>\n<tbody>\n");
+    for r in rows {
+        let class = match (r.accepted.is_some(), r.severity.as_str()) {
+            (true, _) => "v-other",
+            (false, "critical" | "high") => "v-refused",
+            (false, "medium") => "v-filtered",
+            _ => "v-unknown",
+        };
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"badge {class}\">{}</span></td><td><code>{}</code><br>{}</td><td>{}",
+            esc(&r.severity),
+            esc(&r.id),
+            esc(&r.title),
+            esc(&r.subject)
+        );
+        if let Some(l) = &r.location {
+            let _ = write!(out, "<br><span class=\"note\">{}</span>", esc(l));
+        }
+        let _ = write!(out, "</td><td>{}</td><td>", esc(&r.hosts));
+        match &r.accepted {
+            Some(reason) => {
+                let _ = write!(out, "<strong>accepted:</strong> {}", esc(reason));
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "{} <a href=\"{}\">source</a>",
+                    esc(&r.fix),
+                    esc(&r.source_url)
+                );
+            }
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 fn check_results(out: &mut String, input: &ReportInput<'_>) {
