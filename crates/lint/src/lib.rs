@@ -146,10 +146,18 @@ impl Report {
     }
 }
 
-/// One occurrence before grouping.
+/// What a finding is about: a zone pair (zone indices; `usize::MAX` for internet hosts
+/// outside an internet zone) or a text (a host and port, an option).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Subject {
+    Zones(usize, usize),
+    Text(String),
+}
+
+/// One occurrence, folded into its group at once (memory stays per group, not per flow).
 struct Hit {
     rule: usize,
-    subject: String,
+    subject: Subject,
     hosts: [Option<usize>; 2],
     flow: Option<usize>,
     evidence: Option<String>,
@@ -163,6 +171,78 @@ struct Accept {
     reason: String,
     span: Range<usize>,
     used: bool,
+}
+
+/// The hits of one (rule, subject, acceptance).
+struct Group {
+    rule: usize,
+    subject: Subject,
+    accepted: Option<usize>,
+    hosts: std::collections::BTreeSet<usize>,
+    flows: Vec<usize>,
+    flows_total: usize,
+    evidence: Vec<String>,
+    span: Option<Range<usize>>,
+}
+
+/// The groups, in order of first appearance.
+struct Groups {
+    accepts: Vec<Accept>,
+    list: Vec<Group>,
+    index: BTreeMap<(usize, Subject, Option<usize>), usize>,
+}
+
+impl Groups {
+    fn add(&mut self, hit: Hit) {
+        let id = RULES[hit.rule].id;
+        let accepted = self.accepts.iter().position(|a| {
+            a.id == id
+                && a.hosts.as_ref().is_none_or(|hs| {
+                    hit.hosts
+                        .iter()
+                        .flatten()
+                        .any(|h| hs.binary_search(h).is_ok())
+                })
+        });
+        if let Some(a) = accepted {
+            self.accepts[a].used = true;
+        }
+        let key = (hit.rule, hit.subject, accepted);
+        let slot = match self.index.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                self.list.push(Group {
+                    rule: key.0,
+                    subject: key.1.clone(),
+                    accepted,
+                    hosts: Default::default(),
+                    flows: Vec::new(),
+                    flows_total: 0,
+                    evidence: Vec::new(),
+                    span: None,
+                });
+                self.index.insert(key, self.list.len() - 1);
+                self.list.len() - 1
+            }
+        };
+        let g = &mut self.list[slot];
+        g.hosts.extend(hit.hosts.iter().flatten());
+        if let Some(f) = hit.flow {
+            g.flows_total += 1;
+            if g.flows.len() < MAX_LISTED {
+                g.flows.push(f);
+            }
+        }
+        if let Some(e) = hit.evidence
+            && g.evidence.len() < MAX_LISTED
+            && !g.evidence.contains(&e)
+        {
+            g.evidence.push(e);
+        }
+        if g.span.is_none() {
+            g.span = hit.span;
+        }
+    }
 }
 
 /// Lints a deployment. `Err`: the `[lint]` section is wrong (an acceptance without a
@@ -180,7 +260,7 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
                 .locate(input.text),
         ]
     })?;
-    let mut accepts = validate_accepts(&places, plan).map_err(|e| {
+    let accepts = validate_accepts(&places, plan).map_err(|e| {
         e.into_iter()
             .map(|d| d.locate(input.text))
             .collect::<Vec<_>>()
@@ -189,43 +269,22 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
     let option_span = |key: &str| places.option.get(key).cloned();
     let rule_index = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(0);
 
-    let mut hits: Vec<Hit> = Vec::new();
-    plan_hits(plan, &host_span, &option_span, &rule_index, &mut hits);
+    let mut groups = Groups {
+        accepts,
+        list: Vec::new(),
+        index: BTreeMap::new(),
+    };
+    plan_hits(plan, &host_span, &option_span, &rule_index, &mut groups);
     let mut warnings = Vec::new();
     let results_read = check_hits(
         input.checks,
         plan,
         &host_span,
         &rule_index,
-        &mut hits,
+        &mut groups,
         &mut warnings,
     );
-
-    // Group: (rule, subject, acceptance) in order of first appearance.
-    let mut groups: Vec<(usize, String, Option<usize>, Vec<Hit>)> = Vec::new();
-    let mut index: BTreeMap<(usize, String, Option<usize>), usize> = BTreeMap::new();
-    for hit in hits {
-        let id = RULES[hit.rule].id;
-        let accepted = accepts.iter().position(|a| {
-            a.id == id
-                && a.hosts.as_ref().is_none_or(|hs| {
-                    hit.hosts
-                        .iter()
-                        .flatten()
-                        .any(|h| hs.binary_search(h).is_ok())
-                })
-        });
-        if let Some(a) = accepted {
-            accepts[a].used = true;
-        }
-        let key = (hit.rule, hit.subject.clone(), accepted);
-        let slot = *index.entry(key).or_insert_with(|| {
-            groups.push((hit.rule, hit.subject.clone(), accepted, Vec::new()));
-            groups.len() - 1
-        });
-        groups[slot].3.push(hit);
-    }
-    for a in &accepts {
+    for a in &groups.accepts {
         if !a.used {
             warnings.push(
                 Diagnostic::warning(
@@ -243,15 +302,20 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
         results_read,
         ..Report::default()
     };
-    for (rule, subject, accepted, hits) in groups {
-        let finding = finding(
-            plan,
-            input.text,
-            &RULES[rule],
-            subject,
-            accepted.map(|a| accepts[a].reason.clone()),
-            &hits,
-        );
+    let zone_label = |z: usize| -> &str {
+        if z == usize::MAX {
+            "internet"
+        } else {
+            &d.zones[z].name
+        }
+    };
+    for g in groups.list {
+        let subject = match &g.subject {
+            Subject::Zones(a, b) => format!("{} -> {}", zone_label(*a), zone_label(*b)),
+            Subject::Text(t) => t.clone(),
+        };
+        let reason = g.accepted.map(|a| groups.accepts[a].reason.clone());
+        let finding = finding(plan, input.text, &RULES[g.rule], subject, reason, g);
         if finding.accepted.is_some() {
             report.accepted.push(finding);
         } else {
@@ -359,7 +423,7 @@ fn plan_hits(
     host_span: &dyn Fn(usize) -> Option<Range<usize>>,
     option_span: &dyn Fn(&str) -> Option<Range<usize>>,
     rule_index: &dyn Fn(&str) -> usize,
-    hits: &mut Vec<Hit>,
+    hits: &mut Groups,
 ) {
     let d = plan.deployment;
     let o = &d.options;
@@ -374,14 +438,14 @@ fn plan_hits(
             perimeter[d.hosts[f.to].zone] = true;
         }
     }
-    let zone_name = |h: usize| -> &str {
+    let zone_key = |h: usize| -> usize {
         if internet_host[h] && !internet_zone(&d.zones[d.hosts[h].zone]) {
-            "internet"
+            usize::MAX
         } else {
-            &d.zones[d.hosts[h].zone].name
+            d.hosts[h].zone
         }
     };
-    let between = |f: &rdsports_core::Flow| format!("{} -> {}", zone_name(f.from), zone_name(f.to));
+    let between = |f: &rdsports_core::Flow| Subject::Zones(zone_key(f.from), zone_key(f.to));
     let or_host = |key: &str, h: usize| option_span(key).or_else(|| host_span(h));
     let has = |p: rdsports_core::PortRange, port: u16| p.contains(port);
 
@@ -395,7 +459,7 @@ fn plan_hits(
         let crosses = zf != zt || edge;
         let inner = if internet_host[f.from] { f.to } else { f.from };
         let mut hit = |rule: &str, span: Option<Range<usize>>| {
-            hits.push(Hit {
+            hits.add(Hit {
                 rule: rule_index(rule),
                 subject: between(f),
                 hosts: [Some(f.from), Some(f.to)],
@@ -445,9 +509,9 @@ fn plan_hits(
             hit("crl-ldap-ftp-from-perimeter", or_host("crl", f.from));
         }
         if ids.iter().any(|id| id.starts_with("S30")) && o.netbios {
-            hits.push(Hit {
+            hits.add(Hit {
                 rule: rule_index("netbios-enabled"),
-                subject: "option netbios".into(),
+                subject: Subject::Text("option netbios".into()),
                 hosts: [Some(f.from), Some(f.to)],
                 flow: Some(i),
                 evidence: None,
@@ -457,9 +521,9 @@ fn plan_hits(
     }
     if web_access_exposed && !d.has(Role::Gateway) {
         for (h, _) in d.hosts_with(Role::WebAccess) {
-            hits.push(Hit {
+            hits.add(Hit {
                 rule: rule_index("web-access-without-gateway"),
-                subject: d.hosts[h].name.clone(),
+                subject: Subject::Text(d.hosts[h].name.clone()),
                 hosts: [Some(h), None],
                 flow: None,
                 evidence: None,
@@ -475,7 +539,7 @@ fn check_hits(
     plan: &Plan<'_>,
     host_span: &dyn Fn(usize) -> Option<Range<usize>>,
     rule_index: &dyn Fn(&str) -> usize,
-    hits: &mut Vec<Hit>,
+    hits: &mut Groups,
     warnings: &mut Vec<Diagnostic>,
 ) -> usize {
     let d = plan.deployment;
@@ -501,9 +565,9 @@ fn check_hits(
             let port = r["port"].as_u64().unwrap_or(0);
             let service = r["service"].as_str().unwrap_or_default();
             let detail = &r["detail"];
-            let subject = format!("{to} {protocol}/{port}");
+            let subject = Subject::Text(format!("{to} {protocol}/{port}"));
             let mut hit = |rule: &str, seen: String| {
-                hits.push(Hit {
+                hits.add(Hit {
                     rule: rule_index(rule),
                     subject: subject.clone(),
                     hosts: [Some(host), None],
@@ -616,16 +680,10 @@ fn finding(
     rule: &'static Rule,
     subject: String,
     accepted: Option<String>,
-    hits: &[Hit],
+    g: Group,
 ) -> Finding {
     let d = plan.deployment;
-    let mut hosts: Vec<usize> = hits.iter().flat_map(|h| h.hosts).flatten().collect();
-    hosts.sort_unstable();
-    hosts.dedup();
-    let flows: Vec<usize> = hits.iter().filter_map(|h| h.flow).collect();
-    let mut evidence: Vec<String> = hits.iter().filter_map(|h| h.evidence.clone()).collect();
-    evidence.dedup();
-    let location = hits.iter().find_map(|h| h.span.clone()).map(|span| {
+    let location = g.span.map(|span| {
         let (line, column) = line_column(source, span.start);
         let (end_line, end_column) = line_column(source, span.end);
         Location {
@@ -638,16 +696,17 @@ fn finding(
     Finding {
         rule,
         subject,
-        hosts_total: hosts.len(),
-        hosts: hosts
+        hosts_total: g.hosts.len(),
+        hosts: g
+            .hosts
             .iter()
             .take(MAX_LISTED)
             .map(|&h| d.hosts[h].name.clone())
             .collect(),
-        flows_total: flows.len(),
-        flows: flows
+        flows_total: g.flows_total,
+        flows: g
+            .flows
             .iter()
-            .take(MAX_LISTED)
             .map(|&i| {
                 let f = &plan.flows[i];
                 FlowRef {
@@ -659,7 +718,7 @@ fn finding(
                 }
             })
             .collect(),
-        evidence: evidence.into_iter().take(MAX_LISTED).collect(),
+        evidence: g.evidence,
         location,
         accepted,
     }
