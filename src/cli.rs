@@ -85,6 +85,10 @@ pub enum Command {
     /// Accept a finding in the deployment file with [[lint.accept]] id, hosts and reason.
     /// Exit status 0 when no finding at --fail-on or above remains, 1 otherwise.
     Lint(LintArgs),
+    /// Check every server at once through Ansible or PowerShell remoting: the inventory, and
+    /// the summary of the results the engine brings back.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -259,9 +263,85 @@ pub struct ReportArgs {
     /// Results of `rdsports check --format json` to include (repeat for several hosts).
     #[arg(long = "check", value_name = "RESULTS.json")]
     pub checks: Vec<PathBuf>,
+    /// Every result file of a fleet run in this folder; hosts of the inventory without one
+    /// are shown as not run, results of another deployment file are refused (exit 2).
+    #[arg(long, value_name = "DIR")]
+    pub check_dir: Option<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The `fleet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Print the inventory of the hosts to run check on: an Ansible inventory (JSON, which
+    /// Ansible reads as YAML) or CSV for Import-Csv | Invoke-Command.
+    ///
+    /// Populations (CIDR hosts such as internet clients) and hosts outside the fleet (the
+    /// Clearinghouse) are left out; stderr names them.
+    Inventory(FleetInventoryArgs),
+    /// Merge the result files of a fleet run: one line per host of the inventory, "not run"
+    /// for a host without a result, results of another deployment file refused.
+    ///
+    /// Exit status 0 when every host reported and nothing is blocked, 1 when a host has a
+    /// blocked flow or did not report, 2 when a result was refused or unreadable.
+    Summary(FleetSummaryArgs),
+}
+
+/// Inventory formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// Ansible inventory (YAML-shape JSON).
+    Ansible,
+    /// CSV: name, address, roles, zone.
+    Csv,
+}
+
+/// The hosts' operating system, for the engine's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetOs {
+    /// Windows Server: PowerShell remoting (ansible_connection psrp).
+    Windows,
+    /// Linux: SSH.
+    Linux,
+}
+
+/// Arguments of `rdsports fleet inventory`.
+#[derive(Debug, Args)]
+pub struct FleetInventoryArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InventoryFormat::Ansible)]
+    pub format: InventoryFormat,
+    /// The hosts' operating system (mixed fleets: override ansible_connection in host_vars).
+    #[arg(long, value_enum, default_value_t = FleetOs::Windows)]
+    pub os: FleetOs,
+}
+
+/// Output formats of `fleet summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One line per host.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+}
+
+/// Arguments of `rdsports fleet summary`.
+#[derive(Debug, Args)]
+pub struct FleetSummaryArgs {
+    /// The folder of result files (`check --format json --output DIR/HOST.json`).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// Count UDP silence (open|filtered) as blocked.
+    #[arg(long)]
+    pub strict_udp: bool,
 }
 
 /// Output formats of `lint`.

@@ -40,11 +40,60 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
+    let mut fleet = None;
+    let mut check_files = args.checks.clone();
+    if let Some(dir) = &args.check_dir {
+        let files = match crate::commands::fleet::read_dir(dir)? {
+            Ok(f) => f,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        let digest = crate::commands::fleet::digest(&loaded.text);
+        let summary = rdsports_report::fleet::summarize(
+            &deployment,
+            &digest,
+            &files,
+            rdsports_report::check::UdpSilence::Warn,
+        );
+        if summary.refused() {
+            for h in summary
+                .hosts
+                .iter()
+                .filter(|h| h.status == rdsports_report::fleet::Status::Refused)
+            {
+                eprintln!(
+                    "error: {}: refused: {}",
+                    h.file.as_deref().unwrap_or("?"),
+                    h.detail.as_deref().unwrap_or_default()
+                );
+            }
+            eprintln!("hint: run check again with this deployment file, or remove the old results");
+            return Ok(ExitStatus::BadInput);
+        }
+        for f in files {
+            // Only the result that summarize used for each host (a second one is ignored).
+            if summary
+                .hosts
+                .iter()
+                .any(|h| h.file.as_deref() == Some(f.file.as_str()))
+            {
+                check_files.push(std::path::PathBuf::from(&f.file));
+                checks.push(f.document);
+            }
+        }
+        for (file, why) in &summary.ignored {
+            eprintln!("warning: {file}: ignored: {why}");
+        }
+        fleet = Some(summary);
+    }
     let catalog = input::catalog()?;
     let plan = plan(&catalog, &deployment);
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
-    let lint = match lint_rows(&plan, &loaded, &args.checks) {
+    let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
+    let lint = match lint_rows(&plan, &loaded, &check_files) {
         Ok(rows) => rows,
         Err(status) => return Ok(status),
     };
@@ -54,9 +103,15 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         windows_rules,
         checks,
         lint,
+        fleet,
     });
     write(args.output.as_deref(), &page)?;
-    Ok(ExitStatus::Ok)
+    // A fleet run where a host is blocked or did not report is a finding (exit 1).
+    Ok(if fleet_ok {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Findings
+    })
 }
 
 /// The lint findings for the report's section (the same as `rdsports lint` with the same

@@ -3,6 +3,7 @@
 pub mod check;
 mod demo;
 mod diagram;
+pub mod fleet;
 pub mod lint;
 pub mod listen;
 pub mod plan;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Diagram(args) => diagram::run(&args),
         Command::Report(args) => diagram::report(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Fleet(command) => fleet::run(&command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

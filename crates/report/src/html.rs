@@ -46,6 +46,8 @@ pub struct ReportInput<'a> {
     pub checks: Vec<CheckDocument>,
     /// The findings of `rdsports lint`, most severe first (accepted ones carry a reason).
     pub lint: Vec<LintRow>,
+    /// A fleet run's status per host (`report --check-dir`), every host of the inventory.
+    pub fleet: Option<crate::fleet::Summary>,
 }
 
 /// One finding of `rdsports lint`, as the report shows it.
@@ -659,6 +661,39 @@ fn rules(out: &mut String, windows_rules: &[(String, String)]) {
     out.push_str("</section>\n");
 }
 
+/// Every host of a fleet run: ok, blocked, not run or refused.
+fn fleet_status(out: &mut String, s: &crate::fleet::Summary) {
+    use crate::fleet::Status;
+    let _ = writeln!(
+        out,
+        "<h3 id=\"fleet\">Fleet: {} hosts</h3>\n<p class=\"verdicts\"><span class=\"badge v-open\">ok {}</span> <span class=\"badge v-refused\">blocked {}</span> <span class=\"badge v-filtered\">not run {}</span> <span class=\"badge v-other\">refused {}</span></p>",
+        s.hosts.len(),
+        s.count(&Status::Ok),
+        s.count(&Status::Blocked),
+        s.count(&Status::NotRun),
+        s.count(&Status::Refused)
+    );
+    out.push_str("<table class=\"fleet\">\n<thead><tr><th>host</th><th>status</th><th>results</th><th>blocked</th><th>detail</th></tr></thead>\n<tbody>\n");
+    for h in &s.hosts {
+        let class = match h.status {
+            Status::Ok => "v-open",
+            Status::Blocked => "v-refused",
+            Status::NotRun => "v-filtered",
+            Status::Refused => "v-other",
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><span class=\"badge {class}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&h.host),
+            esc(h.status.label()),
+            h.results,
+            h.blocked,
+            esc(h.detail.as_deref().unwrap_or_default())
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
 /// The lint section: open findings, then accepted ones with their reasons.
 fn lint(out: &mut String, rows: &[LintRow]) {
     out.push_str("<section id=\"lint\">\n<h2>Lint</h2>\n");
@@ -714,6 +749,9 @@ fn lint(out: &mut String, rows: &[LintRow]) {
 fn check_results(out: &mut String, input: &ReportInput<'_>) {
     let plan = input.plan;
     out.push_str("<section id=\"checks\">\n<h2>Check results</h2>\n");
+    if let Some(fleet) = &input.fleet {
+        fleet_status(out, fleet);
+    }
     if input.checks.is_empty() {
         out.push_str("<p class=\"note\">No check results were given (run <code>rdsports check --format json</code> on a host and pass the file with <code>--check</code>).</p>\n</section>\n");
         return;

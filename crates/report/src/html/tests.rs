@@ -91,6 +91,7 @@ fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) ->
         windows_rules: rules,
         checks: vec![parse_check_results(CHECK).unwrap()],
         lint: Vec::new(),
+        fleet: None,
     })
 }
 
@@ -188,6 +189,7 @@ fn flows_show_the_verdicts_of_matching_checks() {
             windows_rules: Vec::new(),
             checks: vec![check],
             lint: Vec::new(),
+            fleet: None,
         });
         assert_eq!(html.matches(">not planned<").count(), 1);
     });
@@ -213,6 +215,7 @@ fn hostile_text_is_escaped_everywhere() {
             windows_rules: rules,
             checks: vec![check],
             lint: Vec::new(),
+            fleet: None,
         });
         // The only script element is ours, and no name opened an element.
         assert_eq!(html.matches("<script").count(), 1);
@@ -236,6 +239,7 @@ fn empty_inputs_say_so() {
             windows_rules: Vec::new(),
             checks: Vec::new(),
             lint: Vec::new(),
+            fleet: None,
         });
         assert!(html.contains("The plan has no flows."));
         assert!(html.contains("This report holds no Windows rules."));
@@ -255,6 +259,7 @@ fn large_plans_fold_the_flow_matrix_by_diagram_node() {
             windows_rules: Vec::new(),
             checks: Vec::new(),
             lint: Vec::new(),
+            fleet: None,
         });
         assert!(html.contains("share a row"));
         assert!(html.contains("(600 hosts)"));
@@ -293,6 +298,7 @@ fn the_lint_section_shows_open_and_accepted_findings_escaped() {
             windows_rules: Vec::new(),
             checks: Vec::new(),
             lint: vec![row(None), row(Some("lab only & temporary"))],
+            fleet: None,
         });
         let section =
             &html[html.find("id=\"lint\"").unwrap()..html.find("id=\"warnings\"").unwrap()];
