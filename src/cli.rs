@@ -194,8 +194,9 @@ pub enum CheckFormat {
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: DeploymentInput,
-    /// The host this check runs as (default: the host whose address is on this machine).
-    #[arg(long)]
+    /// The deployment host this check runs as (default: the host whose address is on this
+    /// machine). `--from` is the same.
+    #[arg(long = "as", visible_alias = "from", value_name = "HOST")]
     pub from: Option<String>,
     /// Only flows to this host.
     #[arg(long)]
@@ -206,6 +207,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
+    /// Write the output to this file (replaced whole, never half-written) instead of
+    /// standard output: where a fleet engine fetches it.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Per-probe timeout in milliseconds (Windows: keep it above 2000, a refused connect
     /// takes about 2 s there).
     #[arg(long, default_value_t = 1500, value_name = "MS")]

@@ -14,12 +14,12 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use rdsports_core::plan::{Plan, plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
 use rdsports_net::registry::{self, ProbeContext};
 use rdsports_net::{Cancel, Observation, Settings, Target, Transport, Verdict};
-use rdsports_report::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence};
+use rdsports_report::check::{CheckDocument, CheckRecord, NotProbedRecord, RunInfo, UdpSilence};
 
 use crate::ExitStatus;
 use crate::cli::{CheckArgs, CheckFormat};
@@ -526,8 +526,34 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     }
     let runner = Runner::new()?;
     let progress = |done, total| runner.progress(done, total);
-    let doc = runner.block_on(check_host(&spec, &runner.cancel, &progress));
-    emit(&doc, args.format, udp)
+    let started = now_utc();
+    let mut doc = runner.block_on(check_host(&spec, &runner.cancel, &progress));
+    doc.run = RunInfo {
+        rdsports_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        deployment: Some(deployment.name.clone()),
+        deployment_digest: Some(crate::commands::fleet::digest(&loaded.text)),
+        started_utc: Some(started),
+        finished_utc: Some(now_utc()),
+    };
+    emit(&doc, args, udp)
+}
+
+/// This host's clock, RFC 3339 UTC (a clock before 1970 reads as 1970).
+fn now_utc() -> String {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    rdsports_wire::tls::rfc3339(unix)
+}
+
+/// Writes `text` to `path` through a temporary file beside it and a rename, so that a fleet
+/// engine fetching the file never sees half of it.
+fn write_whole(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Checks one address and port without a deployment file, like PortQry.
@@ -614,7 +640,7 @@ fn ad_hoc(
         };
         CheckDocument::new("ad hoc", record.into_iter().collect(), not_probed)
     });
-    emit(&doc, args.format, udp)
+    emit(&doc, args, udp)
 }
 
 fn context(args: &CheckArgs, domain: Option<String>) -> ProbeContext {
@@ -675,13 +701,17 @@ impl Runner {
     }
 }
 
-fn emit(doc: &CheckDocument, format: CheckFormat, udp: UdpSilence) -> anyhow::Result<ExitStatus> {
+fn emit(doc: &CheckDocument, args: &CheckArgs, udp: UdpSilence) -> anyhow::Result<ExitStatus> {
+    let format = args.format;
     let text = match format {
         CheckFormat::Table => doc.to_table(input::width(), udp),
         CheckFormat::Json => doc.to_json(),
         CheckFormat::Junit => doc.to_junit(udp),
     };
-    input::print(&text)?;
+    match &args.output {
+        None => input::print(&text)?,
+        Some(path) => write_whole(path, &text)?,
+    }
     let silent = doc
         .results
         .iter()
