@@ -59,3 +59,8 @@ fi
 # Needs root; without it the lab says it was skipped (and fails when CI=true). It installs the
 # Debian servers it needs itself and uses the binary cargo test just built.
 RDSPORTS="$root/target/debug/rdsports" lab/run.sh
+
+# --- the fleet check: Ansible over SSH into namespaces ------------------------------------
+# Needs root too (skipped without, a failure when CI=true); installs openssh-server and
+# ansible (PyPI, into target/ansible) itself.
+RDSPORTS="$root/target/debug/rdsports" tests/fleet/run.sh
