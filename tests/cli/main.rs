@@ -22,6 +22,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
 }
 
 mod check;
+mod fleet;
 mod lint;
 mod listen;
 
