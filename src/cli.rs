@@ -95,6 +95,19 @@ pub enum Command {
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
     Audit(AuditArgs),
+    /// Find the security mistakes of a deployment (and of what check saw), each with its
+    /// source.
+    ///
+    /// Findings from the deployment and its plan (RDP or SMB from the internet, the whole RPC
+    /// range or clear-text LDAP and WinRM across zone boundaries ...) and, with --check, from
+    /// check results (NLA, RDP security layer, TLS, certificates, SMB signing, clock skew).
+    /// Accept a finding in the deployment file with [[lint.accept]] id, hosts and reason.
+    /// Exit status 0 when no finding at --fail-on or above remains, 1 otherwise.
+    Lint(LintArgs),
+    /// Check every server at once through Ansible or PowerShell remoting: the inventory, and
+    /// the summary of the results the engine brings back.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell.
@@ -272,8 +285,9 @@ pub enum CheckFormat {
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: DeploymentInput,
-    /// The host this check runs as (default: the host whose address is on this machine).
-    #[arg(long)]
+    /// The deployment host this check runs as (default: the host whose address is on this
+    /// machine). `--from` is the same.
+    #[arg(long = "as", visible_alias = "from", value_name = "HOST")]
     pub from: Option<String>,
     /// Only flows to this host.
     #[arg(long)]
@@ -284,6 +298,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
     pub format: CheckFormat,
+    /// Write the output to this file (replaced whole, never half-written) instead of
+    /// standard output: where a fleet engine fetches it.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Per-probe timeout in milliseconds, pinned: every connection attempt waits this long
     /// (Windows: keep it above 2000, a refused connect takes about 2 s there). Without it,
     /// connect waits adapt to each destination's measured round trips (srtt + 4 x rttvar,
@@ -348,9 +366,132 @@ pub struct ReportArgs {
     /// Results of `rdsports check --format json` to include (repeat for several hosts).
     #[arg(long = "check", value_name = "RESULTS.json")]
     pub checks: Vec<PathBuf>,
+    /// Every result file of a fleet run in this folder; hosts of the inventory without one
+    /// are shown as not run, results of another deployment file are refused (exit 2).
+    #[arg(long, value_name = "DIR")]
+    pub check_dir: Option<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// The `fleet` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Print the inventory of the hosts to run check on: an Ansible inventory (JSON, which
+    /// Ansible reads as YAML) or CSV for Import-Csv | Invoke-Command.
+    ///
+    /// Populations (CIDR hosts such as internet clients) and hosts outside the fleet (the
+    /// Clearinghouse) are left out; stderr names them.
+    Inventory(FleetInventoryArgs),
+    /// Merge the result files of a fleet run: one line per host of the inventory, "not run"
+    /// for a host without a result, results of another deployment file refused.
+    ///
+    /// Exit status 0 when every host reported and nothing is blocked, 1 when a host has a
+    /// blocked flow or did not report, 2 when a result was refused or unreadable.
+    Summary(FleetSummaryArgs),
+}
+
+/// Inventory formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryFormat {
+    /// Ansible inventory (YAML-shape JSON).
+    Ansible,
+    /// CSV: name, address, roles, zone.
+    Csv,
+}
+
+/// The hosts' operating system, for the engine's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetOs {
+    /// Windows Server: PowerShell remoting (ansible_connection psrp).
+    Windows,
+    /// Linux: SSH.
+    Linux,
+}
+
+/// Arguments of `rdsports fleet inventory`.
+#[derive(Debug, Args)]
+pub struct FleetInventoryArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = InventoryFormat::Ansible)]
+    pub format: InventoryFormat,
+    /// The hosts' operating system (mixed fleets: override ansible_connection in host_vars).
+    #[arg(long, value_enum, default_value_t = FleetOs::Windows)]
+    pub os: FleetOs,
+}
+
+/// Output formats of `fleet summary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// One line per host.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+}
+
+/// Arguments of `rdsports fleet summary`.
+#[derive(Debug, Args)]
+pub struct FleetSummaryArgs {
+    /// The folder of result files (`check --format json --output DIR/HOST.json`).
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = SummaryFormat::Table)]
+    pub format: SummaryFormat,
+    /// Count UDP silence (open|filtered) as blocked.
+    #[arg(long)]
+    pub strict_udp: bool,
+}
+
+/// Output formats of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings grouped by severity.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// SARIF 2.1.0 for code-scanning tools; locations point at the deployment file's lines.
+    Sarif,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// The `--fail-on` threshold of `lint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only critical findings fail.
+    Critical,
+    /// High and critical findings fail (the default).
+    High,
+    /// Medium and above.
+    Medium,
+    /// Every finding.
+    Low,
+    /// Never fail (report only).
+    Never,
+}
+
+/// Arguments of `rdsports lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub input: DeploymentInput,
+    /// Results of `rdsports check --format json` to lint too (repeat for several hosts).
+    #[arg(long = "check", value_name = "RESULTS.json")]
+    pub checks: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = LintFormat::Table)]
+    pub format: LintFormat,
+    /// Exit 1 when a finding of this severity or above remains.
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+    /// Explain one finding (its rationale, fix and sources); without ID, list them all.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
+    pub explain: Option<String>,
 }
 
 /// Output formats of `listen`.

@@ -9,12 +9,12 @@ use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use rdsports_core::{Protocol, Role};
 use rdsports_net::check::{AdHoc, AdHocProbe, CheckSpec, check_ad_hoc, check_host, local_hosts};
 use rdsports_net::registry::ProbeContext;
 use rdsports_net::{Adaptive, Cancel, Settings};
-use rdsports_report::check::{CheckDocument, UdpSilence};
+use rdsports_report::check::{CheckDocument, RunInfo, UdpSilence};
 
 use crate::ExitStatus;
 use crate::cli::{CheckArgs, CheckFormat};
@@ -122,8 +122,43 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     }
     let runner = Runner::new()?;
     let progress = |done, total| runner.progress(done, total);
-    let doc = runner.block_on(check_host(&spec, &runner.cancel, &progress));
-    emit(doc, args.format, udp)
+    let started = now_utc();
+    let mut doc = runner.block_on(check_host(&spec, &runner.cancel, &progress));
+    doc.run = RunInfo {
+        rdsports_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
+        deployment: Some(deployment.name.clone()),
+        deployment_digest: Some(crate::commands::fleet::digest(&loaded.text)),
+        started_utc: Some(started),
+        finished_utc: Some(now_utc()),
+    };
+    emit(doc, args, udp)
+}
+
+/// This host's clock, RFC 3339 UTC (a clock before 1970 reads as 1970).
+fn now_utc() -> String {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    rdsports_wire::tls::rfc3339(unix)
+}
+
+/// Writes `path` through a temporary file beside it and a rename, so that a fleet engine
+/// fetching the file never sees half of it.
+fn write_whole(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp);
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    write(&mut out)
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    drop(out);
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The most probes one ad hoc check makes (addresses x ports).
@@ -202,7 +237,7 @@ fn ad_hoc(
     let runner = Runner::new()?;
     let progress = |done, total| runner.progress(done, total);
     let doc = runner.block_on(check_ad_hoc(&spec, &runner.cancel, &progress));
-    emit(doc, args.format, udp)
+    emit(doc, args, udp)
 }
 
 /// Ports as `nmap -p` takes them: `3389`, `1-1024`, `88,389,49152-49160`, in the order
@@ -288,11 +323,19 @@ impl Runner {
     }
 }
 
-fn emit(doc: CheckDocument, format: CheckFormat, udp: UdpSilence) -> anyhow::Result<ExitStatus> {
+fn emit(doc: CheckDocument, args: &CheckArgs, udp: UdpSilence) -> anyhow::Result<ExitStatus> {
+    let format = args.format;
     let paths_only = doc.paths_only;
     let doc = doc.judged(udp, paths_only);
-    match format {
-        CheckFormat::Table => {
+    match (&args.output, format) {
+        (Some(path), _) => write_whole(path, |out| match format {
+            CheckFormat::Table => {
+                std::io::Write::write_all(out, doc.to_table(input::width(), udp).as_bytes())
+            }
+            CheckFormat::Json => doc.write_json(out),
+            CheckFormat::Junit => std::io::Write::write_all(out, doc.to_junit(udp).as_bytes()),
+        })?,
+        (None, CheckFormat::Table) => {
             // Red and yellow rows where colour is on (a terminal, no NO_COLOR); anstream
             // strips the codes elsewhere and translates them on older Windows consoles.
             let text = doc.to_table_styled(input::width(), udp, true);
@@ -300,13 +343,13 @@ fn emit(doc: CheckDocument, format: CheckFormat, udp: UdpSilence) -> anyhow::Res
             std::io::Write::write_all(&mut out, text.as_bytes())?;
             std::io::Write::flush(&mut out)?;
         }
-        CheckFormat::Json => {
+        (None, CheckFormat::Json) => {
             // Streamed: 10,000 results need no second copy as text.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             doc.write_json(&mut out)?;
             std::io::Write::flush(&mut out)?;
         }
-        CheckFormat::Junit => input::print(&doc.to_junit(udp))?,
+        (None, CheckFormat::Junit) => input::print(&doc.to_junit(udp))?,
     }
     let unidentified = doc.findings.service_unidentified;
     if unidentified > 0 && format == CheckFormat::Table {

@@ -26,7 +26,7 @@ pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
 }
 
 pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
-    let Some((deployment, _)) = input::load(&args.input)? else {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
     let mut checks = Vec::new();
@@ -54,20 +54,129 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             }
         }
     }
+    let mut fleet = None;
+    let mut check_files = args.checks.clone();
+    if let Some(dir) = &args.check_dir {
+        let files = match crate::commands::fleet::read_dir(dir)? {
+            Ok(f) => f,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        let digest = crate::commands::fleet::digest(&loaded.text);
+        let summary = rdsports_report::fleet::summarize(
+            &deployment,
+            &digest,
+            &files,
+            rdsports_report::check::UdpSilence::Warn,
+        );
+        if summary.refused() {
+            for h in summary
+                .hosts
+                .iter()
+                .filter(|h| h.status == rdsports_report::fleet::Status::Refused)
+            {
+                eprintln!(
+                    "error: {}: refused: {}",
+                    h.file.as_deref().unwrap_or("?"),
+                    h.detail.as_deref().unwrap_or_default()
+                );
+            }
+            eprintln!("hint: run check again with this deployment file, or remove the old results");
+            return Ok(ExitStatus::BadInput);
+        }
+        for f in files {
+            // Only the result that summarize used for each host (a second one is ignored).
+            if summary
+                .hosts
+                .iter()
+                .any(|h| h.file.as_deref() == Some(f.file.as_str()))
+            {
+                check_files.push(std::path::PathBuf::from(&f.file));
+                checks.push(f.document);
+            }
+        }
+        for (file, why) in &summary.ignored {
+            eprintln!("warning: {file}: ignored: {why}");
+        }
+        fleet = Some(summary);
+    }
     let catalog = input::catalog()?;
     let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
+    let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
+    let lint = match lint_rows(&plan, &loaded, &check_files) {
+        Ok(rows) => rows,
+        Err(status) => return Ok(status),
+    };
     let page = html::render(&ReportInput {
         plan: &plan,
         warnings: &warnings,
         windows_rules,
         checks,
+        lint,
+        fleet,
     });
     write(args.output.as_deref(), &page)?;
-    Ok(ExitStatus::Ok)
+    // A fleet run where a host is blocked or did not report is a finding (exit 1).
+    Ok(if fleet_ok {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Findings
+    })
+}
+
+/// The lint findings for the report's section (the same as `rdsports lint` with the same
+/// `--check` files). `Err`: the `[lint]` section is invalid; its errors were printed.
+fn lint_rows(
+    plan: &rdsports_core::Plan<'_>,
+    loaded: &input::Loaded,
+    check_files: &[std::path::PathBuf],
+) -> Result<Vec<html::LintRow>, ExitStatus> {
+    let mut checks = Vec::new();
+    for path in check_files {
+        // Already read and checked above as the report's check results.
+        if let Ok(Ok(c)) = crate::commands::lint::read_results(path) {
+            checks.push(c);
+        }
+    }
+    let report = match rdsports_lint::lint(&rdsports_lint::Input {
+        text: &loaded.text,
+        plan,
+        checks: &checks,
+    }) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            input::print_diagnostics(loaded, &diagnostics);
+            return Err(ExitStatus::BadInput);
+        }
+    };
+    Ok(report
+        .findings
+        .iter()
+        .chain(&report.accepted)
+        .map(|f| {
+            let mut hosts = f.hosts.join(", ");
+            if f.hosts_total > f.hosts.len() {
+                hosts.push_str(&format!(" and {} more", f.hosts_total - f.hosts.len()));
+            }
+            html::LintRow {
+                severity: f.rule.severity.name().to_owned(),
+                id: f.rule.id.to_owned(),
+                title: f.rule.title.to_owned(),
+                subject: f.subject.clone(),
+                hosts,
+                fix: f.rule.fix.split_whitespace().collect::<Vec<_>>().join(" "),
+                source_url: f.rule.sources[0].url.to_owned(),
+                location: f.location.map(|l| format!("{}:{}", loaded.name, l.line)),
+                accepted: f.accepted.clone(),
+            }
+        })
+        .collect())
 }
 
 /// Above this many hosts the report carries one Windows script per group of hosts with the

@@ -4,6 +4,8 @@ mod audit;
 pub mod check;
 mod demo;
 mod diagram;
+pub mod fleet;
+pub mod lint;
 pub mod listen;
 pub mod plan;
 mod ports;
@@ -28,6 +30,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Diagram(args) => diagram::run(&args),
         Command::Report(args) => diagram::report(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Fleet(command) => fleet::run(&command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             let mut out = Vec::new();

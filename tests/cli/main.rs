@@ -24,6 +24,8 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
 mod audit;
 mod check;
 mod hostile;
+mod fleet;
+mod lint;
 mod listen;
 
 mod plan {

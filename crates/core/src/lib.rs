@@ -15,7 +15,7 @@ pub mod deployment;
 pub mod diag;
 pub mod model;
 pub mod plan;
-mod suggest;
+pub mod suggest;
 pub mod synthetic;
 pub use tomlfile::decode;
 mod tomlfile;

@@ -2,10 +2,7 @@
 
 /// The candidate closest to `word` by edit distance, when it is close enough to be a likely
 /// typo (at most a third of the word's length, and at least 1 edit allowed for short words).
-pub(crate) fn nearest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -16,7 +13,7 @@ pub(crate) fn nearest<'a>(
 }
 
 /// A hint sentence for `nearest`, or a list of the valid words when nothing is close.
-pub(crate) fn hint(word: &str, candidates: &[&str]) -> String {
+pub fn hint(word: &str, candidates: &[&str]) -> String {
     match nearest(word, candidates.iter().copied()) {
         Some(c) => format!("did you mean \"{c}\"?"),
         None => format!("expected one of: {}", candidates.join(", ")),

@@ -62,6 +62,9 @@ pub struct CheckDocument {
     /// Count of the results that fail or warn, by kind.
     #[serde(default)]
     pub findings: Findings,
+    /// Where and when the check ran, so that a fleet's results can be merged safely.
+    #[serde(flatten)]
+    pub run: RunInfo,
 }
 
 /// The results that fail or warn, counted.
@@ -73,6 +76,29 @@ pub struct Findings {
     pub wrong_service: usize,
     /// Open, but the port answered no probe (a warning).
     pub service_unidentified: usize,
+}
+
+/// Where and when a check ran (fields of the document itself; all optional for documents
+/// written by earlier versions or by hand).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The rdsports version that ran the check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rdsports_version: Option<String>,
+    /// The deployment's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    /// `sha256:<hex>` of the deployment file's text: results of different files are never
+    /// merged (`fleet summary`, `report --check-dir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_digest: Option<String>,
+    /// When the check started, by the host's clock (RFC 3339 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_utc: Option<String>,
+    /// When it ended, by the host's clock: compare with the KDC's time (Kerberos allows 5
+    /// minutes of skew) and with the other hosts'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_utc: Option<String>,
 }
 
 /// One probed port.
@@ -230,6 +256,7 @@ impl CheckDocument {
             not_probed,
             summary,
             findings: Findings::default(),
+            run: RunInfo::default(),
         }
         .judged(UdpSilence::Warn, false)
     }

@@ -46,6 +46,33 @@ pub struct ReportInput<'a> {
     pub windows_rules: Vec<(String, String)>,
     /// Parsed check result documents, one per `--check` file ([`parse_check_results`]).
     pub checks: Vec<CheckDocument>,
+    /// The findings of `rdsports lint`, most severe first (accepted ones carry a reason).
+    pub lint: Vec<LintRow>,
+    /// A fleet run's status per host (`report --check-dir`), every host of the inventory.
+    pub fleet: Option<crate::fleet::Summary>,
+}
+
+/// One finding of `rdsports lint`, as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LintRow {
+    /// `critical`, `high`, `medium` or `low`.
+    pub severity: String,
+    /// The finding id (`rdp-from-internet`).
+    pub id: String,
+    /// One line.
+    pub title: String,
+    /// Where (`perimeter -> internal`, `dc01 tcp/88`).
+    pub subject: String,
+    /// The hosts concerned, as one text.
+    pub hosts: String,
+    /// What to do.
+    pub fix: String,
+    /// The first public source.
+    pub source_url: String,
+    /// `file:line` of the deployment line that causes it.
+    pub location: Option<String>,
+    /// The reason of the acceptance, when the finding is accepted.
+    pub accepted: Option<String>,
 }
 
 /// Parses a `rdsports check --format json` document (the contract of
@@ -148,7 +175,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#diagram\">Diagram</a></li>\
          <li><a href=\"#hosts\">Hosts</a></li><li><a href=\"#flows\">Flows</a></li>\
          <li><a href=\"#catalog\">Catalog references</a></li><li><a href=\"#rules\">Windows rules</a></li>\
-         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
+         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#lint\">Lint</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
     );
 
     summary(&mut out, input, &graph);
@@ -166,6 +193,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     catalog(&mut out, plan);
     rules(&mut out, &input.windows_rules);
     check_results(&mut out, input);
+    lint(&mut out, &input.lint);
 
     out.push_str("<section id=\"warnings\">\n<h2>Warnings</h2>\n");
     if input.warnings.is_empty() {
@@ -655,9 +683,97 @@ fn rules(out: &mut String, windows_rules: &[(String, String)]) {
     out.push_str("</section>\n");
 }
 
+/// Every host of a fleet run: ok, blocked, not run or refused.
+fn fleet_status(out: &mut String, s: &crate::fleet::Summary) {
+    use crate::fleet::Status;
+    let _ = writeln!(
+        out,
+        "<h3 id=\"fleet\">Fleet: {} hosts</h3>\n<p class=\"verdicts\"><span class=\"badge v-open\">ok {}</span> <span class=\"badge v-refused\">blocked {}</span> <span class=\"badge v-filtered\">not run {}</span> <span class=\"badge v-other\">refused {}</span></p>",
+        s.hosts.len(),
+        s.count(&Status::Ok),
+        s.count(&Status::Blocked),
+        s.count(&Status::NotRun),
+        s.count(&Status::Refused)
+    );
+    out.push_str("<table class=\"fleet\">\n<thead><tr><th>host</th><th>status</th><th>results</th><th>blocked</th><th>detail</th></tr></thead>\n<tbody>\n");
+    for h in &s.hosts {
+        let class = match h.status {
+            Status::Ok => "v-open",
+            Status::Blocked => "v-refused",
+            Status::NotRun => "v-filtered",
+            Status::Refused => "v-other",
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td><span class=\"badge {class}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&h.host),
+            esc(h.status.label()),
+            h.results,
+            h.blocked,
+            esc(h.detail.as_deref().unwrap_or_default())
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+/// The lint section: open findings, then accepted ones with their reasons.
+fn lint(out: &mut String, rows: &[LintRow]) {
+    out.push_str("<section id=\"lint\">\n<h2>Lint</h2>\n");
+    let open = rows.iter().filter(|r| r.accepted.is_none()).count();
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">{open} finding{} of <code>rdsports lint</code>, {} accepted in the deployment file. <code>rdsports lint --explain ID</code> gives the rationale and sources.</p>",
+        plural(open),
+        rows.len() - open
+    );
+    if rows.is_empty() {
+        out.push_str("</section>\n");
+        return;
+    }
+    out.push_str("<table class=\"lint\">\n<thead><tr><th>severity</th><th>id</th><th>where</th><th>hosts</th><th>what to do</th></tr></thead>\n<tbody>\n");
+    for r in rows {
+        let class = match (r.accepted.is_some(), r.severity.as_str()) {
+            (true, _) => "v-other",
+            (false, "critical" | "high") => "v-refused",
+            (false, "medium") => "v-filtered",
+            _ => "v-unknown",
+        };
+        let _ = write!(
+            out,
+            "<tr><td><span class=\"badge {class}\">{}</span></td><td><code>{}</code><br>{}</td><td>{}",
+            esc(&r.severity),
+            esc(&r.id),
+            esc(&r.title),
+            esc(&r.subject)
+        );
+        if let Some(l) = &r.location {
+            let _ = write!(out, "<br><span class=\"note\">{}</span>", esc(l));
+        }
+        let _ = write!(out, "</td><td>{}</td><td>", esc(&r.hosts));
+        match &r.accepted {
+            Some(reason) => {
+                let _ = write!(out, "<strong>accepted:</strong> {}", esc(reason));
+            }
+            None => {
+                let _ = write!(
+                    out,
+                    "{} <a href=\"{}\">source</a>",
+                    esc(&r.fix),
+                    esc(&r.source_url)
+                );
+            }
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 fn check_results(out: &mut String, input: &ReportInput<'_>) {
     let plan = input.plan;
     out.push_str("<section id=\"checks\">\n<h2>Check results</h2>\n");
+    if let Some(fleet) = &input.fleet {
+        fleet_status(out, fleet);
+    }
     if input.checks.is_empty() {
         out.push_str("<p class=\"note\">No check results were given (run <code>rdsports check --format json</code> on a host and pass the file with <code>--check</code>).</p>\n</section>\n");
         return;

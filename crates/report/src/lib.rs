@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod diagram;
+pub mod fleet;
 pub mod html;
 pub mod plan;
 pub mod ports;

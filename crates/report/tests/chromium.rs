@@ -271,6 +271,8 @@ fn perimeter_report_in_chromium() {
         warnings: &warnings,
         windows_rules: rules,
         checks: vec![parse_check_results(CHECK).unwrap()],
+        lint: Vec::new(),
+        fleet: None,
     });
     let screenshot = std::env::var_os("RDSPORTS_SCREENSHOT").map(PathBuf::from);
     let dom = rendered_dom(&chromium, &html, screenshot.as_deref());
@@ -331,6 +333,8 @@ fn hostile_names_stay_text_in_chromium() {
             "</code></pre><script>document.title='pwned'</script>".to_owned(),
         )],
         checks: Vec::new(),
+        lint: Vec::new(),
+        fleet: None,
     });
     let dom = rendered_dom(&chromium, &html, None);
     assert_plan_rendered(&dom, &plan);

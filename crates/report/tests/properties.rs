@@ -130,6 +130,8 @@ proptest! {
             warnings: &plan.warnings,
             windows_rules: hosts.iter().map(|(n, _, _)| (n.clone(), n.clone())).collect(),
             checks: Vec::new(),
+        lint: Vec::new(),
+        fleet: None,
         });
         prop_assert_eq!(html.matches("<script").count(), 1);
         prop_assert_eq!(html.matches("<tr data-host=").count(), hosts.len());

@@ -13,6 +13,11 @@ pub(crate) struct RawDeployment {
     pub zone: Vec<RawZone>,
     #[serde(default)]
     pub host: Vec<RawHost>,
+    /// `[lint]` and `[[lint.accept]]`: read and checked by `rdsports lint` (the lint crate),
+    /// which knows the finding ids; every other command ignores it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub lint: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]

@@ -90,6 +90,8 @@ fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) ->
         warnings,
         windows_rules: rules,
         checks: vec![parse_check_results(CHECK).unwrap()],
+        lint: Vec::new(),
+        fleet: None,
     })
 }
 
@@ -108,7 +110,8 @@ fn report_holds_every_section_and_no_external_asset() {
         assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
         assert!(html.ends_with("</html>\n"));
         for id in [
-            "summary", "hosts", "diagram", "flows", "catalog", "rules", "checks", "warnings",
+            "summary", "hosts", "diagram", "flows", "catalog", "rules", "checks", "lint",
+            "warnings",
         ] {
             assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
         }
@@ -185,6 +188,8 @@ fn flows_show_the_verdicts_of_matching_checks() {
             warnings: &[],
             windows_rules: Vec::new(),
             checks: vec![check],
+            lint: Vec::new(),
+            fleet: None,
         });
         assert_eq!(html.matches(">not planned<").count(), 1);
     });
@@ -209,6 +214,8 @@ fn hostile_text_is_escaped_everywhere() {
             warnings: &warnings,
             windows_rules: rules,
             checks: vec![check],
+            lint: Vec::new(),
+            fleet: None,
         });
         // The only script element is ours, and no name opened an element.
         assert_eq!(html.matches("<script").count(), 1);
@@ -231,6 +238,8 @@ fn empty_inputs_say_so() {
             warnings: &[],
             windows_rules: Vec::new(),
             checks: Vec::new(),
+            lint: Vec::new(),
+            fleet: None,
         });
         assert!(html.contains("The plan has no flows."));
         assert!(html.contains("This report holds no Windows rules."));
@@ -249,6 +258,8 @@ fn large_plans_fold_the_flow_matrix_by_diagram_node() {
             warnings: &[],
             windows_rules: Vec::new(),
             checks: Vec::new(),
+            lint: Vec::new(),
+            fleet: None,
         });
         assert!(html.contains("share a row"));
         assert!(html.contains("(600 hosts)"));
@@ -264,5 +275,39 @@ fn large_plans_fold_the_flow_matrix_by_diagram_node() {
             .filter_map(|s| s.split("</td>").next()?.parse::<usize>().ok())
             .sum();
         assert_eq!(total, p.flows.len());
+    });
+}
+
+#[test]
+fn the_lint_section_shows_open_and_accepted_findings_escaped() {
+    with_plan(PERIMETER, |p| {
+        let row = |accepted: Option<&str>| LintRow {
+            severity: "critical".into(),
+            id: "rdp-from-internet".into(),
+            title: "RDP is reachable from the internet".into(),
+            subject: "internet -> internal".into(),
+            hosts: "<sh01>".into(),
+            fix: "Publish RDP through an RD Gateway".into(),
+            source_url: "https://www.cisa.gov/x?a=1&b=2".into(),
+            location: Some("contoso.toml:9".into()),
+            accepted: accepted.map(str::to_owned),
+        };
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+            lint: vec![row(None), row(Some("lab only & temporary"))],
+            fleet: None,
+        });
+        let section =
+            &html[html.find("id=\"lint\"").unwrap()..html.find("id=\"warnings\"").unwrap()];
+        assert!(section.contains("1 finding of"), "{section}");
+        assert!(section.contains("1 accepted"));
+        assert!(section.contains("badge v-refused\">critical"));
+        assert!(section.contains("&lt;sh01&gt;") && !section.contains("<sh01>"));
+        assert!(section.contains("href=\"https://www.cisa.gov/x?a=1&amp;b=2\""));
+        assert!(section.contains("<strong>accepted:</strong> lab only &amp; temporary"));
+        assert!(section.contains("contoso.toml:9"));
     });
 }

@@ -1,0 +1,367 @@
+//! Fleet checks: the inventory an engine (Ansible, PowerShell remoting) runs `check` on, and
+//! the summary of the result files it brings back.
+//!
+//! The inventory holds every host of the deployment that is one machine; populations
+//! (`0.0.0.0/0`, a client subnet) and hosts outside the fleet (the Microsoft Clearinghouse)
+//! are left out and named. The summary lists every host of the inventory: a host without a
+//! result is "not run", never silently absent, and a result made from another deployment file
+//! (another digest) is refused rather than merged.
+//!
+//! Ansible inventory (YAML-shape JSON, which Ansible's YAML inventory plugin reads):
+//!
+//! ```json
+//! {"all": {"vars": {"rdsports_deployment": "contoso", "rdsports_digest": "sha256:…",
+//!                   "ansible_connection": "psrp"},
+//!          "hosts": {"gw01": {"ansible_host": "198.51.100.10", "rdsports_roles": ["gateway"],
+//!                             "rdsports_zone": "perimeter"}},
+//!          "children": {"rds_gateway": {"hosts": {"gw01": {}}},
+//!                       "zone_perimeter": {"hosts": {"gw01": {}}}}}}
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rdsports_core::{Deployment, Role};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::SCHEMA_VERSION;
+use crate::check::{CheckDocument, UdpSilence, passes};
+use crate::table::Table;
+
+/// How the engine reaches the hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    /// Windows Server: PowerShell remoting (`ansible_connection: psrp`).
+    Windows,
+    /// Linux (a lab, a stand-in): SSH.
+    Linux,
+}
+
+/// The hosts of the fleet (indices, file order) and the hosts left out, with the reason.
+pub fn fleet_hosts(d: &Deployment) -> (Vec<usize>, Vec<(usize, &'static str)>) {
+    let mut fleet = Vec::new();
+    let mut out = Vec::new();
+    for (i, h) in d.hosts.iter().enumerate() {
+        if !h.is_single() {
+            out.push((i, "a population, not one machine"));
+        } else if h.roles.iter().all(|r| matches!(r, Role::Clearinghouse)) {
+            out.push((i, "outside the fleet (Microsoft Clearinghouse)"));
+        } else {
+            fleet.push(i);
+        }
+    }
+    (fleet, out)
+}
+
+/// An Ansible group name for `text`: letters, digits and underscores only.
+fn group_name(prefix: &str, text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}_{clean}")
+}
+
+/// The Ansible inventory (see the module docs), pretty JSON with a final newline.
+pub fn ansible_inventory(d: &Deployment, os: Os, digest: &str) -> String {
+    let (fleet, out) = fleet_hosts(d);
+    let mut hosts = Map::new();
+    let mut children: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for &i in &fleet {
+        let h = &d.hosts[i];
+        let zone = &d.zones[h.zone].name;
+        hosts.insert(
+            h.name.clone(),
+            json!({
+                "ansible_host": h.address.addr().to_string(),
+                "rdsports_roles": h.roles.iter().map(|r| r.name()).collect::<Vec<_>>(),
+                "rdsports_zone": zone,
+            }),
+        );
+        let groups = h
+            .roles
+            .iter()
+            .map(|r| group_name("rds", r.name()))
+            .chain(std::iter::once(group_name("zone", zone)));
+        for g in groups {
+            children
+                .entry(g)
+                .or_default()
+                .insert(h.name.clone(), json!({}));
+        }
+    }
+    let mut vars = Map::new();
+    vars.insert("rdsports_deployment".into(), d.name.clone().into());
+    vars.insert("rdsports_digest".into(), digest.into());
+    match os {
+        Os::Windows => {
+            vars.insert("ansible_connection".into(), "psrp".into());
+        }
+        Os::Linux => {
+            vars.insert("ansible_connection".into(), "ssh".into());
+        }
+    }
+    vars.insert(
+        "rdsports_left_out".into(),
+        out.iter()
+            .map(|(i, why)| format!("{}: {why}", d.hosts[*i].name))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    let children: Map<String, Value> = children
+        .into_iter()
+        .map(|(g, members)| (g, json!({ "hosts": members })))
+        .collect();
+    let doc = json!({"all": {"vars": vars, "hosts": hosts, "children": children}});
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The inventory as CSV for `Import-Csv | Invoke-Command`: name, address, roles, zone.
+pub fn csv_inventory(d: &Deployment) -> String {
+    let (fleet, _) = fleet_hosts(d);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record(["name", "address", "roles", "zone"]);
+    for i in fleet {
+        let h = &d.hosts[i];
+        let roles: Vec<&str> = h.roles.iter().map(|r| r.name()).collect();
+        let _ = w.write_record([
+            h.name.as_str(),
+            &h.address.addr().to_string(),
+            &roles.join(" "),
+            &d.zones[h.zone].name,
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// One result file as the binary read it.
+#[derive(Debug, Clone)]
+pub struct ResultFile {
+    /// The file name (for messages).
+    pub file: String,
+    /// The parsed document.
+    pub document: CheckDocument,
+    /// The whole JSON value (for the fleet fields `CheckDocument` does not carry).
+    pub raw: Value,
+}
+
+/// How one host of the fleet fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every probed flow passes.
+    Ok,
+    /// At least one flow does not pass.
+    Blocked,
+    /// No result: the engine did not reach the host, or check did not run there.
+    NotRun,
+    /// A result exists but was made from another deployment file: not merged.
+    Refused,
+}
+
+impl Status {
+    /// `ok`, `blocked`, `not run`, `refused`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Blocked => "blocked",
+            Status::NotRun => "not run / unreachable",
+            Status::Refused => "refused",
+        }
+    }
+}
+
+/// One host's line of the summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRow {
+    /// Host name.
+    pub host: String,
+    /// Its status.
+    pub status: Status,
+    /// Results in its file.
+    pub results: usize,
+    /// Results that do not pass.
+    pub blocked: usize,
+    /// The result file, when there is one.
+    pub file: Option<String>,
+    /// What the reader should know (why refused, the first blocked flows).
+    pub detail: Option<String>,
+}
+
+/// The merged results of a fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The deployment's name.
+    pub deployment: String,
+    /// The deployment file's digest the results must carry.
+    pub digest: String,
+    /// Every host of the inventory, in file order.
+    pub hosts: Vec<HostRow>,
+    /// Files that could not be merged for another reason (a host the deployment does not
+    /// have, a second result for one host), with the reason.
+    pub ignored: Vec<(String, String)>,
+}
+
+impl Summary {
+    /// Hosts per status.
+    pub fn count(&self, status: &Status) -> usize {
+        self.hosts.iter().filter(|h| &h.status == status).count()
+    }
+
+    /// Whether every host reported and nothing is blocked (exit status 0).
+    pub fn all_ok(&self) -> bool {
+        self.hosts.iter().all(|h| h.status == Status::Ok)
+    }
+
+    /// Whether a result was refused (another deployment: exit status 2).
+    pub fn refused(&self) -> bool {
+        self.hosts.iter().any(|h| h.status == Status::Refused)
+    }
+}
+
+/// Merges result files (in the order given; the first file for a host wins) into one line
+/// per host of the inventory.
+pub fn summarize(d: &Deployment, digest: &str, files: &[ResultFile], udp: UdpSilence) -> Summary {
+    let (fleet, _) = fleet_hosts(d);
+    let mut by_host: BTreeMap<&str, &ResultFile> = BTreeMap::new();
+    let mut ignored = Vec::new();
+    for f in files {
+        let host = f.document.from.as_str();
+        if !fleet.iter().any(|&i| d.hosts[i].name == host) {
+            ignored.push((
+                f.file.clone(),
+                format!(
+                    "its host \"{host}\" is not a host of the fleet of {}",
+                    d.name
+                ),
+            ));
+        } else if let Some(first) = by_host.get(host) {
+            ignored.push((
+                f.file.clone(),
+                format!("a second result for {host} (using {})", first.file),
+            ));
+        } else {
+            by_host.insert(host, f);
+        }
+    }
+    let hosts = fleet
+        .iter()
+        .map(|&i| {
+            let name = d.hosts[i].name.clone();
+            let Some(f) = by_host.get(name.as_str()) else {
+                return HostRow {
+                    host: name,
+                    status: Status::NotRun,
+                    results: 0,
+                    blocked: 0,
+                    file: None,
+                    detail: Some("no result file: the engine did not reach the host or check did not run".into()),
+                };
+            };
+            let theirs = f.raw["deployment_digest"].as_str().unwrap_or("");
+            if theirs != digest {
+                let why = if theirs.is_empty() {
+                    "the result carries no deployment digest (made by an older rdsports, or by hand)".to_owned()
+                } else {
+                    format!("made from another deployment file (digest {theirs}, this one is {digest})")
+                };
+                return HostRow {
+                    host: name,
+                    status: Status::Refused,
+                    results: f.document.results.len(),
+                    blocked: 0,
+                    file: Some(f.file.clone()),
+                    detail: Some(why),
+                };
+            }
+            let failing: Vec<String> = f
+                .document
+                .results
+                .iter()
+                .filter(|r| !passes(r, udp))
+                .map(|r| format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict))
+                .collect();
+            HostRow {
+                host: name,
+                status: if failing.is_empty() { Status::Ok } else { Status::Blocked },
+                results: f.document.results.len(),
+                blocked: failing.len(),
+                file: Some(f.file.clone()),
+                detail: (!failing.is_empty()).then(|| {
+                    let mut s = failing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+                    if failing.len() > 5 {
+                        let _ = write!(s, " and {} more", failing.len() - 5);
+                    }
+                    s
+                }),
+            }
+        })
+        .collect();
+    Summary {
+        deployment: d.name.clone(),
+        digest: digest.to_owned(),
+        hosts,
+        ignored,
+    }
+}
+
+/// The summary as a table with a closing line.
+pub fn summary_table(s: &Summary, width: usize) -> String {
+    let mut t = Table::new(&["host", "status", "results", "blocked", "detail"]).flexible_last();
+    for h in &s.hosts {
+        t.row(vec![
+            h.host.clone(),
+            h.status.label().to_owned(),
+            h.results.to_string(),
+            h.blocked.to_string(),
+            h.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    let mut out = t.render(width, 0);
+    for (file, why) in &s.ignored {
+        let _ = writeln!(out, "ignored: {file}: {why}");
+    }
+    let _ = writeln!(
+        out,
+        "fleet {}: {} hosts: {} ok, {} blocked, {} not run, {} refused",
+        s.deployment,
+        s.hosts.len(),
+        s.count(&Status::Ok),
+        s.count(&Status::Blocked),
+        s.count(&Status::NotRun),
+        s.count(&Status::Refused)
+    );
+    out
+}
+
+/// The summary as JSON (`schema_version` 1).
+pub fn summary_json(s: &Summary) -> String {
+    let doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "deployment": s.deployment,
+        "deployment_digest": s.digest,
+        "hosts": s.hosts,
+        "ignored": s.ignored.iter().map(|(f, w)| json!({"file": f, "reason": w})).collect::<Vec<_>>(),
+        "summary": {
+            "ok": s.count(&Status::Ok),
+            "blocked": s.count(&Status::Blocked),
+            "not_run": s.count(&Status::NotRun),
+            "refused": s.count(&Status::Refused),
+        },
+    });
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,130 @@
+//! `rdsports lint`: the deployment's security findings, printed in the chosen format.
+
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::Context;
+use rdsports_core::plan::plan;
+use rdsports_lint::{CheckInput, Input, Severity, render, rules};
+
+use crate::ExitStatus;
+use crate::cli::{FailOn, LintArgs, LintFormat};
+use crate::input;
+
+/// The largest check results file read (a fleet of results is many files, not one large one).
+const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
+    if let Some(id) = &args.explain {
+        if id.is_empty() {
+            input::print(&render::list())?;
+            return Ok(ExitStatus::Ok);
+        }
+        return match rules::rule(id) {
+            Some(rule) => {
+                input::print(&render::explain(rule))?;
+                Ok(ExitStatus::Ok)
+            }
+            None => {
+                let ids: Vec<&str> = rules::RULES.iter().map(|r| r.id).collect();
+                eprintln!(
+                    "error: no finding \"{id}\": {}\n  (rdsports lint --explain lists them all)",
+                    rdsports_core::suggest::hint(id, &ids)
+                );
+                Ok(ExitStatus::BadInput)
+            }
+        };
+    }
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let mut checks = Vec::new();
+    for path in &args.checks {
+        match read_results(path)? {
+            Ok(c) => checks.push(c),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    let catalog = input::catalog()?;
+    let plan = plan(&catalog, &deployment);
+    let report = match rdsports_lint::lint(&Input {
+        text: &loaded.text,
+        plan: &plan,
+        checks: &checks,
+    }) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            input::print_diagnostics(&loaded, &diagnostics);
+            eprintln!(
+                "error: {}: the [lint] section is not valid; nothing was linted",
+                loaded.name
+            );
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    input::print_diagnostics(&loaded, &report.warnings);
+    let fail_on = match args.fail_on {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Never => None,
+    };
+    let cx = render::Context {
+        deployment: &deployment.name,
+        file: &loaded.name,
+        fail_on,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let text = match args.format {
+        LintFormat::Table => render::table(&report, &cx),
+        LintFormat::Json => render::json(&report, &cx),
+        LintFormat::Sarif => render::sarif(&report, &cx),
+        LintFormat::Markdown => render::markdown(&report, &cx),
+    };
+    input::print(&text)?;
+    if args.format != LintFormat::Table {
+        eprintln!("{}", render::summary_line(&report, &cx));
+    }
+    Ok(if report.fails(fail_on) {
+        ExitStatus::Findings
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+/// Reads one check results file (at most [`MAX_RESULTS_BYTES`]). `Ok(Err)`: a message for
+/// the user, exit 2.
+pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_RESULTS_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {name}"))?;
+    if bytes.len() as u64 > MAX_RESULTS_BYTES {
+        return Ok(Err(format!(
+            "{name} is larger than {} MiB: not a check results file",
+            MAX_RESULTS_BYTES / (1024 * 1024)
+        )));
+    }
+    let document: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(Err(format!(
+                "{name}:{}:{}: not JSON: {e}\n  hint: pass the output of `rdsports check --format json`",
+                e.line(),
+                e.column()
+            )));
+        }
+    };
+    if !document["results"].is_array() {
+        return Ok(Err(format!(
+            "{name}: no \"results\" list: not the output of `rdsports check --format json`"
+        )));
+    }
+    Ok(Ok(CheckInput { name, document }))
+}

