@@ -23,8 +23,8 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
 
 mod audit;
 mod check;
-mod hostile;
 mod fleet;
+mod hostile;
 mod lint;
 mod listen;
 
@@ -135,7 +135,8 @@ mod plan {
             .assert()
             .code(2)
             .stderr(predicate::str::contains("binary"));
-        let utf16 = write(&dir, "u16.toml", b"\xff\xfen\0a\0");
+        // UTF-16 with a byte order mark is read (see hostile.rs); without one it is refused.
+        let utf16 = write(&dir, "u16.toml", b"n\0a\0m\0e\0 \0=\0 \x001\0");
         rdsports()
             .arg("plan")
             .arg(&utf16)

@@ -181,10 +181,24 @@ trait Receiver {
 
 impl Receiver for UdpSocket {
     fn ready(&self) -> impl Future<Output = io::Result<()>> {
-        self.readable()
+        // ERROR too: an ICMP port unreachable on a connected socket is an error condition,
+        // not readable data, and the read that follows returns it (`closed`).
+        async {
+            UdpSocket::ready(
+                self,
+                tokio::io::Interest::READABLE | tokio::io::Interest::ERROR,
+            )
+            .await
+            .map(|_| ())
+        }
     }
     fn try_receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        self.try_recv(buffer)
+        // A pending socket error (the ICMP port unreachable) first: tokio's `try_recv` only
+        // reads when the socket is readable, and an error condition is not.
+        match self.take_error() {
+            Ok(Some(error)) | Err(error) => Err(error),
+            Ok(None) => self.try_recv(buffer),
+        }
     }
 }
 
