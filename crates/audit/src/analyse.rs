@@ -722,7 +722,12 @@ fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Optio
         .cloned()
         .collect();
     let d = plan.deployment;
-    let mut opts = RenderOptions::default();
+    // The fix adds allow rules to the rule set the admin has: allow-only, never a second
+    // default drop (the generators enforce by default).
+    let mut opts = RenderOptions {
+        default_drop: false,
+        ..RenderOptions::default()
+    };
     match *scope {
         Scope::Host(h) => {
             opts.host = Some(d.hosts[h].name.clone());
