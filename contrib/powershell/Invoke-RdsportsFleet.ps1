@@ -121,7 +121,9 @@ foreach ($name in @($jobs.Keys)) {
             $code = [int](Receive-Job -Job $job -ErrorAction Stop | Select-Object -Last 1)
             $destination = Join-Path $Results "$name.json"
             Copy-Item -FromSession $sessions[$name] -Path (Join-Path $Stage 'result.json') -Destination $destination -Force
-            $status = switch ($code) { 0 { 'ok' } 1 { 'blocked' } default { 'error' } }
+            $status = 'error'
+            if ($code -eq 0) { $status = 'ok' }
+            elseif ($code -eq 1) { $status = 'blocked' }
             $outcomes.Add([pscustomobject]@{ Host = $name; Status = $status; ExitCode = $code; Detail = $destination })
         } catch {
             $outcomes.Add([pscustomobject]@{ Host = $name; Status = 'error'; ExitCode = $null; Detail = $_.Exception.Message })

@@ -157,3 +157,22 @@ fn the_checker_rejects_what_powershell_would() {
     assert_eq!(c[0].parameters, ["Group", "Action", "Direction"]);
     assert_eq!(c[1].name, "Out-Null");
 }
+
+/// The fleet script under contrib/ parses with the PowerShell grammar, and declares the
+/// parameters the README uses.
+#[test]
+fn the_fleet_script_parses() {
+    common::powershell::parse(common::powershell::FLEET_SCRIPT)
+        .unwrap_or_else(|e| panic!("contrib/powershell/Invoke-RdsportsFleet.ps1: {e}"));
+    let params = common::powershell::fleet_script_parameters();
+    for p in [
+        "Inventory",
+        "Deployment",
+        "Binary",
+        "Results",
+        "ThrottleLimit",
+        "TimeoutSeconds",
+    ] {
+        assert!(params.iter().any(|q| q == p), "{p} not in {params:?}");
+    }
+}

@@ -364,6 +364,21 @@ pub fn check(text: &str) -> Result<Vec<Command>, String> {
         if c.name.eq_ignore_ascii_case(".\\rdsports.exe") {
             continue;
         }
+        if c.name.ends_with("\\Invoke-RdsportsFleet.ps1") && c.name.starts_with(".\\") {
+            // Our fleet script: only the parameters its param() block declares.
+            let declared = fleet_script_parameters();
+            if let Some(p) = c
+                .parameters
+                .iter()
+                .find(|p| !declared.iter().any(|d| d.eq_ignore_ascii_case(p)))
+            {
+                return Err(format!(
+                    "line {}: Invoke-RdsportsFleet.ps1 declares no parameter -{p}",
+                    c.line
+                ));
+            }
+            continue;
+        }
         if c.name.ends_with(".ps1") && c.name.starts_with(".\\") {
             if !c.parameters.is_empty() {
                 return Err(format!("line {}: {} given parameters", c.line, c.name));
@@ -393,6 +408,31 @@ pub fn check(text: &str) -> Result<Vec<Command>, String> {
         }
     }
     Ok(commands)
+}
+
+/// The fleet script shipped under contrib/ (parsed by the tests as well).
+pub const FLEET_SCRIPT: &str =
+    include_str!("../../../../contrib/powershell/Invoke-RdsportsFleet.ps1");
+
+/// The parameter names `Invoke-RdsportsFleet.ps1` declares in its `param(...)` block
+/// (`[type] $Name` entries).
+pub fn fleet_script_parameters() -> Vec<String> {
+    let Some(start) = FLEET_SCRIPT.find("param(") else {
+        return Vec::new();
+    };
+    let block = &FLEET_SCRIPT[start..];
+    let end = block.find("\n)").unwrap_or(block.len());
+    block[..end]
+        .split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect()
 }
 
 /// Calls `f` on `node` and every node below it (depth first, in source order).
