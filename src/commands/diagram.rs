@@ -55,7 +55,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let catalog = input::catalog()?;
-    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+    let Some(plan) = input::plan_for_rules(&catalog, &deployment, &args.input, None) else {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
