@@ -5,7 +5,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use rdsports_core::plan::{
-    DEFAULT_MAX_FLOWS, DEFAULT_MAX_ZONE_PAIRS, MAX_ZONE_PAIRS_COUNTED, Scope, estimate, plan_within,
+    DEFAULT_MAX_DIAGRAM_ZONE_PAIRS, DEFAULT_MAX_FLOWS, DEFAULT_MAX_ZONE_PAIRS,
+    MAX_ZONE_PAIRS_COUNTED, Scope, estimate, plan_within,
 };
 use rdsports_core::{Catalog, Deployment, Diagnostic, Plan, Severity};
 
@@ -186,13 +187,50 @@ pub fn plan_for_rules<'a>(
     input: &DeploymentInput,
     host: Option<usize>,
 ) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        host,
+        DEFAULT_MAX_ZONE_PAIRS,
+        "rule set",
+    )
+}
+
+/// Plans the deployment for `diagram` and `report` (which draws the diagram): refuses more
+/// than [`DEFAULT_MAX_DIAGRAM_ZONE_PAIRS`] zone pairs (the layout grows much faster).
+pub fn plan_for_diagram<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        None,
+        DEFAULT_MAX_DIAGRAM_ZONE_PAIRS,
+        "drawn apart in the diagram",
+    )
+}
+
+/// [`plan`], refusing a plan whose flows join more than `max_pairs` zone pairs unless
+/// `--max-flows` was raised above its default.
+fn plan_within_zone_pairs<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+    max_pairs: u64,
+    each: &str,
+) -> Option<Plan<'a>> {
     if host.is_none() && input.max_flows <= DEFAULT_MAX_FLOWS {
         let scope = Scope {
             host,
             max_flows: input.max_flows,
         };
         let pairs = estimate(catalog, deployment, scope).zone_pairs;
-        if pairs > DEFAULT_MAX_ZONE_PAIRS {
+        if pairs > max_pairs {
             let name = input
                 .file
                 .as_ref()
@@ -200,9 +238,9 @@ pub fn plan_for_rules<'a>(
             let zones = deployment.zones.len();
             eprintln!(
                 "error: {name}: the flows join {}{} pairs of zones ({} zones), more than the \
-                 limit of {}: every pair of zones is a rule set of its own\n  = hint: put hosts \
-                 that share a firewall into one zone, make the rules of one host with --host \
-                 NAME, or raise --max-flows above {} to lift this limit as well",
+                 limit of {}: every pair of zones is {each}\n  = hint: put hosts \
+                 that share a firewall into one zone{}, or raise --max-flows above {} to lift \
+                 this limit as well",
                 thousands(pairs),
                 if pairs >= MAX_ZONE_PAIRS_COUNTED {
                     "+"
@@ -210,7 +248,12 @@ pub fn plan_for_rules<'a>(
                     ""
                 },
                 thousands(zones as u64),
-                thousands(DEFAULT_MAX_ZONE_PAIRS),
+                thousands(max_pairs),
+                if each.starts_with("a rule") {
+                    ", make the rules of one host with --host NAME"
+                } else {
+                    ""
+                },
                 thousands(DEFAULT_MAX_FLOWS),
             );
             return None;

@@ -361,6 +361,11 @@ pub const MAX_ZONE_PAIRS_COUNTED: u64 = 1_000_000;
 /// deployment of 220 zones that all talk to each other; about 5 KB each, 250 MB).
 pub const DEFAULT_MAX_ZONE_PAIRS: u64 = 50_000;
 
+/// The default largest number of zone pairs `diagram` and `report` draw: 1,000 (the
+/// diagram's layout grows much faster than the pairs: 100 zones of one host each, 3,000
+/// pairs, take 18 s).
+pub const DEFAULT_MAX_DIAGRAM_ZONE_PAIRS: u64 = 1_000;
+
 /// One catalog entry's share of a plan: sources × destinations × ports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contribution {
