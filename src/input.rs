@@ -4,7 +4,10 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use rdsports_core::plan::{Scope, plan_within};
+use rdsports_core::plan::{
+    DEFAULT_MAX_DIAGRAM_ZONE_PAIRS, DEFAULT_MAX_FLOWS, DEFAULT_MAX_ZONE_PAIRS,
+    MAX_ZONE_PAIRS_COUNTED, Scope, estimate, plan_within,
+};
 use rdsports_core::{Catalog, Deployment, Diagnostic, Plan, Severity};
 
 use crate::cli::{DeploymentInput, FormatArg};
@@ -173,6 +176,90 @@ pub fn deployment(loaded: &Loaded) -> Option<Deployment> {
             None
         }
     }
+}
+
+/// Plans the deployment for `rules` and `report`: as [`plan`], and refuses a plan whose
+/// flows join more than [`DEFAULT_MAX_ZONE_PAIRS`] zone pairs (each pair is a rule of its
+/// own, about 5 KB: hosts in zones of their own make thousands of them).
+pub fn plan_for_rules<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        host,
+        DEFAULT_MAX_ZONE_PAIRS,
+        "rule set",
+    )
+}
+
+/// Plans the deployment for `diagram` and `report` (which draws the diagram): refuses more
+/// than [`DEFAULT_MAX_DIAGRAM_ZONE_PAIRS`] zone pairs (the layout grows much faster).
+pub fn plan_for_diagram<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        None,
+        DEFAULT_MAX_DIAGRAM_ZONE_PAIRS,
+        "drawn apart in the diagram",
+    )
+}
+
+/// [`plan`], refusing a plan whose flows join more than `max_pairs` zone pairs unless
+/// `--max-flows` was raised above its default.
+fn plan_within_zone_pairs<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+    max_pairs: u64,
+    each: &str,
+) -> Option<Plan<'a>> {
+    if host.is_none() && input.max_flows <= DEFAULT_MAX_FLOWS {
+        let scope = Scope {
+            host,
+            max_flows: input.max_flows,
+        };
+        let pairs = estimate(catalog, deployment, scope).zone_pairs;
+        if pairs > max_pairs {
+            let name = input
+                .file
+                .as_ref()
+                .map_or_else(|| EXAMPLE_NAME.to_owned(), |p| p.display().to_string());
+            let zones = deployment.zones.len();
+            eprintln!(
+                "error: {name}: the flows join {}{} pairs of zones ({} zones), more than the \
+                 limit of {}: every pair of zones is {each}\n  = hint: put hosts \
+                 that share a firewall into one zone{}, or raise --max-flows above {} to lift \
+                 this limit as well",
+                thousands(pairs),
+                if pairs >= MAX_ZONE_PAIRS_COUNTED {
+                    "+"
+                } else {
+                    ""
+                },
+                thousands(zones as u64),
+                thousands(max_pairs),
+                if each.starts_with("a rule") {
+                    ", make the rules of one host with --host NAME"
+                } else {
+                    ""
+                },
+                thousands(DEFAULT_MAX_FLOWS),
+            );
+            return None;
+        }
+    }
+    plan(catalog, deployment, input, host)
 }
 
 /// Plans the deployment within the `--max-flows` limit, for the flows from or to `host`

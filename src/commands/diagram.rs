@@ -16,7 +16,7 @@ pub fn run(args: &DiagramArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::BadInput);
     };
     let catalog = input::catalog()?;
-    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+    let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
     let format = DiagramFormat::from_str(&args.format)
@@ -103,7 +103,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         fleet = Some(summary);
     }
     let catalog = input::catalog()?;
-    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+    let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = crate::commands::plan::warnings(&deployment, &plan);

@@ -70,7 +70,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     };
     let catalog = input::catalog()?;
     let host = args.host.as_deref().and_then(|h| deployment.host_index(h));
-    let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
+    let Some(plan) = input::plan_for_rules(&catalog, &deployment, &args.input, host) else {
         return Ok(ExitStatus::BadInput);
     };
     let enforces = targets

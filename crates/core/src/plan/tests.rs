@@ -321,12 +321,35 @@ fn estimate_is_the_exact_flow_count() {
         );
     }
     texts.push(every);
+    let mut zones = String::from("name = \"zones\"\n");
+    let turn = [
+        "session-host",
+        "connection-broker",
+        "gateway",
+        "domain-controller",
+    ];
+    for i in 0..40 {
+        zones += &format!("[[zone]]\nname = \"z{i}\"\nnetworks = [\"198.18.0.{i}/32\"]\n");
+    }
+    for i in 0..40 {
+        zones += &format!(
+            "[[host]]\nname = \"h{i}\"\naddress = \"198.18.0.{i}\"\nroles = [\"{}\"]\n",
+            turn[i % 4]
+        );
+    }
+    texts.push(zones);
     for text in &texts {
         let d = deployment(text);
         let full = plan(&c, &d);
         let e = estimate(&c, &d, Scope::default());
         assert!(e.exact);
         assert_eq!(e.flows, full.flows.len() as u64, "{}", d.name);
+        let zone_pairs: std::collections::BTreeSet<(usize, usize)> = full
+            .flows
+            .iter()
+            .map(|f| (d.hosts[f.from].zone, d.hosts[f.to].zone))
+            .collect();
+        assert_eq!(e.zone_pairs, zone_pairs.len() as u64, "{}", d.name);
         for h in 0..d.hosts.len() {
             let scope = Scope {
                 host: Some(h),
