@@ -8,7 +8,6 @@
 //! `filtered`, as nmap reports it. The receive buffer is bounded by the exchange's
 //! `max_len` and by the largest datagram.
 
-use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -173,61 +172,39 @@ enum Received {
     Deadline,
 }
 
-/// A socket as [`receive_until`] sees it: readiness, then a non-blocking read.
+/// A socket as [`receive_until`] sees it: one receive, which may fail with "would block".
 trait Receiver {
-    fn ready(&self) -> impl Future<Output = io::Result<()>>;
-    fn try_receive(&self, buffer: &mut [u8]) -> io::Result<usize>;
+    fn receive(&self, buffer: &mut [u8]) -> impl std::future::Future<Output = io::Result<usize>>;
 }
 
 impl Receiver for UdpSocket {
-    fn ready(&self) -> impl Future<Output = io::Result<()>> {
-        // ERROR too: an ICMP port unreachable on a connected socket is an error condition,
-        // not readable data, and the read that follows returns it (`closed`).
-        async {
-            UdpSocket::ready(
-                self,
-                tokio::io::Interest::READABLE | tokio::io::Interest::ERROR,
-            )
-            .await
-            .map(|_| ())
-        }
-    }
-    fn try_receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        // A pending socket error (the ICMP port unreachable) first: tokio's `try_recv` only
-        // reads when the socket is readable, and an error condition is not.
-        match self.take_error() {
-            Ok(Some(error)) | Err(error) => Err(error),
-            Ok(None) => self.try_recv(buffer),
-        }
+    fn receive(&self, buffer: &mut [u8]) -> impl std::future::Future<Output = io::Result<usize>> {
+        self.recv(buffer)
     }
 }
 
 /// Waits for one datagram until `deadline`, whatever the socket says. The deadline is
-/// checked on the clock before every wait, not only by a timer racing the read, and a
-/// socket that reports "readable" and then "would block" again and again (Wine does, about
-/// 4,000 times a second) is waited on in [`SPURIOUS_PAUSE`] steps after
-/// [`SPURIOUS_BEFORE_PAUSE`] empty wake-ups: the wait ends at the deadline and does not spin.
+/// checked on the clock before every receive, not only by a timer racing the read, and a
+/// socket that returns "would block" again and again (Wine's does, about 4,000 times a
+/// second) is retried in [`SPURIOUS_PAUSE`] steps after [`SPURIOUS_BEFORE_PAUSE`] empty
+/// returns: the wait ends at the deadline and does not spin.
 async fn receive_until<R: Receiver>(socket: &R, buffer: &mut [u8], deadline: Instant) -> Received {
     let mut empty = 0u32;
     loop {
         if Instant::now() >= deadline {
             return Received::Deadline;
         }
-        match timeout_at(deadline, socket.ready()).await {
+        match timeout_at(deadline, socket.receive(buffer)).await {
             Err(_elapsed) => return Received::Deadline,
-            Ok(Err(error)) => return Received::Error(error),
-            Ok(Ok(())) => {}
-        }
-        match socket.try_receive(buffer) {
-            Ok(n) => return Received::Bytes(n),
-            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            Ok(Ok(n)) => return Received::Bytes(n),
+            Ok(Err(error)) if error.kind() == io::ErrorKind::WouldBlock => {
                 empty = empty.saturating_add(1);
                 if empty >= SPURIOUS_BEFORE_PAUSE {
                     let until = (Instant::now() + SPURIOUS_PAUSE).min(deadline);
                     tokio::time::sleep_until(until).await;
                 }
             }
-            Err(error) => return Received::Error(error),
+            Ok(Err(error)) => return Received::Error(error),
         }
     }
 }
@@ -284,16 +261,13 @@ mod tests {
 
     use super::*;
 
-    /// A socket that always says "readable" and then "would block" (what Wine's does).
+    /// A socket that always returns "would block" at once (what Wine's does).
     struct Spurious {
         reads: Cell<u32>,
     }
 
     impl Receiver for Spurious {
-        async fn ready(&self) -> io::Result<()> {
-            Ok(())
-        }
-        fn try_receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
+        async fn receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
             self.reads.set(self.reads.get() + 1);
             Err(io::ErrorKind::WouldBlock.into())
         }
@@ -324,10 +298,7 @@ mod tests {
     struct Once(Cell<Option<io::Result<usize>>>);
 
     impl Receiver for Once {
-        async fn ready(&self) -> io::Result<()> {
-            Ok(())
-        }
-        fn try_receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
+        async fn receive(&self, _buffer: &mut [u8]) -> io::Result<usize> {
             self.0
                 .take()
                 .unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))

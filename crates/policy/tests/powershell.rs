@@ -43,9 +43,10 @@ fn every_generated_script_parses_and_uses_only_documented_cmdlets() {
             (name, plan)
         })
         .collect();
-    for fixture in ["ftp-passive-v6"] {
-        plans.push((format!("fixture {fixture}"), common::fixture_plan(fixture)));
-    }
+    plans.push((
+        "fixture ftp-passive-v6".into(),
+        common::fixture_plan("ftp-passive-v6"),
+    ));
     for (name, plan) in &plans {
         for (opts_name, opts) in option_sets() {
             let rendered = render("windows", plan, &opts)
