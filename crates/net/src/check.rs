@@ -19,9 +19,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use rdsports_core::plan::{Plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
-use rdsports_report::check::{
-    CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord,
-};
+use rdsports_report::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord};
 
 use crate::registry::{self, ProbeContext};
 use crate::{Cancel, Observation, Settings, Target, Transport, Verdict};

@@ -21,7 +21,7 @@ use rdsports_wire::identify::Step;
 use crate::conversation::converse;
 use crate::identify;
 use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
-use crate::rtt::{Estimate, RttTable};
+use crate::rtt::{Adaptive, Estimate, RttTable};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
@@ -180,7 +180,7 @@ impl Waits {
         let Some(adaptive) = settings.adaptive else {
             return (attempts < allowed).then_some(Wait::Fixed(settings.timeout));
         };
-        let shortened = Wait::Adaptive(adaptive.min_wait);
+        let shortened = Wait::Adaptive(adaptive, 1);
         if attempts < allowed {
             return Some(shortened);
         }
@@ -191,8 +191,10 @@ impl Waits {
         if estimate.samples < adaptive.confident_samples {
             return Some(Wait::Fixed(settings.timeout));
         }
+        // The extra attempt backs off to twice the wait, as TCP doubles its timeout on a
+        // retransmission: a reply slower than the estimate still makes it.
         let enough = allowed.saturating_add(1);
-        (attempts < enough).then_some(shortened)
+        (attempts < enough).then_some(Wait::Adaptive(adaptive, 2))
     }
 
     fn record(&mut self, wait: Duration, timeout: Duration) {
@@ -257,10 +259,12 @@ impl Waits {
 enum Wait {
     /// This long.
     Fixed(Duration),
-    /// What the destination's estimate allows (at least this minimum, at most the
-    /// timeout), read again every [`RECHECK`] while waiting: an attempt that started
-    /// without a sample shortens as soon as other probes bring one.
-    Adaptive(Duration),
+    /// What the destination's estimate allows, times the factor (at least the minimum,
+    /// at most the timeout), read again every [`RECHECK`] while waiting: an attempt that
+    /// started before the estimate was confident shortens once it is. Until then (fewer
+    /// than [`Adaptive::confident_samples`]) the wait is the full timeout: the first
+    /// replies to arrive are the fastest ones, and an estimate made of them alone is short.
+    Adaptive(Adaptive, u32),
 }
 
 /// How often a waiting adaptive attempt reads its destination's estimate again.
@@ -281,8 +285,16 @@ async fn connect_within(
     loop {
         let (limit, wake) = match wait {
             Wait::Fixed(limit) => (limit, started + limit),
-            Wait::Adaptive(min) => {
-                let limit = rtts.get(address.ip()).wait(min, settings.timeout);
+            Wait::Adaptive(adaptive, factor) => {
+                let estimate = rtts.get(address.ip());
+                let limit = if estimate.samples < adaptive.confident_samples {
+                    settings.timeout
+                } else {
+                    estimate
+                        .wait(adaptive.min_wait, settings.timeout)
+                        .saturating_mul(factor)
+                        .min(settings.timeout)
+                };
                 (limit, (started + limit).min(Instant::now() + RECHECK))
             }
         };
