@@ -4,7 +4,8 @@
 # side by side with `nmap -sT` at its defaults and pinned to the same timeout, with and
 # without a delay line (200 ms +- 50 ms on the replies, 1 % loss each way).
 #
-#   bench/check.sh [CONCURRENCY]     (default 1000; run as root)
+#   bench/check.sh [CONCURRENCY]     (default 1000; run as root; RDSPORTS_BENCH_NMAP=0
+#                                     leaves nmap out)
 #
 # Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
 # listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
@@ -155,7 +156,7 @@ bench() { # setting
         --concurrency "$CONCURRENCY" --format json
     run "rdsports check --timeout 1000" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
-    if command -v nmap >/dev/null; then
+    if command -v nmap >/dev/null && [[ ${RDSPORTS_BENCH_NMAP:-1} != 0 ]]; then
         run "nmap -sT (defaults)" nmap nmap -sT -Pn -n -p "$PORTS" "$NMAP_TARGETS" -oX "$WORK/nmap.xml"
         run "nmap -sT (pinned 1000 ms, 1 retry)" nmap nmap -sT -Pn -n --max-retries 1 \
             --min-rtt-timeout 1000ms --initial-rtt-timeout 1000ms --max-rtt-timeout 1000ms \

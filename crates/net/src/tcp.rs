@@ -260,10 +260,10 @@ enum Wait {
     /// This long.
     Fixed(Duration),
     /// What the destination's estimate allows, times the factor (at least the minimum,
-    /// at most the timeout), read again every [`RECHECK`] while waiting: an attempt that
-    /// started before the estimate was confident shortens once it is. Until then (fewer
-    /// than [`Adaptive::confident_samples`]) the wait is the full timeout: the first
-    /// replies to arrive are the fastest ones, and an estimate made of them alone is short.
+    /// at most the timeout), read again every [`RECHECK`] while waiting. An attempt that
+    /// starts before the estimate has [`Adaptive::confident_samples`] samples waits the
+    /// full timeout: the first replies to arrive are the fastest ones, and an estimate
+    /// made of them alone is short.
     Adaptive(Adaptive, u32),
 }
 
@@ -280,6 +280,17 @@ async fn connect_within(
     rtts: &RttTable,
 ) -> (Option<io::Result<TcpStream>>, Duration) {
     let started = Instant::now();
+    // An attempt that starts before the estimate is confident keeps the full timeout: the
+    // replies that make the estimate first are the fastest of the attempts in flight with
+    // it, and would cut the slower ones short.
+    let wait = match wait {
+        Wait::Adaptive(adaptive, _)
+            if rtts.get(address.ip()).samples < adaptive.confident_samples =>
+        {
+            Wait::Fixed(settings.timeout)
+        }
+        other => other,
+    };
     let connect = socket.connect(address);
     tokio::pin!(connect);
     loop {
