@@ -4,7 +4,8 @@
 # side by side with `nmap -sT` at its defaults and pinned to the same timeout, with and
 # without a delay line (200 ms +- 50 ms on the replies, 1 % loss each way).
 #
-#   bench/check.sh [CONCURRENCY]     (default 1000; run as root)
+#   bench/check.sh [CONCURRENCY]     (default 1000; run as root; RDSPORTS_BENCH_NMAP=0
+#                                     leaves nmap out)
 #
 # Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
 # listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
@@ -114,17 +115,20 @@ if kind == "rdsports":
     for r in doc["results"]:
         seen[(r["address"], r["port"])] = names.get(r["verdict"], r["verdict"])
 else:
-    for line in open(path):
-        m = re.match(r"Host: (\S+) .*Ports: (.*?)(?:\tIgnored State: (\S+) \((\d+)\))?$", line.rstrip("\n"))
-        if not m: continue
-        host, listed, ignored = m.group(1), m.group(2), m.group(3)
-        named = {}
-        for item in listed.split(", "):
-            f = item.split("/")
-            if len(f) > 1 and f[0].isdigit(): named[int(f[0])] = f[1]
-        for p in ports:
-            state = named.get(p, ignored)
-            if state: seen[(host, p)] = state
+    # nmap -oX: listed ports, and the collapsed ones with their ranges (nmap >= 7.90).
+    import xml.etree.ElementTree as ET
+    def ranges(text):
+        for part in text.split(","):
+            lo, _, hi = part.partition("-")
+            yield from range(int(lo), int(hi or lo) + 1)
+    for host in ET.parse(path).getroot().iter("host"):
+        addr = host.find("address").get("addr")
+        for port in host.iter("port"):
+            seen[(addr, int(port.get("portid")))] = port.find("state").get("state")
+        for extra in host.iter("extraports"):
+            for reason in extra.iter("extrareasons"):
+                for p in ranges(reason.get("ports", "")) if reason.get("ports") else []:
+                    seen[(addr, p)] = extra.get("state")
 wrong = sum(1 for h in hosts for p in ports if seen.get((h, p)) != truth(p))
 counts = {}
 for v in seen.values(): counts[v] = counts.get(v, 0) + 1
@@ -141,7 +145,7 @@ run() { # label kind command...
     local rss
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' "$err")
     local file=$out
-    [[ $kind == nmap ]] && file=$WORK/nmap.gnmap
+    [[ $kind == nmap ]] && file=$WORK/nmap.xml
     printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" \
         "$(awk "BEGIN {print $end - $start}")" "${rss:-n/a}" "$(score "$kind" "$file")"
 }
@@ -152,12 +156,12 @@ bench() { # setting
         --concurrency "$CONCURRENCY" --format json
     run "rdsports check --timeout 1000" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
-    if command -v nmap >/dev/null; then
-        run "nmap -sT (defaults)" nmap nmap -sT -Pn -n -p "$PORTS" "$NMAP_TARGETS" -oG "$WORK/nmap.gnmap"
+    if command -v nmap >/dev/null && [[ ${RDSPORTS_BENCH_NMAP:-1} != 0 ]]; then
+        run "nmap -sT (defaults)" nmap nmap -sT -Pn -n -p "$PORTS" "$NMAP_TARGETS" -oX "$WORK/nmap.xml"
         run "nmap -sT (pinned 1000 ms, 1 retry)" nmap nmap -sT -Pn -n --max-retries 1 \
             --min-rtt-timeout 1000ms --initial-rtt-timeout 1000ms --max-rtt-timeout 1000ms \
             --min-parallelism "$CONCURRENCY" --max-parallelism "$CONCURRENCY" --min-hostgroup 10 \
-            -p "$PORTS" "$NMAP_TARGETS" -oG "$WORK/nmap.gnmap"
+            -p "$PORTS" "$NMAP_TARGETS" -oX "$WORK/nmap.xml"
     fi
     local waves=$(( (3330 + CONCURRENCY - 1) / CONCURRENCY ))
     echo "  floor of the pinned setting: $waves waves x 1000 ms x 2 attempts = $((waves * 2)) s (+ the open and refused work)"

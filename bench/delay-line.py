@@ -68,7 +68,10 @@ def main():
                 if rng.random() < loss:
                     continue
                 if fd == a:
-                    os.write(b, packet)
+                    try:
+                        os.write(b, packet)
+                    except OSError:
+                        pass  # the other device is not up yet
                 else:
                     at = time.monotonic() + delay + rng.uniform(-jitter, jitter)
                     sequence += 1

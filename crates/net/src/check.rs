@@ -406,7 +406,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         ),
         service_matches,
         identified: identified(obs),
-        identification: as_value(obs.identification.as_ref()),
+        identification: as_value(obs.identification.as_deref()),
         wait: obs.wait.as_ref().map(wait_record),
         status: None,
     }
@@ -555,7 +555,7 @@ pub async fn check_ad_hoc(
             verdict: o.verdict.as_str().to_owned(),
             service_matches: registry::service_matches(&o, &probe),
             identified: identified(&o),
-            identification: as_value(o.identification.as_ref()),
+            identification: as_value(o.identification.as_deref()),
             wait: o.wait.as_ref().map(wait_record),
             service: o.service,
             expected_service: Some(p.service.clone()),

@@ -152,7 +152,7 @@ pub(crate) async fn follow_up(
         None => observation.service = None,
     }
     report.spent_ms = round(millis(started.elapsed()));
-    observation.identification = Some(report);
+    observation.identification = Some(Box::new(report));
 }
 
 /// One step on a fresh connection, ending by `deadline`.

@@ -289,7 +289,7 @@ pub struct Observation {
     pub attempts: u32,
     /// What the identification follow-up found, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identification: Option<IdentificationReport>,
+    pub identification: Option<Box<IdentificationReport>>,
     /// Which wait decided the verdict (adaptive or full timeout), TCP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait: Option<WaitReport>,

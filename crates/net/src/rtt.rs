@@ -3,10 +3,10 @@
 //!
 //! Every answered connection attempt (a SYN-ACK or a reset) is a sample of the path to its
 //! destination address. The wait for the next attempt there is `srtt + 4 * rttvar`,
-//! clamped between [`Adaptive::min_wait`] and the full timeout. Until the estimate has a
-//! sample the full timeout is used; until it has [`Adaptive::confident_samples`], a
-//! `filtered` verdict reached with shortened waits is confirmed by one more attempt at
-//! the full timeout. This module holds numbers only; the TCP probe decides with them.
+//! clamped between [`Adaptive::min_wait`] and the full timeout. Until the estimate has
+//! [`Adaptive::confident_samples`] samples the full timeout is used (and a `filtered`
+//! verdict is confirmed at the full timeout). This module holds numbers only; the TCP
+//! probe decides with them.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -27,7 +27,7 @@ impl Default for Adaptive {
     fn default() -> Self {
         Adaptive {
             min_wait: Duration::from_millis(100),
-            confident_samples: 8,
+            confident_samples: 16,
         }
     }
 }

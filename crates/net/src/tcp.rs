@@ -22,7 +22,7 @@ use rdsports_wire::identify::Step;
 use crate::conversation::converse;
 use crate::identify;
 use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
-use crate::rtt::{Estimate, RttTable};
+use crate::rtt::{Adaptive, Estimate, RttTable};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
@@ -194,7 +194,7 @@ impl Waits {
         let Some(adaptive) = settings.adaptive else {
             return (attempts < allowed).then_some(Wait::Fixed(settings.timeout));
         };
-        let shortened = Wait::Adaptive(adaptive.min_wait);
+        let shortened = Wait::Adaptive(adaptive, 1);
         if attempts < allowed {
             return Some(shortened);
         }
@@ -205,8 +205,10 @@ impl Waits {
         if estimate.samples < adaptive.confident_samples {
             return Some(Wait::Fixed(settings.timeout));
         }
+        // The extra attempt backs off to twice the wait, as TCP doubles its timeout on a
+        // retransmission: a reply slower than the estimate still makes it.
         let enough = allowed.saturating_add(1);
-        (attempts < enough).then_some(shortened)
+        (attempts < enough).then_some(Wait::Adaptive(adaptive, 2))
     }
 
     fn record(&mut self, wait: Duration, timeout: Duration) {
@@ -271,10 +273,12 @@ impl Waits {
 enum Wait {
     /// This long.
     Fixed(Duration),
-    /// What the destination's estimate allows (at least this minimum, at most the
-    /// timeout), read again every [`RECHECK`] while waiting: an attempt that started
-    /// without a sample shortens as soon as other probes bring one.
-    Adaptive(Duration),
+    /// What the destination's estimate allows, times the factor (at least the minimum,
+    /// at most the timeout), read again every [`RECHECK`] while waiting. An attempt that
+    /// starts before the estimate has [`Adaptive::confident_samples`] samples waits the
+    /// full timeout: the first replies to arrive are the fastest ones, and an estimate
+    /// made of them alone is short.
+    Adaptive(Adaptive, u32),
 }
 
 /// How often a waiting adaptive attempt reads its destination's estimate again.
@@ -290,13 +294,32 @@ async fn connect_within(
     rtts: &RttTable,
 ) -> (Option<io::Result<TcpStream>>, Duration) {
     let started = Instant::now();
+    // An attempt that starts before the estimate is confident keeps the full timeout: the
+    // replies that make the estimate first are the fastest of the attempts in flight with
+    // it, and would cut the slower ones short.
+    let wait = match wait {
+        Wait::Adaptive(adaptive, _)
+            if rtts.get(address.ip()).samples < adaptive.confident_samples =>
+        {
+            Wait::Fixed(settings.timeout)
+        }
+        other => other,
+    };
     let connect = socket.connect(address);
     tokio::pin!(connect);
     loop {
         let (limit, wake) = match wait {
             Wait::Fixed(limit) => (limit, started + limit),
-            Wait::Adaptive(min) => {
-                let limit = rtts.get(address.ip()).wait(min, settings.timeout);
+            Wait::Adaptive(adaptive, factor) => {
+                let estimate = rtts.get(address.ip());
+                let limit = if estimate.samples < adaptive.confident_samples {
+                    settings.timeout
+                } else {
+                    estimate
+                        .wait(adaptive.min_wait, settings.timeout)
+                        .saturating_mul(factor)
+                        .min(settings.timeout)
+                };
                 (limit, (started + limit).min(Instant::now() + RECHECK))
             }
         };
