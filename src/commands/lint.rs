@@ -73,9 +73,14 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
         FailOn::Low => Some(Severity::Low),
         FailOn::Never => None,
     };
+    // SARIF wants a URI: forward slashes, and the built-in example by its path in the repo.
+    let file = match &args.input.file {
+        None => "examples/perimeter.toml".to_owned(),
+        Some(_) => loaded.name.replace('\\', "/"),
+    };
     let cx = render::Context {
         deployment: &deployment.name,
-        file: &loaded.name,
+        file: &file,
         fail_on,
         version: env!("CARGO_PKG_VERSION"),
     };
