@@ -483,6 +483,24 @@ pub struct LintArgs {
     /// Results of `rdsports check --format json` to lint too (repeat for several hosts).
     #[arg(long = "check", value_name = "RESULTS.json")]
     pub checks: Vec<PathBuf>,
+    /// A firewall's exported rule set to lint too, read as `rdsports audit` reads it
+    /// (nft -j, iptables-save, the Windows export, Azure NSG, AWS security groups).
+    #[arg(long, value_name = "EXPORT")]
+    pub rules: Option<PathBuf>,
+    /// The export's format (default: recognised from its content); see `rdsports audit`.
+    #[arg(long, value_name = "FORMAT", requires = "rules")]
+    pub rules_format: Option<String>,
+    /// The host the rule set protects (a host firewall, for example a Windows export).
+    #[arg(
+        long,
+        value_name = "HOST",
+        requires = "rules",
+        conflicts_with = "rules_boundary"
+    )]
+    pub rules_host: Option<String>,
+    /// The zone boundary the rule set guards (default: every flow between zones).
+    #[arg(long, value_name = "ZONE_A:ZONE_B", requires = "rules")]
+    pub rules_boundary: Option<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = LintFormat::Table)]
     pub format: LintFormat,

@@ -26,18 +26,69 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
+    let rules = match load_rules(
+        &deployment,
+        &loaded.name,
+        path,
+        args.input_format.as_deref(),
+        args.host.as_ref(),
+        args.boundary.as_ref(),
+        &args.profile,
+    )? {
+        Ok(r) => r,
+        Err(status) => return Ok(status),
+    };
+    let (ruleset, scope) = (rules.ruleset, rules.scope);
+    let catalog = input::catalog()?;
+    let plan = plan(&catalog, &deployment);
+    let audit = rdsports_audit::analyse(&ruleset, &plan, &scope);
+    let out = match args.format {
+        AuditFormat::Table => rdsports_audit::report::table(&audit, audit_width()),
+        AuditFormat::Json => rdsports_audit::report::json(&audit),
+        AuditFormat::Junit => rdsports_audit::report::junit(&audit),
+        AuditFormat::Markdown => rdsports_audit::report::markdown(&audit),
+    };
+    input::print(&out)?;
+    Ok(match audit.exit_code(args.strict) {
+        0 => ExitStatus::Ok,
+        _ => ExitStatus::Findings,
+    })
+}
+
+/// An export read and normalised, with the scope it is judged in.
+pub struct LoadedRules {
+    /// The export's name (its path).
+    pub name: String,
+    /// The rule set.
+    pub ruleset: rdsports_audit::Ruleset,
+    /// Which planned flows it is judged for.
+    pub scope: Scope,
+}
+
+/// Reads an export (capped, decoded, its format named or sniffed) for `deployment` and finds
+/// the scope (`--host`, `--boundary`, or every flow between zones). `Ok(Err)`: the reason was
+/// printed, exit 2. Used by `audit` and by `lint --rules`.
+pub fn load_rules(
+    deployment: &rdsports_core::Deployment,
+    deployment_name: &str,
+    path: &Path,
+    input_format: Option<&str>,
+    host_name: Option<&String>,
+    boundary_text: Option<&String>,
+    profile: &str,
+) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
     let (name, bytes) = match read_capped(path)? {
         Ok(x) => x,
         Err(msg) => {
             eprintln!("error: {msg}");
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
     };
     let text = match rdsports_audit::decode(&bytes, &name) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
     };
     let formats = || {
@@ -47,14 +98,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let format = match args.input_format.as_deref() {
+    let format = match input_format {
         Some(f) if rdsports_audit::FORMATS.iter().any(|(n, _)| *n == f) => f,
         Some(f) => {
             eprintln!(
                 "error: unknown --input-format {f}; the formats are:\n{}",
                 formats()
             );
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
         None => match rdsports_audit::sniff(&text) {
             Some(f) => f,
@@ -65,11 +116,11 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
                      use the script of --windows-export-script)",
                     formats()
                 );
-                return Ok(ExitStatus::BadInput);
+                return Ok(Err(ExitStatus::BadInput));
             }
         },
     };
-    let host = match &args.host {
+    let host = match host_name {
         None => None,
         Some(h) => match deployment.host_index(h) {
             Some(i) => Some(i),
@@ -77,15 +128,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
                 let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
                 eprintln!(
                     "error: no host \"{h}\" in {} (hosts: {})",
-                    loaded.name,
+                    deployment_name,
                     names.join(", ")
                 );
-                return Ok(ExitStatus::BadInput);
+                return Ok(Err(ExitStatus::BadInput));
             }
         },
     };
     let mut opts = ReadOptions {
-        profile: Some(args.profile.clone()),
+        profile: Some(profile.to_owned()),
         internal: deployment
             .zones
             .iter()
@@ -103,37 +154,28 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
     };
-    let scope = match (host, &args.boundary) {
+    let scope = match (host, boundary_text) {
         (Some(h), _) => Scope::Host(h),
-        (None, Some(b)) => match boundary(&deployment, &loaded.name, b) {
+        (None, Some(b)) => match boundary(deployment, deployment_name, b) {
             Some(s) => s,
-            None => return Ok(ExitStatus::BadInput),
+            None => return Ok(Err(ExitStatus::BadInput)),
         },
         (None, None) if ruleset.platform == Platform::Windows => {
             eprintln!(
                 "error: a Windows Firewall rule set belongs to one host: name it with --host"
             );
-            return Ok(ExitStatus::BadInput);
+            return Ok(Err(ExitStatus::BadInput));
         }
         (None, None) => Scope::CrossZone,
     };
-    let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
-    let audit = rdsports_audit::analyse(&ruleset, &plan, &scope);
-    let out = match args.format {
-        AuditFormat::Table => rdsports_audit::report::table(&audit, audit_width()),
-        AuditFormat::Json => rdsports_audit::report::json(&audit),
-        AuditFormat::Junit => rdsports_audit::report::junit(&audit),
-        AuditFormat::Markdown => rdsports_audit::report::markdown(&audit),
-    };
-    input::print(&out)?;
-    Ok(match audit.exit_code(args.strict) {
-        0 => ExitStatus::Ok,
-        _ => ExitStatus::Findings,
-    })
+    Ok(Ok(LoadedRules {
+        name,
+        ruleset,
+        scope,
+    }))
 }
 
 /// Width of the table: the terminal's, else $COLUMNS, else 80 (the audit reads in 80).

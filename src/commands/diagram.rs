@@ -148,6 +148,7 @@ fn lint_rows(
         text: &loaded.text,
         plan,
         checks: &checks,
+        rules: None,
     }) {
         Ok(r) => r,
         Err(diagnostics) => {

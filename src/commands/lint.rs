@@ -4,7 +4,6 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use rdsports_core::plan::plan;
 use rdsports_lint::{CheckInput, Input, Severity, render, rules};
 
 use crate::ExitStatus;
@@ -49,11 +48,36 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     let catalog = input::catalog()?;
-    let plan = plan(&catalog, &deployment);
+    let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let rules = match &args.rules {
+        None => None,
+        Some(path) => match crate::commands::audit::load_rules(
+            &deployment,
+            &loaded.name,
+            path,
+            args.rules_format.as_deref(),
+            args.rules_host.as_ref(),
+            args.rules_boundary.as_ref(),
+            "domain",
+        )? {
+            Ok(r) => {
+                let audit = rdsports_audit::analyse(&r.ruleset, &plan, &r.scope);
+                Some((r, audit))
+            }
+            Err(status) => return Ok(status),
+        },
+    };
     let report = match rdsports_lint::lint(&Input {
         text: &loaded.text,
         plan: &plan,
         checks: &checks,
+        rules: rules.as_ref().map(|(r, audit)| rdsports_lint::RulesInput {
+            name: &r.name,
+            ruleset: &r.ruleset,
+            audit,
+        }),
     }) {
         Ok(r) => r,
         Err(diagnostics) => {

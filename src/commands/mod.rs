@@ -1,6 +1,6 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
-mod audit;
+pub mod audit;
 pub mod check;
 mod demo;
 mod diagram;

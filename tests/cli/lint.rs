@@ -186,3 +186,86 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// `--rules`: a rule set read by the audit readers. Broad accepts are findings located on
+/// their own lines; the rules rdsports generates for the plan give none.
+#[test]
+fn rule_sets_lint_through_the_audit_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let broad = write(
+        &dir,
+        "router.rules",
+        b"*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n\
+          -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n\
+          -A FORWARD -p tcp --dport 3389 -j ACCEPT\n\
+          -A FORWARD -s 198.51.100.10/32 -d 192.0.2.40/32 -p tcp --dport 445 -j ACCEPT\n\
+          -A FORWARD -j ACCEPT\nCOMMIT\n",
+    );
+    let out = rdsports()
+        .args(["lint", "--format", "json", "--rules"])
+        .arg(&broad)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap(), f["subject"].as_str().unwrap()))
+        .collect();
+    let line = |n: usize| format!("{}:{n}: ", broad.display());
+    assert!(
+        found.contains(&(
+            "rules-any-to-any",
+            &*format!("{}-A FORWARD -j ACCEPT", line(8))
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(id, s)| *id == "rules-rdp-smb-from-anywhere" && s.starts_with(&line(6)))
+    );
+    assert!(found.iter().any(|(id, _)| *id == "rules-too-broad"));
+    assert!(
+        !found.iter().any(|(_, s)| s.starts_with(&line(7))),
+        "the narrow SMB rule: {found:?}"
+    );
+
+    // The rules rdsports writes for the plan allow exactly the plan.
+    let exact = dir.path().join("exact.rules");
+    let rules = rdsports()
+        .args(["rules", "--target", "iptables"])
+        .output()
+        .unwrap();
+    assert_eq!(rules.status.code(), Some(0));
+    std::fs::write(&exact, &rules.stdout).unwrap();
+    let out = rdsports()
+        .args(["lint", "--format", "json", "--fail-on", "low", "--rules"])
+        .arg(&exact)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["findings"],
+        serde_json::json!([]),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0));
+
+    // An export rdsports cannot read is bad input.
+    let junk = write(&dir, "junk.txt", b"hello\n");
+    rdsports()
+        .args(["lint", "--rules"])
+        .arg(&junk)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a rule set export"));
+}

@@ -37,6 +37,7 @@ fn main() {
                 text: &text,
                 plan: &p,
                 checks: &[],
+                rules: None,
             })
             .unwrap_or_else(|e| panic!("{e:?}"));
             best = best.min(t.elapsed());

@@ -53,6 +53,16 @@ pub struct CheckInput {
     pub document: Value,
 }
 
+/// A firewall's rule set, read and audited against the plan (`--rules`).
+pub struct RulesInput<'a> {
+    /// The export's name (for evidence lines).
+    pub name: &'a str,
+    /// The rule set as the audit readers normalised it.
+    pub ruleset: &'a rdsports_audit::Ruleset,
+    /// Its audit against the plan (the "too broad" part is used).
+    pub audit: &'a rdsports_audit::report::Audit,
+}
+
 /// What lint looks at.
 pub struct Input<'a> {
     /// The deployment's text (for the lines findings point at and `[[lint.accept]]`).
@@ -61,6 +71,8 @@ pub struct Input<'a> {
     pub plan: &'a Plan<'a>,
     /// Check results, if any.
     pub checks: &'a [CheckInput],
+    /// A rule set, if any.
+    pub rules: Option<RulesInput<'a>>,
 }
 
 /// A place in the deployment file, 1-based.
@@ -111,6 +123,8 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// The deployment file's line that causes the finding.
     pub location: Option<Location>,
+    /// For a rule of a `--rules` export: its file and line.
+    pub external: Option<(String, usize)>,
     /// The reason given in `[[lint.accept]]`, when the finding is accepted.
     pub accepted: Option<String>,
 }
@@ -162,6 +176,8 @@ struct Hit {
     flow: Option<usize>,
     evidence: Option<String>,
     span: Option<Range<usize>>,
+    /// A place in another file (a rule of a `--rules` export: file and line).
+    external: Option<(String, usize)>,
 }
 
 /// An acceptance, validated.
@@ -183,6 +199,7 @@ struct Group {
     flows_total: usize,
     evidence: Vec<String>,
     span: Option<Range<usize>>,
+    external: Option<(String, usize)>,
 }
 
 /// The groups, in order of first appearance.
@@ -220,6 +237,7 @@ impl Groups {
                     flows_total: 0,
                     evidence: Vec::new(),
                     span: None,
+                    external: None,
                 });
                 self.index.insert(key, self.list.len() - 1);
                 self.list.len() - 1
@@ -241,6 +259,9 @@ impl Groups {
         }
         if g.span.is_none() {
             g.span = hit.span;
+        }
+        if g.external.is_none() {
+            g.external = hit.external;
         }
     }
 }
@@ -284,6 +305,9 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
         &mut groups,
         &mut warnings,
     );
+    if let Some(rules) = &input.rules {
+        rule_set_hits(rules, d.options.rdp_port, &rule_index, &mut groups);
+    }
     for a in &groups.accepts {
         if !a.used {
             warnings.push(
@@ -466,6 +490,7 @@ fn plan_hits(
                 flow: Some(i),
                 evidence: None,
                 span,
+                external: None,
             });
         };
         let rdp = entry.service == "rdp" || entry.service == "rdp-websocket";
@@ -516,6 +541,7 @@ fn plan_hits(
                 flow: Some(i),
                 evidence: None,
                 span: option_span("netbios"),
+                external: None,
             });
         }
     }
@@ -528,8 +554,88 @@ fn plan_hits(
                 flow: None,
                 evidence: None,
                 span: host_span(h),
+                external: None,
             });
         }
+    }
+}
+
+/// Findings on a rule set: any-to-any accepts, RDP or SMB from any address, and every rule
+/// the audit measured as allowing more than the plan.
+fn rule_set_hits(
+    rules: &RulesInput<'_>,
+    rdp_port: u16,
+    rule_index: &dyn Fn(&str) -> usize,
+    hits: &mut Groups,
+) {
+    use rdsports_audit::model::Action;
+    use rdsports_audit::space::{DPORT, DST, PROTO, SRC, Set, TCP, V4};
+    let every_v4 = Set::range(V4.0, V4.1);
+    let every_port = Set::range(1, 65_535);
+    let tcp = Set::one(TCP);
+    let mut hit = |rule: &str, text: &str, location: &str, seen: String| {
+        hits.add(Hit {
+            rule: rule_index(rule),
+            subject: Subject::Text(format!("{location}: {text}")),
+            hosts: [None, None],
+            flow: None,
+            evidence: Some(format!("{seen} ({})", rules.name)),
+            span: None,
+            external: location
+                .rsplit_once(':')
+                .and_then(|(file, line)| Some((file.to_owned(), line.parse().ok()?))),
+        });
+    };
+    for chain in &rules.ruleset.chains {
+        for r in &chain.rules {
+            if r.action != Action::Accept || r.never_new || r.possible.is_some() {
+                continue;
+            }
+            let m = &r.matches.0;
+            let from_anywhere = every_v4.subset_of(&m[SRC]);
+            if !from_anywhere || !m[PROTO].meets(&tcp) {
+                continue;
+            }
+            if every_v4.subset_of(&m[DST]) && every_port.subset_of(&m[DPORT]) {
+                hit(
+                    "rules-any-to-any",
+                    &r.text,
+                    &r.location,
+                    format!(
+                        "chain {}: any IPv4 source, any destination, every TCP port",
+                        chain.name
+                    ),
+                );
+                continue;
+            }
+            let open: Vec<u16> = [rdp_port, 3389, 445]
+                .into_iter()
+                .filter(|p| m[DPORT].contains(u128::from(*p)))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            if !open.is_empty() {
+                let ports: Vec<String> = open.iter().map(u16::to_string).collect();
+                hit(
+                    "rules-rdp-smb-from-anywhere",
+                    &r.text,
+                    &r.location,
+                    format!(
+                        "chain {}: any IPv4 source to TCP {}",
+                        chain.name,
+                        ports.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    for t in &rules.audit.too_broad {
+        hit(
+            "rules-too-broad",
+            &t.rule.text,
+            &t.rule.location,
+            format!("allows beyond the plan: {}", t.excess_text),
+        );
     }
 }
 
@@ -577,6 +683,7 @@ fn check_hits(
                         check.name
                     )),
                     span: host_span(host),
+                    external: None,
                 });
             };
             if service == "rdp" {
@@ -720,6 +827,7 @@ fn finding(
             .collect(),
         evidence: g.evidence,
         location,
+        external: g.external,
         accepted,
     }
 }

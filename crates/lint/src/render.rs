@@ -259,9 +259,15 @@ fn sarif_result(f: &Finding, cx: &Context<'_>) -> Value {
         let _ = write!(message, ". Seen: {e}");
     }
     let _ = write!(message, ". Fix: {}", f.rule.fix);
-    let (line, column, end_line, end_column) = f.location.map_or((1, 1, 1, 1), |l| {
-        (l.line, l.column, l.end_line, l.end_column)
-    });
+    let (uri, (line, column, end_line, end_column)) = match (&f.external, f.location) {
+        (Some((file, line)), _) => (file.replace('\\', "/"), (*line, 1, *line, 1)),
+        (None, l) => (
+            cx.file.to_owned(),
+            l.map_or((1, 1, 1, 1), |l| {
+                (l.line, l.column, l.end_line, l.end_column)
+            }),
+        ),
+    };
     let mut v = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
@@ -269,7 +275,7 @@ fn sarif_result(f: &Finding, cx: &Context<'_>) -> Value {
         "message": {"text": message},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": cx.file},
+                "artifactLocation": {"uri": uri},
                 "region": {
                     "startLine": line,
                     "startColumn": column,
@@ -378,6 +384,8 @@ pub fn explain(rule: &Rule) -> String {
         match rule.basis {
             crate::Basis::Plan => "deployment file and its plan",
             crate::Basis::Check => "results of rdsports check (--check)",
+            crate::Basis::Rules =>
+                "a firewall's rule set, read by rdsports audit's readers (--rules)",
         },
         rule.title,
         squash(rule.rationale),

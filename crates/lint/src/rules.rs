@@ -87,6 +87,8 @@ pub enum Basis {
     Plan,
     /// Results of `rdsports check`.
     Check,
+    /// A firewall's rule set, read by the audit readers (`--rules`).
+    Rules,
 }
 
 /// A public document a finding rests on.
@@ -388,6 +390,40 @@ pub const RULES: &[Rule] = &[
         fix: "Synchronise time with the domain hierarchy (W32Time; UDP 123 to the domain \
             controllers, flow D06) and check the PDC emulator's source.",
         sources: &[MS_CLOCK_SKEW],
+    },
+    Rule {
+        id: "rules-any-to-any",
+        severity: Severity::Critical,
+        basis: Basis::Rules,
+        title: "A firewall rule allows any source to any destination on every port",
+        rationale: "An accept rule that matches every source, every destination and every TCP \
+            port makes the rest of the rule set meaningless for what it covers: every service \
+            of every host behind the firewall is open to everyone that reaches it.",
+        fix: "Replace the rule with the planned flows (`rdsports rules`), or narrow it to the \
+            sources, destinations and ports that need it.",
+        sources: &[CISA_BLUEKEEP, MS_SMB_SECURE],
+    },
+    Rule {
+        id: "rules-rdp-smb-from-anywhere",
+        severity: Severity::Critical,
+        basis: Basis::Rules,
+        title: "A firewall rule allows RDP (3389) or SMB (445) from any address",
+        rationale: "RDP and SMB open to every source address, the internet included, are the \
+            entry points of BlueKeep-style worms, password spraying and ransomware (WannaCry).",
+        fix: "Allow RDP only from the RD Gateway and SMB only between the hosts that need it; \
+            publish RDP to the internet through RD Gateway (443).",
+        sources: &[CISA_BLUEKEEP, NSA_RDP, MS_SMB_SECURE],
+    },
+    Rule {
+        id: "rules-too-broad",
+        severity: Severity::Medium,
+        basis: Basis::Rules,
+        title: "A firewall rule allows more than the plan needs",
+        rationale: "Every (source, destination, protocol, port) a rule allows beyond the planned \
+            flows is attack surface nobody asked for; `rdsports audit` measures it exactly.",
+        fix: "Narrow the rule to the planned flows (`rdsports audit` lists what it allows beyond \
+            them; `rdsports rules` writes the exact ones).",
+        sources: &[KB_154596, MS_RDS_PORTS],
     },
 ];
 

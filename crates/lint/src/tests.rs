@@ -61,6 +61,7 @@ fn run(text: &str, checks: &[CheckInput]) -> Result<Report, Vec<Diagnostic>> {
         text,
         plan: &p,
         checks,
+        rules: None,
     })
 }
 
