@@ -49,6 +49,19 @@ check::blocked_flows_exit_1_with_the_json_contract	Wine bugs (closed UDP ports, 
 check::from_must_be_one_local_host	Wine bugs (closed UDP ports, UDP source addresses) in check's end-to-end tests: check is compared with Linux below instead
 check::junit_and_table_formats	Wine bugs (closed UDP ports, UDP source addresses) in check's end-to-end tests: check is compared with Linux below instead
 check::the_rpc_range_is_not_probed_when_the_mapper_is_closed	Wine bugs (closed UDP ports, UDP source addresses) in check's end-to-end tests: check is compared with Linux below instead
+a_web_server_on_the_session_hosts_rdp_port_is_a_wrong_service	Wine bug: a closed UDP port gives no WSAECONNRESET (the test's closed UDP flow reads open|filtered)
+hostile::endless_and_oversized_inputs_are_refused_at_once	Linux facilities: reads /dev/zero and /dev/stdin through bash
+hostile::plans_that_would_exhaust_the_machine_are_refused_with_their_size	Linux facilities: runs the binary under bash's ulimit -v
+hostile::zone_pairs_beyond_the_limits_are_refused	Linux facilities: runs the binary under bash's ulimit -v
+lint::sarif_validates_against_the_sarif_2_1_0_schema	runs the Linux Python validator (jsonschema) on the output
+listen::listen_and_check_end_to_end_on_loopback	Wine's UDP sockets (0.0.0.0 binds, no WSAECONNRESET): listen and check are compared with Linux below instead
+listen::the_demo_runs_as_an_ordinary_user	Linux facilities: unprivileged user and network namespaces (unshare)
+listen::the_demo_without_a_namespace_uses_a_stated_port_offset	Wine's UDP sockets: the demo's UDP flows read open|filtered under Wine
+listen::the_udp_responder_never_answers_garbage_and_never_amplifies	Wine bug: binds UDP to 0.0.0.0 when asked for 127.0.0.x (replies come from 127.0.0.1)
+listen::a_foreign_service_is_told_apart_from_a_listener	hangs under Wine 8 (not diagnosed: its identification follow-up waits on a socket Wine never wakes); runs on Linux
+a_udp_request_flood_leaves_room_for_a_new_source	Wine bug: binds UDP to 0.0.0.0 when asked for 127.0.0.x (the new source's reply comes from 127.0.0.1)
+udp_replies_are_rate_limited	Wine bug: binds UDP to 0.0.0.0 when asked for 127.0.0.x (replies come from 127.0.0.1)
+a_flood_of_idle_connections_does_not_lock_out_a_genuine_check	too slow under Wine: 2,000 sockets through wineserver exceed the 300 s budget; runs on Linux
 EOF
 )
 run=0; passed=0; failed=0; ignored=0; skipped=0
@@ -67,7 +80,7 @@ while IFS=$'\t' read -r test_name dir exe; do
       [[ -n $t ]] && { echo "wine: skipped $test_name::$t: $reason"; skipped=$((skipped + 1)); }
     done < <(grep -F -- "$name" <<< "$listed")
   done <<< "$skips"
-  (cd "$dir" && env -u CI RDSPORTS_UNDER_WINE=1 timeout 300 "$WINE" "$exe" "${skip_args[@]}" --test-threads 2) > "$log" 2>&1
+  (cd "$dir" && env -u CI -u RDSPORTS_PYTOOLS RDSPORTS_UNDER_WINE=1 timeout 300 "$WINE" "$exe" "${skip_args[@]}" --test-threads 2) > "$log" 2>&1
   status=$?
   result=$(tr -d '\r' < "$log" | grep '^test result:' | tail -1)
   p=$(awk '{print $4}' <<< "$result"); f=$(awk '{print $6}' <<< "$result"); i=$(awk '{print $8}' <<< "$result")

@@ -100,11 +100,13 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     // SARIF wants a URI: forward slashes, and the built-in example by its path in the repo.
     let file = match &args.input.file {
         None => "examples/perimeter.toml".to_owned(),
-        Some(_) => loaded.name.replace('\\', "/"),
+        Some(_) => loaded.name.clone(),
     };
+    let uri = file.replace('\\', "/");
     let cx = render::Context {
         deployment: &deployment.name,
         file: &file,
+        uri: &uri,
         fail_on,
         version: env!("CARGO_PKG_VERSION"),
     };

@@ -29,8 +29,10 @@ use crate::{Finding, Report};
 pub struct Context<'a> {
     /// The deployment's name.
     pub deployment: &'a str,
-    /// The deployment file as the user named it (SARIF artifact URI, "at" lines).
+    /// The deployment file as the user named it ("at" lines).
     pub file: &'a str,
+    /// The same as a SARIF artifact URI (forward slashes).
+    pub uri: &'a str,
     /// The `--fail-on` threshold (`None`: never fail).
     pub fail_on: Option<Severity>,
     /// rdsports' version, for SARIF's tool driver.
@@ -262,7 +264,7 @@ fn sarif_result(f: &Finding, cx: &Context<'_>) -> Value {
     let (uri, (line, column, end_line, end_column)) = match (&f.external, f.location) {
         (Some((file, line)), _) => (file.replace('\\', "/"), (*line, 1, *line, 1)),
         (None, l) => (
-            cx.file.to_owned(),
+            cx.uri.to_owned(),
             l.map_or((1, 1, 1, 1), |l| {
                 (l.line, l.column, l.end_line, l.end_column)
             }),
@@ -311,7 +313,7 @@ pub fn sarif(report: &Report, cx: &Context<'_>) -> String {
                 "informationUri": "https://learn.microsoft.com/troubleshoot/windows-server/remote/ports-used-by-rds",
                 "rules": RULES.iter().map(sarif_rule).collect::<Vec<_>>(),
             }},
-            "artifacts": [{"location": {"uri": cx.file}}],
+            "artifacts": [{"location": {"uri": cx.uri}}],
             "results": results,
         }],
     });

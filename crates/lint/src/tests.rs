@@ -354,6 +354,7 @@ fn renderers_are_deterministic_and_bounded() {
     let cx = render::Context {
         deployment: "t",
         file: "t.toml",
+        uri: "t.toml",
         fail_on: Some(Severity::High),
         version: "0.0.0",
     };
