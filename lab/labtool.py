@@ -251,8 +251,8 @@ def cmd_checks(a):
             rc = int(open(rc_path).read().strip())
         except (OSError, ValueError):
             rc = None
-        if doc.get("schema_version") != 1:
-            fail("%s: schema_version %r, want 1" % (path, doc.get("schema_version")))
+        if doc.get("schema_version") not in (1, 2):
+            fail("%s: schema_version %r, want 1 or 2" % (path, doc.get("schema_version")))
             continue
         results = doc.get("results", [])
         flows = [f for f in plan["flows"] if f["from"] == src]

@@ -60,7 +60,12 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     let venv = std::env::var_os("RDSPORTS_PYTOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/pytools"));
+    // A venv's entry points: bin/NAME on Unix, Scripts\NAME.exe on Windows (a Linux venv
+    // seen from a Windows test under Wine has none: the tool is missing there).
+    #[cfg(unix)]
     let candidate = venv.join("bin").join(name);
+    #[cfg(not(unix))]
+    let candidate = venv.join("Scripts").join(format!("{name}.exe"));
     if candidate.is_file() {
         return Some(candidate);
     }
