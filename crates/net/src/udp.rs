@@ -178,8 +178,16 @@ trait Receiver {
 }
 
 impl Receiver for UdpSocket {
-    fn receive(&self, buffer: &mut [u8]) -> impl std::future::Future<Output = io::Result<usize>> {
-        self.recv(buffer)
+    async fn receive(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        // Data or an error condition (an ICMP port unreachable is an error, not data), then one
+        // read: a "would block" goes back to `receive_until`, which paces the retries. tokio's
+        // own `recv` retries inside one poll and never yields where readiness lies (Wine).
+        self.ready(tokio::io::Interest::READABLE | tokio::io::Interest::ERROR)
+            .await?;
+        if let Some(error) = self.take_error()? {
+            return Err(error);
+        }
+        self.try_recv(buffer)
     }
 }
 
