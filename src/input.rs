@@ -100,6 +100,8 @@ fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
     let hint = if what.starts_with("deployment") {
         "is this the right file? 100,000 hosts take about 12 MiB; fold hosts with the same \
          roles into a population (address = \"198.51.100.0/24\")"
+    } else if what.starts_with("rule set") {
+        "is this the right file? Export one firewall (one table, one host's rules) at a time"
     } else {
         "is this the right file? Split the input, or give the results of one host per file"
     };

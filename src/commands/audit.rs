@@ -1,18 +1,13 @@
 //! `rdsports audit`: an exported rule set against the planned flows.
 
-use std::io::Read;
 use std::path::Path;
 
-use anyhow::Context;
 use rdsports_audit::{Platform, ReadOptions, Scope};
 use rdsports_core::plan::plan;
 
 use crate::ExitStatus;
 use crate::cli::{AuditArgs, AuditFormat};
 use crate::input;
-
-/// The largest export `audit` reads (64 MiB: a 100,000-rule nft JSON export is about 40 MiB).
-pub const MAX_EXPORT: u64 = 64 * 1024 * 1024;
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     if args.windows_export_script {
@@ -77,12 +72,14 @@ pub fn load_rules(
     boundary_text: Option<&String>,
     profile: &str,
 ) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
-    let (name, bytes) = match read_capped(path)? {
+    // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
+    let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
         Ok(x) => x,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(input::ReadError::TooLarge(message)) => {
+            eprint!("{message}");
             return Ok(Err(ExitStatus::BadInput));
         }
+        Err(input::ReadError::Io(e)) => return Err(e),
     };
     let text = match rdsports_audit::decode(&bytes, &name) {
         Ok(t) => t,
@@ -186,32 +183,6 @@ fn audit_width() -> usize {
         return 80;
     }
     input::width()
-}
-
-/// Reads at most [`MAX_EXPORT`] bytes of `path` (`-`: standard input).
-fn read_capped(path: &Path) -> anyhow::Result<Result<(String, Vec<u8>), String>> {
-    let mut bytes = Vec::new();
-    let name = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_EXPORT + 1)
-            .read_to_end(&mut bytes)
-            .context("cannot read standard input")?;
-        "<stdin>".to_owned()
-    } else {
-        let f =
-            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-        f.take(MAX_EXPORT + 1)
-            .read_to_end(&mut bytes)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        path.display().to_string()
-    };
-    if bytes.len() as u64 > MAX_EXPORT {
-        return Ok(Err(format!(
-            "{name} is larger than {} MiB, the most audit reads",
-            MAX_EXPORT / 1024 / 1024
-        )));
-    }
-    Ok(Ok((name, bytes)))
 }
 
 /// `ZONE_A:ZONE_B` (zone names may hold ':' themselves: the split whose sides are zones wins).

@@ -60,7 +60,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         let files = match crate::commands::fleet::read_dir(dir)? {
             Ok(f) => f,
             Err(message) => {
-                eprintln!("error: {message}");
+                eprint!("{message}");
                 return Ok(ExitStatus::BadInput);
             }
         };

@@ -1,7 +1,6 @@
 //! `rdsports fleet`: the inventory for Ansible or PowerShell remoting, and the summary of the
 //! result files a fleet run brings back.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
@@ -14,8 +13,6 @@ use crate::cli::{
 };
 use crate::input;
 
-/// The largest result file read.
-const MAX_RESULT_BYTES: u64 = 64 * 1024 * 1024;
 /// The most result files one folder may hold (a fleet of 100,000 hosts).
 const MAX_RESULT_FILES: usize = 100_000;
 
@@ -56,7 +53,8 @@ fn inventory(args: &FleetInventoryArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Ok)
 }
 
-/// Reads every `*.json` of `dir`, in name order. `Ok(Err)`: a message, exit 2.
+/// Reads every `*.json` of `dir`, in name order, each file capped as check results are.
+/// `Ok(Err)`: the message for the user (printed whole), exit 2.
 pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
@@ -69,7 +67,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
             paths.push(path);
             if paths.len() > MAX_RESULT_FILES {
                 return Ok(Err(format!(
-                    "{} holds more than {MAX_RESULT_FILES} result files",
+                    "error: {} holds more than {MAX_RESULT_FILES} result files\n",
                     dir.display()
                 )));
             }
@@ -78,22 +76,20 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let name = path.display().to_string();
-        let mut bytes = Vec::new();
-        std::fs::File::open(&path)
-            .and_then(|f| f.take(MAX_RESULT_BYTES + 1).read_to_end(&mut bytes))
-            .with_context(|| format!("cannot read {name}"))?;
-        if bytes.len() as u64 > MAX_RESULT_BYTES {
-            return Ok(Err(format!(
-                "{name} is larger than 64 MiB: not a check result"
-            )));
-        }
+        let (name, bytes) =
+            match input::read_capped(&path, input::MAX_RESULTS_BYTES, "check results file") {
+                Ok(x) => x,
+                Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
+                Err(input::ReadError::Io(e)) => return Err(e),
+            };
         let Ok(text) = std::str::from_utf8(&bytes) else {
-            return Ok(Err(format!("{name} is not UTF-8 text: not a check result")));
+            return Ok(Err(format!(
+                "error: {name} is not UTF-8 text: not a check result\n"
+            )));
         };
         let document = match rdsports_report::html::parse_check_results(text) {
             Ok(d) => d,
-            Err(e) => return Ok(Err(format!("{name}: {e}"))),
+            Err(e) => return Ok(Err(format!("error: {name}: {e}\n"))),
         };
         let raw = serde_json::from_str(text).unwrap_or_default();
         files.push(ResultFile {
@@ -112,7 +108,7 @@ fn summary(args: &FleetSummaryArgs) -> anyhow::Result<ExitStatus> {
     let files = match read_dir(&args.dir)? {
         Ok(f) => f,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprint!("{message}");
             return Ok(ExitStatus::BadInput);
         }
     };

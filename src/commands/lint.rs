@@ -1,17 +1,12 @@
 //! `rdsports lint`: the deployment's security findings, printed in the chosen format.
 
-use std::io::Read;
 use std::path::Path;
 
-use anyhow::Context;
 use rdsports_lint::{CheckInput, Input, Severity, render, rules};
 
 use crate::ExitStatus;
 use crate::cli::{FailOn, LintArgs, LintFormat};
 use crate::input;
-
-/// The largest check results file read (a fleet of results is many files, not one large one).
-const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     if let Some(id) = &args.explain {
@@ -42,7 +37,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
         match read_results(path)? {
             Ok(c) => checks.push(c),
             Err(message) => {
-                eprintln!("error: {message}");
+                eprint!("{message}");
                 return Ok(ExitStatus::BadInput);
             }
         }
@@ -127,26 +122,20 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Reads one check results file (at most [`MAX_RESULTS_BYTES`]). `Ok(Err)`: a message for
-/// the user, exit 2.
+/// Reads one check results file (at most [`input::MAX_RESULTS_BYTES`]). `Ok(Err)`: the
+/// message for the user (printed whole, `error: ...` with its hint), exit 2.
 pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path).with_context(|| format!("cannot read {name}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_RESULTS_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))?;
-    if bytes.len() as u64 > MAX_RESULTS_BYTES {
-        return Ok(Err(format!(
-            "{name} is larger than {} MiB: not a check results file",
-            MAX_RESULTS_BYTES / (1024 * 1024)
-        )));
-    }
+    let (name, bytes) =
+        match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
+            Ok(x) => x,
+            Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
+            Err(input::ReadError::Io(e)) => return Err(e),
+        };
     let document: serde_json::Value = match serde_json::from_slice(&bytes) {
         Ok(v) => v,
         Err(e) => {
             return Ok(Err(format!(
-                "{name}:{}:{}: not JSON: {e}\n  hint: pass the output of `rdsports check --format json`",
+                "error: {name}:{}:{}: not JSON: {e}\n  hint: pass the output of `rdsports check --format json`\n",
                 e.line(),
                 e.column()
             )));
@@ -154,7 +143,7 @@ pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
     };
     if !document["results"].is_array() {
         return Ok(Err(format!(
-            "{name}: no \"results\" list: not the output of `rdsports check --format json`"
+            "error: {name}: no \"results\" list: not the output of `rdsports check --format json`\n"
         )));
     }
     Ok(Ok(CheckInput { name, document }))
