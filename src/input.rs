@@ -351,3 +351,35 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     out.flush()?;
     Ok(())
 }
+
+/// Parses `--boundary ZONE_A:ZONE_B` into zone indices. Zone names may hold ':' themselves:
+/// the split whose two sides are zones wins. `Err`: the message for the user (exit 2).
+pub fn zone_pair(
+    deployment: &Deployment,
+    file: &str,
+    text: &str,
+) -> Result<(usize, usize), String> {
+    let zone = |z: &str| deployment.zones.iter().position(|x| x.name == z);
+    let splits: Vec<(&str, &str)> = text
+        .match_indices(':')
+        .map(|(i, _)| (&text[..i], &text[i + 1..]))
+        .collect();
+    let chosen = splits
+        .iter()
+        .find(|(a, z)| zone(a).is_some() && zone(z).is_some())
+        .or(splits.first());
+    let Some(&(a, z)) = chosen else {
+        return Err("error: --boundary takes ZONE_A:ZONE_B, for example perimeter:internal".into());
+    };
+    match (zone(a), zone(z)) {
+        (Some(x), Some(y)) => Ok((x, y)),
+        (None, _) | (_, None) => {
+            let missing = if zone(a).is_none() { a } else { z };
+            let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
+            Err(format!(
+                "error: no zone \"{missing}\" in {file} (zones: {})",
+                names.join(", ")
+            ))
+        }
+    }
+}

@@ -187,19 +187,10 @@ fn audit_width() -> usize {
 
 /// `ZONE_A:ZONE_B` (zone names may hold ':' themselves: the split whose sides are zones wins).
 fn boundary(d: &rdsports_core::Deployment, file: &str, b: &str) -> Option<Scope> {
-    let zone = |z: &str| d.zones.iter().position(|x| x.name == z);
-    let split = b
-        .match_indices(':')
-        .map(|(i, _)| (&b[..i], &b[i + 1..]))
-        .find(|(x, y)| zone(x).is_some() && zone(y).is_some());
-    match split {
-        Some((x, y)) => Some(Scope::Boundary(zone(x)?, zone(y)?)),
-        None => {
-            let names: Vec<&str> = d.zones.iter().map(|z| z.name.as_str()).collect();
-            eprintln!(
-                "error: --boundary takes ZONE_A:ZONE_B with two zones of {file} (zones: {})",
-                names.join(", ")
-            );
+    match input::zone_pair(d, file, b) {
+        Ok((x, y)) => Some(Scope::Boundary(x, y)),
+        Err(message) => {
+            eprintln!("{message}");
             None
         }
     }

@@ -38,35 +38,16 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     }
     let boundary = match &args.boundary {
         None => None,
-        Some(b) => {
-            // Zone names may hold ':' themselves: prefer the split whose two sides are zones.
-            let is_zone = |z: &str| deployment.zones.iter().any(|x| x.name == z);
-            let splits: Vec<(&str, &str)> = b
-                .match_indices(':')
-                .map(|(i, _)| (&b[..i], &b[i + 1..]))
-                .collect();
-            let chosen = splits
-                .iter()
-                .find(|(a, z)| is_zone(a) && is_zone(z))
-                .or(splits.first());
-            let Some(&(a, z)) = chosen else {
-                eprintln!("error: --boundary takes ZONE_A:ZONE_B, for example perimeter:internal");
+        Some(b) => match input::zone_pair(&deployment, &loaded.name, b) {
+            Ok((a, z)) => Some((
+                deployment.zones[a].name.clone(),
+                deployment.zones[z].name.clone(),
+            )),
+            Err(message) => {
+                eprintln!("{message}");
                 return Ok(ExitStatus::BadInput);
-            };
-            for zone in [a, z] {
-                if !deployment.zones.iter().any(|x| x.name == zone) {
-                    let names: Vec<&str> =
-                        deployment.zones.iter().map(|z| z.name.as_str()).collect();
-                    eprintln!(
-                        "error: no zone \"{zone}\" in {} (zones: {})",
-                        loaded.name,
-                        names.join(", ")
-                    );
-                    return Ok(ExitStatus::BadInput);
-                }
             }
-            Some((a.to_owned(), z.to_owned()))
-        }
+        },
     };
     let catalog = input::catalog()?;
     let host = args.host.as_deref().and_then(|h| deployment.host_index(h));
