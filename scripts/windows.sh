@@ -81,8 +81,16 @@ export WINEPREFIX=$root/target/wine/prefix WINEDEBUG=-all WINEDLLOVERRIDES="msco
 wine=/usr/lib/wine/wine64
 if [[ ! -f $WINEPREFIX/system.reg ]]; then
   say "creating the Wine prefix $WINEPREFIX"
-  "$wine" wineboot --init >/dev/null 2>&1 || true
+  # Wine makes the prefix itself but not its parent (on a fresh clone target/wine does not
+  # exist yet: "wine: chdir to .../prefix: No such file or directory").
+  mkdir -p "$(dirname "$WINEPREFIX")"
+  "$wine" wineboot --init >target/wine-boot.log 2>&1 || true
   wineserver -w
+  if [[ ! -d $WINEPREFIX/drive_c/windows/system32 ]]; then
+    tail -20 target/wine-boot.log >&2
+    echo "windows.sh: wineboot did not create $WINEPREFIX" >&2
+    exit 1
+  fi
 fi
 # Wine 8 has no bcryptprimitives.dll, whose ProcessPrng Rust's std imports: a shim over
 # RtlGenRandom, for Wine only (real Windows has the DLL).
