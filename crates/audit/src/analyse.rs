@@ -78,6 +78,21 @@ fn own_addresses(d: &rdsports_core::Deployment, h: usize) -> Set {
     s
 }
 
+/// A zone's addresses: its networks and its hosts' own addresses (a population such as
+/// `0.0.0.0/0` without the other zones' networks).
+fn zone_space(d: &rdsports_core::Deployment, z: usize) -> Set {
+    let mut s = Set::empty();
+    for n in &d.zones[z].networks {
+        s = s.union(&Set::net(n.trunc()));
+    }
+    for (h, host) in d.hosts.iter().enumerate() {
+        if host.zone == z {
+            s = s.union(&own_addresses(d, h));
+        }
+    }
+    s
+}
+
 /// The packets of a planned flow.
 pub fn flow_cube(plan: &Plan<'_>, f: &rdsports_core::model::Flow) -> Cube {
     let from = plan.from(f).address.trunc();
@@ -338,7 +353,14 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
                 hooks.push((Hook::Input, u.clone().with(DST, &own)));
                 hooks.push((Hook::Output, u.with(SRC, &own)));
             }
-            _ => hooks.push((Hook::Forward, u)),
+            // A firewall between two zones is judged on the packets between them: what
+            // its rules allow between other zones is another boundary's business.
+            Scope::Boundary(x, y) => {
+                let (a, b) = (zone_space(d, x), zone_space(d, y));
+                hooks.push((Hook::Forward, u.clone().with(SRC, &a).with(DST, &b)));
+                hooks.push((Hook::Forward, u.with(SRC, &b).with(DST, &a)));
+            }
+            Scope::CrossZone => hooks.push((Hook::Forward, u)),
         }
     }
     hooks.retain(|(_, c)| !c.is_empty());
