@@ -10,7 +10,9 @@ the network.
     labtool.py sample     --plan P.json --hosts H.json --listen L.json --pairs PAIRS
     labtool.py blocked    --sample S.json --baseline X.xml... --xml X.xml...
     labtool.py listen     SS-OUTPUT...          (ss -Hlntup per namespace -> listeners JSON)
-    labtool.py mutate     --ruleset R.json --hosts H.json --attrib A.json --remove F,T,P,N --reject F,T,P,N --commands OUT
+    labtool.py mutate     --ruleset R.json --hosts H.json --attrib A.json --remove F,T,P,N --reject F,T,P,N
+                          [--shadow F,T,P,N] [--broad PROTO,PORT] --commands OUT [--audit-expect OUT]
+    labtool.py audit      --audit A.json --boundary Z1:Z2 --plan P.json [--rules N] [--expect X.json] [--checks CHECK.json...]
     labtool.py targets    [--check CHECK.json] [--sample S.json --src-ns NS] [--to HOST]
     labtool.py sweep      --plan P.json --hosts H.json --pairs PAIRS --xml X.xml...
 
@@ -514,8 +516,9 @@ def cmd_mutate(a):
 
     removed = rule_of(a.remove)
     rejected = rule_of(a.reject)
-    if removed is rejected:
-        raise SystemExit("labtool: both flows are decided by the same rule")
+    shadowed = rule_of(a.shadow) if a.shadow else None
+    if len({id(r) for r in (removed, rejected, shadowed) if r is not None}) != 2 + (shadowed is not None):
+        raise SystemExit("labtool: two of the mutated flows are decided by the same rule")
     protos = {e["protocol"] for e in attrib if e["rule"] == rejected.get("comment")}
     reject = {"reject": {"type": "tcp reset"}} if protos == {"tcp"} else {"reject": None}
     expr = [reject if "accept" in e else e for e in rejected["expr"]]
@@ -523,6 +526,33 @@ def cmd_mutate(a):
     rkey = {k: rejected[k] for k in ("family", "table", "chain", "handle")}
     cmds = {"nftables": [{"delete": {"rule": key}},
                          {"replace": {"rule": dict(rkey, expr=expr, comment=rejected.get("comment", ""))}}]}
+    # audit holds a reject for a drop (both refuse the flow; only how differs): the rejecting
+    # rule, with nothing after it but the chain's closing drop accepting its packets, is
+    # redundant.
+    audit = {"missing": [], "too_broad": [], "shadowed": [], "redundant": [rejected.get("comment", "")],
+             "mutations": {"removed": removed.get("comment", ""), "rejected": rejected.get("comment", "")}}
+    if shadowed is not None:
+        # A copy of the rule that drops instead, inserted right before it: the rule can never
+        # match again (it is shadowed), its flows are dropped.
+        skey = {k: shadowed[k] for k in ("family", "table", "chain", "handle")}
+        sexpr = [{"drop": None} if "accept" in e else e for e in shadowed["expr"]]
+        cmds["nftables"].append({"insert": {"rule": dict(skey, expr=sexpr, comment=SHADOW_COMMENT)}})
+        audit["shadowed"].append({"rule": shadowed.get("comment", ""), "by": SHADOW_COMMENT})
+        audit["mutations"]["shadowed"] = shadowed.get("comment", "")
+    if a.broad:
+        # An accept for every address on one port, inserted before the chain's closing log
+        # and drop: it decides no planned flow (earlier rules accept those), only more.
+        proto, port = a.broad.split(",")
+        tail = [r for r in nft.rules[a.chain] if any("log" in e for e in r["expr"])
+                or r.get("comment") == "rdsports default drop"]
+        if not tail:
+            raise SystemExit("labtool: the chain %s has no closing drop to insert before" % a.chain)
+        bkey = {k: tail[0][k] for k in ("family", "table", "chain", "handle")}
+        bexpr = [{"match": {"op": "==", "left": {"payload": {"protocol": proto, "field": "dport"}},
+                            "right": int(port)}}, {"accept": None}]
+        cmds["nftables"].append({"insert": {"rule": dict(bkey, expr=bexpr, comment=BROAD_COMMENT)}})
+        audit["too_broad"].append(BROAD_COMMENT)
+        audit["mutations"]["broad"] = [proto, int(port)]
     with open(a.commands, "w") as f:
         json.dump(cmds, f)
     expect = []
@@ -533,8 +563,155 @@ def cmd_mutate(a):
         elif e["rule"] == rejected.get("comment"):
             expect.append(dict(e, verdict="refused" if e["protocol"] == "tcp" else "closed",
                                why="accept turned into reject: " + e["rule"]))
+        elif shadowed is not None and e["rule"] == shadowed.get("comment"):
+            expect.append(dict(e, verdict="filtered" if e["protocol"] == "tcp" else "open|filtered",
+                               why="shadowed by a drop: " + e["rule"]))
+    audit["missing"] = [[e["from"], e["to"], e["protocol"], e["port"]] for e in expect]
+    if a.audit_expect:
+        with open(a.audit_expect, "w") as f:
+            json.dump(audit, f, indent=1)
     json.dump(expect, sys.stdout, indent=1)
     print()
+
+
+SHADOW_COMMENT = "lab: shadowing drop"
+BROAD_COMMENT = "lab: broad accept"
+COMMENT = re.compile(r'comment "([^"]*)"')
+
+
+def rule_comment(described):
+    """The comment of a rule as audit describes it (nft `comment "..."`, iptables
+    `--comment "..."`), or its text when it has none."""
+    m = COMMENT.search(described.get("text", ""))
+    return m.group(1) if m else described.get("text", "")
+
+
+# ----------------------------------------------------------------------------- audit
+BLOCKED = {"filtered", "refused", "closed", "open|filtered"}
+
+
+def cmd_audit(a):
+    """`rdsports audit --format json` of one boundary against what the lab knows: the
+    contract (schema_version, counts adding up), exactly the planned flows of the boundary,
+    exactly the expected missing flows, too-broad and shadowed rules (none for the generated
+    rules), and for every flow check probed across the boundary, check's verdict equal to
+    audit's (allowed = open; missing = filtered/refused/closed). Possible flows are listed."""
+    doc = load(a.audit)
+    plan = load(a.plan)
+    z1, z2 = a.boundary.split(":")
+    tag = "audit %s" % a.boundary
+    rc_path = a.audit[:-len(".json")] + ".rc"
+    try:
+        rc = int(open(rc_path).read().strip())
+    except (OSError, ValueError):
+        rc = None
+    if doc.get("schema_version") != 1:
+        fail("%s: schema_version %r, want 1" % (tag, doc.get("schema_version")))
+        return
+    ok("%s: schema_version 1" % tag)
+    if a.rules is not None:
+        if doc.get("rules") == a.rules:
+            ok("%s: read all %d rules of the export" % (tag, a.rules))
+        else:
+            fail("%s: read %r rules, the export has %d" % (tag, doc.get("rules"), a.rules))
+    want = load(a.expect) if a.expect else {"missing": [], "too_broad": [], "shadowed": [], "redundant": []}
+    in_scope = lambda f: {f["from_zone"], f["to_zone"]} == {z1, z2} and z1 != z2
+    planned = {(f["from"], f["to"], f["protocol"], f["ports"]) for f in plan["flows"] if in_scope(f)}
+    zone_of = {}
+    for f in plan["flows"]:
+        zone_of[f["from"]] = f["from_zone"]
+        zone_of[f["to"]] = f["to_zone"]
+    c = doc.get("counts", {})
+    got = {(f["from"], f["to"], f["protocol"], f["ports"]): f for f in doc.get("flows", [])}
+    if set(got) == planned and c.get("flows") == len(planned):
+        ok("%s: the %d planned flows of the boundary, each once" % (tag, len(planned)))
+    else:
+        fail("%s: %s flows (counts.flows %s), the plan has %d across the boundary; extra %s, absent %s" % (
+            tag, len(got), c.get("flows"), len(planned), sorted(set(got) - planned)[:5], sorted(planned - set(got))[:5]))
+    if c.get("allowed", 0) + c.get("missing", 0) + c.get("possible", 0) == c.get("flows"):
+        ok("%s: counts add up" % tag)
+    else:
+        fail("%s: counts %s do not add up" % (tag, c))
+    # Expected missing flows: those with a mutated port, across this boundary.
+    exp_missing = set()
+    for frm, to, proto, port in want["missing"]:
+        if {zone_of.get(frm), zone_of.get(to)} != {z1, z2}:
+            continue
+        for k in planned:
+            lo, hi = port_range(k[3])
+            if k[:3] == (frm, to, proto) and lo <= port <= hi:
+                exp_missing.add(k)
+    missing = {k for k, f in got.items() if f["status"] == "missing"}
+    possible = sorted(k for k, f in got.items() if f["status"] == "possible")
+    if missing == exp_missing and c.get("missing") == len(exp_missing):
+        ok("%s: missing exactly %s" % (tag, ", ".join("%s->%s %s/%s" % k for k in sorted(missing)) or "nothing"))
+    else:
+        fail("%s: missing %s (counts.missing %s), expected %s" % (
+            tag, sorted(missing), c.get("missing"), sorted(exp_missing)))
+    for k in sorted(missing & exp_missing):
+        by = rule_comment(got[k].get("rule") or {})
+        ok("%s: %s->%s %s/%s missing, decided by %s" % ((tag,) + k + (by,)))
+    broad = sorted(rule_comment(t["rule"]) for t in doc.get("too_broad", []))
+    if broad == sorted(want["too_broad"]):
+        ok("%s: too broad exactly %s" % (tag, ", ".join(broad) or "nothing"))
+    else:
+        fail("%s: too broad %s, expected %s" % (tag, broad, sorted(want["too_broad"])))
+    shadow = sorted((rule_comment(s["rule"]), tuple(sorted(rule_comment(b) for b in s.get("by", []))))
+                    for s in doc.get("shadowed", []))
+    exp_shadow = sorted((s["rule"], (s["by"],)) for s in want["shadowed"])
+    if shadow == exp_shadow:
+        ok("%s: shadowed exactly %s" % (tag, ", ".join("%s (by %s)" % (r, ", ".join(b)) for r, b in shadow) or "nothing"))
+    else:
+        fail("%s: shadowed %s, expected %s" % (tag, shadow, exp_shadow))
+    redundant = sorted(rule_comment(r["rule"]) for r in doc.get("redundant", []))
+    if redundant == sorted(want.get("redundant", [])):
+        ok("%s: redundant exactly %s" % (tag, ", ".join(redundant) or "nothing"))
+    else:
+        fail("%s: redundant %s, expected %s" % (tag, redundant, sorted(want.get("redundant", []))))
+    # After check probed every flow, no generated accept is unused (the counters saw them).
+    gen_unused = [rule_comment(u["rule"]) for u in doc.get("unused", [])
+                  if re.match(r"r[0-9]+ ", rule_comment(u["rule"]))]
+    if a.checks and not want["missing"]:
+        if gen_unused:
+            fail("%s: generated rules with no hits after check probed their flows: %s" % (tag, gen_unused))
+        else:
+            ok("%s: every generated accept has hits after check (%d unused rules, none generated)" % (
+                tag, len(doc.get("unused", []))))
+    want_rc = 1 if exp_missing else 0
+    if rc is not None:
+        if rc == want_rc:
+            ok("%s: exit status %d" % (tag, rc))
+        else:
+            fail("%s: exit status %d, expected %d" % (tag, rc, want_rc))
+    # check against audit, flow port by flow port.
+    agree = compared = 0
+    for path in a.checks or []:
+        cd = load(path)
+        src = cd.get("from")
+        for r in cd.get("results", []):
+            if {zone_of.get(src), zone_of.get(r["to"])} != {z1, z2}:
+                continue
+            fs = [f for k, f in got.items() if k[:3] == (src, r["to"], r["protocol"])
+                  and port_range(k[3])[0] <= r["port"] <= port_range(k[3])[1]]
+            label = "%s -> %s %s/%d" % (src, r["to"], r["protocol"], r["port"])
+            if not fs:
+                fail("%s: check probed it, audit has no such flow" % label)
+                continue
+            st = {f["status"] for f in fs}
+            if "possible" in st or any(f.get("partial") for f in fs):
+                note("%s: audit says %s, check %s (not compared)" % (label, "/".join(sorted(st)), r["verdict"]))
+                continue
+            compared += 1
+            if st == {"allowed"} and r["verdict"] == "open" or st == {"missing"} and r["verdict"] in BLOCKED:
+                ok("%s: audit %s, check %s" % (label, "/".join(st), r["verdict"]))
+                agree += 1
+            else:
+                fail("%s: audit says %s, check says %s" % (label, "/".join(sorted(st)), r["verdict"]))
+    for k in possible:
+        note("%s: %s->%s %s/%s possible: %s" % ((tag,) + k + (got[k].get("reason"),)))
+    print("  %-18s %d flows: %d allowed, %d missing, %d possible; too broad %d, shadowed %d, redundant %d; check agrees on %d of %d ports" % (
+        a.boundary, c.get("flows", 0), c.get("allowed", 0), c.get("missing", 0), c.get("possible", 0),
+        len(broad), len(shadow), len(redundant), agree, compared))
 
 
 def cmd_targets(a):
@@ -592,7 +769,17 @@ def main():
     s.add_argument("--chain", default="forward")
     s.add_argument("--remove", required=True, help="FROM,TO,PROTO,PORT")
     s.add_argument("--reject", required=True, help="FROM,TO,PROTO,PORT")
+    s.add_argument("--shadow", help="FROM,TO,PROTO,PORT: a drop copy of its rule goes before it")
+    s.add_argument("--broad", help="PROTO,PORT: an accept for every address goes before the closing drop")
     s.add_argument("--commands", required=True)
+    s.add_argument("--audit-expect", dest="audit_expect", help="what audit must then report")
+    s = sub.add_parser("audit")
+    s.add_argument("--audit", required=True)
+    s.add_argument("--boundary", required=True)
+    s.add_argument("--plan", required=True)
+    s.add_argument("--rules", type=int, help="how many rules the export has")
+    s.add_argument("--expect")
+    s.add_argument("--checks", nargs="*")
     s = sub.add_parser("targets")
     s.add_argument("--check")
     s.add_argument("--sample")
@@ -610,8 +797,8 @@ def main():
     a = p.parse_args()
     VERBOSE = a.verbose
     {"attribute": cmd_attribute, "listen": cmd_listen, "checks": cmd_checks, "nmap": cmd_nmap,
-     "sample": cmd_sample, "blocked": cmd_blocked, "mutate": cmd_mutate, "targets": cmd_targets, "sweep": cmd_sweep}[a.cmd](a)
-    if a.cmd in ("checks", "nmap", "blocked", "sweep"):
+     "sample": cmd_sample, "blocked": cmd_blocked, "mutate": cmd_mutate, "targets": cmd_targets, "sweep": cmd_sweep, "audit": cmd_audit}[a.cmd](a)
+    if a.cmd in ("checks", "nmap", "blocked", "sweep", "audit"):
         print("  %d passed, %d failed" % (PASSED, FAILED))
         # run.sh adds these up for its closing line
         with open(os.environ.get("LABTOOL_COUNTS", os.devnull), "a") as f:
