@@ -12,7 +12,7 @@ the network.
     labtool.py listen     SS-OUTPUT...          (ss -Hlntup per namespace -> listeners JSON)
     labtool.py mutate     --ruleset R.json --hosts H.json --attrib A.json --remove F,T,P,N --reject F,T,P,N
                           [--shadow F,T,P,N] [--broad PROTO,PORT] --commands OUT [--audit-expect OUT]
-    labtool.py audit      --audit A.json --boundary Z1:Z2 --plan P.json [--rules N] [--expect X.json] [--checks CHECK.json...]
+    labtool.py audit      --audit A.json --boundary Z1:Z2|--host H --plan P.json [--rules N] [--expect X.json] [--checks CHECK.json...]
     labtool.py targets    [--check CHECK.json] [--sample S.json --src-ns NS] [--to HOST]
     labtool.py sweep      --plan P.json --hosts H.json --pairs PAIRS --xml X.xml...
 
@@ -538,7 +538,7 @@ def cmd_mutate(a):
         sexpr = [{"drop": None} if "accept" in e else e for e in shadowed["expr"]]
         cmds["nftables"].append({"insert": {"rule": dict(skey, expr=sexpr, comment=SHADOW_COMMENT)}})
         audit["shadowed"].append({"rule": shadowed.get("comment", ""), "by": SHADOW_COMMENT})
-        audit["mutations"]["shadowed"] = shadowed.get("comment", "")
+        audit["mutations"]["shadowed"] = [shadowed.get("comment", ""), SHADOW_COMMENT]
     if a.broad:
         # An accept for every address on one port, inserted before the chain's closing log
         # and drop: it decides no planned flow (earlier rules accept those), only more.
@@ -551,8 +551,8 @@ def cmd_mutate(a):
         bexpr = [{"match": {"op": "==", "left": {"payload": {"protocol": proto, "field": "dport"}},
                             "right": int(port)}}, {"accept": None}]
         cmds["nftables"].append({"insert": {"rule": dict(bkey, expr=bexpr, comment=BROAD_COMMENT)}})
-        audit["too_broad"].append(BROAD_COMMENT)
-        audit["mutations"]["broad"] = [proto, int(port)]
+        audit["too_broad"].append("%s (%s hook)" % (BROAD_COMMENT, a.chain))
+        audit["mutations"]["broad"] = [proto, int(port), BROAD_COMMENT]
     with open(a.commands, "w") as f:
         json.dump(cmds, f)
     expect = []
@@ -598,8 +598,8 @@ def cmd_audit(a):
     audit's (allowed = open; missing = filtered/refused/closed). Possible flows are listed."""
     doc = load(a.audit)
     plan = load(a.plan)
-    z1, z2 = a.boundary.split(":")
-    tag = "audit %s" % a.boundary
+    scope = a.boundary or "host " + a.host
+    tag = "audit %s" % scope
     rc_path = a.audit[:-len(".json")] + ".rc"
     try:
         rc = int(open(rc_path).read().strip())
@@ -615,12 +615,19 @@ def cmd_audit(a):
         else:
             fail("%s: read %r rules, the export has %d" % (tag, doc.get("rules"), a.rules))
     want = load(a.expect) if a.expect else {"missing": [], "too_broad": [], "shadowed": [], "redundant": []}
-    in_scope = lambda f: {f["from_zone"], f["to_zone"]} == {z1, z2} and z1 != z2
-    planned = {(f["from"], f["to"], f["protocol"], f["ports"]) for f in plan["flows"] if in_scope(f)}
     zone_of = {}
     for f in plan["flows"]:
         zone_of[f["from"]] = f["from_zone"]
         zone_of[f["to"]] = f["to_zone"]
+
+    def in_scope(frm, to):
+        """The flows audit judges: across the boundary (both directions), or to and from the host."""
+        if a.host:
+            return a.host in (frm, to)
+        z1, z2 = a.boundary.split(":")
+        return z1 != z2 and {zone_of.get(frm), zone_of.get(to)} == {z1, z2}
+
+    planned = {(f["from"], f["to"], f["protocol"], f["ports"]) for f in plan["flows"] if in_scope(f["from"], f["to"])}
     c = doc.get("counts", {})
     got = {(f["from"], f["to"], f["protocol"], f["ports"]): f for f in doc.get("flows", [])}
     if set(got) == planned and c.get("flows") == len(planned):
@@ -635,7 +642,7 @@ def cmd_audit(a):
     # Expected missing flows: those with a mutated port, across this boundary.
     exp_missing = set()
     for frm, to, proto, port in want["missing"]:
-        if {zone_of.get(frm), zone_of.get(to)} != {z1, z2}:
+        if not in_scope(frm, to):
             continue
         for k in planned:
             lo, hi = port_range(k[3])
@@ -651,7 +658,7 @@ def cmd_audit(a):
     for k in sorted(missing & exp_missing):
         by = rule_comment(got[k].get("rule") or {})
         ok("%s: %s->%s %s/%s missing, decided by %s" % ((tag,) + k + (by,)))
-    broad = sorted(rule_comment(t["rule"]) for t in doc.get("too_broad", []))
+    broad = sorted("%s (%s hook)" % (rule_comment(t["rule"]), t.get("hook")) for t in doc.get("too_broad", []))
     if broad == sorted(want["too_broad"]):
         ok("%s: too broad exactly %s" % (tag, ", ".join(broad) or "nothing"))
     else:
@@ -689,7 +696,7 @@ def cmd_audit(a):
         cd = load(path)
         src = cd.get("from")
         for r in cd.get("results", []):
-            if {zone_of.get(src), zone_of.get(r["to"])} != {z1, z2}:
+            if not in_scope(src, r["to"]):
                 continue
             fs = [f for k, f in got.items() if k[:3] == (src, r["to"], r["protocol"])
                   and port_range(k[3])[0] <= r["port"] <= port_range(k[3])[1]]
@@ -710,7 +717,7 @@ def cmd_audit(a):
     for k in possible:
         note("%s: %s->%s %s/%s possible: %s" % ((tag,) + k + (got[k].get("reason"),)))
     print("  %-18s %d flows: %d allowed, %d missing, %d possible; too broad %d, shadowed %d, redundant %d; check agrees on %d of %d ports" % (
-        a.boundary, c.get("flows", 0), c.get("allowed", 0), c.get("missing", 0), c.get("possible", 0),
+        scope, c.get("flows", 0), c.get("allowed", 0), c.get("missing", 0), c.get("possible", 0),
         len(broad), len(shadow), len(redundant), agree, compared))
 
 
@@ -775,7 +782,9 @@ def main():
     s.add_argument("--audit-expect", dest="audit_expect", help="what audit must then report")
     s = sub.add_parser("audit")
     s.add_argument("--audit", required=True)
-    s.add_argument("--boundary", required=True)
+    g = s.add_mutually_exclusive_group(required=True)
+    g.add_argument("--boundary", help="Z1:Z2, as audit was given it")
+    g.add_argument("--host", help="the host whose own firewall audit was given")
     s.add_argument("--plan", required=True)
     s.add_argument("--rules", type=int, help="how many rules the export has")
     s.add_argument("--expect")

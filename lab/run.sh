@@ -8,18 +8,22 @@
 # (enforcing) output, no flags:
 #   nftables  `rdsports rules --target nftables` loaded into the router; `rdsports check` from
 #             every host finds every planned flow open (and the real servers identified as the
-#             services the flows expect); nmap -sT/-sU agrees port by port; one accept removed
-#             and another turned into a reject make exactly their flows filtered and refused;
-#             sampled unplanned ports, reachable with the router open, are now blocked.
-#   iptables  the same with `--target iptables` (iptables-restore), without the mutation.
+#             services the flows expect); nmap -sT/-sU agrees port by port; sampled unplanned
+#             ports, reachable with the router open, are now blocked; `rdsports audit` of the
+#             export per boundary: 0 missing, 0 too broad. Mutated (one accept removed, one
+#             turned into a reject, a shadowing drop and a broad accept inserted): exactly
+#             those flows filtered and refused, and audit names exactly those flows and rules.
+#   iptables  the same with `--target iptables` (iptables-restore), mutations and audit too.
 #   merge     the router already has the admin's own table (input: policy drop but SSH;
 #             forward: policy drop); `--into inet filter forward` merged into it, applied twice
 #             with the header's jump command (ruleset unchanged); the checks as above, a tcp
-#             1-1024 nmap sweep per boundary pair finds only planned ports, SSH still answers.
+#             1-1024 nmap sweep per boundary pair finds only planned ports, SSH still answers;
+#             audit of the whole ruleset per boundary: 0 missing, 0 too broad.
 #   merge-ipt the same admin firewall in iptables, `--target iptables --merge` through
 #             `iptables-restore --noflush` and the header's jump commands, twice.
 #   host      `--host-variant --host dc01` loaded into dc01's own input chain, the router open:
-#             every flow to dc01 open, nmap agrees, unplanned ports to dc01 blocked from every host.
+#             every flow to dc01 open, nmap agrees, unplanned ports to dc01 blocked from every host;
+#             audit --host dc01: 0 missing, too broad only the unfiltered output hook.
 #
 # Environment: RDSPORTS (the binary; default: `cargo build` of this tree), RDL_DIR, RDL_PREFIX
 # (see lab/lib.sh), RDL_KEEP=1 (leave the lab up afterwards), RDL_NO_INSTALL=1 (do not run
@@ -273,28 +277,32 @@ rtr_open() { IN rtr nft flush ruleset; }
 # internal have no planned flow between them: audit must find nothing allowed there).
 BOUNDARIES=(internet:perimeter perimeter:internal internet:internal)
 
-# audit_all DIR EXPORT [EXPECT]: `rdsports audit --boundary B --format json` of the router's
-# exported rule set (EXPORT: `nft -j list ruleset` or `iptables-save -c`, taken after the
-# checks, so the counters have seen their traffic) for every boundary, judged by labtool
-# against EXPECT (the mutations; none: 0 missing, nothing too broad, shadowed or redundant)
-# and against DIR's check results, flow port by flow port.
+# audit_all DIR EXPORT [EXPECT [SCOPE...]]: `rdsports audit --boundary B --format json` of
+# the router's exported rule set (EXPORT: `nft -j list ruleset` or `iptables-save -c`, taken
+# after the checks, so the counters have seen their traffic) for every boundary (or each
+# SCOPE: Z1:Z2, or host=H for `--host H`), judged by labtool against EXPECT (the mutations;
+# empty: 0 missing, nothing too broad, shadowed or redundant) and against DIR's check
+# results, flow port by flow port.
 audit_all() {
-  local dir=$1 export=$2 expect=${3:-} b base n args=() checks=()
+  local dir=$1 export=$2 expect=${3:-} b base n args=() checks=() scopes=("${BOUNDARIES[@]}") sa
   [[ -n $expect ]] && args+=(--expect "$expect")
+  (($# > 3)) && scopes=("${@:4}")
   shopt -s nullglob
   checks=("$dir"/check-*.json)
   if [[ $export == *.json ]]; then n=$(jq '[.nftables[] | select(.rule)] | length' "$export"); else n=$(grep -c '^\[' "$export"); fi
   echo "-- rdsports audit of the router's export (${export##*/}, $n rules), per boundary: agrees with the plan and with check"
-  for b in "${BOUNDARIES[@]}"; do
-    base="$dir/audit-${b/:/-}"
-    "$RDSPORTS" audit "$TOML" --rules "$export" --boundary "$b" --format json >"$base.json" 2>"$base.err"
+  for b in "${scopes[@]}"; do
+    base="$dir/audit-${b/[:=]/-}"
+    sa=(--boundary "$b")
+    [[ $b == host=* ]] && sa=(--host "${b#host=}")
+    "$RDSPORTS" audit "$TOML" --rules "$export" "${sa[@]}" --format json >"$base.json" 2>"$base.err"
     echo $? >"$base.rc"
-    "$RDSPORTS" audit "$TOML" --rules "$export" --boundary "$b" >"$base.txt" 2>&1
+    "$RDSPORTS" audit "$TOML" --rules "$export" "${sa[@]}" >"$base.txt" 2>&1
     if jq -e .schema_version "$base.json" >/dev/null 2>&1; then
-      "${LABTOOL[@]}" audit --audit "$base.json" --boundary "$b" --plan "$OUT/plan.json" --rules "$n" \
+      "${LABTOOL[@]}" audit --audit "$base.json" "${sa[@]}" --plan "$OUT/plan.json" --rules "$n" \
         "${args[@]}" --checks "${checks[@]}"
     else
-      failed "rdsports audit --boundary $b wrote no JSON (exit $(cat "$base.rc")): $(head -c 300 "$base.err")"
+      failed "rdsports audit ${sa[*]} wrote no JSON (exit $(cat "$base.rc")): $(head -c 300 "$base.err")"
     fi
   done
 }
@@ -338,17 +346,17 @@ ipt_mutate() {
   [[ -n $pos && $line == *" -j ACCEPT" ]] || return 1
   eval "args=(${line% -j ACCEPT})"
   IN rtr iptables -R "$chain" "$pos" "${args[@]:2}" -j REJECT --reject-with tcp-reset || return 1
-  c=$(jq -r .mutations.shadowed "$x")
+  c=$(jq -r '.mutations.shadowed[0]' "$x")
   pos=$(ipt_pos "$chain" "--comment \"$c\"")
   line=$(ipt_rules "$chain" | sed -n "${pos}p")
   [[ -n $pos && $line == *" -j ACCEPT" ]] || return 1
   eval "args=(${line% -j ACCEPT})"
-  for i in "${!args[@]}"; do [[ ${args[i]} == "$c" ]] && args[i]=$(jq -r '.shadowed[0].by' "$x"); done
+  for i in "${!args[@]}"; do [[ ${args[i]} == "$c" ]] && args[i]=$(jq -r '.mutations.shadowed[1]' "$x"); done
   IN rtr iptables -I "$chain" "$pos" "${args[@]:2}" -j DROP || return 1
   pos=$(ipt_pos "$chain" "-j LOG")
   [[ -n $pos ]] || return 1
   IN rtr iptables -I "$chain" "$pos" -p "$(jq -r '.mutations.broad[0]' "$x")" --dport "$(jq -r '.mutations.broad[1]' "$x")" \
-    -m comment --comment "$(jq -r '.too_broad[0]' "$x")" -j ACCEPT
+    -m comment --comment "$(jq -r '.mutations.broad[2]' "$x")" -j ACCEPT
 }
 
 # ---------------------------------------------------------------- baseline
@@ -590,6 +598,12 @@ if "$RDSPORTS" rules "$TOML" --target nftables --host-variant --host dc01 --out 
     mapfile -t SRC < <(sources dc01)
     check_all "$D" --to dc01 "${SRC[@]}"
     verify "$D" "$OUT/sample-host.json" --to dc01 "${SRC[@]}"
+    # audit --host dc01 judges the flows to dc01 (input) and from it (output): the host
+    # variant filters only what comes in, so its output hook (no chain: everything passes)
+    # is reported too broad, and that alone.
+    IN dc nft -j list ruleset >"$D/export.json"
+    echo '{"missing": [], "too_broad": ["no chain on this hook (output hook)"], "shadowed": [], "redundant": []}' >"$D/audit-expect.json"
+    audit_all "$D" "$D/export.json" "$D/audit-expect.json" host=dc01
   else
     failed "nft rejected the generated host file ${f[0]}"
   fi

@@ -137,6 +137,15 @@ fn nftables_boundary() {
             .iter()
             .any(|t| t.rule.text.contains("old file share rule"))
     );
+    // Too broad is measured between the boundary's two zones only: the broker's WinRM accept
+    // (any destination) counts the perimeter's other 255 addresses, not the whole address
+    // space, which other boundaries' firewalls guard.
+    let winrm = a
+        .too_broad
+        .iter()
+        .find(|t| t.rule.text.contains("broker manages the gateway"))
+        .unwrap();
+    assert_eq!(winrm.excess, 255);
     assert_eq!(a.exit_code(false), 1);
 }
 
