@@ -566,7 +566,12 @@ def cmd_mutate(a):
         elif shadowed is not None and e["rule"] == shadowed.get("comment"):
             expect.append(dict(e, verdict="filtered" if e["protocol"] == "tcp" else "open|filtered",
                                why="shadowed by a drop: " + e["rule"]))
-    audit["missing"] = [[e["from"], e["to"], e["protocol"], e["port"]] for e in expect]
+    # The rule audit must name as deciding each now missing flow: the chain's closing drop
+    # for the removed accept, the reject itself, the shadowing drop.
+    deciders = {"accept removed": "rdsports default drop", "accept turned into reject": rejected.get("comment", ""),
+                "shadowed by a drop": SHADOW_COMMENT}
+    audit["missing"] = [[e["from"], e["to"], e["protocol"], e["port"], deciders[e["why"].split(":")[0]]]
+                        for e in expect]
     if a.audit_expect:
         with open(a.audit_expect, "w") as f:
             json.dump(audit, f, indent=1)
@@ -631,33 +636,36 @@ def cmd_audit(a):
     c = doc.get("counts", {})
     got = {(f["from"], f["to"], f["protocol"], f["ports"]): f for f in doc.get("flows", [])}
     if set(got) == planned and c.get("flows") == len(planned):
-        ok("%s: the %d planned flows of the boundary, each once" % (tag, len(planned)))
+        ok("%s: the %d planned flows in scope, each once" % (tag, len(planned)))
     else:
-        fail("%s: %s flows (counts.flows %s), the plan has %d across the boundary; extra %s, absent %s" % (
+        fail("%s: %s flows (counts.flows %s), the plan has %d in scope; extra %s, absent %s" % (
             tag, len(got), c.get("flows"), len(planned), sorted(set(got) - planned)[:5], sorted(planned - set(got))[:5]))
     if c.get("allowed", 0) + c.get("missing", 0) + c.get("possible", 0) == c.get("flows"):
         ok("%s: counts add up" % tag)
     else:
         fail("%s: counts %s do not add up" % (tag, c))
     # Expected missing flows: those with a mutated port, across this boundary.
-    exp_missing = set()
-    for frm, to, proto, port in want["missing"]:
+    exp_missing = {}
+    for frm, to, proto, port, by in want["missing"]:
         if not in_scope(frm, to):
             continue
         for k in planned:
             lo, hi = port_range(k[3])
             if k[:3] == (frm, to, proto) and lo <= port <= hi:
-                exp_missing.add(k)
+                exp_missing[k] = by
     missing = {k for k, f in got.items() if f["status"] == "missing"}
     possible = sorted(k for k, f in got.items() if f["status"] == "possible")
-    if missing == exp_missing and c.get("missing") == len(exp_missing):
+    if missing == set(exp_missing) and c.get("missing") == len(exp_missing):
         ok("%s: missing exactly %s" % (tag, ", ".join("%s->%s %s/%s" % k for k in sorted(missing)) or "nothing"))
     else:
         fail("%s: missing %s (counts.missing %s), expected %s" % (
             tag, sorted(missing), c.get("missing"), sorted(exp_missing)))
-    for k in sorted(missing & exp_missing):
+    for k in sorted(missing & set(exp_missing)):
         by = rule_comment(got[k].get("rule") or {})
-        ok("%s: %s->%s %s/%s missing, decided by %s" % ((tag,) + k + (by,)))
+        if by == exp_missing[k]:
+            ok("%s: %s->%s %s/%s missing, decided by %s" % ((tag,) + k + (by,)))
+        else:
+            fail("%s: %s->%s %s/%s missing, decided by %r, expected %r" % ((tag,) + k + (by, exp_missing[k])))
     broad = sorted("%s (%s hook)" % (rule_comment(t["rule"]), t.get("hook")) for t in doc.get("too_broad", []))
     if broad == sorted(want["too_broad"]):
         ok("%s: too broad exactly %s" % (tag, ", ".join(broad) or "nothing"))
