@@ -29,6 +29,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         args.host.as_ref(),
         args.boundary.as_ref(),
         &args.profile,
+        &args.interface,
     )? {
         Ok(r) => r,
         Err(status) => return Ok(status),
@@ -71,6 +72,7 @@ pub fn load_rules(
     host_name: Option<&String>,
     boundary_text: Option<&String>,
     profile: &str,
+    interfaces: &[String],
 ) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
     // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
     let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
@@ -142,6 +144,30 @@ pub fn load_rules(
             .collect(),
         ..ReadOptions::default()
     };
+    // Cisco ASA: an interface named like a zone stands for its networks; --interface
+    // NAMEIF=ZONE names the others (and wins).
+    opts.interfaces = deployment
+        .zones
+        .iter()
+        .map(|z| (z.name.clone(), z.networks.clone()))
+        .collect();
+    for given in interfaces {
+        let zone = given
+            .split_once('=')
+            .and_then(|(i, z)| Some((i, deployment.zones.iter().find(|x| x.name == z)?)));
+        let Some((nameif, zone)) = zone else {
+            let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
+            eprintln!(
+                "error: --interface {given}: expected NAMEIF=ZONE with a zone of {deployment_name} (zones: {})",
+                names.join(", ")
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        };
+        opts.interfaces
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(nameif));
+        opts.interfaces
+            .push((nameif.to_owned(), zone.networks.clone()));
+    }
     if let Some(h) = host {
         let hh = &deployment.hosts[h];
         opts.local_address = vec![hh.address];

@@ -56,6 +56,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
             args.rules_host.as_ref(),
             args.rules_boundary.as_ref(),
             "domain",
+            &[],
         )? {
             Ok(r) => {
                 let audit = rdsports_audit::analyse(&r.ruleset, &plan, &r.scope);

@@ -67,6 +67,7 @@ fn host_opts(d: &Deployment, host: &str) -> (Scope, ReadOptions) {
         local_subnet: d.zones[d.hosts[h].zone].networks.clone(),
         local_address: vec![d.hosts[h].address],
         internal: Vec::new(),
+        interfaces: Vec::new(),
     };
     (Scope::Host(h), opts)
 }
