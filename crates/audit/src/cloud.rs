@@ -728,7 +728,11 @@ pub fn read_aws_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Rules
                     continue;
                 }
                 let loc = format!("{name}: {path}.Entries[{i}] ({id} rule {no})");
-                if let Some(r) = nacl_entry(e, &loc, no, egress, peer, ports, &mut notes) {
+                if let Some(mut r) = nacl_entry(e, &loc, no, egress, peer, ports, &mut notes) {
+                    if !request {
+                        // Here the entry's ports are the client's source ports.
+                        r.text.push_str(" (for the replies)");
+                    }
                     rules.push(r);
                 }
             }
