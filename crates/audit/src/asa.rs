@@ -536,12 +536,9 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
                     None => acls.push((acl.to_owned(), vec![ace])),
                 }
             }
-            _ => {
-                if first.starts_with("access-list") {
-                    continue;
-                }
-                other += 1;
-            }
+            // Commands of a configuration script (what `rules` writes): no state.
+            "no" | "clear" => {}
+            _ => other += 1,
         }
     }
     if acls.is_empty() && groups_in.is_empty() && global.is_none() {
@@ -768,7 +765,25 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         });
     }
     let unknown = known.complement(SRC);
-    if !unknown.is_empty() {
+    if !unknown.is_empty()
+        && groups_in.is_empty()
+        && let Some((acl, at)) = &global
+    {
+        // Only a global list: every interface reads it, so which one a packet enters by
+        // does not matter.
+        let rules = acl_rules(acl, &mut r, at);
+        stages.insert(0, chains.len());
+        chains.push(Chain {
+            name: format!("any interface (global access list {acl})"),
+            rules,
+            policy: Some(Decision::Drop),
+            policy_location: format!(
+                "{name} (implicit deny at the end of global access list {acl})"
+            ),
+            only: Some(Cube::full().with(SRC, &unknown)),
+            index: None,
+        });
+    } else if !unknown.is_empty() {
         stages.insert(0, chains.len());
         chains.push(Chain {
             name: "unknown interface".into(),
@@ -1469,4 +1484,242 @@ fn ace(
         inactive,
         cubes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{self, Verdict};
+
+    fn opts(ifaces: &[(&str, &str)]) -> ReadOptions {
+        ReadOptions {
+            interfaces: ifaces
+                .iter()
+                .map(|(n, net)| (n.to_string(), vec![net.parse().unwrap()]))
+                .collect(),
+            ..ReadOptions::default()
+        }
+    }
+
+    /// The verdict on one TCP/UDP packet from a client port 50000.
+    fn verdict(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Verdict {
+        let a = |s: &str| Set::one(space::addr_value(s.parse().unwrap()));
+        let cube = Cube::full()
+            .with(SRC, &a(src))
+            .with(DST, &a(dst))
+            .with(PROTO, &Set::one(proto))
+            .with(SPORT, &Set::one(50000))
+            .with(DPORT, &Set::one(dport));
+        let pieces = eval::evaluate(rs, Hook::Forward, cube);
+        assert_eq!(pieces.len(), 1, "{pieces:?}");
+        pieces[0].verdict.clone()
+    }
+
+    fn allowed(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Option<bool> {
+        verdict(rs, src, dst, proto, dport)
+            .decision()
+            .map(|d| d == Decision::Accept)
+    }
+
+    const TWO: &str = "interface Gi0/0\n nameif outside\n security-level 0\n ip address 203.0.113.2 255.255.255.0\n\
+                       interface Gi0/1\n nameif inside\n security-level 100\n ip address 192.0.2.1 255.255.255.0\n\
+                       route outside 0.0.0.0 0.0.0.0 203.0.113.1 1\n";
+
+    #[test]
+    fn security_levels_without_access_lists() {
+        let text = format!("{TWO}access-list unused extended permit ip any any\n");
+        let rs = read(&text, "fw", &ReadOptions::default()).unwrap();
+        // Higher to lower: allowed; lower to higher: dropped by the implicit deny.
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.7", TCP, 443),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.7", "192.0.2.5", TCP, 443),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn interface_list_then_global_then_implicit_deny() {
+        let text = format!(
+            "{TWO}access-list out_in extended deny tcp any host 192.0.2.5 eq 445\n\
+             access-list out_in extended permit tcp any 192.0.2.0 255.255.255.0 eq https\n\
+             access-list g extended permit tcp any host 192.0.2.5 range 5985 5986\n\
+             access-list g extended permit udp any host 192.0.2.5 eq domain\n\
+             access-group out_in in interface outside\naccess-group g global\n"
+        );
+        let rs = read(&text, "fw", &ReadOptions::default()).unwrap();
+        let from = "198.51.100.7";
+        assert_eq!(allowed(&rs, from, "192.0.2.5", TCP, 443), Some(true));
+        assert_eq!(allowed(&rs, from, "192.0.2.5", TCP, 445), Some(false));
+        assert_eq!(allowed(&rs, from, "192.0.2.5", TCP, 5986), Some(true));
+        assert_eq!(allowed(&rs, from, "192.0.2.5", UDP, 53), Some(true));
+        assert_eq!(allowed(&rs, from, "192.0.2.5", UDP, 54), Some(false));
+        // The inside interface has no list of its own: the global one, then the implicit
+        // deny (security levels no longer apply).
+        assert_eq!(
+            allowed(&rs, "192.0.2.9", "192.0.2.5", TCP, 5985),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "192.0.2.9", "198.51.100.1", TCP, 80),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn outbound_lists_are_read_after() {
+        let text = format!(
+            "{TWO}access-list o extended deny tcp any any eq telnet\n\
+             access-list o extended permit ip any any\naccess-group o out interface outside\n"
+        );
+        let rs = read(&text, "fw", &ReadOptions::default()).unwrap();
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.7", TCP, 23),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.7", TCP, 22),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn port_operators_and_names() {
+        assert_eq!(port_number("kerberos", false), Some(750));
+        assert_eq!(port_number("radius", true), Some(1645));
+        assert_eq!(port_number("radius", false), None);
+        assert_eq!(port_number("https", false), Some(443));
+        assert_eq!(port_number("ntp", true), Some(123));
+        let text = "access-list a extended permit tcp any any neq www\n\
+                    access-list a extended permit udp any any lt 100\n\
+                    access-list a extended permit udp any any gt 65000\n\
+                    access-list a extended deny ip any any\n\
+                    access-group a in interface inside\n";
+        let rs = read(text, "fw", &opts(&[("inside", "192.0.2.0/24")])).unwrap();
+        let (s, d) = ("192.0.2.5", "198.51.100.7");
+        assert_eq!(allowed(&rs, s, d, TCP, 80), Some(false));
+        assert_eq!(allowed(&rs, s, d, TCP, 81), Some(true));
+        assert_eq!(allowed(&rs, s, d, UDP, 99), Some(true));
+        assert_eq!(allowed(&rs, s, d, UDP, 100), Some(false));
+        assert_eq!(allowed(&rs, s, d, UDP, 65001), Some(true));
+    }
+
+    #[test]
+    fn families_ranges_names_and_groups() {
+        let text = "names\nname 192.0.2.80 web\nobject network pool\n range 192.0.2.100 192.0.2.109\n\
+                    object-group network servers\n network-object host web\n network-object object pool\n\
+                    object-group service both tcp-udp\n port-object eq 53\n\
+                    access-list a extended permit tcp any6 2001:db8::/32 eq 22\n\
+                    access-list a extended permit tcp any4 object-group servers eq 8080\n\
+                    access-list a extended permit tcp-udp any4 host web object-group both\n\
+                    access-group a in interface outside\n";
+        let rs = read(
+            text,
+            "fw",
+            &opts(&[("outside", "0.0.0.0/0"), ("outside", "::/0")]),
+        )
+        .unwrap();
+        assert_eq!(
+            allowed(&rs, "2001:db8:1::1", "2001:db8::5", TCP, 22),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.9", "192.0.2.80", TCP, 8080),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.9", "192.0.2.109", TCP, 8080),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.9", "192.0.2.110", TCP, 8080),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.9", "192.0.2.80", UDP, 53),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.9", "192.0.2.80", UDP, 54),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn undecidable_matches_are_possible() {
+        let text = "object network cdn\n fqdn v4 cdn.example.com\n\
+                    access-list a extended permit tcp any object cdn eq https\n\
+                    access-list a extended permit tcp user EXAMPLE\\bob any any eq ssh\n\
+                    access-list a extended permit tcp any any eq 8443 time-range work\n\
+                    access-group a in interface inside\n";
+        let rs = read(text, "fw", &opts(&[("inside", "192.0.2.0/24")])).unwrap();
+        for port in [443, 22, 8443] {
+            match verdict(&rs, "192.0.2.5", "198.51.100.7", TCP, port) {
+                Verdict::Possible { otherwise, .. } => assert_eq!(otherwise, Decision::Drop),
+                v => panic!("port {port}: {v:?}"),
+            }
+        }
+        assert!(
+            rs.notes
+                .iter()
+                .any(|n| n.message.contains("user EXAMPLE\\bob"))
+        );
+        // A source on no interface: possible, never guessed.
+        assert!(matches!(
+            verdict(&rs, "203.0.113.9", "192.0.2.5", TCP, 443),
+            Verdict::Possible { .. }
+        ));
+    }
+
+    #[test]
+    fn hit_counts_by_line_with_remarks_counted() {
+        let text = "access-list a remark first\n\
+                    access-list a extended permit tcp any any eq 80\n\
+                    access-list a extended permit tcp any any eq 81 inactive\n\
+                    access-group a in interface inside\n\
+                    access-list a; 2 elements; name hash: 0x1\n\
+                    access-list a line 1 remark first\n\
+                    access-list a line 2 extended permit tcp any any eq www (hitcnt=7) 0x2\n\
+                    access-list a line 3 extended permit tcp any any eq 81 inactive (hitcnt=0) (inactive) 0x3\n";
+        let rs = read(text, "fw", &opts(&[("inside", "192.0.2.0/24")])).unwrap();
+        assert!(rs.counters);
+        let rules = &rs.chains[0].rules;
+        assert_eq!(rules[0].hits, Some(7));
+        assert_eq!(rules[1].hits, Some(0));
+        assert!(rules[1].never_new, "inactive never matches");
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.7", TCP, 81),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn bad_input_is_located() {
+        let e = read(
+            "access-list a extended permit tcp any 192.0.2.0 255.0.255.0 eq 80\n",
+            "fw",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "fw:1:49");
+        assert!(e.message.contains("netmask"));
+        let e = read(
+            "access-list a extended allow tcp any any\n",
+            "fw",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "fw:1:24");
+        let e = read("hostname fw\n", "fw", &ReadOptions::default()).unwrap_err();
+        assert!(e.message.contains("no access-list"));
+        let e = read(
+            "access-list a extended permit tcp any any eq nosuchport\n",
+            "fw",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.location.starts_with("fw:1:"), "{e}");
+    }
 }

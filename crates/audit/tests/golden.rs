@@ -417,8 +417,11 @@ fn cisco_asa_running_config() {
     // The fix never clears or rebinds the admin's lists.
     let fix = a.fix.as_ref().unwrap();
     assert!(fix.rules.contains("permit udp"));
-    assert!(!fix.rules.lines().any(|l| l.starts_with("clear configure")
-        || l.starts_with("access-group ")));
+    assert!(
+        !fix.rules
+            .lines()
+            .any(|l| l.starts_with("clear configure") || l.starts_with("access-group "))
+    );
 }
 
 #[test]
@@ -470,7 +473,13 @@ fn aws_network_acls() {
     // UDP from the gateway to the DC goes out, but no inbound entry lets its replies back in.
     let dns = status(&a, "gw01", "dc01", "udp", "53");
     assert_eq!(dns.status, Status::Missing);
-    assert!(dns.rule.as_ref().unwrap().text.contains("(for the replies)"));
+    assert!(
+        dns.rule
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("(for the replies)")
+    );
     assert_eq!(
         status(&a, "gw01", "dc01", "tcp", "445").status,
         Status::Allowed
