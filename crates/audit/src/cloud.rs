@@ -914,3 +914,128 @@ fn nacl_entry(
         never_new: false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{self, Verdict};
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            internal: vec!["192.0.2.0/24".parse().unwrap()],
+            ..ReadOptions::default()
+        }
+    }
+
+    fn entry(
+        no: i64,
+        egress: bool,
+        allow: bool,
+        proto: &str,
+        cidr: &str,
+        ports: Option<(u16, u16)>,
+    ) -> Value {
+        let mut e = serde_json::json!({
+            "RuleNumber": no, "Egress": egress, "Protocol": proto, "CidrBlock": cidr,
+            "RuleAction": if allow { "allow" } else { "deny" },
+        });
+        if let Some((a, b)) = ports {
+            e["PortRange"] = serde_json::json!({ "From": a, "To": b });
+        }
+        e
+    }
+
+    /// The verdict on a TCP flow from a client (source port `sport`) into 192.0.2.5.
+    fn inbound(rs: &Ruleset, dport: u128, sport: u128) -> Verdict {
+        let cube = Cube::full()
+            .with(
+                SRC,
+                &Set::one(space::addr_value("198.51.100.7".parse().unwrap())),
+            )
+            .with(
+                DST,
+                &Set::one(space::addr_value("192.0.2.5".parse().unwrap())),
+            )
+            .with(PROTO, &Set::one(TCP))
+            .with(SPORT, &Set::one(sport))
+            .with(DPORT, &Set::one(dport));
+        let p = eval::evaluate(rs, Hook::Forward, cube);
+        assert_eq!(p.len(), 1, "{p:?}");
+        p[0].verdict.clone()
+    }
+
+    fn acl(entries: Vec<Value>) -> Ruleset {
+        let text = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": entries } ] })
+            .to_string();
+        read_aws_nacl(&text, "n.json", &opts()).unwrap()
+    }
+
+    #[test]
+    fn entries_in_rule_number_order_first_match() {
+        // Written out of order: 100 (deny 3389) decides before 200 (allow all TCP).
+        let rs = acl(vec![
+            entry(200, false, true, "6", "0.0.0.0/0", Some((0, 65535))),
+            entry(
+                100,
+                false,
+                false,
+                "6",
+                "198.51.100.0/24",
+                Some((3389, 3389)),
+            ),
+            entry(100, true, true, "-1", "0.0.0.0/0", None),
+        ]);
+        assert_eq!(inbound(&rs, 3389, 50000).decision(), Some(Decision::Drop));
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+    }
+
+    #[test]
+    fn replies_need_the_outbound_entry_on_the_client_port() {
+        let rs = acl(vec![
+            entry(100, false, true, "6", "0.0.0.0/0", Some((443, 443))),
+            entry(100, true, true, "6", "0.0.0.0/0", Some((32768, 65535))),
+        ]);
+        // A client port in 32768-65535: the reply leaves; below it, the * deny drops it.
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+        match inbound(&rs, 443, 2000) {
+            Verdict::Drop(d) => {
+                let text = eval::describe(&rs, d).text;
+                assert!(
+                    text.contains("outbound") || text.contains("rule * deny"),
+                    "{text}"
+                );
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn security_groups_first_then_the_acls() {
+        let sg = r#"{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+            "IpPermissionsEgress": []}]}"#;
+        let nacl = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": [
+            entry(100, false, true, "-1", "0.0.0.0/0", None),
+            entry(100, true, true, "-1", "0.0.0.0/0", None),
+        ] } ] });
+        let text = format!("{sg}\n{nacl}");
+        let rs = read_aws_nacl(&text, "both.json", &opts()).unwrap();
+        assert_eq!(rs.platform, Platform::AwsNacl);
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+        // The ACL allows everything, the groups only 443: the union of allows decides.
+        assert_eq!(inbound(&rs, 22, 50000).decision(), Some(Decision::Drop));
+    }
+
+    #[test]
+    fn bad_entries_are_located() {
+        let e = read_aws_nacl(
+            r#"{"NetworkAcls": [{"Entries": [{"Egress": true}]}]}"#,
+            "n.json",
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "n.json: $.NetworkAcls[0].Entries[0].RuleNumber");
+        let e = read_aws_nacl(r#"{"SecurityGroups": []}"#, "n.json", &opts()).unwrap_err();
+        assert!(e.message.contains("NetworkAcls"));
+    }
+}
