@@ -91,7 +91,9 @@ pub enum Command {
     ///
     /// Inputs: `nft -j list ruleset`, `iptables-save` / `ip6tables-save` (with -c for
     /// counters), the JSON of the Windows export script (--windows-export-script prints it)
-    /// or Windows rule strings (v2.x|Action=...|). Exit status 0 when no planned flow is
+    /// or Windows rule strings (v2.x|Action=...|), Azure NSGs, AWS security groups and
+    /// network ACLs, Cisco ASA `show running-config` (with `show access-list` for hit
+    /// counts; --interface NAMEIF=ZONE). Exit status 0 when no planned flow is
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
     Audit(AuditArgs),
