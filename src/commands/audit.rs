@@ -28,8 +28,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         args.input_format.as_deref(),
         args.host.as_ref(),
         args.boundary.as_ref(),
-        &args.profile,
-        &args.interface,
+        &ReaderFlags {
+            profile: &args.profile,
+            interfaces: &args.interface,
+        },
     )? {
         Ok(r) => r,
         Err(status) => return Ok(status),
@@ -49,6 +51,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         0 => ExitStatus::Ok,
         _ => ExitStatus::Findings,
     })
+}
+
+/// What the readers need from the command line besides the file.
+pub struct ReaderFlags<'a> {
+    /// Windows: the profile (`--profile`).
+    pub profile: &'a str,
+    /// Cisco ASA: `--interface NAMEIF=ZONE`, each.
+    pub interfaces: &'a [String],
 }
 
 /// An export read and normalised, with the scope it is judged in.
@@ -71,9 +81,9 @@ pub fn load_rules(
     input_format: Option<&str>,
     host_name: Option<&String>,
     boundary_text: Option<&String>,
-    profile: &str,
-    interfaces: &[String],
+    flags: &ReaderFlags<'_>,
 ) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
+    let (profile, interfaces) = (flags.profile, flags.interfaces);
     // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
     let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
         Ok(x) => x,

@@ -849,10 +849,9 @@ fn sub_command(
                     if let (Some(a), Some(m)) = (
                         w(2).and_then(|a| a.parse::<std::net::Ipv4Addr>().ok()),
                         w(3).and_then(mask_len),
-                    ) {
-                        if let Ok(n) = IpNet::new(IpAddr::V4(a), m) {
-                            iface.nets.push(n);
-                        }
+                    ) && let Ok(n) = IpNet::new(IpAddr::V4(a), m)
+                    {
+                        iface.nets.push(n);
                     }
                 }
                 ("ipv6", Some("address")) => {
