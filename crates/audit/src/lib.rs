@@ -3,7 +3,8 @@
 //!
 //! * Readers turn an export into one normalised [`Ruleset`]: [`nft`] (`nft -j list ruleset`),
 //!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
-//!   GPO/registry rule strings).
+//!   GPO/registry rule strings), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
+//!   [`asa`] (Cisco ASA `show running-config` and `show access-list`).
 //! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
 //!   decision order, exactly: every verdict holds for every packet it covers.
 //! * [`analyse`] weighs the planned flows against it and builds the [`report::Audit`]:
