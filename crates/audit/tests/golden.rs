@@ -496,13 +496,15 @@ fn aws_security_groups_and_network_acls_in_one_file() {
     let mut text = std::fs::read_to_string(dir().join("fixtures/aws-sg.json")).unwrap();
     text.push_str(&std::fs::read_to_string(dir().join("fixtures/aws-nacl.json")).unwrap());
     assert_eq!(rdsports_audit::sniff(&text), Some("aws-nacl"));
-    let mut opts = ReadOptions::default();
-    opts.internal = deployment()
-        .zones
-        .iter()
-        .flat_map(|z| z.networks.iter().copied())
-        .filter(|n| n.prefix_len() > 0)
-        .collect();
+    let opts = ReadOptions {
+        internal: deployment()
+            .zones
+            .iter()
+            .flat_map(|z| z.networks.iter().copied())
+            .filter(|n| n.prefix_len() > 0)
+            .collect(),
+        ..ReadOptions::default()
+    };
     let rs = rdsports_audit::read("aws-nacl", &text, "aws.json", &opts).unwrap();
     let d = deployment();
     let catalog = Catalog::builtin().unwrap();
