@@ -91,7 +91,9 @@ pub enum Command {
     ///
     /// Inputs: `nft -j list ruleset`, `iptables-save` / `ip6tables-save` (with -c for
     /// counters), the JSON of the Windows export script (--windows-export-script prints it)
-    /// or Windows rule strings (v2.x|Action=...|). Exit status 0 when no planned flow is
+    /// or Windows rule strings (v2.x|Action=...|), Azure NSGs, AWS security groups and
+    /// network ACLs, Cisco ASA `show running-config` (with `show access-list` for hit
+    /// counts; --interface NAMEIF=ZONE). Exit status 0 when no planned flow is
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
     Audit(AuditArgs),
@@ -191,8 +193,8 @@ pub struct AuditArgs {
         required_unless_present = "windows_export_script"
     )]
     pub rules: Option<PathBuf>,
-    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo (default:
-    /// recognised from the text).
+    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo, azure-nsg,
+    /// aws-sg, aws-nacl, cisco-asa (default: recognised from the text).
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
     /// The rule set is this host's own firewall: audit the flows to it and from it.
@@ -204,6 +206,11 @@ pub struct AuditArgs {
     /// Windows: the profile whose rules apply (domain, private, public).
     #[arg(long, default_value = "domain", value_parser = ["domain", "private", "public"])]
     pub profile: String,
+    /// Cisco ASA: the interface whose nameif is NAMEIF stands for zone ZONE (repeatable). An
+    /// interface named like a zone stands for it without this; any other for its address
+    /// and routes in the configuration.
+    #[arg(long, value_name = "NAMEIF=ZONE")]
+    pub interface: Vec<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,

@@ -1,8 +1,9 @@
 #![no_main]
 //! Fuzzes the rule set readers of `rdsports_audit`: the byte decoder (UTF-8, UTF-16 with a
 //! byte order mark), format recognition, and every reader on the same text (nft JSON,
-//! iptables-save, the Windows export JSON and rule strings, Azure NSG, AWS security groups),
-//! then evaluates whatever was read on a packet space.
+//! iptables-save, the Windows export JSON and rule strings, Azure NSG, AWS security groups and
+//! network ACLs, Cisco ASA configurations), with the ASA's interfaces named as a deployment
+//! would, then evaluates whatever was read on a packet space.
 
 use libfuzzer_sys::fuzz_target;
 use rdsports_audit::model::Hook;
@@ -14,7 +15,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = rdsports_audit::sniff(&text);
-    let opts = ReadOptions::default();
+    let opts = ReadOptions {
+        internal: vec!["192.0.2.0/24".parse().expect("constant")],
+        interfaces: vec![
+            ("inside".into(), vec!["192.0.2.0/24".parse().expect("constant")]),
+            ("outside".into(), vec!["0.0.0.0/0".parse().expect("constant")]),
+        ],
+        ..ReadOptions::default()
+    };
     for (format, _) in FORMATS {
         if let Ok(rs) = rdsports_audit::read(format, &text, "fuzz", &opts) {
             for hook in [Hook::Input, Hook::Forward, Hook::Output] {

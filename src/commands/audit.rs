@@ -28,7 +28,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         args.input_format.as_deref(),
         args.host.as_ref(),
         args.boundary.as_ref(),
-        &args.profile,
+        &ReaderFlags {
+            profile: &args.profile,
+            interfaces: &args.interface,
+        },
     )? {
         Ok(r) => r,
         Err(status) => return Ok(status),
@@ -48,6 +51,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         0 => ExitStatus::Ok,
         _ => ExitStatus::Findings,
     })
+}
+
+/// What the readers need from the command line besides the file.
+pub struct ReaderFlags<'a> {
+    /// Windows: the profile (`--profile`).
+    pub profile: &'a str,
+    /// Cisco ASA: `--interface NAMEIF=ZONE`, each.
+    pub interfaces: &'a [String],
 }
 
 /// An export read and normalised, with the scope it is judged in.
@@ -70,8 +81,9 @@ pub fn load_rules(
     input_format: Option<&str>,
     host_name: Option<&String>,
     boundary_text: Option<&String>,
-    profile: &str,
+    flags: &ReaderFlags<'_>,
 ) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
+    let (profile, interfaces) = (flags.profile, flags.interfaces);
     // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
     let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
         Ok(x) => x,
@@ -142,6 +154,30 @@ pub fn load_rules(
             .collect(),
         ..ReadOptions::default()
     };
+    // Cisco ASA: an interface named like a zone stands for its networks; --interface
+    // NAMEIF=ZONE names the others (and wins).
+    opts.interfaces = deployment
+        .zones
+        .iter()
+        .map(|z| (z.name.clone(), z.networks.clone()))
+        .collect();
+    for given in interfaces {
+        let zone = given
+            .split_once('=')
+            .and_then(|(i, z)| Some((i, deployment.zones.iter().find(|x| x.name == z)?)));
+        let Some((nameif, zone)) = zone else {
+            let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
+            eprintln!(
+                "error: --interface {given}: expected NAMEIF=ZONE with a zone of {deployment_name} (zones: {})",
+                names.join(", ")
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        };
+        opts.interfaces
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(nameif));
+        opts.interfaces
+            .push((nameif.to_owned(), zone.networks.clone()));
+    }
     if let Some(h) = host {
         let hh = &deployment.hosts[h];
         opts.local_address = vec![hh.address];

@@ -233,3 +233,67 @@ fn windows_export_script_is_printed() {
         ))
         .stdout(predicate::str::contains("Get-NetFirewallProfile"));
 }
+
+/// rdsports' own Cisco ASA lists (one per zone interface, and the --merge form with one
+/// global list), audited as the configuration they become: nothing missing, nothing too broad.
+#[cfg(target_os = "linux")]
+#[test]
+fn cisco_asa_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    for (file, extra) in [
+        ("asa.txt", &["--default-drop"][..]),
+        ("asa-merge.txt", &["--merge", "--default-drop"][..]),
+    ] {
+        let export = write(&dir, file, &rules("cisco-asa", extra));
+        let (code, v) = audit_json(&export, &[]);
+        assert_eq!(code, Some(0), "{file}: {v:#}");
+        assert_eq!(v["platform"], "cisco-asa");
+        assert_eq!(v["counts"]["missing"], 0, "{file}");
+        assert_eq!(v["counts"]["possible"], 0, "{file}");
+        assert_eq!(v["too_broad"].as_array().unwrap().len(), 0, "{file}");
+    }
+}
+
+#[test]
+fn cisco_asa_and_network_acl_exports() {
+    let fixtures = root().join("crates/audit/tests/fixtures");
+    // Recognised without --input-format; the interfaces named for zones with --interface.
+    rdsports()
+        .args([
+            "audit",
+            "--interface",
+            "outside=internet",
+            "--interface",
+            "inside=internal",
+            "-r",
+        ])
+        .arg(fixtures.join("asa-perimeter.txt"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("audit of a Cisco ASA rule set"))
+        .stdout(predicate::str::contains("asa-perimeter.txt:85"));
+    rdsports()
+        .args(["audit", "--interface", "outside=nowhere", "-r"])
+        .arg(fixtures.join("asa-perimeter.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--interface outside=nowhere"));
+    rdsports()
+        .args(["audit", "-r"])
+        .arg(fixtures.join("aws-nacl.json"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("(for the replies)"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        &dir,
+        "fw.txt",
+        b"access-list outside_in extended permit tcp any host 192.0.2.999 eq 443\naccess-group outside_in in interface outside\n",
+    );
+    rdsports()
+        .args(["audit", "-r"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("fw.txt:1:"));
+}

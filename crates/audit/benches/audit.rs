@@ -196,6 +196,7 @@ fn main() {
         local_subnet: d.zones[d.hosts[host].zone].networks.clone(),
         local_address: vec![d.hosts[host].address],
         internal,
+        interfaces: Vec::new(),
     };
     let (read, rs) = best(runs(), || {
         rdsports_audit::read("windows-json", &win, "bench.json", &opts)

@@ -774,6 +774,17 @@ fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Optio
         ),
         Err(e) => (String::new(), Some(e.to_string())),
     };
+    // ASA: the entries go into the lists the interfaces have; never clear or rebind them.
+    let text = match rs.platform {
+        crate::model::Platform::CiscoAsa => text
+            .lines()
+            .filter(|l| {
+                !l.starts_with("clear configure access-list ") && !l.starts_with("access-group ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => text,
+    };
     let placement = match rs.platform {
         crate::model::Platform::Nftables => {
             "these are the accepts rdsports rules would write for the missing flows; in \
@@ -795,6 +806,16 @@ fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Optio
         crate::model::Platform::AwsSg => {
             "these ingress and egress permissions let the missing flows through; add them \
              to a group attached to the instances"
+        }
+        crate::model::Platform::AwsNacl => {
+            "these are security group permissions for the missing flows; where a network \
+             ACL entry decides, add an allow entry for the flow numbered below it and an \
+             outbound allow for its replies to ports 1024-65535"
+        }
+        crate::model::Platform::CiscoAsa => {
+            "these are the entries rdsports rules would write, named by zone; insert them \
+             (access-list NAME line N ...) into the list bound to the interface the flow \
+             enters, before the deciding entry shown for each flow"
         }
     };
     Some(Fix {

@@ -588,7 +588,7 @@ pub fn read_aws(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
     if v.get("NetworkAcls").is_some() {
         notes.push(Note {
             location: name.to_owned(),
-            message: "network ACLs are not evaluated".into(),
+            message: "network ACLs are not evaluated as aws-sg: read the file with --input-format aws-nacl".into(),
         });
     }
     Ok(Ruleset {
@@ -600,4 +600,442 @@ pub fn read_aws(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
         no_chain: Decision::Accept,
         families: [true, true],
     })
+}
+
+/// The JSON documents of a file: one, or several written one after the other (`aws ec2
+/// describe-security-groups ...; aws ec2 describe-network-acls ...` into one file).
+fn documents(text: &str, name: &str, hint: &str) -> Result<Vec<Value>, ReadError> {
+    let mut out = Vec::new();
+    for v in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+        match v {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                return Err(ReadError {
+                    location: format!("{name}:{}:{}", e.line(), e.column()),
+                    message: format!("not JSON: {e}"),
+                    hint: hint.into(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+const NACL_HINT: &str = "give the output of `aws ec2 describe-network-acls --network-acl-ids ...` \
+     (and, for the security groups too, `aws ec2 describe-security-groups --group-ids ...` \
+     appended to the same file)";
+
+/// Reads `aws ec2 describe-network-acls` JSON, with the security groups of
+/// `describe-security-groups` when the file holds them too (two documents one after the other,
+/// or one object with both arrays).
+///
+/// Network ACLs are stateless and ordered: entries by `RuleNumber`, first match, then the `*`
+/// deny (32767). A flow into the deployment's networks needs an inbound (`Egress: false`)
+/// entry for its packets and an outbound entry for its replies (from its port to the client's
+/// source port, 1024-65535); a flow out of them the reverse. With security groups, a flow
+/// passes their union of allows and then the network ACLs.
+pub fn read_aws_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+    let docs = documents(text, name, NACL_HINT)?;
+    let mut acls: Vec<(String, &Value)> = Vec::new();
+    let mut groups: Vec<Value> = Vec::new();
+    for (d, v) in docs.iter().enumerate() {
+        let at = if docs.len() > 1 {
+            format!("document {} $", d + 1)
+        } else {
+            "$".to_owned()
+        };
+        if let Some(a) = v.get("NetworkAcls").and_then(Value::as_array) {
+            acls.extend(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| (format!("{at}.NetworkAcls[{i}]"), x)),
+            );
+        } else if v.get("Entries").is_some() {
+            acls.push((at.clone(), v));
+        }
+        if let Some(g) = v.get("SecurityGroups").and_then(Value::as_array) {
+            groups.extend(g.iter().cloned());
+        }
+    }
+    if acls.is_empty() {
+        return Err(ReadError {
+            location: format!("{name}: $"),
+            message: "no \"NetworkAcls\" array".into(),
+            hint: NACL_HINT.into(),
+        });
+    }
+    let internal = internal_set(opts);
+    let mut chains = Vec::new();
+    let mut notes = Vec::new();
+    let (mut sg_in, mut sg_out) = (Vec::new(), Vec::new());
+    if !groups.is_empty() {
+        let sg = read_aws(
+            &serde_json::json!({ "SecurityGroups": groups }).to_string(),
+            name,
+            opts,
+        )?;
+        chains.extend(sg.chains);
+        notes.extend(sg.notes);
+        sg_in.push(0);
+        sg_out.push(1);
+    }
+    // (request inbound, reply outbound, request outbound, reply inbound) per ACL.
+    let (mut inb, mut inb_reply, mut outb, mut outb_reply) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (path, acl) in &acls {
+        let id = acl
+            .get("NetworkAclId")
+            .and_then(Value::as_str)
+            .unwrap_or(path)
+            .to_owned();
+        let mut entries: Vec<(i64, bool, usize, &Value)> = Vec::new();
+        for (i, e) in acl
+            .get("Entries")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let loc = format!("{path}.Entries[{i}]");
+            let Some(no) = e.get("RuleNumber").and_then(Value::as_i64) else {
+                return Err(ReadError {
+                    location: format!("{name}: {loc}.RuleNumber"),
+                    message: "an entry without a RuleNumber".into(),
+                    hint: NACL_HINT.into(),
+                });
+            };
+            let Some(egress) = e.get("Egress").and_then(Value::as_bool) else {
+                return Err(ReadError {
+                    location: format!("{name}: {loc}.Egress"),
+                    message: "an entry without Egress (true or false)".into(),
+                    hint: NACL_HINT.into(),
+                });
+            };
+            entries.push((no, egress, i, e));
+        }
+        entries.sort_by_key(|e| (e.0, e.2));
+        // (egress, request): the dimension the CIDR names and the one the ports name.
+        for (egress, request) in [(false, true), (true, false), (true, true), (false, false)] {
+            // A request into the deployment: inbound entries see its source; the replies
+            // leave by the outbound entries, to the flow's source and source port. A
+            // request out of it: outbound entries see its destination, the replies come in.
+            let into = egress != request;
+            let peer = if into { SRC } else { DST };
+            let ports = if request { DPORT } else { SPORT };
+            let mut rules = Vec::new();
+            for &(no, eg, i, e) in &entries {
+                if eg != egress {
+                    continue;
+                }
+                let loc = format!("{name}: {path}.Entries[{i}] ({id} rule {no})");
+                if let Some(mut r) = nacl_entry(e, &loc, no, egress, peer, ports, &mut notes) {
+                    if !request {
+                        // Here the entry's ports are the client's source ports.
+                        r.text.push_str(" (for the replies)");
+                    }
+                    rules.push(r);
+                }
+            }
+            let mut only = Cube::full();
+            if into {
+                only.0[DST] = internal.clone();
+            } else {
+                only.0[SRC] = internal.clone();
+            }
+            let what = match (egress, request) {
+                (false, true) => "inbound",
+                (true, false) => "outbound, replies to inbound flows",
+                (true, true) => "outbound",
+                (false, false) => "inbound, replies to outbound flows",
+            };
+            let idx = chains.len();
+            chains.push(Chain {
+                name: format!("network ACL {id} {what}"),
+                rules,
+                policy: Some(Decision::Drop),
+                policy_location: format!("{name}: {path} ({id}, rule * deny)"),
+                only: if internal.is_empty() {
+                    None
+                } else {
+                    Some(only)
+                },
+                index: None,
+            });
+            match (egress, request) {
+                (false, true) => inb.push(idx),
+                (true, false) => inb_reply.push(idx),
+                (true, true) => outb.push(idx),
+                (false, false) => outb_reply.push(idx),
+            }
+        }
+    }
+    if acls.len() > 1 {
+        notes.push(Note {
+            location: name.to_owned(),
+            message: format!(
+                "{} network ACLs: each applies to every flow into or out of the deployment's \
+                 networks, in series (the export names subnets by id, not by address)",
+                acls.len()
+            ),
+        });
+    }
+    // The request's own entry is read last, so it names an allowed flow's verdict.
+    let mut input = sg_in.clone();
+    input.extend(&inb_reply);
+    input.extend(&inb);
+    let mut output = sg_out.clone();
+    output.extend(&outb_reply);
+    output.extend(&outb);
+    let mut forward = sg_out;
+    forward.extend(&sg_in);
+    forward.extend(&outb_reply);
+    forward.extend(&inb_reply);
+    forward.extend(&outb);
+    forward.extend(&inb);
+    let mut rs = Ruleset {
+        platform: Platform::AwsNacl,
+        chains,
+        hooks: vec![
+            (Hook::Input, input),
+            (Hook::Output, output),
+            (Hook::Forward, forward),
+        ],
+        notes,
+        counters: false,
+        no_chain: Decision::Accept,
+        families: [true, true],
+    };
+    rs.index();
+    Ok(rs)
+}
+
+/// One network ACL entry as a rule: its CIDR on `peer`, its port range on `ports`.
+fn nacl_entry(
+    e: &Value,
+    loc: &str,
+    no: i64,
+    egress: bool,
+    peer: usize,
+    ports: usize,
+    notes: &mut Vec<Note>,
+) -> Option<Rule> {
+    let mut cube = Cube::full();
+    let mut possible = Vec::new();
+    let proto = match e.get("Protocol") {
+        Some(Value::String(s)) => s.to_ascii_lowercase(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "-1".to_owned(),
+    };
+    let ported = match proto.as_str() {
+        "-1" | "all" => false,
+        p => match p
+            .parse::<u128>()
+            .ok()
+            .or_else(|| crate::nft::proto_number(p))
+        {
+            Some(n) if n < 256 => {
+                cube.0[PROTO] = Set::one(n);
+                n == TCP || n == UDP
+            }
+            _ => {
+                possible.push(format!("protocol {p}"));
+                false
+            }
+        },
+    };
+    if ported && let Some(r) = e.get("PortRange") {
+        let from = r.get("From").and_then(Value::as_i64).unwrap_or(0);
+        let to = r.get("To").and_then(Value::as_i64).unwrap_or(65535);
+        cube.0[ports] = Set::range(from.clamp(0, 65535) as u128, to.clamp(0, 65535) as u128);
+    }
+    let block = e
+        .get("CidrBlock")
+        .or_else(|| e.get("Ipv6CidrBlock"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match cidr(block) {
+        Some(s) => cube.0[peer] = s,
+        None => {
+            notes.push(Note {
+                location: loc.to_owned(),
+                message: format!("CIDR block `{block}` is not understood; entry skipped"),
+            });
+            return None;
+        }
+    }
+    let allow = match e.get("RuleAction").and_then(Value::as_str) {
+        Some(a) if a.eq_ignore_ascii_case("allow") => true,
+        Some(a) if a.eq_ignore_ascii_case("deny") => false,
+        other => {
+            notes.push(Note {
+                location: loc.to_owned(),
+                message: format!(
+                    "RuleAction {} is not allow or deny; entry skipped",
+                    other.unwrap_or("(none)")
+                ),
+            });
+            return None;
+        }
+    };
+    let number = if no == 32767 {
+        "*".to_owned()
+    } else {
+        no.to_string()
+    };
+    Some(Rule {
+        matches: cube,
+        possible: (!possible.is_empty()).then(|| possible.join("; ")),
+        action: if allow { Action::Accept } else { Action::Drop },
+        location: loc.to_owned(),
+        text: format!(
+            "{number} {} {} {} {block} {}",
+            if egress { "egress" } else { "ingress" },
+            if allow { "allow" } else { "deny" },
+            match proto.as_str() {
+                "-1" => "all",
+                "6" => "tcp",
+                "17" => "udp",
+                p => p,
+            },
+            if ported {
+                let r = e.get("PortRange");
+                let f = r.and_then(|r| r.get("From")).and_then(Value::as_i64);
+                let t = r.and_then(|r| r.get("To")).and_then(Value::as_i64);
+                match (f, t) {
+                    (Some(f), Some(t)) if f == t => f.to_string(),
+                    (Some(f), Some(t)) => format!("{f}-{t}"),
+                    _ => "all".into(),
+                }
+            } else {
+                "all".into()
+            }
+        ),
+        hits: None,
+        never_new: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{self, Verdict};
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            internal: vec!["192.0.2.0/24".parse().unwrap()],
+            ..ReadOptions::default()
+        }
+    }
+
+    fn entry(
+        no: i64,
+        egress: bool,
+        allow: bool,
+        proto: &str,
+        cidr: &str,
+        ports: Option<(u16, u16)>,
+    ) -> Value {
+        let mut e = serde_json::json!({
+            "RuleNumber": no, "Egress": egress, "Protocol": proto, "CidrBlock": cidr,
+            "RuleAction": if allow { "allow" } else { "deny" },
+        });
+        if let Some((a, b)) = ports {
+            e["PortRange"] = serde_json::json!({ "From": a, "To": b });
+        }
+        e
+    }
+
+    /// The verdict on a TCP flow from a client (source port `sport`) into 192.0.2.5.
+    fn inbound(rs: &Ruleset, dport: u128, sport: u128) -> Verdict {
+        let cube = Cube::full()
+            .with(
+                SRC,
+                &Set::one(space::addr_value("198.51.100.7".parse().unwrap())),
+            )
+            .with(
+                DST,
+                &Set::one(space::addr_value("192.0.2.5".parse().unwrap())),
+            )
+            .with(PROTO, &Set::one(TCP))
+            .with(SPORT, &Set::one(sport))
+            .with(DPORT, &Set::one(dport));
+        let p = eval::evaluate(rs, Hook::Forward, cube);
+        assert_eq!(p.len(), 1, "{p:?}");
+        p[0].verdict.clone()
+    }
+
+    fn acl(entries: Vec<Value>) -> Ruleset {
+        let text = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": entries } ] })
+            .to_string();
+        read_aws_nacl(&text, "n.json", &opts()).unwrap()
+    }
+
+    #[test]
+    fn entries_in_rule_number_order_first_match() {
+        // Written out of order: 100 (deny 3389) decides before 200 (allow all TCP).
+        let rs = acl(vec![
+            entry(200, false, true, "6", "0.0.0.0/0", Some((0, 65535))),
+            entry(
+                100,
+                false,
+                false,
+                "6",
+                "198.51.100.0/24",
+                Some((3389, 3389)),
+            ),
+            entry(100, true, true, "-1", "0.0.0.0/0", None),
+        ]);
+        assert_eq!(inbound(&rs, 3389, 50000).decision(), Some(Decision::Drop));
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+    }
+
+    #[test]
+    fn replies_need_the_outbound_entry_on_the_client_port() {
+        let rs = acl(vec![
+            entry(100, false, true, "6", "0.0.0.0/0", Some((443, 443))),
+            entry(100, true, true, "6", "0.0.0.0/0", Some((32768, 65535))),
+        ]);
+        // A client port in 32768-65535: the reply leaves; below it, the * deny drops it.
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+        match inbound(&rs, 443, 2000) {
+            Verdict::Drop(d) => {
+                let text = eval::describe(&rs, d).text;
+                assert!(
+                    text.contains("outbound") || text.contains("rule * deny"),
+                    "{text}"
+                );
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn security_groups_first_then_the_acls() {
+        let sg = r#"{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+            "IpPermissionsEgress": []}]}"#;
+        let nacl = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": [
+            entry(100, false, true, "-1", "0.0.0.0/0", None),
+            entry(100, true, true, "-1", "0.0.0.0/0", None),
+        ] } ] });
+        let text = format!("{sg}\n{nacl}");
+        let rs = read_aws_nacl(&text, "both.json", &opts()).unwrap();
+        assert_eq!(rs.platform, Platform::AwsNacl);
+        assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
+        // The ACL allows everything, the groups only 443: the union of allows decides.
+        assert_eq!(inbound(&rs, 22, 50000).decision(), Some(Decision::Drop));
+    }
+
+    #[test]
+    fn bad_entries_are_located() {
+        let e = read_aws_nacl(
+            r#"{"NetworkAcls": [{"Entries": [{"Egress": true}]}]}"#,
+            "n.json",
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "n.json: $.NetworkAcls[0].Entries[0].RuleNumber");
+        let e = read_aws_nacl(r#"{"SecurityGroups": []}"#, "n.json", &opts()).unwrap_err();
+        assert!(e.message.contains("NetworkAcls"));
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! * Readers turn an export into one normalised [`Ruleset`]: [`nft`] (`nft -j list ruleset`),
 //!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
-//!   GPO/registry rule strings).
+//!   GPO/registry rule strings), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
+//!   [`asa`] (Cisco ASA `show running-config` and `show access-list`).
 //! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
 //!   decision order, exactly: every verdict holds for every packet it covers.
 //! * [`analyse`] weighs the planned flows against it and builds the [`report::Audit`]:
@@ -14,6 +15,7 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod analyse;
+pub mod asa;
 pub mod cloud;
 pub mod eval;
 pub mod iptables;
@@ -71,6 +73,14 @@ pub const FORMATS: &[(&str, &str)] = &[
         "az network nsg show/list, Get-AzNetworkSecurityGroup | ConvertTo-Json, or ARM JSON",
     ),
     ("aws-sg", "aws ec2 describe-security-groups"),
+    (
+        "aws-nacl",
+        "aws ec2 describe-network-acls, alone or with describe-security-groups in one file",
+    ),
+    (
+        "cisco-asa",
+        "show running-config (with show access-list for hit counts, in one file)",
+    ),
 ];
 
 /// Decodes an export: UTF-8 (a BOM is skipped) or UTF-16LE/BE with a BOM (what Windows
@@ -129,6 +139,9 @@ pub fn sniff(text: &str) -> Option<&'static str> {
         if t.contains("\"rdsports_windows_export\"") || t.contains("\"Rules\"") {
             return Some("windows-json");
         }
+        if t.contains("\"NetworkAcls\"") {
+            return Some("aws-nacl");
+        }
         if t.contains("\"SecurityGroups\"") || t.contains("\"IpPermissions\"") {
             return Some("aws-sg");
         }
@@ -137,6 +150,14 @@ pub fn sniff(text: &str) -> Option<&'static str> {
             return Some("azure-nsg");
         }
         return None;
+    }
+    // A Cisco ASA configuration (it may start with `: Saved`, which is not iptables-save).
+    if t.lines().any(|l| {
+        l.starts_with("access-group ")
+            || (l.starts_with("access-list ") && l.contains(" extended "))
+            || l.starts_with("ASA Version ")
+    }) {
+        return Some("cisco-asa");
     }
     let first = t
         .lines()
@@ -165,6 +186,8 @@ pub fn read(
         "windows-gpo" => windows::read_gpo(text, name, opts),
         "azure-nsg" => cloud::read_azure(text, name, opts),
         "aws-sg" => cloud::read_aws(text, name, opts),
+        "aws-nacl" => cloud::read_aws_nacl(text, name, opts),
+        "cisco-asa" => asa::read(text, name, opts),
         other => Err(ReadError {
             location: name.to_owned(),
             message: format!("unknown input format {other}"),
@@ -190,4 +213,8 @@ pub struct ReadOptions {
     /// `0.0.0.0/0` and `::/0`): the Azure tag `VirtualNetwork`, and what inbound and outbound
     /// rules protect.
     pub internal: Vec<ipnet::IpNet>,
+    /// Cisco ASA: the networks behind each interface, by `nameif` (the deployment's zones by
+    /// name, and `--interface NAMEIF=ZONE`); an interface not named here stands for its
+    /// address and routes in the configuration.
+    pub interfaces: Vec<(String, Vec<ipnet::IpNet>)>,
 }

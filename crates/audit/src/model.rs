@@ -23,6 +23,10 @@ pub enum Platform {
     AzureNsg,
     /// AWS security groups (`aws ec2 describe-security-groups`).
     AwsSg,
+    /// AWS network ACLs (`aws ec2 describe-network-acls`), with security groups if given.
+    AwsNacl,
+    /// Cisco ASA (`show running-config`, `show access-list`).
+    CiscoAsa,
 }
 
 impl Platform {
@@ -33,7 +37,8 @@ impl Platform {
             Platform::Iptables => "iptables",
             Platform::Windows => "windows",
             Platform::AzureNsg => "azure-nsg",
-            Platform::AwsSg => "aws-sg",
+            Platform::AwsSg | Platform::AwsNacl => "aws-sg",
+            Platform::CiscoAsa => "cisco-asa",
         }
     }
 
@@ -61,6 +66,16 @@ impl Platform {
                 "the union of every group's allow rules (stateful), everything else denied; \
                  inbound rules see flows into the deployment's networks, outbound rules \
                  flows out of them"
+            }
+            Platform::AwsNacl => {
+                "network ACL entries by rule number, first match, then the * deny; stateless: \
+                 a flow needs its inbound entry and the outbound entry of its replies (to \
+                 ports 1024-65535); with security groups, their union of allows too"
+            }
+            Platform::CiscoAsa => {
+                "per ingress interface: its inbound access list, then the global one, first \
+                 match, then the implicit deny (no list: security levels); the outbound list \
+                 of the egress interface after; an interface stands for its zone's networks"
             }
         }
     }

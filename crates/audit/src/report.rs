@@ -364,6 +364,8 @@ fn platform_name(p: Platform) -> &'static str {
         Platform::Windows => "Windows Firewall",
         Platform::AzureNsg => "Azure NSG",
         Platform::AwsSg => "AWS security group",
+        Platform::AwsNacl => "AWS network ACL",
+        Platform::CiscoAsa => "Cisco ASA",
     }
 }
 

@@ -67,6 +67,7 @@ fn host_opts(d: &Deployment, host: &str) -> (Scope, ReadOptions) {
         local_subnet: d.zones[d.hosts[h].zone].networks.clone(),
         local_address: vec![d.hosts[h].address],
         internal: Vec::new(),
+        interfaces: Vec::new(),
     };
     (Scope::Host(h), opts)
 }
@@ -362,4 +363,230 @@ fn aws_security_groups() {
         status(&a, "cb01", "gw01", "tcp", "5985").status,
         Status::Possible
     );
+}
+
+/// The ASA fixture's interfaces: `perimeter` is named like its zone; `outside` and `inside`
+/// are named with --interface.
+fn asa_opts() -> ReadOptions {
+    let d = deployment();
+    let mut interfaces: Vec<(String, Vec<ipnet::IpNet>)> = d
+        .zones
+        .iter()
+        .map(|z| (z.name.clone(), z.networks.clone()))
+        .collect();
+    for (nameif, zone) in [("outside", "internet"), ("inside", "internal")] {
+        let z = d.zones.iter().find(|z| z.name == zone).unwrap();
+        interfaces.push((nameif.to_owned(), z.networks.clone()));
+    }
+    ReadOptions {
+        interfaces,
+        ..ReadOptions::default()
+    }
+}
+
+#[test]
+fn cisco_asa_running_config() {
+    let a = audit(
+        "asa-perimeter.txt",
+        "cisco-asa",
+        &|_| Scope::CrossZone,
+        asa_opts(),
+    );
+    golden("asa-perimeter.txt", &report::table(&a, 80));
+    golden("asa-perimeter.json", &report::json(&a));
+    // The outside interface's list: HTTPS to the gateway, entry on line 74.
+    let https = status(&a, "clients", "gw01", "tcp", "443");
+    assert_eq!(https.status, Status::Allowed);
+    assert!(https.rule.as_ref().unwrap().location.ends_with(":74"));
+    // RDP UDP to the session hosts through the service group (tcp and a service object).
+    assert_eq!(
+        status(&a, "gw01", "sh02", "udp", "3389").status,
+        Status::Allowed
+    );
+    // The deny of RADIUS comes first: missing, decided by line 85.
+    let radius = status(&a, "gw01", "nps01", "udp", "1812");
+    assert_eq!(radius.status, Status::Missing);
+    assert!(radius.rule.as_ref().unwrap().location.ends_with(":85"));
+    // The CRL server only through an FQDN object: possible, never guessed.
+    let crl = status(&a, "gw01", "pki01", "tcp", "80");
+    assert_eq!(crl.status, Status::Possible);
+    assert!(crl.reason.as_ref().unwrap().contains("FQDN"));
+    // The inside interface has no list of its own: the global list decides.
+    let winrm = status(&a, "cb01", "gw01", "tcp", "5985");
+    assert_eq!(winrm.status, Status::Allowed);
+    assert!(winrm.rule.as_ref().unwrap().text.contains("global_access"));
+    // RDP from anywhere to the internal hosts is too broad; its hit count is zero.
+    assert!(a.too_broad.iter().any(|t| t.rule.location.ends_with(":76")));
+    assert!(a.unused.iter().any(|u| u.rule.location.ends_with(":76")));
+    // The HTTPS entry was hit (48211): not unused; the inactive ssh entry is never counted.
+    assert!(!a.unused.iter().any(|u| u.rule.location.ends_with(":74")));
+    assert!(!a.unused.iter().any(|u| u.rule.location.ends_with(":77")));
+    // The outside list's explicit deny changes nothing: the implicit deny follows it.
+    assert!(a.redundant.iter().any(|r| r.rule.location.ends_with(":78")));
+    // The fix never clears or rebinds the admin's lists.
+    let fix = a.fix.as_ref().unwrap();
+    assert!(fix.rules.contains("permit udp"));
+    assert!(
+        !fix.rules
+            .lines()
+            .any(|l| l.starts_with("clear configure") || l.starts_with("access-group "))
+    );
+}
+
+#[test]
+fn cisco_asa_without_zone_names_uses_the_routes() {
+    // Without --interface, outside stands for its address and the default route, inside for
+    // its connected network: the verdicts are the same.
+    let a = audit(
+        "asa-perimeter.txt",
+        "cisco-asa",
+        &|_| Scope::CrossZone,
+        ReadOptions {
+            interfaces: deployment()
+                .zones
+                .iter()
+                .map(|z| (z.name.clone(), z.networks.clone()))
+                .collect(),
+            ..ReadOptions::default()
+        },
+    );
+    assert_eq!(
+        status(&a, "clients", "gw01", "tcp", "443").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "cb01", "gw01", "tcp", "5985").status,
+        Status::Allowed
+    );
+    assert!(
+        a.notes
+            .iter()
+            .any(|n| n.message.contains("interface outside has no zone"))
+    );
+}
+
+#[test]
+fn aws_network_acls() {
+    let a = audit(
+        "aws-nacl.json",
+        "aws-nacl",
+        &|_| Scope::CrossZone,
+        ReadOptions::default(),
+    );
+    golden("aws-nacl.txt", &report::table(&a, 80));
+    golden("aws-nacl.json", &report::json(&a));
+    // Inbound 100 and the replies' outbound 100 (1024-65535): allowed, named by rule 100.
+    let https = status(&a, "clients", "gw01", "tcp", "443");
+    assert_eq!(https.status, Status::Allowed);
+    assert!(https.rule.as_ref().unwrap().text.starts_with("100 ingress"));
+    // UDP from the gateway to the DC goes out, but no inbound entry lets its replies back in.
+    let dns = status(&a, "gw01", "dc01", "udp", "53");
+    assert_eq!(dns.status, Status::Missing);
+    assert!(
+        dns.rule
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("(for the replies)")
+    );
+    assert_eq!(
+        status(&a, "gw01", "dc01", "tcp", "445").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "cb01", "gw01", "tcp", "5985").status,
+        Status::Allowed
+    );
+    assert_eq!(a.counts.missing, 9);
+}
+
+#[test]
+fn aws_security_groups_and_network_acls_in_one_file() {
+    let mut text = std::fs::read_to_string(dir().join("fixtures/aws-sg.json")).unwrap();
+    text.push_str(&std::fs::read_to_string(dir().join("fixtures/aws-nacl.json")).unwrap());
+    assert_eq!(rdsports_audit::sniff(&text), Some("aws-nacl"));
+    let opts = ReadOptions {
+        internal: deployment()
+            .zones
+            .iter()
+            .flat_map(|z| z.networks.iter().copied())
+            .filter(|n| n.prefix_len() > 0)
+            .collect(),
+        ..ReadOptions::default()
+    };
+    let rs = rdsports_audit::read("aws-nacl", &text, "aws.json", &opts).unwrap();
+    let d = deployment();
+    let catalog = Catalog::builtin().unwrap();
+    let plan = rdsports_core::plan::plan(&catalog, &d);
+    let a = rdsports_audit::analyse(&rs, &plan, &Scope::CrossZone);
+    // The network ACL allows TCP RDP to the session hosts and the groups do too.
+    assert_eq!(
+        status(&a, "gw01", "sh01", "tcp", "3389").status,
+        Status::Allowed
+    );
+    // The groups allow SMB to nothing but ... 135 from the internal /24 only: the gateway's
+    // RPC to the brokers is not in any group (the union of allows), whatever the ACL says.
+    let rpc = status(&a, "gw01", "cb01", "tcp", "135");
+    assert_eq!(rpc.status, Status::Missing);
+    assert!(rpc.rule.as_ref().unwrap().text.contains("security groups"));
+    // HTTPS to the gateway passes both: the network ACL's entry names it.
+    let https = status(&a, "clients", "gw01", "tcp", "443");
+    assert_eq!(https.status, Status::Allowed);
+    assert!(https.rule.as_ref().unwrap().text.starts_with("100 ingress"));
+}
+
+#[test]
+fn asa_and_nacl_errors_are_located() {
+    let e = rdsports_audit::read(
+        "cisco-asa",
+        "access-list a extended permit tcp any host 192.0.2.300 eq 80\n",
+        "fw.txt",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.location, "fw.txt:1:44");
+    let e = rdsports_audit::read(
+        "cisco-asa",
+        "object network web\n host 192.0.2.10\naccess-list a extended permit tcp any object webx eq 80\n",
+        "fw.txt",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.location, "fw.txt:3:46");
+    assert!(e.message.contains("webx"));
+    let e = rdsports_audit::read(
+        "aws-nacl",
+        "{\"NetworkAcls\": [\n {\"Entries\": [ {\"Egress\": true, \"RuleNumber\": } ]}]}",
+        "n.json",
+        &ReadOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.location, "n.json:2:47");
+}
+
+#[test]
+fn damaged_exports_never_panic() {
+    // Every line of the fixtures with one word taken out: read or refused, never a panic.
+    for (fixture, format) in [
+        ("asa-perimeter.txt", "cisco-asa"),
+        ("aws-nacl.json", "aws-nacl"),
+    ] {
+        let text = std::fs::read_to_string(dir().join("fixtures").join(fixture)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let words: Vec<&str> = line.split(' ').collect();
+            for w in 0..words.len() {
+                let mut damaged = lines.clone();
+                let cut: String = words
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| *k != w)
+                    .map(|(_, x)| *x)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                damaged[i] = &cut;
+                let _ = rdsports_audit::read(format, &damaged.join("\n"), fixture, &asa_opts());
+            }
+        }
+    }
 }
