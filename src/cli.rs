@@ -191,8 +191,8 @@ pub struct AuditArgs {
         required_unless_present = "windows_export_script"
     )]
     pub rules: Option<PathBuf>,
-    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo (default:
-    /// recognised from the text).
+    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo,
+    /// windows-netsh, azure-nsg, aws-sg (default: recognised from the text).
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
     /// The rule set is this host's own firewall: audit the flows to it and from it.
@@ -204,6 +204,11 @@ pub struct AuditArgs {
     /// Windows: the profile whose rules apply (domain, private, public).
     #[arg(long, default_value = "domain", value_parser = ["domain", "private", "public"])]
     pub profile: String,
+    /// Windows, with a netsh rule listing: the output of `netsh advfirewall show
+    /// allprofiles`, for the profile's default actions (without it: Block inbound, Allow
+    /// outbound, with a note).
+    #[arg(long, value_name = "FILE")]
+    pub netsh_profiles: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,

@@ -55,7 +55,10 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
             args.rules_format.as_deref(),
             args.rules_host.as_ref(),
             args.rules_boundary.as_ref(),
-            "domain",
+            &crate::commands::audit::Windows {
+                profile: "domain",
+                netsh_profiles: None,
+            },
         )? {
             Ok(r) => {
                 let audit = rdsports_audit::analyse(&r.ruleset, &plan, &r.scope);

@@ -233,3 +233,67 @@ fn windows_export_script_is_printed() {
         ))
         .stdout(predicate::str::contains("Get-NetFirewallProfile"));
 }
+
+#[test]
+fn netsh_text_with_and_without_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("crates/audit/tests/fixtures");
+    let rules = fixtures.join("windows-sh01.netsh.txt");
+    let profiles = fixtures.join("windows-sh01.allprofiles.txt");
+    // Recognised from the text; the outbound LDAPS block is missing: 1.
+    rdsports()
+        .args(["audit", "--host", "sh01", "-f", "json", "-r"])
+        .arg(&rules)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no profile defaults"))
+        .stdout(predicate::str::contains("Block outbound LDAPS"));
+    rdsports()
+        .args(["audit", "--host", "sh01", "-f", "json", "-r"])
+        .arg(&rules)
+        .arg("--netsh-profiles")
+        .arg(&profiles)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("windows-sh01.allprofiles.txt:5"))
+        .stdout(predicate::str::contains("no profile defaults").not());
+    // Another display language: 2, the line, and the hint to the export script.
+    let german = write(
+        &dir,
+        "de.txt",
+        "\r\nRegelname:                            Remotedesktop (TCP eingehend)\r\n\
+         ----------------------------------------------------------------------\r\n\
+         Aktiviert:                            Ja\r\n"
+            .as_bytes(),
+    );
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(&german)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("de.txt:2:1"))
+        .stderr(predicate::str::contains("English"))
+        .stderr(predicate::str::contains("--windows-export-script"));
+    // A bad profiles file: 2 with its location; with another format: 2.
+    let bad = write(
+        &dir,
+        "p.txt",
+        b"Domain Profile Settings:\n-----------------------\nState    MAYBE\nFirewall Policy    BlockInbound,AllowOutbound\n",
+    );
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(&rules)
+        .arg("--netsh-profiles")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("p.txt:3:10"));
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(fixtures.join("windows-sh01.json"))
+        .arg("--netsh-profiles")
+        .arg(&profiles)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--netsh-profiles goes with"));
+}

@@ -797,4 +797,47 @@ Ok.
         assert!(e.message.contains("show allprofiles"), "{}", e.message);
         assert!(e.hint.contains("--netsh-profiles"));
     }
+
+    proptest::proptest! {
+        /// Any mix of netsh-shaped lines (known and unknown fields, dashes, ICMP tables,
+        /// blank lines, `Ok.`), for both inputs: an error or a rule set, never a panic.
+        #[test]
+        fn netsh_shaped_text_never_panics(
+            lines in proptest::collection::vec((0usize..24, "[ -~]{0,12}"), 0..60),
+            plines in proptest::collection::vec((0usize..8, "[ -~]{0,12}"), 0..20),
+        ) {
+            let mut text = String::new();
+            for (k, v) in &lines {
+                match FIELDS.get(*k) {
+                    Some(f) => text.push_str(&format!("{f}:   {v}\n")),
+                    None => text.push_str(match k % 6 {
+                        0 => "\n",
+                        1 => "-------------------------\n",
+                        2 => "                  8   Any\n",
+                        3 => "Ok.\n",
+                        4 => "Regelname:  x\n",
+                        _ => "Rule Name:  r\n-----\nEnabled: Yes\nDirection: In\nAction: Allow\n",
+                    }),
+                }
+            }
+            let mut ptext = String::new();
+            for (k, v) in &plines {
+                ptext.push_str(match k {
+                    0 => "Domain Profile Settings:\n",
+                    1 => "Public Profile Settings:\n",
+                    2 => "Logging:\n",
+                    3 => "State ",
+                    4 => "Firewall Policy ",
+                    _ => "",
+                });
+                ptext.push_str(v);
+                ptext.push('\n');
+            }
+            for profile in ["domain", "public"] {
+                let opts = ReadOptions { profile: Some(profile.into()), ..ReadOptions::default() };
+                let _ = read(&text, "t", None, &opts);
+                let _ = read(&text, "t", Some(("p", &ptext)), &opts);
+            }
+        }
+    }
 }

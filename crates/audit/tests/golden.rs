@@ -380,7 +380,10 @@ fn windows_netsh_text() {
     assert_eq!(rdp.status, Status::Possible);
     assert!(rdp.reason.as_ref().unwrap().contains("service termservice"));
     for (from, port) in [("cb02", "49152-65535"), ("cb02", "135"), ("cb02", "445")] {
-        assert_eq!(status(&a, from, "sh01", "tcp", port).status, Status::Allowed);
+        assert_eq!(
+            status(&a, from, "sh01", "tcp", port).status,
+            Status::Allowed
+        );
     }
     // Program-scoped (System) is "possible" too, and says why.
     let winrm = status(&a, "cb01", "sh01", "tcp", "5985");
@@ -406,7 +409,11 @@ fn windows_netsh_text() {
     );
     // Without it: the Windows defaults, and a note that says so.
     let b = read(false, &opts);
-    assert!(b.notes.iter().any(|n| n.message.contains("no profile defaults")));
+    assert!(
+        b.notes
+            .iter()
+            .any(|n| n.message.contains("no profile defaults"))
+    );
     assert_eq!(b.counts, a.counts);
     // The Public profile blocks every inbound connection (BlockInboundAlways).
     let public = ReadOptions {
