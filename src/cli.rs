@@ -375,6 +375,10 @@ pub struct ReportArgs {
     /// are shown as not run, results of another deployment file are refused (exit 2).
     #[arg(long, value_name = "DIR")]
     pub check_dir: Option<PathBuf>,
+    /// Results of `rdsports audit --format json` to include as the firewall audit section
+    /// (repeat for several rule sets); a missing flow makes the exit status 1.
+    #[arg(long = "audit", value_name = "RESULT.json")]
+    pub audits: Vec<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
