@@ -341,20 +341,13 @@ pub fn read(
             }
             "LocalPort" => r.local_ports = list(value),
             "RemotePort" => r.remote_ports = list(value),
-            "Program" => {
-                if !list(value).is_empty() {
-                    r.scoped.push(format!("program {value}"));
-                }
-            }
-            "Service" => {
-                if !list(value).is_empty() {
-                    r.scoped.push(format!("service {value}"));
-                }
-            }
-            "InterfaceTypes" => {
-                if !list(value).is_empty() {
-                    r.scoped.push(format!("interface type {value}"));
-                }
+            "Program" | "Service" | "InterfaceTypes" if !list(value).is_empty() => {
+                let what = match known {
+                    "Program" => "program",
+                    "Service" => "service",
+                    _ => "interface type",
+                };
+                r.scoped.push(format!("{what} {value}"));
             }
             "Security" => b.security = Some(value.to_owned()),
             "Action" => {
