@@ -217,6 +217,23 @@ pub fn read(
                     "give the rules (`netsh advfirewall firewall show rule name=all verbose`) with --rules and this file with --netsh-profiles",
                 ));
             }
+            if let Some(b) = cur.as_mut()
+                && key.is_ascii()
+            {
+                // Inside a rule that began with the English `Rule Name:`: a field this
+                // version does not know (a later Windows may add one). The rule may depend
+                // on it: "possible", and a note.
+                notes.push(Note {
+                    location: format!("{name}:{line_no}"),
+                    message: format!(
+                        "field `{}` is not understood; the rule \"{}\" is \"possible\"",
+                        clip(key),
+                        b.rule.name
+                    ),
+                });
+                b.rule.scoped.push(format!("field {}", clip(key)));
+                continue;
+            }
             return Err(err(
                 name,
                 line_no,
@@ -688,6 +705,22 @@ Ok.
         .unwrap_err();
         assert_eq!(e.location, "r.txt:4:39");
         assert!(e.message.contains("Enabled `Ja`"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_unknown_english_field_makes_the_rule_possible() {
+        let text = RDP.replace(
+            "Action:      ",
+            "Remote Machine Group:                 O:LSD:(A;;CC;;;S-1-5-21-1)\nAction:      ",
+        );
+        let rs = read(&text, "r.txt", None, &ReadOptions::default()).unwrap();
+        let why = rs.chains[0].rules[0].possible.clone().unwrap();
+        assert_eq!(why, "field Remote Machine Group");
+        assert!(
+            rs.notes
+                .iter()
+                .any(|n| n.location == "r.txt:19" && n.message.contains("not understood"))
+        );
     }
 
     #[test]
