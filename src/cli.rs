@@ -193,8 +193,9 @@ pub struct AuditArgs {
         required_unless_present = "windows_export_script"
     )]
     pub rules: Option<PathBuf>,
-    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo, azure-nsg,
-    /// aws-sg, aws-nacl, cisco-asa (default: recognised from the text).
+    /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo,
+    /// windows-netsh, azure-nsg, aws-sg, aws-nacl, cisco-asa (default: recognised from the
+    /// text).
     #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<String>,
     /// The rule set is this host's own firewall: audit the flows to it and from it.
@@ -211,6 +212,11 @@ pub struct AuditArgs {
     /// and routes in the configuration.
     #[arg(long, value_name = "NAMEIF=ZONE")]
     pub interface: Vec<String>,
+    /// Windows, with a netsh rule listing: the output of `netsh advfirewall show
+    /// allprofiles`, for the profile's default actions (without it: Block inbound, Allow
+    /// outbound, with a note).
+    #[arg(long, value_name = "FILE")]
+    pub netsh_profiles: Option<PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
@@ -377,6 +383,10 @@ pub struct ReportArgs {
     /// are shown as not run, results of another deployment file are refused (exit 2).
     #[arg(long, value_name = "DIR")]
     pub check_dir: Option<PathBuf>,
+    /// Results of `rdsports audit --format json` to include as the firewall audit section
+    /// (repeat for several rule sets); a missing flow makes the exit status 1.
+    #[arg(long = "audit", value_name = "RESULT.json")]
+    pub audits: Vec<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

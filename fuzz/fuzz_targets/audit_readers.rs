@@ -1,9 +1,9 @@
 #![no_main]
 //! Fuzzes the rule set readers of `rdsports_audit`: the byte decoder (UTF-8, UTF-16 with a
 //! byte order mark), format recognition, and every reader on the same text (nft JSON,
-//! iptables-save, the Windows export JSON and rule strings, Azure NSG, AWS security groups and
-//! network ACLs, Cisco ASA configurations), with the ASA's interfaces named as a deployment
-//! would, then evaluates whatever was read on a packet space.
+//! iptables-save, the Windows export JSON, rule strings and netsh text, Azure NSG, AWS
+//! security groups and network ACLs, Cisco ASA configurations), with the ASA's interfaces
+//! named as a deployment would, then evaluates whatever was read on a packet space.
 
 use libfuzzer_sys::fuzz_target;
 use rdsports_audit::model::Hook;

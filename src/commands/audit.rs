@@ -31,6 +31,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         &ReaderFlags {
             profile: &args.profile,
             interfaces: &args.interface,
+            netsh_profiles: args.netsh_profiles.as_deref(),
         },
     )? {
         Ok(r) => r,
@@ -55,10 +56,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
 
 /// What the readers need from the command line besides the file.
 pub struct ReaderFlags<'a> {
-    /// Windows: the profile (`--profile`).
+    /// Windows: the profile whose rules and defaults apply (`domain`, `private`, `public`).
     pub profile: &'a str,
     /// Cisco ASA: `--interface NAMEIF=ZONE`, each.
     pub interfaces: &'a [String],
+    /// `netsh advfirewall show allprofiles`, for the defaults of a netsh rule listing.
+    pub netsh_profiles: Option<&'a Path>,
 }
 
 /// An export read and normalised, with the scope it is judged in.
@@ -83,22 +86,10 @@ pub fn load_rules(
     boundary_text: Option<&String>,
     flags: &ReaderFlags<'_>,
 ) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
-    let (profile, interfaces) = (flags.profile, flags.interfaces);
-    // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
-    let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
+    let interfaces = flags.interfaces;
+    let (name, text) = match read_export(path)? {
         Ok(x) => x,
-        Err(input::ReadError::TooLarge(message)) => {
-            eprint!("{message}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        Err(input::ReadError::Io(e)) => return Err(e),
-    };
-    let text = match rdsports_audit::decode(&bytes, &name) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
+        Err(status) => return Ok(Err(status)),
     };
     let formats = || {
         rdsports_audit::FORMATS
@@ -121,8 +112,8 @@ pub fn load_rules(
             None => {
                 eprintln!(
                     "error: {name}: not a rule set export rdsports recognises; name its format \
-                     with --input-format:\n{}\n  (netsh text output is localised and not read: \
-                     use the script of --windows-export-script)",
+                     with --input-format:\n{}\n  (netsh output is read in English only: \
+                     elsewhere use the script of --windows-export-script)",
                     formats()
                 );
                 return Ok(Err(ExitStatus::BadInput));
@@ -145,7 +136,7 @@ pub fn load_rules(
         },
     };
     let mut opts = ReadOptions {
-        profile: Some(profile.to_owned()),
+        profile: Some(flags.profile.to_owned()),
         internal: deployment
             .zones
             .iter()
@@ -183,7 +174,27 @@ pub fn load_rules(
         opts.local_address = vec![hh.address];
         opts.local_subnet = deployment.zones[hh.zone].networks.clone();
     }
-    let ruleset = match rdsports_audit::read(format, &text, &name, &opts) {
+    let profiles = match flags.netsh_profiles {
+        Some(_) if format != "windows-netsh" => {
+            eprintln!(
+                "error: --netsh-profiles goes with a netsh rule listing (--input-format windows-netsh), \
+                 and {name} is {format}"
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        }
+        Some(p) => match read_export(p)? {
+            Ok(x) => Some(x),
+            Err(status) => return Ok(Err(status)),
+        },
+        None => None,
+    };
+    let read = match &profiles {
+        Some((pname, ptext)) => {
+            rdsports_audit::netsh::read(&text, &name, Some((pname.as_str(), ptext.as_str())), &opts)
+        }
+        None => rdsports_audit::read(format, &text, &name, &opts),
+    };
+    let ruleset = match read {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -209,6 +220,27 @@ pub fn load_rules(
         ruleset,
         scope,
     }))
+}
+
+/// Reads an export file (capped at 64 MiB, UTF-8 or UTF-16): (its name, its text).
+/// `Ok(Err)`: the reason was printed, exit 2.
+fn read_export(path: &Path) -> anyhow::Result<Result<(String, String), ExitStatus>> {
+    // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
+    let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
+        Ok(x) => x,
+        Err(input::ReadError::TooLarge(message)) => {
+            eprint!("{message}");
+            return Ok(Err(ExitStatus::BadInput));
+        }
+        Err(input::ReadError::Io(e)) => return Err(e),
+    };
+    Ok(match rdsports_audit::decode(&bytes, &name) {
+        Ok(t) => Ok((name, t)),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(ExitStatus::BadInput)
+        }
+    })
 }
 
 /// Width of the table: the terminal's, else $COLUMNS, else 80 (the audit reads in 80).

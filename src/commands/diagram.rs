@@ -102,6 +102,10 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         }
         fleet = Some(summary);
     }
+    let audits = match audits(&args.audits, &deployment.name)? {
+        Ok(a) => a,
+        Err(status) => return Ok(status),
+    };
     let catalog = input::catalog()?;
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
@@ -109,6 +113,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
     let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
+    let audit_ok = audits.iter().all(|a| a.counts.missing == 0);
     let lint = match lint_rows(&plan, &loaded, &check_files) {
         Ok(rows) => rows,
         Err(status) => return Ok(status),
@@ -120,14 +125,59 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         checks,
         lint,
         fleet,
+        audits,
     });
     write(args.output.as_deref(), &page)?;
-    // A fleet run where a host is blocked or did not report is a finding (exit 1).
-    Ok(if fleet_ok {
+    // A fleet run where a host is blocked or did not report, or an audit with a missing
+    // flow, is a finding (exit 1).
+    Ok(if fleet_ok && audit_ok {
         ExitStatus::Ok
     } else {
         ExitStatus::Findings
     })
+}
+
+/// Reads the `--audit` results (`rdsports audit --format json`) of this deployment. `Err`:
+/// the reason was printed, exit 2.
+fn audits(
+    paths: &[std::path::PathBuf],
+    deployment: &str,
+) -> anyhow::Result<Result<Vec<rdsports_report::audit::AuditDocument>, ExitStatus>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let (name, bytes) =
+            match input::read_capped(path, input::MAX_RESULTS_BYTES, "audit result file") {
+                Ok(x) => x,
+                Err(input::ReadError::TooLarge(message)) => {
+                    eprint!("{message}");
+                    return Ok(Err(ExitStatus::BadInput));
+                }
+                Err(input::ReadError::Io(e)) => return Err(e),
+            };
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!(
+                "error: {name}: the audit result is not UTF-8 text\n  hint: write it with `rdsports audit --rules EXPORT --format json > RESULT.json`"
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        };
+        let mut doc = match rdsports_report::audit::parse_audit_result(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {name}: {}\n  hint: {}", e.message, e.hint);
+                return Ok(Err(ExitStatus::BadInput));
+            }
+        };
+        if doc.deployment != deployment {
+            eprintln!(
+                "error: {name}: the audit is of deployment \"{}\", this report of \"{deployment}\"\n  hint: audit again with this deployment file, or leave the result out",
+                doc.deployment
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        }
+        doc.file = name;
+        out.push(doc);
+    }
+    Ok(Ok(out))
 }
 
 /// The lint findings for the report's section (the same as `rdsports lint` with the same

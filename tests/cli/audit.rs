@@ -297,3 +297,158 @@ fn cisco_asa_and_network_acl_exports() {
         .code(2)
         .stderr(predicate::str::contains("fw.txt:1:"));
 }
+
+#[test]
+fn netsh_text_with_and_without_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = root().join("crates/audit/tests/fixtures");
+    let rules = fixtures.join("windows-sh01.netsh.txt");
+    let profiles = fixtures.join("windows-sh01.allprofiles.txt");
+    // Recognised from the text; the outbound LDAPS block is missing: 1.
+    rdsports()
+        .args(["audit", "--host", "sh01", "-f", "json", "-r"])
+        .arg(&rules)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("no profile defaults"))
+        .stdout(predicate::str::contains("Block outbound LDAPS"));
+    rdsports()
+        .args(["audit", "--host", "sh01", "-f", "json", "-r"])
+        .arg(&rules)
+        .arg("--netsh-profiles")
+        .arg(&profiles)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("windows-sh01.allprofiles.txt:5"))
+        .stdout(predicate::str::contains("no profile defaults").not());
+    // Another display language: 2, the line, and the hint to the export script.
+    let german = write(
+        &dir,
+        "de.txt",
+        "\r\nRegelname:                            Remotedesktop (TCP eingehend)\r\n\
+         ----------------------------------------------------------------------\r\n\
+         Aktiviert:                            Ja\r\n"
+            .as_bytes(),
+    );
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(&german)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("de.txt:2:1"))
+        .stderr(predicate::str::contains("English"))
+        .stderr(predicate::str::contains("--windows-export-script"));
+    // A bad profiles file: 2 with its location; with another format: 2.
+    let bad = write(
+        &dir,
+        "p.txt",
+        b"Domain Profile Settings:\n-----------------------\nState    MAYBE\nFirewall Policy    BlockInbound,AllowOutbound\n",
+    );
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(&rules)
+        .arg("--netsh-profiles")
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("p.txt:3:10"));
+    rdsports()
+        .args(["audit", "--host", "sh01", "-r"])
+        .arg(fixtures.join("windows-sh01.json"))
+        .arg("--netsh-profiles")
+        .arg(&profiles)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--netsh-profiles goes with"));
+}
+
+/// `rdsports report --audit`: the audit's JSON becomes a section of the report; a missing
+/// flow makes the exit status 1; another schema_version, another deployment or not JSON: 2.
+#[test]
+fn report_with_audit_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("crates/audit/tests/fixtures/iptables-boundary.txt");
+    let out = rdsports()
+        .args([
+            "audit",
+            "--boundary",
+            "perimeter:internal",
+            "-f",
+            "json",
+            "-r",
+        ])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let result = write(&dir, "audit.json", &out.stdout);
+    let html = dir.path().join("report.html");
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(&result)
+        .arg("-o")
+        .arg(&html)
+        .assert()
+        .code(1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"audit\">"));
+    assert!(page.contains("<a href=\"#audit\">Firewall audit</a>"));
+    assert!(page.contains("iptables rule set"));
+    assert!(page.contains("<tr class=\"v-row-refused\">"));
+    assert!(page.contains("RDP to anything"), "the too broad rule");
+    // Nothing missing: 0.
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["counts"]["missing"] = 0.into();
+    v["flows"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["status"] != "missing");
+    let clean = write(&dir, "clean.json", v.to_string().as_bytes());
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(&clean)
+        .arg("-o")
+        .arg(&html)
+        .assert()
+        .code(0);
+    // Another schema_version: 2 with a hint.
+    v["schema_version"] = 2.into();
+    let v2 = write(&dir, "v2.json", v.to_string().as_bytes());
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(&v2)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "v2.json: audit result schema_version 2 is not supported",
+        ))
+        .stderr(predicate::str::contains(
+            "hint: run `rdsports audit --format json` again",
+        ));
+    // Another deployment: 2.
+    v["schema_version"] = 1.into();
+    v["deployment"] = "fabrikam".into();
+    let other = write(&dir, "other.json", v.to_string().as_bytes());
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the audit is of deployment \"fabrikam\"",
+        ));
+    // Not JSON, or check results instead: 2 with the place.
+    let bad = write(&dir, "bad.json", b"{\n  \"schema_version\": 1,\n  oops\n}");
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 3, column 3"));
+    rdsports()
+        .args(["report", "--audit"])
+        .arg(root().join("crates/report/tests/fixtures/check-gw01.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rdsports audit --format json"));
+}

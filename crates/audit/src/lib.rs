@@ -3,7 +3,8 @@
 //!
 //! * Readers turn an export into one normalised [`Ruleset`]: [`nft`] (`nft -j list ruleset`),
 //!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
-//!   GPO/registry rule strings), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
+//!   GPO/registry rule strings), [`netsh`] (`netsh advfirewall firewall show rule name=all
+//!   verbose`, English), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
 //!   [`asa`] (Cisco ASA `show running-config` and `show access-list`).
 //! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
 //!   decision order, exactly: every verdict holds for every packet it covers.
@@ -20,6 +21,7 @@ pub mod cloud;
 pub mod eval;
 pub mod iptables;
 pub mod model;
+pub mod netsh;
 pub mod nft;
 pub mod report;
 pub mod space;
@@ -67,6 +69,10 @@ pub const FORMATS: &[(&str, &str)] = &[
     (
         "windows-gpo",
         "Windows Firewall rule strings (v2.x|Action=...|), one a line (registry or GPO)",
+    ),
+    (
+        "windows-netsh",
+        "netsh advfirewall firewall show rule name=all verbose (English output)",
     ),
     (
         "azure-nsg",
@@ -168,8 +174,22 @@ pub fn sniff(text: &str) -> Option<&'static str> {
             Some("iptables-save")
         }
         Some(l) if l.starts_with("v2.") || l.contains("|Action=") => Some("windows-gpo"),
+        Some(l) if l.starts_with("Rule Name:") => Some("windows-netsh"),
+        // netsh in another display language (`Regelname:`, `Nom de la règle :`) or the
+        // profile listing: a `Field: value` line over a line of dashes. The reader refuses
+        // it with the hint to use the export script.
+        Some(l) if l.contains(':') && second_is_dashes(t) => Some("windows-netsh"),
         _ => None,
     }
+}
+
+/// Whether the second non-blank line of `t` is a line of dashes (netsh's rule heading).
+fn second_is_dashes(t: &str) -> bool {
+    t.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .nth(1)
+        .is_some_and(|l| l.len() >= 20 && l.bytes().all(|b| b == b'-'))
 }
 
 /// Reads an export in `format` (see [`FORMATS`]).
@@ -184,6 +204,7 @@ pub fn read(
         "iptables-save" => iptables::read(text, name),
         "windows-json" => windows::read_json(text, name, opts),
         "windows-gpo" => windows::read_gpo(text, name, opts),
+        "windows-netsh" => netsh::read(text, name, None, opts),
         "azure-nsg" => cloud::read_azure(text, name, opts),
         "aws-sg" => cloud::read_aws(text, name, opts),
         "aws-nacl" => cloud::read_aws_nacl(text, name, opts),

@@ -23,33 +23,33 @@ pub const EXPORT_SCRIPT: &str = include_str!("export-firewall.ps1");
 
 /// A Windows rule before it becomes a [`Rule`].
 #[derive(Debug, Default)]
-struct WinRule {
-    name: String,
-    location: String,
-    enabled: bool,
-    inbound: bool,
-    action: Option<WinAction>,
-    profiles: u32,
-    protocol: Option<u128>,
-    local_ports: Vec<String>,
-    remote_ports: Vec<String>,
-    local_addrs: Vec<String>,
-    remote_addrs: Vec<String>,
-    scoped: Vec<String>,
+pub(crate) struct WinRule {
+    pub(crate) name: String,
+    pub(crate) location: String,
+    pub(crate) enabled: bool,
+    pub(crate) inbound: bool,
+    pub(crate) action: Option<WinAction>,
+    pub(crate) profiles: u32,
+    pub(crate) protocol: Option<u128>,
+    pub(crate) local_ports: Vec<String>,
+    pub(crate) remote_ports: Vec<String>,
+    pub(crate) local_addrs: Vec<String>,
+    pub(crate) remote_addrs: Vec<String>,
+    pub(crate) scoped: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WinAction {
+pub(crate) enum WinAction {
     Allow,
     Block,
     Bypass,
 }
 
-const DOMAIN: u32 = 1;
-const PRIVATE: u32 = 2;
-const PUBLIC: u32 = 4;
+pub(crate) const DOMAIN: u32 = 1;
+pub(crate) const PRIVATE: u32 = 2;
+pub(crate) const PUBLIC: u32 = 4;
 
-fn profile_bit(name: &str) -> Option<u32> {
+pub(crate) fn profile_bit(name: &str) -> Option<u32> {
     match name.trim().to_ascii_lowercase().as_str() {
         "domain" | "1" => Some(DOMAIN),
         "private" | "2" => Some(PRIVATE),
@@ -419,7 +419,7 @@ fn ports(list: &[String]) -> Result<Set, String> {
     Ok(Set::from_intervals(iv))
 }
 
-fn build(
+pub(crate) fn build(
     win: Vec<WinRule>,
     profile: u32,
     defaults: (Option<Decision>, Option<Decision>, bool),

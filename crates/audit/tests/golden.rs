@@ -590,3 +590,75 @@ fn damaged_exports_never_panic() {
         }
     }
 }
+
+/// `netsh advfirewall firewall show rule name=all verbose` (English, CRLF as netsh writes
+/// it when redirected), with and without `netsh advfirewall show allprofiles`.
+#[test]
+fn windows_netsh_text() {
+    let d = deployment();
+    let (scope, opts) = host_opts(&d, "sh01");
+    let read = |profiles: bool, opts: &ReadOptions| {
+        let text = std::fs::read_to_string(dir().join("fixtures/windows-sh01.netsh.txt")).unwrap();
+        assert_eq!(rdsports_audit::sniff(&text), Some("windows-netsh"));
+        let ptext =
+            std::fs::read_to_string(dir().join("fixtures/windows-sh01.allprofiles.txt")).unwrap();
+        let p = profiles.then_some(("windows-sh01.allprofiles.txt", ptext.as_str()));
+        let rs = rdsports_audit::netsh::read(&text, "windows-sh01.netsh.txt", p, opts).unwrap();
+        let catalog = Catalog::builtin().unwrap();
+        let plan = rdsports_core::plan::plan(&catalog, &d);
+        rdsports_audit::analyse(&rs, &plan, &scope)
+    };
+    let a = read(true, &opts);
+    golden("windows-sh01.netsh.txt", &report::table(&a, 80));
+    golden("windows-sh01.netsh.json", &report::json(&a));
+    // The same verdicts as the export script's JSON of the same rules.
+    let rdp = status(&a, "gw01", "sh01", "tcp", "3389");
+    assert_eq!(rdp.status, Status::Possible);
+    assert!(rdp.reason.as_ref().unwrap().contains("service termservice"));
+    for (from, port) in [("cb02", "49152-65535"), ("cb02", "135"), ("cb02", "445")] {
+        assert_eq!(
+            status(&a, from, "sh01", "tcp", port).status,
+            Status::Allowed
+        );
+    }
+    // Program-scoped (System) is "possible" too, and says why.
+    let winrm = status(&a, "cb01", "sh01", "tcp", "5985");
+    assert_eq!(winrm.status, Status::Possible);
+    assert!(winrm.reason.as_ref().unwrap().contains("program System"));
+    assert_eq!(
+        status(&a, "sh01", "dc01", "tcp", "636").status,
+        Status::Missing
+    );
+    // The old jump host's RDP rule opens 3389 to a whole /24 no flow needs.
+    assert!(
+        a.too_broad
+            .iter()
+            .any(|t| t.rule.text.contains("RDP from the old jump host"))
+    );
+    // The profile's default comes from the allprofiles file, with its line.
+    assert!(
+        a.flows.iter().any(|f| f
+            .rule
+            .as_ref()
+            .is_some_and(|r| r.location.starts_with("windows-sh01.allprofiles.txt:5"))),
+        "a flow is decided by the Domain profile's policy"
+    );
+    // Without it: the Windows defaults, and a note that says so.
+    let b = read(false, &opts);
+    assert!(
+        b.notes
+            .iter()
+            .any(|n| n.message.contains("no profile defaults"))
+    );
+    assert_eq!(b.counts, a.counts);
+    // The Public profile blocks every inbound connection (BlockInboundAlways).
+    let public = ReadOptions {
+        profile: Some("public".into()),
+        ..opts.clone()
+    };
+    let c = read(true, &public);
+    assert_eq!(
+        status(&c, "cb02", "sh01", "tcp", "445").status,
+        Status::Missing
+    );
+}

@@ -5,8 +5,8 @@
 //! Sections: a summary (deployment, counts, check verdicts), the diagram
 //! ([`crate::diagram`]), the hosts, the flow matrix grouped by zone boundary with purposes,
 //! catalog ids and (with check results) the verdicts of the matching probes, the catalog entries behind the flows with the seed document's lines, the Windows rules
-//! per host (ready to copy), check results coloured by verdict with their details, and every
-//! warning.
+//! per host (ready to copy), check results coloured by verdict with their details, the
+//! firewall audits ([`crate::audit`]), and every warning.
 //!
 //! This module does not generate firewall rules or run checks: the caller hands it the
 //! PowerShell scripts and the parsed `rdsports check --format json` documents
@@ -50,6 +50,8 @@ pub struct ReportInput<'a> {
     pub lint: Vec<LintRow>,
     /// A fleet run's status per host (`report --check-dir`), every host of the inventory.
     pub fleet: Option<crate::fleet::Summary>,
+    /// Results of `rdsports audit --format json` (`report --audit`), in the order given.
+    pub audits: Vec<crate::audit::AuditDocument>,
 }
 
 /// One finding of `rdsports lint`, as the report shows it.
@@ -175,7 +177,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#diagram\">Diagram</a></li>\
          <li><a href=\"#hosts\">Hosts</a></li><li><a href=\"#flows\">Flows</a></li>\
          <li><a href=\"#catalog\">Catalog references</a></li><li><a href=\"#rules\">Windows rules</a></li>\
-         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#lint\">Lint</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
+         <li><a href=\"#checks\">Check results</a></li><li><a href=\"#audit\">Firewall audit</a></li><li><a href=\"#lint\">Lint</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
     );
 
     summary(&mut out, input, &graph);
@@ -193,6 +195,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     catalog(&mut out, plan);
     rules(&mut out, &input.windows_rules);
     check_results(&mut out, input);
+    crate::audit::section(&mut out, &input.audits);
     lint(&mut out, &input.lint);
 
     out.push_str("<section id=\"warnings\">\n<h2>Warnings</h2>\n");
@@ -366,6 +369,14 @@ fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
         let wrong: usize = input.checks.iter().map(|c| c.findings.wrong_service).sum();
         out.push_str(&wrong_badge(wrong));
         out.push_str("</p>\n");
+    }
+    for (k, a) in input.audits.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "<p class=\"verdicts\"><a href=\"#audit-{k}\">Audit of the {} rule set</a>: {}</p>",
+            esc(&a.platform),
+            crate::audit::badges(a)
+        );
     }
     if !boundaries.is_empty() {
         out.push_str("<p>Zone boundaries crossed: ");

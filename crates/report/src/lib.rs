@@ -6,6 +6,7 @@
 //! the text goes and how wide the terminal is.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod check;
 pub mod diagram;
 pub mod fleet;

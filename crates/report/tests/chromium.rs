@@ -273,6 +273,7 @@ fn perimeter_report_in_chromium() {
         checks: vec![parse_check_results(CHECK).unwrap()],
         lint: Vec::new(),
         fleet: None,
+        audits: Vec::new(),
     });
     let screenshot = std::env::var_os("RDSPORTS_SCREENSHOT").map(PathBuf::from);
     let dom = rendered_dom(&chromium, &html, screenshot.as_deref());
@@ -335,6 +336,7 @@ fn hostile_names_stay_text_in_chromium() {
         checks: Vec::new(),
         lint: Vec::new(),
         fleet: None,
+        audits: Vec::new(),
     });
     let dom = rendered_dom(&chromium, &html, None);
     assert_plan_rendered(&dom, &plan);

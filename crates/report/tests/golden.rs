@@ -59,3 +59,33 @@ fn perimeter_diagrams() {
 fn large_farm_diagrams() {
     snapshot("large-farm", LARGE);
 }
+
+/// The firewall audit section of `rdsports report --audit`, from two results of
+/// `rdsports audit --format json` (an nftables boundary with missing, too broad, shadowed and
+/// unused findings; a Windows host with undecided flows).
+#[test]
+fn audit_section() {
+    use rdsports_report::audit::{parse_audit_result, section};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let docs: Vec<_> = ["audit-nft-boundary.json", "audit-windows-sh01.json"]
+        .iter()
+        .map(|f| {
+            let mut d = parse_audit_result(&fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+            d.file = (*f).to_owned();
+            d
+        })
+        .collect();
+    let mut html = String::new();
+    section(&mut html, &docs);
+    check_golden("audit-section.html", &html);
+    // Missing flows are red with the deciding rule; the fix is ready to copy.
+    assert!(html.contains("<tr class=\"v-row-refused\"><td>gw01</td><td>dc01</td><td>udp</td>"));
+    assert!(html.contains("data-copy=\"audit-fix-0\""));
+    // Worst first: the 2^32 - 1 tuples of the WinRM rule before the 255 of the share rule.
+    let winrm = html.find("broker manages the gateway").unwrap();
+    let share = html.find("old file share rule").unwrap();
+    assert!(winrm < share);
+    assert!(html.contains("<h4>Possible (2)</h4>"));
+    assert!(html.contains("shadowed</span>"));
+    assert!(html.contains("<h4>Unused (3)</h4>"));
+}

@@ -132,6 +132,7 @@ proptest! {
             checks: Vec::new(),
         lint: Vec::new(),
         fleet: None,
+        audits: Vec::new(),
         });
         prop_assert_eq!(html.matches("<script").count(), 1);
         prop_assert_eq!(html.matches("<tr data-host=").count(), hosts.len());

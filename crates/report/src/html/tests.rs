@@ -92,6 +92,7 @@ fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) ->
         checks: vec![parse_check_results(CHECK).unwrap()],
         lint: Vec::new(),
         fleet: None,
+        audits: Vec::new(),
     })
 }
 
@@ -190,6 +191,7 @@ fn flows_show_the_verdicts_of_matching_checks() {
             checks: vec![check],
             lint: Vec::new(),
             fleet: None,
+            audits: Vec::new(),
         });
         assert_eq!(html.matches(">not planned<").count(), 1);
     });
@@ -216,6 +218,7 @@ fn hostile_text_is_escaped_everywhere() {
             checks: vec![check],
             lint: Vec::new(),
             fleet: None,
+            audits: Vec::new(),
         });
         // The only script element is ours, and no name opened an element.
         assert_eq!(html.matches("<script").count(), 1);
@@ -240,6 +243,7 @@ fn empty_inputs_say_so() {
             checks: Vec::new(),
             lint: Vec::new(),
             fleet: None,
+            audits: Vec::new(),
         });
         assert!(html.contains("The plan has no flows."));
         assert!(html.contains("This report holds no Windows rules."));
@@ -260,6 +264,7 @@ fn large_plans_fold_the_flow_matrix_by_diagram_node() {
             checks: Vec::new(),
             lint: Vec::new(),
             fleet: None,
+            audits: Vec::new(),
         });
         assert!(html.contains("share a row"));
         assert!(html.contains("(600 hosts)"));
@@ -299,6 +304,7 @@ fn the_lint_section_shows_open_and_accepted_findings_escaped() {
             checks: Vec::new(),
             lint: vec![row(None), row(Some("lab only & temporary"))],
             fleet: None,
+            audits: Vec::new(),
         });
         let section =
             &html[html.find("id=\"lint\"").unwrap()..html.find("id=\"warnings\"").unwrap()];
