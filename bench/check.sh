@@ -5,7 +5,8 @@
 # without a delay line (200 ms +- 50 ms on the replies, 1 % loss each way).
 #
 #   bench/check.sh [CONCURRENCY]     (default 1000; run as root; RDSPORTS_BENCH_NMAP=0
-#                                     leaves nmap out, RDSPORTS_BENCH_RUSTSCAN=0 RustScan)
+#                                     leaves nmap out, RDSPORTS_BENCH_RUSTSCAN=0 RustScan;
+#                                     RDSPORTS_BENCH_KEEP=DIR keeps every output there)
 #
 # Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
 # listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
@@ -164,11 +165,16 @@ run() { # label kind command...
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' "$err")
     local file=$out
     [[ $kind == nmap ]] && file=$WORK/nmap.xml
+    if [[ -n ${RDSPORTS_BENCH_KEEP:-} ]]; then
+        mkdir -p "$RDSPORTS_BENCH_KEEP"
+        cp "$file" "$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")"
+    fi
     printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" \
         "$(awk "BEGIN {print $end - $start}")" "${rss:-n/a}" "$(score "$kind" "$file")"
 }
 
 bench() { # setting
+    SETTING=${1%% *}
     echo "== $1"
     run "rdsports check (adaptive)" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --format json
