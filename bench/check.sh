@@ -5,7 +5,8 @@
 # without a delay line (200 ms +- 50 ms on the replies, 1 % loss each way).
 #
 #   bench/check.sh [CONCURRENCY]     (default 1000; run as root; RDSPORTS_BENCH_NMAP=0
-#                                     leaves nmap out)
+#                                     leaves nmap out, RDSPORTS_BENCH_RUSTSCAN=0 RustScan;
+#                                     RDSPORTS_BENCH_KEEP=DIR keeps every output there)
 #
 # Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
 # listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
@@ -19,7 +20,10 @@
 # up to 10 retries) and pinned (min = initial = max RTT timeout 1000 ms, 1 retry, the same
 # parallelism). The floor of the pinned setting: ceil(3,330 dropped / concurrency) waves x
 # 1000 ms x 2 attempts. Wrong verdicts are counted port by port against the truth.
-# RustScan is not installed here and builds from source for minutes on this machine: skipped.
+# RustScan runs when target/rustscan/bin/rustscan exists (`cargo install rustscan --locked
+# --root target/rustscan`, about 4 minutes here), at its defaults (batch 4500, 1500 ms,
+# 1 try) and pinned (batch = concurrency, 1000 ms, 2 tries); it reports open ports only, so
+# its wrong verdicts count listening ports it missed and others it called open.
 set -euo pipefail
 
 CONCURRENCY=${1:-1000}
@@ -33,6 +37,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 RDSPORTS=$TARGET_DIR/release/rdsports
 SERVE=$TARGET_DIR/release/examples/probe_many
+RUSTSCAN=${RUSTSCAN:-$ROOT/target/rustscan/bin/rustscan}
+PORT_LIST=$( { seq 10001 10334; seq 20001 20333; seq 30001 30333; } | paste -sd, -)
 CLI=r11-cli
 SRV=r11-srv
 WORK=$(mktemp -d)
@@ -109,7 +115,20 @@ def truth(port):
 ports = [p for r in ((10001, 10334), (20001, 20333), (30001, 30333)) for p in range(r[0], r[1] + 1)]
 hosts = [f"198.18.0.{i}" for i in range(1, 11)]
 seen = {}
-if kind == "rdsports":
+if kind == "rustscan":
+    # Greppable output: "ADDRESS -> [PORT,PORT,...]"; what is not listed is not open.
+    listed = set()
+    for line in open(path):
+        addr, _, rest = line.partition(" -> ")
+        for p in rest.strip().strip("[]").split(","):
+            if p.strip():
+                listed.add((addr.strip(), int(p)))
+    def truth(port):
+        return "open" if 10001 <= port <= 10334 else "not open"
+    for h in hosts:
+        for p in ports:
+            seen[(h, p)] = "open" if (h, p) in listed else "not open"
+elif kind == "rdsports":
     doc = json.load(open(path))
     names = {"refused": "closed"}
     for r in doc["results"]:
@@ -146,11 +165,16 @@ run() { # label kind command...
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' "$err")
     local file=$out
     [[ $kind == nmap ]] && file=$WORK/nmap.xml
+    if [[ -n ${RDSPORTS_BENCH_KEEP:-} ]]; then
+        mkdir -p "$RDSPORTS_BENCH_KEEP"
+        cp "$file" "$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")"
+    fi
     printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" \
         "$(awk "BEGIN {print $end - $start}")" "${rss:-n/a}" "$(score "$kind" "$file")"
 }
 
 bench() { # setting
+    SETTING=${1%% *}
     echo "== $1"
     run "rdsports check (adaptive)" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --format json
@@ -162,6 +186,12 @@ bench() { # setting
             --min-rtt-timeout 1000ms --initial-rtt-timeout 1000ms --max-rtt-timeout 1000ms \
             --min-parallelism "$CONCURRENCY" --max-parallelism "$CONCURRENCY" --min-hostgroup 10 \
             -p "$PORTS" "$NMAP_TARGETS" -oX "$WORK/nmap.xml"
+    fi
+    if [[ -x $RUSTSCAN && ${RDSPORTS_BENCH_RUSTSCAN:-1} != 0 ]]; then
+        run "rustscan (defaults)" rustscan "$RUSTSCAN" -n --no-banner -g --scripts none \
+            -a "$TARGETS" -p "$PORT_LIST"
+        run "rustscan (pinned 1000 ms, 2 tries)" rustscan "$RUSTSCAN" -n --no-banner -g \
+            --scripts none -b "$CONCURRENCY" -t 1000 --tries 2 -a "$TARGETS" -p "$PORT_LIST"
     fi
     local waves=$(( (3330 + CONCURRENCY - 1) / CONCURRENCY ))
     echo "  floor of the pinned setting: $waves waves x 1000 ms x 2 attempts = $((waves * 2)) s (+ the open and refused work)"

@@ -300,12 +300,13 @@ pub struct Observation {
 pub struct WaitReport {
     /// `adaptive` (timeouts from the destination's measured round trips) or `pinned`.
     pub mode: String,
-    /// The wait of the attempt that decided the verdict: `adaptive` (shortened from the
-    /// RTT estimate) or `full` (the whole timeout).
+    /// The wait that decided the verdict: `adaptive` (shortened from an RTT estimate) or
+    /// `full` (the whole timeout). For an answer, the answered attempt's wait; for
+    /// `filtered`, `full` when a wait at the full timeout took part in the silence.
     pub decided_by: String,
     /// That wait, in milliseconds.
     pub wait_ms: f64,
-    /// How many round-trip samples the destination's estimate had then.
+    /// How many round-trip samples the destination's own estimate had then.
     pub samples: u32,
 }
 

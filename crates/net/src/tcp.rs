@@ -22,7 +22,7 @@ use rdsports_wire::identify::Step;
 use crate::conversation::converse;
 use crate::identify;
 use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
-use crate::rtt::{Adaptive, Estimate, RttTable};
+use crate::rtt::{Adaptive, Basis, Estimate, RttTable, SYN_RETRANSMIT, syns_sent};
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
@@ -34,19 +34,18 @@ pub(crate) async fn probe(
     rtts: &RttTable,
 ) -> Result<Observation, String> {
     let address = target.address;
-    let allowed = settings.retries.saturating_add(1);
     let mut attempts = 0u32;
     let mut exhaustion_rounds = 0u32;
     let exhaustion_since = Instant::now();
     let mut waits = Waits::default();
     let (stream, rtt) = loop {
-        let estimate = rtts.get(address.ip());
-        let Some(wait) = waits.next(settings, &estimate, attempts, allowed) else {
+        let own = rtts.get(address.ip()).own;
+        let Some(wait) = waits.next(settings, &own, attempts) else {
             let mut observation = Observation::new(Verdict::Filtered);
             observation.attempts = attempts;
             observation.rtt_ms = millis(waits.last);
             observation.reason = Some(waits.silence(attempts, settings.timeout));
-            observation.wait = Some(waits.report(settings, &estimate));
+            observation.wait = Some(waits.report(settings, &own, true));
             return Ok(observation);
         };
         let socket = match new_socket(address, target.source) {
@@ -64,8 +63,9 @@ pub(crate) async fn probe(
         };
         attempts += 1;
         let started = Instant::now();
-        let (result, waited) = connect_within(socket, address, wait, settings, rtts).await;
-        waits.record(waited, settings.timeout);
+        let attempt = connect_within(socket, address, wait, settings, rtts).await;
+        waits.record(&attempt, settings.timeout);
+        let result = attempt.result;
         match result {
             Some(Ok(stream)) => {
                 let elapsed = started.elapsed();
@@ -82,7 +82,7 @@ pub(crate) async fn probe(
                 observation.rtt_ms = millis(elapsed);
                 observation.reason = Some("connected, then reset by the peer".into());
                 observation.add_note("the peer completed the handshake, then reset the connection");
-                observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
+                observation.wait = Some(waits.report(settings, &rtts.get(address.ip()).own, false));
                 return Ok(observation);
             }
             Some(Err(error)) => {
@@ -95,7 +95,8 @@ pub(crate) async fn probe(
                         observation.attempts = attempts;
                         observation.rtt_ms = rtt;
                         observation.reason = Some("connection refused (reset)".into());
-                        observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
+                        observation.wait =
+                            Some(waits.report(settings, &rtts.get(address.ip()).own, false));
                         return Ok(observation);
                     }
                     Failure::Blocked(reason) => return Ok(unreachable(attempts, rtt, reason)),
@@ -124,7 +125,7 @@ pub(crate) async fn probe(
     observation.attempts = attempts;
     observation.rtt_ms = millis(rtt);
     observation.reason = Some("connected".into());
-    observation.wait = Some(waits.report(settings, &rtts.get(address.ip())));
+    observation.wait = Some(waits.report(settings, &rtts.get(address.ip()).own, false));
     let sent_from = stream.local_addr().ok().map(|a| a.ip());
     // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
     let first = Box::pin(converse_on(stream, target, settings, &mut observation)).await;
@@ -166,12 +167,25 @@ struct FirstConversation {
 /// The connect waits of one target: how long each attempt may wait, and when silence is a
 /// verdict.
 ///
-/// Pinned (no [`Settings::adaptive`]): `retries + 1` attempts of `timeout` each. Adaptive:
-/// each attempt waits what the destination's estimate allows, read again while it waits
-/// (the full timeout as long as there is no sample). Shortened waits are cheap, so silence after them needs `retries + 2` attempts
-/// (the pinned mode gets one more SYN from the kernel's own retransmission at 1 s for
-/// free), and, while the estimate has fewer than [`Adaptive::confident_samples`]
-/// samples, one more attempt at the full timeout to confirm.
+/// Pinned (no [`Settings::adaptive`]): `retries + 1` attempts of `timeout` each.
+///
+/// Adaptive: each attempt waits what the estimate allows ([`Adaptive::choose`]; the full
+/// timeout while there is none). Silence is counted in SYNs: a shortened wait is one SYN,
+/// a full wait long enough for the system's own retransmission to be answered is two
+/// ([`syns_sent`]; the pinned mode gets that second SYN for free). Silence is the verdict:
+/// - after `retries + 1` attempts that all waited the full timeout (exactly as pinned);
+/// - or after `retries + 2` SYNs (one more than pinned sends attempts, since shortened
+///   waits are cheap: with 1 % loss each way two SYNs leave (2 %)^2 of the open ports
+///   `filtered`, three (2 %)^3), of which the last backs off to twice the wait, as TCP
+///   doubles its timeout on a retransmission. A full wait followed by one backed-off
+///   confirmation is enough (two SYNs and a third).
+///
+/// The issue's rule: a silence reached through shortened waits alone is confirmed at the
+/// full timeout unless the destination's own estimate has
+/// [`Adaptive::confident_samples`] samples when the verdict is due (evaluated then, not
+/// when the first attempt started: by then its open and refused ports have usually
+/// answered). A wait shortened by the run's estimate thus never decides `filtered` alone
+/// for a destination that has not shown its own round trips.
 #[derive(Debug, Default)]
 struct Waits {
     /// The wait of the last attempt.
@@ -180,43 +194,50 @@ struct Waits {
     last_shortened: bool,
     /// Attempts whose wait was the full timeout.
     full: u32,
+    /// SYNs the unanswered attempts amount to.
+    syns: u32,
+    /// What the last attempt added to `syns` (taken back by [`Waits::forget`]).
+    last_syns: u32,
 }
 
 impl Waits {
-    /// The wait for attempt `attempts + 1`, or `None` when silence is the verdict.
-    fn next(
-        &self,
-        settings: &Settings,
-        estimate: &Estimate,
-        attempts: u32,
-        allowed: u32,
-    ) -> Option<Wait> {
+    /// The wait for attempt `attempts + 1`, or `None` when silence is the verdict. `own` is
+    /// the destination's own estimate now.
+    fn next(&self, settings: &Settings, own: &Estimate, attempts: u32) -> Option<Wait> {
+        let allowed = settings.retries.saturating_add(1);
         let Some(adaptive) = settings.adaptive else {
             return (attempts < allowed).then_some(Wait::Fixed(settings.timeout));
         };
-        let shortened = Wait::Adaptive(adaptive, 1);
-        if attempts < allowed {
-            return Some(shortened);
-        }
-        // Silence so far: enough to decide?
-        if self.full > 0 && !self.last_shortened {
+        if attempts >= allowed && self.full >= attempts {
             return None;
         }
-        if estimate.samples < adaptive.confident_samples {
-            return Some(Wait::Fixed(settings.timeout));
+        let needed = allowed.saturating_add(1);
+        let confident = own.samples >= adaptive.confident_samples;
+        if self.syns < needed {
+            if self.syns.saturating_add(1) < needed {
+                return Some(Wait::Adaptive(adaptive, 1));
+            }
+            // The last SYN needed: confirmed at the full timeout when nothing else would
+            // be, else backed off.
+            if self.full == 0 && !confident {
+                return Some(Wait::Fixed(settings.timeout));
+            }
+            return Some(Wait::Adaptive(adaptive, 2));
         }
-        // The extra attempt backs off to twice the wait, as TCP doubles its timeout on a
-        // retransmission: a reply slower than the estimate still makes it.
-        let enough = allowed.saturating_add(1);
-        (attempts < enough).then_some(Wait::Adaptive(adaptive, 2))
+        if self.full > 0 || confident {
+            return None;
+        }
+        Some(Wait::Fixed(settings.timeout))
     }
 
-    fn record(&mut self, wait: Duration, timeout: Duration) {
-        self.last = wait;
-        self.last_shortened = wait < timeout;
-        if wait >= timeout {
+    fn record(&mut self, attempt: &Attempt, timeout: Duration) {
+        self.last = attempt.waited;
+        self.last_shortened = attempt.waited < timeout;
+        if !self.last_shortened {
             self.full += 1;
         }
+        self.last_syns = syns_sent(attempt.waited, attempt.estimate, SYN_RETRANSMIT);
+        self.syns = self.syns.saturating_add(self.last_syns);
     }
 
     /// An attempt that never left (no resources): as if it was not made.
@@ -224,31 +245,41 @@ impl Waits {
         if !self.last_shortened {
             self.full = self.full.saturating_sub(1);
         }
+        self.syns = self.syns.saturating_sub(self.last_syns);
+        self.last_syns = 0;
     }
 
     fn silence(&self, attempts: u32, timeout: Duration) -> String {
         let plural = if attempts == 1 { "" } else { "s" };
-        if self.last_shortened {
+        if self.full >= attempts {
+            format!(
+                "no answer to {attempts} connection attempt{plural} within {} ms each",
+                timeout.as_millis()
+            )
+        } else if self.full == 0 {
             format!(
                 "no answer to {attempts} connection attempt{plural} (adaptive waits, the last \
                  {} ms)",
                 self.last.as_millis()
             )
-        } else if self.full < attempts {
-            format!(
-                "no answer to {attempts} connection attempt{plural} (the last confirmed at the \
-                 full {} ms)",
-                timeout.as_millis()
-            )
         } else {
             format!(
-                "no answer to {attempts} connection attempt{plural} within {} ms each",
+                "no answer to {attempts} connection attempt{plural} (adaptive waits, confirmed \
+                 at the full {} ms)",
                 timeout.as_millis()
             )
         }
     }
 
-    fn report(&self, settings: &Settings, estimate: &Estimate) -> WaitReport {
+    /// The record of the wait that decided: for `filtered` (`silence`), the full timeout
+    /// when a wait at the full timeout took part, else the last shortened wait; for an
+    /// answer, the answered attempt's wait.
+    fn report(&self, settings: &Settings, own: &Estimate, silence: bool) -> WaitReport {
+        let full = if silence {
+            self.full > 0
+        } else {
+            !self.last_shortened
+        };
         WaitReport {
             mode: if settings.adaptive.is_some() {
                 "adaptive"
@@ -256,14 +287,9 @@ impl Waits {
                 "pinned"
             }
             .into(),
-            decided_by: if self.last_shortened {
-                "adaptive"
-            } else {
-                "full"
-            }
-            .into(),
-            wait_ms: millis(self.last),
-            samples: estimate.samples,
+            decided_by: if full { "full" } else { "adaptive" }.into(),
+            wait_ms: millis(if full { settings.timeout } else { self.last }),
+            samples: own.samples,
         }
     }
 }
@@ -273,64 +299,91 @@ impl Waits {
 enum Wait {
     /// This long.
     Fixed(Duration),
-    /// What the destination's estimate allows, times the factor (at least the minimum,
-    /// at most the timeout), read again every [`RECHECK`] while waiting. An attempt that
-    /// starts before the estimate has [`Adaptive::confident_samples`] samples waits the
-    /// full timeout: the first replies to arrive are the fastest ones, and an estimate
-    /// made of them alone is short.
+    /// What the estimate chosen when the attempt starts allows ([`Adaptive::choose`]),
+    /// times the factor (at most the timeout), read again every [`RECHECK`] while waiting;
+    /// the full timeout when no estimate is confident at the start.
     Adaptive(Adaptive, u32),
 }
 
-/// How often a waiting adaptive attempt reads its destination's estimate again.
+/// How often a waiting adaptive attempt reads its estimate again.
 const RECHECK: Duration = Duration::from_millis(25);
 
-/// Connects within `wait`. Returns the connect's result (`None`: the wait ran out) and the
-/// wait that applied in the end.
+/// One connection attempt's outcome.
+struct Attempt {
+    /// The connect's result (`None`: the wait ran out).
+    result: Option<io::Result<TcpStream>>,
+    /// The wait that applied in the end.
+    waited: Duration,
+    /// The (unfactored) wait the estimate allowed at the end, when one was confident.
+    estimate: Option<Duration>,
+}
+
+/// Connects within `wait`.
 async fn connect_within(
     socket: TcpSocket,
     address: SocketAddr,
     wait: Wait,
     settings: &Settings,
     rtts: &RttTable,
-) -> (Option<io::Result<TcpStream>>, Duration) {
+) -> Attempt {
     let started = Instant::now();
-    // An attempt that starts before the estimate is confident keeps the full timeout: the
-    // replies that make the estimate first are the fastest of the attempts in flight with
-    // it, and would cut the slower ones short.
-    let wait = match wait {
-        Wait::Adaptive(adaptive, _)
-            if rtts.get(address.ip()).samples < adaptive.confident_samples =>
-        {
-            Wait::Fixed(settings.timeout)
-        }
-        other => other,
+    let ip = address.ip();
+    // The estimate is chosen when the attempt starts and kept: one that becomes confident
+    // while this attempt waits is made of the replies of the attempts started with it,
+    // the fastest first, and would cut the slower ones short. A wait read again may grow
+    // (the estimate takes in the slower replies) but never shrinks.
+    let chosen = match wait {
+        Wait::Adaptive(adaptive, factor) => adaptive
+            .choose(&rtts.get(ip))
+            .map(|(basis, _)| (adaptive, factor, basis)),
+        Wait::Fixed(_) => None,
+    };
+    let current = |adaptive: &Adaptive, basis: Basis| {
+        let paths = rtts.get(ip);
+        let estimate = match basis {
+            Basis::Destination => paths.own,
+            Basis::Run => paths.run,
+        };
+        estimate.wait(adaptive.min_wait, settings.timeout)
+    };
+    let mut limit = match (wait, chosen) {
+        (Wait::Fixed(limit), _) => limit,
+        (_, Some((adaptive, factor, basis))) => current(&adaptive, basis)
+            .saturating_mul(factor)
+            .min(settings.timeout),
+        (Wait::Adaptive(..), None) => settings.timeout,
     };
     let connect = socket.connect(address);
     tokio::pin!(connect);
-    loop {
-        let (limit, wake) = match wait {
-            Wait::Fixed(limit) => (limit, started + limit),
-            Wait::Adaptive(adaptive, factor) => {
-                let estimate = rtts.get(address.ip());
-                let limit = if estimate.samples < adaptive.confident_samples {
-                    settings.timeout
-                } else {
-                    estimate
-                        .wait(adaptive.min_wait, settings.timeout)
-                        .saturating_mul(factor)
-                        .min(settings.timeout)
-                };
-                (limit, (started + limit).min(Instant::now() + RECHECK))
-            }
+    let result = loop {
+        let wake = match chosen {
+            Some(_) => (started + limit).min(Instant::now() + RECHECK),
+            None => started + limit,
         };
         tokio::select! {
-            result = &mut connect => return (Some(result), limit),
+            result = &mut connect => break Some(result),
             () = sleep_until(wake) => {
+                if let Some((adaptive, factor, basis)) = chosen {
+                    let now = current(&adaptive, basis)
+                        .saturating_mul(factor)
+                        .min(settings.timeout);
+                    limit = limit.max(now);
+                }
                 if Instant::now() >= started + limit {
-                    return (None, limit);
+                    break None;
                 }
             }
         }
+    };
+    let estimate = settings.adaptive.and_then(|adaptive| {
+        adaptive
+            .choose(&rtts.get(ip))
+            .map(|(_, e)| e.wait(adaptive.min_wait, settings.timeout))
+    });
+    Attempt {
+        result,
+        waited: limit,
+        estimate,
     }
 }
 
@@ -458,4 +511,227 @@ pub(crate) fn local(target: &Target, error: &io::Error) -> String {
 
 pub(crate) fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_millis(1500);
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn settings(adaptive: bool) -> Settings {
+        Settings {
+            timeout: TIMEOUT,
+            retries: 1,
+            concurrency: 1,
+            adaptive: adaptive.then(Adaptive::default),
+        }
+    }
+
+    fn estimate(samples: u32) -> Estimate {
+        let mut e = Estimate::default();
+        for _ in 0..samples {
+            e.add(ms(200));
+        }
+        e
+    }
+
+    /// An unanswered attempt that waited `waited`, the estimate then allowing `allowed`.
+    fn silent(waited: Duration, allowed: Option<Duration>) -> Attempt {
+        Attempt {
+            result: None,
+            waited,
+            estimate: allowed,
+        }
+    }
+
+    /// Runs the decisions to the verdict: each attempt waits what `wait_of` says for the
+    /// wait asked; returns the waits asked for.
+    fn decide(
+        settings: &Settings,
+        own: &dyn Fn(u32) -> Estimate,
+        wait_of: &dyn Fn(Wait) -> Attempt,
+    ) -> (Vec<Wait>, Waits) {
+        let mut waits = Waits::default();
+        let mut asked = Vec::new();
+        let mut attempts = 0;
+        while let Some(wait) = waits.next(settings, &own(attempts), attempts) {
+            asked.push(wait);
+            attempts += 1;
+            waits.record(&wait_of(wait), settings.timeout);
+            assert!(attempts < 10, "no verdict: {asked:?}");
+        }
+        (asked, waits)
+    }
+
+    /// A shortened attempt waits 300 ms (its factor times that); a fixed one its time.
+    fn shortened(wait: Wait) -> Attempt {
+        match wait {
+            Wait::Fixed(limit) => silent(limit, Some(ms(300))),
+            Wait::Adaptive(_, factor) => silent(ms(300) * factor, Some(ms(300))),
+        }
+    }
+
+    #[test]
+    fn pinned_makes_retries_plus_one_attempts_at_the_timeout() {
+        let s = settings(false);
+        let (asked, waits) = decide(&s, &|_| estimate(100), &shortened);
+        assert_eq!(asked, vec![Wait::Fixed(TIMEOUT); 2]);
+        let report = waits.report(&s, &estimate(100), true);
+        assert_eq!(report.mode, "pinned");
+        assert_eq!(report.decided_by, "full");
+        assert_eq!(report.wait_ms, 1500.0);
+        assert_eq!(
+            waits.silence(2, TIMEOUT),
+            "no answer to 2 connection attempts within 1500 ms each"
+        );
+    }
+
+    #[test]
+    fn a_confident_destination_is_decided_by_three_shortened_syns_the_last_backed_off() {
+        let s = settings(true);
+        let a = Adaptive::default();
+        let (asked, waits) = decide(&s, &|_| estimate(16), &shortened);
+        assert_eq!(
+            asked,
+            vec![
+                Wait::Adaptive(a, 1),
+                Wait::Adaptive(a, 1),
+                Wait::Adaptive(a, 2)
+            ]
+        );
+        let report = waits.report(&s, &estimate(16), true);
+        assert_eq!(report.decided_by, "adaptive");
+        assert_eq!(report.wait_ms, 600.0);
+        assert_eq!(report.samples, 16);
+        assert_eq!(
+            waits.silence(3, TIMEOUT),
+            "no answer to 3 connection attempts (adaptive waits, the last 600 ms)"
+        );
+    }
+
+    /// Shortened by the run's estimate while the destination has too few samples of its
+    /// own: the last SYN needed is sent at the full timeout (the issue's rule), and that
+    /// full wait decides.
+    #[test]
+    fn shortened_waits_without_a_confident_own_estimate_are_confirmed_at_the_full_timeout() {
+        let s = settings(true);
+        let a = Adaptive::default();
+        let (asked, waits) = decide(&s, &|_| estimate(3), &shortened);
+        assert_eq!(
+            asked,
+            vec![
+                Wait::Adaptive(a, 1),
+                Wait::Adaptive(a, 1),
+                Wait::Fixed(TIMEOUT)
+            ]
+        );
+        let report = waits.report(&s, &estimate(3), true);
+        assert_eq!(report.decided_by, "full");
+        assert_eq!(report.wait_ms, 1500.0);
+        assert_eq!(
+            waits.silence(3, TIMEOUT),
+            "no answer to 3 connection attempts (adaptive waits, confirmed at the full 1500 ms)"
+        );
+    }
+
+    /// Confidence is read when the verdict is due: a destination whose own estimate filled
+    /// up during the first two attempts needs no full-timeout confirmation.
+    #[test]
+    fn confidence_is_evaluated_when_the_last_wait_is_chosen() {
+        let s = settings(true);
+        let a = Adaptive::default();
+        let own = |attempts: u32| estimate(if attempts < 2 { 0 } else { 40 });
+        let (asked, waits) = decide(&s, &own, &shortened);
+        assert_eq!(
+            asked,
+            vec![
+                Wait::Adaptive(a, 1),
+                Wait::Adaptive(a, 1),
+                Wait::Adaptive(a, 2)
+            ]
+        );
+        assert_eq!(waits.report(&s, &estimate(40), true).decided_by, "adaptive");
+    }
+
+    /// The first attempts of a run have no estimate: the full timeout, during which the
+    /// system retransmits the SYN at 1 s. Those two SYNs and one backed-off confirmation
+    /// decide (not two more attempts as before).
+    #[test]
+    fn a_full_wait_with_the_systems_retransmission_needs_one_backed_off_confirmation() {
+        let s = settings(true);
+        let a = Adaptive::default();
+        let first_full = |wait: Wait| match wait {
+            // Started without a confident estimate: converted to the full timeout.
+            Wait::Adaptive(_, 1) => silent(TIMEOUT, Some(ms(300))),
+            other => shortened(other),
+        };
+        let (asked, waits) = decide(&s, &|_| estimate(0), &first_full);
+        if SYN_RETRANSMIT.is_some() {
+            assert_eq!(asked, vec![Wait::Adaptive(a, 1), Wait::Adaptive(a, 2)]);
+        } else {
+            // No known retransmission (Windows): the full wait is one SYN.
+            assert_eq!(
+                asked,
+                vec![
+                    Wait::Adaptive(a, 1),
+                    Wait::Adaptive(a, 1),
+                    Wait::Adaptive(a, 2)
+                ]
+            );
+        }
+        assert_eq!(waits.syns, 3);
+        let report = waits.report(&s, &estimate(0), true);
+        assert_eq!(report.decided_by, "full");
+        assert_eq!(report.wait_ms, 1500.0);
+    }
+
+    /// No estimate ever (a destination and a run with nothing that answers): as pinned,
+    /// `retries + 1` attempts at the full timeout.
+    #[test]
+    fn without_any_estimate_adaptive_is_pinned() {
+        let s = settings(true);
+        let a = Adaptive::default();
+        let blind = |wait: Wait| match wait {
+            Wait::Fixed(limit) => silent(limit, None),
+            Wait::Adaptive(..) => silent(TIMEOUT, None),
+        };
+        let (asked, waits) = decide(&s, &|_| Estimate::default(), &blind);
+        assert_eq!(asked, vec![Wait::Adaptive(a, 1), Wait::Adaptive(a, 1)]);
+        assert_eq!(waits.full, 2);
+        assert_eq!(
+            waits.silence(2, TIMEOUT),
+            "no answer to 2 connection attempts within 1500 ms each"
+        );
+    }
+
+    #[test]
+    fn an_attempt_that_never_left_is_forgotten() {
+        let mut waits = Waits::default();
+        waits.record(&silent(TIMEOUT, Some(ms(100))), TIMEOUT);
+        let syns = waits.syns;
+        waits.record(&silent(TIMEOUT, Some(ms(100))), TIMEOUT);
+        waits.forget();
+        assert_eq!((waits.full, waits.syns), (1, syns));
+        waits.record(&silent(ms(100), Some(ms(100))), TIMEOUT);
+        waits.forget();
+        assert_eq!((waits.full, waits.syns), (1, syns));
+    }
+
+    #[test]
+    fn an_answer_reports_the_wait_of_the_attempt_that_got_it() {
+        let s = settings(true);
+        let mut waits = Waits::default();
+        waits.record(&silent(TIMEOUT, None), TIMEOUT);
+        waits.record(&silent(ms(250), Some(ms(250))), TIMEOUT);
+        let report = waits.report(&s, &estimate(20), false);
+        assert_eq!(report.decided_by, "adaptive");
+        assert_eq!(report.wait_ms, 250.0);
+        waits.record(&silent(TIMEOUT, None), TIMEOUT);
+        assert_eq!(waits.report(&s, &estimate(20), false).decided_by, "full");
+    }
 }

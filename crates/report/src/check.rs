@@ -160,7 +160,8 @@ pub struct CheckRecord {
 pub struct WaitRecord {
     /// `adaptive` (waits from the destination's round trips) or `pinned` (`--timeout`).
     pub mode: String,
-    /// `adaptive` (a shortened wait) or `full` (the whole timeout).
+    /// `adaptive` (a shortened wait) or `full` (the whole timeout; for `filtered`: a wait at
+    /// the full timeout took part in the silence).
     pub decided_by: String,
     /// That wait, in milliseconds.
     pub wait_ms: f64,
