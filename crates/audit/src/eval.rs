@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::model::{Action, Decision, Hook, Ruleset};
-use crate::space::Cube;
+use crate::model::{Action, Decision, DstIndex, Hook, Ruleset};
+use crate::space::{Cube, DST, SRC};
 
 /// A rule by position: (chain index, rule index).
 pub type RuleRef = (usize, usize);
@@ -86,12 +86,107 @@ pub struct Start {
 }
 
 /// Evaluates `cube` through `hook` of `rs`: disjoint pieces covering the cube exactly.
+/// (Uses the chains' own destination indexes, if the reader built them; an [`Evaluator`]
+/// builds its own and is faster for many evaluations.)
 pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
     evaluate_from(rs, hook, cube, Start { stage: 0, at: None })
 }
 
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+    let index: Vec<[Option<&DstIndex>; 2]> = rs
+        .chains
+        .iter()
+        .map(|c| [None, c.index.as_ref()])
+        .collect();
+    walk(rs, &index, hook, cube, start)
+}
+
+/// A rule set with an index by source and one by destination address for every chain: an
+/// evaluation visits only the rules whose addresses can match the packets at hand. The
+/// pieces and verdicts are those of [`evaluate`], in the same order (an index only skips
+/// rules that cannot match).
+pub struct Evaluator<'a> {
+    /// The rule set.
+    pub rs: &'a Ruleset,
+    /// Per chain: [by source, by destination].
+    index: Vec<[DstIndex; 2]>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Indexes every chain of `rs`.
+    pub fn new(rs: &'a Ruleset) -> Evaluator<'a> {
+        let index = rs
+            .chains
+            .iter()
+            .map(|c| [DstIndex::on(&c.rules, SRC), DstIndex::on(&c.rules, DST)])
+            .collect();
+        Evaluator { rs, index }
+    }
+
+    /// [`evaluate`], with the indexes.
+    pub fn evaluate(&self, hook: Hook, cube: Cube) -> Vec<Piece> {
+        self.evaluate_from(hook, cube, Start { stage: 0, at: None })
+    }
+
+    /// [`evaluate_from`], with the indexes.
+    pub fn evaluate_from(&self, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+        let index: Vec<[Option<&DstIndex>; 2]> =
+            self.index.iter().map(|[s, d]| [Some(s), Some(d)]).collect();
+        walk(self.rs, &index, hook, cube, start)
+    }
+
+    /// The first rule of chain `c` at or after `from` that can match `cube` by its source
+    /// and destination addresses (`rules.len()` when none can); the rules skipped cannot
+    /// match any packet of `cube`.
+    pub fn next_rule(&self, c: usize, cube: &Cube, from: usize) -> usize {
+        let index = self.index.get(c).map(|[s, d]| [Some(s), Some(d)]);
+        skip(self.rs, index.as_ref(), c, cube, from)
+    }
+}
+
+/// The first rule of chain `c` at or after `from` that the indexes do not rule out for
+/// `cube`: where the cube's values of a dimension fall in one slot of its index, a rule
+/// must be listed in that slot (leapfrogging between the two indexes to a rule both list).
+fn skip(
+    rs: &Ruleset,
+    index: Option<&[Option<&DstIndex>; 2]>,
+    c: usize,
+    cube: &Cube,
+    from: usize,
+) -> usize {
+    let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
+    let Some(index) = index else {
+        return from.min(len);
+    };
+    let slots: [Option<(&DstIndex, usize)>; 2] = [SRC, DST].map(|d| {
+        let idx = index[usize::from(d == DST)]?;
+        idx.slot(&cube.0[d]).map(|k| (idx, k))
+    });
+    let mut at = from;
+    loop {
+        if at >= len {
+            return len;
+        }
+        let mut next = at;
+        for (idx, k) in slots.iter().flatten() {
+            next = next.max(idx.next(*k, next).unwrap_or(len));
+        }
+        if next == at {
+            return at;
+        }
+        at = next;
+    }
+}
+
+/// The walk of [`evaluate_from`] with the indexes given per chain.
+fn walk(
+    rs: &Ruleset,
+    index: &[[Option<&DstIndex>; 2]],
+    hook: Hook,
+    cube: Cube,
+    start: Start,
+) -> Vec<Piece> {
     let stages = rs.hook(hook);
     let mut out = Vec::new();
     if cube.is_empty() {
@@ -105,7 +200,7 @@ pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<
         accepts: None,
     }];
     while let Some(mut item) = work.pop() {
-        let verdict = run(rs, stages, &mut item, &mut work);
+        let verdict = run(rs, index, stages, &mut item, &mut work);
         if item.cube.is_empty() {
             continue;
         }
@@ -117,8 +212,27 @@ pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<
     out
 }
 
+impl Item {
+    /// The same position with other packets (no copy of this item's packets).
+    fn with(&self, cube: Cube) -> Item {
+        Item {
+            cube,
+            stage: self.stage,
+            stack: self.stack.clone(),
+            pending: self.pending.clone(),
+            accepts: self.accepts,
+        }
+    }
+}
+
 /// Walks one item to its verdict, pushing split-off parts onto `work`.
-fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) -> Verdict {
+fn run(
+    rs: &Ruleset,
+    index: &[[Option<&DstIndex>; 2]],
+    stages: &[usize],
+    item: &mut Item,
+    work: &mut Vec<Item>,
+) -> Verdict {
     loop {
         if item.stack.is_empty() {
             match stages.get(item.stage) {
@@ -138,8 +252,7 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
                         {
                             // Packets this chain never sees go on to the next stage.
                             for other in item.cube.minus(only) {
-                                let mut o = item.clone();
-                                o.cube = other;
+                                let mut o = item.with(other);
                                 o.stage += 1;
                                 work.push(o);
                             }
@@ -158,19 +271,15 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         let Some(chain) = rs.chains.get(c) else {
             return resolve(item, Decision::Drop, Decider::NoChain);
         };
-        // Skip to the next rule that can match these destinations.
-        let i = match chain.index.as_ref() {
-            Some(idx) if i < chain.rules.len() => match idx.slot(&item.cube.0[crate::space::DST]) {
-                Some(k) => {
-                    let n = idx.next(k, i).unwrap_or(chain.rules.len());
-                    if let Some(top) = item.stack.last_mut() {
-                        top.1 = n;
-                    }
-                    n
-                }
-                None => i,
-            },
-            _ => i,
+        // Skip to the next rule that can match these addresses.
+        let i = if i < chain.rules.len() {
+            let n = skip(rs, index.get(c), c, &item.cube, i);
+            if let Some(top) = item.stack.last_mut() {
+                top.1 = n;
+            }
+            n
+        } else {
+            i
         };
         let Some(rule) = chain.rules.get(i) else {
             // End of a chain: back to the caller, or the base chain's policy.
@@ -209,8 +318,7 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         }
         if !item.cube.subset_of(&rule.matches) {
             for outside in item.cube.minus(&rule.matches) {
-                let mut o = item.clone();
-                o.cube = outside;
+                let mut o = item.with(outside);
                 advance(&mut o);
                 work.push(o);
             }
