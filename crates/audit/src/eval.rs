@@ -456,3 +456,118 @@ pub struct Described {
     /// The rule's text.
     pub text: String,
 }
+
+/// Verdicts on boxes (one interval of source and of destination addresses, one service:
+/// protocol, source and destination ports), shared between the boxes no rule tells apart.
+///
+/// Per service, the rules that can match it cut the address lines into cells (every rule's
+/// address sets, and every chain's `only`, are unions of cells). Two boxes of one service
+/// whose addresses span the same cells meet, and lie inside, the same rules: the walk takes
+/// the same turns for both. The first such box is evaluated; if it stays whole (one piece)
+/// its verdict holds for all of them, else [`Classifier::verdict`] answers `None` and the
+/// caller evaluates the box itself.
+pub struct Classifier<'e, 'a> {
+    ev: &'e Evaluator<'a>,
+    services: Vec<Service>,
+    cache: std::collections::HashMap<(Hook, usize, [usize; 4]), Option<Verdict>>,
+}
+
+struct Service {
+    proto: crate::space::Set,
+    sport: crate::space::Set,
+    dport: crate::space::Set,
+    /// Cell boundaries of the source and destination lines, sorted.
+    bounds: [Vec<u128>; 2],
+}
+
+impl<'e, 'a> Classifier<'e, 'a> {
+    /// A classifier over `ev`'s rule set.
+    pub fn new(ev: &'e Evaluator<'a>) -> Classifier<'e, 'a> {
+        Classifier {
+            ev,
+            services: Vec::new(),
+            cache: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Registers a service (its number for [`Classifier::verdict`]).
+    pub fn service(
+        &mut self,
+        proto: crate::space::Set,
+        sport: crate::space::Set,
+        dport: crate::space::Set,
+    ) -> usize {
+        use crate::space::{DPORT, PROTO, SPORT};
+        let mut bounds = [Vec::new(), Vec::new()];
+        let meets = |c: &Cube| {
+            c.0[PROTO].meets(&proto) && c.0[SPORT].meets(&sport) && c.0[DPORT].meets(&dport)
+        };
+        let cubes = self.ev.rs.chains.iter().flat_map(|ch| {
+            ch.rules
+                .iter()
+                .map(|r| &r.matches)
+                .chain(ch.only.as_ref())
+        });
+        for c in cubes.filter(|c| meets(c)) {
+            for (side, d) in [SRC, DST].into_iter().enumerate() {
+                for &(a, b) in c.0[d].intervals() {
+                    bounds[side].push(a);
+                    if b < u128::MAX {
+                        bounds[side].push(b + 1);
+                    }
+                }
+            }
+        }
+        for b in &mut bounds {
+            b.sort_unstable();
+            b.dedup();
+        }
+        self.services.push(Service {
+            proto,
+            sport,
+            dport,
+            bounds,
+        });
+        self.services.len() - 1
+    }
+
+    /// The verdict on the box `src` x `dst` x `service` through `hook`, when the evaluator
+    /// leaves it whole; `None` when it splits it (evaluate it then).
+    pub fn verdict(
+        &mut self,
+        hook: Hook,
+        service: usize,
+        src: (u128, u128),
+        dst: (u128, u128),
+    ) -> Option<Verdict> {
+        let s = self.services.get(service)?;
+        let cell = |b: &[u128], v: u128| b.partition_point(|&x| x <= v);
+        let key = (
+            hook,
+            service,
+            [
+                cell(&s.bounds[0], src.0),
+                cell(&s.bounds[0], src.1),
+                cell(&s.bounds[1], dst.0),
+                cell(&s.bounds[1], dst.1),
+            ],
+        );
+        if let Some(v) = self.cache.get(&key) {
+            return v.clone();
+        }
+        let cube = Cube([
+            crate::space::Set::range(src.0, src.1),
+            crate::space::Set::range(dst.0, dst.1),
+            s.proto.clone(),
+            s.sport.clone(),
+            s.dport.clone(),
+        ]);
+        let mut pieces = self.ev.evaluate(hook, cube);
+        let v = match pieces.len() {
+            1 => pieces.pop().map(|p| p.verdict),
+            _ => None,
+        };
+        self.cache.insert(key, v.clone());
+        v
+    }
+}
