@@ -1,6 +1,6 @@
 //! The audit proper: planned flows against a rule set.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rdsports_core::model::Protocol;
 use rdsports_core::plan::Plan;
@@ -202,11 +202,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         // Most flows: the verdict shared by every box the rules do not tell apart.
         let mut fast = None;
         if let Some((src, dst)) = flow_box(&sides, f) {
-            let key = (
-                f.protocol == Protocol::Tcp,
-                f.ports.start(),
-                f.ports.end(),
-            );
+            let key = (f.protocol == Protocol::Tcp, f.ports.start(), f.ports.end());
             let service = *services.entry(key).or_insert_with(|| {
                 let c = flow_cube(plan, f);
                 classifier.service(c.0[PROTO].clone(), c.0[SPORT].clone(), c.0[DPORT].clone())
@@ -414,14 +410,24 @@ fn too_broad(
         }
     }
     hooks.retain(|(_, c)| !c.is_empty());
+    let nets: Vec<(u128, u128)> = d
+        .hosts
+        .iter()
+        .map(|h| space::net_bounds(h.address.trunc()))
+        .collect();
+    let mut indexes: BTreeMap<Hook, PlanIndex> = BTreeMap::new();
     let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
     for (hook, cube) in hooks {
-        let plan_cubes = PlanIndex::new(
-            planned
-                .iter()
-                .filter(|p| p.hook == hook)
-                .map(|p| flow_cube(plan, &plan.flows[p.index])),
-        );
+        // One index per hook (both families' universes share it).
+        let plan_cubes = &*indexes.entry(hook).or_insert_with(|| {
+            PlanIndex::new(
+                &nets,
+                planned
+                    .iter()
+                    .filter(|p| p.hook == hook)
+                    .map(|p| &plan.flows[p.index]),
+            )
+        });
         // Split the universe at the rules' destination boundaries, so that each part meets
         // only the rules its destinations can match (the chains' indexes).
         let mut bounds: Vec<u128> = rs
@@ -541,27 +547,50 @@ struct PlanIndex {
 }
 
 impl PlanIndex {
-    fn new(cubes: impl Iterator<Item = Cube>) -> PlanIndex {
-        // Same source, protocol and ports: one cube with the union of the destinations.
-        let mut by_src: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
-        for c in cubes {
+    fn new<'f>(
+        nets: &[(u128, u128)],
+        flows: impl Iterator<Item = &'f rdsports_core::model::Flow>,
+    ) -> PlanIndex {
+        // Same source, protocol and ports: one cube with the union of the destinations
+        // (hosts with the same network are one source). Only the grouping matters here: the
+        // map below orders the cubes.
+        let mut src_id: HashMap<(u128, u128), u32> = HashMap::new();
+        let ids: Vec<u32> = nets
+            .iter()
+            .map(|n| {
+                let next = src_id.len() as u32;
+                *src_id.entry(*n).or_insert(next)
+            })
+            .collect();
+        let mut by_src: HashMap<(u32, bool, u16, u16), Vec<u32>> = HashMap::new();
+        for f in flows {
             by_src
                 .entry((
-                    c.0[SRC].clone(),
-                    c.0[PROTO].clone(),
-                    c.0[SPORT].clone(),
-                    c.0[DPORT].clone(),
+                    ids[f.from],
+                    f.protocol == Protocol::Tcp,
+                    f.ports.start(),
+                    f.ports.end(),
                 ))
                 .or_default()
-                .extend_from_slice(c.0[DST].intervals());
+                .push(f.to as u32);
         }
         // Same destinations, protocol and ports: one cube with the union of the sources.
         let mut by_dst: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
-        for ((src, proto, sport, dport), dst) in by_src {
+        let mut id_net = vec![(0, 0); src_id.len()];
+        for (n, id) in src_id {
+            id_net[id as usize] = n;
+        }
+        for ((id, tcp, first, last), to) in by_src {
+            let dst = Set::from_intervals(to.iter().map(|&t| nets[t as usize]).collect());
             by_dst
-                .entry((Set::from_intervals(dst), proto, sport, dport))
+                .entry((
+                    dst,
+                    Set::one(if tcp { TCP } else { UDP }),
+                    Set::range(EPHEMERAL.0, EPHEMERAL.1),
+                    Set::range(u128::from(first), u128::from(last)),
+                ))
                 .or_default()
-                .extend_from_slice(src.intervals());
+                .push(id_net[id as usize]);
         }
         let mut narrow = Vec::new();
         let mut wide = Vec::new();
@@ -632,9 +661,7 @@ pub fn cube_text(c: &Cube) -> String {
 /// Shadowed rules (no packet can reach them) and redundant ones (removing them changes no
 /// verdict), computed per chain: a rule's packets minus those of every earlier rule of the
 /// chain that decides (accept, drop, return) and meets it, all of them together.
-fn dead_rules(
-    ev: &eval::Evaluator<'_>,
-) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
+fn dead_rules(ev: &eval::Evaluator<'_>) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
     let rs = ev.rs;
     let mut shadowed = Vec::new();
     let mut redundant = Vec::new();
@@ -730,10 +757,11 @@ fn dead_rules(
                 .all(|p| p.verdict.decision() == Some(want))
             });
             if same {
-                let later = std::iter::successors(Some(ev.next_rule(ci, &rule.matches, ri + 1)), |&j| {
-                    Some(ev.next_rule(ci, &rule.matches, j + 1))
-                })
-                .take_while(|&j| j < chain.rules.len());
+                let later =
+                    std::iter::successors(Some(ev.next_rule(ci, &rule.matches, ri + 1)), |&j| {
+                        Some(ev.next_rule(ci, &rule.matches, j + 1))
+                    })
+                    .take_while(|&j| j < chain.rules.len());
                 let why = if later
                     .map(|j| &chain.rules[j])
                     .any(|r| r.matches.meets(&rule.matches) && !r.never_new)

@@ -94,11 +94,8 @@ pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
 
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
-    let index: Vec<[Option<&DstIndex>; 2]> = rs
-        .chains
-        .iter()
-        .map(|c| [None, c.index.as_ref()])
-        .collect();
+    let index: Vec<[Option<&DstIndex>; 2]> =
+        rs.chains.iter().map(|c| [None, c.index.as_ref()]).collect();
     walk(rs, &index, hook, cube, start)
 }
 
@@ -502,12 +499,12 @@ impl<'e, 'a> Classifier<'e, 'a> {
         let meets = |c: &Cube| {
             c.0[PROTO].meets(&proto) && c.0[SPORT].meets(&sport) && c.0[DPORT].meets(&dport)
         };
-        let cubes = self.ev.rs.chains.iter().flat_map(|ch| {
-            ch.rules
-                .iter()
-                .map(|r| &r.matches)
-                .chain(ch.only.as_ref())
-        });
+        let cubes = self
+            .ev
+            .rs
+            .chains
+            .iter()
+            .flat_map(|ch| ch.rules.iter().map(|r| &r.matches).chain(ch.only.as_ref()));
         for c in cubes.filter(|c| meets(c)) {
             for (side, d) in [SRC, DST].into_iter().enumerate() {
                 for &(a, b) in c.0[d].intervals() {
