@@ -565,6 +565,33 @@ mod tests {
         }
     }
 
+    use proptest::prelude::*;
+
+    /// A set of values below 64 from up to `n` intervals (merged as any set is).
+    fn small_set(n: usize) -> impl Strategy<Value = Set> {
+        prop::collection::vec((0u128..64, 0u128..4), 0..n)
+            .prop_map(|v| Set::from_intervals(v.into_iter().map(|(a, l)| (a, a + l)).collect()))
+    }
+
+    proptest! {
+        /// The set operations (merged, or looked up when one side is much smaller) against
+        /// the values themselves.
+        #[test]
+        fn set_operations_equal_brute_force(a in small_set(24), b in small_set(3)) {
+            let values = |s: &Set| (0u128..70).filter(|&v| s.contains(v)).collect::<Vec<_>>();
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let (vx, vy) = (values(x), values(y));
+                let both: Vec<u128> = vx.iter().copied().filter(|v| vy.contains(v)).collect();
+                let only: Vec<u128> = vx.iter().copied().filter(|v| !vy.contains(v)).collect();
+                prop_assert_eq!(values(&x.intersect(y)), both.clone());
+                prop_assert_eq!(x.intersect(y), Set::from_intervals(x.intersect(y).0.clone()));
+                prop_assert_eq!(x.meets(y), !both.is_empty());
+                prop_assert_eq!(values(&x.minus(y)), only.clone());
+                prop_assert_eq!(x.subset_of(y), only.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn cidr_text() {
         let n: IpNet = "192.0.2.0/24".parse().unwrap();
