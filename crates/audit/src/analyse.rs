@@ -150,7 +150,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
     let list_allowed = planned.len() <= LIST_ALLOWED_UP_TO;
     let ev = eval::Evaluator::new(rs);
     let mut classifier = eval::Classifier::new(&ev);
-    let mut services = std::collections::HashMap::new();
+    let mut services = HashMap::new();
     let sides: Vec<Side> = (0..d.hosts.len())
         .map(|h| {
             let net = space::net_bounds(d.hosts[h].address.trunc());
