@@ -165,6 +165,13 @@ fn main() {
     println!("{} hosts, {} flows", d.hosts.len(), p.flows.len());
 
     let nft = nft_export(&policy, &d, 10_000);
+    // AUDIT_BENCH_WRITE=DIR: the deployment and both exports as files, for the command line
+    // (`rdsports audit DIR/bench.toml --rules DIR/bench.nft.json`).
+    let write = std::env::var_os("AUDIT_BENCH_WRITE").map(std::path::PathBuf::from);
+    if let Some(dir) = &write {
+        std::fs::write(dir.join("bench.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(dir.join("bench.nft.json"), &nft).unwrap_or_else(|e| panic!("{e}"));
+    }
     let (read, rs) = best(runs(), || {
         rdsports_audit::read("nft-json", &nft, "bench.json", &ReadOptions::default())
             .unwrap_or_else(|e| panic!("{e}"))
@@ -189,8 +196,20 @@ fn main() {
     );
 
     let host = d.host_index("sh0").unwrap_or(0);
-    let full = Policy::from_plan(&p);
-    let win = windows_export(&full, host, 5_000);
+    // The host's planned inbound rules, from the flows to it only (a flow-level policy of
+    // the whole plan would hold 2.9 million rules).
+    let to_host = rdsports_core::plan::Plan {
+        catalog: p.catalog,
+        deployment: p.deployment,
+        flows: p.flows.iter().filter(|f| f.to == host).cloned().collect(),
+        unplanned: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let win = windows_export(&Policy::from_plan(&to_host), host, 5_000);
+    drop(to_host);
+    if let Some(dir) = &write {
+        std::fs::write(dir.join("bench.windows.json"), &win).unwrap_or_else(|e| panic!("{e}"));
+    }
     let opts = ReadOptions {
         profile: Some("domain".into()),
         local_subnet: d.zones[d.hosts[host].zone].networks.clone(),

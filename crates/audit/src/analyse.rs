@@ -1,6 +1,6 @@
 //! The audit proper: planned flows against a rule set.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rdsports_core::model::Protocol;
 use rdsports_core::plan::Plan;
@@ -52,6 +52,32 @@ fn judged_cube(plan: &Plan<'_>, f: &rdsports_core::model::Flow, own: &[Option<Se
         j = j.with(DST, s);
     }
     if j.is_empty() { cube } else { j }
+}
+
+/// A host's addresses in a judged flow (see [`judged_cube`]), with its network.
+enum Side {
+    /// One interval (its own addresses), and the network.
+    Plain((u128, u128), (u128, u128)),
+    /// No own addresses: the flow is judged on both networks.
+    Empty((u128, u128)),
+    /// Several intervals.
+    Multi((u128, u128)),
+}
+
+/// The source and destination intervals of a flow's judged packets, when each is one.
+fn flow_box(
+    sides: &[Side],
+    f: &rdsports_core::model::Flow,
+) -> Option<((u128, u128), (u128, u128))> {
+    let net = |s: &Side| match *s {
+        Side::Plain(_, n) | Side::Empty(n) | Side::Multi(n) => n,
+    };
+    let (a, b) = (sides.get(f.from)?, sides.get(f.to)?);
+    match (a, b) {
+        (Side::Empty(_), _) | (_, Side::Empty(_)) => Some((net(a), net(b))),
+        (Side::Plain(x, _), Side::Plain(y, _)) => Some((*x, *y)),
+        _ => None,
+    }
 }
 
 /// Above this many flows in scope, [`Audit::flows`] lists only the flows that are not
@@ -137,6 +163,22 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         .map(|h| (!d.hosts[h].is_single()).then(|| own_addresses(d, h)))
         .collect();
     let list_allowed = planned.len() <= LIST_ALLOWED_UP_TO;
+    let ev = eval::Evaluator::new(rs);
+    let mut classifier = eval::Classifier::new(&ev);
+    let mut services = HashMap::new();
+    let sides: Vec<Side> = (0..d.hosts.len())
+        .map(|h| {
+            let net = space::net_bounds(d.hosts[h].address.trunc());
+            match &own[h] {
+                None => Side::Plain(net, net),
+                Some(s) if s.is_empty() => Side::Empty(net),
+                Some(s) => match s.intervals() {
+                    [one] => Side::Plain(*one, net),
+                    _ => Side::Multi(net),
+                },
+            }
+        })
+        .collect();
     // 1. Every planned flow through its hook.
     let mut flows = Vec::new();
     let mut missing_flows: Vec<usize> = Vec::new();
@@ -172,8 +214,28 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             });
             continue;
         }
+        // Most flows: the verdict shared by every box the rules do not tell apart.
+        let mut fast = None;
+        if let Some((src, dst)) = flow_box(&sides, f) {
+            let key = (f.protocol == Protocol::Tcp, f.ports.start(), f.ports.end());
+            let service = *services.entry(key).or_insert_with(|| {
+                let c = flow_cube(plan, f);
+                classifier.service(c.0[PROTO].clone(), c.0[SPORT].clone(), c.0[DPORT].clone())
+            });
+            fast = classifier.verdict(p.hook, service, src, dst);
+            if matches!(fast, Some(Verdict::Accept(_))) && !list_allowed {
+                counts.allowed += 1;
+                continue;
+            }
+        }
         let judged = judged_cube(plan, f, &own);
-        let pieces = eval::evaluate(rs, p.hook, judged.clone());
+        let pieces = match fast {
+            Some(verdict) => vec![eval::Piece {
+                cube: judged.clone(),
+                verdict,
+            }],
+            None => ev.evaluate(p.hook, judged.clone()),
+        };
         let mut status = Status::Allowed;
         let mut by = None;
         let mut blocked_part = Vec::new();
@@ -254,10 +316,10 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
     counts.flows = planned.len();
 
     // 2. What each accepting rule allows beyond the plan.
-    let too_broad = too_broad(rs, plan, scope, &planned);
+    let too_broad = too_broad(&ev, plan, scope, &planned);
 
     // 3. Shadowed and redundant rules, 4. unused rules.
-    let (shadowed, redundant, mut notes) = dead_rules(rs);
+    let (shadowed, redundant, mut notes) = dead_rules(&ev);
     let unused = if rs.counters {
         rs.chains
             .iter()
@@ -333,7 +395,13 @@ fn part_text(piece: &Cube, flow: &Cube) -> String {
 }
 
 /// Per accepting rule (or policy), what it lets through that no planned flow needs.
-fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) -> Vec<TooBroad> {
+fn too_broad(
+    ev: &eval::Evaluator<'_>,
+    plan: &Plan<'_>,
+    scope: &Scope,
+    planned: &[Planned],
+) -> Vec<TooBroad> {
+    let rs = ev.rs;
     let d = plan.deployment;
     let mut universe = Cube::full();
     universe.0[PROTO] = Set::from_intervals(vec![(TCP, TCP), (UDP, UDP)]);
@@ -364,14 +432,24 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
         }
     }
     hooks.retain(|(_, c)| !c.is_empty());
+    let nets: Vec<(u128, u128)> = d
+        .hosts
+        .iter()
+        .map(|h| space::net_bounds(h.address.trunc()))
+        .collect();
+    let mut indexes: BTreeMap<Hook, PlanIndex> = BTreeMap::new();
     let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
     for (hook, cube) in hooks {
-        let plan_cubes = PlanIndex::new(
-            planned
-                .iter()
-                .filter(|p| p.hook == hook)
-                .map(|p| flow_cube(plan, &plan.flows[p.index])),
-        );
+        // One index per hook (both families' universes share it).
+        let plan_cubes = &*indexes.entry(hook).or_insert_with(|| {
+            PlanIndex::new(
+                &nets,
+                planned
+                    .iter()
+                    .filter(|p| p.hook == hook)
+                    .map(|p| &plan.flows[p.index]),
+            )
+        });
         // Split the universe at the rules' destination boundaries, so that each part meets
         // only the rules its destinations can match (the chains' indexes).
         let mut bounds: Vec<u128> = rs
@@ -396,7 +474,7 @@ fn too_broad(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, planned: &[Planned]) 
             parts.push(cube);
         }
         for part in parts {
-            for piece in eval::evaluate(rs, hook, part) {
+            for piece in ev.evaluate(hook, part) {
                 let Verdict::Accept(dec) = piece.verdict else {
                     continue;
                 };
@@ -491,27 +569,50 @@ struct PlanIndex {
 }
 
 impl PlanIndex {
-    fn new(cubes: impl Iterator<Item = Cube>) -> PlanIndex {
-        // Same source, protocol and ports: one cube with the union of the destinations.
-        let mut by_src: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
-        for c in cubes {
+    fn new<'f>(
+        nets: &[(u128, u128)],
+        flows: impl Iterator<Item = &'f rdsports_core::model::Flow>,
+    ) -> PlanIndex {
+        // Same source, protocol and ports: one cube with the union of the destinations
+        // (hosts with the same network are one source). Only the grouping matters here: the
+        // map below orders the cubes.
+        let mut src_id: HashMap<(u128, u128), u32> = HashMap::new();
+        let ids: Vec<u32> = nets
+            .iter()
+            .map(|n| {
+                let next = src_id.len() as u32;
+                *src_id.entry(*n).or_insert(next)
+            })
+            .collect();
+        let mut by_src: HashMap<(u32, bool, u16, u16), Vec<u32>> = HashMap::new();
+        for f in flows {
             by_src
                 .entry((
-                    c.0[SRC].clone(),
-                    c.0[PROTO].clone(),
-                    c.0[SPORT].clone(),
-                    c.0[DPORT].clone(),
+                    ids[f.from],
+                    f.protocol == Protocol::Tcp,
+                    f.ports.start(),
+                    f.ports.end(),
                 ))
                 .or_default()
-                .extend_from_slice(c.0[DST].intervals());
+                .push(f.to as u32);
         }
         // Same destinations, protocol and ports: one cube with the union of the sources.
         let mut by_dst: BTreeMap<Key, Vec<(u128, u128)>> = BTreeMap::new();
-        for ((src, proto, sport, dport), dst) in by_src {
+        let mut id_net = vec![(0, 0); src_id.len()];
+        for (n, id) in src_id {
+            id_net[id as usize] = n;
+        }
+        for ((id, tcp, first, last), to) in by_src {
+            let dst = Set::from_intervals(to.iter().map(|&t| nets[t as usize]).collect());
             by_dst
-                .entry((Set::from_intervals(dst), proto, sport, dport))
+                .entry((
+                    dst,
+                    Set::one(if tcp { TCP } else { UDP }),
+                    Set::range(EPHEMERAL.0, EPHEMERAL.1),
+                    Set::range(u128::from(first), u128::from(last)),
+                ))
                 .or_default()
-                .extend_from_slice(src.intervals());
+                .push(id_net[id as usize]);
         }
         let mut narrow = Vec::new();
         let mut wide = Vec::new();
@@ -582,7 +683,8 @@ pub fn cube_text(c: &Cube) -> String {
 /// Shadowed rules (no packet can reach them) and redundant ones (removing them changes no
 /// verdict), computed per chain: a rule's packets minus those of every earlier rule of the
 /// chain that decides (accept, drop, return) and meets it, all of them together.
-fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
+fn dead_rules(ev: &eval::Evaluator<'_>) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::Note>) {
+    let rs = ev.rs;
     let mut shadowed = Vec::new();
     let mut redundant = Vec::new();
     let mut notes = Vec::new();
@@ -604,25 +706,13 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
             if !deciding(rule) || rule.matches.is_empty() {
                 continue;
             }
-            // The earlier deciding rules that can meet it (the index narrows them down).
-            let earlier: Vec<usize> = match chain
-                .index
-                .as_ref()
-                .and_then(|idx| idx.slot(&rule.matches.0[DST]).map(|k| (idx, k)))
-            {
-                Some((idx, k)) => {
-                    let mut v: Vec<usize> = idx.lists[k]
-                        .iter()
-                        .chain(&idx.wide)
-                        .map(|&x| x as usize)
-                        .filter(|&j| j < ri)
-                        .collect();
-                    v.sort_unstable();
-                    v.dedup();
-                    v
-                }
-                None => (0..ri).collect(),
-            };
+            // The earlier deciding rules that can meet it (the indexes narrow them down).
+            let mut earlier = Vec::new();
+            let mut j = ev.next_rule(ci, &rule.matches, 0);
+            while j < ri {
+                earlier.push(j);
+                j = ev.next_rule(ci, &rule.matches, j + 1);
+            }
             let mut live = Region::of(rule.matches.clone());
             let mut by = Vec::new();
             let mut gave_up = false;
@@ -677,8 +767,7 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
                 Decision::Drop
             };
             let same = live.0.iter().all(|c| {
-                eval::evaluate_from(
-                    rs,
+                ev.evaluate_from(
                     hook,
                     c.clone(),
                     Start {
@@ -690,8 +779,13 @@ fn dead_rules(rs: &Ruleset) -> (Vec<DeadRule>, Vec<DeadRule>, Vec<crate::model::
                 .all(|p| p.verdict.decision() == Some(want))
             });
             if same {
-                let why = if chain.rules[ri + 1..]
-                    .iter()
+                let later =
+                    std::iter::successors(Some(ev.next_rule(ci, &rule.matches, ri + 1)), |&j| {
+                        Some(ev.next_rule(ci, &rule.matches, j + 1))
+                    })
+                    .take_while(|&j| j < chain.rules.len());
+                let why = if later
+                    .map(|j| &chain.rules[j])
                     .any(|r| r.matches.meets(&rule.matches) && !r.never_new)
                 {
                     "the rules after it decide the same"

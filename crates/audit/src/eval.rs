@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use crate::model::{Action, Decision, Hook, Ruleset};
-use crate::space::Cube;
+use crate::model::{Action, Decision, DstIndex, Hook, Ruleset};
+use crate::space::{Cube, DST, SRC};
 
 /// A rule by position: (chain index, rule index).
 pub type RuleRef = (usize, usize);
@@ -86,12 +86,104 @@ pub struct Start {
 }
 
 /// Evaluates `cube` through `hook` of `rs`: disjoint pieces covering the cube exactly.
+/// (Uses the chains' own destination indexes, if the reader built them; an [`Evaluator`]
+/// builds its own and is faster for many evaluations.)
 pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
     evaluate_from(rs, hook, cube, Start { stage: 0, at: None })
 }
 
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+    let index: Vec<[Option<&DstIndex>; 2]> =
+        rs.chains.iter().map(|c| [None, c.index.as_ref()]).collect();
+    walk(rs, &index, hook, cube, start)
+}
+
+/// A rule set with an index by source and one by destination address for every chain: an
+/// evaluation visits only the rules whose addresses can match the packets at hand. The
+/// pieces and verdicts are those of [`evaluate`], in the same order (an index only skips
+/// rules that cannot match).
+pub struct Evaluator<'a> {
+    /// The rule set.
+    pub rs: &'a Ruleset,
+    /// Per chain: [by source, by destination].
+    index: Vec<[DstIndex; 2]>,
+}
+
+impl<'a> Evaluator<'a> {
+    /// Indexes every chain of `rs`.
+    pub fn new(rs: &'a Ruleset) -> Evaluator<'a> {
+        let index = rs
+            .chains
+            .iter()
+            .map(|c| [DstIndex::on(&c.rules, SRC), DstIndex::on(&c.rules, DST)])
+            .collect();
+        Evaluator { rs, index }
+    }
+
+    /// [`evaluate`], with the indexes.
+    pub fn evaluate(&self, hook: Hook, cube: Cube) -> Vec<Piece> {
+        self.evaluate_from(hook, cube, Start { stage: 0, at: None })
+    }
+
+    /// [`evaluate_from`], with the indexes.
+    pub fn evaluate_from(&self, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+        let index: Vec<[Option<&DstIndex>; 2]> =
+            self.index.iter().map(|[s, d]| [Some(s), Some(d)]).collect();
+        walk(self.rs, &index, hook, cube, start)
+    }
+
+    /// The first rule of chain `c` at or after `from` that can match `cube` by its source
+    /// and destination addresses (`rules.len()` when none can); the rules skipped cannot
+    /// match any packet of `cube`.
+    pub fn next_rule(&self, c: usize, cube: &Cube, from: usize) -> usize {
+        let index = self.index.get(c).map(|[s, d]| [Some(s), Some(d)]);
+        skip(self.rs, index.as_ref(), c, cube, from)
+    }
+}
+
+/// The first rule of chain `c` at or after `from` that the indexes do not rule out for
+/// `cube`: where the cube's values of a dimension fall in one slot of its index, a rule
+/// must be listed in that slot (leapfrogging between the two indexes to a rule both list).
+fn skip(
+    rs: &Ruleset,
+    index: Option<&[Option<&DstIndex>; 2]>,
+    c: usize,
+    cube: &Cube,
+    from: usize,
+) -> usize {
+    let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
+    let Some(index) = index else {
+        return from.min(len);
+    };
+    let slots: [Option<(&DstIndex, usize)>; 2] = [SRC, DST].map(|d| {
+        let idx = index[usize::from(d == DST)]?;
+        idx.slot(&cube.0[d]).map(|k| (idx, k))
+    });
+    let mut at = from;
+    loop {
+        if at >= len {
+            return len;
+        }
+        let mut next = at;
+        for (idx, k) in slots.iter().flatten() {
+            next = next.max(idx.next(*k, next).unwrap_or(len));
+        }
+        if next == at {
+            return at;
+        }
+        at = next;
+    }
+}
+
+/// The walk of [`evaluate_from`] with the indexes given per chain.
+fn walk(
+    rs: &Ruleset,
+    index: &[[Option<&DstIndex>; 2]],
+    hook: Hook,
+    cube: Cube,
+    start: Start,
+) -> Vec<Piece> {
     let stages = rs.hook(hook);
     let mut out = Vec::new();
     if cube.is_empty() {
@@ -105,7 +197,7 @@ pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<
         accepts: None,
     }];
     while let Some(mut item) = work.pop() {
-        let verdict = run(rs, stages, &mut item, &mut work);
+        let verdict = run(rs, index, stages, &mut item, &mut work);
         if item.cube.is_empty() {
             continue;
         }
@@ -117,8 +209,27 @@ pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<
     out
 }
 
+impl Item {
+    /// The same position with other packets (no copy of this item's packets).
+    fn with(&self, cube: Cube) -> Item {
+        Item {
+            cube,
+            stage: self.stage,
+            stack: self.stack.clone(),
+            pending: self.pending.clone(),
+            accepts: self.accepts,
+        }
+    }
+}
+
 /// Walks one item to its verdict, pushing split-off parts onto `work`.
-fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) -> Verdict {
+fn run(
+    rs: &Ruleset,
+    index: &[[Option<&DstIndex>; 2]],
+    stages: &[usize],
+    item: &mut Item,
+    work: &mut Vec<Item>,
+) -> Verdict {
     loop {
         if item.stack.is_empty() {
             match stages.get(item.stage) {
@@ -138,8 +249,7 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
                         {
                             // Packets this chain never sees go on to the next stage.
                             for other in item.cube.minus(only) {
-                                let mut o = item.clone();
-                                o.cube = other;
+                                let mut o = item.with(other);
                                 o.stage += 1;
                                 work.push(o);
                             }
@@ -158,19 +268,15 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         let Some(chain) = rs.chains.get(c) else {
             return resolve(item, Decision::Drop, Decider::NoChain);
         };
-        // Skip to the next rule that can match these destinations.
-        let i = match chain.index.as_ref() {
-            Some(idx) if i < chain.rules.len() => match idx.slot(&item.cube.0[crate::space::DST]) {
-                Some(k) => {
-                    let n = idx.next(k, i).unwrap_or(chain.rules.len());
-                    if let Some(top) = item.stack.last_mut() {
-                        top.1 = n;
-                    }
-                    n
-                }
-                None => i,
-            },
-            _ => i,
+        // Skip to the next rule that can match these addresses.
+        let i = if i < chain.rules.len() {
+            let n = skip(rs, index.get(c), c, &item.cube, i);
+            if let Some(top) = item.stack.last_mut() {
+                top.1 = n;
+            }
+            n
+        } else {
+            i
         };
         let Some(rule) = chain.rules.get(i) else {
             // End of a chain: back to the caller, or the base chain's policy.
@@ -209,8 +315,7 @@ fn run(rs: &Ruleset, stages: &[usize], item: &mut Item, work: &mut Vec<Item>) ->
         }
         if !item.cube.subset_of(&rule.matches) {
             for outside in item.cube.minus(&rule.matches) {
-                let mut o = item.clone();
-                o.cube = outside;
+                let mut o = item.with(outside);
                 advance(&mut o);
                 work.push(o);
             }
@@ -347,4 +452,119 @@ pub struct Described {
     pub location: String,
     /// The rule's text.
     pub text: String,
+}
+
+/// Verdicts on boxes (one interval of source and of destination addresses, one service:
+/// protocol, source and destination ports), shared between the boxes no rule tells apart.
+///
+/// Per service, the rules that can match it cut the address lines into cells (every rule's
+/// address sets, and every chain's `only`, are unions of cells). Two boxes of one service
+/// whose addresses span the same cells meet, and lie inside, the same rules: the walk takes
+/// the same turns for both. The first such box is evaluated; if it stays whole (one piece)
+/// its verdict holds for all of them, else [`Classifier::verdict`] answers `None` and the
+/// caller evaluates the box itself.
+pub struct Classifier<'e, 'a> {
+    ev: &'e Evaluator<'a>,
+    services: Vec<Service>,
+    cache: std::collections::HashMap<(Hook, usize, [usize; 4]), Option<Verdict>>,
+}
+
+struct Service {
+    proto: crate::space::Set,
+    sport: crate::space::Set,
+    dport: crate::space::Set,
+    /// Cell boundaries of the source and destination lines, sorted.
+    bounds: [Vec<u128>; 2],
+}
+
+impl<'e, 'a> Classifier<'e, 'a> {
+    /// A classifier over `ev`'s rule set.
+    pub fn new(ev: &'e Evaluator<'a>) -> Classifier<'e, 'a> {
+        Classifier {
+            ev,
+            services: Vec::new(),
+            cache: std::collections::HashMap::new(),
+        }
+    }
+
+    /// Registers a service (its number for [`Classifier::verdict`]).
+    pub fn service(
+        &mut self,
+        proto: crate::space::Set,
+        sport: crate::space::Set,
+        dport: crate::space::Set,
+    ) -> usize {
+        use crate::space::{DPORT, PROTO, SPORT};
+        let mut bounds = [Vec::new(), Vec::new()];
+        let meets = |c: &Cube| {
+            c.0[PROTO].meets(&proto) && c.0[SPORT].meets(&sport) && c.0[DPORT].meets(&dport)
+        };
+        let cubes = self
+            .ev
+            .rs
+            .chains
+            .iter()
+            .flat_map(|ch| ch.rules.iter().map(|r| &r.matches).chain(ch.only.as_ref()));
+        for c in cubes.filter(|c| meets(c)) {
+            for (side, d) in [SRC, DST].into_iter().enumerate() {
+                for &(a, b) in c.0[d].intervals() {
+                    bounds[side].push(a);
+                    if b < u128::MAX {
+                        bounds[side].push(b + 1);
+                    }
+                }
+            }
+        }
+        for b in &mut bounds {
+            b.sort_unstable();
+            b.dedup();
+        }
+        self.services.push(Service {
+            proto,
+            sport,
+            dport,
+            bounds,
+        });
+        self.services.len() - 1
+    }
+
+    /// The verdict on the box `src` x `dst` x `service` through `hook`, when the evaluator
+    /// leaves it whole; `None` when it splits it (evaluate it then).
+    pub fn verdict(
+        &mut self,
+        hook: Hook,
+        service: usize,
+        src: (u128, u128),
+        dst: (u128, u128),
+    ) -> Option<Verdict> {
+        let s = self.services.get(service)?;
+        let cell = |b: &[u128], v: u128| b.partition_point(|&x| x <= v);
+        let key = (
+            hook,
+            service,
+            [
+                cell(&s.bounds[0], src.0),
+                cell(&s.bounds[0], src.1),
+                cell(&s.bounds[1], dst.0),
+                cell(&s.bounds[1], dst.1),
+            ],
+        );
+        if let Some(v) = self.cache.get(&key) {
+            return v.clone();
+        }
+        let cube = Cube([
+            crate::space::Set::range(src.0, src.1),
+            crate::space::Set::range(dst.0, dst.1),
+            s.proto.clone(),
+            s.sport.clone(),
+            s.dport.clone(),
+        ]);
+        let mut pieces = self.ev.evaluate(hook, cube);
+        let v = match pieces.len() {
+            1 => pieces.pop().map(|p| p.verdict),
+            _ => None,
+        };
+        self.cache.insert(key, v.clone());
+        v
+    }
 }

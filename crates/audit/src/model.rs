@@ -174,8 +174,9 @@ pub struct Chain {
     pub index: Option<DstIndex>,
 }
 
-/// The rules of a chain by destination address: for a space whose destinations fall in one
-/// elementary interval, the evaluator visits only the rules that can match it.
+/// The rules of a chain by destination address (or, built with [`DstIndex::on`], by any
+/// dimension): for a space whose values of that dimension fall in one elementary interval,
+/// the evaluator visits only the rules that can match it.
 #[derive(Debug, Clone, Default)]
 pub struct DstIndex {
     /// Starts of the elementary intervals, sorted (the first is 0).
@@ -194,11 +195,16 @@ const ENTRIES: usize = 8 << 20;
 const WIDE: usize = 1 << 16;
 
 impl DstIndex {
-    /// Builds the index of `rules`.
+    /// Builds the index of `rules` by destination address.
     pub fn build(rules: &[Rule]) -> DstIndex {
+        DstIndex::on(rules, crate::space::DST)
+    }
+
+    /// Builds the index of `rules` by dimension `dim` (see [`crate::space`]).
+    pub fn on(rules: &[Rule], dim: usize) -> DstIndex {
         let mut bounds = vec![0u128];
         for r in rules {
-            for &(a, b) in r.matches.0[crate::space::DST].intervals() {
+            for &(a, b) in r.matches.0[dim].intervals() {
                 bounds.push(a);
                 if b < u128::MAX {
                     bounds.push(b + 1);
@@ -211,8 +217,7 @@ impl DstIndex {
         let mut wide = Vec::new();
         let mut entries = 0usize;
         for (i, r) in rules.iter().enumerate() {
-            let dst = &r.matches.0[crate::space::DST];
-            let spans: Vec<(usize, usize)> = dst
+            let spans: Vec<(usize, usize)> = r.matches.0[dim]
                 .intervals()
                 .iter()
                 .map(|&(a, b)| {

@@ -119,6 +119,25 @@ impl Set {
 
     /// Values in both.
     pub fn intersect(&self, o: &Set) -> Set {
+        let (small, large) = if self.0.len() <= o.0.len() {
+            (self, o)
+        } else {
+            (o, self)
+        };
+        if small.0.len() * 8 < large.0.len() {
+            // Each interval of the small set cuts its part out of the large one.
+            let mut out = Vec::new();
+            for &(a, b) in &small.0 {
+                let k = large.0.partition_point(|&(_, e)| e < a);
+                for &(s, e) in &large.0[k..] {
+                    if s > b {
+                        break;
+                    }
+                    out.push((s.max(a), e.min(b)));
+                }
+            }
+            return Set(out);
+        }
         let (mut i, mut j) = (0, 0);
         let mut out = Vec::new();
         while i < self.0.len() && j < o.0.len() {
@@ -133,8 +152,20 @@ impl Set {
         Set(out)
     }
 
-    /// Whether the two sets share a value (no allocation).
+    /// Whether the two sets share a value (no allocation). A small set against a large one
+    /// is looked up (binary search), not merged.
     pub fn meets(&self, o: &Set) -> bool {
+        let (small, large) = if self.0.len() <= o.0.len() {
+            (self, o)
+        } else {
+            (o, self)
+        };
+        if small.0.len() * 8 < large.0.len() {
+            return small.0.iter().any(|&(a, b)| {
+                let k = large.0.partition_point(|&(_, e)| e < a);
+                large.0.get(k).is_some_and(|&(s, _)| s <= b)
+            });
+        }
         let (mut i, mut j) = (0, 0);
         while i < self.0.len() && j < o.0.len() {
             let (a1, b1) = self.0[i];
@@ -154,9 +185,7 @@ impl Set {
         for &(a, b) in &self.0 {
             let mut start = a;
             let mut done = false;
-            while j < o.0.len() && o.0[j].1 < start {
-                j += 1;
-            }
+            j += o.0[j..].partition_point(|&(_, e)| e < start);
             let mut k = j;
             while k < o.0.len() && o.0[k].0 <= b {
                 let (oa, ob) = o.0[k];
@@ -184,9 +213,13 @@ impl Set {
         Set::from_intervals(v)
     }
 
-    /// Whether every value of `self` is in `o`.
+    /// Whether every value of `self` is in `o` (no allocation): each interval of `self` lies
+    /// inside one interval of `o`, as `o`'s intervals neither overlap nor touch.
     pub fn subset_of(&self, o: &Set) -> bool {
-        self.minus(o).is_empty()
+        self.0.iter().all(|&(a, b)| {
+            let k = o.0.partition_point(|&(_, e)| e < a);
+            o.0.get(k).is_some_and(|&(s, e)| s <= a && b <= e)
+        })
     }
 
     /// The complement within `dim`.
@@ -294,14 +327,18 @@ impl Cube {
         Cube(std::array::from_fn(|d| self.0[d].intersect(&o.0[d])))
     }
 
-    /// Whether the cubes share a packet.
+    /// Whether the cubes share a packet (the small dimensions first: they tell most often).
     pub fn meets(&self, o: &Cube) -> bool {
-        (0..DIMS).all(|d| self.0[d].meets(&o.0[d]))
+        [PROTO, DPORT, SPORT, DST, SRC]
+            .iter()
+            .all(|&d| self.0[d].meets(&o.0[d]))
     }
 
     /// Whether every packet of `self` is in `o`.
     pub fn subset_of(&self, o: &Cube) -> bool {
-        (0..DIMS).all(|d| self.0[d].subset_of(&o.0[d]))
+        [PROTO, DPORT, SPORT, DST, SRC]
+            .iter()
+            .all(|&d| self.0[d].subset_of(&o.0[d]))
     }
 
     /// Packets of `self` not in `o`, as at most five disjoint cubes.
@@ -314,9 +351,15 @@ impl Cube {
         for d in 0..DIMS {
             let outside = inside.0[d].minus(&o.0[d]);
             if !outside.is_empty() {
-                let mut piece = inside.clone();
-                piece.0[d] = outside;
-                out.push(piece);
+                // Copy the other dimensions only (this one may be large).
+                let mut outside = Some(outside);
+                out.push(Cube(std::array::from_fn(|k| {
+                    if k == d {
+                        outside.take().unwrap_or_default()
+                    } else {
+                        inside.0[k].clone()
+                    }
+                })));
             }
             inside.0[d] = inside.0[d].intersect(&o.0[d]);
         }
@@ -518,6 +561,33 @@ mod tests {
             assert!(!p.meets(&b));
             for q in &pieces[i + 1..] {
                 assert!(!p.meets(q));
+            }
+        }
+    }
+
+    use proptest::prelude::*;
+
+    /// A set of values below 64 from up to `n` intervals (merged as any set is).
+    fn small_set(n: usize) -> impl Strategy<Value = Set> {
+        prop::collection::vec((0u128..64, 0u128..4), 0..n)
+            .prop_map(|v| Set::from_intervals(v.into_iter().map(|(a, l)| (a, a + l)).collect()))
+    }
+
+    proptest! {
+        /// The set operations (merged, or looked up when one side is much smaller) against
+        /// the values themselves.
+        #[test]
+        fn set_operations_equal_brute_force(a in small_set(24), b in small_set(3)) {
+            let values = |s: &Set| (0u128..70).filter(|&v| s.contains(v)).collect::<Vec<_>>();
+            for (x, y) in [(&a, &b), (&b, &a)] {
+                let (vx, vy) = (values(x), values(y));
+                let both: Vec<u128> = vx.iter().copied().filter(|v| vy.contains(v)).collect();
+                let only: Vec<u128> = vx.iter().copied().filter(|v| !vy.contains(v)).collect();
+                prop_assert_eq!(values(&x.intersect(y)), both.clone());
+                prop_assert_eq!(x.intersect(y), Set::from_intervals(x.intersect(y).0.clone()));
+                prop_assert_eq!(x.meets(y), !both.is_empty());
+                prop_assert_eq!(values(&x.minus(y)), only.clone());
+                prop_assert_eq!(x.subset_of(y), only.is_empty());
             }
         }
     }
