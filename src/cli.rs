@@ -93,7 +93,8 @@ pub enum Command {
     /// counters), the JSON of the Windows export script (--windows-export-script prints it)
     /// or Windows rule strings (v2.x|Action=...|), Azure NSGs, AWS security groups and
     /// network ACLs, Cisco ASA `show running-config` (with `show access-list` for hit
-    /// counts; --interface NAMEIF=ZONE). Exit status 0 when no planned flow is
+    /// counts; --interface NAMEIF=ZONE), Aerleon policies (with def/ or --definitions
+    /// DIR). Exit status 0 when no planned flow is
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
     Audit(AuditArgs),
@@ -211,6 +212,10 @@ pub struct AuditArgs {
     /// and routes in the configuration.
     #[arg(long, value_name = "NAMEIF=ZONE")]
     pub interface: Vec<String>,
+    /// Aerleon: the directory of the network and service definitions (its *.yaml files);
+    /// default: def/ beside the policies/ directory that holds the policy, as aclgen finds it.
+    #[arg(long, value_name = "DIR")]
+    pub definitions: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,

@@ -58,6 +58,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
             &crate::commands::audit::ReaderFlags {
                 profile: "domain",
                 interfaces: &[],
+                definitions: None,
             },
         )? {
             Ok(r) => {
