@@ -651,6 +651,7 @@ fn term_rules(r: &mut Reader, term: &Spanned<Fields>, file: &str) -> Result<Vec<
         return Ok(vec![rule(cube)]);
     };
     let mut out = Vec::new();
+    let several = protos.len() > 1;
     for p in protos {
         let mut c = cube.clone().with(PROTO, &Set::one(p));
         let pick = |m: &Option<BTreeMap<u128, Set>>| {
@@ -664,8 +665,252 @@ fn term_rules(r: &mut Reader, term: &Spanned<Fields>, file: &str) -> Result<Vec<
             c = c.with(DPORT, &s);
         }
         if !c.is_empty() {
-            out.push(rule(c));
+            let mut one = rule(c);
+            if several {
+                one.text = format!("{} {}", one.text, space::protos_text(&Set::one(p)));
+            }
+            out.push(one);
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{self, Verdict};
+
+    const DEFS: &str = "networks:\n  WEB:\n    values:\n      - address: 198.51.100.10/32\n  \
+                        LAN:\n    values:\n      - address: 192.0.2.0/24\n  SERVERS:\n    values:\n      \
+                        - name: WEB\n      - address: 192.0.2.40\n  LOOP:\n    values:\n      - name: LOOP\n\
+                        services:\n  HTTPS:\n    - port: \"443\"\n      protocol: tcp\n  DNS:\n    \
+                        - port: 53\n      protocol: tcp\n    - port: \"53\"\n      protocol: udp\n  \
+                        HIGH:\n    - port: \"49152-65535\"\n      protocol: tcp\n";
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            interfaces: vec![
+                ("internet".into(), vec!["0.0.0.0/0".parse().unwrap()]),
+                ("dmz".into(), vec!["198.51.100.0/24".parse().unwrap()]),
+                ("lan".into(), vec!["192.0.2.0/24".parse().unwrap()]),
+            ],
+            definitions: vec![("def/d.yaml".into(), DEFS.into())],
+            ..ReadOptions::default()
+        }
+    }
+
+    fn policy(filters: &str) -> String {
+        format!("filters:\n{filters}")
+    }
+
+    fn zoned(from: &str, to: &str, terms: &str) -> String {
+        format!(
+            "  - header:\n      targets:\n        srx: from-zone {from} to-zone {to}\n    terms:\n{terms}"
+        )
+    }
+
+    fn verdict(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Verdict {
+        let a = |s: &str| Set::one(space::addr_value(s.parse().unwrap()));
+        let cube = Cube::full()
+            .with(SRC, &a(src))
+            .with(DST, &a(dst))
+            .with(PROTO, &Set::one(proto))
+            .with(SPORT, &Set::one(50000))
+            .with(DPORT, &Set::one(dport));
+        let pieces = eval::evaluate(rs, Hook::Forward, cube);
+        assert_eq!(pieces.len(), 1, "{pieces:?}");
+        pieces[0].verdict.clone()
+    }
+
+    fn allowed(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Option<bool> {
+        verdict(rs, src, dst, proto, dport)
+            .decision()
+            .map(|d| d == Decision::Accept)
+    }
+
+    #[test]
+    fn first_match_per_zone_pair_then_default_deny() {
+        let text = policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: no-lan\n        source-address: LAN\n        action: deny\n      \
+             - name: web\n        destination-address: WEB\n        protocol: tcp\n        \
+             destination-port: HTTPS\n        action: accept\n",
+        ));
+        let rs = read(&text, "p.yaml", &opts()).unwrap();
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.10", 6, 443),
+            Some(true)
+        );
+        // Not the named port, not the named host: the filter's default deny.
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.10", 6, 80),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.11", 6, 443),
+            Some(false)
+        );
+        // A zone pair no filter names: denied too (the zone firewall's default).
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.10", 6, 443),
+            Some(false)
+        );
+        match verdict(&rs, "192.0.2.5", "198.51.100.10", 6, 443) {
+            Verdict::Drop(eval::Decider::Policy(c)) => {
+                assert!(
+                    rs.chains[c]
+                        .policy_location
+                        .contains("no filter from-zone lan to-zone dmz")
+                )
+            }
+            v => panic!("{v:?}"),
+        }
+    }
+
+    #[test]
+    fn names_excludes_protocols_and_next() {
+        let text = policy(&zoned(
+            "dmz",
+            "lan",
+            "      - name: counted\n        counter: c1\n        action: next\n      \
+             - name: servers\n        source-address: WEB\n        destination-address: SERVERS LAN\n        \
+             destination-address-exclude: SERVERS\n        protocol: [tcp, udp]\n        \
+             destination-port: \"DNS HIGH\"\n        action: accept\n",
+        ));
+        let rs = read(&text, "p.yaml", &opts()).unwrap();
+        assert!(rs.notes.is_empty(), "{:?}", rs.notes);
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.7", 17, 53),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.7", 6, 50000),
+            Some(true)
+        );
+        // UDP has no high ports in HIGH; the excluded server is not reached.
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.7", 17, 50000),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.40", 6, 53),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.11", "192.0.2.7", 6, 53),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn unevaluated_keys_are_possible_and_noted() {
+        for key in [
+            "source-interface: ge-0/0/0",
+            "option: tcp-established",
+            "icmp-type: echo-request",
+            "platform: juniper",
+            "expiration: 2030-01-01",
+        ] {
+            let text = policy(&zoned(
+                "internet",
+                "dmz",
+                &format!("      - name: t\n        {key}\n        action: accept\n"),
+            ));
+            let rs = read(&text, "p.yaml", &opts()).unwrap();
+            let k = key.split(':').next().unwrap();
+            match verdict(&rs, "203.0.113.5", "198.51.100.10", 6, 443) {
+                Verdict::Possible { .. } => {}
+                v => panic!("{key}: {v:?}"),
+            }
+            assert!(
+                rs.notes
+                    .iter()
+                    .any(|n| n.message.contains(k) && n.location.starts_with("p.yaml:7:")),
+                "{key}: {:?}",
+                rs.notes
+            );
+        }
+    }
+
+    #[test]
+    fn filters_without_zones_judge_everything() {
+        let text = policy(
+            "  - header:\n      targets:\n        juniper: edge-in inet\n    terms:\n      \
+             - name: web\n        destination-address: WEB\n        action: accept\n",
+        );
+        let rs = read(&text, "p.yaml", &opts()).unwrap();
+        assert!(rs.notes[0].message.contains("every connection"));
+        assert_eq!(allowed(&rs, "192.0.2.5", "198.51.100.10", 6, 1), Some(true));
+        assert_eq!(
+            allowed(&rs, "192.0.2.5", "198.51.100.11", 6, 1),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn bad_input_is_located() {
+        let o = opts();
+        let err = |t: &str| read(t, "p.yaml", &o).unwrap_err();
+        let e = err(&policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: t\n        destination-address: NOPE\n        action: accept\n",
+        )));
+        assert_eq!(e.location, "p.yaml:7:30", "{e}");
+        assert!(e.message.contains("network NOPE is not defined"));
+        assert!(e.hint.contains("--definitions"));
+        let e = err(&policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: t\n        protocol: tcp\n        destination-port: NOPE\n        action: accept\n",
+        )));
+        assert!(e.message.contains("service NOPE"), "{e}");
+        assert_eq!(e.location, "p.yaml:8:27", "{e}");
+        let e = err(&policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: t\n        action: permit\n",
+        )));
+        assert!(e.message.contains("unknown action permit"), "{e}");
+        let e = err(&policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: t\n        destination-address: LOOP\n        action: accept\n",
+        )));
+        assert!(e.message.contains("names itself"), "{e}");
+        assert!(e.location.starts_with("def/d.yaml:"), "{e}");
+        let e = err("filters:\n  - header: [\n");
+        assert!(e.location.starts_with("p.yaml:"), "{e}");
+        assert!(e.location.matches(':').count() == 2, "{e}");
+        let e = read(
+            &policy(&zoned(
+                "internet",
+                "dmz",
+                "      - name: t\n        action: accept\n",
+            )),
+            "p.yaml",
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.hint.contains("--definitions DIR"), "{e}");
+        let bad = ReadOptions {
+            definitions: vec![(
+                "def/x.yaml".into(),
+                "services:\n  S:\n    - port: \"99999\"\n      protocol: tcp\n".into(),
+            )],
+            ..opts()
+        };
+        let e = read(
+            &policy(&zoned(
+                "internet",
+                "dmz",
+                "      - name: t\n        protocol: tcp\n        destination-port: S\n        action: accept\n",
+            )),
+            "p.yaml",
+            &bad,
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "def/x.yaml:3:13", "{e}");
+    }
 }

@@ -634,6 +634,8 @@ fn aerleon_policy() {
     // A zone pair no filter names: the zone firewall's default deny.
     let out = status(&a, "cb01", "gw01", "tcp", "5985");
     assert_eq!(out.status, Status::Missing);
-    assert!(out.rule.as_ref().unwrap().text.contains("default deny")
-        || out.rule.as_ref().unwrap().location.contains("no filter"));
+    assert!(
+        out.rule.as_ref().unwrap().text.contains("default deny")
+            || out.rule.as_ref().unwrap().location.contains("no filter")
+    );
 }
