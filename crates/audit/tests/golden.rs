@@ -562,6 +562,9 @@ fn damaged_exports_never_panic() {
     for (fixture, format) in [
         ("asa-perimeter.txt", "cisco-asa"),
         ("aws-nacl.json", "aws-nacl"),
+        ("aerleon/policies/pol/perimeter.yaml", "aerleon"),
+        ("aerleon/def/networks.yaml", "aerleon-def"),
+        ("aerleon/def/services.yaml", "aerleon-def"),
     ] {
         let text = std::fs::read_to_string(dir().join("fixtures").join(fixture)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -577,7 +580,27 @@ fn damaged_exports_never_panic() {
                     .collect::<Vec<_>>()
                     .join(" ");
                 damaged[i] = &cut;
-                let _ = rdsports_audit::read(format, &damaged.join("\n"), fixture, &asa_opts());
+                let damaged = damaged.join("\n");
+                if format == "aerleon-def" {
+                    // A damaged definitions file under the intact policy.
+                    let mut opts = aerleon_opts();
+                    for d in &mut opts.definitions {
+                        if fixture.ends_with(d.0.as_str()) {
+                            d.1 = damaged.clone();
+                        }
+                    }
+                    let policy = std::fs::read_to_string(
+                        dir().join("fixtures/aerleon/policies/pol/perimeter.yaml"),
+                    )
+                    .unwrap();
+                    let _ = rdsports_audit::read("aerleon", &policy, "p.yaml", &opts);
+                    continue;
+                }
+                let opts = ReadOptions {
+                    definitions: aerleon_opts().definitions,
+                    ..asa_opts()
+                };
+                let _ = rdsports_audit::read(format, &damaged, fixture, &opts);
             }
         }
     }
