@@ -46,6 +46,8 @@ impl Val {
 }
 
 type Fields = BTreeMap<String, Spanned<Val>>;
+/// A service: its entries.
+type SvcDef = Spanned<Vec<Spanned<Fields>>>;
 
 #[derive(Debug, Deserialize)]
 struct PolicyFile {
@@ -61,7 +63,7 @@ struct FilterDef {
 #[derive(Debug, Deserialize)]
 struct DefFile {
     networks: Option<BTreeMap<String, Spanned<NetDef>>>,
-    services: Option<BTreeMap<String, Spanned<Vec<Spanned<Fields>>>>>,
+    services: Option<BTreeMap<String, SvcDef>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,7 +81,7 @@ const DEPTH: usize = 32;
 
 struct Reader {
     networks: BTreeMap<String, (String, Spanned<NetDef>)>,
-    services: BTreeMap<String, (String, Spanned<Vec<Spanned<Fields>>>)>,
+    services: BTreeMap<String, (String, SvcDef)>,
     notes: Vec<Note>,
 }
 
