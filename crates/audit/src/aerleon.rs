@@ -30,6 +30,7 @@ enum Val {
     Bool(bool),
     List(Vec<Val>),
     Map(BTreeMap<String, Val>),
+    Null(()),
 }
 
 impl Val {
@@ -40,7 +41,16 @@ impl Val {
             Val::Int(n) => out.push(n.to_string()),
             Val::Bool(b) => out.push(b.to_string()),
             Val::List(v) => v.iter().for_each(|x| x.words(out)),
-            Val::Map(_) => {}
+            Val::Map(_) | Val::Null(()) => {}
+        }
+    }
+
+    /// Whether a mapping is anywhere in it (where only words belong).
+    fn has_map(&self) -> bool {
+        match self {
+            Val::Map(_) => true,
+            Val::List(v) => v.iter().any(Val::has_map),
+            _ => false,
         }
     }
 }
@@ -95,13 +105,32 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> ReadError {
         None => file.to_owned(),
     };
     let text = e.to_string();
-    let message = text.lines().next().unwrap_or("invalid YAML").to_owned();
+    let first = text.lines().next().unwrap_or("invalid YAML");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // The location is ours: drop the parser's own `line L column C: `.
+    let message = match first.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
+        Some((_, m)) => m,
+        None => first,
+    }
+    .to_owned();
     ReadError {
         location,
         message: format!("not an Aerleon YAML file: {message}"),
         hint: "a policy has `filters:` (each a `header` and `terms`); definitions have \
                `networks:` and `services:` (aclgen's YAML format)"
             .into(),
+    }
+}
+
+/// Refuses a mapping among the values of `f` (names, ports, words belong there).
+fn no_maps(f: &Fields, file: &str, what: &str) -> Result<(), ReadError> {
+    match f.iter().find(|(_, v)| v.value.has_map()) {
+        None => Ok(()),
+        Some((k, v)) => Err(ReadError {
+            location: at(file, &v.referenced),
+            message: format!("{what}: `{k}` holds a mapping where names or values belong"),
+            hint: "write a name, a string of names separated by spaces, or a list of them".into(),
+        }),
     }
 }
 
@@ -142,6 +171,7 @@ impl Reader {
         let mut set = Set::empty();
         for item in def.value.values.iter().flatten() {
             let f = &item.value;
+            no_maps(f, dfile, &format!("network {n}"))?;
             if let Some(a) = f.get("address") {
                 let mut w = Vec::new();
                 a.value.words(&mut w);
@@ -206,6 +236,7 @@ impl Reader {
         stack.push(n.to_owned());
         for item in &def.value {
             let f = &item.value;
+            no_maps(f, dfile, &format!("service {n}"))?;
             if let Some(o) = f.get("name") {
                 let mut w = Vec::new();
                 o.value.words(&mut w);
@@ -543,6 +574,7 @@ fn term_rules(r: &mut Reader, term: &Spanned<Fields>, file: &str) -> Result<Vec<
     let tname = Reader::words(f, "name")
         .and_then(|(w, _)| w.first().cloned())
         .unwrap_or_else(|| format!("term at line {}", term.referenced.line()));
+    no_maps(f, file, &format!("term {tname}"))?;
     let action = match Reader::words(f, "action") {
         None => {
             return Err(r.err(
@@ -882,6 +914,19 @@ mod tests {
         )));
         assert!(e.message.contains("names itself"), "{e}");
         assert!(e.location.starts_with("def/d.yaml:"), "{e}");
+        let e = err(&policy(&zoned(
+            "internet",
+            "dmz",
+            "      - name: t\n        comment:\n        protocol: tcp\n        destination-port: [HTTPS, {a: b}]\n        action: accept\n",
+        )));
+        assert_eq!(e.location, "p.yaml:9:27", "{e}");
+        assert!(
+            e.message.contains("`destination-port` holds a mapping"),
+            "{e}"
+        );
+        let e = err("filters: 5\n");
+        assert_eq!(e.location, "p.yaml:1:10", "{e}");
+        assert!(!e.message.contains("line 1"), "{e}");
         let e = err("filters:\n  - header: [\n");
         assert!(e.location.starts_with("p.yaml:"), "{e}");
         assert!(e.location.matches(':').count() == 2, "{e}");
