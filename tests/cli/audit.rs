@@ -358,3 +358,35 @@ fn aerleon_round_trip_and_one_term_removed() {
         .code(2)
         .stderr(predicate::str::contains("--definitions DIR"));
 }
+
+/// The large example, allow-only (the platform's default deny ends each filter): the round
+/// trip holds too.
+#[test]
+fn aerleon_round_trip_large_farm_allow_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = root().join("examples/large-farm.toml");
+    rdsports()
+        .args(["rules", "--target", "aerleon", "--allow-only", "--out"])
+        .arg(dir.path())
+        .arg(&example)
+        .assert()
+        .code(0);
+    let policy = std::fs::read_dir(dir.path().join("policies/pol"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let o = rdsports()
+        .args(["audit", "-f", "json", "-r"])
+        .arg(&policy)
+        .arg(&example)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{v:#}");
+    assert!(v["counts"]["flows"].as_u64().unwrap() > 10_000);
+    assert_eq!(v["counts"]["missing"], 0);
+    assert_eq!(v["counts"]["possible"], 0);
+    assert_eq!(v["too_broad"].as_array().unwrap().len(), 0);
+}
