@@ -209,7 +209,8 @@ pub struct AuditArgs {
     pub profile: String,
     /// Cisco ASA: the interface whose nameif is NAMEIF stands for zone ZONE (repeatable). An
     /// interface named like a zone stands for it without this; any other for its address
-    /// and routes in the configuration.
+    /// and routes in the configuration. Aerleon: a from-zone/to-zone name of the policy
+    /// stands for zone ZONE.
     #[arg(long, value_name = "NAMEIF=ZONE")]
     pub interface: Vec<String>,
     /// Aerleon: the directory of the network and service definitions (its *.yaml files);

@@ -403,9 +403,23 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
             r.services.insert(k, (dname.clone(), v));
         }
     }
-    // The zones, disjoint: the most specific network decides.
+    // The zones, disjoint: the most specific network decides. Two names of the same
+    // networks (a zone and `--interface NAME=ZONE`) are one zone, `owner` its first name.
+    let owner: Vec<usize> = opts
+        .interfaces
+        .iter()
+        .map(|(_, nets)| {
+            opts.interfaces
+                .iter()
+                .position(|(_, n)| n == nets)
+                .unwrap_or(0)
+        })
+        .collect();
     let mut entries: Vec<(u128, usize, Set)> = Vec::new();
     for (k, (_, nets)) in opts.interfaces.iter().enumerate() {
+        if owner[k] != k {
+            continue;
+        }
         for n in nets {
             let (a, b) = space::net_bounds(*n);
             entries.push((b - a, k, Set::range(a, b)));
@@ -419,7 +433,12 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         taken = taken.union(&own);
         zones[k] = zones[k].union(&own);
     }
-    let zone = |z: &str| opts.interfaces.iter().position(|(n, _)| n == z);
+    let zone = |z: &str| {
+        opts.interfaces
+            .iter()
+            .position(|(n, _)| n == z)
+            .map(|k| owner[k])
+    };
 
     let mut chains = Vec::new();
     let mut pairs: Vec<(usize, usize)> = Vec::new();
@@ -447,7 +466,7 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
                         let missing = if zone(a).is_none() { a } else { b };
                         r.notes.push(Note {
                             location: floc.clone(),
-                            message: format!("filter {} ({platform} from-zone {a} to-zone {b}): zone {missing} is not a zone of the deployment; the filter judges no planned flow", fi + 1),
+                            message: format!("filter {} ({platform} from-zone {a} to-zone {b}): zone {missing} is not a zone of the deployment (--interface {missing}=ZONE names it); the filter judges no planned flow", fi + 1),
                         });
                         Some(Cube::full().with(SRC, &Set::empty()))
                     }
@@ -489,7 +508,12 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         // Zone pairs no filter names: the zone firewall's default (deny).
         for (a, (za, _)) in opts.interfaces.iter().enumerate() {
             for (b, (zb, _)) in opts.interfaces.iter().enumerate() {
-                if pairs.contains(&(a, b)) || zones[a].is_empty() || zones[b].is_empty() {
+                if owner[a] != a
+                    || owner[b] != b
+                    || pairs.contains(&(a, b))
+                    || zones[a].is_empty()
+                    || zones[b].is_empty()
+                {
                     continue;
                 }
                 let only = Some(Cube::full().with(SRC, &zones[a]).with(DST, &zones[b]));
@@ -865,6 +889,43 @@ mod tests {
                 rs.notes
             );
         }
+    }
+
+    #[test]
+    fn a_zone_the_deployment_lacks_is_noted() {
+        let text = policy(&zoned(
+            "untrust",
+            "dmz",
+            "      - name: web\n        destination-address: WEB\n        action: accept\n",
+        ));
+        let rs = read(&text, "p.yaml", &opts()).unwrap();
+        assert!(
+            rs.notes[0].message.contains("--interface untrust=ZONE"),
+            "{:?}",
+            rs.notes
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.10", 6, 443),
+            Some(false)
+        );
+        // Named as the deployment's internet zone (what --interface untrust=internet does).
+        let mut named = opts();
+        let internet = named.interfaces[0].1.clone();
+        named.interfaces.push(("untrust".into(), internet));
+        let rs = read(&text, "p.yaml", &named).unwrap();
+        assert!(rs.notes.is_empty(), "{:?}", rs.notes);
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.10", 6, 443),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.5", "198.51.100.11", 6, 443),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "192.0.2.1", "198.51.100.10", 6, 443),
+            Some(false)
+        );
     }
 
     #[test]
