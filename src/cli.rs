@@ -93,7 +93,8 @@ pub enum Command {
     /// counters), the JSON of the Windows export script (--windows-export-script prints it)
     /// or Windows rule strings (v2.x|Action=...|), Azure NSGs, AWS security groups and
     /// network ACLs, Cisco ASA `show running-config` (with `show access-list` for hit
-    /// counts; --interface NAMEIF=ZONE). Exit status 0 when no planned flow is
+    /// counts; --interface NAMEIF=ZONE), Aerleon policies (with def/ or --definitions
+    /// DIR). Exit status 0 when no planned flow is
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
     Audit(AuditArgs),
@@ -209,7 +210,8 @@ pub struct AuditArgs {
     pub profile: String,
     /// Cisco ASA: the interface whose nameif is NAMEIF stands for zone ZONE (repeatable). An
     /// interface named like a zone stands for it without this; any other for its address
-    /// and routes in the configuration.
+    /// and routes in the configuration. Aerleon: a from-zone/to-zone name of the policy
+    /// stands for zone ZONE.
     #[arg(long, value_name = "NAMEIF=ZONE")]
     pub interface: Vec<String>,
     /// Windows, with a netsh rule listing: the output of `netsh advfirewall show
@@ -217,6 +219,10 @@ pub struct AuditArgs {
     /// outbound, with a note).
     #[arg(long, value_name = "FILE")]
     pub netsh_profiles: Option<PathBuf>,
+    /// Aerleon: the directory of the network and service definitions (its *.yaml files);
+    /// default: def/ beside the policies/ directory that holds the policy, as aclgen finds it.
+    #[arg(long, value_name = "DIR")]
+    pub definitions: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,

@@ -32,6 +32,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             profile: &args.profile,
             interfaces: &args.interface,
             netsh_profiles: args.netsh_profiles.as_deref(),
+            definitions: args.definitions.as_deref(),
         },
     )? {
         Ok(r) => r,
@@ -62,6 +63,8 @@ pub struct ReaderFlags<'a> {
     pub interfaces: &'a [String],
     /// `netsh advfirewall show allprofiles`, for the defaults of a netsh rule listing.
     pub netsh_profiles: Option<&'a Path>,
+    /// Aerleon: `--definitions DIR`.
+    pub definitions: Option<&'a Path>,
 }
 
 /// An export read and normalised, with the scope it is judged in.
@@ -169,6 +172,15 @@ pub fn load_rules(
         opts.interfaces
             .push((nameif.to_owned(), zone.networks.clone()));
     }
+    if format == "aerleon" {
+        match aerleon_definitions(path, flags.definitions)? {
+            Ok(d) => opts.definitions = d,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(Err(ExitStatus::BadInput));
+            }
+        }
+    }
     if let Some(h) = host {
         let hh = &deployment.hosts[h];
         opts.local_address = vec![hh.address];
@@ -241,6 +253,73 @@ fn read_export(path: &Path) -> anyhow::Result<Result<(String, String), ExitStatu
             Err(ExitStatus::BadInput)
         }
     })
+}
+
+/// The Aerleon definitions files (name, text): the `*.yaml` of `--definitions DIR`, else of
+/// `def/` beside the `policies/` directory that holds the policy (walking up from it, as
+/// aclgen's default layout has them). `Ok(Err)`: what is wrong, for the user.
+fn aerleon_definitions(
+    policy: &Path,
+    given: Option<&Path>,
+) -> anyhow::Result<Result<Vec<(String, String)>, String>> {
+    let dir = match given {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let found = policy
+                .ancestors()
+                .skip(1)
+                .find(|a| a.file_name().is_some_and(|n| n == "policies"))
+                .and_then(Path::parent)
+                .map(|p| p.join("def"));
+            match found {
+                Some(d) => d,
+                None => {
+                    return Ok(Err(format!(
+                        "{}: no policies/ directory above the policy, so no def/ beside it; \
+                         name the definitions directory with --definitions DIR",
+                        policy.display()
+                    )));
+                }
+            }
+        }
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            return Ok(Err(format!(
+                "{}: cannot read the Aerleon definitions directory ({e}); it is def/ beside \
+                 policies/ (aclgen's layout), or name it with --definitions DIR",
+                dir.display()
+            )));
+        }
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Ok(Err(format!(
+            "{}: no *.yaml definitions (networks and services) in it; name the directory \
+             with --definitions DIR",
+            dir.display()
+        )));
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let (name, bytes) =
+            match input::read_capped(&f, input::MAX_RULES_BYTES, "Aerleon definitions") {
+                Ok(x) => x,
+                Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
+                Err(input::ReadError::Io(e)) => return Err(e),
+            };
+        match rdsports_audit::decode(&bytes, &name) {
+            Ok(t) => out.push((name, t)),
+            Err(e) => return Ok(Err(e.to_string())),
+        }
+    }
+    Ok(Ok(out))
 }
 
 /// Width of the table: the terminal's, else $COLUMNS, else 80 (the audit reads in 80).

@@ -59,6 +59,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
                 profile: "domain",
                 interfaces: &[],
                 netsh_profiles: None,
+                definitions: None,
             },
         )? {
             Ok(r) => {

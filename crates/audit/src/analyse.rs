@@ -930,6 +930,11 @@ fn fix(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope, missing: &[usize]) -> Optio
              (access-list NAME line N ...) into the list bound to the interface the flow \
              enters, before the deciding entry shown for each flow"
         }
+        crate::model::Platform::Aerleon => {
+            "these are the terms rdsports rules --target aerleon would write, with their \
+             network and service definitions; add each term to the filter of its zone pair, \
+             before the deciding term shown for each flow, and the definitions to def/"
+        }
     };
     Some(Fix {
         target: target.to_owned(),

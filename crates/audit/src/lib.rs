@@ -5,7 +5,8 @@
 //!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
 //!   GPO/registry rule strings), [`netsh`] (`netsh advfirewall firewall show rule name=all
 //!   verbose`, English), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
-//!   [`asa`] (Cisco ASA `show running-config` and `show access-list`).
+//!   [`asa`] (Cisco ASA `show running-config` and `show access-list`), [`aerleon`] (Aerleon
+//!   and Capirca policies with their definitions).
 //! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
 //!   decision order, exactly: every verdict holds for every packet it covers.
 //! * [`analyse`] weighs the planned flows against it and builds the [`report::Audit`]:
@@ -15,6 +16,7 @@
 //! The crate is pure: it reads no files and knows no clock. The binary loads the exports.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod aerleon;
 pub mod analyse;
 pub mod asa;
 pub mod cloud;
@@ -87,6 +89,10 @@ pub const FORMATS: &[(&str, &str)] = &[
         "cisco-asa",
         "show running-config (with show access-list for hit counts, in one file)",
     ),
+    (
+        "aerleon",
+        "an Aerleon/Capirca policy (.yaml), its definitions from def/ or --definitions DIR",
+    ),
 ];
 
 /// Decodes an export: UTF-8 (a BOM is skipped) or UTF-16LE/BE with a BOM (what Windows
@@ -157,6 +163,13 @@ pub fn sniff(text: &str) -> Option<&'static str> {
         }
         return None;
     }
+    // An Aerleon policy (YAML with filters of headers and terms).
+    if t.lines()
+        .any(|l| l.trim_end() == "filters:" || l.starts_with("filters: "))
+        && t.contains("header:")
+    {
+        return Some("aerleon");
+    }
     // A Cisco ASA configuration (it may start with `: Saved`, which is not iptables-save).
     if t.lines().any(|l| {
         l.starts_with("access-group ")
@@ -209,6 +222,7 @@ pub fn read(
         "aws-sg" => cloud::read_aws(text, name, opts),
         "aws-nacl" => cloud::read_aws_nacl(text, name, opts),
         "cisco-asa" => asa::read(text, name, opts),
+        "aerleon" => aerleon::read(text, name, opts),
         other => Err(ReadError {
             location: name.to_owned(),
             message: format!("unknown input format {other}"),
@@ -236,6 +250,9 @@ pub struct ReadOptions {
     pub internal: Vec<ipnet::IpNet>,
     /// Cisco ASA: the networks behind each interface, by `nameif` (the deployment's zones by
     /// name, and `--interface NAMEIF=ZONE`); an interface not named here stands for its
-    /// address and routes in the configuration.
+    /// address and routes in the configuration. Aerleon: the zones that `from-zone A
+    /// to-zone B` targets name.
     pub interfaces: Vec<(String, Vec<ipnet::IpNet>)>,
+    /// Aerleon: the definitions files (name, text) holding `networks:` and `services:`.
+    pub definitions: Vec<(String, String)>,
 }

@@ -27,6 +27,8 @@ pub enum Platform {
     AwsNacl,
     /// Cisco ASA (`show running-config`, `show access-list`).
     CiscoAsa,
+    /// Aerleon / Capirca policies (YAML) with their definitions.
+    Aerleon,
 }
 
 impl Platform {
@@ -39,6 +41,7 @@ impl Platform {
             Platform::AzureNsg => "azure-nsg",
             Platform::AwsSg | Platform::AwsNacl => "aws-sg",
             Platform::CiscoAsa => "cisco-asa",
+            Platform::Aerleon => "aerleon",
         }
     }
 
@@ -76,6 +79,12 @@ impl Platform {
                 "per ingress interface: its inbound access list, then the global one, first \
                  match, then the implicit deny (no list: security levels); the outbound list \
                  of the egress interface after; an interface stands for its zone's networks"
+            }
+            Platform::Aerleon => {
+                "each filter's terms in order, first match; a filter targeting from-zone A \
+                 to-zone B judges connections from zone A to zone B, one without zone \
+                 targets every connection; after the last term, and for a zone pair no \
+                 filter names: the zone firewall's default deny"
             }
         }
     }

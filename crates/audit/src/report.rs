@@ -366,6 +366,7 @@ fn platform_name(p: Platform) -> &'static str {
         Platform::AwsSg => "AWS security group",
         Platform::AwsNacl => "AWS network ACL",
         Platform::CiscoAsa => "Cisco ASA",
+        Platform::Aerleon => "Capirca/Aerleon policy",
     }
 }
 

@@ -68,6 +68,7 @@ fn host_opts(d: &Deployment, host: &str) -> (Scope, ReadOptions) {
         local_address: vec![d.hosts[h].address],
         internal: Vec::new(),
         interfaces: Vec::new(),
+        definitions: Vec::new(),
     };
     (Scope::Host(h), opts)
 }
@@ -570,6 +571,9 @@ fn damaged_exports_never_panic() {
     for (fixture, format) in [
         ("asa-perimeter.txt", "cisco-asa"),
         ("aws-nacl.json", "aws-nacl"),
+        ("aerleon/policies/pol/perimeter.yaml", "aerleon"),
+        ("aerleon/def/networks.yaml", "aerleon-def"),
+        ("aerleon/def/services.yaml", "aerleon-def"),
     ] {
         let text = std::fs::read_to_string(dir().join("fixtures").join(fixture)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -585,7 +589,27 @@ fn damaged_exports_never_panic() {
                     .collect::<Vec<_>>()
                     .join(" ");
                 damaged[i] = &cut;
-                let _ = rdsports_audit::read(format, &damaged.join("\n"), fixture, &asa_opts());
+                let damaged = damaged.join("\n");
+                if format == "aerleon-def" {
+                    // A damaged definitions file under the intact policy.
+                    let mut opts = aerleon_opts();
+                    for d in &mut opts.definitions {
+                        if fixture.ends_with(d.0.as_str()) {
+                            d.1 = damaged.clone();
+                        }
+                    }
+                    let policy = std::fs::read_to_string(
+                        dir().join("fixtures/aerleon/policies/pol/perimeter.yaml"),
+                    )
+                    .unwrap();
+                    let _ = rdsports_audit::read("aerleon", &policy, "p.yaml", &opts);
+                    continue;
+                }
+                let opts = ReadOptions {
+                    definitions: aerleon_opts().definitions,
+                    ..asa_opts()
+                };
+                let _ = rdsports_audit::read(format, &damaged, fixture, &opts);
             }
         }
     }
@@ -660,5 +684,62 @@ fn windows_netsh_text() {
     assert_eq!(
         status(&c, "cb02", "sh01", "tcp", "445").status,
         Status::Missing
+    );
+}
+
+fn aerleon_opts() -> ReadOptions {
+    let base = dir().join("fixtures/aerleon/def");
+    ReadOptions {
+        interfaces: deployment()
+            .zones
+            .iter()
+            .map(|z| (z.name.clone(), z.networks.clone()))
+            .collect(),
+        definitions: ["networks.yaml", "services.yaml"]
+            .iter()
+            .map(|f| {
+                (
+                    format!("aerleon/def/{f}"),
+                    std::fs::read_to_string(base.join(f)).unwrap(),
+                )
+            })
+            .collect(),
+        ..ReadOptions::default()
+    }
+}
+
+#[test]
+fn aerleon_policy() {
+    let a = audit(
+        "aerleon/policies/pol/perimeter.yaml",
+        "aerleon",
+        &|_| Scope::CrossZone,
+        aerleon_opts(),
+    );
+    golden("aerleon-perimeter.txt", &report::table(&a, 80));
+    golden("aerleon-perimeter.json", &report::json(&a));
+    // Services by name, several protocols in one term.
+    assert_eq!(
+        status(&a, "clients", "gw01", "tcp", "443").status,
+        Status::Allowed
+    );
+    assert_eq!(
+        status(&a, "clients", "gw01", "udp", "3391").status,
+        Status::Allowed
+    );
+    // The deny term comes first: missing, decided by it.
+    let radius = status(&a, "gw01", "nps01", "udp", "1812");
+    assert_eq!(radius.status, Status::Missing);
+    assert!(radius.rule.as_ref().unwrap().location.ends_with(":27"));
+    // An interface match is not evaluated: possible.
+    let crl = status(&a, "gw01", "pki01", "tcp", "80");
+    assert_eq!(crl.status, Status::Possible);
+    assert!(crl.reason.as_ref().unwrap().contains("source-interface"));
+    // A zone pair no filter names: the zone firewall's default deny.
+    let out = status(&a, "cb01", "gw01", "tcp", "5985");
+    assert_eq!(out.status, Status::Missing);
+    assert!(
+        out.rule.as_ref().unwrap().text.contains("default deny")
+            || out.rule.as_ref().unwrap().location.contains("no filter")
     );
 }
