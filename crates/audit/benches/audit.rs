@@ -216,6 +216,7 @@ fn main() {
         local_address: vec![d.hosts[host].address],
         internal,
         interfaces: Vec::new(),
+        definitions: Vec::new(),
     };
     let (read, rs) = best(runs(), || {
         rdsports_audit::read("windows-json", &win, "bench.json", &opts)

@@ -246,13 +246,13 @@ fn interval(n: u128) -> impl Strategy<Value = (u128, u128)> {
     (0..n, 0..n).prop_map(|(a, b)| (a.min(b), a.max(b)))
 }
 
+/// A flow's box for the classifier: source interval, destination interval, service index.
+type FlowBox = ((u128, u128), (u128, u128), usize);
+
 /// The indexed evaluator and the classifier against the plain evaluator (the reference):
 /// the same pieces in the same order, and a cached verdict exactly where the plain walk
 /// leaves a box whole.
-fn check_fast(
-    rs: &Ruleset,
-    boxes: &[((u128, u128), (u128, u128), usize)],
-) -> Result<(), TestCaseError> {
+fn check_fast(rs: &Ruleset, boxes: &[FlowBox]) -> Result<(), TestCaseError> {
     let ev = eval::Evaluator::new(rs);
     let fast = ev.evaluate(Hook::Forward, universe());
     let slow = eval::evaluate(rs, Hook::Forward, universe());
