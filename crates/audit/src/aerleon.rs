@@ -737,6 +737,7 @@ fn term_rules(r: &mut Reader, term: &Spanned<Fields>, file: &str) -> Result<Vec<
 mod tests {
     use super::*;
     use crate::eval::{self, Verdict};
+    use crate::test_support::{allowed, verdict};
 
     const DEFS: &str = "networks:\n  WEB:\n    values:\n      - address: 198.51.100.10/32\n  \
                         LAN:\n    values:\n      - address: 192.0.2.0/24\n  SERVERS:\n    values:\n      \
@@ -765,25 +766,6 @@ mod tests {
         format!(
             "  - header:\n      targets:\n        srx: from-zone {from} to-zone {to}\n    terms:\n{terms}"
         )
-    }
-
-    fn verdict(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Verdict {
-        let a = |s: &str| Set::one(space::addr_value(s.parse().unwrap()));
-        let cube = Cube::full()
-            .with(SRC, &a(src))
-            .with(DST, &a(dst))
-            .with(PROTO, &Set::one(proto))
-            .with(SPORT, &Set::one(50000))
-            .with(DPORT, &Set::one(dport));
-        let pieces = eval::evaluate(rs, Hook::Forward, cube);
-        assert_eq!(pieces.len(), 1, "{pieces:?}");
-        pieces[0].verdict.clone()
-    }
-
-    fn allowed(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Option<bool> {
-        verdict(rs, src, dst, proto, dport)
-            .decision()
-            .map(|d| d == Decision::Accept)
     }
 
     #[test]

@@ -1488,7 +1488,8 @@ fn ace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::{self, Verdict};
+    use crate::eval::Verdict;
+    use crate::test_support::{allowed, verdict};
 
     fn opts(ifaces: &[(&str, &str)]) -> ReadOptions {
         ReadOptions {
@@ -1498,26 +1499,6 @@ mod tests {
                 .collect(),
             ..ReadOptions::default()
         }
-    }
-
-    /// The verdict on one TCP/UDP packet from a client port 50000.
-    fn verdict(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Verdict {
-        let a = |s: &str| Set::one(space::addr_value(s.parse().unwrap()));
-        let cube = Cube::full()
-            .with(SRC, &a(src))
-            .with(DST, &a(dst))
-            .with(PROTO, &Set::one(proto))
-            .with(SPORT, &Set::one(50000))
-            .with(DPORT, &Set::one(dport));
-        let pieces = eval::evaluate(rs, Hook::Forward, cube);
-        assert_eq!(pieces.len(), 1, "{pieces:?}");
-        pieces[0].verdict.clone()
-    }
-
-    fn allowed(rs: &Ruleset, src: &str, dst: &str, proto: u128, dport: u128) -> Option<bool> {
-        verdict(rs, src, dst, proto, dport)
-            .decision()
-            .map(|d| d == Decision::Accept)
     }
 
     const TWO: &str = "interface Gi0/0\n nameif outside\n security-level 0\n ip address 203.0.113.2 255.255.255.0\n\

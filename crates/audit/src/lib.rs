@@ -27,6 +27,8 @@ pub mod netsh;
 pub mod nft;
 pub mod report;
 pub mod space;
+#[cfg(test)]
+mod test_support;
 pub mod windows;
 
 use std::fmt;
