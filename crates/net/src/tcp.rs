@@ -665,10 +665,15 @@ mod tests {
     fn a_full_wait_with_the_systems_retransmission_needs_one_backed_off_confirmation() {
         let s = settings(true);
         let a = Adaptive::default();
-        let first_full = |wait: Wait| match wait {
-            // Started without a confident estimate: converted to the full timeout.
-            Wait::Adaptive(_, 1) => silent(TIMEOUT, Some(ms(300))),
-            other => shortened(other),
+        // Only the first attempt starts without an estimate (converted to the full
+        // timeout); the later ones are shortened by the estimate made meanwhile.
+        let made = std::cell::Cell::new(0u32);
+        let first_full = |wait: Wait| {
+            made.set(made.get() + 1);
+            match wait {
+                Wait::Adaptive(_, 1) if made.get() == 1 => silent(TIMEOUT, Some(ms(300))),
+                other => shortened(other),
+            }
         };
         let (asked, waits) = decide(&s, &|_| estimate(0), &first_full);
         if SYN_RETRANSMIT.is_some() {
