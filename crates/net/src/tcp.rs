@@ -176,9 +176,11 @@ struct FirstConversation {
 /// - after `retries + 1` attempts that all waited the full timeout (exactly as pinned);
 /// - or after `retries + 2` SYNs (one more than pinned sends attempts, since shortened
 ///   waits are cheap: with 1 % loss each way two SYNs leave (2 %)^2 of the open ports
-///   `filtered`, three (2 %)^3), of which the last backs off to twice the wait, as TCP
-///   doubles its timeout on a retransmission. A full wait followed by one backed-off
-///   confirmation is enough (two SYNs and a third).
+///   `filtered`, three (2 %)^3). When the destination's own estimate is confident, every
+///   one of them waits what that estimate allows (it covers 1.25x the slowest of its
+///   recent replies). Otherwise the last backs off to twice the wait, as TCP doubles its
+///   timeout on a retransmission: a full wait followed by one backed-off confirmation is
+///   enough (two SYNs and a third).
 ///
 /// The rule: a silence reached through shortened waits alone is confirmed at the
 /// full timeout unless the destination's own estimate has
@@ -218,8 +220,13 @@ impl Waits {
                 return Some(Wait::Adaptive(adaptive, 1));
             }
             // The last SYN needed: confirmed at the full timeout when nothing else would
-            // be, else backed off.
-            if self.full == 0 && !confident {
+            // be; at the destination's own estimate when that is confident (its own
+            // round trips back the wait); else (a full wait, then the run's estimate)
+            // backed off.
+            if confident {
+                return Some(Wait::Adaptive(adaptive, 1));
+            }
+            if self.full == 0 {
                 return Some(Wait::Fixed(settings.timeout));
             }
             return Some(Wait::Adaptive(adaptive, 2));
@@ -592,26 +599,29 @@ mod tests {
     }
 
     #[test]
-    fn a_confident_destination_is_decided_by_three_shortened_syns_the_last_backed_off() {
+    fn a_confident_destination_is_decided_by_three_shortened_syns() {
         let s = settings(true);
         let a = Adaptive::default();
         let (asked, waits) = decide(&s, &|_| estimate(16), &shortened);
-        assert_eq!(
-            asked,
-            vec![
-                Wait::Adaptive(a, 1),
-                Wait::Adaptive(a, 1),
-                Wait::Adaptive(a, 2)
-            ]
-        );
+        assert_eq!(asked, vec![Wait::Adaptive(a, 1); 3]);
         let report = waits.report(&s, &estimate(16), true);
         assert_eq!(report.decided_by, "adaptive");
-        assert_eq!(report.wait_ms, 600.0);
+        assert_eq!(report.wait_ms, 300.0);
         assert_eq!(report.samples, 16);
         assert_eq!(
             waits.silence(3, TIMEOUT),
-            "no answer to 3 connection attempts (adaptive waits, the last 600 ms)"
+            "no answer to 3 connection attempts (adaptive waits, the last 300 ms)"
         );
+    }
+
+    /// Without retries: two SYNs, both at the confident destination's own estimate.
+    #[test]
+    fn no_retries_is_two_shortened_syns_for_a_confident_destination() {
+        let mut s = settings(true);
+        s.retries = 0;
+        let a = Adaptive::default();
+        let (asked, _) = decide(&s, &|_| estimate(16), &shortened);
+        assert_eq!(asked, vec![Wait::Adaptive(a, 1); 2]);
     }
 
     /// Shortened by the run's estimate while the destination has too few samples of its
@@ -647,14 +657,7 @@ mod tests {
         let a = Adaptive::default();
         let own = |attempts: u32| estimate(if attempts < 2 { 0 } else { 40 });
         let (asked, waits) = decide(&s, &own, &shortened);
-        assert_eq!(
-            asked,
-            vec![
-                Wait::Adaptive(a, 1),
-                Wait::Adaptive(a, 1),
-                Wait::Adaptive(a, 2)
-            ]
-        );
+        assert_eq!(asked, vec![Wait::Adaptive(a, 1); 3]);
         assert_eq!(waits.report(&s, &estimate(40), true).decided_by, "adaptive");
     }
 
