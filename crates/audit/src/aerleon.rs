@@ -17,7 +17,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
-use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::model::{Action, Chain, Decision, Note, Platform, Rule, Ruleset};
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set};
 use crate::{ReadError, ReadOptions};
 
@@ -574,21 +574,13 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         });
     }
     let stages: Vec<usize> = (0..chains.len()).collect();
-    let mut rs = Ruleset {
-        platform: Platform::Aerleon,
+    Ok(Ruleset::appliance(
+        Platform::Aerleon,
         chains,
-        hooks: vec![
-            (Hook::Input, stages.clone()),
-            (Hook::Forward, stages.clone()),
-            (Hook::Output, stages),
-        ],
-        notes: r.notes,
-        counters: false,
-        no_chain: Decision::Drop,
-        families: [true, true],
-    };
-    rs.index();
-    Ok(rs)
+        stages,
+        r.notes,
+        false,
+    ))
 }
 
 /// The rules of one term (one per protocol with ports, else one).

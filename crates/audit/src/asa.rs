@@ -24,7 +24,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::model::{Action, Chain, Decision, Note, Platform, Rule, Ruleset};
 use crate::nft::proto_number;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 use crate::{ReadError, ReadOptions};
@@ -802,21 +802,13 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
             index: None,
         });
     }
-    let mut rs = Ruleset {
-        platform: Platform::CiscoAsa,
+    Ok(Ruleset::appliance(
+        Platform::CiscoAsa,
         chains,
-        hooks: vec![
-            (Hook::Input, stages.clone()),
-            (Hook::Forward, stages.clone()),
-            (Hook::Output, stages),
-        ],
-        notes: r.notes,
+        stages,
+        r.notes,
         counters,
-        no_chain: Decision::Drop,
-        families: [true, true],
-    };
-    rs.index();
-    Ok(rs)
+    ))
 }
 
 /// A line inside an `interface`, `object` or `object-group` block.

@@ -307,6 +307,33 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
+    /// A device whose chains every packet passes in `stages` order on every hook
+    /// (input, forward, output), IPv4 and IPv6, and which drops what no chain decides:
+    /// a firewall appliance's or a policy language's model. Indexed.
+    pub fn appliance(
+        platform: Platform,
+        chains: Vec<Chain>,
+        stages: Vec<usize>,
+        notes: Vec<Note>,
+        counters: bool,
+    ) -> Ruleset {
+        let mut rs = Ruleset {
+            platform,
+            chains,
+            hooks: vec![
+                (Hook::Input, stages.clone()),
+                (Hook::Forward, stages.clone()),
+                (Hook::Output, stages),
+            ],
+            notes,
+            counters,
+            no_chain: Decision::Drop,
+            families: [true, true],
+        };
+        rs.index();
+        rs
+    }
+
     /// The base chains of `hook` (empty when it has none).
     pub fn hook(&self, hook: Hook) -> &[usize] {
         self.hooks
