@@ -70,6 +70,38 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
              --allow-only turns it off"
         );
     }
+    // `[firewall] keep` in the deployment file: kept where the output drops, with --keep.
+    let file_keeps = match rdsports_policy::deployment_keeps(&loaded.text) {
+        Ok(k) => k,
+        Err(diagnostics) => {
+            input::print_diagnostics(&loaded, &diagnostics);
+            return Ok(ExitStatus::BadInput);
+        }
+    };
+    let mut keep = Vec::new();
+    if !file_keeps.is_empty() {
+        let caps = rdsports_policy::generators::find(&args.target)
+            .map(|g| g.capabilities())
+            .ok();
+        if caps.is_some_and(|c| c.keep) && !args.allow_only {
+            keep.extend(file_keeps);
+        } else {
+            let why = if args.allow_only {
+                "with --allow-only nothing is dropped to keep them from".to_owned()
+            } else {
+                format!("{} takes no keep entries (as with --keep)", args.target)
+            };
+            eprintln!(
+                "note: [firewall] keep in {} is not applied: {why}",
+                loaded.name
+            );
+        }
+    }
+    for k in &args.keep {
+        if !keep.contains(k) {
+            keep.push(*k);
+        }
+    }
     let into = args.into.as_ref().and_then(|v| match v.as_slice() {
         [f, t, c] => Some((f.clone(), t.clone(), c.clone())),
         _ => None,
@@ -79,7 +111,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         boundary,
         outbound: args.outbound,
         default_drop: !args.allow_only,
-        keep: args.keep.clone(),
+        keep,
         merge: args.merge || into.is_some(),
         into,
         host_variant: args.host_variant,

@@ -539,7 +539,7 @@ mod rules {
                 "ip saddr 203.0.113.5 tcp dport 22 counter accept",
             ))
             .stdout(predicate::str::contains(
-                "--keep, accepted before the drop): 203.0.113.5:22/tcp",
+                "[firewall] keep, accepted before the drop): 203.0.113.5:22/tcp",
             ));
         rdsports()
             .args(["rules", "-t", "nftables", "--into", "inet", "fw", "fwd"])
@@ -576,6 +576,94 @@ mod rules {
         ] {
             rdsports().args(&bad).assert().code(2);
         }
+    }
+
+    /// `[firewall] keep` in the deployment file: kept with --keep by the targets that drop,
+    /// a note for the others, errors located in the file.
+    #[test]
+    fn the_deployment_files_firewall_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = std::fs::read_to_string(root().join("examples/single-server.toml")).unwrap();
+        let write = |name: &str, extra: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("{base}\n{extra}")).unwrap();
+            path
+        };
+        let good = write(
+            "good.toml",
+            "[firewall]\nkeep = [\"198.51.100.7:22\", \"203.0.113.0/28\"]\n",
+        );
+        rdsports()
+            .args([
+                "rules",
+                "-t",
+                "nftables",
+                "--keep",
+                "198.51.100.7:22",
+                "--keep",
+                "192.0.2.9:2222",
+            ])
+            .arg(&good)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "ip saddr 198.51.100.7 tcp dport 22 counter accept comment \"rdsports keep 1\"",
+            ))
+            .stdout(predicate::str::contains(
+                "ip saddr 203.0.113.0/28 counter accept comment \"rdsports keep 2\"",
+            ))
+            .stdout(predicate::str::contains(
+                "ip saddr 192.0.2.9 tcp dport 2222 counter accept comment \"rdsports keep 3\"",
+            ))
+            .stdout(predicate::str::contains("rdsports keep 4").not());
+        rdsports()
+            .args(["rules", "-t", "windows"])
+            .arg(&good)
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("[firewall] keep in"))
+            .stderr(predicate::str::contains(
+                "is not applied: windows takes no keep entries",
+            ));
+        rdsports()
+            .args(["rules", "-t", "iptables", "--allow-only"])
+            .arg(&good)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("198.51.100.7").not())
+            .stderr(predicate::str::contains(
+                "with --allow-only nothing is dropped",
+            ));
+        let lines = base.lines().count();
+        let bad = write(
+            "bad.toml",
+            "[firewall]\nkeep = [\"198.51.100.7:22\", \"host:22\"]\n",
+        );
+        rdsports()
+            .args(["rules", "-t", "nftables"])
+            .arg(&bad)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "bad.toml:{}:28",
+                lines + 3
+            )))
+            .stderr(predicate::str::contains("not an address or network"));
+        let unknown = write("unknown.toml", "[firewall]\nkeeps = []\n");
+        rdsports()
+            .args(["rules", "-t", "nftables"])
+            .arg(&unknown)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "unknown key \"keeps\" in [firewall]",
+            ))
+            .stderr(predicate::str::contains(format!(
+                "unknown.toml:{}:1",
+                lines + 2
+            )));
+        // Other commands read the file as before.
+        rdsports().arg("plan").arg(&good).assert().success();
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub(crate) struct RawDeployment {
     #[serde(default)]
     #[allow(dead_code)]
     pub lint: Option<toml::Value>,
+    /// `[firewall]` (`keep = [...]`): read and checked by `rdsports rules`
+    /// (`rdsports_policy::deployment_keeps`); every other command ignores it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub firewall: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]

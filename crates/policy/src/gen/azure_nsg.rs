@@ -357,7 +357,7 @@ fn keep_rule(k: &super::Keep, i: usize) -> Value {
     json!({
         "name": format!("keep-{}", i + 1),
         "properties": {
-            "description": arm_str(&format!("rdsports keep {}: --keep {k}", i + 1)),
+            "description": arm_str(&format!("rdsports keep {}: {k}", i + 1)),
             "protocol": proto,
             "sourcePortRange": "*",
             "destinationPortRange": ports,

@@ -579,7 +579,7 @@ impl Tables {
                             }
                         }
                     };
-                    let _ = writeln!(s, "# keep {}: --keep {k}", i + 1);
+                    let _ = writeln!(s, "# keep {}: {k}", i + 1);
                     let _ = writeln!(
                         s,
                         "-A {base}{}{ports} -m comment --comment \"rdsports keep {}\" -j ACCEPT",

@@ -628,7 +628,7 @@ fn chain(s: &mut String, dest: &Dest, opts: &RenderOptions, c: &Chain<'_>) {
                 None => String::new(),
                 Some((p, r)) => format!("{} dport {r} ", proto(p)),
             };
-            let _ = writeln!(s, "\t\t# keep {}: --keep {k}", i + 1);
+            let _ = writeln!(s, "\t\t# keep {}: {k}", i + 1);
             let _ = writeln!(
                 s,
                 "\t\t{fam} saddr {} {ports}counter accept comment \"rdsports keep {}\"",
