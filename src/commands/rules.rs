@@ -79,12 +79,18 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         }
     };
     let mut keep = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |k: rdsports_policy::Keep| {
+        if seen.insert(k) {
+            keep.push(k);
+        }
+    };
     if !file_keeps.is_empty() {
         let caps = rdsports_policy::generators::find(&args.target)
             .map(|g| g.capabilities())
             .ok();
         if caps.is_some_and(|c| c.keep) && !args.allow_only {
-            keep.extend(file_keeps);
+            file_keeps.into_iter().for_each(&mut add);
         } else {
             let why = if args.allow_only {
                 "with --allow-only nothing is dropped to keep them from".to_owned()
@@ -97,11 +103,7 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
             );
         }
     }
-    for k in &args.keep {
-        if !keep.contains(k) {
-            keep.push(*k);
-        }
-    }
+    args.keep.iter().copied().for_each(add);
     let into = args.into.as_ref().and_then(|v| match v.as_slice() {
         [f, t, c] => Some((f.clone(), t.clone(), c.clone())),
         _ => None,
