@@ -78,7 +78,9 @@ table ip r11_bench {
     }
 }
 NFT
-in_srv bash -c "ulimit -n \$(ulimit -Hn); exec '$SERVE' serve '$OPEN'" >/dev/null &
+# Not through in_srv: a function run in the background is a subshell, and its PID is not
+# the server's (killing it would leave the server running).
+ip netns exec "$SRV" bash -c "ulimit -n \$(ulimit -Hn); exec '$SERVE' serve '$OPEN'" >/dev/null &
 PIDS+=($!)
 sleep 1
 

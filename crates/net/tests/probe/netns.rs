@@ -170,8 +170,51 @@ mod linux {
         let seen = run(Target::udp(addr("127.0.0.1:7")).with_probe(hello())).await;
         assert_eq!(seen.verdict, Verdict::Filtered, "{seen:?}");
         adaptive_waits(dropped).await;
+        blind_first_burst(dropped).await;
         println!("nftables part ran");
         drop(listener);
+    }
+
+    /// A run's first burst: the dropped port's first attempt starts with no estimate at
+    /// all, beside twenty answered connects to the same address. It does not wait the
+    /// full timeout: it ends once the address's own estimate is confident and allows no
+    /// more than was waited, and the two SYNs still needed (side by side, on the sockets
+    /// the answered connects left) decide. Pinned to the full timeout, the reason would
+    /// say "confirmed at the full 1500 ms".
+    async fn blind_first_burst(dropped: SocketAddr) {
+        let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut targets: Vec<Target> = (0..20)
+            .map(|_| Target::tcp(open.local_addr().unwrap()))
+            .collect();
+        targets.push(Target::tcp(dropped));
+        let settings = Settings {
+            concurrency: targets.len(),
+            adaptive: Some(Adaptive {
+                min_wait: Duration::from_millis(100),
+                confident_samples: 8,
+            }),
+            ..settings(1500)
+        };
+        let run = tokio::time::timeout(
+            Duration::from_secs(15),
+            probe_all(targets, &settings, &Cancel::new(), |_, _| {}),
+        )
+        .await
+        .expect("finished");
+        let seen: Vec<Observation> = run.observations.into_iter().flatten().collect();
+        assert_eq!(seen.len(), 21);
+        assert!(
+            seen[..20].iter().all(|o| o.verdict == Verdict::Open),
+            "{seen:?}"
+        );
+        let last = &seen[20];
+        assert_eq!(last.verdict, Verdict::Filtered, "{last:?}");
+        assert_eq!(last.attempts, 3, "{last:?}");
+        let wait = last.wait.as_ref().unwrap();
+        assert_eq!(wait.decided_by, "adaptive", "{last:?}");
+        assert!(wait.wait_ms < 1500.0, "{last:?}");
+        let reason = last.reason.as_deref().unwrap();
+        assert!(reason.contains("adaptive waits, the last"), "{reason}");
     }
 
     /// Adaptive waits: ten answered connects give 127.0.0.1 an estimate; the dropped port
