@@ -114,7 +114,8 @@ def truth(port):
     if 10001 <= port <= 10334: return "open"
     if 20001 <= port <= 20333: return "closed"
     return "filtered"
-ports = [p for r in ((10001, 10334), (20001, 20333), (30001, 30333)) for p in range(r[0], r[1] + 1)]
+spans = ((10001, 10334), (20001, 20333)) + (() if kind == "work" else ((30001, 30333),))
+ports = [p for r in spans for p in range(r[0], r[1] + 1)]
 hosts = [f"198.18.0.{i}" for i in range(1, 11)]
 seen = {}
 if kind == "rustscan":
@@ -130,7 +131,7 @@ if kind == "rustscan":
     for h in hosts:
         for p in ports:
             seen[(h, p)] = "open" if (h, p) in listed else "not open"
-elif kind == "rdsports":
+elif kind in ("rdsports", "work"):
     doc = json.load(open(path))
     names = {"refused": "closed"}
     for r in doc["results"]:
@@ -171,8 +172,9 @@ run() { # label kind command...
         mkdir -p "$RDSPORTS_BENCH_KEEP"
         cp "$file" "$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")"
     fi
-    printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" \
-        "$(awk "BEGIN {print $end - $start}")" "${rss:-n/a}" "$(score "$kind" "$file")"
+    WALL=$(awk "BEGIN {printf \"%.2f\", $end - $start}")
+    printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" "$WALL" "${rss:-n/a}" \
+        "$(score "$kind" "$file")"
 }
 
 bench() { # setting
@@ -180,8 +182,14 @@ bench() { # setting
     echo "== $1"
     run "rdsports check (adaptive)" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --format json
+    local adaptive=$WALL
     run "rdsports check --timeout 1000" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
+    # The work beside the floor: the pinned setting on the listening and closed ports alone
+    # (the same timeout, retries and concurrency), as bench/net-probe.sh measures it.
+    run "  the open and refused work alone" work "$RDSPORTS" check --target "$TARGETS" \
+        --port "$OPEN,$CLOSED" --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
+    local work=$WALL
     if command -v nmap >/dev/null && [[ ${RDSPORTS_BENCH_NMAP:-1} != 0 ]]; then
         run "nmap -sT (defaults)" nmap nmap -sT -Pn -n -p "$PORTS" "$NMAP_TARGETS" -oX "$WORK/nmap.xml"
         run "nmap -sT (pinned 1000 ms, 1 retry)" nmap nmap -sT -Pn -n --max-retries 1 \
@@ -197,6 +205,8 @@ bench() { # setting
     fi
     local waves=$(( (3330 + CONCURRENCY - 1) / CONCURRENCY ))
     echo "  floor of the pinned setting: $waves waves x 1000 ms x 2 attempts = $((waves * 2)) s (+ the open and refused work)"
+    awk -v a="$adaptive" -v f="$((waves * 2))" -v w="$work" 'BEGIN {
+        printf "  adaptive: %.2fx of the floor, %.2fx of the floor + work (%.2f s)\n", a / f, a / (f + w), f + w }'
 }
 
 link_direct

@@ -92,7 +92,6 @@ where
         while !exhausted_queue && tasks.len() < pressure.limit() {
             let Some((index, target)) = queue.next() else {
                 exhausted_queue = true;
-                pressure.drained();
                 break;
             };
             let pressure_for_task = pressure.clone();

@@ -7,7 +7,7 @@
 //! `cfg` lines below; everything else goes by [`io::ErrorKind`].
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -81,10 +81,6 @@ pub(crate) struct Pressure {
     waits: AtomicUsize,
     lowest: AtomicUsize,
     last_shrink: Mutex<Option<Instant>>,
-    /// Sockets probes hold beyond their own one (side-by-side SYNs, [`Pressure::spare`]).
-    extra: AtomicUsize,
-    /// Whether every target has started (set by the engine).
-    drained: AtomicBool,
 }
 
 impl Pressure {
@@ -98,42 +94,7 @@ impl Pressure {
             waits: AtomicUsize::new(0),
             lowest: AtomicUsize::new(ceiling),
             last_shrink: Mutex::new(None),
-            extra: AtomicUsize::new(0),
-            drained: AtomicBool::new(false),
         }
-    }
-
-    /// Every target has started: the sockets the finished probes leave idle may be lent.
-    pub(crate) fn drained(&self) {
-        self.drained.store(true, Ordering::Relaxed);
-    }
-
-    /// Lends up to `wanted` sockets beyond the probe's own, once every target has started
-    /// and as far as the limit leaves room beside the probes in flight and the sockets
-    /// already lent. Returns how many; [`Pressure::give_back`] returns them.
-    pub(crate) fn spare(&self, wanted: usize) -> usize {
-        if wanted == 0 || !self.drained.load(Ordering::Relaxed) {
-            return 0;
-        }
-        let limit = self.limit();
-        let active = self.active.load(Ordering::Relaxed);
-        let mut lent = 0;
-        let _ = self
-            .extra
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |extra| {
-                lent = wanted.min(limit.saturating_sub(active).saturating_sub(extra));
-                (lent > 0).then_some(extra + lent)
-            });
-        lent
-    }
-
-    /// Returns `count` lent sockets.
-    pub(crate) fn give_back(&self, count: usize) {
-        let _ = self
-            .extra
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |extra| {
-                Some(extra.saturating_sub(count))
-            });
     }
 
     /// Probes allowed in flight now.
@@ -291,25 +252,6 @@ mod tests {
         assert_eq!(pressure.limit(), 30);
         pressure.finished();
         assert_eq!(pressure.limit(), 30, "no growth right after a shrink");
-    }
-
-    #[test]
-    fn sockets_are_lent_only_once_drained_and_within_the_limit() {
-        let pressure = Pressure::new(10);
-        for _ in 0..6 {
-            pressure.started();
-        }
-        assert_eq!(pressure.spare(3), 0, "targets are still waiting to start");
-        pressure.drained();
-        assert_eq!(pressure.spare(3), 3);
-        assert_eq!(pressure.spare(3), 1, "6 probes and 3 lent leave one");
-        assert_eq!(pressure.spare(1), 0);
-        pressure.give_back(2);
-        pressure.finished();
-        assert_eq!(pressure.spare(5), 3);
-        pressure.give_back(100);
-        assert_eq!(pressure.spare(0), 0);
-        assert_eq!(pressure.spare(10), 5);
     }
 
     #[test]

@@ -9,11 +9,8 @@
 //! `open` verdict with a note and, when nothing we know answered, no service. Sockets are
 //! closed with `SO_LINGER` 0 (a reset, no TIME_WAIT left behind).
 
-use std::future::{Future, poll_fn};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use socket2::SockRef;
@@ -64,36 +61,21 @@ pub(crate) async fn probe(
                 _ => return Err(local(target, &error)),
             },
         };
-        let mut group = vec![socket];
-        let lent = pressure.spare(waits.side_by_side(settings, &own));
-        while group.len() <= lent {
-            match new_socket(address, target.source) {
-                Ok(socket) => group.push(socket),
-                Err(_) => break,
-            }
-        }
-        pressure.give_back(lent - (group.len() - 1));
-        let lent = group.len() - 1;
-        let mut tried = connect_side_by_side(group, address, wait, settings, rtts).await;
-        pressure.give_back(lent);
-        let Some(attempt) = tried.pop() else {
-            continue;
-        };
-        for silent in &tried {
-            attempts += 1;
-            waits.record(silent, settings.timeout);
-        }
         attempts += 1;
+        let started = Instant::now();
+        let attempt = connect_within(socket, address, wait, settings, rtts).await;
         waits.record(&attempt, settings.timeout);
-        let elapsed = attempt.elapsed;
-        match attempt.result {
+        let result = attempt.result;
+        match result {
             Some(Ok(stream)) => {
+                let elapsed = started.elapsed();
                 rtts.add(address.ip(), elapsed);
                 break (stream, elapsed);
             }
             Some(Err(error)) if reset_after_handshake(&error) => {
                 // The SYN-ACK came (something listens) and the peer reset before connect
                 // returned: that is `open`, never `filtered`.
+                let elapsed = started.elapsed();
                 rtts.add(address.ip(), elapsed);
                 let mut observation = Observation::new(Verdict::Open);
                 observation.attempts = attempts;
@@ -104,6 +86,7 @@ pub(crate) async fn probe(
                 return Ok(observation);
             }
             Some(Err(error)) => {
+                let elapsed = started.elapsed();
                 let rtt = millis(elapsed);
                 match classify(&error) {
                     Failure::Refused => {
@@ -201,11 +184,8 @@ struct FirstConversation {
 ///
 /// The run's first burst starts blind (no estimate): each such attempt waits the full
 /// timeout unless the destination's own estimate becomes confident and then allows no
-/// more than the attempt has waited ([`connect_within`]); that attempt counts as one
-/// shortened SYN. Once every target has started, the SYNs a confident silence still needs
-/// go side by side, a quarter of a wait apart, on the sockets finished probes left idle
-/// ([`Waits::side_by_side`], [`connect_side_by_side`]): the run's last silent ports no
-/// longer wait three times in a row while the other sockets are idle.
+/// more than the attempt has waited ([`connect_within`]); that attempt then counts as one
+/// shortened SYN, and the two SYNs after it wait that estimate.
 ///
 /// The rule: a silence reached through shortened waits alone is confirmed at the
 /// full timeout unless the destination's own estimate has
@@ -260,22 +240,6 @@ impl Waits {
             return None;
         }
         Some(Wait::Fixed(settings.timeout))
-    }
-
-    /// How many SYNs may go side by side with the next attempt: once the destination's own
-    /// estimate is confident, every SYN still needed for a silence waits what it allows
-    /// ([`Waits::next`]), so all but the next one can be sent beside it on sockets the
-    /// engine lends at the end of a run ([`Pressure::spare`]). None otherwise.
-    fn side_by_side(&self, settings: &Settings, own: &Estimate) -> usize {
-        let Some(adaptive) = settings.adaptive else {
-            return 0;
-        };
-        if own.samples < adaptive.confident_samples {
-            return 0;
-        }
-        let needed = settings.retries.saturating_add(2);
-        let rest = needed.saturating_sub(self.syns).saturating_sub(1);
-        usize::try_from(rest).unwrap_or(0)
     }
 
     fn record(&mut self, attempt: &Attempt, timeout: Duration) {
@@ -361,8 +325,6 @@ const RECHECK: Duration = Duration::from_millis(25);
 struct Attempt {
     /// The connect's result (`None`: the wait ran out).
     result: Option<io::Result<TcpStream>>,
-    /// From the connect to its result (or to the end of the wait).
-    elapsed: Duration,
     /// The wait that applied in the end.
     waited: Duration,
     /// The (unfactored) wait the estimate allowed at the end, when one was confident.
@@ -461,73 +423,10 @@ async fn connect_within(
     });
     Attempt {
         result,
-        elapsed: started.elapsed(),
         waited: limit,
         estimate,
     }
 }
-
-/// Connects once per socket, each within `wait`, the second and later started
-/// [`STAGGER`] of the wait apart (what the destination's estimate allows when they begin),
-/// so that the SYNs still leave at different times. Returns the attempts that ended, in
-/// the order they ended, up to the first answer (the last entry); the others are dropped
-/// unfinished (their sockets closed; those not yet started never sent a SYN). One socket
-/// is [`connect_within`] itself.
-async fn connect_side_by_side(
-    mut sockets: Vec<TcpSocket>,
-    address: SocketAddr,
-    wait: Wait,
-    settings: &Settings,
-    rtts: &RttTable,
-) -> Vec<Attempt> {
-    if sockets.len() <= 1 {
-        let Some(socket) = sockets.pop() else {
-            return Vec::new();
-        };
-        return vec![connect_within(socket, address, wait, settings, rtts).await];
-    }
-    let gap = match wait {
-        Wait::Adaptive(adaptive, factor) => rtts
-            .get(address.ip())
-            .own
-            .wait(adaptive.min_wait, settings.timeout)
-            .saturating_mul(factor),
-        Wait::Fixed(limit) => limit,
-    }
-    .mul_f64(STAGGER);
-    let mut pending: Vec<Pin<Box<dyn Future<Output = Attempt> + Send + '_>>> = sockets
-        .into_iter()
-        .zip(0u32..)
-        .map(|(socket, n)| {
-            Box::pin(async move {
-                tokio::time::sleep(gap.saturating_mul(n)).await;
-                connect_within(socket, address, wait, settings, rtts).await
-            }) as Pin<Box<dyn Future<Output = Attempt> + Send + '_>>
-        })
-        .collect();
-    let mut ended = Vec::new();
-    while !pending.is_empty() {
-        let (index, attempt) = poll_fn(|cx| {
-            for (index, attempt) in pending.iter_mut().enumerate() {
-                if let Poll::Ready(attempt) = attempt.as_mut().poll(cx) {
-                    return Poll::Ready((index, attempt));
-                }
-            }
-            Poll::Pending
-        })
-        .await;
-        drop(pending.remove(index));
-        let answered = attempt.result.is_some();
-        ended.push(attempt);
-        if answered {
-            break;
-        }
-    }
-    ended
-}
-
-/// How far apart side-by-side attempts start, as a share of the wait.
-const STAGGER: f64 = 0.25;
 
 /// Runs TLS and the exchange on an established connection, filling `observation`.
 async fn converse_on(
@@ -686,7 +585,6 @@ mod tests {
     fn silent(waited: Duration, allowed: Option<Duration>) -> Attempt {
         Attempt {
             result: None,
-            elapsed: waited,
             waited,
             estimate: allowed,
         }
@@ -877,69 +775,5 @@ mod tests {
         assert_eq!(report.wait_ms, 250.0);
         waits.record(&silent(TIMEOUT, None), TIMEOUT);
         assert_eq!(waits.report(&s, &estimate(20), false).decided_by, "full");
-    }
-
-    /// Side by side only at a confident own estimate, adaptive, and only the SYNs still
-    /// needed beyond the next one.
-    #[test]
-    fn side_by_side_sends_the_rest_of_a_confident_silence_at_once() {
-        let s = settings(true);
-        let mut waits = Waits::default();
-        assert_eq!(waits.side_by_side(&s, &estimate(16)), 2);
-        assert_eq!(waits.side_by_side(&s, &estimate(15)), 0);
-        assert_eq!(waits.side_by_side(&settings(false), &estimate(40)), 0);
-        waits.record(&silent(ms(300), Some(ms(300))), TIMEOUT);
-        assert_eq!(waits.side_by_side(&s, &estimate(16)), 1);
-        waits.record(&silent(ms(300), Some(ms(300))), TIMEOUT);
-        assert_eq!(waits.side_by_side(&s, &estimate(16)), 0);
-        let mut more = settings(true);
-        more.retries = 3;
-        assert_eq!(Waits::default().side_by_side(&more, &estimate(16)), 4);
-    }
-
-    fn loopback_table() -> (RttTable, Settings) {
-        let table = RttTable::default();
-        for _ in 0..16 {
-            table.add(IpAddr::from([127, 0, 0, 1]), ms(1));
-        }
-        (table, settings(true))
-    }
-
-    /// The first answer ends a side-by-side group: the sockets still waiting their turn
-    /// never connect (the listener sees one connection).
-    #[tokio::test]
-    async fn an_answer_ends_the_group_before_the_staggered_attempts_start() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let (table, s) = loopback_table();
-        let sockets = (0..3).map(|_| new_socket(address, None).unwrap()).collect();
-        let wait = Wait::Adaptive(Adaptive::default(), 1);
-        let tried = connect_side_by_side(sockets, address, wait, &s, &table).await;
-        assert_eq!(tried.len(), 1);
-        assert!(matches!(tried[0].result, Some(Ok(_))));
-        assert!(listener.accept().is_ok());
-        assert!(listener.accept().is_err(), "a second connection was made");
-    }
-
-    /// A refusal is an answer too: one attempt, refused.
-    #[tokio::test]
-    async fn a_refusal_ends_the_group() {
-        let address = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap()
-        };
-        let (table, s) = loopback_table();
-        let sockets = (0..2).map(|_| new_socket(address, None).unwrap()).collect();
-        let wait = Wait::Adaptive(Adaptive::default(), 1);
-        let tried = connect_side_by_side(sockets, address, wait, &s, &table).await;
-        assert_eq!(tried.len(), 1);
-        let error = tried[0].result.as_ref().unwrap().as_ref().unwrap_err();
-        assert_eq!(classify(error), Failure::Refused);
-        assert!(
-            connect_side_by_side(Vec::new(), address, wait, &s, &table)
-                .await
-                .is_empty()
-        );
     }
 }

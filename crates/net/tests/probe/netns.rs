@@ -178,8 +178,7 @@ mod linux {
     /// A run's first burst: the dropped port's first attempt starts with no estimate at
     /// all, beside twenty answered connects to the same address. It does not wait the
     /// full timeout: it ends once the address's own estimate is confident and allows no
-    /// more than was waited, and the two SYNs still needed (side by side, on the sockets
-    /// the answered connects left) decide. Pinned to the full timeout, the reason would
+    /// more than was waited, and the two SYNs still needed decide. Pinned to the full timeout, the reason would
     /// say "confirmed at the full 1500 ms".
     async fn blind_first_burst(dropped: SocketAddr) {
         let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
