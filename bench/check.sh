@@ -18,8 +18,8 @@
 # rdsports runs twice per setting: adaptive (no --timeout, the default) and pinned
 # (--timeout 1000 --retries 1); then pinned on the listening and closed ports alone, the
 # work the pinned setting does besides waiting (the floor below plus that work is the
-# floor as bench/net-probe.sh and the issue measure it). nmap runs at its defaults (-sT -Pn -n, adaptive timing,
-# up to 10 retries) and pinned (min = initial = max RTT timeout 1000 ms, 1 retry, the same
+# floor as bench/net-probe.sh and the issue measure it). nmap runs at its defaults (-sT -Pn
+# -n, adaptive timing, up to 10 retries) and pinned (min = initial = max RTT timeout 1000 ms, 1 retry, the same
 # parallelism). The floor of the pinned setting: ceil(3,330 dropped / concurrency) waves x
 # 1000 ms x 2 attempts. Wrong verdicts are counted port by port against the truth.
 # RustScan runs when target/rustscan/bin/rustscan exists (`cargo install rustscan --locked

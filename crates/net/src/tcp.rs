@@ -382,7 +382,8 @@ async fn connect_within(
     let connect = socket.connect(address);
     tokio::pin!(connect);
     let result = loop {
-        let wake = if chosen.is_some() || blind.is_some() {
+        // Every adaptive wait reads its estimate again (`chosen` or `blind` is set).
+        let wake = if matches!(wait, Wait::Adaptive(..)) {
             (started + limit).min(Instant::now() + RECHECK)
         } else {
             started + limit

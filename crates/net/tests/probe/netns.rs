@@ -178,29 +178,15 @@ mod linux {
     /// A run's first burst: the dropped port's first attempt starts with no estimate at
     /// all, beside twenty answered connects to the same address. It does not wait the
     /// full timeout: it ends once the address's own estimate is confident and allows no
-    /// more than was waited, and the two SYNs still needed decide. Pinned to the full timeout, the reason would
-    /// say "confirmed at the full 1500 ms".
+    /// more than was waited, and the two SYNs still needed decide. Pinned to the full
+    /// timeout, the reason would say "confirmed at the full 1500 ms".
     async fn blind_first_burst(dropped: SocketAddr) {
         let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut targets: Vec<Target> = (0..20)
             .map(|_| Target::tcp(open.local_addr().unwrap()))
             .collect();
         targets.push(Target::tcp(dropped));
-        let settings = Settings {
-            concurrency: targets.len(),
-            adaptive: Some(Adaptive {
-                min_wait: Duration::from_millis(100),
-                confident_samples: 8,
-            }),
-            ..settings(1500)
-        };
-        let run = tokio::time::timeout(
-            Duration::from_secs(15),
-            probe_all(targets, &settings, &Cancel::new(), |_, _| {}),
-        )
-        .await
-        .expect("finished");
-        let seen: Vec<Observation> = run.observations.into_iter().flatten().collect();
+        let seen = run_adaptive(&targets, targets.len(), 8, 1500).await;
         assert_eq!(seen.len(), 21);
         assert!(
             seen[..20].iter().all(|o| o.verdict == Verdict::Open),
@@ -216,6 +202,30 @@ mod linux {
         assert!(reason.contains("adaptive waits, the last"), "{reason}");
     }
 
+    /// Probes `targets` adaptively (100 ms minimum wait) within 15 s; the observations.
+    async fn run_adaptive(
+        targets: &[Target],
+        concurrency: usize,
+        confident_samples: u32,
+        timeout_ms: u64,
+    ) -> Vec<Observation> {
+        let settings = Settings {
+            concurrency,
+            adaptive: Some(Adaptive {
+                min_wait: Duration::from_millis(100),
+                confident_samples,
+            }),
+            ..settings(timeout_ms)
+        };
+        let run = tokio::time::timeout(
+            Duration::from_secs(15),
+            probe_all(targets.to_vec(), &settings, &Cancel::new(), |_, _| {}),
+        )
+        .await
+        .expect("finished");
+        run.observations.into_iter().flatten().collect()
+    }
+
     /// Adaptive waits: ten answered connects give 127.0.0.1 an estimate; the dropped port
     /// is then decided by shortened waits (one attempt more than pinned, the last one
     /// twice as long) once the estimate is confident, and by full waits, as pinned, while
@@ -227,21 +237,7 @@ mod linux {
             .collect();
         targets.push(Target::tcp(dropped));
         for (confident_samples, attempts, decided_by) in [(8, 3, "adaptive"), (1000, 2, "full")] {
-            let settings = Settings {
-                concurrency: 1,
-                adaptive: Some(Adaptive {
-                    min_wait: Duration::from_millis(100),
-                    confident_samples,
-                }),
-                ..settings(400)
-            };
-            let run = tokio::time::timeout(
-                Duration::from_secs(15),
-                probe_all(targets.clone(), &settings, &Cancel::new(), |_, _| {}),
-            )
-            .await
-            .expect("finished");
-            let seen: Vec<Observation> = run.observations.into_iter().flatten().collect();
+            let seen = run_adaptive(&targets, 1, confident_samples, 400).await;
             assert_eq!(seen.len(), 11);
             for o in &seen[..10] {
                 assert_eq!(o.verdict, Verdict::Open, "{o:?}");
