@@ -6,7 +6,10 @@
 #
 #   bench/check.sh [CONCURRENCY]     (default 1000; run as root; RDSPORTS_BENCH_NMAP=0
 #                                     leaves nmap out, RDSPORTS_BENCH_RUSTSCAN=0 RustScan;
-#                                     RDSPORTS_BENCH_KEEP=DIR keeps every output there)
+#                                     RDSPORTS_BENCH_KEEP=DIR keeps every output there and
+#                                     the delay line's packet log, delay-line.log;
+#                                     RDSPORTS_BENCH_REPEAT=N runs the adaptive command N
+#                                     times; RDSPORTS_BENCH_ONLY=direct|delayed one setting)
 #
 # Namespaces r11-cli (the prober) and r11-srv (the targets, 198.18.0.1-10 on its loopback,
 # listeners on 10001-10334, nothing on 20001-20333, an nftables drop on 30001-30333). The
@@ -97,7 +100,11 @@ link_direct() {
 
 link_delayed() {
     in_cli ip link del r11-c 2>/dev/null || true
-    python3 "$ROOT/bench/delay-line.py" "$CLI" r11-d0 "$SRV" r11-d1 200 50 1 11 >"$WORK/line.out" &
+    local log=()
+    [[ -n ${RDSPORTS_BENCH_KEEP:-} ]] && mkdir -p "$RDSPORTS_BENCH_KEEP" &&
+        log=("$RDSPORTS_BENCH_KEEP/delay-line.log")
+    python3 "$ROOT/bench/delay-line.py" "$CLI" r11-d0 "$SRV" r11-d1 200 50 1 11 "${log[@]}" \
+        >"$WORK/line.out" &
     PIDS+=($!)
     for _ in $(seq 1 50); do grep -q ready "$WORK/line.out" 2>/dev/null && break; sleep 0.1; done
     in_cli ip addr add 198.18.11.1/32 dev r11-d0
@@ -105,6 +112,24 @@ link_delayed() {
     in_srv ip link set r11-d1 up
     in_cli ip route add 198.18.0.0/24 dev r11-d0 src 198.18.11.1
     in_srv ip route add 198.18.11.0/24 dev r11-d1
+}
+
+# Packets the delay line's TUN devices dropped because their queue was full (the kernel
+# counts them as tx_dropped): loss the bench did not ask for, printed when there is any.
+queue_drops() {
+    local total=0 n
+    for dev in "$CLI r11-d0" "$SRV r11-d1"; do
+        set -- $dev
+        n=$(ip netns exec "$1" cat "/sys/class/net/$2/statistics/tx_dropped" 2>/dev/null || echo 0)
+        total=$((total + n))
+    done
+    echo "$total"
+}
+drops_since() { # before
+    local now
+    now=$(queue_drops)
+    (( now > $1 )) && echo "; $((now - $1)) packets dropped by the delay line's full queue"
+    return 0
 }
 
 # Wrong verdicts of an rdsports JSON document or an nmap -oG file, port by port.
@@ -163,6 +188,8 @@ PY
 run() { # label kind command...
     local label=$1 kind=$2; shift 2
     local out=$WORK/out err=$WORK/err start end
+    local before
+    before=$(queue_drops)
     start=$(date +%s.%N)
     in_cli bash -c 'ulimit -n "$(ulimit -Hn)"; exec "$@"' _ /usr/bin/time -v "$@" >"$out" 2>"$err" || true
     end=$(date +%s.%N)
@@ -173,18 +200,22 @@ run() { # label kind command...
     if [[ -n ${RDSPORTS_BENCH_KEEP:-} ]]; then
         mkdir -p "$RDSPORTS_BENCH_KEEP"
         cp "$file" "$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")"
+        echo "$start $end" >"$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label").time"
     fi
     WALL=$(awk "BEGIN {printf \"%.2f\", $end - $start}")
-    printf '  %-34s wall %7.2f s  peak RSS %-9s %s\n' "$label" "$WALL" "${rss:-n/a}" \
-        "$(score "$kind" "$file")"
+    printf '  %-34s wall %7.2f s  peak RSS %-9s %s%s\n' "$label" "$WALL" "${rss:-n/a}" \
+        "$(score "$kind" "$file")" "$(drops_since "$before")"
 }
 
 bench() { # setting
     SETTING=${1%% *}
     echo "== $1"
-    run "rdsports check (adaptive)" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
-        --concurrency "$CONCURRENCY" --format json
-    local adaptive=$WALL
+    local adaptive=0 n repeat=${RDSPORTS_BENCH_REPEAT:-1}
+    for n in $(seq 1 "$repeat"); do
+        run "rdsports check (adaptive)$( ((repeat > 1)) && echo " #$n")" rdsports "$RDSPORTS" check \
+            --target "$TARGETS" --port "$PORTS" --concurrency "$CONCURRENCY" --format json
+        adaptive=$(awk -v a="$adaptive" -v w="$WALL" -v r="$repeat" 'BEGIN {printf "%.4f", a + w / r}')
+    done
     run "rdsports check --timeout 1000" rdsports "$RDSPORTS" check --target "$TARGETS" --port "$PORTS" \
         --concurrency "$CONCURRENCY" --timeout 1000 --retries 1 --format json
     # The work beside the floor: the pinned setting on the listening and closed ports alone
@@ -207,11 +238,15 @@ bench() { # setting
     fi
     local waves=$(( (3330 + CONCURRENCY - 1) / CONCURRENCY ))
     echo "  floor of the pinned setting: $waves waves x 1000 ms x 2 attempts = $((waves * 2)) s (+ the open and refused work)"
-    awk -v a="$adaptive" -v f="$((waves * 2))" -v w="$work" 'BEGIN {
-        printf "  adaptive: %.2fx of the floor, %.2fx of the floor + work (%.2f s)\n", a / f, a / (f + w), f + w }'
+    awk -v a="$adaptive" -v f="$((waves * 2))" -v w="$work" -v r="$repeat" 'BEGIN {
+        runs = ""; if (r > 1) runs = " (mean of " r " runs)"
+        printf "  adaptive%s: %.2fx of the floor, %.2fx of the floor + work (%.2f s)\n", runs, a / f, a / (f + w), f + w }'
 }
 
+ONLY=${RDSPORTS_BENCH_ONLY:-}
 link_direct
-bench "direct (veth)"
-link_delayed
-bench "delayed (200 ms +- 50 ms replies, 1 % loss each way)"
+[[ -z $ONLY || $ONLY == direct ]] && bench "direct (veth)"
+if [[ -z $ONLY || $ONLY == delayed ]]; then
+    link_delayed
+    bench "delayed (200 ms +- 50 ms replies, 1 % loss each way)"
+fi

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """A packet delay line between two network namespaces, for kernels without tc netem.
 
-    delay-line.py NS_A DEV_A NS_B DEV_B DELAY_MS JITTER_MS LOSS_PERCENT SEED
+    delay-line.py NS_A DEV_A NS_B DEV_B DELAY_MS JITTER_MS LOSS_PERCENT SEED [LOG]
 
 Opens TUN device DEV_A in namespace NS_A and DEV_B in NS_B (as `ip netns` names them) and
 forwards every IP packet between them. Packets from B to A wait DELAY_MS plus a uniform
 jitter of +-JITTER_MS (reordering them, as netem's jitter does); packets in either
 direction are lost with probability LOSS_PERCENT. Runs until killed. The caller gives
 the devices addresses and routes once they exist (this prints "ready" then).
+
+With LOG, every TCP packet is written there as it is lost or delivered: the time, the
+direction ("ab" or "ba"), "lost" or "sent", the 4-tuple, the TCP flags and, for a delayed
+packet, how late it left against its due time (ms). It tells a wrong verdict's cause apart:
+the line's chosen loss, or a reply delivered later than the delay and jitter allow.
 """
 
 import ctypes
@@ -16,6 +21,7 @@ import heapq
 import os
 import random
 import select
+import signal
 import struct
 import sys
 import time
@@ -42,12 +48,37 @@ def tun(name):
     return fd
 
 
+def describe(packet):
+    """The 4-tuple and TCP flags of an IPv4 TCP packet, or None."""
+    if len(packet) < 20 or packet[0] >> 4 != 4 or packet[9] != 6:
+        return None
+    ihl = (packet[0] & 15) * 4
+    if len(packet) < ihl + 14:
+        return None
+    sport, dport = struct.unpack_from("!HH", packet, ihl)
+    flags = packet[ihl + 13]
+    src = ".".join(str(b) for b in packet[12:16])
+    dst = ".".join(str(b) for b in packet[16:20])
+    return f"{src}:{sport} {dst}:{dport} {flags:02x}"
+
+
 def main():
     ns_a, dev_a, ns_b, dev_b = sys.argv[1:5]
     delay = float(sys.argv[5]) / 1000.0
     jitter = float(sys.argv[6]) / 1000.0
     loss = float(sys.argv[7]) / 100.0
     rng = random.Random(int(sys.argv[8]))
+    log = open(sys.argv[9], "w", buffering=1 << 20) if len(sys.argv) > 9 else None
+    def note(direction, action, packet, due=None):
+        if log is None:
+            return
+        what = describe(packet)
+        if what is None:
+            return
+        extra = "" if due is None else f" {(time.monotonic() - due) * 1000:.1f}"
+        log.write(f"{time.time():.4f} {direction} {action} {what}{extra}\n")
+
+    signal.signal(signal.SIGTERM, lambda *_: (log and log.flush(), os._exit(0)))
     enter(ns_a)
     a = tun(dev_a)
     enter(ns_b)
@@ -66,8 +97,10 @@ def main():
                 except BlockingIOError:
                     break
                 if rng.random() < loss:
+                    note("ab" if fd == a else "ba", "lost", packet)
                     continue
                 if fd == a:
+                    note("ab", "sent", packet)
                     try:
                         os.write(b, packet)
                     except OSError:
@@ -78,7 +111,8 @@ def main():
                     heapq.heappush(due, (at, sequence, a, packet))
         now = time.monotonic()
         while due and due[0][0] <= now:
-            _, _, fd, packet = heapq.heappop(due)
+            at, _, fd, packet = heapq.heappop(due)
+            note("ba", "sent", packet, at)
             try:
                 os.write(fd, packet)
             except OSError:
