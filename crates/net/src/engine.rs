@@ -4,12 +4,17 @@
 //! Probes run as tokio tasks in a `JoinSet`; at most `concurrency` are in flight, where
 //! `concurrency` is the requested value lowered to the open-file budget
 //! ([`crate::fdlimit`]) and lowered again, for a while, whenever the system still runs out
-//! of descriptors. Results are handed to a callback as they arrive and returned in target
+//! of descriptors. A TCP probe whose connect went unanswered and needs another attempt
+//! gives its place back ([`tcp::Progress::Again`]): targets not started yet go first, and
+//! the waiting attempts, a few words each, run in the order they were left as places free
+//! up. A silent port's SYNs are thus spread over the run (more time between them, too),
+//! and the run does not end with its last targets' SYNs sent one after another on
+//! otherwise idle sockets. Results are handed to a callback as they arrive and returned in target
 //! order. Cancelling stops at once: probes in flight are abandoned (their sockets closed)
 //! and their targets stay `None`. A probe that panics (a bug in a codec) costs its own
 //! target only. The engine does not print; the caller decides what to show.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use tokio::task::JoinSet;
@@ -77,10 +82,11 @@ where
     let settings = settings.bounded();
     let rtts = Arc::new(RttTable::default());
     let mut observations: Vec<Option<Observation>> = vec![None; targets.len()];
+    let targets = Arc::new(targets);
     let mut not_probed = BTreeMap::new();
     let mut cancelled = false;
-    let mut queue = targets.into_iter().enumerate();
-    let mut exhausted_queue = false;
+    let mut fresh = 0..targets.len();
+    let mut waiting: VecDeque<(usize, tcp::Connecting)> = VecDeque::new();
     let mut tasks = JoinSet::new();
     let mut indices = HashMap::new();
 
@@ -89,16 +95,22 @@ where
             cancelled = true;
             break;
         }
-        while !exhausted_queue && tasks.len() < pressure.limit() {
-            let Some((index, target)) = queue.next() else {
-                exhausted_queue = true;
-                break;
+        while tasks.len() < pressure.limit() {
+            let (index, connecting) = match fresh.next() {
+                Some(index) => (index, tcp::Connecting::default()),
+                None => match waiting.pop_front() {
+                    Some(next) => next,
+                    None => break,
+                },
             };
             let pressure_for_task = pressure.clone();
             let rtts = rtts.clone();
+            let targets = targets.clone();
             pressure.started();
-            let handle = tasks
-                .spawn(async move { run(&target, &settings, &pressure_for_task, &rtts).await });
+            let handle = tasks.spawn(async move {
+                let target = &targets[index];
+                run(target, &settings, &pressure_for_task, &rtts, connecting).await
+            });
             indices.insert(handle.id(), index);
         }
         if tasks.is_empty() {
@@ -120,12 +132,13 @@ where
                     continue;
                 };
                 match result {
-                    Ok(observation) => {
+                    Ok(tcp::Progress::Done(observation)) => {
                         on_result(index, &observation);
                         if let Some(slot) = observations.get_mut(index) {
-                            *slot = Some(observation);
+                            *slot = Some(*observation);
                         }
                     }
+                    Ok(tcp::Progress::Again(connecting)) => waiting.push_back((index, connecting)),
                     Err(reason) => {
                         not_probed.insert(index, reason);
                     }
@@ -153,19 +166,30 @@ where
 /// Probes one target on its own (no concurrency limit beyond this one socket).
 pub async fn probe(target: &Target, settings: &Settings) -> Result<Observation, NotProbed> {
     let pressure = Pressure::new(1);
-    run(target, &settings.bounded(), &pressure, &RttTable::default())
-        .await
-        .map_err(NotProbed)
+    let settings = settings.bounded();
+    let rtts = RttTable::default();
+    let mut connecting = tcp::Connecting::default();
+    loop {
+        match run(target, &settings, &pressure, &rtts, connecting).await {
+            Ok(tcp::Progress::Done(observation)) => return Ok(*observation),
+            Ok(tcp::Progress::Again(next)) => connecting = next,
+            Err(reason) => return Err(NotProbed(reason)),
+        }
+    }
 }
 
+/// Runs `target` from where `connecting` stands (UDP probes always run to their verdict).
 async fn run(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
     rtts: &RttTable,
-) -> Result<Observation, String> {
+    connecting: tcp::Connecting,
+) -> Result<tcp::Progress, String> {
     match target.transport {
-        Transport::Tcp => tcp::probe(target, settings, pressure, rtts).await,
-        Transport::Udp => udp::probe(target, settings, pressure).await,
+        Transport::Tcp => tcp::probe(target, settings, pressure, rtts, connecting).await,
+        Transport::Udp => udp::probe(target, settings, pressure)
+            .await
+            .map(|observation| tcp::Progress::Done(Box::new(observation))),
     }
 }

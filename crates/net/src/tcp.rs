@@ -26,18 +26,48 @@ use crate::rtt::{Adaptive, Basis, Estimate, RttTable, SYN_RETRANSMIT, syns_sent}
 use crate::socket::{Failure, Pressure, classify};
 use crate::tls;
 
-/// Probes one TCP target. `Err` only when no socket could be had at all (not probed).
+/// Where a TCP target's connect stands between two attempts.
+///
+/// [`probe`] hands it back after an unanswered attempt that needs another, so the engine
+/// can give the socket to a target that has not started yet and run the next attempt when
+/// one is free: the SYNs still needed are then spread over the rest of the run instead of
+/// ending it, three after one another, on the last targets started. It is a few words (the
+/// attempts made and their waits), not a waiting task.
+#[derive(Debug, Default)]
+pub(crate) struct Connecting {
+    attempts: u32,
+    waits: Waits,
+}
+
+/// What one call of [`probe`] ends with.
+#[derive(Debug)]
+pub(crate) enum Progress {
+    /// The verdict.
+    Done(Box<Observation>),
+    /// The last attempt was not answered and another is needed.
+    Again(Connecting),
+}
+
+/// Probes one TCP target, from where `connecting` stands: runs attempts until one is
+/// answered or refused, silence is the verdict, or an unanswered attempt needs another
+/// ([`Progress::Again`], to be passed back in). `Err` only when no socket could be had at
+/// all (not probed).
 pub(crate) async fn probe(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
     rtts: &RttTable,
-) -> Result<Observation, String> {
+    connecting: Connecting,
+) -> Result<Progress, String> {
     let address = target.address;
-    let mut attempts = 0u32;
+    let Connecting {
+        mut attempts,
+        mut waits,
+    } = connecting;
     let mut exhaustion_rounds = 0u32;
     let exhaustion_since = Instant::now();
-    let mut waits = Waits::default();
+    // Set once an attempt of this call went unanswered: the next is left to the engine.
+    let mut unanswered = false;
     let (stream, rtt) = loop {
         let own = rtts.get(address.ip()).own;
         let Some(wait) = waits.next(settings, &own, attempts) else {
@@ -46,8 +76,11 @@ pub(crate) async fn probe(
             observation.rtt_ms = millis(waits.last);
             observation.reason = Some(waits.silence(attempts, settings.timeout));
             observation.wait = Some(waits.report(settings, &own, true));
-            return Ok(observation);
+            return Ok(done(observation));
         };
+        if unanswered {
+            return Ok(Progress::Again(Connecting { attempts, waits }));
+        }
         let socket = match new_socket(address, target.source) {
             Ok(socket) => socket,
             Err(error) => match classify(&error) {
@@ -83,7 +116,7 @@ pub(crate) async fn probe(
                 observation.reason = Some("connected, then reset by the peer".into());
                 observation.add_note("the peer completed the handshake, then reset the connection");
                 observation.wait = Some(waits.report(settings, &rtts.get(address.ip()).own, false));
-                return Ok(observation);
+                return Ok(done(observation));
             }
             Some(Err(error)) => {
                 let elapsed = started.elapsed();
@@ -97,9 +130,11 @@ pub(crate) async fn probe(
                         observation.reason = Some("connection refused (reset)".into());
                         observation.wait =
                             Some(waits.report(settings, &rtts.get(address.ip()).own, false));
-                        return Ok(observation);
+                        return Ok(done(observation));
                     }
-                    Failure::Blocked(reason) => return Ok(unreachable(attempts, rtt, reason)),
+                    Failure::Blocked(reason) => {
+                        return Ok(done(unreachable(attempts, rtt, reason)));
+                    }
                     Failure::Exhausted => {
                         attempts -= 1;
                         waits.forget();
@@ -108,17 +143,17 @@ pub(crate) async fn probe(
                             .await?;
                         exhaustion_rounds += 1;
                     }
-                    Failure::TimedOut => {}
+                    Failure::TimedOut => unanswered = true,
                     Failure::Other(text) => {
-                        return Ok(unreachable(
+                        return Ok(done(unreachable(
                             attempts,
                             rtt,
                             format!("connect failed: {text}"),
-                        ));
+                        )));
                     }
                 }
             }
-            None => {}
+            None => unanswered = true,
         }
     };
     let mut observation = Observation::new(Verdict::Open);
@@ -150,7 +185,11 @@ pub(crate) async fn probe(
     if let Some(sent_from) = sent_from {
         observation.compare_seen_source(sent_from);
     }
-    Ok(observation)
+    Ok(done(observation))
+}
+
+fn done(observation: Observation) -> Progress {
+    Progress::Done(Box::new(observation))
 }
 
 /// What the first conversation left for the identification follow-up.

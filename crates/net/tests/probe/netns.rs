@@ -171,6 +171,7 @@ mod linux {
         assert_eq!(seen.verdict, Verdict::Filtered, "{seen:?}");
         adaptive_waits(dropped).await;
         blind_first_burst(dropped).await;
+        retry_gives_its_place_back(dropped).await;
         println!("nftables part ran");
         drop(listener);
     }
@@ -200,6 +201,44 @@ mod linux {
         assert!(wait.wait_ms < 1500.0, "{last:?}");
         let reason = last.reason.as_deref().unwrap();
         assert!(reason.contains("adaptive waits, the last"), "{reason}");
+    }
+
+    /// With one place, the dropped port's unanswered first attempt gives it back: the
+    /// three answered connects queued behind it finish before its second attempt, and
+    /// the verdict is still two unanswered SYNs at the full timeout.
+    async fn retry_gives_its_place_back(dropped: SocketAddr) {
+        let open = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut targets = vec![Target::tcp(dropped)];
+        targets.extend((0..3).map(|_| Target::tcp(open.local_addr().unwrap())));
+        let settings = Settings {
+            concurrency: 1,
+            ..settings(400)
+        };
+        let mut order = Vec::new();
+        let run = tokio::time::timeout(
+            Duration::from_secs(15),
+            probe_all(targets, &settings, &Cancel::new(), |index, _| {
+                order.push(index)
+            }),
+        )
+        .await
+        .expect("finished");
+        assert_eq!(order, [1, 2, 3, 0]);
+        let seen: Vec<Observation> = run.observations.into_iter().flatten().collect();
+        assert_eq!(seen.len(), 4);
+        assert!(
+            seen[1..].iter().all(|o| o.verdict == Verdict::Open),
+            "{seen:?}"
+        );
+        assert_eq!(seen[0].verdict, Verdict::Filtered, "{:?}", seen[0]);
+        assert_eq!(seen[0].attempts, 2, "{:?}", seen[0]);
+        assert!(
+            seen[0]
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("no answer to 2")
+        );
     }
 
     /// Probes `targets` adaptively (100 ms minimum wait) within 15 s; the observations.
