@@ -65,6 +65,13 @@ fn allow_only_opts() -> RenderOptions {
     }
 }
 
+fn keep_opts() -> RenderOptions {
+    RenderOptions {
+        keep: keep(),
+        ..RenderOptions::default()
+    }
+}
+
 fn merge_opts() -> RenderOptions {
     RenderOptions {
         merge: true,
@@ -155,6 +162,11 @@ const VARIANTS: &[Variant] = &[
         dir: "aerleon",
         target: "aerleon",
         opts: default_opts,
+    },
+    Variant {
+        dir: "aerleon-keep",
+        target: "aerleon",
+        opts: keep_opts,
     },
 ];
 

@@ -391,7 +391,11 @@ fn aclgen_accepts_every_aerleon_policy() {
         for (i, opts) in [
             RenderOptions::default(),
             RenderOptions {
-                default_drop: true,
+                default_drop: false,
+                ..RenderOptions::default()
+            },
+            RenderOptions {
+                keep: keeps(),
                 ..RenderOptions::default()
             },
         ]

@@ -54,7 +54,7 @@ impl Generator for Aerleon {
             boundary: true,
             outbound: false,
             default_drop: true,
-            keep: false,
+            keep: true,
             merge: false,
             host_variant: false,
             ftp: FtpSupport::Helper,
@@ -116,6 +116,19 @@ impl Generator for Aerleon {
              pair's policies when aclgen's output is applied."
         };
         super::wrap_comment(&mut s, "#", note);
+        if opts.drops() {
+            for line in super::keep_lines(opts) {
+                super::wrap_comment(&mut s, "#", &line);
+            }
+            if !opts.keep.is_empty() {
+                super::wrap_comment(
+                    &mut s,
+                    "#",
+                    "Each filter accepts them in a keep term before its deny; a zone pair \
+                     without a filter here is left to the platform's default.",
+                );
+            }
+        }
         s.push_str(if filters.is_empty() {
             "filters: []\n"
         } else {
@@ -145,6 +158,10 @@ impl Generator for Aerleon {
                 s.push_str(t);
             }
             if opts.default_drop {
+                for (i, k) in opts.keep.iter().enumerate() {
+                    let name = terms.name(&format!("keep-{}-{zf}-{zt}", i + 1));
+                    s.push_str(&keep_term(&name, i, k, &mut defs));
+                }
                 let _ = writeln!(
                     s,
                     "      - name: {}",
@@ -170,12 +187,44 @@ impl Generator for Aerleon {
     }
 }
 
+/// The term that accepts `--keep` entry `i` (0-based) before a filter's deny: from its
+/// source to any destination, on its ports or on every protocol.
+fn keep_term(name: &str, i: usize, k: &super::Keep, defs: &mut Defs) -> String {
+    let mut t = String::new();
+    let _ = writeln!(t, "      - name: {}", yaml_str(name));
+    let comment = restricted(
+        &format!("rdsports keep {}: {k}", i + 1),
+        plain_char,
+        COMMENT_MAX,
+    );
+    let _ = writeln!(t, "        comment: {}", yaml_str(&comment));
+    if k.source.prefix_len() > 0 {
+        let _ = writeln!(
+            t,
+            "        source-address: {}",
+            yaml_str(&defs.keep_network(i, k))
+        );
+    }
+    if let Some((protocol, ports)) = k.ports {
+        let _ = writeln!(t, "        protocol: {}", proto(protocol));
+        let _ = writeln!(
+            t,
+            "        destination-port: {}",
+            yaml_str(&defs.service(protocol, &[ports]))
+        );
+    }
+    t.push_str("        action: accept\n");
+    t
+}
+
 /// Network and service definitions being collected.
 struct Defs {
     networks: BTreeMap<Vec<usize>, String>,
     network_text: Vec<String>,
     services: BTreeMap<(Protocol, Vec<PortRange>), String>,
     service_text: Vec<String>,
+    /// The `--keep` entries whose network is defined.
+    keeps: std::collections::BTreeSet<usize>,
     namer: Namer,
 }
 
@@ -186,6 +235,7 @@ impl Defs {
             network_text: Vec::new(),
             services: BTreeMap::new(),
             service_text: Vec::new(),
+            keeps: std::collections::BTreeSet::new(),
             namer: Namer::new("aerleon", "host name (network name)", ident_char, 60)
                 .with_prefix("RDS_H_"),
         }
@@ -214,6 +264,23 @@ impl Defs {
         }
         self.network_text.push(t);
         self.networks.insert(hosts.to_vec(), name.clone());
+        name
+    }
+
+    /// The network of `--keep` entry `i` (0-based), defined once however many filters
+    /// name it.
+    fn keep_network(&mut self, i: usize, k: &super::Keep) -> String {
+        let name = format!("RDS_KEEP_{}", i + 1);
+        if self.keeps.insert(i) {
+            let mut t = format!("  {}:\n    values:\n", yaml_str(&name));
+            let _ = writeln!(t, "      - address: {}", yaml_str(&k.source.to_string()));
+            let _ = writeln!(
+                t,
+                "        comment: {}",
+                yaml_str(&format!("rdsports keep {}", i + 1))
+            );
+            self.network_text.push(t);
+        }
         name
     }
 
