@@ -198,9 +198,11 @@ run() { # label kind command...
     local file=$out
     [[ $kind == nmap ]] && file=$WORK/nmap.xml
     if [[ -n ${RDSPORTS_BENCH_KEEP:-} ]]; then
+        local kept
+        kept=$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")
         mkdir -p "$RDSPORTS_BENCH_KEEP"
-        cp "$file" "$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label")"
-        echo "$start $end" >"$RDSPORTS_BENCH_KEEP/$(tr -c 'A-Za-z0-9\n' _ <<<"$SETTING $label").time"
+        cp "$file" "$kept"
+        echo "$start $end" >"$kept.time"
     fi
     WALL=$(awk "BEGIN {printf \"%.2f\", $end - $start}")
     printf '  %-34s wall %7.2f s  peak RSS %-9s %s%s\n' "$label" "$WALL" "${rss:-n/a}" \

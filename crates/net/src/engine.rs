@@ -9,8 +9,8 @@
 //! the waiting attempts, a few words each, run in the order they were left as places free
 //! up. A silent port's SYNs are thus spread over the run (more time between them, too),
 //! and the run does not end with its last targets' SYNs sent one after another on
-//! otherwise idle sockets. Results are handed to a callback as they arrive and returned in target
-//! order. Cancelling stops at once: probes in flight are abandoned (their sockets closed)
+//! otherwise idle sockets. Results are handed to a callback as they arrive and returned in
+//! target order. Cancelling stops at once: probes in flight are abandoned (their sockets closed)
 //! and their targets stay `None`. A probe that panics (a bug in a codec) costs its own
 //! target only. The engine does not print; the caller decides what to show.
 

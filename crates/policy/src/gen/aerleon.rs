@@ -77,14 +77,13 @@ impl Generator for Aerleon {
             let svc = defs.service(r.protocol, &r.ports);
             let name = terms.name(&format!("r{n}-{}", p.ids(r).join("-")).to_ascii_lowercase());
             let comment = restricted(&format!("r{n} {}", trace(p, r)), plain_char, COMMENT_MAX);
-            let mut t = String::new();
-            let _ = writeln!(t, "      - name: {}", yaml_str(&name));
-            let _ = writeln!(t, "        comment: {}", yaml_str(&comment));
-            let _ = writeln!(t, "        source-address: {}", yaml_str(&src));
-            let _ = writeln!(t, "        destination-address: {}", yaml_str(&dst));
-            let _ = writeln!(t, "        protocol: {}", proto(r.protocol));
-            let _ = writeln!(t, "        destination-port: {}", yaml_str(&svc));
-            let _ = writeln!(t, "        action: accept");
+            let t = accept_term(
+                &name,
+                &comment,
+                Some(&src),
+                Some(&dst),
+                Some((r.protocol, &svc)),
+            );
             filters.entry((r.from_zone, r.to_zone)).or_default().push(t);
             if r.helper.is_some() {
                 out.warnings.push(format!(
@@ -94,6 +93,29 @@ impl Generator for Aerleon {
                 ));
             }
         }
+        // The `--keep` entries, defined once for the keep term every filter gets before its
+        // deny.
+        let keeps: Vec<KeepTerm> = if opts.default_drop && !filters.is_empty() {
+            opts.keep
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let comment = format!("rdsports keep {}: {k}", i + 1);
+                    let comment = restricted(&comment, plain_char, COMMENT_MAX);
+                    let source = (k.source.prefix_len() > 0).then(|| defs.keep_network(i, k));
+                    let service = k
+                        .ports
+                        .map(|(protocol, ports)| (protocol, defs.service(protocol, &[ports])));
+                    KeepTerm {
+                        comment,
+                        source,
+                        service,
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -116,7 +138,7 @@ impl Generator for Aerleon {
              pair's policies when aclgen's output is applied."
         };
         super::wrap_comment(&mut s, "#", note);
-        if opts.drops() {
+        if opts.default_drop {
             for line in super::keep_lines(opts) {
                 super::wrap_comment(&mut s, "#", &line);
             }
@@ -158,9 +180,16 @@ impl Generator for Aerleon {
                 s.push_str(t);
             }
             if opts.default_drop {
-                for (i, k) in opts.keep.iter().enumerate() {
+                for (i, k) in keeps.iter().enumerate() {
                     let name = terms.name(&format!("keep-{}-{zf}-{zt}", i + 1));
-                    s.push_str(&keep_term(&name, i, k, &mut defs));
+                    let service = k.service.as_ref().map(|(p, name)| (*p, name.as_str()));
+                    s.push_str(&accept_term(
+                        &name,
+                        &k.comment,
+                        k.source.as_deref(),
+                        None,
+                        service,
+                    ));
                 }
                 let _ = writeln!(
                     s,
@@ -187,31 +216,35 @@ impl Generator for Aerleon {
     }
 }
 
-/// The term that accepts `--keep` entry `i` (0-based) before a filter's deny: from its
-/// source to any destination, on its ports or on every protocol.
-fn keep_term(name: &str, i: usize, k: &super::Keep, defs: &mut Defs) -> String {
+/// A `--keep` entry's term, the same in every filter: the source network omitted for /0,
+/// the service for an entry without ports (every protocol).
+struct KeepTerm {
+    comment: String,
+    source: Option<String>,
+    service: Option<(Protocol, String)>,
+}
+
+/// An accepting term; a missing address or service matches any (a term without a service
+/// matches every protocol).
+fn accept_term(
+    name: &str,
+    comment: &str,
+    source: Option<&str>,
+    destination: Option<&str>,
+    service: Option<(Protocol, &str)>,
+) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "      - name: {}", yaml_str(name));
-    let comment = restricted(
-        &format!("rdsports keep {}: {k}", i + 1),
-        plain_char,
-        COMMENT_MAX,
-    );
-    let _ = writeln!(t, "        comment: {}", yaml_str(&comment));
-    if k.source.prefix_len() > 0 {
-        let _ = writeln!(
-            t,
-            "        source-address: {}",
-            yaml_str(&defs.keep_network(i, k))
-        );
+    let _ = writeln!(t, "        comment: {}", yaml_str(comment));
+    if let Some(source) = source {
+        let _ = writeln!(t, "        source-address: {}", yaml_str(source));
     }
-    if let Some((protocol, ports)) = k.ports {
+    if let Some(destination) = destination {
+        let _ = writeln!(t, "        destination-address: {}", yaml_str(destination));
+    }
+    if let Some((protocol, service)) = service {
         let _ = writeln!(t, "        protocol: {}", proto(protocol));
-        let _ = writeln!(
-            t,
-            "        destination-port: {}",
-            yaml_str(&defs.service(protocol, &[ports]))
-        );
+        let _ = writeln!(t, "        destination-port: {}", yaml_str(service));
     }
     t.push_str("        action: accept\n");
     t
@@ -223,8 +256,6 @@ struct Defs {
     network_text: Vec<String>,
     services: BTreeMap<(Protocol, Vec<PortRange>), String>,
     service_text: Vec<String>,
-    /// The `--keep` entries whose network is defined.
-    keeps: std::collections::BTreeSet<usize>,
     namer: Namer,
 }
 
@@ -235,7 +266,6 @@ impl Defs {
             network_text: Vec::new(),
             services: BTreeMap::new(),
             service_text: Vec::new(),
-            keeps: std::collections::BTreeSet::new(),
             namer: Namer::new("aerleon", "host name (network name)", ident_char, 60)
                 .with_prefix("RDS_H_"),
         }
@@ -267,20 +297,17 @@ impl Defs {
         name
     }
 
-    /// The network of `--keep` entry `i` (0-based), defined once however many filters
-    /// name it.
+    /// Defines the network of `--keep` entry `i` (0-based); its name.
     fn keep_network(&mut self, i: usize, k: &super::Keep) -> String {
         let name = format!("RDS_KEEP_{}", i + 1);
-        if self.keeps.insert(i) {
-            let mut t = format!("  {}:\n    values:\n", yaml_str(&name));
-            let _ = writeln!(t, "      - address: {}", yaml_str(&k.source.to_string()));
-            let _ = writeln!(
-                t,
-                "        comment: {}",
-                yaml_str(&format!("rdsports keep {}", i + 1))
-            );
-            self.network_text.push(t);
-        }
+        let mut t = format!("  {}:\n    values:\n", yaml_str(&name));
+        let _ = writeln!(t, "      - address: {}", yaml_str(&k.source.to_string()));
+        let _ = writeln!(
+            t,
+            "        comment: {}",
+            yaml_str(&format!("rdsports keep {}", i + 1))
+        );
+        self.network_text.push(t);
         name
     }
 
