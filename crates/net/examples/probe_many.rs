@@ -11,7 +11,11 @@
 //! ```
 //! `HOSTS` is `198.18.0.1-10` (a last-octet range) or one address; `PORTS` is a
 //! comma-separated list of ports and ranges (`10001-10334,20001-20333`).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+#![expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example prints its results"
+)]
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -86,8 +86,10 @@ mod platform {
         }
     }
 
-    // `rlim_t` is `u64` on the common targets but not on every Unix.
-    #[allow(clippy::useless_conversion)]
+    #[expect(
+        clippy::useless_conversion,
+        reason = "`rlim_t` is `u64` on the common targets but not on every Unix"
+    )]
     fn to_u64(v: libc::rlim_t) -> u64 {
         u64::try_from(v).unwrap_or(u64::MAX)
     }

@@ -16,12 +16,15 @@ pub(crate) struct RawDeployment {
     /// `[lint]` and `[[lint.accept]]`: read and checked by `rdsports lint` (the lint crate),
     /// which knows the finding ids; every other command ignores it.
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(dead_code, reason = "parsed by the lint crate until core owns [lint]")]
     pub lint: Option<toml::Value>,
     /// `[firewall]` (`keep = [...]`): read and checked by `rdsports rules`
     /// (`rdsports_policy::deployment_keeps`); every other command ignores it.
     #[serde(default)]
-    #[allow(dead_code)]
+    #[expect(
+        dead_code,
+        reason = "parsed by the policy crate until core owns [firewall]"
+    )]
     pub firewall: Option<toml::Value>,
 }
 

@@ -1,6 +1,9 @@
 //! Shared helpers of the integration tests: the example deployments, their plans, and the
 //! Python tools the validation tests run.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "each test binary that mounts this module uses a different part of it"
+)]
 
 use std::path::{Path, PathBuf};
 
