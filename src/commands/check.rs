@@ -14,7 +14,7 @@ use rdsports_core::{Protocol, Role};
 use rdsports_net::check::{AdHoc, AdHocProbe, CheckSpec, check_ad_hoc, check_host, local_hosts};
 use rdsports_net::registry::ProbeContext;
 use rdsports_net::{Adaptive, Cancel, Settings};
-use rdsports_report::check::{CheckDocument, RunInfo, UdpSilence};
+use rdsports_schema::check::{CheckDocument, RunInfo, UdpSilence};
 
 use crate::ExitStatus;
 use crate::cli::{CheckArgs, CheckFormat};
@@ -329,16 +329,19 @@ fn emit(doc: CheckDocument, args: &CheckArgs, udp: UdpSilence) -> anyhow::Result
     let doc = doc.judged(udp, paths_only);
     match (&args.output, format) {
         (Some(path), _) => write_whole(path, |out| match format {
-            CheckFormat::Table => {
-                std::io::Write::write_all(out, doc.to_table(input::width(), udp).as_bytes())
-            }
+            CheckFormat::Table => std::io::Write::write_all(
+                out,
+                rdsports_report::check::table(&doc, input::width(), udp).as_bytes(),
+            ),
             CheckFormat::Json => doc.write_json(out),
-            CheckFormat::Junit => std::io::Write::write_all(out, doc.to_junit(udp).as_bytes()),
+            CheckFormat::Junit => {
+                std::io::Write::write_all(out, rdsports_report::check::junit(&doc, udp).as_bytes())
+            }
         })?,
         (None, CheckFormat::Table) => {
             // Red and yellow rows where colour is on (a terminal, no NO_COLOR); anstream
             // strips the codes elsewhere and translates them on older Windows consoles.
-            let text = doc.to_table_styled(input::width(), udp, true);
+            let text = rdsports_report::check::table_styled(&doc, input::width(), udp, true);
             let mut out = anstream::stdout();
             std::io::Write::write_all(&mut out, text.as_bytes())?;
             std::io::Write::flush(&mut out)?;
@@ -349,7 +352,7 @@ fn emit(doc: CheckDocument, args: &CheckArgs, udp: UdpSilence) -> anyhow::Result
             doc.write_json(&mut out)?;
             std::io::Write::flush(&mut out)?;
         }
-        (None, CheckFormat::Junit) => input::print(&doc.to_junit(udp))?,
+        (None, CheckFormat::Junit) => input::print(&rdsports_report::check::junit(&doc, udp))?,
     }
     let unidentified = doc.findings.service_unidentified;
     if unidentified > 0 && format == CheckFormat::Table {
@@ -361,7 +364,7 @@ fn emit(doc: CheckDocument, args: &CheckArgs, udp: UdpSilence) -> anyhow::Result
     let silent = doc
         .results
         .iter()
-        .filter(|r| r.verdict == "open|filtered")
+        .filter(|r| r.verdict == rdsports_schema::check::Verdict::OpenFiltered)
         .count();
     if silent > 0 && udp == UdpSilence::Warn && format == CheckFormat::Table {
         eprintln!(

@@ -27,8 +27,9 @@ use rdsports_net::listen::{self, ListenConfig, OpenState};
 use rdsports_net::namespace::{PrivateNetwork, enter_private_network};
 use rdsports_net::registry::ProbeContext;
 use rdsports_net::{Cancel, Settings, Transport};
-use rdsports_report::check::{CheckDocument, UdpSilence, explain};
+use rdsports_report::check::explain;
 use rdsports_report::table::Table;
+use rdsports_schema::check::{CheckDocument, UdpSilence, Verdict};
 
 use crate::ExitStatus;
 use crate::cli::DemoArgs;
@@ -275,8 +276,8 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
         let mut unexpected_here = false;
         for r in &doc.results {
             let closed = r.to == CLOSED_HOST && r.protocol == "tcp" && r.port == CLOSED_PORT;
-            match (closed, r.verdict.as_str()) {
-                (true, "refused") => {
+            match (closed, r.verdict) {
+                (true, Verdict::Refused) => {
                     expected_refusals += 1;
                     failure_lines.push(format!(
                         "{} -> {} tcp {}: refused: {}",
@@ -286,7 +287,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
                         explain(r)
                     ));
                 }
-                (false, "open") => {
+                (false, Verdict::Open) => {
                     open += 1;
                     if r.service.as_deref() == Some("rdsports-listener") {
                         by_listener += 1;
@@ -334,14 +335,14 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
         let failing = doc
             .results
             .iter()
-            .any(|r| !rdsports_report::check::passes(r, UdpSilence::Warn));
+            .any(|r| !rdsports_schema::check::passes(r, UdpSilence::Warn));
         let _ = writeln!(out, "check from {} ({})", doc.from, lab[from]);
         // The table `check` prints, where it matters: the first host that meets the closed
         // flow, every host with a surprise, or every host with --full.
         let first_failure = failing && !shown_in_full;
         if first_failure || unexpected_here || args.full {
             shown_in_full |= failing;
-            for line in doc.to_table(width, UdpSilence::Warn).lines() {
+            for line in rdsports_report::check::table(doc, width, UdpSilence::Warn).lines() {
                 let _ = writeln!(out, "  {line}");
             }
         } else {
@@ -479,7 +480,7 @@ fn compact(doc: &CheckDocument) -> String {
         } else {
             r.port.to_string()
         };
-        if !rdsports_report::check::passes(r, UdpSilence::Warn) {
+        if !rdsports_schema::check::passes(r, UdpSilence::Warn) {
             let _ = write!(port, " ({}!)", r.verdict);
         }
         match by_to.iter_mut().find(|(to, _, _)| *to == r.to) {
@@ -507,7 +508,7 @@ fn compact(doc: &CheckDocument) -> String {
             n.to, n.protocol, n.ports, n.reason
         );
     }
-    let summary = doc.to_table(usize::MAX, UdpSilence::Warn);
+    let summary = rdsports_report::check::table(doc, usize::MAX, UdpSilence::Warn);
     if let Some(last) = summary.lines().last() {
         let _ = writeln!(out, "  {last}");
     }

@@ -46,7 +46,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             );
             return Ok(ExitStatus::BadInput);
         };
-        match html::parse_check_results(&text) {
+        match rdsports_schema::check::CheckDocument::parse(&text) {
             Ok(doc) => checks.push(doc),
             Err(e) => {
                 eprintln!("error: {}: {e}", path.display());
@@ -69,7 +69,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             &deployment,
             &digest,
             &files,
-            rdsports_report::check::UdpSilence::Warn,
+            rdsports_schema::check::UdpSilence::Warn,
         );
         if summary.refused() {
             for h in summary

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use rdsports_report::check::UdpSilence;
 use rdsports_report::fleet::{self, Os, ResultFile};
+use rdsports_schema::check::UdpSilence;
 
 use crate::ExitStatus;
 use crate::cli::{
@@ -87,7 +87,7 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
                 "error: {name} is not UTF-8 text: not a check result\n"
             )));
         };
-        let document = match rdsports_report::html::parse_check_results(text) {
+        let document = match rdsports_schema::check::CheckDocument::parse(text) {
             Ok(d) => d,
             Err(e) => return Ok(Err(format!("error: {name}: {e}\n"))),
         };

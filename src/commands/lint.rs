@@ -136,20 +136,28 @@ pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
             Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
             Err(input::ReadError::Io(e)) => return Err(e),
         };
-    let document: serde_json::Value = match serde_json::from_slice(&bytes) {
-        Ok(v) => v,
+    let hint = "  = hint: pass the output of `rdsports check --format json`\n";
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => text,
         Err(e) => {
             return Ok(Err(format!(
-                "error: {name}:{}:{}: not JSON: {e}\n  hint: pass the output of `rdsports check --format json`\n",
-                e.line(),
-                e.column()
+                "error: {name}: not UTF-8 text (byte {})\n{hint}",
+                e.valid_up_to()
             )));
         }
     };
-    if !document["results"].is_array() {
-        return Ok(Err(format!(
-            "error: {name}: no \"results\" list: not the output of `rdsports check --format json`\n"
-        )));
+    let read = rdsports_schema::check::CheckDocument::parse(text)
+        .and_then(|document| CheckInput::new(name.clone(), document));
+    match read {
+        Ok(input) => Ok(Ok(input)),
+        // Not JSON at all: the syntax error's place as file:line:column.
+        Err(_) if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) => {
+            Ok(Err(format!(
+                "error: {name}:{}:{}: not JSON: {e}\n{hint}",
+                e.line(),
+                e.column()
+            )))
+        }
+        Err(e) => Ok(Err(format!("error: {name}: {e}\n{hint}"))),
     }
-    Ok(Ok(CheckInput { name, document }))
 }

@@ -28,8 +28,8 @@ use std::ops::Range;
 use rdsports_core::diag::line_column;
 use rdsports_core::plan::Plan;
 use rdsports_core::{Diagnostic, Protocol, Role, Zone};
+use rdsports_schema::check::{CheckDocument, Facts, Verdict};
 use serde::Serialize;
-use serde_json::Value;
 
 pub use rules::{Basis, Severity};
 use rules::{RULES, Rule};
@@ -44,13 +44,34 @@ pub const RPC_RANGE_LIMIT: u32 = 1024;
 /// The largest clock skew Kerberos tolerates by default, in seconds.
 pub const MAX_CLOCK_SKEW_S: f64 = 300.0;
 
-/// One `rdsports check --format json` document.
+/// One `rdsports check --format json` document, with the protocol facts of its results
+/// read ([`CheckInput::new`]).
 #[derive(Debug, Clone)]
 pub struct CheckInput {
     /// The file it came from (for evidence lines).
     pub name: String,
     /// The parsed document.
-    pub document: Value,
+    pub document: CheckDocument,
+    /// The facts of each result, in the order of `document.results`.
+    facts: Vec<Facts>,
+}
+
+impl CheckInput {
+    /// The document read from `name`, with every result's facts read typed: a fact of the
+    /// wrong type is an error naming the result (1-based), never a finding silently lost.
+    pub fn new(name: String, document: CheckDocument) -> Result<CheckInput, String> {
+        let facts = document
+            .results
+            .iter()
+            .enumerate()
+            .map(|(i, r)| r.facts().map_err(|e| format!("result {}: {e}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CheckInput {
+            name,
+            document,
+            facts,
+        })
+    }
 }
 
 /// A firewall's rule set, read and audited against the plan (`--rules`).
@@ -653,24 +674,20 @@ fn check_hits(
     let mut read = 0;
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     for check in checks {
-        let from = check.document["from"].as_str().unwrap_or("?");
-        let Some(results) = check.document["results"].as_array() else {
-            continue;
-        };
-        for r in results {
+        let from = check.document.from.as_str();
+        for (r, facts) in check.document.results.iter().zip(&check.facts) {
             read += 1;
-            if r["verdict"].as_str() != Some("open") {
+            if r.verdict != Verdict::Open {
                 continue;
             }
-            let to = r["to"].as_str().unwrap_or_default();
+            let to = r.to.as_str();
             let Some(host) = d.host_index(to) else {
                 *unknown.entry(to.to_owned()).or_default() += 1;
                 continue;
             };
-            let protocol = r["protocol"].as_str().unwrap_or("?");
-            let port = r["port"].as_u64().unwrap_or(0);
-            let service = r["service"].as_str().unwrap_or_default();
-            let detail = &r["detail"];
+            let protocol = r.protocol.as_str();
+            let port = r.port;
+            let service = r.service.as_deref().unwrap_or_default();
             let subject = Subject::Text(format!("{to} {protocol}/{port}"));
             let mut hit = |rule: &str, seen: String| {
                 hits.add(Hit {
@@ -687,27 +704,27 @@ fn check_hits(
                 });
             };
             if service == "rdp" {
-                if detail["nla_required"] == Value::Bool(false) {
+                if facts.nla_required == Some(false) {
                     hit(
                         "rdp-nla-not-required",
                         format!(
                             "selected protocol {}, NLA not required",
-                            text(&detail["selected_protocol"])
+                            text(facts.selected_protocol.as_deref())
                         ),
                     );
                 }
-                if detail["selected_protocol"].as_str() == Some("rdp") {
+                if facts.selected_protocol.as_deref() == Some("rdp") {
                     hit(
                         "rdp-standard-security",
                         "the server selected standard RDP security".into(),
                     );
                 }
             }
-            let tls = &detail["tls"];
-            if tls.is_object() {
-                let alert = tls["alert"].as_str().unwrap_or_default();
-                let error = tls["error"]
-                    .as_str()
+            if let Some(tls) = &facts.tls {
+                let alert = tls.alert.as_deref().unwrap_or_default();
+                let error = tls
+                    .error
+                    .as_deref()
                     .unwrap_or_default()
                     .to_ascii_lowercase();
                 if alert == "protocol_version" || error.contains("protocol version") {
@@ -719,37 +736,38 @@ fn check_hits(
                         ),
                     );
                 }
-                let cert = &tls["certificate"];
-                if cert["expired"] == Value::Bool(true)
-                    || cert["not_yet_valid"] == Value::Bool(true)
-                {
+                let cert = tls.certificate.clone().unwrap_or_default();
+                if cert.expired == Some(true) || cert.not_yet_valid == Some(true) {
                     hit(
                         "tls-certificate-expired",
                         format!(
                             "certificate {} valid {} to {}",
-                            text(&cert["subject"]),
-                            text(&cert["not_before"]),
-                            text(&cert["not_after"])
+                            text(cert.subject.as_deref()),
+                            text(cert.not_before.as_deref()),
+                            text(cert.not_after.as_deref())
                         ),
                     );
                 }
                 let web_role =
                     d.hosts[host].has(Role::Gateway) || d.hosts[host].has(Role::WebAccess);
-                let web_port = port == u64::from(https_port) || port == 443;
-                if cert["self_signed"] == Value::Bool(true) && web_role && web_port {
+                let web_port = port == https_port || port == 443;
+                if cert.self_signed == Some(true) && web_role && web_port {
                     hit(
                         "tls-certificate-self-signed",
-                        format!("self-signed certificate {}", text(&cert["subject"])),
+                        format!("self-signed certificate {}", text(cert.subject.as_deref())),
                     );
                 }
             }
-            if service == "smb" && detail["signing_required"] == Value::Bool(false) {
+            if service == "smb" && facts.signing_required == Some(false) {
                 hit(
                     "smb-signing-not-required",
-                    format!("dialect {}, signing not required", text(&detail["dialect"])),
+                    format!(
+                        "dialect {}, signing not required",
+                        text(facts.dialect.as_deref())
+                    ),
                 );
             }
-            if let Some(skew) = detail["clock_skew_s"].as_f64()
+            if let Some(skew) = facts.clock_skew_s
                 && skew.abs() > MAX_CLOCK_SKEW_S
             {
                 hit(
@@ -772,13 +790,9 @@ fn check_hits(
     read
 }
 
-/// A JSON scalar as text (`?` when absent).
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => "?".into(),
-        other => other.to_string(),
-    }
+/// A fact as text (`?` when absent).
+fn text(v: Option<&str>) -> &str {
+    v.unwrap_or("?")
 }
 
 fn finding(

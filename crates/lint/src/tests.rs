@@ -201,11 +201,15 @@ fn netbios_to_the_license_server() {
     assert!(!ids(&run(&with("", ""), &[]).unwrap()).contains(&"netbios-enabled"));
 }
 
-fn check(results: serde_json::Value) -> Vec<CheckInput> {
-    vec![CheckInput {
-        name: "gw01.json".into(),
-        document: json!({"schema_version": 1, "from": "gw01", "results": results}),
-    }]
+/// A check document from gw01 with these results (each given the address the contract
+/// requires), read as `lint --check` reads a file.
+fn check(mut results: serde_json::Value) -> Vec<CheckInput> {
+    for r in results.as_array_mut().unwrap() {
+        r["address"] = json!("192.0.2.1");
+    }
+    let text = json!({"schema_version": 2, "from": "gw01", "results": results, "summary": {}});
+    let document = CheckDocument::parse(&text.to_string()).unwrap();
+    vec![CheckInput::new("gw01.json".into(), document).unwrap()]
 }
 
 #[test]
@@ -400,4 +404,24 @@ fn explain_names_every_source() {
         assert!(e.contains(&format!("id = \"{}\"", rule.id)));
     }
     assert_eq!(render::list().lines().count(), RULES.len());
+}
+
+#[test]
+fn a_mistyped_fact_is_an_error_naming_the_result_not_a_lost_finding() {
+    let text = json!({"schema_version": 2, "from": "gw01", "summary": {}, "results": [
+        {"to": "sh01", "address": "192.0.2.1", "protocol": "tcp", "port": 3389,
+         "verdict": "open", "service": "rdp", "detail": {"nla_required": true}},
+        {"to": "sh01", "address": "192.0.2.1", "protocol": "tcp", "port": 3390,
+         "verdict": "open", "service": "rdp", "detail": {"nla_required": "false"}},
+    ]});
+    // Refused where the file is read, and where a document built in code is handed over.
+    let e = CheckDocument::parse(&text.to_string()).unwrap_err();
+    assert!(e.starts_with("result 2: detail: invalid type"), "{e}");
+    let mut document =
+        CheckDocument::parse(&text.to_string().replace("\"false\"", "false")).unwrap();
+    document.results[1]
+        .detail
+        .insert("nla_required".into(), json!("false"));
+    let e = CheckInput::new("gw01.json".into(), document).unwrap_err();
+    assert!(e.starts_with("result 2: detail: invalid type"), "{e}");
 }

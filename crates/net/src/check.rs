@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use rdsports_core::plan::{Plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
-use rdsports_report::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord};
+use rdsports_schema::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord};
 
 use crate::registry::{self, ProbeContext};
 use crate::{Cancel, Observation, Settings, Target, Transport, Verdict};
@@ -388,7 +388,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         address: ip,
         protocol: f.protocol.name().to_owned(),
         port: it.port,
-        verdict: obs.verdict.as_str().to_owned(),
+        verdict: obs.verdict,
         service: obs.service.clone(),
         expected_service: Some(expected_service.to_owned()),
         catalog_id: Some(entry.id.clone()),
@@ -552,7 +552,7 @@ pub async fn check_ad_hoc(
             address: text,
             protocol: protocol.to_owned(),
             port: p.port,
-            verdict: o.verdict.as_str().to_owned(),
+            verdict: o.verdict,
             service_matches: registry::service_matches(&o, &probe),
             identified: identified(&o),
             identification: as_value(o.identification.as_deref()),

@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use rdsports_schema::check::facts;
 use rdsports_wire::Identification;
 use rdsports_wire::identify::{Step, classify, first_bytes, first_bytes_text};
 use rdsports_wire::identify::{sequence, step_budget_ms};
@@ -170,7 +171,7 @@ async fn run_step(step: Step, target: &Target, identify: &Identify, deadline: In
         let handshake = tls::handshake(stream, name, peer, deadline).await;
         if handshake.spoke_tls {
             let mut detail = Map::new();
-            detail.insert("tls".into(), handshake.detail.into());
+            detail.insert(facts::TLS.into(), handshake.detail.into());
             return Outcome::Found(Found {
                 service: "tls".into(),
                 detail,

@@ -36,50 +36,7 @@ impl fmt::Display for Transport {
     }
 }
 
-/// What a probe concluded about a port.
-///
-/// TCP gives `open`, `refused` or `filtered`. UDP gives `open` (a reply arrived), `closed`
-/// (ICMP port unreachable), `open|filtered` (silence, which is never reported as open) and,
-/// like nmap, `filtered` when an ICMP "prohibited" or "unreachable" error came back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Verdict {
-    /// UDP: an ICMP port-unreachable came back: the host is there, nothing listens.
-    #[serde(rename = "closed")]
-    Closed,
-    /// No answer within the timeout after the retries, or an ICMP "prohibited" or
-    /// "unreachable" error (a firewall or a routing hole on the way).
-    #[serde(rename = "filtered")]
-    Filtered,
-    /// TCP: the connection was established. UDP: a datagram came back.
-    #[serde(rename = "open")]
-    Open,
-    /// UDP: no reply and no error after the retries. The port may be open (many UDP
-    /// services ignore what they do not understand) or a firewall may drop the datagrams.
-    #[serde(rename = "open|filtered")]
-    OpenFiltered,
-    /// TCP: the connection was reset: the host is there, nothing listens on the port.
-    #[serde(rename = "refused")]
-    Refused,
-}
-
-impl Verdict {
-    /// The contract name (`open`, `refused`, `filtered`, `closed`, `open|filtered`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Closed => "closed",
-            Verdict::Filtered => "filtered",
-            Verdict::Open => "open",
-            Verdict::OpenFiltered => "open|filtered",
-            Verdict::Refused => "refused",
-        }
-    }
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use rdsports_schema::check::Verdict;
 
 /// When TLS is spoken on a TCP target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rdsports_schema::check::facts;
 use rdsports_wire::identify::Step;
 use rdsports_wire::{Exchange, Identification, Progress};
 use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, ntp, radius};
@@ -571,7 +572,7 @@ fn add_clock_skew(mut identification: Identification, now: i64) -> Identificatio
         let skew = kerberos::clock_skew(server, now);
         identification
             .detail
-            .insert("clock_skew_s".into(), skew.into());
+            .insert(facts::CLOCK_SKEW_S.into(), skew.into());
         if skew.abs() > MAX_CLOCK_SKEW_SECS {
             let sentence = format!(
                 "the server's clock is {} s {} ours, beyond Kerberos' {} s tolerance",

@@ -17,6 +17,7 @@ use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, sleep_until};
 
+use rdsports_schema::check::facts;
 use rdsports_wire::identify::Step;
 
 use crate::conversation::converse;
@@ -500,7 +501,7 @@ async fn converse_on(
             }
             observation
                 .detail
-                .insert("tls".into(), handshake.detail.into());
+                .insert(facts::TLS.into(), handshake.detail.into());
             if let (Some(mut session), Some(factory)) = (handshake.stream, probe) {
                 let mut exchange = factory();
                 let talk = converse(&mut session, exchange.as_mut(), deadline).await;
@@ -525,7 +526,7 @@ async fn converse_on(
                 }
                 observation
                     .detail
-                    .insert("tls".into(), handshake.detail.into());
+                    .insert(facts::TLS.into(), handshake.detail.into());
             }
         }
         (_, None) => {}

@@ -9,7 +9,7 @@ use rdsports_core::{Catalog, Deployment, Protocol};
 use rdsports_net::check::{AdHoc, AdHocProbe, CheckSpec, check_ad_hoc, check_host};
 use rdsports_net::registry::{NonceSource, ProbeContext};
 use rdsports_net::{Cancel, Settings};
-use rdsports_report::check::{CheckDocument, Status};
+use rdsports_schema::check::{CheckDocument, Status};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -98,7 +98,7 @@ async fn a_web_server_on_the_session_hosts_rdp_port_is_a_wrong_service() {
         .iter()
         .find(|r| r.protocol == "tcp" && r.port == 3389)
         .unwrap();
-    assert_eq!(rdp.verdict, "open");
+    assert_eq!(rdp.verdict.as_str(), "open");
     assert_eq!(rdp.service.as_deref(), Some("http"));
     assert_eq!(rdp.identified.as_deref(), Some("http"));
     assert_eq!(rdp.service_matches, Some(false));
@@ -111,8 +111,8 @@ async fn a_web_server_on_the_session_hosts_rdp_port_is_a_wrong_service() {
         .iter()
         .find(|r| r.protocol == "udp" && r.port == 3389)
         .unwrap();
-    assert_eq!(udp.verdict, "closed");
-    assert!(!doc.all_pass(rdsports_report::check::UdpSilence::Warn));
+    assert_eq!(udp.verdict.as_str(), "closed");
+    assert!(!doc.all_pass(rdsports_schema::check::UdpSilence::Warn));
 }
 
 #[tokio::test]
@@ -125,7 +125,7 @@ async fn paths_only_takes_any_connection_as_open() {
         .iter()
         .find(|r| r.protocol == "tcp" && r.port == 3389)
         .unwrap();
-    assert_eq!(rdp.verdict, "open");
+    assert_eq!(rdp.verdict.as_str(), "open");
     assert_eq!(rdp.identification, None);
     assert_eq!(rdp.status, Some(Status::Pass));
     assert!(doc.paths_only);
@@ -173,10 +173,10 @@ async fn ad_hoc_probes_one_port() {
     assert_eq!(calls.into_inner(), 2);
     assert_eq!(doc.from, "ad hoc");
     assert_eq!(doc.results.len(), 2);
-    assert_eq!(doc.results[0].verdict, "refused");
+    assert_eq!(doc.results[0].verdict.as_str(), "refused");
     assert_eq!(doc.results[0].status, Some(Status::Blocked));
     // A plain connect with no service expected: open, nothing to identify.
-    assert_eq!(doc.results[1].verdict, "open");
+    assert_eq!(doc.results[1].verdict.as_str(), "open");
     assert_eq!(doc.results[1].port, open_port);
     assert_eq!(doc.results[1].identification, None);
     assert_eq!(doc.results[1].status, Some(Status::Pass));

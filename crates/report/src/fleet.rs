@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::SCHEMA_VERSION;
-use crate::check::{CheckDocument, UdpSilence, passes};
 use crate::table::Table;
+use rdsports_schema::check::{CheckDocument, UdpSilence, passes};
 
 /// How the engine reaches the hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

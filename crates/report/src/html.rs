@@ -10,7 +10,7 @@
 //!
 //! This module does not generate firewall rules or run checks: the caller hands it the
 //! PowerShell scripts and the parsed `rdsports check --format json` documents
-//! ([`parse_check_results`]). The page holds no timestamps: the same input gives the same
+//! (`rdsports_schema::check::CheckDocument::parse`). The page holds no timestamps: the same input gives the same
 //! bytes. Every piece of text from the deployment, the rules or the check files is escaped;
 //! element ids are generated from indices, never from names.
 
@@ -21,10 +21,9 @@ use rdsports_core::plan::Plan;
 use rdsports_core::{Flow, PortRange};
 use serde_json::{Map, Value};
 
-use crate::check::{
-    CHECK_SCHEMA_VERSION, CHECK_SCHEMA_VERSIONS_READ, CheckDocument, CheckRecord, Status,
-    UdpSilence, VERDICTS, explain,
-};
+use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VERDICTS};
+
+use crate::check::explain;
 use crate::diagram::{Graph, escape_xml as esc};
 use crate::plan::FlowRecord;
 use crate::ports::seed_line;
@@ -44,7 +43,7 @@ pub struct ReportInput<'a> {
     /// (host name, PowerShell script) for every host with Windows firewall rules, in the
     /// order to show them.
     pub windows_rules: Vec<(String, String)>,
-    /// Parsed check result documents, one per `--check` file ([`parse_check_results`]).
+    /// Parsed check result documents, one per `--check` file ([`CheckDocument::parse`]).
     pub checks: Vec<CheckDocument>,
     /// The findings of `rdsports lint`, most severe first (accepted ones carry a reason).
     pub lint: Vec<LintRow>,
@@ -75,72 +74,6 @@ pub struct LintRow {
     pub location: Option<String>,
     /// The reason of the acceptance, when the finding is accepted.
     pub accepted: Option<String>,
-}
-
-/// Parses a `rdsports check --format json` document (the contract of
-/// [`crate::check`]), ignoring fields this version does not know.
-///
-/// Errors say what is wrong: not JSON (with line and column), not an object, another
-/// `schema_version`, or a missing or mistyped field (naming the result by its position).
-pub fn parse_check_results(text: &str) -> Result<CheckDocument, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "not a JSON document (line {}, column {}): {e}",
-            e.line(),
-            e.column()
-        )
-    })?;
-    let Value::Object(mut doc) = value else {
-        return Err(
-            "expected a JSON object as printed by `rdsports check --format json`".to_owned(),
-        );
-    };
-    match doc.get("schema_version") {
-        None => {
-            return Err(
-                "no schema_version: is this the output of `rdsports check --format json`?"
-                    .to_owned(),
-            );
-        }
-        Some(v)
-            if v.as_u64().is_some_and(|v| {
-                CHECK_SCHEMA_VERSIONS_READ
-                    .iter()
-                    .any(|&r| u64::from(r) == v)
-            }) => {}
-        Some(v) => {
-            return Err(format!(
-                "schema_version {v} is not supported (this rdsports reads versions 1 and \
-                 {CHECK_SCHEMA_VERSION})"
-            ));
-        }
-    }
-    let results = match doc.remove("results") {
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err("`results` is not a list".to_owned()),
-        None => return Err("no `results` list".to_owned()),
-    };
-    let mut parsed = Vec::with_capacity(results.len());
-    for (i, r) in results.into_iter().enumerate() {
-        let r: CheckRecord = serde_json::from_value(r)
-            .map_err(|e| format!("result {}: {e}{}", i + 1, locate(text)))?;
-        parsed.push(r);
-    }
-    doc.insert("results".to_owned(), Value::Array(Vec::new()));
-    let mut head: CheckDocument =
-        serde_json::from_value(Value::Object(doc)).map_err(|e| format!("{e}{}", locate(text)))?;
-    head.results = parsed;
-    let paths_only = head.paths_only;
-    Ok(head.judged(UdpSilence::Warn, paths_only))
-}
-
-/// Where in `text` a typed parse fails, as ` (line L, column C)`: errors found on the
-/// `Value` tree carry no position, so the text is parsed again, typed, to find it.
-fn locate(text: &str) -> String {
-    match serde_json::from_str::<CheckDocument>(text) {
-        Err(e) if e.line() > 0 => format!(" (line {}, column {})", e.line(), e.column()),
-        _ => String::new(),
-    }
 }
 
 /// Renders the report as one HTML5 document.
@@ -830,11 +763,14 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
                     "v-row-refused",
                     format!(
                         "{} <span class=\"badge v-refused\">wrong service</span>",
-                        badge(&r.verdict, None)
+                        badge(r.verdict.as_str(), None)
                     ),
                 )
             } else {
-                (row_class(&r.verdict), badge(&r.verdict, None))
+                (
+                    row_class(r.verdict.as_str()),
+                    badge(r.verdict.as_str(), None),
+                )
             };
             let service = match (&r.service, r.service_matches) {
                 (None, Some(false)) => format!(

@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use rdsports_core::plan::Plan;
 use rdsports_core::{Catalog, Deployment};
 use rdsports_report::diagram::Graph;
-use rdsports_report::html::{ReportInput, parse_check_results, render};
+use rdsports_report::html::{ReportInput, render};
 use rdsports_report::plan::FlowRecord;
+use rdsports_schema::check::CheckDocument;
 
 const PERIMETER: &str = include_str!("../../../examples/perimeter.toml");
 const HOSTILE: &str = include_str!("fixtures/hostile.toml");
@@ -277,7 +278,7 @@ fn perimeter_report_in_chromium() {
         plan: &plan,
         warnings: &warnings,
         windows_rules: rules,
-        checks: vec![parse_check_results(CHECK).unwrap()],
+        checks: vec![CheckDocument::parse(CHECK).unwrap()],
         lint: Vec::new(),
         fleet: None,
         audits: Vec::new(),

@@ -8,7 +8,8 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 use rdsports_core::{Catalog, Deployment};
 use rdsports_report::diagram::Graph;
-use rdsports_report::html::{ReportInput, parse_check_results, render};
+use rdsports_report::html::{ReportInput, render};
+use rdsports_schema::check::CheckDocument;
 
 const CHECK: &str = include_str!("fixtures/check-gw01.json");
 const ROLES: [&str; 8] = [
@@ -84,7 +85,7 @@ fn count_attr(xml: &str, attr: &str) -> usize {
 proptest! {
     #[test]
     fn check_parser_never_panics_on_any_text(text in any::<String>()) {
-        let _ = parse_check_results(&text);
+        let _ = CheckDocument::parse(&text);
     }
 
     #[test]
@@ -94,10 +95,10 @@ proptest! {
         insert in "[\\[\\]{}\":,0-9a-z\\\\ -]{0,8}",
     ) {
         let cut = CHECK.char_indices().map(|(i, _)| i).take_while(|&i| i <= cut).last().unwrap_or(0);
-        let _ = parse_check_results(&CHECK[..cut]);
+        let _ = CheckDocument::parse(&CHECK[..cut]);
         let at = CHECK.char_indices().map(|(i, _)| i).take_while(|&i| i <= at).last().unwrap_or(0);
         let edited = format!("{}{insert}{}", &CHECK[..at], &CHECK[at..]);
-        let _ = parse_check_results(&edited);
+        let _ = CheckDocument::parse(&edited);
     }
 
     #[test]

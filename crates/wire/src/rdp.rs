@@ -28,6 +28,8 @@
 //! | 13..15 | length, little-endian | `08 00` |
 //! | 15..19 | requestedProtocols, little-endian | `0b 00 00 00` (SSL, HYBRID, HYBRID_EX) |
 
+use rdsports_schema::check::facts;
+
 use crate::{Exchange, Identification, Progress};
 use serde_json::Value;
 
@@ -260,8 +262,8 @@ pub fn identify(negotiation: &Negotiation) -> Identification {
             let flag_list: Vec<Value> = flag_names(flags).into_iter().map(Value::from).collect();
             let mut id = Identification::service("rdp")
                 .with("negotiation", "response")
-                .with("selected_protocol", name)
-                .with("nla_required", nla)
+                .with(facts::SELECTED_PROTOCOL, name)
+                .with(facts::NLA_REQUIRED, nla)
                 .with("flags", flag_list);
             // Every protocol except standard RDP security starts with a TLS handshake.
             id.upgrade_tls = selected_protocol != PROTOCOL_RDP;
@@ -277,8 +279,8 @@ pub fn identify(negotiation: &Negotiation) -> Identification {
             Identification::service("rdp")
                 .with("negotiation", "failure")
                 .with("failure_code", name.clone())
-                .with("nla_required", code == HYBRID_REQUIRED_BY_SERVER)
-                .with("selected_protocol", Value::Null)
+                .with(facts::NLA_REQUIRED, code == HYBRID_REQUIRED_BY_SERVER)
+                .with(facts::SELECTED_PROTOCOL, Value::Null)
                 .with("flags", Vec::<Value>::new())
                 .note_with(format!(
                     "server refused the offered security protocols: {name}"
@@ -286,8 +288,8 @@ pub fn identify(negotiation: &Negotiation) -> Identification {
         }
         Negotiation::None => Identification::service("rdp")
             .with("negotiation", "none")
-            .with("selected_protocol", "rdp")
-            .with("nla_required", false)
+            .with(facts::SELECTED_PROTOCOL, "rdp")
+            .with(facts::NLA_REQUIRED, false)
             .with("flags", Vec::<Value>::new())
             .note_with("no negotiation data: the server uses standard RDP security"),
     }
@@ -396,6 +398,10 @@ mod tests {
         assert_eq!(id.service, Some("rdp"));
         assert_eq!(id.detail["selected_protocol"], "hybrid");
         assert_eq!(id.detail["nla_required"], true);
+        // The contract with lint: the facts read back typed.
+        let facts = rdsports_schema::check::Facts::read(&id.detail).unwrap();
+        assert_eq!(facts.selected_protocol.as_deref(), Some("hybrid"));
+        assert_eq!(facts.nla_required, Some(true));
         assert_eq!(
             id.detail["flags"],
             serde_json::json!([

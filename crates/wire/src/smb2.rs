@@ -34,6 +34,8 @@
 //! | 158 | 2 | padding to 8 bytes |
 //! | 160 | 18 | `SMB2_ENCRYPTION_CAPABILITIES`: AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM |
 
+use rdsports_schema::check::facts;
+
 use crate::{Exchange, Identification, Progress};
 use serde_json::{Map, Value};
 
@@ -609,7 +611,7 @@ pub fn identify(reply: &Reply) -> Identification {
     match reply {
         Reply::Smb1 { command, status } => {
             let mut id = Identification::service("smb")
-                .with("dialect", "SMB1")
+                .with(facts::DIALECT, "SMB1")
                 .with("smb1_command", *command)
                 .with("status", format!("{status:#010x}"));
             id.note = Some("the server answered with SMB1".to_owned());
@@ -627,9 +629,12 @@ pub fn identify(reply: &Reply) -> Identification {
                 .map(Value::from)
                 .collect();
             let mut id = Identification::service("smb")
-                .with("dialect", dialect_name(r.dialect))
+                .with(facts::DIALECT, dialect_name(r.dialect))
                 .with("signing_enabled", r.security_mode & SIGNING_ENABLED != 0)
-                .with("signing_required", r.security_mode & SIGNING_REQUIRED != 0)
+                .with(
+                    facts::SIGNING_REQUIRED,
+                    r.security_mode & SIGNING_REQUIRED != 0,
+                )
                 .with("server_guid", guid_string(&r.server_guid))
                 .with("capabilities", capability_names(r.capabilities))
                 .with("max_transact_size", r.max_transact_size)
@@ -809,6 +814,10 @@ mod tests {
         assert_eq!(id.detail["dialect"], "3.1.1");
         assert_eq!(id.detail["signing_enabled"], true);
         assert_eq!(id.detail["signing_required"], true);
+        // The contract with lint: the facts read back typed.
+        let facts = rdsports_schema::check::Facts::read(&id.detail).unwrap();
+        assert_eq!(facts.dialect.as_deref(), Some("3.1.1"));
+        assert_eq!(facts.signing_required, Some(true));
         assert_eq!(
             id.detail["server_guid"],
             "12345678-1234-5678-9abc-def012345678"

@@ -15,7 +15,7 @@ fn with_plan<T>(text: &str, f: impl FnOnce(&Plan<'_>) -> T) -> T {
 
 #[test]
 fn parses_check_results_and_ignores_unknown_fields() {
-    let doc = parse_check_results(CHECK).unwrap();
+    let doc = CheckDocument::parse(CHECK).unwrap();
     assert_eq!(doc.from, "gw01");
     assert_eq!(doc.results.len(), 7);
     let first = &doc.results[0];
@@ -23,7 +23,7 @@ fn parses_check_results_and_ignores_unknown_fields() {
         (first.to.as_str(), first.protocol.as_str(), first.port),
         ("dc01", "tcp", 88)
     );
-    assert_eq!(first.verdict, "open");
+    assert_eq!(first.verdict.as_str(), "open");
     assert_eq!(first.catalog_id.as_deref(), Some("S14"));
     assert_eq!(first.rtt_ms, Some(1.2));
     assert_eq!(
@@ -36,7 +36,7 @@ fn parses_check_results_and_ignores_unknown_fields() {
 
 #[test]
 fn bad_check_files_get_clear_errors() {
-    let err = |text: &str| parse_check_results(text).unwrap_err();
+    let err = |text: &str| CheckDocument::parse(text).unwrap_err();
     let e = err("{\"schema_version\": 1,\n  \"from\": }");
     assert!(e.starts_with("not a JSON document (line 2, column "), "{e}");
     assert_eq!(
@@ -89,7 +89,7 @@ fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) ->
         plan,
         warnings,
         windows_rules: rules,
-        checks: vec![parse_check_results(CHECK).unwrap()],
+        checks: vec![CheckDocument::parse(CHECK).unwrap()],
         lint: Vec::new(),
         fleet: None,
         audits: Vec::new(),
@@ -182,7 +182,7 @@ fn flows_show_the_verdicts_of_matching_checks() {
         assert!(row("cb01", "dc01", "tcp", "88").contains("not checked"));
         // Every result of the fixture matches a planned flow; an unplanned port is marked.
         assert!(!html.contains(">not planned<"));
-        let mut check = parse_check_results(CHECK).unwrap();
+        let mut check = CheckDocument::parse(CHECK).unwrap();
         check.results[0].port = 9999;
         let html = render(&ReportInput {
             plan: p,
@@ -205,7 +205,7 @@ fn hostile_text_is_escaped_everywhere() {
             "\"><script>alert(1)</script>".to_owned(),
             "</code></pre><script>alert('rules')</script>".to_owned(),
         )];
-        let mut check = parse_check_results(CHECK).unwrap();
+        let mut check = CheckDocument::parse(CHECK).unwrap();
         check.from = "<img src=x onerror=alert(1)>".to_owned();
         check.results[0].detail.insert(
             "<b>key</b>".to_owned(),
