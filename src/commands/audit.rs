@@ -43,10 +43,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let plan = plan(&catalog, &deployment);
     let audit = rdsports_audit::analyse(&ruleset, &plan, &scope);
     let out = match args.format {
-        AuditFormat::Table => rdsports_audit::report::table(&audit, audit_width()),
-        AuditFormat::Json => rdsports_audit::report::json(&audit),
-        AuditFormat::Junit => rdsports_audit::report::junit(&audit),
-        AuditFormat::Markdown => rdsports_audit::report::markdown(&audit),
+        AuditFormat::Table => rdsports_report::audit::text::table(&audit, audit_width()),
+        AuditFormat::Json => rdsports_report::audit::text::json(&audit),
+        AuditFormat::Junit => rdsports_report::audit::text::junit(&audit),
+        AuditFormat::Markdown => rdsports_report::audit::text::markdown(&audit),
     };
     input::print(&out)?;
     Ok(match audit.exit_code(args.strict) {

@@ -113,7 +113,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let warnings = crate::commands::plan::warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
     let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
-    let audit_ok = audits.iter().all(|a| a.counts.missing == 0);
+    let audit_ok = audits.iter().all(|a| a.audit.counts.missing == 0);
     let lint = match lint_rows(&plan, &loaded, &check_files) {
         Ok(rows) => rows,
         Err(status) => return Ok(status),
@@ -142,7 +142,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
 fn audits(
     paths: &[std::path::PathBuf],
     deployment: &str,
-) -> anyhow::Result<Result<Vec<rdsports_report::audit::AuditDocument>, ExitStatus>> {
+) -> anyhow::Result<Result<Vec<rdsports_report::audit::AuditFile>, ExitStatus>> {
     let mut out = Vec::new();
     for path in paths {
         let (name, bytes) =
@@ -160,7 +160,7 @@ fn audits(
             );
             return Ok(Err(ExitStatus::BadInput));
         };
-        let mut doc = match rdsports_report::audit::parse_audit_result(&text) {
+        let doc = match rdsports_schema::audit::Audit::parse(&text) {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {name}: {}\n  hint: {}", e.message, e.hint);
@@ -174,8 +174,10 @@ fn audits(
             );
             return Ok(Err(ExitStatus::BadInput));
         }
-        doc.file = name;
-        out.push(doc);
+        out.push(rdsports_report::audit::AuditFile {
+            file: name,
+            audit: doc,
+        });
     }
     Ok(Ok(out))
 }

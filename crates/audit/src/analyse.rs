@@ -9,7 +9,7 @@ use rdsports_policy::{Policy, RenderOptions};
 use crate::eval::{self, Decider, Start, Verdict};
 use crate::model::{Action, Decision, Hook, Ruleset};
 use crate::report::{
-    Audit, Counts, DeadRule, Fix, FlowResult, SCHEMA_VERSION, Status, TooBroad, Unused,
+    Audit, Counts, DeadRule, Fix, FlowResult, FlowsListed, SCHEMA_VERSION, Status, TooBroad, Unused,
 };
 use crate::space::{self, Cube, DPORT, DST, PROTO, Region, SPORT, SRC, Set, TCP, UDP};
 
@@ -378,7 +378,11 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         rules: rs.rule_count(),
         counts,
         flows,
-        flows_listed: if list_allowed { "all" } else { "not-allowed" },
+        flows_listed: if list_allowed {
+            FlowsListed::All
+        } else {
+            FlowsListed::NotAllowed
+        },
         fix,
         too_broad,
         shadowed,

@@ -6,8 +6,6 @@
 //! A rule whose match could not be decided ([`Rule::possible`]) is remembered: if the
 //! verdict would differ had it matched, the part is [`Verdict::Possible`], never guessed.
 
-use serde::Serialize;
-
 use crate::model::{Action, Decision, DstIndex, Hook, Ruleset};
 use crate::space::{Cube, DST, SRC};
 
@@ -445,14 +443,7 @@ pub fn describe(rs: &Ruleset, by: Decider) -> Described {
     }
 }
 
-/// Where a deciding rule is and what it says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Described {
-    /// File and line, JSON path or rule name.
-    pub location: String,
-    /// The rule's text.
-    pub text: String,
-}
+pub use rdsports_schema::audit::Described;
 
 /// Verdicts on boxes (one interval of source and of destination addresses, one service:
 /// protocol, source and destination ports), shared between the boxes no rule tells apart.

@@ -9,109 +9,7 @@ use serde::Serialize;
 
 use crate::space::Cube;
 
-/// The platform a rule set came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Platform {
-    /// `nft -j list ruleset`.
-    Nftables,
-    /// `iptables-save` / `ip6tables-save`.
-    Iptables,
-    /// Windows Firewall (the rdsports export script, or GPO/registry rule strings).
-    Windows,
-    /// Azure network security groups (az, Az PowerShell, ARM).
-    AzureNsg,
-    /// AWS security groups (`aws ec2 describe-security-groups`).
-    AwsSg,
-    /// AWS network ACLs (`aws ec2 describe-network-acls`), with security groups if given.
-    AwsNacl,
-    /// Cisco ASA (`show running-config`, `show access-list`).
-    CiscoAsa,
-    /// Aerleon / Capirca policies (YAML) with their definitions.
-    Aerleon,
-}
-
-impl Platform {
-    /// The name of the matching `rules` target (for the fix).
-    pub fn target(self) -> &'static str {
-        match self {
-            Platform::Nftables => "nftables",
-            Platform::Iptables => "iptables",
-            Platform::Windows => "windows",
-            Platform::AzureNsg => "azure-nsg",
-            Platform::AwsSg | Platform::AwsNacl => "aws-sg",
-            Platform::CiscoAsa => "cisco-asa",
-            Platform::Aerleon => "aerleon",
-        }
-    }
-
-    /// How the platform decides, in one sentence (shown in reports).
-    pub fn semantics(self) -> &'static str {
-        match self {
-            Platform::Nftables => {
-                "base chains of a hook in priority order; accept ends only its own chain, \
-                 drop and reject are final; jump/goto/return; end of a base chain: its policy"
-            }
-            Platform::Iptables => {
-                "filter table, first match; user chains with RETURN; end of a built-in \
-                 chain: its policy"
-            }
-            Platform::Windows => {
-                "enabled rules of the active profile; block beats allow; otherwise the \
-                 profile's default action"
-            }
-            Platform::AzureNsg => {
-                "security rules by priority, first match, then the default rules; several \
-                 NSGs (subnet and NIC) apply in series; inbound rules see flows into the \
-                 deployment's networks, outbound rules flows out of them"
-            }
-            Platform::AwsSg => {
-                "the union of every group's allow rules (stateful), everything else denied; \
-                 inbound rules see flows into the deployment's networks, outbound rules \
-                 flows out of them"
-            }
-            Platform::AwsNacl => {
-                "network ACL entries by rule number, first match, then the * deny; stateless: \
-                 a flow needs its inbound entry and the outbound entry of its replies (to \
-                 ports 1024-65535); with security groups, their union of allows too"
-            }
-            Platform::CiscoAsa => {
-                "per ingress interface: its inbound access list, then the global one, first \
-                 match, then the implicit deny (no list: security levels); the outbound list \
-                 of the egress interface after; an interface stands for its zone's networks"
-            }
-            Platform::Aerleon => {
-                "each filter's terms in order, first match; a filter targeting from-zone A \
-                 to-zone B judges connections from zone A to zone B, one without zone \
-                 targets every connection; after the last term, and for a zone pair no \
-                 filter names: the zone firewall's default deny"
-            }
-        }
-    }
-}
-
-/// Which packets a hook sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Hook {
-    /// Packets to this host.
-    Input,
-    /// Packets through this host (a router between zones).
-    Forward,
-    /// Packets from this host.
-    Output,
-}
-
-impl Hook {
-    /// `input`, `forward`, `output`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Hook::Input => "input",
-            Hook::Forward => "forward",
-            Hook::Output => "output",
-        }
-    }
-}
+pub use rdsports_schema::audit::{Hook, Note, Platform};
 
 /// What a rule does to a packet it matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,15 +173,6 @@ impl DstIndex {
             (a, b) => a.or(b),
         }
     }
-}
-
-/// Something a reader could not understand or evaluate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Note {
-    /// Where (`FILE:LINE`, JSON path).
-    pub location: String,
-    /// What was not understood and how it was treated.
-    pub message: String,
 }
 
 /// A normalised rule set.

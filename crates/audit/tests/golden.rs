@@ -5,9 +5,10 @@
 
 use std::path::PathBuf;
 
-use rdsports_audit::report::{self, Status};
+use rdsports_audit::report::Status;
 use rdsports_audit::{ReadOptions, Scope};
 use rdsports_core::{Catalog, Deployment};
+use rdsports_report::audit::text as report;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests")
@@ -34,7 +35,7 @@ fn audit(
     format: &str,
     scope: &dyn Fn(&Deployment) -> Scope,
     mut opts: ReadOptions,
-) -> report::Audit {
+) -> rdsports_audit::report::Audit {
     opts.internal = deployment()
         .zones
         .iter()
@@ -74,12 +75,12 @@ fn host_opts(d: &Deployment, host: &str) -> (Scope, ReadOptions) {
 }
 
 fn status<'a>(
-    a: &'a report::Audit,
+    a: &'a rdsports_audit::report::Audit,
     from: &str,
     to: &str,
     proto: &str,
     ports: &str,
-) -> &'a report::FlowResult {
+) -> &'a rdsports_audit::report::FlowResult {
     a.flows
         .iter()
         .find(|f| f.from == from && f.to == to && f.protocol == proto && f.ports == ports)

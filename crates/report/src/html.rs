@@ -50,7 +50,7 @@ pub struct ReportInput<'a> {
     /// A fleet run's status per host (`report --check-dir`), every host of the inventory.
     pub fleet: Option<crate::fleet::Summary>,
     /// Results of `rdsports audit --format json` (`report --audit`), in the order given.
-    pub audits: Vec<crate::audit::AuditDocument>,
+    pub audits: Vec<crate::audit::AuditFile>,
 }
 
 /// One finding of `rdsports lint`, as the report shows it.
@@ -307,8 +307,8 @@ fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
         let _ = writeln!(
             out,
             "<p class=\"verdicts\"><a href=\"#audit-{k}\">Audit of the {} rule set</a>: {}</p>",
-            esc(&a.platform),
-            crate::audit::badges(a)
+            a.audit.platform.name(),
+            crate::audit::badges(&a.audit)
         );
     }
     if !boundaries.is_empty() {

@@ -65,14 +65,17 @@ fn large_farm_diagrams() {
 /// unused findings; a Windows host with undecided flows).
 #[test]
 fn audit_section() {
-    use rdsports_report::audit::{parse_audit_result, section};
+    use rdsports_report::audit::{AuditFile, section};
+    use rdsports_schema::audit::Audit;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let docs: Vec<_> = ["audit-nft-boundary.json", "audit-windows-sh01.json"]
         .iter()
         .map(|f| {
-            let mut d = parse_audit_result(&fs::read_to_string(dir.join(f)).unwrap()).unwrap();
-            d.file = (*f).to_owned();
-            d
+            let audit = Audit::parse(&fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+            AuditFile {
+                file: (*f).to_owned(),
+                audit,
+            }
         })
         .collect();
     let mut html = String::new();

@@ -10,4 +10,5 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod check;
