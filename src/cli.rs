@@ -1,6 +1,7 @@
 //! The command line, as clap definitions only. Doc comments become `--help`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -342,7 +343,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub paths_only: bool,
     /// Ports of a dynamic RPC range to probe when only rdsports listeners stand there.
-    #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
+    #[arg(long, default_value_t = rdsports_net::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
     pub range_sample: usize,
     /// Kerberos realm / AD domain for the probes (default: the deployment's `domain`).
     #[arg(long)]
@@ -554,14 +555,14 @@ pub struct ListenArgs {
     pub host: String,
     /// How long to listen: 30m, 90s, 1h30m.
     #[arg(long = "for", value_name = "DURATION", default_value = "30m",
-          value_parser = crate::commands::listen::parse_duration)]
+          value_parser = parse_duration)]
     pub duration: std::time::Duration,
     /// These ports instead of the planned ones: 3389,5504,50000-50010,3391/udp (TCP unless
     /// /udp).
     #[arg(long, value_name = "LIST")]
-    pub ports: Option<String>,
+    pub ports: Option<rdsports_core::PortList>,
     /// Ports to open of a dynamic range, both ends included (check probes the same ones).
-    #[arg(long, default_value_t = crate::commands::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
+    #[arg(long, default_value_t = rdsports_net::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]
     pub range_sample: usize,
     /// Bind this address (default: the host's address when it is on this machine, else every
     /// address).
@@ -592,4 +593,59 @@ pub struct DeploymentInput {
     /// for rules). A larger plan is refused with exit status 2 and its flow count.
     #[arg(long, value_name = "N", default_value_t = rdsports_core::plan::DEFAULT_MAX_FLOWS)]
     pub max_flows: u64,
+}
+
+/// Parses a duration: `30m`, `90s`, `1h30m`, `500ms`, or plain seconds (`45`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    if rest.is_empty() {
+        return Err("empty duration (write 30m, 90s or 1h30m)".into());
+    }
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        let (number, tail) = rest.split_at(digits);
+        let unit_len = tail.chars().take_while(char::is_ascii_alphabetic).count();
+        let (unit, tail) = tail.split_at(unit_len);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration (write 30m, 90s or 1h30m)"))?;
+        let part = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n.saturating_mul(60)),
+            "h" => Duration::from_secs(n.saturating_mul(3600)),
+            "d" => Duration::from_secs(n.saturating_mul(86_400)),
+            _ => {
+                return Err(format!(
+                    "`{text}`: unknown unit `{unit}` (ms, s, m, h or d)"
+                ));
+            }
+        };
+        total = total.saturating_add(part);
+        rest = tail;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("5y").unwrap_err().contains("unknown unit"));
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
 }

@@ -11,6 +11,7 @@ use rdsports_core::plan::{
 use rdsports_core::{Catalog, Deployment, Diagnostic, Plan, Severity};
 
 use crate::cli::{DeploymentInput, FormatArg};
+use crate::error::UserError;
 
 /// The built-in example deployment, planned when no file is given.
 pub const EXAMPLE: &str = include_str!("../examples/perimeter.toml");
@@ -108,6 +109,18 @@ fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
         "error: {name}: the {what} is {size}; rdsports reads at most {} MiB\n  = hint: {hint}\n",
         limit >> 20
     )
+}
+
+/// The index of host `name` in `deployment` (read from `file`), or the error that lists
+/// the hosts there are.
+pub fn host_index(deployment: &Deployment, name: &str, file: &str) -> Result<usize, UserError> {
+    deployment.host_index(name).ok_or_else(|| {
+        let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
+        UserError::new(format!(
+            "no host \"{name}\" in {file} (hosts: {})",
+            names.join(", ")
+        ))
+    })
 }
 
 /// `1234567` as `1,234,567`.

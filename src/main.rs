@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod error;
 mod input;
 
 use std::io::{self, Write};
@@ -32,6 +33,10 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let mut err = io::stderr().lock();
+            if let Some(user) = e.downcast_ref::<error::UserError>() {
+                let _ = err.write_all(user.render().as_bytes());
+                return ExitCode::from(2);
+            }
             let _ = writeln!(err, "error: {e}");
             for cause in e.chain().skip(1) {
                 let _ = writeln!(err, "  caused by: {cause}");

@@ -125,18 +125,7 @@ pub fn load_rules(
     };
     let host = match host_name {
         None => None,
-        Some(h) => match deployment.host_index(h) {
-            Some(i) => Some(i),
-            None => {
-                let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
-                eprintln!(
-                    "error: no host \"{h}\" in {} (hosts: {})",
-                    deployment_name,
-                    names.join(", ")
-                );
-                return Ok(Err(ExitStatus::BadInput));
-            }
-        },
+        Some(h) => Some(input::host_index(deployment, h, deployment_name)?),
     };
     let mut opts = ReadOptions {
         profile: Some(flags.profile.to_owned()),

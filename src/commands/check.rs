@@ -20,8 +20,6 @@ use crate::ExitStatus;
 use crate::cli::{CheckArgs, CheckFormat};
 use crate::input;
 
-pub use rdsports_net::check::DEFAULT_RANGE_SAMPLE;
-
 /// The ceiling of adaptive waits, and the conversation timeout, when --timeout is not
 /// given (1500 ms; 3000 ms on Windows, see [`crate::cli::DEFAULT_TIMEOUT_MS`]).
 pub const DEFAULT_TIMEOUT_MS: u64 = crate::cli::DEFAULT_TIMEOUT_MS;
@@ -47,16 +45,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    let host_index = |name: &str| -> anyhow::Result<usize> {
-        deployment.host_index(name).ok_or_else(|| {
-            let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
-            anyhow::anyhow!(
-                "no host \"{name}\" in {} (hosts: {})",
-                loaded.name,
-                names.join(", ")
-            )
-        })
-    };
+    let host_index = |name: &str| input::host_index(&deployment, name, &loaded.name);
     let from = match &args.from {
         Some(name) => host_index(name)?,
         None => {

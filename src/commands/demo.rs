@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use rdsports_core::plan::plan;
-use rdsports_core::{Deployment, PortRange};
+use rdsports_core::{Deployment, PortRange, Protocol};
 use rdsports_net::listen::{self, ListenConfig, OpenState};
 use rdsports_net::namespace::{PrivateNetwork, enter_private_network};
 use rdsports_net::registry::ProbeContext;
@@ -33,9 +33,8 @@ use rdsports_schema::check::{CheckDocument, UdpSilence, Verdict};
 
 use crate::ExitStatus;
 use crate::cli::DemoArgs;
-use crate::commands::listen::inbound;
 use crate::input;
-use rdsports_net::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host};
+use rdsports_net::check::{CheckSpec, DEFAULT_RANGE_SAMPLE, check_host, transport};
 
 /// The flow the demo leaves closed: the license server's RPC endpoint mapper.
 const CLOSED_HOST: &str = "ls01";
@@ -130,12 +129,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
     let mut deviations: Vec<String> = Vec::new();
     let mut servers = Vec::new();
     for (i, host) in d.hosts.iter().enumerate() {
-        let ports: Vec<(Transport, u16)> = inbound(&plan, i, DEFAULT_RANGE_SAMPLE)
+        let ports: Vec<(Transport, u16)> = plan
+            .inbound(i, DEFAULT_RANGE_SAMPLE)
             .into_iter()
-            .filter(|p| {
-                !(i == closed_host && p.transport == Transport::Tcp && p.port == CLOSED_PORT)
-            })
-            .map(|p| (p.transport, p.port.saturating_add(offset)))
+            .filter(|p| !(i == closed_host && p.protocol == Protocol::Tcp && p.port == CLOSED_PORT))
+            .map(|p| (transport(p.protocol), p.port.saturating_add(offset)))
             .collect();
         if ports.is_empty() {
             continue;

@@ -17,17 +17,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let catalog = input::catalog()?;
     let host = match &args.host {
         None => None,
-        Some(h) => match deployment.host_index(h) {
-            Some(i) => Some(i),
-            None => {
-                let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
-                anyhow::bail!(
-                    "no host \"{h}\" in {} (hosts: {})",
-                    loaded.name,
-                    names.join(", ")
-                );
-            }
-        },
+        Some(h) => Some(input::host_index(&deployment, h, &loaded.name)?),
     };
     let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
         return Ok(ExitStatus::BadInput);

@@ -25,16 +25,8 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    if let Some(h) = &args.host
-        && deployment.host_index(h).is_none()
-    {
-        let names: Vec<&str> = deployment.hosts.iter().map(|h| h.name.as_str()).collect();
-        eprintln!(
-            "error: no host \"{h}\" in {} (hosts: {})",
-            loaded.name,
-            names.join(", ")
-        );
-        return Ok(ExitStatus::BadInput);
+    if let Some(h) = &args.host {
+        input::host_index(&deployment, h, &loaded.name)?;
     }
     let boundary = match &args.boundary {
         None => None,

@@ -2,6 +2,8 @@
 //!
 //! Pure and deterministic: the same inputs give the same flows in the same order.
 
+use std::collections::BTreeMap;
+
 use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
 use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
@@ -748,6 +750,60 @@ impl<'a> Plan<'a> {
             .map(|i| self.catalog.entries[i].id.as_str())
             .collect()
     }
+
+    /// The ports host `to` must accept: every single port of a flow to it, and for a range
+    /// `sample` ports including both ends ([`range_sample`]). Sorted by protocol and port;
+    /// each says which flows need it. `listen` opens these.
+    pub fn inbound(&self, to: usize, sample: usize) -> Vec<Inbound> {
+        // (protocol, port) -> (service and range, catalog id) -> sources
+        type Why = BTreeMap<(String, String), Vec<String>>;
+        let mut ports: BTreeMap<(Protocol, u16), Why> = BTreeMap::new();
+        for f in self.flows.iter().filter(|f| f.to == to) {
+            let entry = self.entry(f);
+            let (list, label) = if f.ports.len() == 1 {
+                (vec![f.ports.start()], entry.service.clone())
+            } else {
+                (
+                    range_sample(f.ports, sample),
+                    format!("{} {}", entry.service, f.ports),
+                )
+            };
+            for port in list {
+                let sources = ports
+                    .entry((f.protocol, port))
+                    .or_default()
+                    .entry((label.clone(), entry.id.clone()))
+                    .or_default();
+                let from = &self.from(f).name;
+                if !sources.contains(from) {
+                    sources.push(from.clone());
+                }
+            }
+        }
+        ports
+            .into_iter()
+            .map(|((protocol, port), why)| Inbound {
+                protocol,
+                port,
+                why: why
+                    .into_iter()
+                    .map(|((label, id), from)| format!("{label} from {} ({id})", from.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })
+            .collect()
+    }
+}
+
+/// A port a host must accept, and the planned flows that need it ([`Plan::inbound`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// The port.
+    pub port: u16,
+    /// Why: "rdp from gw01 (S24)", "msrpc 49152-65535 from cb01, cb02 (S10b)" ...
+    pub why: String,
 }
 
 #[cfg(test)]

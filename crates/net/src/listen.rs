@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rdsports_wire::listener::{self, RequestCheck};
-use serde::Serialize;
 use socket2::{Domain, Socket, Type};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -73,145 +72,58 @@ impl ListenConfig {
     }
 }
 
-/// What became of one requested port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum OpenState {
-    /// A listener (TCP) or responder (UDP) is there now.
-    #[serde(rename = "open")]
-    Open,
-    /// Something else already uses the port: a real service, which `check` will probe.
-    #[serde(rename = "in use")]
-    InUse,
-    /// The system refused the bind: on Unix, ports below 1024 need privileges.
-    #[serde(rename = "denied")]
-    Denied,
-    /// The bind failed for another reason (the message says which).
-    #[serde(rename = "failed")]
-    Failed,
+pub use rdsports_schema::listen::{Contact, OpenState, Opened, Outcome, ServeSummary};
+
+/// Why [`Listeners::serve_for`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The time given ran out.
+    TimeLimit,
+    /// Ctrl-C was pressed.
+    Interrupted,
 }
 
-impl OpenState {
-    /// The name used in tables and JSON (`open`, `in use`, `denied`, `failed`).
+impl Stop {
+    /// The name in the listen document: `time limit` or `ctrl-c`.
     pub fn as_str(self) -> &'static str {
         match self {
-            OpenState::Open => "open",
-            OpenState::InUse => "in use",
-            OpenState::Denied => "denied",
-            OpenState::Failed => "failed",
+            Stop::TimeLimit => "time limit",
+            Stop::Interrupted => "ctrl-c",
         }
     }
 }
 
-/// One requested port and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Opened {
-    /// `tcp` or `udp`.
-    pub transport: Transport,
-    /// The port.
-    pub port: u16,
-    /// Whether it is open.
-    pub state: OpenState,
-    /// The address bound (open ports only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bound: Option<SocketAddr>,
-    /// The system's words when the port could not be opened.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// How one contact with a listener ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Outcome {
-    /// A valid rdsports request was answered.
-    Handshake {
-        /// The prober's nonce, as hex.
-        nonce: String,
-        /// Bytes of the reply.
-        reply_bytes: usize,
-    },
-    /// A valid request came, but the reply could not be sent (the peer left, or the UDP
-    /// rate limit was reached).
-    Unanswered {
-        /// Why.
-        reason: String,
-    },
-    /// Bytes that are not an rdsports request (another protocol's probe, a scanner).
-    Other {
-        /// Bytes read (at most [`listener::REQUEST_LEN`]).
-        bytes: usize,
-        /// The first bytes as hex, for the log line.
-        head: String,
-    },
-    /// The start of a request, but the peer closed or went quiet before the end.
-    Incomplete {
-        /// Bytes read.
-        bytes: usize,
-        /// Whether the read timeout ended it.
-        timed_out: bool,
-    },
-    /// A TCP connection that closed without sending anything (a plain port check).
-    Empty,
-}
-
-impl Outcome {
-    /// One line for the log (`handshake ok`, `other bytes: 19 bytes, starting 03 00 00 13` ...).
-    pub fn describe(&self) -> String {
-        match self {
-            Outcome::Handshake { .. } => "handshake ok".to_owned(),
-            Outcome::Unanswered { reason } => format!("request not answered: {reason}"),
-            Outcome::Other { bytes, head } => format!(
-                "other bytes: {bytes} byte{}{} (not an rdsports request)",
-                if *bytes == 1 { "" } else { "s" },
-                if head.is_empty() {
-                    String::new()
-                } else {
-                    format!(", starting {head}")
-                }
+/// The address to bind for a host: its own when it is on this machine (a socket can bind
+/// it), else the wildcard of its family; a population binds every IPv4 address. The text
+/// says which, for the first line of output.
+pub fn bind_address(host_address: Option<IpAddr>, name: &str) -> (IpAddr, String) {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    match host_address {
+        Some(ip) if std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok() => {
+            (ip, format!("{ip} (the address of {name})"))
+        }
+        Some(ip) => {
+            let wildcard = if ip.is_ipv4() {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            };
+            (
+                wildcard,
+                format!(
+                    "{wildcard}, every address of this machine ({ip}, the address of {name}, is \
+                     not one of them)"
+                ),
+            )
+        }
+        None => (
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            format!(
+                "0.0.0.0, every IPv4 address of this machine ({name} is a population, not one \
+                 address)"
             ),
-            Outcome::Incomplete {
-                bytes,
-                timed_out: true,
-            } => format!("incomplete request: {bytes} bytes, then silence"),
-            Outcome::Incomplete { bytes, .. } => {
-                format!("incomplete request: {bytes} bytes, then the peer closed")
-            }
-            Outcome::Empty => "connected and closed without sending (a plain port check)".into(),
-        }
+        ),
     }
-
-    /// Whether a handshake was answered.
-    pub fn is_handshake(&self) -> bool {
-        matches!(self, Outcome::Handshake { .. })
-    }
-}
-
-/// One contact a listener saw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Contact {
-    /// Milliseconds since [`Listeners::serve`] started.
-    pub at_ms: u64,
-    /// Who connected or sent.
-    pub peer: SocketAddr,
-    /// `tcp` or `udp`.
-    pub transport: Transport,
-    /// The local port.
-    pub port: u16,
-    /// What happened.
-    pub outcome: Outcome,
-}
-
-/// What a [`Listeners::serve`] run saw in all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct ServeSummary {
-    /// Contacts seen (including those not reported because the callback fell behind).
-    pub contacts: usize,
-    /// Requests answered.
-    pub handshakes: usize,
-    /// Contacts not reported to the callback because too many arrived at once.
-    pub unreported: usize,
-    /// TCP connections closed to make room for new peers (a flood of idle connections).
-    pub evicted: usize,
 }
 
 /// The first bytes of a contact kept for its log line.
@@ -278,6 +190,39 @@ impl Listeners {
     /// What became of each requested port.
     pub fn opened(&self) -> &[Opened] {
         &self.opened
+    }
+
+    /// Answers until `limit` has passed or Ctrl-C is pressed, as [`Listeners::serve`]
+    /// does; says which of the two ended it. `listen` runs its listeners this way.
+    pub async fn serve_for<F>(self, limit: Duration, on_contact: F) -> (ServeSummary, Stop)
+    where
+        F: FnMut(&Contact),
+    {
+        let cancel = Cancel::new();
+        let interrupted = Cancel::new();
+        let timer = {
+            let cancel = cancel.clone();
+            let interrupted = interrupted.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = tokio::time::sleep(limit) => {}
+                    signal = tokio::signal::ctrl_c() => {
+                        if signal.is_ok() {
+                            interrupted.cancel();
+                        }
+                    }
+                }
+                cancel.cancel();
+            })
+        };
+        let summary = self.serve(&cancel, on_contact).await;
+        timer.abort();
+        let stop = if interrupted.is_cancelled() {
+            Stop::Interrupted
+        } else {
+            Stop::TimeLimit
+        };
+        (summary, stop)
     }
 
     /// Answers on every open port until `cancel` fires, calling `on_contact` for each
@@ -558,108 +503,6 @@ impl SlotsInner {
 /// How long a connection may take to send its request while the listener is under
 /// pressure.
 const PRESSURE_READ_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// Contact lines per port and second shown in full; beyond that one summary line per
-/// interval says how many more came and from how many sources.
-pub const CONTACT_LINES_PER_SECOND: u32 = 5;
-
-/// Keeps a contact log readable (and its size bounded) under a flood: per port, the first
-/// [`CONTACT_LINES_PER_SECOND`] contacts of each second are shown; the others are counted,
-/// and when the second is over one line sums them up ("+12,345 more contacts from 1,024
-/// sources in the last 1 s"). Pure: the caller prints.
-#[derive(Debug)]
-pub struct ContactLines {
-    per_second: u32,
-    /// The second (since the start) being counted.
-    second: Option<u64>,
-    shown: std::collections::HashMap<(Transport, u16), u32>,
-    hidden: usize,
-    sources: std::collections::HashSet<IpAddr>,
-}
-
-/// Distinct sources counted per second (the summary says "at least" beyond).
-const MAX_COUNTED_SOURCES: usize = 65_536;
-
-impl Default for ContactLines {
-    fn default() -> Self {
-        ContactLines::new(CONTACT_LINES_PER_SECOND)
-    }
-}
-
-impl ContactLines {
-    /// At most `per_second` contact lines per port and second (at least 1).
-    pub fn new(per_second: u32) -> Self {
-        ContactLines {
-            per_second: per_second.max(1),
-            second: None,
-            shown: std::collections::HashMap::new(),
-            hidden: 0,
-            sources: std::collections::HashSet::new(),
-        }
-    }
-
-    /// Takes a contact: first the summary of an earlier second that ended (if contacts were
-    /// held back in it), then whether this contact's own line is shown.
-    pub fn offer(&mut self, contact: &Contact) -> (Option<String>, bool) {
-        let second = contact.at_ms / 1000;
-        let summary = match self.second {
-            Some(s) if s != second => self.finish(),
-            _ => None,
-        };
-        self.second = Some(second);
-        let n = self
-            .shown
-            .entry((contact.transport, contact.port))
-            .or_insert(0);
-        if *n < self.per_second {
-            *n += 1;
-            return (summary, true);
-        }
-        self.hidden += 1;
-        if self.sources.len() < MAX_COUNTED_SOURCES {
-            self.sources.insert(contact.peer.ip());
-        }
-        (summary, false)
-    }
-
-    /// The summary of the second being counted, if contacts were held back in it (call at
-    /// the end, too).
-    pub fn finish(&mut self) -> Option<String> {
-        let second = self.second?;
-        self.shown.clear();
-        let hidden = std::mem::take(&mut self.hidden);
-        let sources = self.sources.len();
-        self.sources.clear();
-        (hidden > 0).then(|| {
-            format!(
-                "{:>9}  +{} more contact{} from {}{} source{} in the last 1 s (not shown)",
-                format!("+{}.0s", second + 1),
-                thousands(hidden),
-                if hidden == 1 { "" } else { "s" },
-                thousands(sources),
-                if sources >= MAX_COUNTED_SOURCES {
-                    "+"
-                } else {
-                    ""
-                },
-                if sources == 1 { "" } else { "s" },
-            )
-        })
-    }
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// Contacts waiting for the callback.
 const QUEUE: usize = 1024;
@@ -956,40 +799,6 @@ mod flood_tests {
     }
 
     #[test]
-    fn contact_lines_are_capped_per_port_and_second_with_one_summary() {
-        let contact = |at_ms: u64, port: u16, source: u8| Contact {
-            at_ms,
-            peer: SocketAddr::from(([127, 0, 0, source], 40000)),
-            transport: Transport::Tcp,
-            port,
-            outcome: Outcome::Empty,
-        };
-        let mut lines = ContactLines::new(5);
-        let mut shown = 0;
-        let mut summaries = Vec::new();
-        // 20,000 contacts in the first second from 100 sources on port 1, 3 on port 2.
-        for i in 0..20_000u64 {
-            let (summary, show) = lines.offer(&contact(i / 20, 1, (i % 100) as u8));
-            summaries.extend(summary);
-            shown += usize::from(show);
-        }
-        for _ in 0..3 {
-            let (summary, show) = lines.offer(&contact(999, 2, 1));
-            summaries.extend(summary);
-            assert!(show);
-        }
-        assert_eq!(shown, 5);
-        assert!(summaries.is_empty());
-        let (summary, show) = lines.offer(&contact(1500, 1, 1));
-        assert!(show);
-        assert_eq!(
-            summary.as_deref(),
-            Some("    +1.0s  +19,995 more contacts from 100 sources in the last 1 s (not shown)")
-        );
-        assert_eq!(lines.finish(), None);
-    }
-
-    #[test]
     fn one_source_gets_a_tenth_of_the_rate() {
         let now = Instant::now();
         let mut sources = SourceLimit::new(100);
@@ -1111,30 +920,17 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_read_as_sentences() {
+    fn outcomes_are_written_with_their_kind() {
         let other = Outcome::Other {
             bytes: 19,
             head: hex_head(&[3, 0, 0, 0x13, 0x0e, 0xe0, 0, 0, 0, 0]),
         };
         assert_eq!(
-            other.describe(),
-            "other bytes: 19 bytes, starting 03 00 00 13 0e e0 00 00 (not an rdsports request)"
-        );
-        assert_eq!(
-            Outcome::Handshake {
-                nonce: hex(&[1, 2]),
-                reply_bytes: 40
+            other,
+            Outcome::Other {
+                bytes: 19,
+                head: "03 00 00 13 0e e0 00 00".into()
             }
-            .describe(),
-            "handshake ok"
-        );
-        assert!(
-            Outcome::Incomplete {
-                bytes: 10,
-                timed_out: true
-            }
-            .describe()
-            .contains("silence")
         );
         assert_eq!(
             serde_json::to_value(OpenState::InUse).unwrap(),
@@ -1143,6 +939,20 @@ mod tests {
         let v = serde_json::to_value(&other).unwrap();
         assert_eq!(v["kind"], "other");
         assert_eq!(v["bytes"], 19);
+    }
+
+    #[test]
+    fn bind_addresses() {
+        let (ip, text) = bind_address(Some(IpAddr::from([127, 0, 0, 1])), "dc01");
+        assert_eq!(ip, IpAddr::from([127, 0, 0, 1]));
+        assert!(text.contains("the address of dc01"));
+        let (ip, text) = bind_address(Some(IpAddr::from([192, 0, 2, 40])), "dc01");
+        assert_eq!(ip, IpAddr::from([0, 0, 0, 0]));
+        assert!(text.contains("is not one of them"), "{text}");
+        let (ip, _) = bind_address(Some("2001:db8::1".parse().unwrap()), "dc01");
+        assert_eq!(ip, IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+        let (_, text) = bind_address(None, "clients");
+        assert!(text.contains("population"));
     }
 
     #[test]

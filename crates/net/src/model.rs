@@ -17,24 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::rtt::Adaptive;
 
-/// The transport a target is probed over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// A TCP connection.
-    Tcp,
-    /// UDP datagrams over a connected socket.
-    Udp,
-}
-
-impl fmt::Display for Transport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Transport::Tcp => "tcp",
-            Transport::Udp => "udp",
-        })
-    }
-}
+pub use rdsports_schema::Transport;
 
 pub use rdsports_schema::check::Verdict;
 

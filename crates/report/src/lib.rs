@@ -11,6 +11,7 @@ pub mod check;
 pub mod diagram;
 pub mod fleet;
 pub mod html;
+pub mod listen;
 pub mod plan;
 pub mod ports;
 pub mod table;

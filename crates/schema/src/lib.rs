@@ -11,4 +11,29 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod listen;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// TCP or UDP: the transport of a probe, a listener or a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// A TCP connection.
+    Tcp,
+    /// UDP datagrams over a connected socket.
+    Udp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        })
+    }
+}
+
 pub mod check;

@@ -391,3 +391,30 @@ fn plans_beyond_the_limit_are_refused_with_the_count() {
     assert!(err.estimate.largest.len() <= 3 && !err.estimate.largest.is_empty());
     assert!(err.estimate.largest[0].flows >= err.estimate.largest[1].flows);
 }
+
+#[test]
+fn inbound_ports_of_the_example() {
+    let catalog = catalog();
+    let deployment = deployment(PERIMETER);
+    let plan = plan(&catalog, &deployment);
+    let ls01 = deployment.host_index("ls01").unwrap();
+    let ports = plan.inbound(ls01, 4);
+    let tcp: Vec<u16> = ports
+        .iter()
+        .filter(|i| i.protocol == Protocol::Tcp)
+        .map(|i| i.port)
+        .collect();
+    assert_eq!(tcp, [135, 445, 5985, 49152, 54613, 60074, 65535]);
+    let rpc = ports.iter().find(|i| i.port == 135).unwrap();
+    assert_eq!(rpc.why, "msrpc from sh01, sh02, sh03 (S28a)");
+    let end = ports.iter().find(|i| i.port == 65535).unwrap();
+    assert_eq!(end.why, "msrpc 49152-65535 from sh01, sh02, sh03 (S28b)");
+    // The sample size is honoured, both ends always included.
+    let two: Vec<u16> = plan
+        .inbound(ls01, 2)
+        .iter()
+        .filter(|i| i.port > 49_000)
+        .map(|i| i.port)
+        .collect();
+    assert_eq!(two, [49152, 65535]);
+}
