@@ -354,10 +354,16 @@ pub struct CheckArgs {
     /// Ad hoc: probe these addresses (comma-separated) instead of a deployment's flows.
     #[arg(long, value_name = "ADDRESS[,...]", conflicts_with_all = ["from", "to", "role"])]
     pub target: Option<String>,
-    /// Ad hoc: the ports, as nmap -p takes them (3389, 1-1024, 88,389,49152-49160).
-    #[arg(long, requires = "target", value_name = "PORTS")]
-    pub port: Option<String>,
-    /// Ad hoc: tcp or udp (default tcp).
+    /// Ad hoc: the ports, as nmap -p takes them (3389, 1-1024, 88,389,49152-49160); /udp
+    /// or /tcp after a port sets its protocol (88,88/udp).
+    #[arg(
+        long = "ports",
+        alias = "port",
+        requires = "target",
+        value_name = "PORTS"
+    )]
+    pub port: Option<rdsports_core::PortList>,
+    /// Ad hoc: the protocol of the ports that name none: tcp or udp (default tcp).
     #[arg(long, requires = "target", value_parser = ["tcp", "udp"])]
     pub protocol: Option<String>,
     /// Ad hoc: the service to speak (default: guessed from the port).
@@ -559,7 +565,7 @@ pub struct ListenArgs {
     pub duration: std::time::Duration,
     /// These ports instead of the planned ones: 3389,5504,50000-50010,3391/udp (TCP unless
     /// /udp).
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, alias = "port", value_name = "LIST")]
     pub ports: Option<rdsports_core::PortList>,
     /// Ports to open of a dynamic range, both ends included (check probes the same ones).
     #[arg(long, default_value_t = rdsports_net::check::DEFAULT_RANGE_SAMPLE, value_name = "N")]

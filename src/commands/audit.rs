@@ -1,8 +1,5 @@
 //! `rdsports audit`: an exported rule set against the planned flows.
 
-use std::path::Path;
-
-use rdsports_audit::{Platform, ReadOptions, Scope};
 use rdsports_core::plan::plan;
 
 use crate::ExitStatus;
@@ -21,14 +18,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    let rules = match load_rules(
+    let rules = match input::rules::load_rules(
         &deployment,
         &loaded.name,
         path,
         args.input_format.as_deref(),
         args.host.as_ref(),
         args.boundary.as_ref(),
-        &ReaderFlags {
+        &input::rules::ReaderFlags {
             profile: &args.profile,
             interfaces: &args.interface,
             netsh_profiles: args.netsh_profiles.as_deref(),
@@ -55,262 +52,6 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// What the readers need from the command line besides the file.
-pub struct ReaderFlags<'a> {
-    /// Windows: the profile whose rules and defaults apply (`domain`, `private`, `public`).
-    pub profile: &'a str,
-    /// Cisco ASA: `--interface NAMEIF=ZONE`, each.
-    pub interfaces: &'a [String],
-    /// `netsh advfirewall show allprofiles`, for the defaults of a netsh rule listing.
-    pub netsh_profiles: Option<&'a Path>,
-    /// Aerleon: `--definitions DIR`.
-    pub definitions: Option<&'a Path>,
-}
-
-/// An export read and normalised, with the scope it is judged in.
-pub struct LoadedRules {
-    /// The export's name (its path).
-    pub name: String,
-    /// The rule set.
-    pub ruleset: rdsports_audit::Ruleset,
-    /// Which planned flows it is judged for.
-    pub scope: Scope,
-}
-
-/// Reads an export (capped, decoded, its format named or sniffed) for `deployment` and finds
-/// the scope (`--host`, `--boundary`, or every flow between zones). `Ok(Err)`: the reason was
-/// printed, exit 2. Used by `audit` and by `lint --rules`.
-pub fn load_rules(
-    deployment: &rdsports_core::Deployment,
-    deployment_name: &str,
-    path: &Path,
-    input_format: Option<&str>,
-    host_name: Option<&String>,
-    boundary_text: Option<&String>,
-    flags: &ReaderFlags<'_>,
-) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
-    let interfaces = flags.interfaces;
-    let (name, text) = match read_export(path)? {
-        Ok(x) => x,
-        Err(status) => return Ok(Err(status)),
-    };
-    let formats = || {
-        rdsports_audit::FORMATS
-            .iter()
-            .map(|(n, d)| format!("  {n:<14} {d}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let format = match input_format {
-        Some(f) if rdsports_audit::FORMATS.iter().any(|(n, _)| *n == f) => f,
-        Some(f) => {
-            eprintln!(
-                "error: unknown --input-format {f}; the formats are:\n{}",
-                formats()
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        None => match rdsports_audit::sniff(&text) {
-            Some(f) => f,
-            None => {
-                eprintln!(
-                    "error: {name}: not a rule set export rdsports recognises; name its format \
-                     with --input-format:\n{}\n  (netsh output is read in English only: \
-                     elsewhere use the script of --windows-export-script)",
-                    formats()
-                );
-                return Ok(Err(ExitStatus::BadInput));
-            }
-        },
-    };
-    let host = match host_name {
-        None => None,
-        Some(h) => Some(input::host_index(deployment, h, deployment_name)?),
-    };
-    let mut opts = ReadOptions {
-        profile: Some(flags.profile.to_owned()),
-        internal: deployment
-            .zones
-            .iter()
-            .flat_map(|z| z.networks.iter().copied())
-            .filter(|n| n.prefix_len() > 0)
-            .collect(),
-        ..ReadOptions::default()
-    };
-    // Cisco ASA: an interface named like a zone stands for its networks; --interface
-    // NAMEIF=ZONE names the others (and wins).
-    opts.interfaces = deployment
-        .zones
-        .iter()
-        .map(|z| (z.name.clone(), z.networks.clone()))
-        .collect();
-    for given in interfaces {
-        let zone = given
-            .split_once('=')
-            .and_then(|(i, z)| Some((i, deployment.zones.iter().find(|x| x.name == z)?)));
-        let Some((nameif, zone)) = zone else {
-            let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
-            eprintln!(
-                "error: --interface {given}: expected NAMEIF=ZONE with a zone of {deployment_name} (zones: {})",
-                names.join(", ")
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        };
-        opts.interfaces
-            .retain(|(n, _)| !n.eq_ignore_ascii_case(nameif));
-        opts.interfaces
-            .push((nameif.to_owned(), zone.networks.clone()));
-    }
-    if format == "aerleon" {
-        match aerleon_definitions(path, flags.definitions)? {
-            Ok(d) => opts.definitions = d,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(Err(ExitStatus::BadInput));
-            }
-        }
-    }
-    if let Some(h) = host {
-        let hh = &deployment.hosts[h];
-        opts.local_address = vec![hh.address];
-        opts.local_subnet = deployment.zones[hh.zone].networks.clone();
-    }
-    let profiles = match flags.netsh_profiles {
-        Some(_) if format != "windows-netsh" => {
-            eprintln!(
-                "error: --netsh-profiles goes with a netsh rule listing (--input-format windows-netsh), \
-                 and {name} is {format}"
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        Some(p) => match read_export(p)? {
-            Ok(x) => Some(x),
-            Err(status) => return Ok(Err(status)),
-        },
-        None => None,
-    };
-    let read = match &profiles {
-        Some((pname, ptext)) => {
-            rdsports_audit::netsh::read(&text, &name, Some((pname.as_str(), ptext.as_str())), &opts)
-        }
-        None => rdsports_audit::read(format, &text, &name, &opts),
-    };
-    let ruleset = match read {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
-    };
-    let scope = match (host, boundary_text) {
-        (Some(h), _) => Scope::Host(h),
-        (None, Some(b)) => match boundary(deployment, deployment_name, b) {
-            Some(s) => s,
-            None => return Ok(Err(ExitStatus::BadInput)),
-        },
-        (None, None) if ruleset.platform == Platform::Windows => {
-            eprintln!(
-                "error: a Windows Firewall rule set belongs to one host: name it with --host"
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        (None, None) => Scope::CrossZone,
-    };
-    Ok(Ok(LoadedRules {
-        name,
-        ruleset,
-        scope,
-    }))
-}
-
-/// Reads an export file (capped at 64 MiB, UTF-8 or UTF-16): (its name, its text).
-/// `Ok(Err)`: the reason was printed, exit 2.
-fn read_export(path: &Path) -> anyhow::Result<Result<(String, String), ExitStatus>> {
-    // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
-    let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
-        Ok(x) => x,
-        Err(input::ReadError::TooLarge(message)) => {
-            eprint!("{message}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        Err(input::ReadError::Io(e)) => return Err(e),
-    };
-    Ok(match rdsports_audit::decode(&bytes, &name) {
-        Ok(t) => Ok((name, t)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitStatus::BadInput)
-        }
-    })
-}
-
-/// The Aerleon definitions files (name, text): the `*.yaml` of `--definitions DIR`, else of
-/// `def/` beside the `policies/` directory that holds the policy (walking up from it, as
-/// aclgen's default layout has them). `Ok(Err)`: what is wrong, for the user.
-fn aerleon_definitions(
-    policy: &Path,
-    given: Option<&Path>,
-) -> anyhow::Result<Result<Vec<(String, String)>, String>> {
-    let dir = match given {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let found = policy
-                .ancestors()
-                .skip(1)
-                .find(|a| a.file_name().is_some_and(|n| n == "policies"))
-                .and_then(Path::parent)
-                .map(|p| p.join("def"));
-            match found {
-                Some(d) => d,
-                None => {
-                    return Ok(Err(format!(
-                        "{}: no policies/ directory above the policy, so no def/ beside it; \
-                         name the definitions directory with --definitions DIR",
-                        policy.display()
-                    )));
-                }
-            }
-        }
-    };
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(e) => e,
-        Err(e) => {
-            return Ok(Err(format!(
-                "{}: cannot read the Aerleon definitions directory ({e}); it is def/ beside \
-                 policies/ (aclgen's layout), or name it with --definitions DIR",
-                dir.display()
-            )));
-        }
-    };
-    let mut files: Vec<_> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Ok(Err(format!(
-            "{}: no *.yaml definitions (networks and services) in it; name the directory \
-             with --definitions DIR",
-            dir.display()
-        )));
-    }
-    let mut out = Vec::new();
-    for f in files {
-        let (name, bytes) =
-            match input::read_capped(&f, input::MAX_RULES_BYTES, "Aerleon definitions") {
-                Ok(x) => x,
-                Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
-                Err(input::ReadError::Io(e)) => return Err(e),
-            };
-        match rdsports_audit::decode(&bytes, &name) {
-            Ok(t) => out.push((name, t)),
-            Err(e) => return Ok(Err(e.to_string())),
-        }
-    }
-    Ok(Ok(out))
-}
-
 /// Width of the table: the terminal's, else $COLUMNS, else 80 (the audit reads in 80).
 fn audit_width() -> usize {
     if std::env::var_os("COLUMNS").is_none()
@@ -319,15 +60,4 @@ fn audit_width() -> usize {
         return 80;
     }
     input::width()
-}
-
-/// `ZONE_A:ZONE_B` (zone names may hold ':' themselves: the split whose sides are zones wins).
-fn boundary(d: &rdsports_core::Deployment, file: &str, b: &str) -> Option<Scope> {
-    match input::zone_pair(d, file, b) {
-        Ok((x, y)) => Some(Scope::Boundary(x, y)),
-        Err(message) => {
-            eprintln!("{message}");
-            None
-        }
-    }
 }

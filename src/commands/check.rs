@@ -18,6 +18,7 @@ use rdsports_schema::check::{CheckDocument, RunInfo, UdpSilence};
 
 use crate::ExitStatus;
 use crate::cli::{CheckArgs, CheckFormat};
+use crate::error::UserError;
 use crate::input;
 
 /// The ceiling of adaptive waits, and the conversation timeout, when --timeout is not
@@ -116,7 +117,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitStatus> {
     doc.run = RunInfo {
         rdsports_version: Some(env!("CARGO_PKG_VERSION").to_owned()),
         deployment: Some(deployment.name.clone()),
-        deployment_digest: Some(crate::commands::fleet::digest(&loaded.text)),
+        deployment_digest: Some(input::results::digest(&loaded.text)),
         started_utc: Some(started),
         finished_utc: Some(now_utc()),
     };
@@ -173,9 +174,16 @@ fn ad_hoc(
         }
     }
     let Some(port_list) = &args.port else {
-        bail!("--target needs --port");
+        bail!("--target needs --ports");
     };
-    let ports = parse_ports(port_list)?;
+    let protocol = match args.protocol.as_deref() {
+        None | Some("tcp") => Protocol::Tcp,
+        Some("udp") => Protocol::Udp,
+        Some(other) => bail!("unknown protocol \"{other}\" (tcp or udp)"),
+    };
+    let ports = port_list
+        .ports(protocol, MAX_AD_HOC_PROBES)
+        .map_err(|e| UserError::new(format!("--ports: {e}")))?;
     if ips.len().saturating_mul(ports.len()) > MAX_AD_HOC_PROBES {
         bail!(
             "{} addresses x {} ports is more than {MAX_AD_HOC_PROBES} probes: split the check",
@@ -183,13 +191,8 @@ fn ad_hoc(
             ports.len()
         );
     }
-    let protocol = match args.protocol.as_deref() {
-        None | Some("tcp") => Protocol::Tcp,
-        Some("udp") => Protocol::Udp,
-        Some(other) => bail!("unknown protocol \"{other}\" (tcp or udp)"),
-    };
     let catalog = input::catalog()?;
-    let service_of = |port: u16| -> String {
+    let service_of = |protocol: Protocol, port: u16| -> String {
         let guessed = catalog
             .entries
             .iter()
@@ -205,20 +208,20 @@ fn ad_hoc(
             .or(guessed)
             .unwrap_or_else(|| "unknown".to_owned())
     };
-    let services: Vec<String> = ports.iter().map(|&p| service_of(p)).collect();
+    let services: Vec<String> = ports.iter().map(|&(p, port)| service_of(p, port)).collect();
     let mut probes = Vec::with_capacity(ips.len() * ports.len());
     for &address in &ips {
-        for (&port, service) in ports.iter().zip(&services) {
+        for (&(protocol, port), service) in ports.iter().zip(&services) {
             probes.push(AdHocProbe {
                 address,
                 port,
+                protocol,
                 service: service.clone(),
             });
         }
     }
     let spec = AdHoc {
         probes,
-        protocol,
         settings,
         context: context(args, args.realm.clone()),
         paths_only: args.paths_only,
@@ -227,31 +230,6 @@ fn ad_hoc(
     let progress = |done, total| runner.progress(done, total);
     let doc = runner.block_on(check_ad_hoc(&spec, &runner.cancel, &progress));
     emit(doc, args, udp)
-}
-
-/// Ports as `nmap -p` takes them: `3389`, `1-1024`, `88,389,49152-49160`, in the order
-/// given, each once.
-fn parse_ports(text: &str) -> anyhow::Result<Vec<u16>> {
-    let mut seen = vec![false; 65_536];
-    let mut ports = Vec::new();
-    for part in text.split(',').map(str::trim) {
-        let (first, last) = match part.split_once('-') {
-            Some((a, b)) => (a.trim(), b.trim()),
-            None => (part, part),
-        };
-        let (Ok(first), Ok(last)) = (first.parse::<u16>(), last.parse::<u16>()) else {
-            bail!("--port takes ports and ranges such as 3389 or 49152-49160, not \"{part}\"");
-        };
-        if first == 0 || last < first {
-            bail!("--port: \"{part}\" is not a range of ports 1-65535");
-        }
-        for port in first..=last {
-            if !std::mem::replace(&mut seen[usize::from(port)], true) {
-                ports.push(port);
-            }
-        }
-    }
-    Ok(ports)
 }
 
 fn context(args: &CheckArgs, domain: Option<String>) -> ProbeContext {

@@ -57,14 +57,14 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let mut fleet = None;
     let mut check_files = args.checks.clone();
     if let Some(dir) = &args.check_dir {
-        let files = match crate::commands::fleet::read_dir(dir)? {
+        let files = match input::results::read_dir(dir)? {
             Ok(f) => f,
             Err(message) => {
                 eprint!("{message}");
                 return Ok(ExitStatus::BadInput);
             }
         };
-        let digest = crate::commands::fleet::digest(&loaded.text);
+        let digest = input::results::digest(&loaded.text);
         let summary = rdsports_report::fleet::summarize(
             &deployment,
             &digest,
@@ -110,7 +110,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
-    let warnings = crate::commands::plan::warnings(&deployment, &plan);
+    let warnings = input::plan_warnings(&deployment, &plan);
     let windows_rules = windows_rules(&plan);
     let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
     let audit_ok = audits.iter().all(|a| a.audit.counts.missing == 0);
@@ -192,7 +192,7 @@ fn lint_rows(
     let mut checks = Vec::new();
     for path in check_files {
         // Already read and checked above as the report's check results.
-        if let Ok(Ok(c)) = crate::commands::lint::read_results(path) {
+        if let Ok(Ok(c)) = input::results::read_results(path) {
             checks.push(c);
         }
     }

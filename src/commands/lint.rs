@@ -1,8 +1,6 @@
 //! `rdsports lint`: the deployment's security findings, printed in the chosen format.
 
-use std::path::Path;
-
-use rdsports_lint::{CheckInput, Input, Severity, render, rules};
+use rdsports_lint::{Input, Severity, render, rules};
 
 use crate::ExitStatus;
 use crate::cli::{FailOn, LintArgs, LintFormat};
@@ -34,7 +32,7 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     };
     let mut checks = Vec::new();
     for path in &args.checks {
-        match read_results(path)? {
+        match input::results::read_results(path)? {
             Ok(c) => checks.push(c),
             Err(message) => {
                 eprint!("{message}");
@@ -48,14 +46,14 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     };
     let rules = match &args.rules {
         None => None,
-        Some(path) => match crate::commands::audit::load_rules(
+        Some(path) => match input::rules::load_rules(
             &deployment,
             &loaded.name,
             path,
             args.rules_format.as_deref(),
             args.rules_host.as_ref(),
             args.rules_boundary.as_ref(),
-            &crate::commands::audit::ReaderFlags {
+            &input::rules::ReaderFlags {
                 profile: "domain",
                 interfaces: &[],
                 netsh_profiles: None,
@@ -125,39 +123,4 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Ok
     })
-}
-
-/// Reads one check results file (at most [`input::MAX_RESULTS_BYTES`]). `Ok(Err)`: the
-/// message for the user (printed whole, `error: ...` with its hint), exit 2.
-pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
-    let (name, bytes) =
-        match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
-            Ok(x) => x,
-            Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
-            Err(input::ReadError::Io(e)) => return Err(e),
-        };
-    let hint = "  = hint: pass the output of `rdsports check --format json`\n";
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            return Ok(Err(format!(
-                "error: {name}: not UTF-8 text (byte {})\n{hint}",
-                e.valid_up_to()
-            )));
-        }
-    };
-    let read = rdsports_schema::check::CheckDocument::parse(text)
-        .and_then(|document| CheckInput::new(name.clone(), document));
-    match read {
-        Ok(input) => Ok(Ok(input)),
-        // Not JSON at all: the syntax error's place as file:line:column.
-        Err(_) if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) => {
-            Ok(Err(format!(
-                "error: {name}:{}:{}: not JSON: {e}\n{hint}",
-                e.line(),
-                e.column()
-            )))
-        }
-        Err(e) => Ok(Err(format!("error: {name}: {e}\n{hint}"))),
-    }
 }

@@ -1,13 +1,13 @@
 //! One module per subcommand; each returns an [`ExitStatus`](crate::ExitStatus).
 
-pub mod audit;
-pub mod check;
+mod audit;
+mod check;
 mod demo;
 mod diagram;
-pub mod fleet;
-pub mod lint;
-pub mod listen;
-pub mod plan;
+mod fleet;
+mod lint;
+mod listen;
+mod plan;
 mod ports;
 mod rules;
 

@@ -22,7 +22,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let Some(plan) = input::plan(&catalog, &deployment, &args.input, host) else {
         return Ok(ExitStatus::BadInput);
     };
-    let warnings = warnings(&deployment, &plan);
+    let warnings = input::plan_warnings(&deployment, &plan);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     rdsports_report::plan::write(
         &plan,
@@ -42,20 +42,4 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         }
     }
     Ok(ExitStatus::Ok)
-}
-
-/// The deployment's warnings (as sentences) followed by the plan's.
-pub fn warnings(
-    deployment: &rdsports_core::Deployment,
-    plan: &rdsports_core::Plan<'_>,
-) -> Vec<String> {
-    deployment
-        .warnings
-        .iter()
-        .map(|d| match d.line {
-            Some(line) => format!("line {line}: {}", d.message),
-            None => d.message.clone(),
-        })
-        .chain(plan.warnings.iter().cloned())
-        .collect()
 }

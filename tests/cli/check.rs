@@ -381,3 +381,41 @@ fn ad_hoc_takes_port_lists_and_several_addresses() {
         .code(2)
         .stderr(predicate::str::contains("\"nohost\""));
 }
+
+/// One list names TCP and UDP ports (`/udp` after a port), as `listen --ports` does; the
+/// old spelling `--port` still works.
+#[test]
+fn ad_hoc_ports_name_their_protocol() {
+    let open = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = open.local_addr().unwrap().port();
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp = silent.local_addr().unwrap().port();
+    let out = rdsports()
+        .arg("check")
+        .args(["--target", "127.0.0.1", "--ports"])
+        .arg(format!("{port},{udp}/udp"))
+        .args(["--format", "json", "--paths-only"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let seen: Vec<(&str, u64, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["protocol"].as_str().unwrap(),
+                r["port"].as_u64().unwrap(),
+                r["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("tcp", u64::from(port), "open"),
+            ("udp", u64::from(udp), "open|filtered")
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -473,8 +473,6 @@ pub fn local_hosts(d: &Deployment) -> Vec<usize> {
 pub struct AdHoc {
     /// What to probe, in report order.
     pub probes: Vec<AdHocProbe>,
-    /// TCP or UDP.
-    pub protocol: Protocol,
     /// Timeouts, retries, concurrency, adaptive waits.
     pub settings: Settings,
     /// Realm, secrets and nonces for the probes.
@@ -490,6 +488,8 @@ pub struct AdHocProbe {
     pub address: IpAddr,
     /// The port.
     pub port: u16,
+    /// TCP or UDP.
+    pub protocol: Protocol,
     /// The catalog service to speak (`unknown`: a plain connect or an empty datagram).
     pub service: String,
 }
@@ -501,13 +501,13 @@ pub async fn check_ad_hoc(
     cancel: &Cancel,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> CheckDocument {
-    let transport = transport(spec.protocol);
     let total = spec.probes.len();
     let targets: Vec<Target> = spec
         .probes
         .iter()
         .map(|p| {
             let address = SocketAddr::new(p.address, p.port);
+            let transport = transport(p.protocol);
             let target = registry::target_for(address, None, &p.service, transport, &spec.context);
             if spec.paths_only {
                 target.without_identify()
@@ -522,12 +522,12 @@ pub async fn check_ad_hoc(
         progress(done, total);
     })
     .await;
-    let protocol = spec.protocol.name();
     let mut records = Vec::with_capacity(total);
     let mut not_probed = Vec::new();
     let mut failures = run.not_probed;
     for (k, (p, observation)) in spec.probes.iter().zip(run.observations).enumerate() {
         let text = p.address.to_string();
+        let protocol = p.protocol.name();
         let Some(o) = observation else {
             let reason = failures.remove(&k).unwrap_or_else(|| {
                 if cancel.is_cancelled() {
@@ -546,7 +546,8 @@ pub async fn check_ad_hoc(
             });
             continue;
         };
-        let probe = registry::probe_for(&p.service, p.port, transport, "", &spec.context);
+        let probe =
+            registry::probe_for(&p.service, p.port, transport(p.protocol), "", &spec.context);
         records.push(CheckRecord {
             to: text.clone(),
             address: text,

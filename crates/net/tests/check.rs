@@ -155,11 +155,11 @@ async fn ad_hoc_probes_one_port() {
     let probe = |port: u16, service: &str| AdHocProbe {
         address: IpAddr::V4(Ipv4Addr::LOCALHOST),
         port,
+        protocol: Protocol::Tcp,
         service: service.into(),
     };
     let spec = AdHoc {
         probes: vec![probe(port, "ldap"), probe(open_port, "unknown")],
-        protocol: Protocol::Tcp,
         settings: settings(),
         context: context(),
         paths_only: false,

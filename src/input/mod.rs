@@ -1,4 +1,8 @@
-//! Reading deployment files and printing their diagnostics.
+//! Reading the files commands share (deployment files, rule exports, check results) and
+//! printing their diagnostics.
+
+pub mod results;
+pub mod rules;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
@@ -14,7 +18,7 @@ use crate::cli::{DeploymentInput, FormatArg};
 use crate::error::UserError;
 
 /// The built-in example deployment, planned when no file is given.
-pub const EXAMPLE: &str = include_str!("../examples/perimeter.toml");
+pub const EXAMPLE: &str = include_str!("../../examples/perimeter.toml");
 /// Its name in messages.
 pub const EXAMPLE_NAME: &str = "examples/perimeter.toml (built in)";
 
@@ -394,4 +398,20 @@ pub fn zone_pair(
             ))
         }
     }
+}
+
+/// The deployment's warnings (as sentences) followed by the plan's.
+pub fn plan_warnings(
+    deployment: &rdsports_core::Deployment,
+    plan: &rdsports_core::Plan<'_>,
+) -> Vec<String> {
+    deployment
+        .warnings
+        .iter()
+        .map(|d| match d.line {
+            Some(line) => format!("line {line}: {}", d.message),
+            None => d.message.clone(),
+        })
+        .chain(plan.warnings.iter().cloned())
+        .collect()
 }
