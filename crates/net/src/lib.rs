@@ -46,6 +46,7 @@
 mod cancel;
 pub mod check;
 mod conversation;
+pub mod demo;
 mod engine;
 pub mod fdlimit;
 mod identify;

@@ -286,7 +286,10 @@ impl Observation {
         let translated = seen != sent;
         self.detail
             .insert("sent_from".into(), sent.to_string().into());
-        self.detail.insert("translated".into(), translated.into());
+        self.detail.insert(
+            rdsports_schema::check::facts::TRANSLATED.into(),
+            translated.into(),
+        );
         if translated {
             self.add_note(format!(
                 "address translation: the listener saw {seen}, we sent from {sent}"

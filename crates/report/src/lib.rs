@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod check;
+pub mod demo;
 pub mod diagram;
 pub mod fleet;
 pub mod html;

@@ -462,6 +462,13 @@ pub struct Facts {
     /// The TLS handshake, when one was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFacts>,
+    /// An rdsports listener: whether its reply carried the nonce this probe sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce_ok: Option<bool>,
+    /// An rdsports listener: whether the source address it saw differs from ours (a NAT
+    /// on the path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translated: Option<bool>,
 }
 
 /// What a TLS handshake showed.
@@ -515,6 +522,10 @@ pub mod facts {
     pub const CLOCK_SKEW_S: &str = "clock_skew_s";
     /// [`super::Facts::tls`].
     pub const TLS: &str = "tls";
+    /// [`super::Facts::nonce_ok`].
+    pub const NONCE_OK: &str = "nonce_ok";
+    /// [`super::Facts::translated`].
+    pub const TRANSLATED: &str = "translated";
 }
 
 impl Facts {
@@ -572,6 +583,8 @@ mod tests {
             signing_required: Some(false),
             clock_skew_s: Some(1.0),
             tls: Some(TlsFacts::default()),
+            nonce_ok: Some(true),
+            translated: Some(false),
         };
         let Value::Object(map) = serde_json::to_value(&all).unwrap() else {
             panic!("an object");
@@ -584,6 +597,8 @@ mod tests {
             facts::SIGNING_REQUIRED,
             facts::CLOCK_SKEW_S,
             facts::TLS,
+            facts::NONCE_OK,
+            facts::TRANSLATED,
         ];
         expected.sort_unstable();
         assert_eq!(keys, expected);

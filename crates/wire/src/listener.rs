@@ -272,7 +272,7 @@ impl Exchange for ListenerHandshake {
                     .with("host", reply.host)
                     .with("port", reply.port)
                     .with("seen_source", reply.seen.to_string())
-                    .with("nonce_ok", nonce_ok);
+                    .with(rdsports_schema::check::facts::NONCE_OK, nonce_ok);
                 if !nonce_ok {
                     id.note = Some("nonce mismatch".to_owned());
                 }
