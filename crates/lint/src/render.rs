@@ -1,25 +1,12 @@
 //! The lint report as a table (grouped by severity), JSON, SARIF 2.1.0 and Markdown.
 //!
-//! JSON contract (`schema_version` 1):
-//!
-//! ```json
-//! {"schema_version": 1, "deployment": "contoso", "fail_on": "high", "fails": false,
-//!  "summary": {"critical": 0, "high": 0, "medium": 1, "low": 0, "accepted": 2},
-//!  "findings": [{"id": "winrm-http-across-zones", "severity": "medium",
-//!                "title": "...", "subject": "internal -> perimeter",
-//!                "hosts": ["cb01", "gw01"], "hosts_total": 2,
-//!                "flows": [{"from": "cb01", "to": "gw01", "protocol": "tcp", "ports": "5985",
-//!                           "catalog_ids": ["S11"]}], "flows_total": 1,
-//!                "evidence": [], "location": {"line": 40, "column": 8, ...},
-//!                "fix": "...", "sources": [{"title": "...", "url": "..."}]}],
-//!  "accepted": [{"id": "...", "reason": "...", ...}],
-//!  "warnings": ["..."]}
-//! ```
-//!
-//! Readers must ignore fields they do not know.
+//! The JSON document is `rdsports_schema::lint::LintDocument`.
 
 use std::fmt::Write as _;
 
+use rdsports_schema::lint::{
+    LINT_SCHEMA_VERSION, LintDocument, LintFinding, LintFlow, LintLocation, LintSource, LintSummary,
+};
 use serde_json::{Value, json};
 
 use crate::rules::{RULES, Rule, Severity};
@@ -176,46 +163,86 @@ pub fn summary_line(report: &Report, cx: &Context<'_>) -> String {
     )
 }
 
-fn finding_json(f: &Finding) -> Value {
-    let mut v = json!({
-        "id": f.rule.id,
-        "severity": f.rule.severity,
-        "title": f.rule.title,
-        "subject": f.subject,
-        "hosts": f.hosts,
-        "hosts_total": f.hosts_total,
-        "flows": f.flows,
-        "flows_total": f.flows_total,
-        "evidence": f.evidence,
-        "location": f.location,
-        "fix": f.rule.fix,
-        "sources": f.rule.sources,
-    });
-    if let Some(reason) = &f.accepted {
-        v["reason"] = reason.clone().into();
+/// The SARIF result level (`error`, `warning`, `note`).
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
     }
-    v
 }
 
-/// The JSON document (see the module docs).
+/// The `security-severity` score code-scanning tools sort by (CVSS-like, 0.0-10.0).
+fn score(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+    }
+}
+
+fn finding(f: &Finding) -> LintFinding {
+    LintFinding {
+        evidence: f.evidence.clone(),
+        fix: f.rule.fix.to_owned(),
+        flows: f
+            .flows
+            .iter()
+            .map(|r| LintFlow {
+                catalog_ids: r.catalog_ids.clone(),
+                from: r.from.clone(),
+                ports: r.ports.clone(),
+                protocol: r.protocol.to_owned(),
+                to: r.to.clone(),
+            })
+            .collect(),
+        flows_total: f.flows_total,
+        hosts: f.hosts.clone(),
+        hosts_total: f.hosts_total,
+        id: f.rule.id.to_owned(),
+        location: f.location.map(|l| LintLocation {
+            column: l.column,
+            end_column: l.end_column,
+            end_line: l.end_line,
+            line: l.line,
+        }),
+        reason: f.accepted.clone(),
+        severity: f.rule.severity,
+        sources: f
+            .rule
+            .sources
+            .iter()
+            .map(|s| LintSource {
+                title: s.title.to_owned(),
+                url: s.url.to_owned(),
+            })
+            .collect(),
+        subject: f.subject.clone(),
+        title: f.rule.title.to_owned(),
+    }
+}
+
+/// The JSON document (`rdsports_schema::lint`).
 pub fn json(report: &Report, cx: &Context<'_>) -> String {
     let counts = report.counts();
-    let mut summary = serde_json::Map::new();
-    for s in Severity::DESCENDING {
-        summary.insert(s.name().into(), counts[&s].into());
-    }
-    summary.insert("accepted".into(), report.accepted.len().into());
-    let doc = json!({
-        "schema_version": 1,
-        "deployment": cx.deployment,
-        "fail_on": fail_on_name(cx.fail_on),
-        "fails": report.fails(cx.fail_on),
-        "summary": summary,
-        "findings": report.findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "accepted": report.accepted.iter().map(finding_json).collect::<Vec<_>>(),
-        "results_read": report.results_read,
-        "warnings": report.warnings.iter().map(|d| d.message.clone()).collect::<Vec<_>>(),
-    });
+    let doc = LintDocument {
+        accepted: report.accepted.iter().map(finding).collect(),
+        deployment: cx.deployment.to_owned(),
+        fail_on: fail_on_name(cx.fail_on).to_owned(),
+        fails: report.fails(cx.fail_on),
+        findings: report.findings.iter().map(finding).collect(),
+        results_read: report.results_read,
+        schema_version: LINT_SCHEMA_VERSION,
+        summary: LintSummary {
+            accepted: report.accepted.len(),
+            critical: counts[&Severity::Critical],
+            high: counts[&Severity::High],
+            low: counts[&Severity::Low],
+            medium: counts[&Severity::Medium],
+        },
+        warnings: report.warnings.iter().map(|d| d.message.clone()).collect(),
+    };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
@@ -234,9 +261,9 @@ fn sarif_rule(r: &Rule) -> Value {
         "fullDescription": {"text": r.rationale},
         "help": {"text": format!("{}\n\nFix: {}\n\nSources:\n{}", r.rationale, r.fix, sources.join("\n"))},
         "helpUri": r.sources[0].url,
-        "defaultConfiguration": {"level": r.severity.sarif_level()},
+        "defaultConfiguration": {"level": sarif_level(r.severity)},
         "properties": {
-            "security-severity": r.severity.score(),
+            "security-severity": score(r.severity),
             "severity": r.severity.name(),
             "tags": ["security", "rds", "firewall"],
         },
@@ -273,7 +300,7 @@ fn sarif_result(f: &Finding, cx: &Context<'_>) -> Value {
     let mut v = json!({
         "ruleId": f.rule.id,
         "ruleIndex": rule_index,
-        "level": f.rule.severity.sarif_level(),
+        "level": sarif_level(f.rule.severity),
         "message": {"text": message},
         "locations": [{
             "physicalLocation": {

@@ -2,82 +2,9 @@
 //! source it rests on. `rdsports lint --explain ID` prints one entry; SARIF carries them as
 //! the tool's rules.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 
-/// How bad a finding is. Ordered from the least to the most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing; rarely worth a change on its own.
-    Low,
-    /// A weakness an attacker who is already inside can use.
-    Medium,
-    /// A weakness that should be fixed before the change goes in.
-    High,
-    /// Exposed to the internet or trivially exploitable.
-    Critical,
-}
-
-impl Severity {
-    /// Every severity, most severe first (the order of the table).
-    pub const DESCENDING: [Severity; 4] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-    ];
-
-    /// `critical`, `high`, `medium` or `low`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// The SARIF result level (`error`, `warning`, `note`).
-    pub fn sarif_level(self) -> &'static str {
-        match self {
-            Severity::Critical | Severity::High => "error",
-            Severity::Medium => "warning",
-            Severity::Low => "note",
-        }
-    }
-
-    /// The `security-severity` score code-scanning tools sort by (CVSS-like, 0.0-10.0).
-    pub fn score(self) -> &'static str {
-        match self {
-            Severity::Critical => "9.5",
-            Severity::High => "8.0",
-            Severity::Medium => "5.5",
-            Severity::Low => "3.0",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Severity::DESCENDING
-            .into_iter()
-            .find(|v| v.name() == s)
-            .ok_or_else(|| {
-                format!("unknown severity `{s}`: expected critical, high, medium or low")
-            })
-    }
-}
+pub use rdsports_schema::lint::Severity;
 
 /// Where a finding's evidence comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
