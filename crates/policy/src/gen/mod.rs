@@ -18,9 +18,8 @@ pub mod windows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ipnet::IpNet;
 use rdsports_core::diag::Diagnostic;
-use rdsports_core::model::{PortRange, Protocol, Role};
+use rdsports_core::model::Role;
 
 use crate::error::GenError;
 use crate::policy::{Policy, Rule, Side};
@@ -79,97 +78,7 @@ impl RenderOptions {
     }
 }
 
-/// Management access to keep (`--keep`): new connections from `source`, to `ports` of one
-/// protocol or (when `None`) to everything, accepted by an enforcing firewall although no
-/// planned flow needs them: the admin's workstation, SSH to a Linux host.
-///
-/// Written `ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]`, an IPv6 address in brackets when a
-/// port follows (`[2001:db8::5]:22`); TCP unless `/udp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Keep {
-    /// Where the connections come from.
-    pub source: IpNet,
-    /// The ports (and protocol) they go to; `None`: every port and protocol.
-    pub ports: Option<(Protocol, PortRange)>,
-}
-
-impl std::str::FromStr for Keep {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Keep, String> {
-        let bad = |why: &str| {
-            format!(
-                "{s:?}: {why} (expected ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]], for \
-                 example 198.51.100.7:22 or [2001:db8::7]:22/tcp)"
-            )
-        };
-        let (addr, rest) = if let Some(r) = s.strip_prefix('[') {
-            let (a, rest) = r.split_once(']').ok_or_else(|| bad("no closing ']'"))?;
-            match rest {
-                "" => (a, None),
-                _ => (
-                    a,
-                    Some(
-                        rest.strip_prefix(':')
-                            .ok_or_else(|| bad("':' must follow ']'"))?,
-                    ),
-                ),
-            }
-        } else if s.matches(':').count() == 1 {
-            let (a, p) = s.split_once(':').ok_or_else(|| bad("no port"))?;
-            (a, Some(p))
-        } else {
-            (s, None)
-        };
-        let source = match addr.parse::<IpNet>() {
-            Ok(n) => n.trunc(),
-            Err(_) => IpNet::from(
-                addr.parse::<std::net::IpAddr>()
-                    .map_err(|_| bad("not an address or network"))?,
-            ),
-        };
-        let ports = match rest {
-            None => None,
-            Some(p) => {
-                let (p, proto) = match p.rsplit_once('/') {
-                    Some((p, "tcp")) => (p, Protocol::Tcp),
-                    Some((p, "udp")) => (p, Protocol::Udp),
-                    Some(_) => return Err(bad("the protocol is tcp or udp")),
-                    None => (p, Protocol::Tcp),
-                };
-                let range = p
-                    .parse::<PortRange>()
-                    .map_err(|_| bad("the port is 1-65535 or a range like 8000-8010"))?;
-                Some((proto, range))
-            }
-        };
-        Ok(Keep { source, ports })
-    }
-}
-
-impl std::fmt::Display for Keep {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let addr = if self.source.prefix_len() == self.source.max_prefix_len() {
-            self.source.addr().to_string()
-        } else {
-            self.source.to_string()
-        };
-        match self.ports {
-            None => f.write_str(&addr),
-            Some((proto, range)) => {
-                let proto = match proto {
-                    Protocol::Tcp => "tcp",
-                    Protocol::Udp => "udp",
-                };
-                if self.source.addr().is_ipv6() {
-                    write!(f, "[{addr}]:{range}/{proto}")
-                } else {
-                    write!(f, "{addr}:{range}/{proto}")
-                }
-            }
-        }
-    }
-}
+pub use rdsports_core::keep::Keep;
 
 /// Writes `text` as comment lines starting with `mark`, of at most about 92 characters; a
 /// line that starts with two spaces (a command) stays whole.
@@ -884,6 +793,9 @@ pub(crate) fn trace(policy: &Policy, rule: &crate::policy::Rule) -> String {
 
 #[cfg(test)]
 mod tests {
+    use ipnet::IpNet;
+    use rdsports_core::model::{PortRange, Protocol};
+
     use super::*;
 
     #[test]
