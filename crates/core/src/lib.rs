@@ -24,7 +24,7 @@ mod tomlfile;
 
 pub use catalog::Catalog;
 pub use deployment::Deployment;
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Diagnostic, Severity, Spanned};
 pub use keep::Keep;
 pub use model::{Flow, Host, PortRange, Protocol, Role, Zone};
 pub use plan::Plan;
