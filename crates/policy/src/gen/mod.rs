@@ -18,7 +18,6 @@ pub mod windows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rdsports_core::diag::Diagnostic;
 use rdsports_core::model::Role;
 
 use crate::error::GenError;
@@ -98,82 +97,6 @@ pub(crate) fn wrap_comment(s: &mut String, mark: &str, text: &str) {
         line.push_str(word);
     }
     let _ = writeln!(s, "{line}");
-}
-
-/// The `keep` list of a deployment file's `[firewall]` table (none when the file has no
-/// such table): the same entries as `--keep`, written once for every run of `rules`.
-///
-/// ```toml
-/// [firewall]
-/// keep = ["198.51.100.7:22", "203.0.113.0/28:3389"]
-/// ```
-///
-/// Errors (an unknown key, an entry that is not a keep) are located in `text`.
-pub fn deployment_keeps(text: &str) -> Result<Vec<Keep>, Vec<Diagnostic>> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        firewall: Option<toml::Spanned<toml::Table>>,
-    }
-    // The file was parsed as a deployment already; a table that is not one was reported.
-    let Ok(File {
-        firewall: Some(table),
-    }) = toml::from_str::<File>(text)
-    else {
-        return Ok(Vec::new());
-    };
-    let span = table.span();
-    let table = table.into_inner();
-    let hint = "[firewall] takes keep = [\"ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]\", ...], \
-                for example keep = [\"198.51.100.7:22\"]";
-    let mut errors = Vec::new();
-    for key in table.keys().filter(|k| *k != "keep") {
-        errors.push(
-            Diagnostic::error(
-                format!("unknown key \"{key}\" in [firewall]"),
-                Some(span.clone()),
-            )
-            .with_hint(hint),
-        );
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    #[derive(serde::Deserialize)]
-    struct Keeps {
-        firewall: Firewall,
-    }
-    #[derive(serde::Deserialize)]
-    struct Firewall {
-        #[serde(default)]
-        keep: Vec<toml::Spanned<String>>,
-    }
-    let keeps = match toml::from_str::<Keeps>(text) {
-        Ok(k) => k.firewall.keep,
-        Err(e) => {
-            return Err(vec![
-                Diagnostic::error(
-                    format!("[firewall] keep: {}", e.message()),
-                    e.span().or(Some(span)),
-                )
-                .with_hint(hint),
-            ]);
-        }
-    };
-    let mut out = Vec::new();
-    for entry in keeps {
-        match entry.get_ref().parse::<Keep>() {
-            Ok(k) => out.push(k),
-            Err(why) => errors.push(
-                Diagnostic::error(format!("[firewall] keep {why}"), Some(entry.span()))
-                    .with_hint(hint),
-            ),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 /// What an enforcing zone or host firewall keeps, as comment lines (without the comment
@@ -846,25 +769,6 @@ mod tests {
             w[RENAMES_SHOWN].contains("and 19990 more names renamed the same way (host name)"),
             "{w:?}"
         );
-    }
-
-    #[test]
-    fn deployment_keeps_are_read_from_the_firewall_table() {
-        assert_eq!(deployment_keeps("name = \"x\"\n"), Ok(vec![]));
-        assert_eq!(
-            deployment_keeps("name = \"x\"\n[firewall]\nkeep = [\"198.51.100.7:22\"]\n"),
-            Ok(vec!["198.51.100.7:22".parse().unwrap()])
-        );
-        let wrong_type = deployment_keeps("[firewall]\nkeep = 5\n").unwrap_err();
-        assert_eq!(wrong_type.len(), 1);
-        assert!(
-            wrong_type[0].message.starts_with("[firewall] keep: "),
-            "{wrong_type:?}"
-        );
-        assert!(wrong_type[0].span.is_some());
-        let two_bad = deployment_keeps("[firewall]\nkeep = [\"a\", \"b:1\"]\n").unwrap_err();
-        assert_eq!(two_bad.len(), 2);
-        assert_eq!(two_bad[0].span, Some(19..22));
     }
 
     #[test]
