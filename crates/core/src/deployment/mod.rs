@@ -19,9 +19,12 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use toml::Spanned;
 
-use crate::catalog::parse_role;
 use crate::diag::{Capped, Diagnostic};
-use crate::model::{Host, PortRange, Role, Zone};
+// The options' vocabulary lives in the model (the catalog names it too); its old paths stay.
+pub use crate::model::{
+    Activation, CrlMethod, LicensingMode, SslBridging, activation_name, crl_name,
+};
+use crate::model::{Host, PortRange, Role, Zone, parse_role};
 use crate::suggest;
 use crate::tomlfile;
 use raw::{RawDeployment, RawHost, RawOptions};
@@ -129,18 +132,6 @@ fn locate(diagnostics: Vec<Diagnostic>, text: &str) -> Vec<Diagnostic> {
     diagnostics.into_iter().map(|d| d.locate(text)).collect()
 }
 
-/// Certificate revocation list retrieval methods of the RD Gateway (seed: "If using LDAP /
-/// HTTP / FTP for Certificate Revocation List").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CrlMethod {
-    /// CRL over FTP (TCP 21 plus a data channel).
-    Ftp,
-    /// CRL over HTTP (TCP 80).
-    Http,
-    /// CRL over LDAP (TCP and UDP 389).
-    Ldap,
-}
-
 /// Where the RD Gateway's RD CAP policies are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NpsMode {
@@ -157,35 +148,6 @@ pub enum WinRm {
     Http,
     /// WS-Man over HTTPS, TCP 5986.
     Https,
-}
-
-/// RDS client access licence mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LicensingMode {
-    /// Per-user CALs: the license server records issuance in AD (LDAP 389).
-    PerUser,
-    /// Per-device CALs.
-    PerDevice,
-}
-
-/// How the license server is activated with the Microsoft Clearinghouse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    /// The license server connects to the Clearinghouse over TCP 443.
-    Automatic,
-    /// Through a web browser on any machine: no flow from the license server.
-    Web,
-    /// By telephone: no flow.
-    Phone,
-}
-
-/// An SSL-bridging reverse proxy (the seed's ISA remark) in front of RD Web Access / Gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslBridging {
-    /// HTTPS from the proxy to the servers (TCP 443).
-    HttpsHttps,
-    /// HTTP from the proxy to the servers (TCP 80).
-    HttpsHttp,
 }
 
 /// Deployment options. Defaults follow Windows Server 2012 R2 and later.
@@ -281,24 +243,6 @@ impl Default for Options {
             low_confidence: false,
             domain: None,
         }
-    }
-}
-
-/// `automatic`, `web` or `phone`.
-pub fn activation_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Automatic => "automatic",
-        Activation::Web => "web",
-        Activation::Phone => "phone",
-    }
-}
-
-/// `ftp`, `http` or `ldap`.
-pub fn crl_name(m: CrlMethod) -> &'static str {
-    match m {
-        CrlMethod::Ftp => "ftp",
-        CrlMethod::Http => "http",
-        CrlMethod::Ldap => "ldap",
     }
 }
 
