@@ -63,10 +63,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     // `[firewall] keep` in the deployment file: kept where the output drops, with --keep.
-    let file_keeps = match rdsports_policy::deployment_keeps(&loaded.text) {
-        Ok(k) => k,
+    let file_keeps = match &deployment.firewall {
+        Ok(firewall) => firewall.keep.clone(),
         Err(diagnostics) => {
-            input::print_diagnostics(&loaded, &diagnostics);
+            input::print_diagnostics(&loaded, diagnostics);
             return Ok(ExitStatus::BadInput);
         }
     };

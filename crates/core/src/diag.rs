@@ -294,6 +294,26 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
+/// A value read from a file and the place it is written there, for the diagnostics and
+/// findings that point at it later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Byte range of the value in the file's text.
+    pub span: Range<usize>,
+}
+
+impl<T> Spanned<T> {
+    /// The TOML reader's spanned value as ours (core's API does not expose `toml`'s types).
+    pub(crate) fn from_toml(s: toml::Spanned<T>) -> Self {
+        Spanned {
+            span: s.span(),
+            value: s.into_inner(),
+        }
+    }
+}
+
 /// 1-based line and character column of byte `offset` in `source`.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(source.len());

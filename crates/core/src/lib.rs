@@ -5,6 +5,7 @@
 //! * [`deployment`]: the deployment file (hosts, roles, zones, options), parsed and checked
 //!   with diagnostics that point at file, line and column.
 //! * [`plan`]: (catalog, deployment) → the exact flows between real hosts.
+//! * [`keep`]: management access an enforcing firewall keeps (`--keep`, `[firewall] keep`).
 //!
 //! This crate does no I/O: it reads no files, opens no sockets and knows no clock. Callers
 //! hand it text and get values back.
@@ -13,6 +14,7 @@
 pub mod catalog;
 pub mod deployment;
 pub mod diag;
+pub mod keep;
 pub mod model;
 pub mod plan;
 pub mod port_list;
@@ -23,7 +25,8 @@ mod tomlfile;
 
 pub use catalog::Catalog;
 pub use deployment::Deployment;
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Diagnostic, Severity, Spanned};
+pub use keep::Keep;
 pub use model::{Flow, Host, PortRange, Protocol, Role, Zone};
 pub use plan::Plan;
 pub use port_list::PortList;

@@ -1,13 +1,18 @@
 //! The vocabulary shared by every crate: roles, protocols, port ranges, hosts, zones and the
 //! planned flows between them.
 //!
-//! These are plain values. Nothing here parses files or talks to a network.
+//! These are plain values, with the deployment options' vocabulary that the catalog's
+//! conditions name too, and the one helper both file readers use for a role name. Nothing
+//! here reads files or talks to a network.
 
 use std::fmt;
 use std::str::FromStr;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
+
+use crate::diag::Diagnostic;
+use crate::suggest;
 
 /// A role a host plays in an RDS deployment (and the infrastructure around it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -298,6 +303,77 @@ impl FromStr for PortRange {
 impl Serialize for PortRange {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// Parses a role name of a file with a "did you mean" hint (catalog and deployment files).
+pub(crate) fn parse_role(name: &toml::Spanned<String>) -> Result<Role, Diagnostic> {
+    Role::from_str(name.get_ref()).map_err(|()| {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
+        Diagnostic::error(
+            format!("unknown role \"{}\"", name.get_ref()),
+            Some(name.span()),
+        )
+        .with_hint(suggest::hint(name.get_ref(), &names))
+    })
+}
+
+/// Certificate revocation list retrieval methods of the RD Gateway (seed: "If using LDAP /
+/// HTTP / FTP for Certificate Revocation List").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CrlMethod {
+    /// CRL over FTP (TCP 21 plus a data channel).
+    Ftp,
+    /// CRL over HTTP (TCP 80).
+    Http,
+    /// CRL over LDAP (TCP and UDP 389).
+    Ldap,
+}
+
+/// RDS client access licence mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicensingMode {
+    /// Per-user CALs: the license server records issuance in AD (LDAP 389).
+    PerUser,
+    /// Per-device CALs.
+    PerDevice,
+}
+
+/// How the license server is activated with the Microsoft Clearinghouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    /// The license server connects to the Clearinghouse over TCP 443.
+    Automatic,
+    /// Through a web browser on any machine: no flow from the license server.
+    Web,
+    /// By telephone: no flow.
+    Phone,
+}
+
+/// An SSL-bridging reverse proxy (the seed's ISA remark) in front of RD Web Access / Gateway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslBridging {
+    /// HTTPS from the proxy to the servers (TCP 443).
+    HttpsHttps,
+    /// HTTP from the proxy to the servers (TCP 80).
+    HttpsHttp,
+}
+
+/// `automatic`, `web` or `phone`.
+pub fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Automatic => "automatic",
+        Activation::Web => "web",
+        Activation::Phone => "phone",
+    }
+}
+
+/// `ftp`, `http` or `ldap`.
+pub fn crl_name(m: CrlMethod) -> &'static str {
+    match m {
+        CrlMethod::Ftp => "ftp",
+        CrlMethod::Http => "http",
+        CrlMethod::Ldap => "ldap",
     }
 }
 

@@ -4,7 +4,10 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::diag::Diagnostic;
 use crate::suggest;
@@ -14,6 +17,13 @@ use crate::suggest;
 /// TOML syntax errors, unknown keys and unknown enum values come back as one located
 /// [`Diagnostic`] with a hint (the nearest known key or value when there is one).
 pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
+    deserialize(text, document(text)?)
+}
+
+/// Checks that `text` is a usable text file and parses it as a TOML document: the one parse
+/// of the file. A caller can read parts of the document on their own ([`deserialize_value`])
+/// besides [deserialising](deserialize) the whole.
+pub(crate) fn document(text: &str) -> Result<Spanned<DeTable<'_>>, Diagnostic> {
     if text.contains('\0') {
         return Err(
             Diagnostic::error("the file is binary (it holds NUL bytes), not TOML", None)
@@ -24,30 +34,49 @@ pub(crate) fn parse<T: DeserializeOwned>(text: &str) -> Result<T, Diagnostic> {
         return Err(Diagnostic::error("the file is empty", None)
             .with_hint("a deployment needs at least `name = \"...\"` and one [[host]]"));
     }
-    toml::from_str(text).map_err(|e| {
-        let message = e.message().trim().to_owned();
-        if e.span().is_none()
-            && message.contains("recursion")
-            && let Some((span, depth)) = deepest_key(text)
-        {
-            return Diagnostic::error(
-                format!("this key is nested too deeply ({depth} dotted parts)"),
-                Some(span),
-            )
-            .with_hint(
-                "a deployment file nests at most three levels ([[host]], [options] and their \
-                 keys): write the key without dots",
-            );
-        }
-        if message.contains("recurse") {
-            return Diagnostic::error(message, e.span()).with_hint(
-                "arrays and inline tables nest too deeply here; a deployment file needs at most \
-                 a list of strings (roles = [\"gateway\"])",
-            );
-        }
-        let hint = hint_for(&message);
-        Diagnostic::error(message, e.span()).with_hint(hint)
-    })
+    DeTable::parse(text).map_err(|e| diagnostic(text, &e))
+}
+
+/// Deserialises a document of `text` (from [`document`]), with the diagnostics of [`parse`].
+pub(crate) fn deserialize<'t, T: Deserialize<'t>>(
+    text: &str,
+    document: Spanned<DeTable<'t>>,
+) -> Result<T, Diagnostic> {
+    T::deserialize(toml::de::Deserializer::from(document)).map_err(|e| diagnostic(text, &e))
+}
+
+/// Deserialises one value taken out of a document. The error is serde's, with the place
+/// (the innermost value that has one), for the caller to word.
+pub(crate) fn deserialize_value<'t, T: Deserialize<'t>>(
+    value: Spanned<DeValue<'t>>,
+) -> Result<T, toml::de::Error> {
+    T::deserialize(toml::de::ValueDeserializer::from(value))
+}
+
+/// A TOML error as a diagnostic with a hint.
+fn diagnostic(text: &str, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_owned();
+    if e.span().is_none()
+        && message.contains("recursion")
+        && let Some((span, depth)) = deepest_key(text)
+    {
+        return Diagnostic::error(
+            format!("this key is nested too deeply ({depth} dotted parts)"),
+            Some(span),
+        )
+        .with_hint(
+            "a deployment file nests at most three levels ([[host]], [options] and their \
+             keys): write the key without dots",
+        );
+    }
+    if message.contains("recurse") {
+        return Diagnostic::error(message, e.span()).with_hint(
+            "arrays and inline tables nest too deeply here; a deployment file needs at most \
+             a list of strings (roles = [\"gateway\"])",
+        );
+    }
+    let hint = hint_for(&message);
+    Diagnostic::error(message, e.span()).with_hint(hint)
 }
 
 /// The key with the most dotted parts (outside quotes), as a byte span and its part count:

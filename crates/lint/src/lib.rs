@@ -18,7 +18,6 @@
 //! reads files or knows the clock. Linear in the number of flows and results.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
-mod locate;
 pub mod render;
 pub mod rules;
 
@@ -86,7 +85,8 @@ pub struct RulesInput<'a> {
 
 /// What lint looks at.
 pub struct Input<'a> {
-    /// The deployment's text (for the lines findings point at and `[[lint.accept]]`).
+    /// The deployment's text, which the plan's deployment was parsed from (for the lines
+    /// findings point at; the places and `[[lint.accept]]` come with the deployment).
     pub text: &'a str,
     /// The plan of that deployment.
     pub plan: &'a Plan<'a>,
@@ -292,23 +292,14 @@ impl Groups {
 pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
     let plan = input.plan;
     let d = plan.deployment;
-    let places = locate::places(input.text).map_err(|(message, span)| {
-        vec![
-            Diagnostic::error(format!("cannot read the [lint] section: {message}"), span)
-                .with_hint(
-                    "[[lint.accept]] takes id, hosts (optional) and reason, for example \
-                     id = \"smb-across-perimeter\" hosts = [\"gw01\"] reason = \"...\"",
-                )
-                .locate(input.text),
-        ]
-    })?;
-    let accepts = validate_accepts(&places, plan).map_err(|e| {
+    let section = d.lint.as_ref().map_err(Clone::clone)?;
+    let accepts = validate_accepts(&section.accept, plan).map_err(|e| {
         e.into_iter()
             .map(|d| d.locate(input.text))
             .collect::<Vec<_>>()
     })?;
-    let host_span = |h: usize| places.host.get(&d.hosts[h].name).cloned();
-    let option_span = |key: &str| places.option.get(key).cloned();
+    let host_span = |h: usize| d.places.hosts.get(h).cloned();
+    let option_span = |key: &str| d.places.options.get(key).cloned();
     let rule_index = |id: &str| RULES.iter().position(|r| r.id == id).unwrap_or(0);
 
     let mut groups = Groups {
@@ -379,33 +370,36 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
 }
 
 fn validate_accepts(
-    places: &locate::Places,
+    written: &[rdsports_core::deployment::Accept],
     plan: &Plan<'_>,
 ) -> Result<Vec<Accept>, Vec<Diagnostic>> {
     let d = plan.deployment;
     let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
     let mut errors = Vec::new();
     let mut accepts = Vec::new();
-    for raw in &places.accepts {
-        let id = raw.id.get_ref();
+    for raw in written {
+        let id = &raw.id.value;
         let mut ok = true;
         if !ids.contains(&id.as_str()) {
             errors.push(
-                Diagnostic::error(format!("unknown finding id \"{id}\""), Some(raw.id.span()))
-                    .with_hint(rdsports_core::suggest::hint(id, &ids)),
+                Diagnostic::error(
+                    format!("unknown finding id \"{id}\""),
+                    Some(raw.id.span.clone()),
+                )
+                .with_hint(rdsports_core::suggest::hint(id, &ids)),
             );
             ok = false;
         }
         let reason = raw
             .reason
             .as_ref()
-            .map(|r| r.get_ref().trim().to_owned())
+            .map(|r| r.value.trim().to_owned())
             .unwrap_or_default();
         if reason.is_empty() {
             errors.push(
                 Diagnostic::error(
                     format!("the acceptance of \"{id}\" has no reason"),
-                    Some(raw.reason.as_ref().map_or(raw.id.span(), |r| r.span())),
+                    Some(raw.reason.as_ref().unwrap_or(&raw.id).span.clone()),
                 )
                 .with_hint(
                     "say why the finding is acceptable: reason = \"...\" (a CI pipeline passes \
@@ -419,15 +413,15 @@ fn validate_accepts(
             let names: Vec<&str> = d.hosts.iter().map(|h| h.name.as_str()).collect();
             let mut v = Vec::new();
             for h in list {
-                match d.host_index(h.get_ref()) {
+                match d.host_index(&h.value) {
                     Some(i) => v.push(i),
                     None => {
                         errors.push(
                             Diagnostic::error(
-                                format!("unknown host \"{}\" in [[lint.accept]]", h.get_ref()),
-                                Some(h.span()),
+                                format!("unknown host \"{}\" in [[lint.accept]]", h.value),
+                                Some(h.span.clone()),
                             )
-                            .with_hint(rdsports_core::suggest::hint(h.get_ref(), &names)),
+                            .with_hint(rdsports_core::suggest::hint(&h.value, &names)),
                         );
                         ok = false;
                     }
@@ -441,7 +435,7 @@ fn validate_accepts(
                 id: id.clone(),
                 hosts,
                 reason,
-                span: raw.id.span(),
+                span: raw.id.span.clone(),
                 used: false,
             });
         }

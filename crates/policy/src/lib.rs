@@ -33,9 +33,7 @@ pub mod policy;
 use rdsports_core::plan::Plan;
 
 pub use error::GenError;
-pub use generators::{
-    Capabilities, FtpSupport, Generator, Keep, RenderOptions, Rendered, Scope, deployment_keeps,
-};
+pub use generators::{Capabilities, FtpSupport, Generator, Keep, RenderOptions, Rendered, Scope};
 pub use policy::{Context, EntryInfo, FlowCounts, Helper, Policy, Rule};
 
 /// A target as `--help` lists it.

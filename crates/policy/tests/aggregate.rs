@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 use proptest::prelude::*;
 use rdsports_core::Catalog;
-use rdsports_core::deployment::{Deployment, Options};
+use rdsports_core::deployment::{Deployment, FirewallSection, LintSection, Options, Places};
 use rdsports_core::model::{Flow, Host, PortRange, Protocol, Role, Zone};
 use rdsports_core::plan::Plan;
 use rdsports_policy::{Policy, Rule};
@@ -103,6 +103,9 @@ fn deployment(c: &Case) -> Deployment {
             })
             .collect(),
         warnings: Vec::new(),
+        firewall: Ok(FirewallSection::default()),
+        lint: Ok(LintSection::default()),
+        places: Places::default(),
     }
 }
 

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use ipnet::IpNet;
 use proptest::prelude::*;
 use rdsports_core::Catalog;
-use rdsports_core::deployment::{Deployment, Options};
+use rdsports_core::deployment::{Deployment, FirewallSection, LintSection, Options, Places};
 use rdsports_core::model::{Host, Role, Zone};
 use rdsports_policy::{RenderOptions, Rendered, render, targets};
 use serde_json::Value;
@@ -138,6 +138,9 @@ fn deployment(names: &[String]) -> Deployment {
             host(8, "0.0.0.0/0", 0, vec![Role::Clearinghouse]),
         ],
         warnings: Vec::new(),
+        firewall: Ok(FirewallSection::default()),
+        lint: Ok(LintSection::default()),
+        places: Places::default(),
     }
 }
 

@@ -11,9 +11,11 @@ use std::str::FromStr;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::deployment::{Activation, CrlMethod, LicensingMode, SslBridging};
 use crate::diag::Diagnostic;
-use crate::model::{PortRange, Protocol, Role};
+use crate::model::{
+    Activation, CrlMethod, LicensingMode, PortRange, Protocol, Role, SslBridging, activation_name,
+    crl_name, parse_role,
+};
 use crate::suggest;
 use crate::tomlfile;
 
@@ -142,11 +144,11 @@ pub struct Condition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Atom {
     /// `activation:automatic` and friends.
-    Activation(crate::deployment::Activation),
+    Activation(Activation),
     /// `broker_ha`.
     BrokerHa,
     /// `crl:http`, `crl:ldap`, `crl:ftp`.
-    Crl(crate::deployment::CrlMethod),
+    Crl(CrlMethod),
     /// `direct`: clients connect to brokers and session hosts directly (no gateway, or
     /// `direct_access = true`).
     Direct,
@@ -161,7 +163,7 @@ pub enum Atom {
     /// `ldaps`.
     Ldaps,
     /// `licensing:per-user`, `licensing:per-device`.
-    Licensing(crate::deployment::LicensingMode),
+    Licensing(LicensingMode),
     /// `netbios`.
     Netbios,
     /// `nps:central`.
@@ -171,7 +173,7 @@ pub enum Atom {
     /// `sql_browser`.
     SqlBrowser,
     /// `ssl_bridging:https-http`, `ssl_bridging:https-https`.
-    SslBridging(crate::deployment::SslBridging),
+    SslBridging(SslBridging),
     /// `vdi_unmanaged`.
     VdiUnmanaged,
     /// `web_access_perimeter`: some RD Web Access host sits in another zone than a broker.
@@ -434,10 +436,10 @@ impl std::fmt::Display for Condition {
         }
         match self.atom {
             Atom::Activation(a) => {
-                write!(f, "activation:{}", crate::deployment::activation_name(a))
+                write!(f, "activation:{}", activation_name(a))
             }
             Atom::BrokerHa => f.write_str("broker_ha"),
-            Atom::Crl(m) => write!(f, "crl:{}", crate::deployment::crl_name(m)),
+            Atom::Crl(m) => write!(f, "crl:{}", crl_name(m)),
             Atom::Direct => f.write_str("direct"),
             Atom::DomainBaseline => f.write_str("domain_baseline"),
             Atom::GatewayFarm => f.write_str("gateway_farm"),
@@ -473,18 +475,6 @@ impl Confidence {
 fn bad_condition(text: &str, span: Range<usize>) -> Diagnostic {
     Diagnostic::error(format!("unknown condition \"{text}\""), Some(span))
         .with_hint("see the list of conditions at the top of rds.toml")
-}
-
-/// Parses a role name with a "did you mean" hint.
-pub(crate) fn parse_role(name: &Spanned<String>) -> Result<Role, Diagnostic> {
-    Role::from_str(name.get_ref()).map_err(|()| {
-        let names: Vec<&str> = Role::ALL.iter().map(|r| r.name()).collect();
-        Diagnostic::error(
-            format!("unknown role \"{}\"", name.get_ref()),
-            Some(name.span()),
-        )
-        .with_hint(suggest::hint(name.get_ref(), &names))
-    })
 }
 
 /// Service names a catalog entry may use; `check` maps them to protocol probes.

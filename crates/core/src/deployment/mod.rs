@@ -4,9 +4,12 @@
 //! Parsing happens in two stages (as ripgrep's low and high arguments): `raw` is the serde
 //! form of the TOML, with spans; [`Deployment::parse`] resolves it into a valid
 //! [`Deployment`] or returns every problem as a [`Diagnostic`] with its place in the file.
-//! Nothing checks validity again after that.
+//! Nothing checks validity again after that. The file is parsed once: the sections one
+//! command reads (`[firewall]`, `[lint]`) and the places lint points at come from the same
+//! parse, in [`Deployment::firewall`], [`Deployment::lint`] and [`Deployment::places`].
 
 mod raw;
+mod sections;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -16,12 +19,16 @@ use std::str::FromStr;
 use ipnet::IpNet;
 use toml::Spanned;
 
-use crate::catalog::parse_role;
 use crate::diag::{Capped, Diagnostic};
-use crate::model::{Host, PortRange, Role, Zone};
+// The options' vocabulary lives in the model (the catalog names it too); its old paths stay.
+pub use crate::model::{
+    Activation, CrlMethod, LicensingMode, SslBridging, activation_name, crl_name,
+};
+use crate::model::{Host, PortRange, Role, Zone, parse_role};
 use crate::suggest;
 use crate::tomlfile;
 use raw::{RawDeployment, RawHost, RawOptions};
+pub use sections::{Accept, FirewallSection, LintSection, Places};
 
 /// A parsed, valid deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +43,15 @@ pub struct Deployment {
     pub hosts: Vec<Host>,
     /// Warnings found while parsing (the deployment is usable).
     pub warnings: Vec<Diagnostic>,
+    /// `[firewall]`, read by `rdsports rules`; its errors (located) do not make the
+    /// deployment invalid for the other commands, which ignore the section.
+    pub firewall: Result<FirewallSection, Vec<Diagnostic>>,
+    /// `[lint]`, read by `rdsports lint`; its error (located) does not make the deployment
+    /// invalid for the other commands, which ignore the section.
+    pub lint: Result<LintSection, Vec<Diagnostic>>,
+    /// Where hosts and options are written in the file (empty for a deployment built in
+    /// code).
+    pub places: Places,
 }
 
 impl Deployment {
@@ -44,12 +60,26 @@ impl Deployment {
     /// On success the deployment carries its warnings; on failure every error (and warning)
     /// found is returned, each located at its line and column in `text`.
     pub fn parse(text: &str) -> Result<Deployment, Vec<Diagnostic>> {
-        let raw: RawDeployment = tomlfile::parse(text).map_err(|d| vec![d.locate(text)])?;
+        let document = tomlfile::document(text).map_err(|d| vec![d.locate(text)])?;
+        // The sections one command reads, read on their own below (they are small).
+        let lint = document.get_ref().get("lint").cloned();
+        let firewall = document.get_ref().get("firewall").cloned();
+        let options = sections::option_places(document.get_ref());
+        let raw: RawDeployment =
+            tomlfile::deserialize(text, document).map_err(|d| vec![d.locate(text)])?;
+        let sections = Sections {
+            firewall: sections::firewall(firewall).map_err(|e| locate(e, text)),
+            lint: sections::lint(lint).map_err(|e| vec![e.locate(text)]),
+            places: Places {
+                hosts: raw.host.iter().map(|h| h.name.span()).collect(),
+                options,
+            },
+        };
         let mut cx = Checker {
             diagnostics: Capped::default(),
             text,
         };
-        let deployment = cx.resolve(raw);
+        let deployment = cx.resolve(raw, sections);
         let errors = cx.diagnostics.has_errors();
         let diagnostics: Vec<Diagnostic> = cx
             .diagnostics
@@ -90,16 +120,16 @@ impl Deployment {
     }
 }
 
-/// Certificate revocation list retrieval methods of the RD Gateway (seed: "If using LDAP /
-/// HTTP / FTP for Certificate Revocation List").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CrlMethod {
-    /// CRL over FTP (TCP 21 plus a data channel).
-    Ftp,
-    /// CRL over HTTP (TCP 80).
-    Http,
-    /// CRL over LDAP (TCP and UDP 389).
-    Ldap,
+/// What [`Deployment::parse`] reads besides the raw deployment.
+struct Sections {
+    firewall: Result<FirewallSection, Vec<Diagnostic>>,
+    lint: Result<LintSection, Vec<Diagnostic>>,
+    places: Places,
+}
+
+/// Locates each of `diagnostics` in `text`.
+fn locate(diagnostics: Vec<Diagnostic>, text: &str) -> Vec<Diagnostic> {
+    diagnostics.into_iter().map(|d| d.locate(text)).collect()
 }
 
 /// Where the RD Gateway's RD CAP policies are evaluated.
@@ -118,35 +148,6 @@ pub enum WinRm {
     Http,
     /// WS-Man over HTTPS, TCP 5986.
     Https,
-}
-
-/// RDS client access licence mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LicensingMode {
-    /// Per-user CALs: the license server records issuance in AD (LDAP 389).
-    PerUser,
-    /// Per-device CALs.
-    PerDevice,
-}
-
-/// How the license server is activated with the Microsoft Clearinghouse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    /// The license server connects to the Clearinghouse over TCP 443.
-    Automatic,
-    /// Through a web browser on any machine: no flow from the license server.
-    Web,
-    /// By telephone: no flow.
-    Phone,
-}
-
-/// An SSL-bridging reverse proxy (the seed's ISA remark) in front of RD Web Access / Gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslBridging {
-    /// HTTPS from the proxy to the servers (TCP 443).
-    HttpsHttps,
-    /// HTTP from the proxy to the servers (TCP 80).
-    HttpsHttp,
 }
 
 /// Deployment options. Defaults follow Windows Server 2012 R2 and later.
@@ -245,24 +246,6 @@ impl Default for Options {
     }
 }
 
-/// `automatic`, `web` or `phone`.
-pub fn activation_name(a: Activation) -> &'static str {
-    match a {
-        Activation::Automatic => "automatic",
-        Activation::Web => "web",
-        Activation::Phone => "phone",
-    }
-}
-
-/// `ftp`, `http` or `ldap`.
-pub fn crl_name(m: CrlMethod) -> &'static str {
-    match m {
-        CrlMethod::Ftp => "ftp",
-        CrlMethod::Http => "http",
-        CrlMethod::Ldap => "ldap",
-    }
-}
-
 /// Collects diagnostics while resolving the raw file.
 struct Checker<'t> {
     /// The first few of each kind in full, the rest counted: linear however bad the file.
@@ -295,7 +278,7 @@ impl Checker<'_> {
         });
     }
 
-    fn resolve(&mut self, raw: RawDeployment) -> Option<Deployment> {
+    fn resolve(&mut self, raw: RawDeployment, sections: Sections) -> Option<Deployment> {
         let name = match raw.name {
             Some(n) if n.get_ref().trim().is_empty() => {
                 self.error(
@@ -327,6 +310,9 @@ impl Checker<'_> {
             zones,
             hosts,
             warnings: Vec::new(),
+            firewall: sections.firewall,
+            lint: sections.lint,
+            places: sections.places,
         };
         imply_roles(&mut d);
         Some(d)

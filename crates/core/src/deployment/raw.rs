@@ -13,19 +13,16 @@ pub(crate) struct RawDeployment {
     pub zone: Vec<RawZone>,
     #[serde(default)]
     pub host: Vec<RawHost>,
-    /// `[lint]` and `[[lint.accept]]`: read and checked by `rdsports lint` (the lint crate),
-    /// which knows the finding ids; every other command ignores it.
-    #[serde(default)]
-    #[expect(dead_code, reason = "parsed by the lint crate until core owns [lint]")]
-    pub lint: Option<toml::Value>,
-    /// `[firewall]` (`keep = [...]`): read and checked by `rdsports rules`
-    /// (`rdsports_policy::deployment_keeps`); every other command ignores it.
-    #[serde(default)]
-    #[expect(
-        dead_code,
-        reason = "parsed by the policy crate until core owns [firewall]"
-    )]
-    pub firewall: Option<toml::Value>,
+    /// `[lint]` and `[firewall]` are read on their own (`sections`), so that a problem in
+    /// them stays with the section, for the command that reads it. Here they are only
+    /// checked to hold TOML values, as every other value of the file is (an integer beyond 64
+    /// bits is an error of the whole file), and named, so that an unknown key's message lists
+    /// them.
+    #[serde(default, rename = "lint")]
+    pub _lint: Option<toml::Value>,
+    /// See `_lint`.
+    #[serde(default, rename = "firewall")]
+    pub _firewall: Option<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -75,4 +72,30 @@ pub(crate) struct RawHost {
     pub address: Spanned<String>,
     pub zone: Option<Spanned<String>>,
     pub roles: Spanned<Vec<Spanned<String>>>,
+}
+
+/// `[lint]` as written. Its messages say "expected struct LintView", as they always have.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "struct LintView")]
+pub(crate) struct RawLint {
+    #[serde(default)]
+    pub accept: Vec<RawAccept>,
+}
+
+/// One `[[lint.accept]]` entry as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAccept {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub hosts: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub reason: Option<Spanned<String>>,
+}
+
+/// The `keep` list of `[firewall]` as written (its other keys are refused before).
+#[derive(Deserialize)]
+pub(crate) struct RawFirewall {
+    #[serde(default)]
+    pub keep: Vec<Spanned<String>>,
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::diag::Severity;
+use crate::keep::Keep;
 
 const GOOD: &str = r#"
 name = "contoso"
@@ -276,5 +277,240 @@ fn whole_address_space_servers_are_warned_about() {
             assert!(w[0].contains("\"dc\" is the whole address space"), "{w:?}");
             assert_eq!(d.warnings[0].line, Some(4 + zones.lines().count()));
         }
+    }
+}
+
+/// The text at a span.
+fn at(text: &str, span: &std::ops::Range<usize>) -> String {
+    text[span.clone()].to_owned()
+}
+
+#[test]
+fn firewall_keep_entries_are_read_with_the_file() {
+    let d = Deployment::parse(GOOD).unwrap();
+    assert_eq!(d.firewall, Ok(FirewallSection::default()));
+    let text = format!("{GOOD}\n[firewall]\nkeep = [\"198.51.100.7:22\", \"203.0.113.0/28\"]\n");
+    let d = Deployment::parse(&text).unwrap();
+    let keep: Vec<String> = d
+        .firewall
+        .unwrap()
+        .keep
+        .iter()
+        .map(Keep::to_string)
+        .collect();
+    assert_eq!(keep, ["198.51.100.7:22/tcp", "203.0.113.0/28"]);
+    // An empty table keeps nothing; a value that is not a table is ignored, as ever.
+    for text in [
+        format!("{GOOD}\n[firewall]\n"),
+        format!("firewall = 5\n{GOOD}"),
+        format!("{GOOD}\n[[firewall]]\nkeep = 1\n"),
+    ] {
+        let d = Deployment::parse(&text).unwrap();
+        assert_eq!(d.firewall, Ok(FirewallSection::default()), "{text}");
+    }
+}
+
+/// Errors in `[firewall]` are located (file:line:column, with the hint) and stay with the
+/// section: the deployment itself is valid for every other command.
+#[test]
+fn firewall_errors_are_located_and_stay_with_the_section() {
+    let lines = GOOD.lines().count();
+    let firewall = |extra: &str| {
+        let text = format!("{GOOD}\n{extra}");
+        let d = Deployment::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        (d.firewall.unwrap_err(), text)
+    };
+    let hint = "[firewall] takes keep = [\"ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]\", ...], \
+                for example keep = [\"198.51.100.7:22\"]";
+
+    let (e, text) = firewall("[firewall]\nkeep = [\"198.51.100.7:22\", \"host:22\", \"b:1\"]\n");
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!(
+        e[0].message,
+        "[firewall] keep \"host:22\": not an address or network (expected \
+         ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]], for example 198.51.100.7:22 or \
+         [2001:db8::7]:22/tcp)"
+    );
+    assert_eq!((e[0].line, e[0].column), (Some(lines + 3), Some(28)));
+    assert_eq!(e[0].hint.as_deref(), Some(hint));
+    assert_eq!(at(&text, e[0].span.as_ref().unwrap()), "\"host:22\"");
+    assert_eq!((e[1].line, e[1].column), (Some(lines + 3), Some(39)));
+    let rendered = e[0].render("d.toml", &text);
+    assert!(
+        rendered.contains(&format!("--> d.toml:{}:28", lines + 3)),
+        "{rendered}"
+    );
+    assert!(rendered.contains(&format!("= hint: {hint}")), "{rendered}");
+
+    let (e, _) = firewall("[firewall]\nkeep = 5\n");
+    assert_eq!(e.len(), 1);
+    assert_eq!(
+        e[0].message,
+        "[firewall] keep: invalid type: integer `5`, expected a sequence"
+    );
+    assert_eq!((e[0].line, e[0].column), (Some(lines + 3), Some(8)));
+
+    let (e, _) = firewall("[firewall]\nkeep = [\"198.51.100.7:22\", 7]\n");
+    assert_eq!(
+        e[0].message,
+        "[firewall] keep: invalid type: integer `7`, expected a string"
+    );
+    assert_eq!((e[0].line, e[0].column), (Some(lines + 3), Some(28)));
+
+    // Unknown keys point at the table, each of them, and come before the entries.
+    let (e, _) = firewall("[firewall]\nkeeps = []\nkeep = [\"x\"]\ndrop = 1\n");
+    let messages: Vec<&str> = e.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "unknown key \"drop\" in [firewall]",
+            "unknown key \"keeps\" in [firewall]"
+        ]
+    );
+    assert!(
+        e.iter()
+            .all(|d| d.line == Some(lines + 2) && d.column == Some(1))
+    );
+    assert_eq!(e[0].hint.as_deref(), Some(hint));
+}
+
+#[test]
+fn lint_acceptances_are_read_with_their_places() {
+    let text = format!(
+        "{GOOD}\n[[lint.accept]]\nid = \"smb-across-perimeter\"\nhosts = [\"gw01\", \"cb01\"]\n\
+         reason = \"GPO (D05)\"\n\n[[lint.accept]]\nid = \"netbios-enabled\"\n"
+    );
+    let d = Deployment::parse(&text).unwrap();
+    let accept = d.lint.unwrap().accept;
+    assert_eq!(accept.len(), 2);
+    let a = &accept[0];
+    assert_eq!(a.id.value, "smb-across-perimeter");
+    assert_eq!(at(&text, &a.id.span), "\"smb-across-perimeter\"");
+    let hosts = a.hosts.as_ref().unwrap();
+    assert_eq!(hosts[1].value, "cb01");
+    assert_eq!(at(&text, &hosts[1].span), "\"cb01\"");
+    let reason = a.reason.as_ref().unwrap();
+    assert_eq!(reason.value, "GPO (D05)");
+    assert_eq!(at(&text, &reason.span), "\"GPO (D05)\"");
+    assert_eq!(
+        (accept[1].hosts.as_ref(), accept[1].reason.as_ref()),
+        (None, None)
+    );
+    // Ids are the lint crate's to check: core keeps any.
+    let d = Deployment::parse(&format!("{GOOD}\n[[lint.accept]]\nid = \"no-such-id\"\n")).unwrap();
+    assert_eq!(d.lint.unwrap().accept[0].id.value, "no-such-id");
+    assert_eq!(
+        Deployment::parse(GOOD).unwrap().lint,
+        Ok(LintSection::default())
+    );
+}
+
+#[test]
+fn lint_section_errors_are_located_and_stay_with_the_section() {
+    let lines = GOOD.lines().count();
+    let lint = |extra: &str| {
+        let text = match extra.strip_prefix("lint =") {
+            Some(_) => format!("{extra}{GOOD}"),
+            None => format!("{GOOD}\n{extra}"),
+        };
+        let d = Deployment::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let e = d.lint.unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(
+            e[0].hint.as_deref(),
+            Some(
+                "[[lint.accept]] takes id, hosts (optional) and reason, for example \
+                 id = \"smb-across-perimeter\" hosts = [\"gw01\"] reason = \"...\""
+            )
+        );
+        (e[0].message.clone(), e[0].line, e[0].column)
+    };
+    assert_eq!(
+        lint("[[lint.accept]]\nid = \"netbios-enabled\"\nreasons = \"x\"\n"),
+        (
+            "cannot read the [lint] section: unknown field `reasons`, expected one of `id`, \
+             `hosts`, `reason`"
+                .to_owned(),
+            Some(lines + 4),
+            Some(1)
+        )
+    );
+    assert_eq!(
+        lint("[[lint.accept]]\nreason = \"x\"\n"),
+        (
+            "cannot read the [lint] section: missing field `id`".to_owned(),
+            Some(lines + 2),
+            Some(1)
+        )
+    );
+    assert_eq!(
+        lint("[lint]\naccepts = []\n").0,
+        "cannot read the [lint] section: unknown field `accepts`, expected `accept`"
+    );
+    assert_eq!(
+        lint("lint = 5\n").0,
+        "cannot read the [lint] section: invalid type: integer `5`, expected struct LintView"
+    );
+    assert_eq!(
+        lint("[[lint.accept]]\nid = \"x\"\nhosts = \"gw01\"\n"),
+        (
+            "cannot read the [lint] section: invalid type: string \"gw01\", expected a sequence"
+                .to_owned(),
+            Some(lines + 4),
+            Some(9)
+        )
+    );
+}
+
+#[test]
+fn hosts_and_options_keep_their_places() {
+    let d = Deployment::parse(GOOD).unwrap();
+    assert_eq!(d.places.hosts.len(), d.hosts.len());
+    for (h, span) in d.hosts.iter().zip(&d.places.hosts) {
+        assert_eq!(at(GOOD, span), format!("\"{}\"", h.name));
+    }
+    let options: Vec<(&str, String)> = d
+        .places
+        .options
+        .iter()
+        .map(|(k, span)| (k.as_str(), at(GOOD, span)))
+        .collect();
+    assert_eq!(options, [("rdp_port", "3390".to_owned())]);
+    let text = GOOD.replace("rdp_port = 3390", "crl = [\"ldap\"]\nnetbios = false");
+    let d = Deployment::parse(&text).unwrap();
+    assert_eq!(at(&text, &d.places.options["crl"]), "[\"ldap\"]");
+    assert_eq!(at(&text, &d.places.options["netbios"]), "false");
+}
+
+/// `[lint]` and `[firewall]` are read on their own, but the file's unknown keys still name
+/// them.
+#[test]
+fn unknown_top_level_keys_still_name_every_section() {
+    let e = only_error(&format!("{GOOD}\n[firewal]\nkeep = []\n"));
+    assert_eq!(
+        e.message,
+        "unknown field `firewal`, expected one of `name`, `options`, `zone`, `host`, `lint`, \
+         `firewall`"
+    );
+    assert_eq!(e.hint.as_deref(), Some("did you mean \"firewall\"?"));
+}
+
+/// A value TOML cannot hold is an error of the whole file wherever it is, in `[lint]` and
+/// `[firewall]` too: every command refuses the file.
+#[test]
+fn values_toml_cannot_hold_are_errors_in_every_section() {
+    for (extra, column) in [
+        ("[firewall]\nkeep = [99999999999999999999]\n", 9),
+        ("[lint]\nx = 99999999999999999999\n", 5),
+    ] {
+        let e = only_error(&format!("{GOOD}\n{extra}"));
+        assert_eq!(
+            e.message,
+            "invalid type: integer `99999999999999999999` as i128, expected any valid TOML value"
+        );
+        assert_eq!(
+            (e.line, e.column),
+            (Some(GOOD.lines().count() + 3), Some(column))
+        );
     }
 }

@@ -18,9 +18,7 @@ pub mod windows;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ipnet::IpNet;
-use rdsports_core::diag::Diagnostic;
-use rdsports_core::model::{PortRange, Protocol, Role};
+use rdsports_core::model::Role;
 
 use crate::error::GenError;
 use crate::policy::{Policy, Rule, Side};
@@ -79,97 +77,7 @@ impl RenderOptions {
     }
 }
 
-/// Management access to keep (`--keep`): new connections from `source`, to `ports` of one
-/// protocol or (when `None`) to everything, accepted by an enforcing firewall although no
-/// planned flow needs them: the admin's workstation, SSH to a Linux host.
-///
-/// Written `ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]`, an IPv6 address in brackets when a
-/// port follows (`[2001:db8::5]:22`); TCP unless `/udp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Keep {
-    /// Where the connections come from.
-    pub source: IpNet,
-    /// The ports (and protocol) they go to; `None`: every port and protocol.
-    pub ports: Option<(Protocol, PortRange)>,
-}
-
-impl std::str::FromStr for Keep {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Keep, String> {
-        let bad = |why: &str| {
-            format!(
-                "{s:?}: {why} (expected ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]], for \
-                 example 198.51.100.7:22 or [2001:db8::7]:22/tcp)"
-            )
-        };
-        let (addr, rest) = if let Some(r) = s.strip_prefix('[') {
-            let (a, rest) = r.split_once(']').ok_or_else(|| bad("no closing ']'"))?;
-            match rest {
-                "" => (a, None),
-                _ => (
-                    a,
-                    Some(
-                        rest.strip_prefix(':')
-                            .ok_or_else(|| bad("':' must follow ']'"))?,
-                    ),
-                ),
-            }
-        } else if s.matches(':').count() == 1 {
-            let (a, p) = s.split_once(':').ok_or_else(|| bad("no port"))?;
-            (a, Some(p))
-        } else {
-            (s, None)
-        };
-        let source = match addr.parse::<IpNet>() {
-            Ok(n) => n.trunc(),
-            Err(_) => IpNet::from(
-                addr.parse::<std::net::IpAddr>()
-                    .map_err(|_| bad("not an address or network"))?,
-            ),
-        };
-        let ports = match rest {
-            None => None,
-            Some(p) => {
-                let (p, proto) = match p.rsplit_once('/') {
-                    Some((p, "tcp")) => (p, Protocol::Tcp),
-                    Some((p, "udp")) => (p, Protocol::Udp),
-                    Some(_) => return Err(bad("the protocol is tcp or udp")),
-                    None => (p, Protocol::Tcp),
-                };
-                let range = p
-                    .parse::<PortRange>()
-                    .map_err(|_| bad("the port is 1-65535 or a range like 8000-8010"))?;
-                Some((proto, range))
-            }
-        };
-        Ok(Keep { source, ports })
-    }
-}
-
-impl std::fmt::Display for Keep {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let addr = if self.source.prefix_len() == self.source.max_prefix_len() {
-            self.source.addr().to_string()
-        } else {
-            self.source.to_string()
-        };
-        match self.ports {
-            None => f.write_str(&addr),
-            Some((proto, range)) => {
-                let proto = match proto {
-                    Protocol::Tcp => "tcp",
-                    Protocol::Udp => "udp",
-                };
-                if self.source.addr().is_ipv6() {
-                    write!(f, "[{addr}]:{range}/{proto}")
-                } else {
-                    write!(f, "{addr}:{range}/{proto}")
-                }
-            }
-        }
-    }
-}
+pub use rdsports_core::keep::Keep;
 
 /// Writes `text` as comment lines starting with `mark`, of at most about 92 characters; a
 /// line that starts with two spaces (a command) stays whole.
@@ -189,82 +97,6 @@ pub(crate) fn wrap_comment(s: &mut String, mark: &str, text: &str) {
         line.push_str(word);
     }
     let _ = writeln!(s, "{line}");
-}
-
-/// The `keep` list of a deployment file's `[firewall]` table (none when the file has no
-/// such table): the same entries as `--keep`, written once for every run of `rules`.
-///
-/// ```toml
-/// [firewall]
-/// keep = ["198.51.100.7:22", "203.0.113.0/28:3389"]
-/// ```
-///
-/// Errors (an unknown key, an entry that is not a keep) are located in `text`.
-pub fn deployment_keeps(text: &str) -> Result<Vec<Keep>, Vec<Diagnostic>> {
-    #[derive(serde::Deserialize)]
-    struct File {
-        firewall: Option<toml::Spanned<toml::Table>>,
-    }
-    // The file was parsed as a deployment already; a table that is not one was reported.
-    let Ok(File {
-        firewall: Some(table),
-    }) = toml::from_str::<File>(text)
-    else {
-        return Ok(Vec::new());
-    };
-    let span = table.span();
-    let table = table.into_inner();
-    let hint = "[firewall] takes keep = [\"ADDRESS[/PREFIX][:PORT[-PORT][/tcp|/udp]]\", ...], \
-                for example keep = [\"198.51.100.7:22\"]";
-    let mut errors = Vec::new();
-    for key in table.keys().filter(|k| *k != "keep") {
-        errors.push(
-            Diagnostic::error(
-                format!("unknown key \"{key}\" in [firewall]"),
-                Some(span.clone()),
-            )
-            .with_hint(hint),
-        );
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    #[derive(serde::Deserialize)]
-    struct Keeps {
-        firewall: Firewall,
-    }
-    #[derive(serde::Deserialize)]
-    struct Firewall {
-        #[serde(default)]
-        keep: Vec<toml::Spanned<String>>,
-    }
-    let keeps = match toml::from_str::<Keeps>(text) {
-        Ok(k) => k.firewall.keep,
-        Err(e) => {
-            return Err(vec![
-                Diagnostic::error(
-                    format!("[firewall] keep: {}", e.message()),
-                    e.span().or(Some(span)),
-                )
-                .with_hint(hint),
-            ]);
-        }
-    };
-    let mut out = Vec::new();
-    for entry in keeps {
-        match entry.get_ref().parse::<Keep>() {
-            Ok(k) => out.push(k),
-            Err(why) => errors.push(
-                Diagnostic::error(format!("[firewall] keep {why}"), Some(entry.span()))
-                    .with_hint(hint),
-            ),
-        }
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
 }
 
 /// What an enforcing zone or host firewall keeps, as comment lines (without the comment
@@ -884,6 +716,9 @@ pub(crate) fn trace(policy: &Policy, rule: &crate::policy::Rule) -> String {
 
 #[cfg(test)]
 mod tests {
+    use ipnet::IpNet;
+    use rdsports_core::model::{PortRange, Protocol};
+
     use super::*;
 
     #[test]
@@ -934,25 +769,6 @@ mod tests {
             w[RENAMES_SHOWN].contains("and 19990 more names renamed the same way (host name)"),
             "{w:?}"
         );
-    }
-
-    #[test]
-    fn deployment_keeps_are_read_from_the_firewall_table() {
-        assert_eq!(deployment_keeps("name = \"x\"\n"), Ok(vec![]));
-        assert_eq!(
-            deployment_keeps("name = \"x\"\n[firewall]\nkeep = [\"198.51.100.7:22\"]\n"),
-            Ok(vec!["198.51.100.7:22".parse().unwrap()])
-        );
-        let wrong_type = deployment_keeps("[firewall]\nkeep = 5\n").unwrap_err();
-        assert_eq!(wrong_type.len(), 1);
-        assert!(
-            wrong_type[0].message.starts_with("[firewall] keep: "),
-            "{wrong_type:?}"
-        );
-        assert!(wrong_type[0].span.is_some());
-        let two_bad = deployment_keeps("[firewall]\nkeep = [\"a\", \"b:1\"]\n").unwrap_err();
-        assert_eq!(two_bad.len(), 2);
-        assert_eq!(two_bad[0].span, Some(19..22));
     }
 
     #[test]
