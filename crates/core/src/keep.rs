@@ -8,6 +8,7 @@ use std::str::FromStr;
 use ipnet::IpNet;
 
 use crate::model::{PortRange, Protocol};
+use crate::port_list::{PortItem, PortItemError};
 
 /// Management access to keep (`--keep`): new connections from `source`, to `ports` of one
 /// protocol or (when `None`) to everything, accepted by an enforcing firewall although no
@@ -62,18 +63,14 @@ impl FromStr for Keep {
         };
         let ports = match rest {
             None => None,
-            Some(p) => {
-                let (p, proto) = match p.rsplit_once('/') {
-                    Some((p, "tcp")) => (p, Protocol::Tcp),
-                    Some((p, "udp")) => (p, Protocol::Udp),
-                    Some(_) => return Err(bad("the protocol is tcp or udp")),
-                    None => (p, Protocol::Tcp),
-                };
-                let range = p
-                    .parse::<PortRange>()
-                    .map_err(|_| bad("the port is 1-65535 or a range like 8000-8010"))?;
-                Some((proto, range))
-            }
+            // One item of the grammar `check --ports` and `listen --ports` read.
+            Some(p) => match p.parse::<PortItem>() {
+                Ok(item) => Some((item.protocol.unwrap_or(Protocol::Tcp), item.ports)),
+                Err(PortItemError::Protocol(_)) => return Err(bad("the protocol is tcp or udp")),
+                Err(PortItemError::Ports(_)) => {
+                    return Err(bad("the port is 1-65535 or a range like 8000-8010"));
+                }
+            },
         };
         Ok(Keep { source, ports })
     }

@@ -22,6 +22,44 @@ pub struct PortItem {
     pub ports: PortRange,
 }
 
+/// Why one item does not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortItemError {
+    /// After `/` comes something other than `tcp` or `udp`.
+    Protocol(String),
+    /// The port or range is not one (its words say why).
+    Ports(String),
+}
+
+impl fmt::Display for PortItemError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PortItemError::Protocol(p) => {
+                write!(f, "unknown protocol `{p}` (write 3391/udp or 3389/tcp)")
+            }
+            PortItemError::Ports(why) => f.write_str(why),
+        }
+    }
+}
+
+impl FromStr for PortItem {
+    type Err = PortItemError;
+
+    /// Parses one item: `N`, `N-M`, either with `/tcp` or `/udp` (any case).
+    fn from_str(item: &str) -> Result<Self, PortItemError> {
+        let (range, protocol) = match item.rsplit_once('/') {
+            Some((r, p)) => match p.trim().to_ascii_lowercase().as_str() {
+                "tcp" => (r, Some(Protocol::Tcp)),
+                "udp" => (r, Some(Protocol::Udp)),
+                _ => return Err(PortItemError::Protocol(p.trim().to_owned())),
+            },
+            None => (item, None),
+        };
+        let ports: PortRange = range.parse().map_err(PortItemError::Ports)?;
+        Ok(PortItem { protocol, ports })
+    }
+}
+
 /// A list of ports as admins write them, in the order given ([module docs](self)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortList {
@@ -61,23 +99,7 @@ impl FromStr for PortList {
     fn from_str(text: &str) -> Result<Self, String> {
         let mut items = Vec::new();
         for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (range, protocol) = match item.rsplit_once('/') {
-                Some((r, p)) => match p.trim().to_ascii_lowercase().as_str() {
-                    "tcp" => (r, Some(Protocol::Tcp)),
-                    "udp" => (r, Some(Protocol::Udp)),
-                    _ => {
-                        return Err(format!(
-                            "`{item}`: unknown protocol `{}` (write 3391/udp or 3389/tcp)",
-                            p.trim()
-                        ));
-                    }
-                },
-                None => (item, None),
-            };
-            let ports: PortRange = range
-                .parse()
-                .map_err(|e: String| format!("`{item}`: {e}"))?;
-            items.push(PortItem { protocol, ports });
+            items.push(item.parse().map_err(|e| format!("`{item}`: {e}"))?);
         }
         if items.is_empty() {
             return Err("no port given (write 3389, 49152-49160 or 3391/udp)".into());
