@@ -11,7 +11,7 @@ use crate::input;
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     if args.windows_export_script {
-        input::print(rdsports_audit::windows::EXPORT_SCRIPT)?;
+        input::print(rdsports_audit::read::windows::EXPORT_SCRIPT)?;
         return Ok(ExitStatus::Ok);
     }
     let Some(path) = &args.rules else {
@@ -201,9 +201,12 @@ pub fn load_rules(
         None => None,
     };
     let read = match &profiles {
-        Some((pname, ptext)) => {
-            rdsports_audit::netsh::read(&text, &name, Some((pname.as_str(), ptext.as_str())), &opts)
-        }
+        Some((pname, ptext)) => rdsports_audit::read::netsh::read(
+            &text,
+            &name,
+            Some((pname.as_str(), ptext.as_str())),
+            &opts,
+        ),
         None => rdsports_audit::read(format, &text, &name, &opts),
     };
     let ruleset = match read {

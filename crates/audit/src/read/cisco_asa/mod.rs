@@ -25,7 +25,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::model::{Action, Chain, Decision, Note, Platform, Rule, Ruleset};
-use crate::nft::proto_number;
+use crate::read::nftables::proto_number;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 use crate::{ReadError, ReadOptions};
 
