@@ -23,7 +23,8 @@ fuzz_target!(|data: &[u8]| {
             profile: Some(profile.to_owned()),
             ..ReadOptions::default()
         };
-        let read = rdsports_audit::netsh::read(rules, "fuzz", profiles.map(|p| ("p", p)), &opts);
+        let read =
+            rdsports_audit::read::netsh::read(rules, "fuzz", profiles.map(|p| ("p", p)), &opts);
         if let Ok(rs) = read {
             for hook in [Hook::Input, Hook::Output] {
                 let _ = rdsports_audit::eval::evaluate(&rs, hook, Cube::full());

@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         definitions: vec![("def/fuzz.yaml".into(), text.clone())],
         ..opts.clone()
     };
-    if let Ok(rs) = rdsports_audit::aerleon::read(POLICY, "p.yaml", &as_defs) {
+    if let Ok(rs) = rdsports_audit::read::aerleon::read(POLICY, "p.yaml", &as_defs) {
         let _ = rdsports_audit::eval::evaluate(&rs, Hook::Forward, Cube::full());
     }
     for (format, _) in FORMATS {

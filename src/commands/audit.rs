@@ -8,7 +8,7 @@ use crate::input;
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     if args.windows_export_script {
-        input::print(rdsports_audit::windows::EXPORT_SCRIPT)?;
+        input::print(rdsports_audit::read::windows::EXPORT_SCRIPT)?;
         return Ok(ExitStatus::Ok);
     }
     let Some(path) = &args.rules else {

@@ -144,9 +144,12 @@ pub fn load_rules(
         None => None,
     };
     let read = match &profiles {
-        Some((pname, ptext)) => {
-            rdsports_audit::netsh::read(&text, &name, Some((pname.as_str(), ptext.as_str())), &opts)
-        }
+        Some((pname, ptext)) => rdsports_audit::read::netsh::read(
+            &text,
+            &name,
+            Some((pname.as_str(), ptext.as_str())),
+            &opts,
+        ),
         None => rdsports_audit::read(format, &text, &name, &opts),
     };
     let ruleset = match read {

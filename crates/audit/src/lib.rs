@@ -1,12 +1,15 @@
 //! rdsports-audit: read the rule set a firewall has today and say, flow by flow, what it
 //! blocks, what it allows beyond the plan and which of its rules are dead.
 //!
-//! * Readers turn an export into one normalised [`Ruleset`]: [`nft`] (`nft -j list ruleset`),
-//!   [`iptables`] (`iptables-save`), [`windows`] (the rdsports export script's JSON, and the
-//!   GPO/registry rule strings), [`netsh`] (`netsh advfirewall firewall show rule name=all
-//!   verbose`, English), [`cloud`] (Azure NSGs, AWS security groups and network ACLs),
-//!   [`asa`] (Cisco ASA `show running-config` and `show access-list`), [`aerleon`] (Aerleon
-//!   and Capirca policies with their definitions).
+//! * Readers ([`read`](mod@read), one module a platform, named like its `rules` generator)
+//!   turn an export into one normalised [`Ruleset`]: [`nftables`](read::nftables) (`nft -j
+//!   list ruleset`), [`iptables`](read::iptables) (`iptables-save`),
+//!   [`windows`](read::windows) (the rdsports export script's JSON, and the GPO/registry
+//!   rule strings), [`netsh`](read::netsh) (`netsh advfirewall firewall show rule name=all
+//!   verbose`, English), [`azure_nsg`](read::azure_nsg) (Azure NSGs), [`aws`](read::aws)
+//!   (AWS security groups and network ACLs), [`cisco_asa`](read::cisco_asa) (Cisco ASA
+//!   `show running-config` and `show access-list`), [`aerleon`](read::aerleon) (Aerleon and
+//!   Capirca policies with their definitions).
 //! * [`eval`] runs packet spaces ([`space`]) through a rule set with the platform's own
 //!   decision order, exactly: every verdict holds for every packet it covers.
 //! * [`analyse`] weighs the planned flows against it and builds the [`report::Audit`]:
@@ -16,20 +19,14 @@
 //! The crate is pure: it reads no files and knows no clock. The binary loads the exports.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
-pub mod aerleon;
 pub mod analyse;
-pub mod asa;
-pub mod cloud;
 pub mod eval;
-pub mod iptables;
 pub mod model;
-pub mod netsh;
-pub mod nft;
+pub mod read;
 pub mod report;
 pub mod space;
 #[cfg(test)]
 mod test_support;
-pub mod windows;
 
 use std::fmt;
 
@@ -59,7 +56,7 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-/// The formats [`read`] knows, by name (`--input-format`).
+/// The formats [`read()`] knows, by name (`--input-format`).
 pub const FORMATS: &[(&str, &str)] = &[
     ("nft-json", "nft -j list ruleset"),
     (
@@ -207,7 +204,8 @@ fn second_is_dashes(t: &str) -> bool {
         .is_some_and(|l| l.len() >= 20 && l.bytes().all(|b| b == b'-'))
 }
 
-/// Reads an export in `format` (see [`FORMATS`]).
+/// Reads an export in `format` (see [`FORMATS`]) with the reader of its platform (see
+/// [`mod@read`]).
 pub fn read(
     format: &str,
     text: &str,
@@ -215,16 +213,16 @@ pub fn read(
     opts: &ReadOptions,
 ) -> Result<Ruleset, ReadError> {
     match format {
-        "nft-json" => nft::read(text, name),
-        "iptables-save" => iptables::read(text, name),
-        "windows-json" => windows::read_json(text, name, opts),
-        "windows-gpo" => windows::read_gpo(text, name, opts),
-        "windows-netsh" => netsh::read(text, name, None, opts),
-        "azure-nsg" => cloud::read_azure(text, name, opts),
-        "aws-sg" => cloud::read_aws(text, name, opts),
-        "aws-nacl" => cloud::read_aws_nacl(text, name, opts),
-        "cisco-asa" => asa::read(text, name, opts),
-        "aerleon" => aerleon::read(text, name, opts),
+        "nft-json" => read::nftables::read(text, name),
+        "iptables-save" => read::iptables::read(text, name),
+        "windows-json" => read::windows::read_json(text, name, opts),
+        "windows-gpo" => read::windows::read_gpo(text, name, opts),
+        "windows-netsh" => read::netsh::read(text, name, None, opts),
+        "azure-nsg" => read::azure_nsg::read(text, name, opts),
+        "aws-sg" => read::aws::read_sg(text, name, opts),
+        "aws-nacl" => read::aws::read_nacl(text, name, opts),
+        "cisco-asa" => read::cisco_asa::read(text, name, opts),
+        "aerleon" => read::aerleon::read(text, name, opts),
         other => Err(ReadError {
             location: name.to_owned(),
             message: format!("unknown input format {other}"),

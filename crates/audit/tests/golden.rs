@@ -628,7 +628,8 @@ fn windows_netsh_text() {
         let ptext =
             std::fs::read_to_string(dir().join("fixtures/windows-sh01.allprofiles.txt")).unwrap();
         let p = profiles.then_some(("windows-sh01.allprofiles.txt", ptext.as_str()));
-        let rs = rdsports_audit::netsh::read(&text, "windows-sh01.netsh.txt", p, opts).unwrap();
+        let rs =
+            rdsports_audit::read::netsh::read(&text, "windows-sh01.netsh.txt", p, opts).unwrap();
         let catalog = Catalog::builtin().unwrap();
         let plan = rdsports_core::plan::plan(&catalog, &d);
         rdsports_audit::analyse(&rs, &plan, &scope)

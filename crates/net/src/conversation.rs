@@ -12,9 +12,21 @@
 
 use std::io;
 
+use rdsports_wire::identify::Step;
 use rdsports_wire::{CLOSED_EARLY, Exchange, Identification, Progress};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, timeout_at};
+
+/// What the first conversation with a TCP target left for the identification follow-up.
+#[derive(Debug, Default)]
+pub(crate) struct FirstConversation {
+    /// The steps it amounts to (the expected service's, TLS when it spoke TLS first).
+    pub(crate) tried: Vec<Step>,
+    /// Its first bytes.
+    pub(crate) head: Vec<u8>,
+    /// Bytes received in all.
+    pub(crate) received: usize,
+}
 
 /// The most bytes any one reply may take, whatever an exchange asks for.
 pub const HARD_MAX_REPLY: usize = 1 << 20;

@@ -24,7 +24,7 @@ use crate::fdlimit::{FdBudget, fd_budget};
 use crate::model::{Observation, Settings, Target, Transport};
 use crate::rtt::RttTable;
 use crate::socket::Pressure;
-use crate::{tcp, udp};
+use crate::{identify, tcp, udp};
 
 /// The results of [`probe_all`].
 #[derive(Debug, Clone, PartialEq)]
@@ -132,13 +132,13 @@ where
                     continue;
                 };
                 match result {
-                    Ok(tcp::Progress::Done(observation)) => {
+                    Ok(Ran::Done(observation)) => {
                         on_result(index, &observation);
                         if let Some(slot) = observations.get_mut(index) {
                             *slot = Some(*observation);
                         }
                     }
-                    Ok(tcp::Progress::Again(connecting)) => waiting.push_back((index, connecting)),
+                    Ok(Ran::Again(connecting)) => waiting.push_back((index, connecting)),
                     Err(reason) => {
                         not_probed.insert(index, reason);
                     }
@@ -171,25 +171,63 @@ pub async fn probe(target: &Target, settings: &Settings) -> Result<Observation, 
     let mut connecting = tcp::Connecting::default();
     loop {
         match run(target, &settings, &pressure, &rtts, connecting).await {
-            Ok(tcp::Progress::Done(observation)) => return Ok(*observation),
-            Ok(tcp::Progress::Again(next)) => connecting = next,
+            Ok(Ran::Done(observation)) => return Ok(*observation),
+            Ok(Ran::Again(next)) => connecting = next,
             Err(reason) => return Err(NotProbed(reason)),
         }
     }
 }
 
+/// Where one run of a target ends.
+enum Ran {
+    /// The observation.
+    Done(Box<Observation>),
+    /// A TCP connect attempt went unanswered and another is needed.
+    Again(tcp::Connecting),
+}
+
 /// Runs `target` from where `connecting` stands (UDP probes always run to their verdict).
+/// An open TCP target's identification follow-up runs here, right after its probe, in the
+/// same task, holding the same place in the concurrency limit (as when `tcp` ran it).
 async fn run(
     target: &Target,
     settings: &Settings,
     pressure: &Pressure,
     rtts: &RttTable,
     connecting: tcp::Connecting,
-) -> Result<tcp::Progress, String> {
+) -> Result<Ran, String> {
     match target.transport {
-        Transport::Tcp => tcp::probe(target, settings, pressure, rtts, connecting).await,
+        Transport::Tcp => Ok(
+            match tcp::probe(target, settings, pressure, rtts, connecting).await? {
+                tcp::Progress::Done(observation) => Ran::Done(observation),
+                tcp::Progress::Conversed(conversed) => {
+                    Ran::Done(Box::new(identified(target, settings, *conversed).await))
+                }
+                tcp::Progress::Again(connecting) => Ran::Again(connecting),
+            },
+        ),
         Transport::Udp => udp::probe(target, settings, pressure)
             .await
-            .map(|observation| tcp::Progress::Done(Box::new(observation))),
+            .map(|observation| Ran::Done(Box::new(observation))),
     }
+}
+
+/// An open TCP target after its first conversation: the identification follow-up, then the
+/// comparison of the source address the stand-in listener saw with ours (the follow-up may
+/// be what found the listener).
+async fn identified(
+    target: &Target,
+    settings: &Settings,
+    conversed: tcp::Conversed,
+) -> Observation {
+    let tcp::Conversed {
+        mut observation,
+        first,
+        sent_from,
+    } = conversed;
+    identify::after_first(target, settings.timeout, &first, &mut observation).await;
+    if let Some(sent_from) = sent_from {
+        observation.compare_seen_source(sent_from);
+    }
+    observation
 }

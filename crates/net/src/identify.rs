@@ -19,9 +19,9 @@ use serde_json::{Map, Value};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
-use crate::conversation::converse;
-use crate::model::{IdentificationReport, Identify, Observation, StepReport, Target};
-use crate::tcp::{millis, new_socket};
+use crate::conversation::{FirstConversation, converse};
+use crate::model::{IdentificationReport, Identify, Observation, StepReport, Target, TlsMode};
+use crate::socket::{millis, new_socket};
 use crate::tls;
 
 /// A service found, with its facts.
@@ -48,10 +48,40 @@ enum Outcome {
     Nothing(String),
 }
 
+/// After the first conversation with `target`: runs the follow-up, within `budget`, when
+/// it left `observation` without the service the target expects (a stand-in listener
+/// counts as expected; so does TLS on a direct-TLS port whose inside was not the protocol).
+pub(crate) async fn after_first(
+    target: &Target,
+    budget: Duration,
+    first: &FirstConversation,
+    observation: &mut Observation,
+) {
+    let Some(identify) = &target.identify else {
+        return;
+    };
+    let answered = observation.service.as_deref();
+    let expected = answered == Some(identify.expects) || answered == Some("rdsports-listener");
+    // A TLS session whose inside was not the protocol: TLS is what answers.
+    let spoke_tls = target.tls == TlsMode::Direct && answered == Some("tls");
+    if !expected && !spoke_tls {
+        Box::pin(follow_up(
+            target,
+            identify,
+            budget,
+            &first.tried,
+            &first.head,
+            first.received,
+            observation,
+        ))
+        .await;
+    }
+}
+
 /// Runs the follow-up for `target` after its exchange left `observation` without the
 /// service `identify.expects`. `tried` are the steps the failed probe amounts to; `head`
 /// and `received` are its first bytes and byte count.
-pub(crate) async fn follow_up(
+async fn follow_up(
     target: &Target,
     identify: &Identify,
     budget: Duration,

@@ -1,5 +1,6 @@
-//! Socket errors sorted into what they mean for a verdict, and the back-off used when the
-//! system runs out of descriptors, buffers or ephemeral ports.
+//! Sockets: the TCP socket every probe opens, socket errors sorted into what they mean for
+//! a verdict, and the back-off used when the system runs out of descriptors, buffers or
+//! ephemeral ports.
 //!
 //! "Too many open files" and its relatives are never a verdict: the probe waits (shrinking
 //! the engine's concurrency) and tries again; only after [`RESOURCE_WAIT_LIMIT`] without a
@@ -7,11 +8,50 @@
 //! `cfg` lines below; everything else goes by [`io::ErrorKind`].
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use socket2::SockRef;
+use tokio::net::TcpSocket;
 use tokio::time::Instant;
+
+use crate::model::Target;
+
+/// A TCP socket that closes with a reset, bound to `source` when one is given.
+pub(crate) fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
+    if let Some(source) = source {
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    Ok(socket)
+}
+
+/// A bind to a source address that is not on this machine (not a lack of ports).
+pub(crate) fn is_foreign_source(target: &Target, error: &io::Error) -> bool {
+    target.source.is_some() && error.kind() == io::ErrorKind::AddrNotAvailable
+}
+
+/// Why `target` is not probed when no socket could be opened for it.
+pub(crate) fn no_socket(target: &Target, error: &io::Error) -> String {
+    match target.source {
+        Some(source) => {
+            format!("not probed: no socket could be opened here from {source}: {error}")
+        }
+        None => format!("not probed: no socket could be opened here: {error}"),
+    }
+}
+
+/// A duration in milliseconds, as observations report them.
+pub(crate) fn millis(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
 
 /// What a socket error means.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,18 +13,18 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use socket2::SockRef;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, sleep_until};
 
 use rdsports_schema::check::facts;
 use rdsports_wire::identify::Step;
 
-use crate::conversation::converse;
-use crate::identify;
+use crate::conversation::{FirstConversation, converse};
 use crate::model::{Observation, Settings, Target, TlsMode, Verdict, WaitReport};
 use crate::rtt::{Adaptive, Basis, Estimate, RttTable, SYN_RETRANSMIT, syns_sent};
-use crate::socket::{Failure, Pressure, classify};
+use crate::socket::{
+    Failure, Pressure, classify, is_foreign_source, millis, new_socket, no_socket,
+};
 use crate::tls;
 
 /// Where a TCP target's connect stands between two attempts.
@@ -45,8 +45,21 @@ pub(crate) struct Connecting {
 pub(crate) enum Progress {
     /// The verdict.
     Done(Box<Observation>),
+    /// Connected (`open`) and conversed: the identification follow-up is the caller's.
+    Conversed(Box<Conversed>),
     /// The last attempt was not answered and another is needed.
     Again(Connecting),
+}
+
+/// An open target after its first conversation.
+#[derive(Debug)]
+pub(crate) struct Conversed {
+    /// The observation so far.
+    pub(crate) observation: Observation,
+    /// What the conversation left for the identification follow-up.
+    pub(crate) first: FirstConversation,
+    /// The address the connection was made from, when known.
+    pub(crate) sent_from: Option<IpAddr>,
 }
 
 /// Probes one TCP target, from where `connecting` stands: runs attempts until one is
@@ -92,7 +105,7 @@ pub(crate) async fn probe(
                     exhaustion_rounds += 1;
                     continue;
                 }
-                _ => return Err(local(target, &error)),
+                _ => return Err(no_socket(target, &error)),
             },
         };
         attempts += 1;
@@ -165,43 +178,15 @@ pub(crate) async fn probe(
     let sent_from = stream.local_addr().ok().map(|a| a.ip());
     // Boxed: the conversation's state (TLS, buffers) is allocated only for open ports.
     let first = Box::pin(converse_on(stream, target, settings, &mut observation)).await;
-    if let Some(identify) = &target.identify {
-        let answered = observation.service.as_deref();
-        let expected = answered == Some(identify.expects) || answered == Some("rdsports-listener");
-        // A TLS session whose inside was not the protocol: TLS is what answers.
-        let spoke_tls = target.tls == TlsMode::Direct && answered == Some("tls");
-        if !expected && !spoke_tls {
-            Box::pin(identify::follow_up(
-                target,
-                identify,
-                settings.timeout,
-                &first.tried,
-                &first.head,
-                first.received,
-                &mut observation,
-            ))
-            .await;
-        }
-    }
-    if let Some(sent_from) = sent_from {
-        observation.compare_seen_source(sent_from);
-    }
-    Ok(done(observation))
+    Ok(Progress::Conversed(Box::new(Conversed {
+        observation,
+        first,
+        sent_from,
+    })))
 }
 
 fn done(observation: Observation) -> Progress {
     Progress::Done(Box::new(observation))
-}
-
-/// What the first conversation left for the identification follow-up.
-#[derive(Default)]
-struct FirstConversation {
-    /// The steps it amounts to (the expected service's, TLS when it spoke TLS first).
-    tried: Vec<Step>,
-    /// Its first bytes.
-    head: Vec<u8>,
-    /// Bytes received in all.
-    received: usize,
 }
 
 /// The connect waits of one target: how long each attempt may wait, and when silence is a
@@ -555,44 +540,12 @@ fn reset_after_handshake(error: &io::Error) -> bool {
     )
 }
 
-/// A socket that closes with a reset, bound to `source` when one is given.
-pub(crate) fn new_socket(address: SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
-    let socket = if address.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
-    if let Some(source) = source {
-        socket.bind(SocketAddr::new(source, 0))?;
-    }
-    Ok(socket)
-}
-
-/// A bind to a source address that is not on this machine (not a lack of ports).
-pub(crate) fn is_foreign_source(target: &Target, error: &io::Error) -> bool {
-    target.source.is_some() && error.kind() == io::ErrorKind::AddrNotAvailable
-}
-
 fn unreachable(attempts: u32, rtt_ms: f64, reason: String) -> Observation {
     let mut observation = Observation::new(Verdict::Filtered);
     observation.attempts = attempts;
     observation.rtt_ms = rtt_ms;
     observation.reason = Some(reason);
     observation
-}
-
-pub(crate) fn local(target: &Target, error: &io::Error) -> String {
-    match target.source {
-        Some(source) => {
-            format!("not probed: no socket could be opened here from {source}: {error}")
-        }
-        None => format!("not probed: no socket could be opened here: {error}"),
-    }
-}
-
-pub(crate) fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
 }
 
 #[cfg(test)]

@@ -17,8 +17,7 @@ use tokio::net::UdpSocket;
 use tokio::time::{Instant, timeout_at};
 
 use crate::model::{Observation, Settings, Target, Verdict};
-use crate::socket::{Failure, Pressure, classify};
-use crate::tcp::millis;
+use crate::socket::{Failure, Pressure, classify, is_foreign_source, millis, no_socket};
 
 /// Probes one UDP target. `Err` only when no socket could be had at all (not probed).
 pub(crate) async fn probe(
@@ -153,13 +152,12 @@ async fn bound_socket(target: &Target, pressure: &Pressure) -> Result<UdpSocket,
         match UdpSocket::bind(local).await {
             Ok(socket) => return Ok(socket),
             Err(error)
-                if classify(&error) == Failure::Exhausted
-                    && !crate::tcp::is_foreign_source(target, &error) =>
+                if classify(&error) == Failure::Exhausted && !is_foreign_source(target, &error) =>
             {
                 pressure.back_off(round, since).await?;
                 round += 1;
             }
-            Err(error) => return Err(crate::tcp::local(target, &error)),
+            Err(error) => return Err(no_socket(target, &error)),
         }
     }
 }

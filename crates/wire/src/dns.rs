@@ -20,7 +20,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::{Exchange, Identification, Progress};
+use crate::{Exchange, Identification, Progress, bytes};
 
 /// The longest name on the wire, in octets (RFC 1035 section 2.3.4).
 pub const MAX_NAME_LEN: usize = 255;
@@ -559,13 +559,11 @@ pub fn read_name(message: &[u8], offset: usize) -> Result<(Name, usize), DnsErro
 }
 
 fn read_u16(message: &[u8], offset: usize) -> Result<u16, DnsError> {
-    let bytes = message.get(offset..).and_then(<[u8]>::first_chunk::<2>);
-    Ok(u16::from_be_bytes(*bytes.ok_or(DnsError::Truncated)?))
+    bytes::be16(message, offset).ok_or(DnsError::Truncated)
 }
 
 fn read_u32(message: &[u8], offset: usize) -> Result<u32, DnsError> {
-    let bytes = message.get(offset..).and_then(<[u8]>::first_chunk::<4>);
-    Ok(u32::from_be_bytes(*bytes.ok_or(DnsError::Truncated)?))
+    bytes::be32(message, offset).ok_or(DnsError::Truncated)
 }
 
 /// What a response tells about the server: service `dns`, its RCODE and answers.

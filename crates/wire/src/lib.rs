@@ -99,6 +99,7 @@ pub trait Exchange: Send {
 pub const CLOSED_EARLY: &str = "the peer closed the connection before a complete reply";
 
 pub mod ber;
+mod bytes;
 pub mod dns;
 pub mod ftp;
 pub mod http;

@@ -40,6 +40,7 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
+use crate::bytes::{Reader, le16, le32};
 use crate::{Exchange, Identification, Progress};
 use serde_json::{Map, Value};
 
@@ -251,18 +252,6 @@ pub fn build_ept_lookup(call_id: u32, handle: &[u8; 20], max_ents: u32) -> Vec<u
     p
 }
 
-fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
 /// A checked view of one PDU's common header.
 struct Pdu<'a> {
     ptype: u8,
@@ -410,30 +399,23 @@ fn read_response(buf: &[u8], call_id: u32) -> Result<Result<Vec<u8>, u32>, Error
 
 /// An NDR reader over one stub (alignment is relative to the stub start).
 struct Ndr<'a> {
-    b: &'a [u8],
-    at: usize,
+    r: Reader<'a>,
+}
+
+fn truncated() -> Error {
+    invalid("NDR data is truncated")
 }
 
 impl<'a> Ndr<'a> {
     fn align(&mut self, n: usize) {
-        self.at = self.at.div_ceil(n) * n;
+        self.r.align(n);
     }
     fn bytes(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self
-            .at
-            .checked_add(n)
-            .ok_or_else(|| invalid("NDR length overflow"))?;
-        let s = self
-            .b
-            .get(self.at..end)
-            .ok_or_else(|| invalid("NDR data is truncated"))?;
-        self.at = end;
-        Ok(s)
+        self.r.take(n).ok_or_else(truncated)
     }
     fn u32(&mut self) -> Result<u32, Error> {
         self.align(4);
-        let s = self.bytes(4)?;
-        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]])) // `s` is 4 bytes long
+        self.r.le32().ok_or_else(truncated)
     }
     fn count(&mut self, max: usize) -> Result<usize, Error> {
         let n = self.u32()? as usize;
@@ -446,7 +428,9 @@ impl<'a> Ndr<'a> {
 
 /// Parses the stub of an `ept_lookup` response.
 pub fn parse_lookup_stub(stub: &[u8]) -> Result<LookupResponse, Error> {
-    let mut r = Ndr { b: stub, at: 0 };
+    let mut r = Ndr {
+        r: Reader::new(stub),
+    };
     let mut handle = [0u8; 20];
     handle.copy_from_slice(r.bytes(20)?);
     let num_ents = r.count(MAX_TOTAL_ENTRIES)?;
@@ -506,16 +490,14 @@ pub fn parse_lookup_reply(buf: &[u8], call_id: u32) -> Result<CallReply, Error> 
 /// Decodes a protocol tower into an endpoint. `None` when the tower is too malformed to say
 /// which interface it is for.
 pub fn decode_tower(tower: &[u8], annotation: &str) -> Option<Endpoint> {
-    let count = usize::from(le16(tower, 0)?).min(MAX_FLOORS);
+    let mut r = Reader::new(tower);
+    let count = usize::from(r.le16()?).min(MAX_FLOORS);
     let mut floors: Vec<(&[u8], &[u8])> = Vec::with_capacity(count);
-    let mut at = 2;
     for _ in 0..count {
-        let lhs_len = usize::from(le16(tower, at)?);
-        let lhs = tower.get(at + 2..at + 2 + lhs_len)?;
-        at += 2 + lhs_len;
-        let rhs_len = usize::from(le16(tower, at)?);
-        let rhs = tower.get(at + 2..at + 2 + rhs_len)?;
-        at += 2 + rhs_len;
+        let lhs_len = usize::from(r.le16()?);
+        let lhs = r.take(lhs_len)?;
+        let rhs_len = usize::from(r.le16()?);
+        let rhs = r.take(rhs_len)?;
         floors.push((lhs, rhs));
     }
     let (lhs1, rhs1) = floors.first()?;

@@ -24,7 +24,7 @@ use serde_json::Value;
 use thiserror::Error;
 
 use crate::dns;
-use crate::{Exchange, Identification, Progress};
+use crate::{Exchange, Identification, Progress, bytes};
 
 /// The wildcard name `*` padded with NULs, which a node status query asks about.
 pub const WILDCARD_NAME: [u8; 16] = [b'*', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -293,8 +293,7 @@ fn name_text(bytes: &[u8]) -> String {
 }
 
 fn read_u16(message: &[u8], offset: usize) -> Result<u16, NetbiosError> {
-    let bytes = message.get(offset..).and_then(<[u8]>::first_chunk::<2>);
-    Ok(u16::from_be_bytes(*bytes.ok_or(NetbiosError::Truncated)?))
+    bytes::be16(message, offset).ok_or(NetbiosError::Truncated)
 }
 
 /// Builds a SESSION REQUEST (RFC 1002 section 4.3.2) from `calling` (suffix 0x00) to

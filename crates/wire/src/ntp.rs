@@ -26,7 +26,7 @@ use std::net::Ipv4Addr;
 
 use thiserror::Error;
 
-use crate::{Exchange, Identification, Progress};
+use crate::{Exchange, Identification, Progress, bytes};
 
 /// The NTP port.
 pub const PORT: u16 = 123;
@@ -218,10 +218,7 @@ fn ascii_id(id: &[u8; 4]) -> Option<String> {
 }
 
 fn be32(header: &[u8; HEADER_LEN], at: usize) -> u32 {
-    header
-        .get(at..at + 4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map_or(0, u32::from_be_bytes)
+    bytes::be32(header, at).unwrap_or(0)
 }
 
 fn timestamp(header: &[u8; HEADER_LEN], at: usize) -> NtpTime {

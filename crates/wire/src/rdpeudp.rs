@@ -24,6 +24,7 @@
 //! | 16 | 32 | `RDPUDP_CORRELATION_ID_PAYLOAD` (16-byte id, 16 zero bytes), only with its flag |
 //! | .. | 4 | `RDPUDP_SYNDATAEX_PAYLOAD` (`uSynExFlags`, `uUdpVer`), only with its flag |
 
+use crate::bytes::{be16, be32};
 use crate::{Exchange, Identification, Progress};
 use serde_json::Value;
 
@@ -198,14 +199,6 @@ pub fn build_syn(params: &SynParams) -> Vec<u8> {
     }
     out.resize(usize::from(MAX_MTU), 0);
     out
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// Parses a datagram as an RDP-UDP SYN+ACK (`RDPUDP_FLAG_SYN` and `RDPUDP_FLAG_ACK` set,

@@ -36,6 +36,7 @@
 
 use rdsports_schema::check::facts;
 
+use crate::bytes::{le16, le32, le64};
 use crate::{Exchange, Identification, Progress};
 use serde_json::{Map, Value};
 
@@ -209,24 +210,6 @@ fn push_context(buf: &mut Vec<u8>, context_type: u16, data: &[u8]) {
     buf.extend_from_slice(&(data.len() as u16).to_le_bytes());
     buf.extend_from_slice(&0u32.to_le_bytes());
     buf.extend_from_slice(data);
-}
-
-fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn le64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
 }
 
 /// Parses one direct-TCP framed SMB reply: an SMB2 NEGOTIATE response, an SMB2 error, or an

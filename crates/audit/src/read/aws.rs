@@ -1,408 +1,25 @@
-//! Readers for cloud filters: Azure network security groups and AWS security groups.
+//! Reader for AWS security groups and network ACLs.
 //!
-//! Azure: `az network nsg show` / `list` (camelCase, flat), `Get-AzNetworkSecurityGroup |
-//! ConvertTo-Json` (PascalCase) and ARM/REST (`properties`); `securityRules` and
-//! `defaultSecurityRules` (the platform defaults are added when the export lacks them);
-//! tags `*`/`Any`, `VirtualNetwork` (the deployment's own networks), `Internet` (everything
-//! else) and `AzureLoadBalancer` (168.63.129.16); other tags and application security
-//! groups make a rule "possible". Several NSGs in one file (a subnet's and a NIC's) apply in
-//! series.
+//! Security groups: `aws ec2 describe-security-groups`: every group's `IpPermissions`
+//! (inbound) and `IpPermissionsEgress` (outbound) are a union of allows (IpRanges,
+//! Ipv6Ranges; IpProtocol `-1` is every protocol); `UserIdGroupPairs` and `PrefixListIds`
+//! name members the export does not hold: "possible".
 //!
-//! AWS: `aws ec2 describe-security-groups`: every group's `IpPermissions` (inbound) and
-//! `IpPermissionsEgress` (outbound) are a union of allows (IpRanges, Ipv6Ranges; IpProtocol
-//! `-1` is every protocol); `UserIdGroupPairs` and `PrefixListIds` name members the export
-//! does not hold: "possible".
+//! Network ACLs: `aws ec2 describe-network-acls`, alone or after the security groups in one
+//! file (see [`read_nacl`]).
 //!
-//! Both: inbound rules see the flows into the deployment's networks, outbound rules the
-//! flows out of them (with `--host`, the host's own flows).
-
-use std::net::IpAddr;
+//! Inbound rules see the flows into the deployment's networks, outbound rules the flows out
+//! of them (with `--host`, the host's own flows).
 
 use serde_json::Value;
 
+use super::cloud::{cidr, hooks_for, internal_set};
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP};
 use crate::{ReadError, ReadOptions};
 
-/// A field by any of its spellings (`sourcePortRange`, `SourcePortRange`), inside
-/// `properties` when there is one.
-fn field<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    let get = |o: &'v Value| {
-        o.as_object()?
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    get(v).or_else(|| get(field_exact(v, "properties")?))
-}
-
-fn field_exact<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.iter().flat_map(|x| strings(Some(x))).collect(),
-        Some(Value::String(s)) if s.is_empty() => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(other) => vec![other.to_string()],
-    }
-}
-
-fn internal_set(opts: &ReadOptions) -> Set {
-    Set::from_intervals(
-        opts.internal
-            .iter()
-            .filter(|n| n.prefix_len() > 0)
-            .map(|n| space::net_bounds(n.trunc()))
-            .collect(),
-    )
-}
-
-fn cidr(s: &str) -> Option<Set> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<ipnet::IpNet>() {
-        return Some(Set::net(n.trunc()));
-    }
-    s.parse::<IpAddr>()
-        .ok()
-        .map(|a| Set::one(space::addr_value(a)))
-}
-
-/// The chains a cloud filter becomes: packets into the deployment's networks meet the
-/// inbound chains, packets out of them the outbound chains, in series.
-fn hooks_for(inbound: Vec<usize>, outbound: Vec<usize>) -> Vec<(Hook, Vec<usize>)> {
-    let mut forward = outbound.clone();
-    forward.extend(inbound.iter().copied());
-    vec![
-        (Hook::Input, inbound),
-        (Hook::Output, outbound),
-        (Hook::Forward, forward),
-    ]
-}
-
-/// Reads Azure NSG JSON (one NSG, or a list of them).
-pub fn read_azure(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
-    let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
-        location: format!("{name}:{}:{}", e.line(), e.column()),
-        message: format!("not JSON: {e}"),
-        hint: "give the output of `az network nsg show -g GROUP -n NSG` (or `list`)".into(),
-    })?;
-    let nsgs: Vec<(String, &Value)> = match &v {
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (format!("$[{i}]"), x))
-            .collect(),
-        Value::Object(_) => match field_exact(&v, "value").and_then(Value::as_array) {
-            Some(a) => a
-                .iter()
-                .enumerate()
-                .map(|(i, x)| (format!("$.value[{i}]"), x))
-                .collect(),
-            None => vec![("$".to_owned(), &v)],
-        },
-        _ => Vec::new(),
-    };
-    let internal = internal_set(opts);
-    let mut notes = Vec::new();
-    let mut chains = Vec::new();
-    let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
-    for (path, nsg) in &nsgs {
-        let nsg_name = strings(field_exact(nsg, "name"))
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| path.clone());
-        let mut rules: Vec<(i64, bool, Rule)> = Vec::new();
-        let mut has_defaults = false;
-        for key in ["securityRules", "defaultSecurityRules"] {
-            let Some(list) = field(nsg, key).and_then(Value::as_array) else {
-                continue;
-            };
-            has_defaults |= key == "defaultSecurityRules" && !list.is_empty();
-            for (i, r) in list.iter().enumerate() {
-                let loc = format!("{name}: {path}.{key}[{i}]");
-                match azure_rule(r, &loc, &internal, &mut notes) {
-                    Some((prio, inb, rule)) => rules.push((prio, inb, rule)),
-                    None => continue,
-                }
-            }
-        }
-        if nsgs.is_empty()
-            || (field(nsg, "securityRules").is_none()
-                && field(nsg, "defaultSecurityRules").is_none())
-        {
-            continue;
-        }
-        if !has_defaults {
-            notes.push(Note {
-                location: format!("{name}: {path}"),
-                message: format!("NSG {nsg_name}: no defaultSecurityRules in the export; Azure's defaults (65000-65500) are assumed"),
-            });
-            for (prio, inb, src, dst, allow, n) in [
-                (
-                    65000,
-                    true,
-                    "VirtualNetwork",
-                    "VirtualNetwork",
-                    true,
-                    "AllowVnetInBound",
-                ),
-                (
-                    65001,
-                    true,
-                    "AzureLoadBalancer",
-                    "*",
-                    true,
-                    "AllowAzureLoadBalancerInBound",
-                ),
-                (65500, true, "*", "*", false, "DenyAllInBound"),
-                (
-                    65000,
-                    false,
-                    "VirtualNetwork",
-                    "VirtualNetwork",
-                    true,
-                    "AllowVnetOutBound",
-                ),
-                (65001, false, "*", "Internet", true, "AllowInternetOutBound"),
-                (65500, false, "*", "*", false, "DenyAllOutBound"),
-            ] {
-                let r = serde_json::json!({
-                    "name": n, "priority": prio, "direction": if inb { "Inbound" } else { "Outbound" },
-                    "access": if allow { "Allow" } else { "Deny" }, "protocol": "*",
-                    "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
-                    "sourcePortRange": "*", "destinationPortRange": "*"
-                });
-                let loc = format!("{name}: {path} (default rule {n})");
-                if let Some(x) = azure_rule(&r, &loc, &internal, &mut notes) {
-                    rules.push(x);
-                }
-            }
-        }
-        rules.sort_by_key(|(p, _, _)| *p);
-        for dir_in in [true, false] {
-            let idx = chains.len();
-            let mut only = Cube::full();
-            if dir_in {
-                only.0[DST] = internal.clone();
-            } else {
-                only.0[SRC] = internal.clone();
-            }
-            chains.push(Chain {
-                name: format!(
-                    "NSG {nsg_name} {}",
-                    if dir_in { "inbound" } else { "outbound" }
-                ),
-                rules: rules
-                    .iter()
-                    .filter(|r| r.1 == dir_in)
-                    .map(|r| r.2.clone())
-                    .collect(),
-                // Every NSG ends in DenyAll; an NSG without it still denies.
-                policy: Some(Decision::Drop),
-                policy_location: format!("{name}: {path} (NSG {nsg_name}, implicit deny)"),
-                only: if internal.is_empty() {
-                    None
-                } else {
-                    Some(only)
-                },
-                index: None,
-            });
-            if dir_in {
-                inbound.push(idx)
-            } else {
-                outbound.push(idx)
-            }
-        }
-    }
-    if chains.is_empty() {
-        return Err(ReadError {
-            location: format!("{name}: $"),
-            message: "no NSG with securityRules found".into(),
-            hint: "give the output of `az network nsg show -g GROUP -n NSG` (or Get-AzNetworkSecurityGroup | ConvertTo-Json -Depth 10)".into(),
-        });
-    }
-    if nsgs.len() > 1 {
-        notes.push(Note {
-            location: name.to_owned(),
-            message: format!(
-                "{} NSGs: applied in series (as a subnet's and a NIC's NSG are)",
-                nsgs.len()
-            ),
-        });
-    }
-    Ok(Ruleset {
-        platform: Platform::AzureNsg,
-        chains,
-        hooks: hooks_for(inbound, outbound),
-        notes,
-        counters: false,
-        no_chain: Decision::Accept,
-        families: [true, true],
-    })
-}
-
-/// One Azure security rule: (priority, inbound, rule).
-fn azure_rule(
-    r: &Value,
-    loc: &str,
-    internal: &Set,
-    notes: &mut Vec<Note>,
-) -> Option<(i64, bool, Rule)> {
-    let one = |k: &str| strings(field(r, k)).into_iter().next().unwrap_or_default();
-    let rname = one("name");
-    let loc = format!("{loc} \"{rname}\"");
-    let prio = field(r, "priority")
-        .and_then(|p| p.as_i64().or_else(|| p.as_str()?.parse().ok()))
-        .unwrap_or(65535);
-    let inbound = match one("direction").to_ascii_lowercase().as_str() {
-        "inbound" | "0" => true,
-        "outbound" | "1" => false,
-        other => {
-            notes.push(Note {
-                location: loc,
-                message: format!("direction `{other}` is not understood; rule skipped"),
-            });
-            return None;
-        }
-    };
-    let allow = match one("access").to_ascii_lowercase().as_str() {
-        "allow" | "0" => true,
-        "deny" | "1" => false,
-        other => {
-            notes.push(Note {
-                location: loc,
-                message: format!("access `{other}` is not understood; rule skipped"),
-            });
-            return None;
-        }
-    };
-    let mut possible = Vec::new();
-    let mut cube = Cube::full();
-    match one("protocol").to_ascii_lowercase().as_str() {
-        "*" | "any" | "" => {}
-        "tcp" => cube.0[PROTO] = Set::one(TCP),
-        "udp" => cube.0[PROTO] = Set::one(UDP),
-        "icmp" => cube.0[PROTO] = Set::from_intervals(vec![(1, 1), (58, 58)]),
-        "esp" => cube.0[PROTO] = Set::one(50),
-        "ah" => cube.0[PROTO] = Set::one(51),
-        other => possible.push(format!("protocol {other}")),
-    }
-    let mut addrs =
-        |single: &str, plural: &str, asg: &str, dim: usize, possible: &mut Vec<String>| {
-            let mut list = strings(field(r, single));
-            list.extend(strings(field(r, plural)));
-            if !strings(field(r, asg)).is_empty()
-                || field(r, asg)
-                    .and_then(Value::as_array)
-                    .is_some_and(|a| !a.is_empty())
-            {
-                possible.push(format!("application security group in {asg}"));
-            }
-            if list.is_empty() {
-                return;
-            }
-            let mut set = Set::empty();
-            for a in &list {
-                let s = match a.to_ascii_lowercase().as_str() {
-                    "*" | "any" | "0.0.0.0/0" => Set::full(SRC),
-                    "virtualnetwork" => internal.clone(),
-                    "internet" => internal.complement(SRC),
-                    "azureloadbalancer" => Set::one(space::addr_value(
-                        "168.63.129.16".parse().expect("constant"),
-                    )),
-                    _ => match cidr(a) {
-                        Some(s) => s,
-                        None => {
-                            possible.push(format!("service tag {a}"));
-                            Set::full(SRC)
-                        }
-                    },
-                };
-                set = set.union(&s);
-            }
-            cube.0[dim] = set;
-        };
-    addrs(
-        "sourceAddressPrefix",
-        "sourceAddressPrefixes",
-        "sourceApplicationSecurityGroups",
-        SRC,
-        &mut possible,
-    );
-    addrs(
-        "destinationAddressPrefix",
-        "destinationAddressPrefixes",
-        "destinationApplicationSecurityGroups",
-        DST,
-        &mut possible,
-    );
-    for (single, plural, dim) in [
-        ("sourcePortRange", "sourcePortRanges", SPORT),
-        ("destinationPortRange", "destinationPortRanges", DPORT),
-    ] {
-        let mut list = strings(field(r, single));
-        list.extend(strings(field(r, plural)));
-        if list.is_empty() || list.iter().any(|p| p == "*") {
-            continue;
-        }
-        let mut iv = Vec::new();
-        for p in &list {
-            let (a, b) = p.split_once('-').unwrap_or((p, p));
-            match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
-                (Ok(a), Ok(b)) => iv.push((u128::from(a), u128::from(b))),
-                _ => possible.push(format!("port {p}")),
-            }
-        }
-        cube.0[dim] = Set::from_intervals(iv);
-    }
-    let text = format!(
-        "{rname} {prio} {} {} {} {} -> {} {}",
-        if inbound { "in" } else { "out" },
-        if allow { "allow" } else { "deny" },
-        one("protocol"),
-        {
-            let mut l = strings(field(r, "sourceAddressPrefix"));
-            l.extend(strings(field(r, "sourceAddressPrefixes")));
-            l.join(",")
-        },
-        {
-            let mut l = strings(field(r, "destinationAddressPrefix"));
-            l.extend(strings(field(r, "destinationAddressPrefixes")));
-            l.join(",")
-        },
-        {
-            let mut l = strings(field(r, "destinationPortRange"));
-            l.extend(strings(field(r, "destinationPortRanges")));
-            l.join(",")
-        },
-    );
-    Some((
-        prio,
-        inbound,
-        Rule {
-            matches: cube,
-            possible: if possible.is_empty() {
-                None
-            } else {
-                Some(possible.join("; "))
-            },
-            action: if allow { Action::Accept } else { Action::Drop },
-            location: loc,
-            text,
-            hits: None,
-            never_new: false,
-        },
-    ))
-}
-
 /// Reads `aws ec2 describe-security-groups` JSON.
-pub fn read_aws(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+pub fn read_sg(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
     let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
         location: format!("{name}:{}:{}", e.line(), e.column()),
         message: format!("not JSON: {e}"),
@@ -634,7 +251,7 @@ const NACL_HINT: &str = "give the output of `aws ec2 describe-network-acls --net
 /// entry for its packets and an outbound entry for its replies (from its port to the client's
 /// source port, 1024-65535); a flow out of them the reverse. With security groups, a flow
 /// passes their union of allows and then the network ACLs.
-pub fn read_aws_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+pub fn read_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
     let docs = documents(text, name, NACL_HINT)?;
     let mut acls: Vec<(String, &Value)> = Vec::new();
     let mut groups: Vec<Value> = Vec::new();
@@ -669,7 +286,7 @@ pub fn read_aws_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Rules
     let mut notes = Vec::new();
     let (mut sg_in, mut sg_out) = (Vec::new(), Vec::new());
     if !groups.is_empty() {
-        let sg = read_aws(
+        let sg = read_sg(
             &serde_json::json!({ "SecurityGroups": groups }).to_string(),
             name,
             opts,
@@ -831,7 +448,7 @@ fn nacl_entry(
         p => match p
             .parse::<u128>()
             .ok()
-            .or_else(|| crate::nft::proto_number(p))
+            .or_else(|| crate::read::nftables::proto_number(p))
         {
             Some(n) if n < 256 => {
                 cube.0[PROTO] = Set::one(n);
@@ -967,7 +584,7 @@ mod tests {
     fn acl(entries: Vec<Value>) -> Ruleset {
         let text = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": entries } ] })
             .to_string();
-        read_aws_nacl(&text, "n.json", &opts()).unwrap()
+        read_nacl(&text, "n.json", &opts()).unwrap()
     }
 
     #[test]
@@ -1019,7 +636,7 @@ mod tests {
             entry(100, true, true, "-1", "0.0.0.0/0", None),
         ] } ] });
         let text = format!("{sg}\n{nacl}");
-        let rs = read_aws_nacl(&text, "both.json", &opts()).unwrap();
+        let rs = read_nacl(&text, "both.json", &opts()).unwrap();
         assert_eq!(rs.platform, Platform::AwsNacl);
         assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
         // The ACL allows everything, the groups only 443: the union of allows decides.
@@ -1028,14 +645,14 @@ mod tests {
 
     #[test]
     fn bad_entries_are_located() {
-        let e = read_aws_nacl(
+        let e = read_nacl(
             r#"{"NetworkAcls": [{"Entries": [{"Egress": true}]}]}"#,
             "n.json",
             &opts(),
         )
         .unwrap_err();
         assert_eq!(e.location, "n.json: $.NetworkAcls[0].Entries[0].RuleNumber");
-        let e = read_aws_nacl(r#"{"SecurityGroups": []}"#, "n.json", &opts()).unwrap_err();
+        let e = read_nacl(r#"{"SecurityGroups": []}"#, "n.json", &opts()).unwrap_err();
         assert!(e.message.contains("NetworkAcls"));
     }
 }

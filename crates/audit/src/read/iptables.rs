@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 use crate::ReadError;
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
-use crate::nft::proto_number;
+use crate::read::nftables::proto_number;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 
 /// Splits a line into words, honouring double quotes and backslash escapes.

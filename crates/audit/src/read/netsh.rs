@@ -22,12 +22,12 @@
 //! The listing holds no profile settings: the default inbound and outbound actions come from
 //! `netsh advfirewall show allprofiles` (`Firewall Policy  BlockInbound,AllowOutbound`, and
 //! `State`), else inbound is taken as Block and outbound as Allow (the Windows defaults),
-//! and a note says so. Semantics are the JSON reader's (see [`crate::windows`]): a rule
+//! and a note says so. Semantics are the JSON reader's (see [`windows`]): a rule
 //! scoped to a program, a service, an interface type, an address keyword the deployment
 //! cannot resolve, or needing IPsec (`Security` other than `NotRequired`) is "possible".
 
 use crate::model::{Decision, Note, Ruleset};
-use crate::windows::{self, DOMAIN, PRIVATE, PUBLIC, WinAction, WinRule};
+use crate::read::windows::{self, DOMAIN, PRIVATE, PUBLIC, WinAction, WinRule};
 use crate::{ReadError, ReadOptions};
 
 /// What to do when the text is not English netsh output.

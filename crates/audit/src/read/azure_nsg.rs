@@ -1,0 +1,364 @@
+//! Reader for Azure network security groups.
+//!
+//! `az network nsg show` / `list` (camelCase, flat), `Get-AzNetworkSecurityGroup |
+//! ConvertTo-Json` (PascalCase) and ARM/REST (`properties`); `securityRules` and
+//! `defaultSecurityRules` (the platform defaults are added when the export lacks them);
+//! tags `*`/`Any`, `VirtualNetwork` (the deployment's own networks), `Internet` (everything
+//! else) and `AzureLoadBalancer` (168.63.129.16); other tags and application security
+//! groups make a rule "possible". Several NSGs in one file (a subnet's and a NIC's) apply in
+//! series.
+//!
+//! Inbound rules see the flows into the deployment's networks, outbound rules the flows out
+//! of them (with `--host`, the host's own flows).
+
+use serde_json::Value;
+
+use super::cloud::{cidr, hooks_for, internal_set};
+use crate::model::{Action, Chain, Decision, Note, Platform, Rule, Ruleset};
+use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP};
+use crate::{ReadError, ReadOptions};
+
+/// A field by any of its spellings (`sourcePortRange`, `SourcePortRange`), inside
+/// `properties` when there is one.
+fn field<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
+    let get = |o: &'v Value| {
+        o.as_object()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    get(v).or_else(|| get(field_exact(v, "properties")?))
+}
+
+fn field_exact<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
+    v.as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.iter().flat_map(|x| strings(Some(x))).collect(),
+        Some(Value::String(s)) if s.is_empty() => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(other) => vec![other.to_string()],
+    }
+}
+
+/// Reads Azure NSG JSON (one NSG, or a list of them).
+pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+    let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
+        location: format!("{name}:{}:{}", e.line(), e.column()),
+        message: format!("not JSON: {e}"),
+        hint: "give the output of `az network nsg show -g GROUP -n NSG` (or `list`)".into(),
+    })?;
+    let nsgs: Vec<(String, &Value)> = match &v {
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("$[{i}]"), x))
+            .collect(),
+        Value::Object(_) => match field_exact(&v, "value").and_then(Value::as_array) {
+            Some(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("$.value[{i}]"), x))
+                .collect(),
+            None => vec![("$".to_owned(), &v)],
+        },
+        _ => Vec::new(),
+    };
+    let internal = internal_set(opts);
+    let mut notes = Vec::new();
+    let mut chains = Vec::new();
+    let (mut inbound, mut outbound) = (Vec::new(), Vec::new());
+    for (path, nsg) in &nsgs {
+        let nsg_name = strings(field_exact(nsg, "name"))
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| path.clone());
+        let mut rules: Vec<(i64, bool, Rule)> = Vec::new();
+        let mut has_defaults = false;
+        for key in ["securityRules", "defaultSecurityRules"] {
+            let Some(list) = field(nsg, key).and_then(Value::as_array) else {
+                continue;
+            };
+            has_defaults |= key == "defaultSecurityRules" && !list.is_empty();
+            for (i, r) in list.iter().enumerate() {
+                let loc = format!("{name}: {path}.{key}[{i}]");
+                match azure_rule(r, &loc, &internal, &mut notes) {
+                    Some((prio, inb, rule)) => rules.push((prio, inb, rule)),
+                    None => continue,
+                }
+            }
+        }
+        if nsgs.is_empty()
+            || (field(nsg, "securityRules").is_none()
+                && field(nsg, "defaultSecurityRules").is_none())
+        {
+            continue;
+        }
+        if !has_defaults {
+            notes.push(Note {
+                location: format!("{name}: {path}"),
+                message: format!("NSG {nsg_name}: no defaultSecurityRules in the export; Azure's defaults (65000-65500) are assumed"),
+            });
+            for (prio, inb, src, dst, allow, n) in [
+                (
+                    65000,
+                    true,
+                    "VirtualNetwork",
+                    "VirtualNetwork",
+                    true,
+                    "AllowVnetInBound",
+                ),
+                (
+                    65001,
+                    true,
+                    "AzureLoadBalancer",
+                    "*",
+                    true,
+                    "AllowAzureLoadBalancerInBound",
+                ),
+                (65500, true, "*", "*", false, "DenyAllInBound"),
+                (
+                    65000,
+                    false,
+                    "VirtualNetwork",
+                    "VirtualNetwork",
+                    true,
+                    "AllowVnetOutBound",
+                ),
+                (65001, false, "*", "Internet", true, "AllowInternetOutBound"),
+                (65500, false, "*", "*", false, "DenyAllOutBound"),
+            ] {
+                let r = serde_json::json!({
+                    "name": n, "priority": prio, "direction": if inb { "Inbound" } else { "Outbound" },
+                    "access": if allow { "Allow" } else { "Deny" }, "protocol": "*",
+                    "sourceAddressPrefix": src, "destinationAddressPrefix": dst,
+                    "sourcePortRange": "*", "destinationPortRange": "*"
+                });
+                let loc = format!("{name}: {path} (default rule {n})");
+                if let Some(x) = azure_rule(&r, &loc, &internal, &mut notes) {
+                    rules.push(x);
+                }
+            }
+        }
+        rules.sort_by_key(|(p, _, _)| *p);
+        for dir_in in [true, false] {
+            let idx = chains.len();
+            let mut only = Cube::full();
+            if dir_in {
+                only.0[DST] = internal.clone();
+            } else {
+                only.0[SRC] = internal.clone();
+            }
+            chains.push(Chain {
+                name: format!(
+                    "NSG {nsg_name} {}",
+                    if dir_in { "inbound" } else { "outbound" }
+                ),
+                rules: rules
+                    .iter()
+                    .filter(|r| r.1 == dir_in)
+                    .map(|r| r.2.clone())
+                    .collect(),
+                // Every NSG ends in DenyAll; an NSG without it still denies.
+                policy: Some(Decision::Drop),
+                policy_location: format!("{name}: {path} (NSG {nsg_name}, implicit deny)"),
+                only: if internal.is_empty() {
+                    None
+                } else {
+                    Some(only)
+                },
+                index: None,
+            });
+            if dir_in {
+                inbound.push(idx)
+            } else {
+                outbound.push(idx)
+            }
+        }
+    }
+    if chains.is_empty() {
+        return Err(ReadError {
+            location: format!("{name}: $"),
+            message: "no NSG with securityRules found".into(),
+            hint: "give the output of `az network nsg show -g GROUP -n NSG` (or Get-AzNetworkSecurityGroup | ConvertTo-Json -Depth 10)".into(),
+        });
+    }
+    if nsgs.len() > 1 {
+        notes.push(Note {
+            location: name.to_owned(),
+            message: format!(
+                "{} NSGs: applied in series (as a subnet's and a NIC's NSG are)",
+                nsgs.len()
+            ),
+        });
+    }
+    Ok(Ruleset {
+        platform: Platform::AzureNsg,
+        chains,
+        hooks: hooks_for(inbound, outbound),
+        notes,
+        counters: false,
+        no_chain: Decision::Accept,
+        families: [true, true],
+    })
+}
+
+/// One Azure security rule: (priority, inbound, rule).
+fn azure_rule(
+    r: &Value,
+    loc: &str,
+    internal: &Set,
+    notes: &mut Vec<Note>,
+) -> Option<(i64, bool, Rule)> {
+    let one = |k: &str| strings(field(r, k)).into_iter().next().unwrap_or_default();
+    let rname = one("name");
+    let loc = format!("{loc} \"{rname}\"");
+    let prio = field(r, "priority")
+        .and_then(|p| p.as_i64().or_else(|| p.as_str()?.parse().ok()))
+        .unwrap_or(65535);
+    let inbound = match one("direction").to_ascii_lowercase().as_str() {
+        "inbound" | "0" => true,
+        "outbound" | "1" => false,
+        other => {
+            notes.push(Note {
+                location: loc,
+                message: format!("direction `{other}` is not understood; rule skipped"),
+            });
+            return None;
+        }
+    };
+    let allow = match one("access").to_ascii_lowercase().as_str() {
+        "allow" | "0" => true,
+        "deny" | "1" => false,
+        other => {
+            notes.push(Note {
+                location: loc,
+                message: format!("access `{other}` is not understood; rule skipped"),
+            });
+            return None;
+        }
+    };
+    let mut possible = Vec::new();
+    let mut cube = Cube::full();
+    match one("protocol").to_ascii_lowercase().as_str() {
+        "*" | "any" | "" => {}
+        "tcp" => cube.0[PROTO] = Set::one(TCP),
+        "udp" => cube.0[PROTO] = Set::one(UDP),
+        "icmp" => cube.0[PROTO] = Set::from_intervals(vec![(1, 1), (58, 58)]),
+        "esp" => cube.0[PROTO] = Set::one(50),
+        "ah" => cube.0[PROTO] = Set::one(51),
+        other => possible.push(format!("protocol {other}")),
+    }
+    let mut addrs =
+        |single: &str, plural: &str, asg: &str, dim: usize, possible: &mut Vec<String>| {
+            let mut list = strings(field(r, single));
+            list.extend(strings(field(r, plural)));
+            if !strings(field(r, asg)).is_empty()
+                || field(r, asg)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+            {
+                possible.push(format!("application security group in {asg}"));
+            }
+            if list.is_empty() {
+                return;
+            }
+            let mut set = Set::empty();
+            for a in &list {
+                let s = match a.to_ascii_lowercase().as_str() {
+                    "*" | "any" | "0.0.0.0/0" => Set::full(SRC),
+                    "virtualnetwork" => internal.clone(),
+                    "internet" => internal.complement(SRC),
+                    "azureloadbalancer" => Set::one(space::addr_value(
+                        "168.63.129.16".parse().expect("constant"),
+                    )),
+                    _ => match cidr(a) {
+                        Some(s) => s,
+                        None => {
+                            possible.push(format!("service tag {a}"));
+                            Set::full(SRC)
+                        }
+                    },
+                };
+                set = set.union(&s);
+            }
+            cube.0[dim] = set;
+        };
+    addrs(
+        "sourceAddressPrefix",
+        "sourceAddressPrefixes",
+        "sourceApplicationSecurityGroups",
+        SRC,
+        &mut possible,
+    );
+    addrs(
+        "destinationAddressPrefix",
+        "destinationAddressPrefixes",
+        "destinationApplicationSecurityGroups",
+        DST,
+        &mut possible,
+    );
+    for (single, plural, dim) in [
+        ("sourcePortRange", "sourcePortRanges", SPORT),
+        ("destinationPortRange", "destinationPortRanges", DPORT),
+    ] {
+        let mut list = strings(field(r, single));
+        list.extend(strings(field(r, plural)));
+        if list.is_empty() || list.iter().any(|p| p == "*") {
+            continue;
+        }
+        let mut iv = Vec::new();
+        for p in &list {
+            let (a, b) = p.split_once('-').unwrap_or((p, p));
+            match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
+                (Ok(a), Ok(b)) => iv.push((u128::from(a), u128::from(b))),
+                _ => possible.push(format!("port {p}")),
+            }
+        }
+        cube.0[dim] = Set::from_intervals(iv);
+    }
+    let text = format!(
+        "{rname} {prio} {} {} {} {} -> {} {}",
+        if inbound { "in" } else { "out" },
+        if allow { "allow" } else { "deny" },
+        one("protocol"),
+        {
+            let mut l = strings(field(r, "sourceAddressPrefix"));
+            l.extend(strings(field(r, "sourceAddressPrefixes")));
+            l.join(",")
+        },
+        {
+            let mut l = strings(field(r, "destinationAddressPrefix"));
+            l.extend(strings(field(r, "destinationAddressPrefixes")));
+            l.join(",")
+        },
+        {
+            let mut l = strings(field(r, "destinationPortRange"));
+            l.extend(strings(field(r, "destinationPortRanges")));
+            l.join(",")
+        },
+    );
+    Some((
+        prio,
+        inbound,
+        Rule {
+            matches: cube,
+            possible: if possible.is_empty() {
+                None
+            } else {
+                Some(possible.join("; "))
+            },
+            action: if allow { Action::Accept } else { Action::Drop },
+            location: loc,
+            text,
+            hits: None,
+            never_new: false,
+        },
+    ))
+}

@@ -1,0 +1,25 @@
+//! The readers, one module a platform, each named like the `rules` generator of the same
+//! platform (`rdsports_policy::gen`): an export in, one normalised [`Ruleset`] out.
+//!
+//! * [`nftables`]: `nft -j list ruleset`.
+//! * [`iptables`]: `iptables-save` / `ip6tables-save`.
+//! * [`windows`]: the rdsports export script's JSON, and the GPO/registry rule strings.
+//! * [`netsh`]: `netsh advfirewall firewall show rule name=all verbose` (English).
+//! * [`azure_nsg`]: Azure network security groups.
+//! * [`aws`]: AWS security groups and network ACLs.
+//! * [`cisco_asa`]: Cisco ASA `show running-config` and `show access-list`.
+//! * [`aerleon`]: Aerleon and Capirca policies with their definitions.
+//!
+//! [`crate::read()`] picks one by format name.
+//!
+//! [`Ruleset`]: crate::Ruleset
+
+pub mod aerleon;
+pub mod aws;
+pub mod azure_nsg;
+pub mod cisco_asa;
+mod cloud;
+pub mod iptables;
+pub mod netsh;
+pub mod nftables;
+pub mod windows;
