@@ -75,7 +75,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             for h in summary
                 .hosts
                 .iter()
-                .filter(|h| h.status == rdsports_report::fleet::Status::Refused)
+                .filter(|h| h.status == rdsports_schema::fleet::FleetStatus::Refused)
             {
                 eprintln!(
                     "error: {}: refused: {}",
@@ -97,8 +97,8 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
                 checks.push(f.document);
             }
         }
-        for (file, why) in &summary.ignored {
-            eprintln!("warning: {file}: ignored: {why}");
+        for ignored in &summary.ignored {
+            eprintln!("warning: {}: ignored: {}", ignored.file, ignored.reason);
         }
         fleet = Some(summary);
     }

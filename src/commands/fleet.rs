@@ -70,7 +70,7 @@ fn summary(args: &FleetSummaryArgs) -> anyhow::Result<ExitStatus> {
     for h in s
         .hosts
         .iter()
-        .filter(|h| h.status == fleet::Status::Refused)
+        .filter(|h| h.status == rdsports_schema::fleet::FleetStatus::Refused)
     {
         eprintln!(
             "error: {}: refused: {}",

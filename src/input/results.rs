@@ -58,11 +58,9 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
             Ok(d) => d,
             Err(e) => return Ok(Err(format!("error: {name}: {e}\n"))),
         };
-        let raw = serde_json::from_str(text).unwrap_or_default();
         files.push(ResultFile {
             file: name,
             document,
-            raw,
         });
     }
     Ok(Ok(files))

@@ -22,12 +22,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rdsports_core::{Deployment, Role};
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::SCHEMA_VERSION;
 use crate::table::Table;
 use rdsports_schema::check::{CheckDocument, UdpSilence, passes};
+use rdsports_schema::fleet::{FleetHost, FleetStatus, FleetSummary, Ignored};
 
 /// How the engine reaches the hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,105 +149,34 @@ pub struct ResultFile {
     pub file: String,
     /// The parsed document.
     pub document: CheckDocument,
-    /// The whole JSON value (for the fleet fields `CheckDocument` does not carry).
-    pub raw: Value,
-}
-
-/// How one host of the fleet fared.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Every probed flow passes.
-    Ok,
-    /// At least one flow does not pass.
-    Blocked,
-    /// No result: the engine did not reach the host, or check did not run there.
-    NotRun,
-    /// A result exists but was made from another deployment file: not merged.
-    Refused,
-}
-
-impl Status {
-    /// `ok`, `blocked`, `not run`, `refused`.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Blocked => "blocked",
-            Status::NotRun => "not run / unreachable",
-            Status::Refused => "refused",
-        }
-    }
-}
-
-/// One host's line of the summary.
-#[derive(Debug, Clone, Serialize)]
-pub struct HostRow {
-    /// Host name.
-    pub host: String,
-    /// Its status.
-    pub status: Status,
-    /// Results in its file.
-    pub results: usize,
-    /// Results that do not pass.
-    pub blocked: usize,
-    /// The result file, when there is one.
-    pub file: Option<String>,
-    /// What the reader should know (why refused, the first blocked flows).
-    pub detail: Option<String>,
-}
-
-/// The merged results of a fleet.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// The deployment's name.
-    pub deployment: String,
-    /// The deployment file's digest the results must carry.
-    pub digest: String,
-    /// Every host of the inventory, in file order.
-    pub hosts: Vec<HostRow>,
-    /// Files that could not be merged for another reason (a host the deployment does not
-    /// have, a second result for one host), with the reason.
-    pub ignored: Vec<(String, String)>,
-}
-
-impl Summary {
-    /// Hosts per status.
-    pub fn count(&self, status: &Status) -> usize {
-        self.hosts.iter().filter(|h| &h.status == status).count()
-    }
-
-    /// Whether every host reported and nothing is blocked (exit status 0).
-    pub fn all_ok(&self) -> bool {
-        self.hosts.iter().all(|h| h.status == Status::Ok)
-    }
-
-    /// Whether a result was refused (another deployment: exit status 2).
-    pub fn refused(&self) -> bool {
-        self.hosts.iter().any(|h| h.status == Status::Refused)
-    }
 }
 
 /// Merges result files (in the order given; the first file for a host wins) into one line
 /// per host of the inventory.
-pub fn summarize(d: &Deployment, digest: &str, files: &[ResultFile], udp: UdpSilence) -> Summary {
+pub fn summarize(
+    d: &Deployment,
+    digest: &str,
+    files: &[ResultFile],
+    udp: UdpSilence,
+) -> FleetSummary {
     let (fleet, _) = fleet_hosts(d);
     let mut by_host: BTreeMap<&str, &ResultFile> = BTreeMap::new();
     let mut ignored = Vec::new();
     for f in files {
         let host = f.document.from.as_str();
         if !fleet.iter().any(|&i| d.hosts[i].name == host) {
-            ignored.push((
-                f.file.clone(),
-                format!(
+            ignored.push(Ignored {
+                file: f.file.clone(),
+                reason: format!(
                     "its host \"{host}\" is not a host of the fleet of {}",
                     d.name
                 ),
-            ));
+            });
         } else if let Some(first) = by_host.get(host) {
-            ignored.push((
-                f.file.clone(),
-                format!("a second result for {host} (using {})", first.file),
-            ));
+            ignored.push(Ignored {
+                file: f.file.clone(),
+                reason: format!("a second result for {host} (using {})", first.file),
+            });
         } else {
             by_host.insert(host, f);
         }
@@ -258,25 +186,25 @@ pub fn summarize(d: &Deployment, digest: &str, files: &[ResultFile], udp: UdpSil
         .map(|&i| {
             let name = d.hosts[i].name.clone();
             let Some(f) = by_host.get(name.as_str()) else {
-                return HostRow {
+                return FleetHost {
                     host: name,
-                    status: Status::NotRun,
+                    status: FleetStatus::NotRun,
                     results: 0,
                     blocked: 0,
                     file: None,
                     detail: Some("no result file: the engine did not reach the host or check did not run".into()),
                 };
             };
-            let theirs = f.raw["deployment_digest"].as_str().unwrap_or("");
+            let theirs = f.document.run.deployment_digest.as_deref().unwrap_or("");
             if theirs != digest {
                 let why = if theirs.is_empty() {
                     "the result carries no deployment digest (made by an older rdsports, or by hand)".to_owned()
                 } else {
                     format!("made from another deployment file (digest {theirs}, this one is {digest})")
                 };
-                return HostRow {
+                return FleetHost {
                     host: name,
-                    status: Status::Refused,
+                    status: FleetStatus::Refused,
                     results: f.document.results.len(),
                     blocked: 0,
                     file: Some(f.file.clone()),
@@ -290,9 +218,9 @@ pub fn summarize(d: &Deployment, digest: &str, files: &[ResultFile], udp: UdpSil
                 .filter(|r| !passes(r, udp))
                 .map(|r| format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict))
                 .collect();
-            HostRow {
+            FleetHost {
                 host: name,
-                status: if failing.is_empty() { Status::Ok } else { Status::Blocked },
+                status: if failing.is_empty() { FleetStatus::Ok } else { FleetStatus::Blocked },
                 results: f.document.results.len(),
                 blocked: failing.len(),
                 file: Some(f.file.clone()),
@@ -306,16 +234,11 @@ pub fn summarize(d: &Deployment, digest: &str, files: &[ResultFile], udp: UdpSil
             }
         })
         .collect();
-    Summary {
-        deployment: d.name.clone(),
-        digest: digest.to_owned(),
-        hosts,
-        ignored,
-    }
+    FleetSummary::new(d.name.clone(), digest.to_owned(), hosts, ignored)
 }
 
 /// The summary as a table with a closing line.
-pub fn summary_table(s: &Summary, width: usize) -> String {
+pub fn summary_table(s: &FleetSummary, width: usize) -> String {
     let mut t = Table::new(&["host", "status", "results", "blocked", "detail"]).flexible_last();
     for h in &s.hosts {
         t.row(vec![
@@ -327,38 +250,25 @@ pub fn summary_table(s: &Summary, width: usize) -> String {
         ]);
     }
     let mut out = t.render(width, 0);
-    for (file, why) in &s.ignored {
-        let _ = writeln!(out, "ignored: {file}: {why}");
+    for Ignored { file, reason } in &s.ignored {
+        let _ = writeln!(out, "ignored: {file}: {reason}");
     }
     let _ = writeln!(
         out,
         "fleet {}: {} hosts: {} ok, {} blocked, {} not run, {} refused",
         s.deployment,
         s.hosts.len(),
-        s.count(&Status::Ok),
-        s.count(&Status::Blocked),
-        s.count(&Status::NotRun),
-        s.count(&Status::Refused)
+        s.summary.ok,
+        s.summary.blocked,
+        s.summary.not_run,
+        s.summary.refused
     );
     out
 }
 
-/// The summary as JSON (`schema_version` 1).
-pub fn summary_json(s: &Summary) -> String {
-    let doc = json!({
-        "schema_version": SCHEMA_VERSION,
-        "deployment": s.deployment,
-        "deployment_digest": s.digest,
-        "hosts": s.hosts,
-        "ignored": s.ignored.iter().map(|(f, w)| json!({"file": f, "reason": w})).collect::<Vec<_>>(),
-        "summary": {
-            "ok": s.count(&Status::Ok),
-            "blocked": s.count(&Status::Blocked),
-            "not_run": s.count(&Status::NotRun),
-            "refused": s.count(&Status::Refused),
-        },
-    });
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+/// The summary as JSON (`rdsports_schema::fleet`), pretty, with a final newline.
+pub fn summary_json(s: &FleetSummary) -> String {
+    let mut out = serde_json::to_string_pretty(s).unwrap_or_default();
     out.push('\n');
     out
 }

@@ -48,7 +48,7 @@ pub struct ReportInput<'a> {
     /// The findings of `rdsports lint`, most severe first (accepted ones carry a reason).
     pub lint: Vec<LintRow>,
     /// A fleet run's status per host (`report --check-dir`), every host of the inventory.
-    pub fleet: Option<crate::fleet::Summary>,
+    pub fleet: Option<rdsports_schema::fleet::FleetSummary>,
     /// Results of `rdsports audit --format json` (`report --audit`), in the order given.
     pub audits: Vec<crate::audit::AuditFile>,
 }
@@ -628,16 +628,16 @@ fn rules(out: &mut String, windows_rules: &[(String, String)]) {
 }
 
 /// Every host of a fleet run: ok, blocked, not run or refused.
-fn fleet_status(out: &mut String, s: &crate::fleet::Summary) {
-    use crate::fleet::Status;
+fn fleet_status(out: &mut String, s: &rdsports_schema::fleet::FleetSummary) {
+    use rdsports_schema::fleet::FleetStatus as Status;
     let _ = writeln!(
         out,
         "<h3 id=\"fleet\">Fleet: {} hosts</h3>\n<p class=\"verdicts\"><span class=\"badge v-open\">ok {}</span> <span class=\"badge v-refused\">blocked {}</span> <span class=\"badge v-filtered\">not run {}</span> <span class=\"badge v-other\">refused {}</span></p>",
         s.hosts.len(),
-        s.count(&Status::Ok),
-        s.count(&Status::Blocked),
-        s.count(&Status::NotRun),
-        s.count(&Status::Refused)
+        s.summary.ok,
+        s.summary.blocked,
+        s.summary.not_run,
+        s.summary.refused
     );
     out.push_str("<table class=\"fleet\">\n<thead><tr><th>host</th><th>status</th><th>results</th><th>blocked</th><th>detail</th></tr></thead>\n<tbody>\n");
     for h in &s.hosts {

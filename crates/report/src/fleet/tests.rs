@@ -1,5 +1,7 @@
 use rdsports_core::Deployment;
 
+use rdsports_schema::fleet::FleetStatus;
+
 use super::*;
 
 const TEXT: &str = r#"
@@ -94,8 +96,7 @@ fn result(file: &str, from: &str, digest: Option<&str>, verdicts: &[&str]) -> Re
     }
     ResultFile {
         file: file.into(),
-        document: serde_json::from_value(raw.clone()).unwrap(),
-        raw,
+        document: serde_json::from_value(raw).unwrap(),
     }
 }
 
@@ -114,7 +115,7 @@ fn every_host_shows_ok_blocked_not_run_or_refused() {
         result("x.json", "nobody", Some("sha256:ab"), &["open"]),
     ];
     let s = summarize(&d, "sha256:ab", &files, UdpSilence::Warn);
-    let status: Vec<(&str, &Status)> = s
+    let status: Vec<(&str, &FleetStatus)> = s
         .hosts
         .iter()
         .map(|h| (h.host.as_str(), &h.status))
@@ -122,9 +123,9 @@ fn every_host_shows_ok_blocked_not_run_or_refused() {
     assert_eq!(
         status,
         [
-            ("gw01", &Status::Ok),
-            ("sh01", &Status::Blocked),
-            ("dc01", &Status::NotRun)
+            ("gw01", &FleetStatus::Ok),
+            ("sh01", &FleetStatus::Blocked),
+            ("dc01", &FleetStatus::NotRun)
         ]
     );
     assert_eq!(s.hosts[1].blocked, 2);
@@ -149,7 +150,7 @@ fn every_host_shows_ok_blocked_not_run_or_refused() {
 
     let stale = [result("gw01.json", "gw01", Some("sha256:00"), &["open"])];
     let s = summarize(&d, "sha256:ab", &stale, UdpSilence::Warn);
-    assert_eq!(s.hosts[0].status, Status::Refused);
+    assert_eq!(s.hosts[0].status, FleetStatus::Refused);
     assert!(s.hosts[0].detail.as_deref().unwrap().contains("sha256:00"));
     assert!(s.refused());
 }
