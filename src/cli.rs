@@ -140,7 +140,7 @@ pub struct PortsArgs {
     /// A port number or a catalog id to explain (5504, 3391, S14, D03).
     pub query: Option<String>,
     /// Only entries with this role on either side (gateway, session-host ...).
-    #[arg(long)]
+    #[arg(long, value_parser = roles())]
     pub role: Option<String>,
     /// Only entries whose ports (at their defaults) include this port.
     #[arg(long)]
@@ -198,7 +198,7 @@ pub struct AuditArgs {
     /// Format of the export: nft-json, iptables-save, windows-json, windows-gpo,
     /// windows-netsh, azure-nsg, aws-sg, aws-nacl, cisco-asa (default: recognised from the
     /// text).
-    #[arg(long, value_name = "FORMAT")]
+    #[arg(long, value_name = "FORMAT", value_parser = export_formats())]
     pub input_format: Option<String>,
     /// The rule set is this host's own firewall: audit the flows to it and from it.
     #[arg(long, conflicts_with = "boundary")]
@@ -242,7 +242,7 @@ pub struct RulesArgs {
     pub input: DeploymentInput,
     /// The platform: windows, windows-netsh, nftables, iptables, azure-nsg, aws-sg, cisco-asa,
     /// aerleon.
-    #[arg(long, short = 't')]
+    #[arg(long, short = 't', value_parser = targets())]
     pub target: String,
     /// Only the rules of this host.
     #[arg(long)]
@@ -313,7 +313,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// Only flows to hosts with this role.
-    #[arg(long)]
+    #[arg(long, value_parser = roles())]
     pub role: Option<String>,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = CheckFormat::Table)]
@@ -518,7 +518,7 @@ pub struct LintArgs {
     #[arg(long, value_name = "EXPORT")]
     pub rules: Option<PathBuf>,
     /// The export's format (default: recognised from its content); see `rdsports audit`.
-    #[arg(long, value_name = "FORMAT", requires = "rules")]
+    #[arg(long, value_name = "FORMAT", requires = "rules", value_parser = export_formats())]
     pub rules_format: Option<String>,
     /// The host the rule set protects (a host firewall, for example a Windows export).
     #[arg(
@@ -653,5 +653,99 @@ mod tests {
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5y").unwrap_err().contains("unknown unit"));
         assert!(parse_duration("99999999999999999999h").is_err());
+    }
+}
+
+/// A value from a registry (rules targets, roles, rule export formats): `--help` and the
+/// shell completions list every one; another value is refused with the nearest name.
+#[derive(Clone)]
+pub struct OneOf {
+    /// What a value is called in the message (`role`, `target`, `export format`).
+    kind: &'static str,
+    /// Every value, with a few words on it.
+    values: Vec<(&'static str, &'static str)>,
+}
+
+impl OneOf {
+    fn names(&self) -> Vec<&'static str> {
+        self.values.iter().map(|(n, _)| *n).collect()
+    }
+}
+
+/// The `rules` targets, from the generators' registry.
+pub fn targets() -> OneOf {
+    OneOf {
+        kind: "target",
+        values: rdsports_policy::targets()
+            .into_iter()
+            .map(|t| (t.name, t.description))
+            .collect(),
+    }
+}
+
+/// The deployment roles.
+pub fn roles() -> OneOf {
+    OneOf {
+        kind: "role",
+        values: rdsports_core::Role::ALL
+            .iter()
+            .map(|r| (r.name(), ""))
+            .collect(),
+    }
+}
+
+/// The rule export formats the audit readers read.
+pub fn export_formats() -> OneOf {
+    OneOf {
+        kind: "export format",
+        values: rdsports_audit::FORMATS.to_vec(),
+    }
+}
+
+impl clap::builder::TypedValueParser for OneOf {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let text = value.to_string_lossy();
+        if let Some((name, _)) = self.values.iter().find(|(n, _)| *n == text) {
+            return Ok((*name).to_owned());
+        }
+        let flag = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(String::new, |long| format!(" for --{long}"));
+        let names = self.names();
+        let message = match rdsports_core::suggest::nearest(&text, names.iter().copied()) {
+            Some(near) => format!(
+                "unknown {} \"{text}\"{flag}: did you mean \"{near}\"?\n  (the {}s: {})\n",
+                self.kind,
+                self.kind,
+                names.join(", ")
+            ),
+            None => format!(
+                "unknown {} \"{text}\"{flag}; the {}s: {}\n",
+                self.kind,
+                self.kind,
+                names.join(", ")
+            ),
+        };
+        Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(self.values.iter().map(|(name, help)| {
+            let value = clap::builder::PossibleValue::new(*name);
+            if help.is_empty() {
+                value
+            } else {
+                value.help(*help)
+            }
+        })))
     }
 }

@@ -10,18 +10,8 @@ use crate::cli::RulesArgs;
 use crate::input;
 
 pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
+    // --target is one of these: clap checked it (cli::targets).
     let targets = rdsports_policy::targets();
-    if !targets.iter().any(|t| t.name == args.target) {
-        let mut list = String::new();
-        for t in &targets {
-            let _ = writeln!(list, "  {:<10} {}", t.name, t.description);
-        }
-        eprintln!(
-            "error: unknown target \"{}\"; the targets are:\n{list}",
-            args.target
-        );
-        return Ok(ExitStatus::BadInput);
-    }
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };

@@ -55,15 +55,9 @@ pub fn load_rules(
             .collect::<Vec<_>>()
             .join("\n")
     };
+    // A format given is one of rdsports_audit::FORMATS: clap checked it (cli::export_formats).
     let format = match input_format {
-        Some(f) if rdsports_audit::FORMATS.iter().any(|(n, _)| *n == f) => f,
-        Some(f) => {
-            eprintln!(
-                "error: unknown --input-format {f}; the formats are:\n{}",
-                formats()
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        }
+        Some(f) => f,
         None => match rdsports_audit::sniff(&text) {
             Some(f) => f,
             None => {
