@@ -9,6 +9,7 @@ mod lint;
 mod listen;
 mod plan;
 mod ports;
+mod report;
 mod rules;
 
 use std::io::Write;
@@ -28,7 +29,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Listen(args) => listen::run(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Diagram(args) => diagram::run(&args),
-        Command::Report(args) => diagram::report(&args),
+        Command::Report(args) => report::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Fleet(command) => fleet::run(&command),

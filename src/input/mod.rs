@@ -415,3 +415,15 @@ pub fn plan_warnings(
         .chain(plan.warnings.iter().cloned())
         .collect()
 }
+
+/// Writes `text` to `path`, or to standard output.
+pub fn write_output(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        None => print(text),
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!("wrote {}", p.display());
+            Ok(())
+        }
+    }
+}

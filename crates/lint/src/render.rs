@@ -223,10 +223,17 @@ fn finding(f: &Finding) -> LintFinding {
     }
 }
 
-/// The JSON document (`rdsports_schema::lint`).
+/// The JSON document (`rdsports_schema::lint`), pretty, with a final newline.
 pub fn json(report: &Report, cx: &Context<'_>) -> String {
+    let mut s = serde_json::to_string_pretty(&document(report, cx)).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The report as the typed document `lint --format json` writes and `report` shows.
+pub fn document(report: &Report, cx: &Context<'_>) -> LintDocument {
     let counts = report.counts();
-    let doc = LintDocument {
+    LintDocument {
         accepted: report.accepted.iter().map(finding).collect(),
         deployment: cx.deployment.to_owned(),
         fail_on: fail_on_name(cx.fail_on).to_owned(),
@@ -242,10 +249,7 @@ pub fn json(report: &Report, cx: &Context<'_>) -> String {
             medium: counts[&Severity::Medium],
         },
         warnings: report.warnings.iter().map(|d| d.message.clone()).collect(),
-    };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    }
 }
 
 fn sarif_rule(r: &Rule) -> Value {

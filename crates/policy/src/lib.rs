@@ -28,6 +28,7 @@ pub mod error;
 pub mod files;
 #[path = "gen/mod.rs"]
 pub mod generators;
+pub mod host_scripts;
 pub mod policy;
 
 use rdsports_core::plan::Plan;

@@ -660,6 +660,32 @@ fn fleet_status(out: &mut String, s: &rdsports_schema::fleet::FleetSummary) {
     out.push_str("</tbody>\n</table>\n");
 }
 
+/// The rows of the lint section from `rdsports lint`'s document: open findings, then the
+/// accepted ones; locations as `file:line` of the deployment file named `file`.
+pub fn lint_rows(doc: &rdsports_schema::lint::LintDocument, file: &str) -> Vec<LintRow> {
+    doc.findings
+        .iter()
+        .chain(&doc.accepted)
+        .map(|f| {
+            let mut hosts = f.hosts.join(", ");
+            if f.hosts_total > f.hosts.len() {
+                let _ = write!(hosts, " and {} more", f.hosts_total - f.hosts.len());
+            }
+            LintRow {
+                severity: f.severity.name().to_owned(),
+                id: f.id.clone(),
+                title: f.title.clone(),
+                subject: f.subject.clone(),
+                hosts,
+                fix: f.fix.split_whitespace().collect::<Vec<_>>().join(" "),
+                source_url: f.sources.first().map(|s| s.url.clone()).unwrap_or_default(),
+                location: f.location.map(|l| format!("{file}:{}", l.line)),
+                accepted: f.reason.clone(),
+            }
+        })
+        .collect()
+}
+
 /// The lint section: open findings, then accepted ones with their reasons.
 fn lint(out: &mut String, rows: &[LintRow]) {
     out.push_str("<section id=\"lint\">\n<h2>Lint</h2>\n");

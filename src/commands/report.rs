@@ -1,0 +1,209 @@
+//! `rdsports report`: one self-contained HTML page with the plan, the diagram, the Windows
+//! rules, and the check, fleet, audit and lint results given. Glue: the page is
+//! `rdsports_report::html`.
+
+use rdsports_report::html::{self, ReportInput};
+
+use crate::ExitStatus;
+use crate::cli::ReportArgs;
+use crate::input;
+
+pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
+    let Some((deployment, loaded)) = input::load(&args.input)? else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let mut checks = Vec::new();
+    for path in &args.checks {
+        let bytes = match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
+            Ok((_, bytes)) => bytes,
+            Err(input::ReadError::TooLarge(message)) => {
+                eprint!("{message}");
+                return Ok(ExitStatus::BadInput);
+            }
+            Err(input::ReadError::Io(e)) => return Err(e),
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!(
+                "error: {}: the check results are not UTF-8 text (write them with `rdsports check --format json > FILE`)",
+                path.display()
+            );
+            return Ok(ExitStatus::BadInput);
+        };
+        match rdsports_schema::check::CheckDocument::parse(&text) {
+            Ok(doc) => checks.push((path.display().to_string(), doc)),
+            Err(e) => {
+                eprintln!("error: {}: {e}", path.display());
+                return Ok(ExitStatus::BadInput);
+            }
+        }
+    }
+    let mut fleet = None;
+    if let Some(dir) = &args.check_dir {
+        let files = match input::results::read_dir(dir)? {
+            Ok(f) => f,
+            Err(message) => {
+                eprint!("{message}");
+                return Ok(ExitStatus::BadInput);
+            }
+        };
+        let digest = input::results::digest(&loaded.text);
+        let summary = rdsports_report::fleet::summarize(
+            &deployment,
+            &digest,
+            &files,
+            rdsports_schema::check::UdpSilence::Warn,
+        );
+        if summary.refused() {
+            for h in summary
+                .hosts
+                .iter()
+                .filter(|h| h.status == rdsports_schema::fleet::FleetStatus::Refused)
+            {
+                eprintln!(
+                    "error: {}: refused: {}",
+                    h.file.as_deref().unwrap_or("?"),
+                    h.detail.as_deref().unwrap_or_default()
+                );
+            }
+            eprintln!("hint: run check again with this deployment file, or remove the old results");
+            return Ok(ExitStatus::BadInput);
+        }
+        for f in files {
+            // Only the result that summarize used for each host (a second one is ignored).
+            if summary
+                .hosts
+                .iter()
+                .any(|h| h.file.as_deref() == Some(f.file.as_str()))
+            {
+                checks.push((f.file, f.document));
+            }
+        }
+        for ignored in &summary.ignored {
+            eprintln!("warning: {}: ignored: {}", ignored.file, ignored.reason);
+        }
+        fleet = Some(summary);
+    }
+    let audits = match audits(&args.audits, &deployment.name)? {
+        Ok(a) => a,
+        Err(status) => return Ok(status),
+    };
+    let catalog = input::catalog()?;
+    let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
+        return Ok(ExitStatus::BadInput);
+    };
+    let warnings = input::plan_warnings(&deployment, &plan);
+    let scripts = rdsports_policy::host_scripts::windows_scripts(&plan);
+    for w in &scripts.warnings {
+        eprintln!("warning: {w}");
+    }
+    let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
+    let audit_ok = audits.iter().all(|a| a.audit.counts.missing == 0);
+    let lint = match lint(&plan, &loaded, &checks) {
+        Ok(doc) => html::lint_rows(&doc, &loaded.name),
+        Err(status) => return Ok(status),
+    };
+    let page = html::render(&ReportInput {
+        plan: &plan,
+        warnings: &warnings,
+        windows_rules: scripts.scripts,
+        checks: checks.into_iter().map(|(_, doc)| doc).collect(),
+        lint,
+        fleet,
+        audits,
+    });
+    input::write_output(args.output.as_deref(), &page)?;
+    // A fleet run where a host is blocked or did not report, or an audit with a missing
+    // flow, is a finding (exit 1).
+    Ok(if fleet_ok && audit_ok {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Findings
+    })
+}
+
+/// Reads the `--audit` results (`rdsports audit --format json`) of this deployment. `Err`:
+/// the reason was printed, exit 2.
+fn audits(
+    paths: &[std::path::PathBuf],
+    deployment: &str,
+) -> anyhow::Result<Result<Vec<rdsports_report::audit::AuditFile>, ExitStatus>> {
+    let mut out = Vec::new();
+    for path in paths {
+        let (name, bytes) =
+            match input::read_capped(path, input::MAX_RESULTS_BYTES, "audit result file") {
+                Ok(x) => x,
+                Err(input::ReadError::TooLarge(message)) => {
+                    eprint!("{message}");
+                    return Ok(Err(ExitStatus::BadInput));
+                }
+                Err(input::ReadError::Io(e)) => return Err(e),
+            };
+        let Ok(text) = String::from_utf8(bytes) else {
+            eprintln!(
+                "error: {name}: the audit result is not UTF-8 text\n  hint: write it with `rdsports audit --rules EXPORT --format json > RESULT.json`"
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        };
+        let doc = match rdsports_schema::audit::Audit::parse(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("error: {name}: {}\n  hint: {}", e.message, e.hint);
+                return Ok(Err(ExitStatus::BadInput));
+            }
+        };
+        if doc.deployment != deployment {
+            eprintln!(
+                "error: {name}: the audit is of deployment \"{}\", this report of \"{deployment}\"\n  hint: audit again with this deployment file, or leave the result out",
+                doc.deployment
+            );
+            return Ok(Err(ExitStatus::BadInput));
+        }
+        out.push(rdsports_report::audit::AuditFile {
+            file: name,
+            audit: doc,
+        });
+    }
+    Ok(Ok(out))
+}
+
+/// `rdsports lint` of the deployment with the report's check results, as its document.
+/// `Err`: the `[lint]` section is invalid; its errors were printed.
+fn lint(
+    plan: &rdsports_core::Plan<'_>,
+    loaded: &input::Loaded,
+    checks: &[(String, rdsports_schema::check::CheckDocument)],
+) -> Result<rdsports_schema::lint::LintDocument, ExitStatus> {
+    let mut inputs = Vec::with_capacity(checks.len());
+    for (name, doc) in checks {
+        match rdsports_lint::CheckInput::new(name.clone(), doc.clone()) {
+            Ok(c) => inputs.push(c),
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                return Err(ExitStatus::BadInput);
+            }
+        }
+    }
+    let report = match rdsports_lint::lint(&rdsports_lint::Input {
+        text: &loaded.text,
+        plan,
+        checks: &inputs,
+        rules: None,
+    }) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            input::print_diagnostics(loaded, &diagnostics);
+            return Err(ExitStatus::BadInput);
+        }
+    };
+    let uri = loaded.name.replace('\\', "/");
+    Ok(rdsports_lint::render::document(
+        &report,
+        &rdsports_lint::render::Context {
+            deployment: &plan.deployment.name,
+            file: &loaded.name,
+            uri: &uri,
+            fail_on: None,
+            version: env!("CARGO_PKG_VERSION"),
+        },
+    ))
+}
