@@ -11,6 +11,9 @@ use std::fmt;
 pub struct UserError {
     message: String,
     hint: Option<String>,
+    /// Diagnostics `rdsports_core::diag` rendered already (with the file's lines), printed
+    /// as they are.
+    rendered: Option<String>,
 }
 
 impl UserError {
@@ -19,6 +22,16 @@ impl UserError {
         UserError {
             message: message.into(),
             hint: None,
+            rendered: None,
+        }
+    }
+
+    /// Diagnostics rendered by `rdsports_core::diag` (`error:`, the place, `= hint:`),
+    /// printed as they are; `message` is their one-line summary.
+    pub fn rendered(message: impl Into<String>, text: String) -> Self {
+        UserError {
+            rendered: Some(text),
+            ..UserError::new(message)
         }
     }
 
@@ -30,6 +43,9 @@ impl UserError {
 
     /// The text `main` prints: `error: MESSAGE` and `  = hint: HINT`, each ending a line.
     pub fn render(&self) -> String {
+        if let Some(text) = &self.rendered {
+            return text.clone();
+        }
         let mut out = format!("error: {}\n", self.message);
         if let Some(hint) = &self.hint {
             out.push_str(&format!("  = hint: {hint}\n"));

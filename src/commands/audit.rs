@@ -4,6 +4,7 @@ use rdsports_core::plan::plan;
 
 use crate::ExitStatus;
 use crate::cli::{AuditArgs, AuditFormat};
+use crate::error::UserError;
 use crate::input;
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
@@ -12,13 +13,12 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Ok);
     }
     let Some(path) = &args.rules else {
-        eprintln!("error: name the exported rule set with --rules FILE");
-        return Ok(ExitStatus::BadInput);
+        return Err(UserError::new("name the exported rule set with --rules FILE").into());
     };
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    let rules = match input::rules::load_rules(
+    let rules = input::rules::load_rules(
         &deployment,
         &loaded.name,
         path,
@@ -31,10 +31,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             netsh_profiles: args.netsh_profiles.as_deref(),
             definitions: args.definitions.as_deref(),
         },
-    )? {
-        Ok(r) => r,
-        Err(status) => return Ok(status),
-    };
+    )?;
     let (ruleset, scope) = (rules.ruleset, rules.scope);
     let catalog = input::catalog()?;
     let plan = plan(&catalog, &deployment);

@@ -44,13 +44,7 @@ fn summary(args: &FleetSummaryArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    let files = match input::results::read_dir(&args.dir)? {
-        Ok(f) => f,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(ExitStatus::BadInput);
-        }
-    };
+    let files = input::results::read_dir(&args.dir)?;
     let udp = if args.strict_udp {
         UdpSilence::Fail
     } else {

@@ -31,14 +31,11 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::BadInput);
     };
     let mut checks = Vec::new();
+    let digest = input::results::digest(&loaded.text);
     for path in &args.checks {
-        match input::results::read_results(path)? {
-            Ok(c) => checks.push(c),
-            Err(message) => {
-                eprint!("{message}");
-                return Ok(ExitStatus::BadInput);
-            }
-        }
+        let check = input::results::read_results(path)?;
+        input::results::same_deployment(&check.name, &check.document, &digest)?;
+        checks.push(check);
     }
     let catalog = input::catalog()?;
     let Some(plan) = input::plan(&catalog, &deployment, &args.input, None) else {
@@ -46,26 +43,24 @@ pub fn run(args: &LintArgs) -> anyhow::Result<ExitStatus> {
     };
     let rules = match &args.rules {
         None => None,
-        Some(path) => match input::rules::load_rules(
-            &deployment,
-            &loaded.name,
-            path,
-            args.rules_format.as_deref(),
-            args.rules_host.as_ref(),
-            args.rules_boundary.as_ref(),
-            &input::rules::ReaderFlags {
-                profile: "domain",
-                interfaces: &[],
-                netsh_profiles: None,
-                definitions: None,
-            },
-        )? {
-            Ok(r) => {
-                let audit = rdsports_audit::analyse(&r.ruleset, &plan, &r.scope);
-                Some((r, audit))
-            }
-            Err(status) => return Ok(status),
-        },
+        Some(path) => {
+            let r = input::rules::load_rules(
+                &deployment,
+                &loaded.name,
+                path,
+                args.rules_format.as_deref(),
+                args.rules_host.as_ref(),
+                args.rules_boundary.as_ref(),
+                &input::rules::ReaderFlags {
+                    profile: "domain",
+                    interfaces: &[],
+                    netsh_profiles: None,
+                    definitions: None,
+                },
+            )?;
+            let audit = rdsports_audit::analyse(&r.ruleset, &plan, &r.scope);
+            Some((r, audit))
+        }
     };
     let report = match rdsports_lint::lint(&Input {
         text: &loaded.text,

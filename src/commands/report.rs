@@ -6,47 +6,23 @@ use rdsports_report::html::{self, ReportInput};
 
 use crate::ExitStatus;
 use crate::cli::ReportArgs;
+use crate::error::UserError;
 use crate::input;
 
 pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
+    let digest = input::results::digest(&loaded.text);
     let mut checks = Vec::new();
     for path in &args.checks {
-        let bytes = match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
-            Ok((_, bytes)) => bytes,
-            Err(input::ReadError::TooLarge(message)) => {
-                eprint!("{message}");
-                return Ok(ExitStatus::BadInput);
-            }
-            Err(input::ReadError::Io(e)) => return Err(e),
-        };
-        let Ok(text) = String::from_utf8(bytes) else {
-            eprintln!(
-                "error: {}: the check results are not UTF-8 text (write them with `rdsports check --format json > FILE`)",
-                path.display()
-            );
-            return Ok(ExitStatus::BadInput);
-        };
-        match rdsports_schema::check::CheckDocument::parse(&text) {
-            Ok(doc) => checks.push((path.display().to_string(), doc)),
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                return Ok(ExitStatus::BadInput);
-            }
-        }
+        let (name, document) = input::results::read_check(path)?;
+        input::results::same_deployment(&name, &document, &digest)?;
+        checks.push((name, document));
     }
     let mut fleet = None;
     if let Some(dir) = &args.check_dir {
-        let files = match input::results::read_dir(dir)? {
-            Ok(f) => f,
-            Err(message) => {
-                eprint!("{message}");
-                return Ok(ExitStatus::BadInput);
-            }
-        };
-        let digest = input::results::digest(&loaded.text);
+        let files = input::results::read_dir(dir)?;
         let summary = rdsports_report::fleet::summarize(
             &deployment,
             &digest,
@@ -65,7 +41,9 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
                     h.detail.as_deref().unwrap_or_default()
                 );
             }
-            eprintln!("hint: run check again with this deployment file, or remove the old results");
+            eprintln!(
+                "  = hint: run check again with this deployment file, or remove the old results"
+            );
             return Ok(ExitStatus::BadInput);
         }
         for f in files {
@@ -83,10 +61,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         }
         fleet = Some(summary);
     }
-    let audits = match audits(&args.audits, &deployment.name)? {
-        Ok(a) => a,
-        Err(status) => return Ok(status),
-    };
+    let audits = audits(&args.audits, &deployment.name)?;
     let catalog = input::catalog()?;
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
@@ -121,49 +96,28 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// Reads the `--audit` results (`rdsports audit --format json`) of this deployment. `Err`:
-/// the reason was printed, exit 2.
+/// Reads the `--audit` results (`rdsports audit --format json`) of this deployment, with
+/// the reader every command uses (`Audit::parse`).
 fn audits(
     paths: &[std::path::PathBuf],
     deployment: &str,
-) -> anyhow::Result<Result<Vec<rdsports_report::audit::AuditFile>, ExitStatus>> {
+) -> anyhow::Result<Vec<rdsports_report::audit::AuditFile>> {
     let mut out = Vec::new();
     for path in paths {
-        let (name, bytes) =
-            match input::read_capped(path, input::MAX_RESULTS_BYTES, "audit result file") {
-                Ok(x) => x,
-                Err(input::ReadError::TooLarge(message)) => {
-                    eprint!("{message}");
-                    return Ok(Err(ExitStatus::BadInput));
-                }
-                Err(input::ReadError::Io(e)) => return Err(e),
-            };
-        let Ok(text) = String::from_utf8(bytes) else {
-            eprintln!(
-                "error: {name}: the audit result is not UTF-8 text\n  hint: write it with `rdsports audit --rules EXPORT --format json > RESULT.json`"
-            );
-            return Ok(Err(ExitStatus::BadInput));
-        };
-        let doc = match rdsports_schema::audit::Audit::parse(&text) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: {name}: {}\n  hint: {}", e.message, e.hint);
-                return Ok(Err(ExitStatus::BadInput));
-            }
-        };
-        if doc.deployment != deployment {
-            eprintln!(
-                "error: {name}: the audit is of deployment \"{}\", this report of \"{deployment}\"\n  hint: audit again with this deployment file, or leave the result out",
-                doc.deployment
-            );
-            return Ok(Err(ExitStatus::BadInput));
+        let (name, text) = input::read_text(path, input::MAX_RESULTS_BYTES, "audit result file")?;
+        let audit = rdsports_schema::audit::Audit::parse(&text)
+            .map_err(|e| UserError::new(format!("{name}: {}", e.message)).hint(e.hint))?;
+        if audit.deployment != deployment {
+            return Err(UserError::new(format!(
+                "{name}: the audit is of deployment \"{}\", this report of \"{deployment}\"",
+                audit.deployment
+            ))
+            .hint("audit again with this deployment file, or leave the result out")
+            .into());
         }
-        out.push(rdsports_report::audit::AuditFile {
-            file: name,
-            audit: doc,
-        });
+        out.push(rdsports_report::audit::AuditFile { file: name, audit });
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 /// `rdsports lint` of the deployment with the report's check results, as its document.

@@ -20,16 +20,13 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     }
     let boundary = match &args.boundary {
         None => None,
-        Some(b) => match input::zone_pair(&deployment, &loaded.name, b) {
-            Ok((a, z)) => Some((
+        Some(b) => {
+            let (a, z) = input::zone_pair(&deployment, &loaded.name, b)?;
+            Some((
                 deployment.zones[a].name.clone(),
                 deployment.zones[z].name.clone(),
-            )),
-            Err(message) => {
-                eprintln!("{message}");
-                return Ok(ExitStatus::BadInput);
-            }
-        },
+            ))
+        }
     };
     let catalog = input::catalog()?;
     let host = args.host.as_deref().and_then(|h| deployment.host_index(h));

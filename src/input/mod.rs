@@ -39,47 +39,23 @@ pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
 /// The largest firewall rule export read (for `audit`): 64 MiB.
 pub const MAX_RULES_BYTES: u64 = 64 << 20;
 
-/// Why a file could not be read: too large (bad input, exit 2) or an I/O error.
-#[derive(Debug)]
-pub enum ReadError {
-    /// The input holds more than the limit; the message says which and what to do.
-    TooLarge(String),
-    /// The file could not be opened or read.
-    Io(anyhow::Error),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::TooLarge(m) => f.write_str(m),
-            ReadError::Io(e) => write!(f, "{e:#}"),
-        }
-    }
-}
-
 /// Reads at most `limit` bytes of `path` (`-`: standard input) and refuses larger inputs,
 /// without reading more than `limit + 1` bytes (so `/dev/zero` and endless pipes are refused
 /// at once, with bounded memory). `what` names the kind of file in the message ("deployment
-/// file", "check results").
-pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<(String, Vec<u8>), ReadError> {
+/// file", "check results"); a larger input is a [`UserError`] (exit 2).
+pub fn read_capped(path: &Path, limit: u64, what: &str) -> anyhow::Result<(String, Vec<u8>)> {
     let (name, mut reader): (String, Box<dyn Read>) = if path == Path::new("-") {
         ("<stdin>".to_owned(), Box::new(std::io::stdin().lock()))
     } else {
-        let file = std::fs::File::open(path)
-            .with_context(|| format!("cannot read {}", path.display()))
-            .map_err(ReadError::Io)?;
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let name = path.display().to_string();
         // A regular file says its size: refuse before reading a byte.
         if let Ok(meta) = file.metadata()
             && meta.is_file()
             && meta.len() > limit
         {
-            return Err(ReadError::TooLarge(too_large(
-                &name,
-                what,
-                limit,
-                Some(meta.len()),
-            )));
+            return Err(too_large(&name, what, limit, Some(meta.len())).into());
         }
         (name, Box::new(file))
     };
@@ -87,16 +63,15 @@ pub fn read_capped(path: &Path, limit: u64, what: &str) -> Result<(String, Vec<u
     (&mut reader)
         .take(limit + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {name}"))
-        .map_err(ReadError::Io)?;
+        .with_context(|| format!("cannot read {name}"))?;
     if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge(too_large(&name, what, limit, None)));
+        return Err(too_large(&name, what, limit, None).into());
     }
     Ok((name, bytes))
 }
 
 /// The message for an input above its limit.
-fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
+fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> UserError {
     let size = match size {
         Some(n) => format!("{} bytes", thousands(n)),
         None => format!("more than {} bytes", thousands(limit)),
@@ -109,10 +84,22 @@ fn too_large(name: &str, what: &str, limit: u64, size: Option<u64>) -> String {
     } else {
         "is this the right file? Split the input, or give the results of one host per file"
     };
-    format!(
-        "error: {name}: the {what} is {size}; rdsports reads at most {} MiB\n  = hint: {hint}\n",
+    UserError::new(format!(
+        "{name}: the {what} is {size}; rdsports reads at most {} MiB",
         limit >> 20
-    )
+    ))
+    .hint(hint)
+}
+
+/// Reads a text file as [`read_capped`] does and decodes it as Windows tools save text
+/// (UTF-8 with or without a byte order mark, UTF-16 with one: `rdsports_core::decode`);
+/// undecodable bytes are an error at their line and column.
+pub fn read_text(path: &Path, limit: u64, what: &str) -> anyhow::Result<(String, String)> {
+    let (name, bytes) = read_capped(path, limit, what)?;
+    match rdsports_core::decode(&bytes) {
+        Ok(text) => Ok((name, text.into_owned())),
+        Err(d) => Err(UserError::rendered(d.message.clone(), d.render(&name, "")).into()),
+    }
 }
 
 /// The index of host `name` in `deployment` (read from `file`), or the error that lists
@@ -132,39 +119,23 @@ pub fn thousands(n: u64) -> String {
     rdsports_core::diag::thousands(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-/// Reads the deployment file (or takes the built-in example). `Ok(Err(message))`: the input
-/// is bad (too large, not text); the message is ready to print and the command exits 2.
-pub fn read(input: &DeploymentInput) -> anyhow::Result<Result<Loaded, String>> {
+/// Reads the deployment file (or takes the built-in example); too large or not text is a
+/// [`UserError`] (exit 2).
+pub fn read(input: &DeploymentInput) -> anyhow::Result<Loaded> {
     let Some(path) = &input.file else {
-        return Ok(Ok(Loaded {
+        return Ok(Loaded {
             name: EXAMPLE_NAME.to_owned(),
             text: EXAMPLE.to_owned(),
-        }));
+        });
     };
-    let (name, bytes) = match read_capped(path, MAX_DEPLOYMENT_BYTES, "deployment file") {
-        Ok(read) => read,
-        Err(ReadError::TooLarge(message)) => return Ok(Err(message)),
-        Err(ReadError::Io(e)) => return Err(e),
-    };
-    match rdsports_core::decode(&bytes) {
-        Ok(text) => Ok(Ok(Loaded {
-            name,
-            text: text.into_owned(),
-        })),
-        Err(d) => Ok(Err(d.render(&name, ""))),
-    }
+    let (name, text) = read_text(path, MAX_DEPLOYMENT_BYTES, "deployment file")?;
+    Ok(Loaded { name, text })
 }
 
 /// Reads and parses the deployment file (or the built-in example), printing its diagnostics
-/// to stderr. `None`: the input was bad and the reason is printed; the command exits 2.
+/// to stderr. `None`: the deployment has errors, printed; the command exits 2.
 pub fn load(input: &DeploymentInput) -> anyhow::Result<Option<(Deployment, Loaded)>> {
-    let loaded = match read(input)? {
-        Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            return Ok(None);
-        }
-    };
+    let loaded = read(input)?;
     Ok(deployment(&loaded).map(|d| (d, loaded)))
 }
 
@@ -369,12 +340,12 @@ pub fn print(text: &str) -> anyhow::Result<()> {
 }
 
 /// Parses `--boundary ZONE_A:ZONE_B` into zone indices. Zone names may hold ':' themselves:
-/// the split whose two sides are zones wins. `Err`: the message for the user (exit 2).
+/// the split whose two sides are zones wins.
 pub fn zone_pair(
     deployment: &Deployment,
     file: &str,
     text: &str,
-) -> Result<(usize, usize), String> {
+) -> Result<(usize, usize), UserError> {
     let zone = |z: &str| deployment.zones.iter().position(|x| x.name == z);
     let splits: Vec<(&str, &str)> = text
         .match_indices(':')
@@ -385,17 +356,19 @@ pub fn zone_pair(
         .find(|(a, z)| zone(a).is_some() && zone(z).is_some())
         .or(splits.first());
     let Some(&(a, z)) = chosen else {
-        return Err("error: --boundary takes ZONE_A:ZONE_B, for example perimeter:internal".into());
+        return Err(UserError::new(
+            "--boundary takes ZONE_A:ZONE_B, for example perimeter:internal",
+        ));
     };
     match (zone(a), zone(z)) {
         (Some(x), Some(y)) => Ok((x, y)),
         (None, _) | (_, None) => {
             let missing = if zone(a).is_none() { a } else { z };
             let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
-            Err(format!(
-                "error: no zone \"{missing}\" in {file} (zones: {})",
+            Err(UserError::new(format!(
+                "no zone \"{missing}\" in {file} (zones: {})",
                 names.join(", ")
-            ))
+            )))
         }
     }
 }

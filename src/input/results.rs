@@ -7,7 +7,9 @@ use std::path::Path;
 use anyhow::Context;
 use rdsports_lint::CheckInput;
 use rdsports_report::fleet::ResultFile;
+use rdsports_schema::check::CheckDocument;
 
+use crate::error::UserError;
 use crate::input;
 
 /// The most result files one folder may hold (a fleet of 100,000 hosts).
@@ -20,9 +22,41 @@ pub fn digest(text: &str) -> String {
     format!("sha256:{hex}")
 }
 
-/// Reads every `*.json` of `dir`, in name order, each file capped as check results are.
-/// `Ok(Err)`: the message for the user (printed whole), exit 2.
-pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
+/// What to do with a file that is not check results.
+const HINT: &str = "pass the output of `rdsports check --format json`";
+
+/// Reads one check results file (at most [`input::MAX_RESULTS_BYTES`]; UTF-8 or UTF-16 with
+/// a byte order mark, as PowerShell 5.1's `>` writes it) with the one reader every command
+/// uses (`CheckDocument::parse`). Not JSON at all: an error at the file's line and column.
+pub fn read_check(path: &Path) -> anyhow::Result<(String, CheckDocument)> {
+    let (name, text) = input::read_text(path, input::MAX_RESULTS_BYTES, "check results file")?;
+    match CheckDocument::parse(&text) {
+        Ok(document) => Ok((name, document)),
+        Err(_) if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&text) => Err(
+            UserError::new(format!("{name}:{}:{}: not JSON: {e}", e.line(), e.column()))
+                .hint(HINT)
+                .into(),
+        ),
+        Err(e) => Err(UserError::new(format!("{name}: {e}")).hint(HINT).into()),
+    }
+}
+
+/// Refuses check results made from another deployment file than the one whose digest is
+/// `digest` (results without a digest, written by hand or by an older rdsports, are read).
+pub fn same_deployment(name: &str, document: &CheckDocument, digest: &str) -> anyhow::Result<()> {
+    match document.run.deployment_digest.as_deref() {
+        Some(theirs) if theirs != digest => Err(UserError::new(format!(
+            "{name}: the check results were made from another deployment file (digest \
+             {theirs}, this one is {digest})"
+        ))
+        .hint("run check again with this deployment file, or give its results")
+        .into()),
+        _ => Ok(()),
+    }
+}
+
+/// Reads every `*.json` of `dir`, in name order, each as [`read_check`] does.
+pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<ResultFile>> {
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
@@ -33,70 +67,27 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Result<Vec<ResultFile>, String>> {
         {
             paths.push(path);
             if paths.len() > MAX_RESULT_FILES {
-                return Ok(Err(format!(
-                    "error: {} holds more than {MAX_RESULT_FILES} result files\n",
+                return Err(UserError::new(format!(
+                    "{} holds more than {MAX_RESULT_FILES} result files",
                     dir.display()
-                )));
+                ))
+                .into());
             }
         }
     }
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let (name, bytes) =
-            match input::read_capped(&path, input::MAX_RESULTS_BYTES, "check results file") {
-                Ok(x) => x,
-                Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
-                Err(input::ReadError::Io(e)) => return Err(e),
-            };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            return Ok(Err(format!(
-                "error: {name} is not UTF-8 text: not a check result\n"
-            )));
-        };
-        let document = match rdsports_schema::check::CheckDocument::parse(text) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(format!("error: {name}: {e}\n"))),
-        };
-        files.push(ResultFile {
-            file: name,
-            document,
-        });
+        let (file, document) = read_check(&path)?;
+        files.push(ResultFile { file, document });
     }
-    Ok(Ok(files))
+    Ok(files)
 }
 
-/// Reads one check results file (at most [`input::MAX_RESULTS_BYTES`]). `Ok(Err)`: the
-/// message for the user (printed whole, `error: ...` with its hint), exit 2.
-pub fn read_results(path: &Path) -> anyhow::Result<Result<CheckInput, String>> {
-    let (name, bytes) =
-        match input::read_capped(path, input::MAX_RESULTS_BYTES, "check results file") {
-            Ok(x) => x,
-            Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
-            Err(input::ReadError::Io(e)) => return Err(e),
-        };
-    let hint = "  = hint: pass the output of `rdsports check --format json`\n";
-    let text = match std::str::from_utf8(&bytes) {
-        Ok(text) => text,
-        Err(e) => {
-            return Ok(Err(format!(
-                "error: {name}: not UTF-8 text (byte {})\n{hint}",
-                e.valid_up_to()
-            )));
-        }
-    };
-    let read = rdsports_schema::check::CheckDocument::parse(text)
-        .and_then(|document| CheckInput::new(name.clone(), document));
-    match read {
-        Ok(input) => Ok(Ok(input)),
-        // Not JSON at all: the syntax error's place as file:line:column.
-        Err(_) if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) => {
-            Ok(Err(format!(
-                "error: {name}:{}:{}: not JSON: {e}\n{hint}",
-                e.line(),
-                e.column()
-            )))
-        }
-        Err(e) => Ok(Err(format!("error: {name}: {e}\n{hint}"))),
-    }
+/// Reads one check results file for `lint --check`: [`read_check`], with the protocol facts
+/// of every result read typed.
+pub fn read_results(path: &Path) -> anyhow::Result<CheckInput> {
+    let (name, document) = read_check(path)?;
+    CheckInput::new(name.clone(), document)
+        .map_err(|e| UserError::new(format!("{name}: {e}")).hint(HINT).into())
 }

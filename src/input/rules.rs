@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rdsports_audit::{Platform, ReadOptions, Scope};
 
-use crate::ExitStatus;
+use crate::error::UserError;
 use crate::input;
 
 /// What the readers need from the command line besides the file.
@@ -32,8 +32,8 @@ pub struct LoadedRules {
 }
 
 /// Reads an export (capped, decoded, its format named or sniffed) for `deployment` and finds
-/// the scope (`--host`, `--boundary`, or every flow between zones). `Ok(Err)`: the reason was
-/// printed, exit 2. Used by `audit` and by `lint --rules`.
+/// the scope (`--host`, `--boundary`, or every flow between zones). A mistake in any of it
+/// is a [`UserError`] (exit 2). Used by `audit` and by `lint --rules`.
 pub fn load_rules(
     deployment: &rdsports_core::Deployment,
     deployment_name: &str,
@@ -42,12 +42,9 @@ pub fn load_rules(
     host_name: Option<&String>,
     boundary_text: Option<&String>,
     flags: &ReaderFlags<'_>,
-) -> anyhow::Result<Result<LoadedRules, ExitStatus>> {
+) -> anyhow::Result<LoadedRules> {
     let interfaces = flags.interfaces;
-    let (name, text) = match read_export(path)? {
-        Ok(x) => x,
-        Err(status) => return Ok(Err(status)),
-    };
+    let (name, text) = read_export(path)?;
     let formats = || {
         rdsports_audit::FORMATS
             .iter()
@@ -61,13 +58,16 @@ pub fn load_rules(
         None => match rdsports_audit::sniff(&text) {
             Some(f) => f,
             None => {
-                eprintln!(
-                    "error: {name}: not a rule set export rdsports recognises; name its format \
-                     with --input-format:\n{}\n  (netsh output is read in English only: \
-                     elsewhere use the script of --windows-export-script)",
+                return Err(UserError::new(format!(
+                    "{name}: not a rule set export rdsports recognises; name its format \
+                     with --input-format:\n{}",
                     formats()
-                );
-                return Ok(Err(ExitStatus::BadInput));
+                ))
+                .hint(
+                    "netsh output is read in English only: elsewhere use the script of \
+                     --windows-export-script",
+                )
+                .into());
             }
         },
     };
@@ -98,11 +98,12 @@ pub fn load_rules(
             .and_then(|(i, z)| Some((i, deployment.zones.iter().find(|x| x.name == z)?)));
         let Some((nameif, zone)) = zone else {
             let names: Vec<&str> = deployment.zones.iter().map(|z| z.name.as_str()).collect();
-            eprintln!(
-                "error: --interface {given}: expected NAMEIF=ZONE with a zone of {deployment_name} (zones: {})",
+            return Err(UserError::new(format!(
+                "--interface {given}: expected NAMEIF=ZONE with a zone of {deployment_name} \
+                 (zones: {})",
                 names.join(", ")
-            );
-            return Ok(Err(ExitStatus::BadInput));
+            ))
+            .into());
         };
         opts.interfaces
             .retain(|(n, _)| !n.eq_ignore_ascii_case(nameif));
@@ -110,13 +111,7 @@ pub fn load_rules(
             .push((nameif.to_owned(), zone.networks.clone()));
     }
     if format == "aerleon" {
-        match aerleon_definitions(path, flags.definitions)? {
-            Ok(d) => opts.definitions = d,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(Err(ExitStatus::BadInput));
-            }
-        }
+        opts.definitions = aerleon_definitions(path, flags.definitions)?;
     }
     if let Some(h) = host {
         let hh = &deployment.hosts[h];
@@ -125,16 +120,13 @@ pub fn load_rules(
     }
     let profiles = match flags.netsh_profiles {
         Some(_) if format != "windows-netsh" => {
-            eprintln!(
-                "error: --netsh-profiles goes with a netsh rule listing (--input-format windows-netsh), \
-                 and {name} is {format}"
-            );
-            return Ok(Err(ExitStatus::BadInput));
+            return Err(UserError::new(format!(
+                "--netsh-profiles goes with a netsh rule listing (--input-format \
+                 windows-netsh), and {name} is {format}"
+            ))
+            .into());
         }
-        Some(p) => match read_export(p)? {
-            Ok(x) => Some(x),
-            Err(status) => return Ok(Err(status)),
-        },
+        Some(p) => Some(read_export(p)?),
         None => None,
     };
     let read = match &profiles {
@@ -146,62 +138,43 @@ pub fn load_rules(
         ),
         None => rdsports_audit::read(format, &text, &name, &opts),
     };
-    let ruleset = match read {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
-    };
+    let ruleset = read.map_err(|e| UserError::new(e.to_string()))?;
     let scope = match (host, boundary_text) {
         (Some(h), _) => Scope::Host(h),
-        (None, Some(b)) => match boundary(deployment, deployment_name, b) {
-            Some(s) => s,
-            None => return Ok(Err(ExitStatus::BadInput)),
-        },
+        (None, Some(b)) => {
+            let (x, y) = input::zone_pair(deployment, deployment_name, b)?;
+            Scope::Boundary(x, y)
+        }
         (None, None) if ruleset.platform == Platform::Windows => {
-            eprintln!(
-                "error: a Windows Firewall rule set belongs to one host: name it with --host"
-            );
-            return Ok(Err(ExitStatus::BadInput));
+            return Err(UserError::new(
+                "a Windows Firewall rule set belongs to one host: name it with --host",
+            )
+            .into());
         }
         (None, None) => Scope::CrossZone,
     };
-    Ok(Ok(LoadedRules {
+    Ok(LoadedRules {
         name,
         ruleset,
         scope,
-    }))
+    })
 }
 
 /// Reads an export file (capped at 64 MiB, UTF-8 or UTF-16): (its name, its text).
-/// `Ok(Err)`: the reason was printed, exit 2.
-fn read_export(path: &Path) -> anyhow::Result<Result<(String, String), ExitStatus>> {
+fn read_export(path: &Path) -> anyhow::Result<(String, String)> {
     // At most 64 MiB (a 100,000-rule nft JSON export is about 40 MiB).
-    let (name, bytes) = match input::read_capped(path, input::MAX_RULES_BYTES, "rule set export") {
-        Ok(x) => x,
-        Err(input::ReadError::TooLarge(message)) => {
-            eprint!("{message}");
-            return Ok(Err(ExitStatus::BadInput));
-        }
-        Err(input::ReadError::Io(e)) => return Err(e),
-    };
-    Ok(match rdsports_audit::decode(&bytes, &name) {
-        Ok(t) => Ok((name, t)),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitStatus::BadInput)
-        }
-    })
+    let (name, bytes) = input::read_capped(path, input::MAX_RULES_BYTES, "rule set export")?;
+    let text = rdsports_audit::decode(&bytes, &name).map_err(|e| UserError::new(e.to_string()))?;
+    Ok((name, text))
 }
 
 /// The Aerleon definitions files (name, text): the `*.yaml` of `--definitions DIR`, else of
 /// `def/` beside the `policies/` directory that holds the policy (walking up from it, as
-/// aclgen's default layout has them). `Ok(Err)`: what is wrong, for the user.
+/// aclgen's default layout has them).
 fn aerleon_definitions(
     policy: &Path,
     given: Option<&Path>,
-) -> anyhow::Result<Result<Vec<(String, String)>, String>> {
+) -> anyhow::Result<Vec<(String, String)>> {
     let dir = match given {
         Some(d) => d.to_path_buf(),
         None => {
@@ -214,11 +187,12 @@ fn aerleon_definitions(
             match found {
                 Some(d) => d,
                 None => {
-                    return Ok(Err(format!(
+                    return Err(UserError::new(format!(
                         "{}: no policies/ directory above the policy, so no def/ beside it; \
                          name the definitions directory with --definitions DIR",
                         policy.display()
-                    )));
+                    ))
+                    .into());
                 }
             }
         }
@@ -226,11 +200,12 @@ fn aerleon_definitions(
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) => {
-            return Ok(Err(format!(
+            return Err(UserError::new(format!(
                 "{}: cannot read the Aerleon definitions directory ({e}); it is def/ beside \
                  policies/ (aclgen's layout), or name it with --definitions DIR",
                 dir.display()
-            )));
+            ))
+            .into());
         }
     };
     let mut files: Vec<_> = entries
@@ -240,35 +215,19 @@ fn aerleon_definitions(
         .collect();
     files.sort();
     if files.is_empty() {
-        return Ok(Err(format!(
+        return Err(UserError::new(format!(
             "{}: no *.yaml definitions (networks and services) in it; name the directory \
              with --definitions DIR",
             dir.display()
-        )));
+        ))
+        .into());
     }
     let mut out = Vec::new();
     for f in files {
-        let (name, bytes) =
-            match input::read_capped(&f, input::MAX_RULES_BYTES, "Aerleon definitions") {
-                Ok(x) => x,
-                Err(input::ReadError::TooLarge(message)) => return Ok(Err(message)),
-                Err(input::ReadError::Io(e)) => return Err(e),
-            };
-        match rdsports_audit::decode(&bytes, &name) {
-            Ok(t) => out.push((name, t)),
-            Err(e) => return Ok(Err(e.to_string())),
-        }
+        let (name, bytes) = input::read_capped(&f, input::MAX_RULES_BYTES, "Aerleon definitions")?;
+        let text =
+            rdsports_audit::decode(&bytes, &name).map_err(|e| UserError::new(e.to_string()))?;
+        out.push((name, text));
     }
-    Ok(Ok(out))
-}
-
-/// `ZONE_A:ZONE_B` (zone names may hold ':' themselves: the split whose sides are zones wins).
-fn boundary(d: &rdsports_core::Deployment, file: &str, b: &str) -> Option<Scope> {
-    match input::zone_pair(d, file, b) {
-        Ok((x, y)) => Some(Scope::Boundary(x, y)),
-        Err(message) => {
-            eprintln!("{message}");
-            None
-        }
-    }
+    Ok(out)
 }

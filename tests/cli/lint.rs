@@ -269,3 +269,39 @@ fn rule_sets_lint_through_the_audit_readers() {
         .code(2)
         .stderr(predicate::str::contains("not a rule set export"));
 }
+
+/// Check results are read one way by every command: results of another deployment file
+/// (another digest) are refused with both digests, and PowerShell 5.1's `>` (UTF-16 with a
+/// byte order mark) is read like UTF-8.
+#[test]
+fn check_results_of_another_deployment_are_refused_and_utf16_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = |digest: &str| {
+        format!(
+            "{{\"schema_version\": 2, \"from\": \"gw01\", \"summary\": {{}}, \"results\": [], \
+             \"deployment_digest\": \"{digest}\"}}"
+        )
+    };
+    let other = write(&dir, "other.json", doc("sha256:00").as_bytes());
+    for command in ["lint", "report"] {
+        rdsports()
+            .args([command, "--check"])
+            .arg(&other)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "were made from another deployment file (digest sha256:00, this one is sha256:",
+            ));
+    }
+    let plain = "{\"schema_version\": 2, \"from\": \"gw01\", \"summary\": {}, \"results\": []}";
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(plain.encode_utf16().flat_map(u16::to_le_bytes));
+    let utf16 = write(&dir, "utf16.json", &utf16);
+    for command in ["lint", "report"] {
+        rdsports()
+            .args([command, "--check"])
+            .arg(&utf16)
+            .assert()
+            .code(0);
+    }
+}
