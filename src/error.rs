@@ -43,12 +43,13 @@ impl UserError {
 
     /// The text `main` prints: `error: MESSAGE` and `  = hint: HINT`, each ending a line.
     pub fn render(&self) -> String {
+        // Messages echo what files said: control characters are escaped, line breaks kept.
         if let Some(text) = &self.rendered {
-            return text.clone();
+            return rdsports_core::text::lines(text).into_owned();
         }
-        let mut out = format!("error: {}\n", self.message);
+        let mut out = format!("error: {}\n", rdsports_core::text::lines(&self.message));
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("  = hint: {hint}\n"));
+            out.push_str(&format!("  = hint: {}\n", rdsports_core::text::lines(hint)));
         }
         out
     }

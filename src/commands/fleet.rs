@@ -61,16 +61,8 @@ fn summary(args: &FleetSummaryArgs) -> anyhow::Result<ExitStatus> {
         SummaryFormat::Json => fleet::summary_json(&s),
     };
     input::print(&text)?;
-    for h in s
-        .hosts
-        .iter()
-        .filter(|h| h.status == rdsports_schema::fleet::FleetStatus::Refused)
-    {
-        eprintln!(
-            "error: {}: refused: {}",
-            h.file.as_deref().unwrap_or("?"),
-            h.detail.as_deref().unwrap_or_default()
-        );
+    for line in fleet::refused_lines(&s) {
+        eprintln!("error: {line}");
     }
     Ok(if s.refused() {
         ExitStatus::BadInput

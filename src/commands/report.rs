@@ -30,16 +30,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
             rdsports_schema::check::UdpSilence::Warn,
         );
         if summary.refused() {
-            for h in summary
-                .hosts
-                .iter()
-                .filter(|h| h.status == rdsports_schema::fleet::FleetStatus::Refused)
-            {
-                eprintln!(
-                    "error: {}: refused: {}",
-                    h.file.as_deref().unwrap_or("?"),
-                    h.detail.as_deref().unwrap_or_default()
-                );
+            for line in rdsports_report::fleet::refused_lines(&summary) {
+                eprintln!("error: {line}");
             }
             eprintln!(
                 "  = hint: run check again with this deployment file, or remove the old results"
@@ -56,8 +48,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
                 checks.push((f.file, f.document));
             }
         }
-        for ignored in &summary.ignored {
-            eprintln!("warning: {}: ignored: {}", ignored.file, ignored.reason);
+        for line in rdsports_report::fleet::ignored_lines(&summary) {
+            eprintln!("warning: {line}");
         }
         fleet = Some(summary);
     }

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod port_list;
 pub mod suggest;
 pub mod synthetic;
+pub mod text;
 pub use tomlfile::decode;
 mod tomlfile;
 

@@ -354,7 +354,7 @@ pub fn sarif(report: &Report, cx: &Context<'_>) -> String {
 }
 
 fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    rdsports_core::text::one_line(&s.replace('|', "\\|").replace('\n', " ")).into_owned()
 }
 
 /// Markdown: a table of findings per severity, then the accepted ones.

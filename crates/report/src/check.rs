@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VERDICTS, Verdict};
 use serde_json::Value;
 
+use rdsports_core::text::one_line;
+
 use crate::table::Table;
 
 /// A table grouped by destination, then the flows not probed and a summary line.
@@ -29,12 +31,13 @@ pub fn table_styled(doc: &CheckDocument, width: usize, udp: UdpSilence, color: b
         let first = records[0];
         let _ = writeln!(
             out,
-            "{to} ({}){}",
-            first.address,
+            "{} ({}){}",
+            one_line(to),
+            one_line(&first.address),
             first
                 .role
                 .as_deref()
-                .map(|r| format!("  {r}"))
+                .map(|r| format!("  {}", one_line(r)))
                 .unwrap_or_default()
         );
         let mut t = Table::new(&["PROTO", "PORT", "VERDICT", "SERVICE", "RTT", "ID", "WHAT"])
@@ -154,7 +157,7 @@ pub fn table_styled(doc: &CheckDocument, width: usize, udp: UdpSilence, color: b
     let _ = writeln!(
         out,
         "from {}: {} probed: {}; {}",
-        doc.from,
+        one_line(&doc.from),
         doc.results.len(),
         counts.join(", "),
         verdict.join("; ")
@@ -320,7 +323,9 @@ fn xml(text: &str) -> String {
             '>' => s.push_str("&gt;"),
             '"' => s.push_str("&quot;"),
             '\'' => s.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => s.push(' '),
+            // XML 1.0 allows no C0 control but tab and line feed; C1 controls would reach a
+            // terminal that shows the file.
+            c if c.is_control() && c != '\n' && c != '\t' => s.push(' '),
             c => s.push(c),
         }
     }

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use rdsports_core::text::one_line;
 use rdsports_core::{Deployment, Role};
 use serde_json::{Map, Value, json};
 
@@ -250,8 +251,8 @@ pub fn summary_table(s: &FleetSummary, width: usize) -> String {
         ]);
     }
     let mut out = t.render(width, 0);
-    for Ignored { file, reason } in &s.ignored {
-        let _ = writeln!(out, "ignored: {file}: {reason}");
+    for line in ignored_lines(s) {
+        let _ = writeln!(out, "{line}");
     }
     let _ = writeln!(
         out,
@@ -264,6 +265,32 @@ pub fn summary_table(s: &FleetSummary, width: usize) -> String {
         s.summary.refused
     );
     out
+}
+
+/// One line per result file left out: `ignored: FILE: REASON` (control characters escaped:
+/// file names and reasons come from the results folder).
+pub fn ignored_lines(s: &FleetSummary) -> Vec<String> {
+    s.ignored
+        .iter()
+        .map(|Ignored { file, reason }| {
+            format!("ignored: {}: {}", one_line(file), one_line(reason))
+        })
+        .collect()
+}
+
+/// One line per refused result: `FILE: refused: WHY` (escaped as [`ignored_lines`]).
+pub fn refused_lines(s: &FleetSummary) -> Vec<String> {
+    s.hosts
+        .iter()
+        .filter(|h| h.status == FleetStatus::Refused)
+        .map(|h| {
+            format!(
+                "{}: refused: {}",
+                one_line(h.file.as_deref().unwrap_or("?")),
+                one_line(h.detail.as_deref().unwrap_or_default())
+            )
+        })
+        .collect()
 }
 
 /// The summary as JSON (`rdsports_schema::fleet`), pretty, with a final newline.

@@ -28,9 +28,18 @@ impl Table {
         self
     }
 
-    /// Adds a row (missing cells are empty, extra cells ignored).
+    /// Adds a row (missing cells are empty, extra cells ignored). Control characters in a
+    /// cell are escaped ([`rdsports_core::text::one_line`]): cells hold what files and peers said.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| match rdsports_core::text::one_line(&c) {
+                    std::borrow::Cow::Borrowed(_) => c,
+                    std::borrow::Cow::Owned(escaped) => escaped,
+                })
+                .collect(),
+        );
     }
 
     /// Whether the table has no rows.

@@ -13,8 +13,10 @@ pub fn json(a: &Audit) -> String {
     s
 }
 
-/// Wraps `text` at `width` columns with `indent` before continuation lines.
+/// Wraps `text` (control characters escaped: it comes from the export) at `width` columns
+/// with `indent` before continuation lines.
 fn wrap(out: &mut String, first: &str, text: &str, indent: usize, width: usize) {
+    let text = rdsports_core::text::one_line(text);
     let mut line = first.to_owned();
     let mut fresh = true;
     for word in text.split(' ') {
@@ -196,7 +198,7 @@ fn platform_name(p: Platform) -> &'static str {
 }
 
 fn md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    rdsports_core::text::one_line(&s.replace('|', "\\|").replace('\n', " ")).into_owned()
 }
 
 /// Markdown: a summary and one table per finding.
