@@ -26,10 +26,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
-use super::{
-    Capabilities, FtpSupport, Generator, HostView, Namer, RenderOptions, Rendered, Scope, View,
-    host_views, one_line, plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, one_line, plain_char, restricted, trace};
+use super::view::{HostView, View, host_views, zone_view};
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::error::GenError;
 use crate::policy::{Helper, Policy, Rule};
 
@@ -69,7 +68,12 @@ impl Generator for Iptables {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
+        let mut files = Namer::new(
+            self.name(),
+            "name (file name)",
+            super::naming::ident_char,
+            64,
+        );
         if opts.host_variant {
             // The rules of hosts in one group are the same: rendered once (all but the first
             // line, which names the host).
@@ -345,13 +349,13 @@ impl Tables {
             format!("# r{n} {}", one_line(&trace(policy, rule))),
             format!(
                 "# {}",
-                super::peers(
+                super::naming::peers(
                     policy,
                     rule,
                     match chain {
-                        Chain::Forward => super::Show::Both,
-                        Chain::Input => super::Show::Sources,
-                        Chain::Output => super::Show::Destinations,
+                        Chain::Forward => super::naming::Show::Both,
+                        Chain::Input => super::naming::Show::Sources,
+                        Chain::Output => super::naming::Show::Destinations,
                     }
                 )
             ),
@@ -492,7 +496,7 @@ impl Tables {
                      may not open."
                         .to_owned()
                 });
-                notes.extend(super::keep_lines(opts));
+                notes.extend(super::options::keep_lines(opts));
             } else {
                 notes.push(
                     "Allow-only (--allow-only): the chains accept the planned flows and drop \
@@ -503,7 +507,7 @@ impl Tables {
             }
         }
         for n in notes {
-            super::wrap_comment(&mut s, "#", &n);
+            super::naming::wrap_comment(&mut s, "#", &n);
         }
         if !self.raw.is_empty() {
             s.push_str("*raw\n");

@@ -13,10 +13,11 @@
 
 use std::fmt::Write as _;
 
+use super::naming::{Namer, plain_char, restricted, trace};
+use super::view::host_views;
 use super::windows::{Direction, address, ports, proto_word};
 use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, host_views,
-    plain_char, require_no_ftp_helper, restricted, trace,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::error::GenError;
 use crate::policy::{Policy, Rule};
@@ -54,7 +55,12 @@ impl Generator for Netsh {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
+        let mut files = Namer::new(
+            self.name(),
+            "host name (file name)",
+            super::naming::ident_char,
+            64,
+        );
         let dep = cmd_text(&policy.context.name, 100);
         if dep != policy.context.name {
             out.warnings.push(format!(

@@ -26,10 +26,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 
-use super::{
-    Capabilities, FtpSupport, Generator, HostView, Namer, RenderOptions, Rendered, Scope, View,
-    host_views, one_line, plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, one_line, plain_char, restricted, trace};
+use super::view::{HostView, View, host_views, zone_view};
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::aggregate::merge_nets;
 use crate::error::GenError;
 use crate::policy::{Helper, Policy, Rule};
@@ -71,7 +70,12 @@ impl Generator for Nftables {
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
         if opts.host_variant {
-            let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
+            let mut files = Namer::new(
+                self.name(),
+                "host name (file name)",
+                super::naming::ident_char,
+                64,
+            );
             let mut bodies = HashMap::new();
             for hv in host_views(policy, opts)? {
                 let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings)?;
@@ -94,7 +98,12 @@ impl Generator for Nftables {
                 );
             }
             let (view, boundary) = zone_view(policy, opts)?;
-            let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
+            let mut files = Namer::new(
+                self.name(),
+                "name (file name)",
+                super::naming::ident_char,
+                64,
+            );
             let stem = match boundary {
                 None => files.name(&policy.context.name),
                 Some((a, b)) => {
@@ -145,7 +154,7 @@ impl Dest {
         for name in [&table, &chain] {
             let ok = name.len() <= 64
                 && name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(super::ident_char);
+                && name.chars().all(super::naming::ident_char);
             if !ok {
                 return Err(bad(
                     name,
@@ -378,7 +387,7 @@ fn preamble(
                      pass. With --outbound the output chain drops what the host may not open."
                         .to_owned()
                 });
-                lines.extend(super::keep_lines(opts));
+                lines.extend(super::options::keep_lines(opts));
             } else {
                 lines.push(
                     "Allow-only (--allow-only): the chain accepts the planned flows and drops \
@@ -397,7 +406,7 @@ fn preamble(
         }
     }
     for l in lines {
-        super::wrap_comment(s, "#", &l);
+        super::naming::wrap_comment(s, "#", &l);
     }
     s.push('\n');
     if dest.merge.is_none() {
@@ -457,8 +466,13 @@ impl Body {
             decls: Vec::new(),
             set_names: BTreeMap::new(),
             group_prefix,
-            namer: Namer::new("nftables", "host name (set name)", super::ident_char, 60)
-                .with_prefix(host_prefix),
+            namer: Namer::new(
+                "nftables",
+                "host name (set name)",
+                super::naming::ident_char,
+                60,
+            )
+            .with_prefix(host_prefix),
             forward: Vec::new(),
             ftp: false,
             helper,
@@ -488,12 +502,12 @@ impl Body {
         self.forward
             .push(format!("# r{n} {}", one_line(&trace(policy, rule))));
         let show = match m {
-            Match::Both => super::Show::Both,
-            Match::Source => super::Show::Sources,
-            Match::Destination => super::Show::Destinations,
+            Match::Both => super::naming::Show::Both,
+            Match::Source => super::naming::Show::Sources,
+            Match::Destination => super::naming::Show::Destinations,
         };
         self.forward
-            .push(format!("# {}", super::peers(policy, rule, show)));
+            .push(format!("# {}", super::naming::peers(policy, rule, show)));
         let helper = match rule.helper {
             Some(Helper::Ftp) => {
                 self.ftp = true;

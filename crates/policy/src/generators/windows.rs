@@ -15,9 +15,10 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 
+use super::naming::{one_line, trace};
+use super::view::{View, host_views};
 use super::{
-    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, View, host_views,
-    one_line, require_no_ftp_helper, trace,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::error::GenError;
 use crate::policy::{Policy, Rule};
@@ -50,7 +51,8 @@ impl Generator for Windows {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = super::Namer::new(self.name(), "host name (file name)", file_char, 64);
+        let mut files =
+            super::naming::Namer::new(self.name(), "host name (file name)", file_char, 64);
         // The rules of hosts in one group are the same: rendered once.
         let mut bodies: std::collections::HashMap<usize, String> = Default::default();
         for hv in host_views(policy, opts)? {
@@ -293,7 +295,7 @@ fn ps_list(items: impl Iterator<Item = String>) -> String {
 
 /// File names: `[A-Za-z0-9_-]`.
 pub(crate) fn file_char(c: char) -> bool {
-    super::ident_char(c)
+    super::naming::ident_char(c)
 }
 
 #[cfg(test)]
