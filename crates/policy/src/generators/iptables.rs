@@ -27,7 +27,7 @@ use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
 use super::naming::{Namer, one_line, plain_char, restricted, trace};
-use super::view::{HostView, View, host_views, zone_view};
+use super::view::{HostView, View, for_each_host_group, zone_view};
 use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::error::GenError;
 use crate::policy::{Helper, Policy, Rule};
@@ -77,32 +77,26 @@ impl Generator for Iptables {
         if opts.host_variant {
             // The rules of hosts in one group are the same: rendered once (all but the first
             // line, which names the host).
-            let mut bodies: std::collections::HashMap<usize, Vec<(bool, String)>> =
-                Default::default();
-            for hv in host_views(policy, opts)? {
-                out.rules_before +=
-                    hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-                out.rules_after += hv.inbound.policy.rules.len()
-                    + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+            let texts = |hv: &HostView, _: &mut Vec<String>| {
+                Ok(host_files(policy, hv, opts)
+                    .into_iter()
+                    .map(|(v6, t)| (v6, t.split_once('\n').map_or(t.clone(), |x| x.1.to_owned())))
+                    .collect::<Vec<_>>())
+            };
+            let file = |hv: &HostView, texts: &Vec<(bool, String)>, out: &mut Rendered| {
                 let stem = files.name(policy.host_name(hv.host));
                 let what = format!(
                     "host firewall of \"{}\"",
                     one_line(policy.host_name(hv.host))
                 );
-                let texts = bodies.entry(hv.group).or_insert_with(|| {
-                    host_files(policy, &hv, opts)
-                        .into_iter()
-                        .map(|(v6, t)| {
-                            (v6, t.split_once('\n').map_or(t.clone(), |x| x.1.to_owned()))
-                        })
-                        .collect()
-                });
-                for (v6, text) in texts.iter() {
+                for (v6, text) in texts {
                     let mut t = first_line(policy, &what, *v6);
                     t.push_str(text);
                     out.files.push((file_name(&stem, *v6), t));
                 }
-            }
+                Ok(())
+            };
+            for_each_host_group(policy, opts, &mut out, texts, file)?;
         } else {
             if opts.outbound {
                 out.warnings.push(

@@ -20,14 +20,14 @@
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
 //! restricted to `plain_char`. This module does not run `nft`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 
 use super::naming::{Namer, one_line, plain_char, restricted, trace};
-use super::view::{HostView, View, host_views, zone_view};
+use super::view::{HostView, View, for_each_host_group, zone_view};
 use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::aggregate::merge_nets;
 use crate::error::GenError;
@@ -76,18 +76,17 @@ impl Generator for Nftables {
                 super::naming::ident_char,
                 64,
             );
-            let mut bodies = HashMap::new();
-            for hv in host_views(policy, opts)? {
-                let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings)?;
-                out.rules_before +=
-                    hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-                out.rules_after += hv.inbound.policy.rules.len()
-                    + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+            // The rules of hosts in one group are the same: rendered once.
+            let body = |hv: &HostView, warnings: &mut Vec<String>| host_body(hv, opts, warnings);
+            let file = |hv: &HostView, body: &String, out: &mut Rendered| {
+                let text = host_file(policy, hv, opts, body)?;
                 out.files.push((
                     format!("{}.nft", files.name(policy.host_name(hv.host))),
                     text,
                 ));
-            }
+                Ok(())
+            };
+            for_each_host_group(policy, opts, &mut out, body, file)?;
             out.warnings.extend(files.into_warnings());
         } else {
             if opts.outbound {
@@ -253,12 +252,13 @@ fn zone_file(
     Ok(s)
 }
 
+/// The file of one host of the host variant: its preamble, then `body`, the rules it shares
+/// with the hosts of its group ([`host_body`]).
 fn host_file(
     policy: &Policy,
     hv: &HostView,
     opts: &RenderOptions,
-    bodies: &mut HashMap<usize, String>,
-    warnings: &mut Vec<String>,
+    body: &str,
 ) -> Result<String, GenError> {
     let dest = Dest::of(opts, &hv.inbound.policy, true)?;
     let mut s = String::new();
@@ -279,40 +279,47 @@ fn host_file(
         &dest,
         hooks,
     );
-    // The rules of hosts in one group are the same: rendered once.
-    let text = bodies.entry(hv.group).or_insert_with(|| {
-        let mut body = Body::new(dest.merge.is_some());
-        for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
-            body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
-        }
-        let input = std::mem::take(&mut body.forward);
-        let mut output = Vec::new();
-        if let Some(o) = &hv.outbound {
-            let offset = hv.inbound.policy.rules.len();
-            for (i, r) in o.policy.rules.iter().enumerate() {
-                body.rule(&o.policy, r, offset + i + 1, Match::Destination);
-            }
-            output = std::mem::take(&mut body.forward);
-        }
-        let mut chains = vec![Chain {
-            hook: "input",
-            rules: &input,
-            kind: ChainKind::Input,
-        }];
-        if hv.outbound.is_some() {
-            chains.push(Chain {
-                hook: "output",
-                rules: &output,
-                kind: ChainKind::Output,
-            });
-        }
-        let mut t = String::new();
-        table(&mut t, &body, &dest, opts, &chains);
-        warnings.extend(body.namer.into_warnings());
-        t
-    });
-    s.push_str(text);
+    s.push_str(body);
     Ok(s)
+}
+
+/// The table and chains of a host of the host variant, the same for every host of its group;
+/// the set names' warnings go to `warnings`.
+fn host_body(
+    hv: &HostView,
+    opts: &RenderOptions,
+    warnings: &mut Vec<String>,
+) -> Result<String, GenError> {
+    let dest = Dest::of(opts, &hv.inbound.policy, true)?;
+    let mut body = Body::new(dest.merge.is_some());
+    for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
+        body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
+    }
+    let input = std::mem::take(&mut body.forward);
+    let mut output = Vec::new();
+    if let Some(o) = &hv.outbound {
+        let offset = hv.inbound.policy.rules.len();
+        for (i, r) in o.policy.rules.iter().enumerate() {
+            body.rule(&o.policy, r, offset + i + 1, Match::Destination);
+        }
+        output = std::mem::take(&mut body.forward);
+    }
+    let mut chains = vec![Chain {
+        hook: "input",
+        rules: &input,
+        kind: ChainKind::Input,
+    }];
+    if hv.outbound.is_some() {
+        chains.push(Chain {
+            hook: "output",
+            rules: &output,
+            kind: ChainKind::Output,
+        });
+    }
+    let mut t = String::new();
+    table(&mut t, &body, &dest, opts, &chains);
+    warnings.extend(body.namer.into_warnings());
+    Ok(t)
 }
 
 fn preamble(

@@ -2,11 +2,12 @@
 //! and the per-host views of a host firewall, grouped so that hosts with the same rules are
 //! built (and rendered) once.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
 use rdsports_core::model::Role;
 
-use super::RenderOptions;
+use super::{RenderOptions, Rendered};
 use crate::error::GenError;
 use crate::policy::{Policy, Rule, Side};
 
@@ -135,7 +136,7 @@ pub(crate) struct HostView {
 /// Hosts reached by the same rules with the same entries (all session hosts of a farm, say)
 /// have the same view but for themselves: it is built and aggregated once and then moved to
 /// each of them.
-pub(crate) fn host_views(policy: &Policy, opts: &RenderOptions) -> Result<Vec<HostView>, GenError> {
+fn host_views(policy: &Policy, opts: &RenderOptions) -> Result<Vec<HostView>, GenError> {
     let n = policy.context.hosts.len();
     let sig_in = signatures(policy, Side::To, n);
     let sig_out = if opts.outbound {
@@ -179,6 +180,31 @@ pub(crate) fn host_views(policy: &Policy, opts: &RenderOptions) -> Result<Vec<Ho
         });
     }
     Ok(out)
+}
+
+/// Renders a host target's files: for each host of [`host_views`], in order, `shared` builds
+/// what the hosts of its group have in common (once per group; it may add warnings), then
+/// `each` renders the host's own files from it into `out`. Adds every host's rule counts to
+/// `out`.
+pub(crate) fn for_each_host_group<S>(
+    policy: &Policy,
+    opts: &RenderOptions,
+    out: &mut Rendered,
+    mut shared: impl FnMut(&HostView, &mut Vec<String>) -> Result<S, GenError>,
+    mut each: impl FnMut(&HostView, &S, &mut Rendered) -> Result<(), GenError>,
+) -> Result<(), GenError> {
+    let mut groups: HashMap<usize, S> = HashMap::new();
+    for hv in host_views(policy, opts)? {
+        out.rules_before += hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
+        out.rules_after += hv.inbound.policy.rules.len()
+            + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+        let common = match groups.entry(hv.group) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(shared(&hv, &mut out.warnings)?),
+        };
+        each(&hv, common, out)?;
+    }
+    Ok(())
 }
 
 /// The rules (by index) that reach a host on one side, with the host's own entries in each.
