@@ -1,7 +1,8 @@
 //! Fixtures written from the platforms' documentation (libnftables-json(5), iptables-save(8),
 //! the NetSecurity cmdlets, MS-GPFAS 2.2.2.10), audited against examples/perimeter.toml, with
-//! golden outputs. `UPDATE_GOLDEN=1 cargo test -p rdsports-audit --test golden` rewrites them
-//! (never under CI=true).
+//! golden outputs. `BLESS=1 cargo test -p rdsports-audit --test golden` rewrites them (never
+//! under CI=true); on a mismatch the output is written to `<file>.actual` beside the golden
+//! file (`rdsports_testkit::golden`).
 
 use std::path::PathBuf;
 
@@ -20,14 +21,7 @@ fn deployment() -> Deployment {
 }
 
 fn golden(name: &str, got: &str) {
-    let path = dir().join("golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() && std::env::var("CI").as_deref() != Ok("true") {
-        std::fs::write(&path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing: run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(want, got, "{name} differs (UPDATE_GOLDEN=1 rewrites it)");
+    rdsports_testkit::golden(dir().join("golden").join(name), got);
 }
 
 fn audit(

@@ -4,7 +4,7 @@
 //! * [`Policy`] ([`policy`]): allow rules between address sets, one per planned flow, with
 //!   views per boundary and per host; [`Policy::aggregate`] ([`aggregate`]) merges them into
 //!   fewer rules that allow exactly the same traffic and still name every catalog entry.
-//! * [`generators`] (in `gen/`): one generator per platform (Windows Firewall, nftables, iptables, Azure NSG,
+//! * [`generators`]: one generator per platform (Windows Firewall, nftables, iptables, Azure NSG,
 //!   AWS security groups, Cisco ASA, Aerleon) behind the [`Generator`] trait, listed in one
 //!   static registry ([`targets`]).
 //!
@@ -26,7 +26,6 @@
 pub mod aggregate;
 pub mod error;
 pub mod files;
-#[path = "gen/mod.rs"]
 pub mod generators;
 pub mod host_scripts;
 pub mod policy;

@@ -5,7 +5,7 @@
 //! (a script per host, Aerleon's policy and definitions) as `<target>/<case>/<file>`; one that
 //! the target refuses as `<target>/<case>.err` with the error message. On a mismatch the test
 //! writes `<file>.actual` beside the golden file and fails; `BLESS=1` rewrites the golden
-//! files instead.
+//! files instead (the workspace's one golden compare, `rdsports_testkit::check`).
 
 mod common;
 
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rdsports_core::Plan;
 use rdsports_policy::{RenderOptions, render, targets};
+use rdsports_testkit::check;
 
 /// A golden variant: a directory name, a target and the options it renders with.
 struct Variant {
@@ -186,38 +187,6 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
 }
 
-/// Compares `actual` with the golden file at `path` (or rewrites it under `BLESS=1`).
-/// Returns a description of the mismatch.
-fn check(path: &Path, actual: &str) -> Option<String> {
-    let bless = std::env::var("BLESS").is_ok_and(|v| v == "1");
-    let actual_path = PathBuf::from(format!("{}.actual", path.display()));
-    if bless {
-        std::fs::create_dir_all(path.parent()?).ok()?;
-        std::fs::write(path, actual).ok()?;
-        let _ = std::fs::remove_file(&actual_path);
-        return None;
-    }
-    match std::fs::read_to_string(path) {
-        Ok(expected) if expected == actual => {
-            let _ = std::fs::remove_file(&actual_path);
-            None
-        }
-        Ok(_) => {
-            let _ = std::fs::write(&actual_path, actual);
-            Some(format!(
-                "{} differs (see {})",
-                path.display(),
-                actual_path.display()
-            ))
-        }
-        Err(_) => {
-            let _ = std::fs::create_dir_all(path.parent()?);
-            let _ = std::fs::write(&actual_path, actual);
-            Some(format!("{} is missing (run with BLESS=1)", path.display()))
-        }
-    }
-}
-
 /// The extension of a rendered file name: from its first dot (`contoso.azure.json` →
 /// `.azure.json`).
 fn extension(file: &str) -> &str {
@@ -250,7 +219,7 @@ fn every_target_matches_its_golden_files() {
                         Err(e) => failures.push(format!("{} {case}: {e}", v.dir)),
                         Ok(r) => {
                             for (name, text) in &r.files {
-                                failures.extend(check(&dir.join(case).join(name), text));
+                                failures.extend(check(dir.join(case).join(name), text).err());
                             }
                         }
                     }
@@ -259,16 +228,17 @@ fn every_target_matches_its_golden_files() {
             }
             match render(v.target, plan, &base) {
                 Err(e) => {
-                    failures.extend(check(&dir.join(format!("{case}.err")), &format!("{e}\n")));
+                    failures
+                        .extend(check(dir.join(format!("{case}.err")), &format!("{e}\n")).err());
                 }
                 Ok(r) if r.files.len() == 1 => {
                     let (name, text) = &r.files[0];
                     let path = dir.join(format!("{case}{}", extension(name)));
-                    failures.extend(check(&path, text));
+                    failures.extend(check(&path, text).err());
                 }
                 Ok(r) => {
                     for (name, text) in &r.files {
-                        failures.extend(check(&dir.join(case).join(name), text));
+                        failures.extend(check(dir.join(case).join(name), text).err());
                     }
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! Golden files sit in `tests/golden/` with their native extensions. On a mismatch the test
 //! writes `<file>.actual` beside the golden file and fails; `BLESS=1` rewrites the golden
-//! files instead.
+//! files instead (`rdsports_testkit::golden`).
 
 use std::fs;
 use std::path::Path;
@@ -14,27 +14,10 @@ const PERIMETER: &str = include_str!("../../../examples/perimeter.toml");
 const LARGE: &str = include_str!("../../../examples/large-farm.toml");
 
 fn check_golden(name: &str, actual: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let path = dir.join(name);
-    let actual_path = dir.join(format!("{name}.actual"));
-    if std::env::var("BLESS").as_deref() == Ok("1") {
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(&path, actual).unwrap();
-        let _ = fs::remove_file(&actual_path);
-        return;
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_default();
-    if expected == actual {
-        let _ = fs::remove_file(&actual_path);
-        return;
-    }
-    fs::write(&actual_path, actual).unwrap();
-    panic!(
-        "{name} differs from its golden file: compare {} with {}; \
-         run `BLESS=1 cargo test -p rdsports-report --test golden` to accept the new output",
-        path.display(),
-        actual_path.display()
-    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    rdsports_testkit::golden(path, actual);
 }
 
 fn snapshot(example: &str, text: &str) {

@@ -18,9 +18,10 @@ use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 use serde_json::{Value, json};
 
+use super::naming::{Namer, restricted, trace};
+use super::view::View;
 use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, View,
-    require_no_ftp_helper, restricted, trace,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::aggregate::merge_nets;
 use crate::error::GenError;
@@ -328,11 +329,11 @@ impl Generator for AwsSg {
         {
             m.insert("Outputs".into(), Value::Object(outputs));
         }
-        let text = super::json_text(&template);
+        let text = super::naming::json_text(&template);
         let mut files = Namer::new(
             self.name(),
             "deployment name (file name)",
-            super::ident_char,
+            super::naming::ident_char,
             64,
         );
         out.files

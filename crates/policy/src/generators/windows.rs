@@ -15,9 +15,10 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 
+use super::naming::{one_line, trace};
+use super::view::{HostView, View, for_each_host_group};
 use super::{
-    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, View, host_views,
-    one_line, require_no_ftp_helper, trace,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::error::GenError;
 use crate::policy::{Policy, Rule};
@@ -50,37 +51,34 @@ impl Generator for Windows {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = super::Namer::new(self.name(), "host name (file name)", file_char, 64);
+        let mut files =
+            super::naming::Namer::new(self.name(), "host name (file name)", file_char, 64);
         // The rules of hosts in one group are the same: rendered once.
-        let mut bodies: std::collections::HashMap<usize, String> = Default::default();
-        for hv in host_views(policy, opts)? {
+        let body = |hv: &HostView, _: &mut Vec<String>| {
+            require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
+            if let Some(o) = &hv.outbound {
+                require_no_ftp_helper(self.name(), &o.policy)?;
+            }
+            let mut body = String::new();
+            for rule in &hv.inbound.policy.rules {
+                new_rule(&mut body, &hv.inbound.policy, rule, Direction::Inbound);
+            }
+            if let Some(o) = &hv.outbound {
+                for rule in &o.policy.rules {
+                    new_rule(&mut body, &o.policy, rule, Direction::Outbound);
+                }
+            }
+            Ok(body)
+        };
+        let file = |hv: &HostView, body: &String, out: &mut Rendered| {
             let host = policy.host_name(hv.host);
             let mut s = String::new();
             header(&mut s, policy, host, &hv.inbound, hv.outbound.as_ref());
-            if let Some(body) = bodies.get(&hv.group) {
-                s.push_str(body);
-            } else {
-                require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
-                if let Some(o) = &hv.outbound {
-                    require_no_ftp_helper(self.name(), &o.policy)?;
-                }
-                let mut body = String::new();
-                for rule in &hv.inbound.policy.rules {
-                    new_rule(&mut body, &hv.inbound.policy, rule, Direction::Inbound);
-                }
-                if let Some(o) = &hv.outbound {
-                    for rule in &o.policy.rules {
-                        new_rule(&mut body, &o.policy, rule, Direction::Outbound);
-                    }
-                }
-                s.push_str(&body);
-                bodies.insert(hv.group, body);
-            }
-            out.rules_before += hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-            out.rules_after += hv.inbound.policy.rules.len()
-                + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+            s.push_str(body);
             out.files.push((format!("{}.ps1", files.name(host)), s));
-        }
+            Ok(())
+        };
+        for_each_host_group(policy, opts, &mut out, body, file)?;
         out.warnings.extend(files.into_warnings());
         Ok(out)
     }
@@ -293,7 +291,7 @@ fn ps_list(items: impl Iterator<Item = String>) -> String {
 
 /// File names: `[A-Za-z0-9_-]`.
 pub(crate) fn file_char(c: char) -> bool {
-    super::ident_char(c)
+    super::naming::ident_char(c)
 }
 
 #[cfg(test)]

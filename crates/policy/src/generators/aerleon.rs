@@ -17,10 +17,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
-use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, ident_char,
-    plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, ident_char, plain_char, restricted, trace};
+use super::view::zone_view;
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::error::GenError;
 use crate::policy::Policy;
 
@@ -137,13 +136,13 @@ impl Generator for Aerleon {
              and Palo Alto between zones) decides the rest. Each filter still replaces its zone \
              pair's policies when aclgen's output is applied."
         };
-        super::wrap_comment(&mut s, "#", note);
+        super::naming::wrap_comment(&mut s, "#", note);
         if opts.default_drop {
-            for line in super::keep_lines(opts) {
-                super::wrap_comment(&mut s, "#", &line);
+            for line in super::options::keep_lines(opts) {
+                super::naming::wrap_comment(&mut s, "#", &line);
             }
             if !opts.keep.is_empty() {
-                super::wrap_comment(
+                super::naming::wrap_comment(
                     &mut s,
                     "#",
                     "Each filter accepts them in a keep term before its deny; a zone pair \

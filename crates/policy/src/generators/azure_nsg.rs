@@ -18,9 +18,10 @@ use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 use serde_json::{Value, json};
 
+use super::naming::{Namer, trace, truncate_chars};
+use super::view::{View, boundary_zones};
 use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, View,
-    boundary_zones, require_no_ftp_helper, trace, truncate_chars,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::error::GenError;
 use crate::policy::{Policy, Rule};
@@ -219,11 +220,11 @@ impl Generator for AzureNsg {
             },
             "resources": resources,
         });
-        let text = super::json_text(&template);
+        let text = super::naming::json_text(&template);
         let mut files = Namer::new(
             self.name(),
             "deployment name (file name)",
-            super::ident_char,
+            super::naming::ident_char,
             64,
         );
         let file = format!("{}.azure.json", files.name(&policy.context.name));

@@ -26,10 +26,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
-use super::{
-    Capabilities, FtpSupport, Generator, HostView, Namer, RenderOptions, Rendered, Scope, View,
-    host_views, one_line, plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, one_line, plain_char, restricted, trace};
+use super::view::{HostView, View, for_each_host_group, zone_view};
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::error::GenError;
 use crate::policy::{Helper, Policy, Rule};
 
@@ -69,36 +68,35 @@ impl Generator for Iptables {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
+        let mut files = Namer::new(
+            self.name(),
+            "name (file name)",
+            super::naming::ident_char,
+            64,
+        );
         if opts.host_variant {
             // The rules of hosts in one group are the same: rendered once (all but the first
             // line, which names the host).
-            let mut bodies: std::collections::HashMap<usize, Vec<(bool, String)>> =
-                Default::default();
-            for hv in host_views(policy, opts)? {
-                out.rules_before +=
-                    hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-                out.rules_after += hv.inbound.policy.rules.len()
-                    + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+            let texts = |hv: &HostView, _: &mut Vec<String>| {
+                Ok(host_files(policy, hv, opts)
+                    .into_iter()
+                    .map(|(v6, t)| (v6, t.split_once('\n').map_or(t.clone(), |x| x.1.to_owned())))
+                    .collect::<Vec<_>>())
+            };
+            let file = |hv: &HostView, texts: &Vec<(bool, String)>, out: &mut Rendered| {
                 let stem = files.name(policy.host_name(hv.host));
                 let what = format!(
                     "host firewall of \"{}\"",
                     one_line(policy.host_name(hv.host))
                 );
-                let texts = bodies.entry(hv.group).or_insert_with(|| {
-                    host_files(policy, &hv, opts)
-                        .into_iter()
-                        .map(|(v6, t)| {
-                            (v6, t.split_once('\n').map_or(t.clone(), |x| x.1.to_owned()))
-                        })
-                        .collect()
-                });
-                for (v6, text) in texts.iter() {
+                for (v6, text) in texts {
                     let mut t = first_line(policy, &what, *v6);
                     t.push_str(text);
                     out.files.push((file_name(&stem, *v6), t));
                 }
-            }
+                Ok(())
+            };
+            for_each_host_group(policy, opts, &mut out, texts, file)?;
         } else {
             if opts.outbound {
                 out.warnings.push(
@@ -345,13 +343,13 @@ impl Tables {
             format!("# r{n} {}", one_line(&trace(policy, rule))),
             format!(
                 "# {}",
-                super::peers(
+                super::naming::peers(
                     policy,
                     rule,
                     match chain {
-                        Chain::Forward => super::Show::Both,
-                        Chain::Input => super::Show::Sources,
-                        Chain::Output => super::Show::Destinations,
+                        Chain::Forward => super::naming::Show::Both,
+                        Chain::Input => super::naming::Show::Sources,
+                        Chain::Output => super::naming::Show::Destinations,
                     }
                 )
             ),
@@ -492,7 +490,7 @@ impl Tables {
                      may not open."
                         .to_owned()
                 });
-                notes.extend(super::keep_lines(opts));
+                notes.extend(super::options::keep_lines(opts));
             } else {
                 notes.push(
                     "Allow-only (--allow-only): the chains accept the planned flows and drop \
@@ -503,7 +501,7 @@ impl Tables {
             }
         }
         for n in notes {
-            super::wrap_comment(&mut s, "#", &n);
+            super::naming::wrap_comment(&mut s, "#", &n);
         }
         if !self.raw.is_empty() {
             s.push_str("*raw\n");

@@ -13,10 +13,11 @@
 
 use std::fmt::Write as _;
 
+use super::naming::{Namer, plain_char, restricted, trace};
+use super::view::{HostView, for_each_host_group};
 use super::windows::{Direction, address, ports, proto_word};
 use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, host_views,
-    plain_char, require_no_ftp_helper, restricted, trace,
+    Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope, require_no_ftp_helper,
 };
 use crate::error::GenError;
 use crate::policy::{Policy, Rule};
@@ -54,7 +55,12 @@ impl Generator for Netsh {
 
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
-        let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
+        let mut files = Namer::new(
+            self.name(),
+            "host name (file name)",
+            super::naming::ident_char,
+            64,
+        );
         let dep = cmd_text(&policy.context.name, 100);
         if dep != policy.context.name {
             out.warnings.push(format!(
@@ -65,8 +71,29 @@ impl Generator for Netsh {
         }
         let rule_name = format!("rdsports {dep}");
         // The rules of hosts in one group are the same: rendered once.
-        let mut bodies: std::collections::HashMap<usize, String> = Default::default();
-        for hv in host_views(policy, opts)? {
+        let body = |hv: &HostView, _: &mut Vec<String>| {
+            require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
+            if let Some(o) = &hv.outbound {
+                require_no_ftp_helper(self.name(), &o.policy)?;
+            }
+            let mut body = String::new();
+            for r in &hv.inbound.policy.rules {
+                add_rule(
+                    &mut body,
+                    &hv.inbound.policy,
+                    r,
+                    Direction::Inbound,
+                    &rule_name,
+                );
+            }
+            if let Some(o) = &hv.outbound {
+                for r in &o.policy.rules {
+                    add_rule(&mut body, &o.policy, r, Direction::Outbound, &rule_name);
+                }
+            }
+            Ok(body)
+        };
+        let file = |hv: &HostView, body: &String, out: &mut Rendered| {
             let mut s = String::new();
             let host = cmd_text(policy.host_name(hv.host), 100);
             let _ = writeln!(s, "@echo off");
@@ -104,41 +131,16 @@ impl Generator for Netsh {
                 s,
                 "netsh advfirewall firewall delete rule name=\"{rule_name}\" >nul 2>&1"
             );
-            if let Some(body) = bodies.get(&hv.group) {
-                s.push_str(body);
-            } else {
-                require_no_ftp_helper(self.name(), &hv.inbound.policy)?;
-                if let Some(o) = &hv.outbound {
-                    require_no_ftp_helper(self.name(), &o.policy)?;
-                }
-                let mut body = String::new();
-                for r in &hv.inbound.policy.rules {
-                    add_rule(
-                        &mut body,
-                        &hv.inbound.policy,
-                        r,
-                        Direction::Inbound,
-                        &rule_name,
-                    );
-                }
-                if let Some(o) = &hv.outbound {
-                    for r in &o.policy.rules {
-                        add_rule(&mut body, &o.policy, r, Direction::Outbound, &rule_name);
-                    }
-                }
-                s.push_str(&body);
-                bodies.insert(hv.group, body);
-            }
+            s.push_str(body);
             s.push_str("exit /b 0\n");
-            out.rules_before += hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-            out.rules_after += hv.inbound.policy.rules.len()
-                + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
             // Windows batch files want CRLF line ends.
             out.files.push((
                 format!("{}.cmd", files.name(policy.host_name(hv.host))),
                 s.replace('\n', "\r\n"),
             ));
-        }
+            Ok(())
+        };
+        for_each_host_group(policy, opts, &mut out, body, file)?;
         out.warnings.extend(files.into_warnings());
         Ok(out)
     }

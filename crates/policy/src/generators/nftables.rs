@@ -20,16 +20,15 @@
 //! purposes appear only in `#` comments (one line each) and in `comment "..."` strings
 //! restricted to `plain_char`. This module does not run `nft`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ipnet::IpNet;
 use rdsports_core::model::Protocol;
 
-use super::{
-    Capabilities, FtpSupport, Generator, HostView, Namer, RenderOptions, Rendered, Scope, View,
-    host_views, one_line, plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, one_line, plain_char, restricted, trace};
+use super::view::{HostView, View, for_each_host_group, zone_view};
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::aggregate::merge_nets;
 use crate::error::GenError;
 use crate::policy::{Helper, Policy, Rule};
@@ -71,19 +70,23 @@ impl Generator for Nftables {
     fn render(&self, policy: &Policy, opts: &RenderOptions) -> Result<Rendered, GenError> {
         let mut out = Rendered::default();
         if opts.host_variant {
-            let mut files = Namer::new(self.name(), "host name (file name)", super::ident_char, 64);
-            let mut bodies = HashMap::new();
-            for hv in host_views(policy, opts)? {
-                let text = host_file(policy, &hv, opts, &mut bodies, &mut out.warnings)?;
-                out.rules_before +=
-                    hv.inbound.before + hv.outbound.as_ref().map_or(0, |o| o.before);
-                out.rules_after += hv.inbound.policy.rules.len()
-                    + hv.outbound.as_ref().map_or(0, |o| o.policy.rules.len());
+            let mut files = Namer::new(
+                self.name(),
+                "host name (file name)",
+                super::naming::ident_char,
+                64,
+            );
+            // The rules of hosts in one group are the same: rendered once.
+            let body = |hv: &HostView, warnings: &mut Vec<String>| host_body(hv, opts, warnings);
+            let file = |hv: &HostView, body: &String, out: &mut Rendered| {
+                let text = host_file(policy, hv, opts, body)?;
                 out.files.push((
                     format!("{}.nft", files.name(policy.host_name(hv.host))),
                     text,
                 ));
-            }
+                Ok(())
+            };
+            for_each_host_group(policy, opts, &mut out, body, file)?;
             out.warnings.extend(files.into_warnings());
         } else {
             if opts.outbound {
@@ -94,7 +97,12 @@ impl Generator for Nftables {
                 );
             }
             let (view, boundary) = zone_view(policy, opts)?;
-            let mut files = Namer::new(self.name(), "name (file name)", super::ident_char, 64);
+            let mut files = Namer::new(
+                self.name(),
+                "name (file name)",
+                super::naming::ident_char,
+                64,
+            );
             let stem = match boundary {
                 None => files.name(&policy.context.name),
                 Some((a, b)) => {
@@ -145,7 +153,7 @@ impl Dest {
         for name in [&table, &chain] {
             let ok = name.len() <= 64
                 && name.starts_with(|c: char| c.is_ascii_alphabetic())
-                && name.chars().all(super::ident_char);
+                && name.chars().all(super::naming::ident_char);
             if !ok {
                 return Err(bad(
                     name,
@@ -244,12 +252,13 @@ fn zone_file(
     Ok(s)
 }
 
+/// The file of one host of the host variant: its preamble, then `body`, the rules it shares
+/// with the hosts of its group ([`host_body`]).
 fn host_file(
     policy: &Policy,
     hv: &HostView,
     opts: &RenderOptions,
-    bodies: &mut HashMap<usize, String>,
-    warnings: &mut Vec<String>,
+    body: &str,
 ) -> Result<String, GenError> {
     let dest = Dest::of(opts, &hv.inbound.policy, true)?;
     let mut s = String::new();
@@ -270,40 +279,47 @@ fn host_file(
         &dest,
         hooks,
     );
-    // The rules of hosts in one group are the same: rendered once.
-    let text = bodies.entry(hv.group).or_insert_with(|| {
-        let mut body = Body::new(dest.merge.is_some());
-        for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
-            body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
-        }
-        let input = std::mem::take(&mut body.forward);
-        let mut output = Vec::new();
-        if let Some(o) = &hv.outbound {
-            let offset = hv.inbound.policy.rules.len();
-            for (i, r) in o.policy.rules.iter().enumerate() {
-                body.rule(&o.policy, r, offset + i + 1, Match::Destination);
-            }
-            output = std::mem::take(&mut body.forward);
-        }
-        let mut chains = vec![Chain {
-            hook: "input",
-            rules: &input,
-            kind: ChainKind::Input,
-        }];
-        if hv.outbound.is_some() {
-            chains.push(Chain {
-                hook: "output",
-                rules: &output,
-                kind: ChainKind::Output,
-            });
-        }
-        let mut t = String::new();
-        table(&mut t, &body, &dest, opts, &chains);
-        warnings.extend(body.namer.into_warnings());
-        t
-    });
-    s.push_str(text);
+    s.push_str(body);
     Ok(s)
+}
+
+/// The table and chains of a host of the host variant, the same for every host of its group;
+/// the set names' warnings go to `warnings`.
+fn host_body(
+    hv: &HostView,
+    opts: &RenderOptions,
+    warnings: &mut Vec<String>,
+) -> Result<String, GenError> {
+    let dest = Dest::of(opts, &hv.inbound.policy, true)?;
+    let mut body = Body::new(dest.merge.is_some());
+    for (i, r) in hv.inbound.policy.rules.iter().enumerate() {
+        body.rule(&hv.inbound.policy, r, i + 1, Match::Source);
+    }
+    let input = std::mem::take(&mut body.forward);
+    let mut output = Vec::new();
+    if let Some(o) = &hv.outbound {
+        let offset = hv.inbound.policy.rules.len();
+        for (i, r) in o.policy.rules.iter().enumerate() {
+            body.rule(&o.policy, r, offset + i + 1, Match::Destination);
+        }
+        output = std::mem::take(&mut body.forward);
+    }
+    let mut chains = vec![Chain {
+        hook: "input",
+        rules: &input,
+        kind: ChainKind::Input,
+    }];
+    if hv.outbound.is_some() {
+        chains.push(Chain {
+            hook: "output",
+            rules: &output,
+            kind: ChainKind::Output,
+        });
+    }
+    let mut t = String::new();
+    table(&mut t, &body, &dest, opts, &chains);
+    warnings.extend(body.namer.into_warnings());
+    Ok(t)
 }
 
 fn preamble(
@@ -378,7 +394,7 @@ fn preamble(
                      pass. With --outbound the output chain drops what the host may not open."
                         .to_owned()
                 });
-                lines.extend(super::keep_lines(opts));
+                lines.extend(super::options::keep_lines(opts));
             } else {
                 lines.push(
                     "Allow-only (--allow-only): the chain accepts the planned flows and drops \
@@ -397,7 +413,7 @@ fn preamble(
         }
     }
     for l in lines {
-        super::wrap_comment(s, "#", &l);
+        super::naming::wrap_comment(s, "#", &l);
     }
     s.push('\n');
     if dest.merge.is_none() {
@@ -457,8 +473,13 @@ impl Body {
             decls: Vec::new(),
             set_names: BTreeMap::new(),
             group_prefix,
-            namer: Namer::new("nftables", "host name (set name)", super::ident_char, 60)
-                .with_prefix(host_prefix),
+            namer: Namer::new(
+                "nftables",
+                "host name (set name)",
+                super::naming::ident_char,
+                60,
+            )
+            .with_prefix(host_prefix),
             forward: Vec::new(),
             ftp: false,
             helper,
@@ -488,12 +509,12 @@ impl Body {
         self.forward
             .push(format!("# r{n} {}", one_line(&trace(policy, rule))));
         let show = match m {
-            Match::Both => super::Show::Both,
-            Match::Source => super::Show::Sources,
-            Match::Destination => super::Show::Destinations,
+            Match::Both => super::naming::Show::Both,
+            Match::Source => super::naming::Show::Sources,
+            Match::Destination => super::naming::Show::Destinations,
         };
         self.forward
-            .push(format!("# {}", super::peers(policy, rule, show)));
+            .push(format!("# {}", super::naming::peers(policy, rule, show)));
         let helper = match rule.helper {
             Some(Helper::Ftp) => {
                 self.ftp = true;

@@ -19,10 +19,9 @@ use std::fmt::Write as _;
 use ipnet::IpNet;
 use rdsports_core::model::{PortRange, Protocol};
 
-use super::{
-    Capabilities, FtpSupport, Generator, Namer, RenderOptions, Rendered, Scope, ident_char,
-    plain_char, restricted, trace, zone_view,
-};
+use super::naming::{Namer, ident_char, plain_char, restricted, trace};
+use super::view::zone_view;
+use super::{Capabilities, FtpSupport, Generator, RenderOptions, Rendered, Scope};
 use crate::error::GenError;
 use crate::policy::Policy;
 
@@ -161,7 +160,7 @@ impl Generator for CiscoAsa {
                      affected."
                         .to_owned(),
                 );
-                notes.extend(super::keep_lines(opts));
+                notes.extend(super::options::keep_lines(opts));
             } else {
                 notes.push(
                     "Allow-only (--allow-only): no explicit deny; the implicit deny at the end of \
@@ -172,7 +171,7 @@ impl Generator for CiscoAsa {
             }
         }
         for n in notes {
-            super::wrap_comment(&mut s, "!", &n);
+            super::naming::wrap_comment(&mut s, "!", &n);
         }
         s.push_str("!\n");
         let acl_name = |ifaces: &mut Namer, z: usize| {
