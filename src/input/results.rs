@@ -63,8 +63,17 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<ResultFile>> {
         if path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-            && path.is_file()
         {
+            // A dangling link, a folder, a FIFO or a device named *.json is not a result
+            // that went missing: it is an input that cannot be read.
+            if !path.is_file() {
+                return Err(UserError::new(format!(
+                    "{}: not a regular file (a folder, a dangling link, a pipe or a device)",
+                    path.display()
+                ))
+                .hint("give the folder the fleet engine fetched the results into")
+                .into());
+            }
             paths.push(path);
             if paths.len() > MAX_RESULT_FILES {
                 return Err(UserError::new(format!(

@@ -160,3 +160,60 @@ fn check_as_a_host_writes_its_result_file() {
     assert_eq!(code, 1);
     assert_eq!(v["hosts"][2]["status"], "ok");
 }
+
+/// A folder entry named *.json that is not a regular file (a folder, a dangling link) is an
+/// unreadable input, named (exit 2), not a host that did not report (exit 1).
+#[test]
+fn entries_that_are_not_files_are_unreadable_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "fleet.toml", DEPLOYMENT);
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(results.join("gw01.json")).unwrap();
+    let (code, _, stderr) = summary(&results, &file);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("gw01.json: not a regular file"), "{stderr}");
+    #[cfg(unix)]
+    {
+        std::fs::remove_dir(results.join("gw01.json")).unwrap();
+        std::os::unix::fs::symlink(results.join("nowhere"), results.join("sh01.json")).unwrap();
+        let (code, _, stderr) = summary(&results, &file);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("sh01.json: not a regular file"), "{stderr}");
+    }
+}
+
+/// Control characters in what a result file says (a host name, a detail) or in a file name
+/// never reach the terminal raw: the table and stderr show them escaped.
+#[test]
+fn control_characters_from_result_files_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "fleet.toml", DEPLOYMENT);
+    let results = dir.path().join("results");
+    std::fs::create_dir_all(&results).unwrap();
+    // A digest that tries to set the window title, and a file (and host) name that clears
+    // the screen.
+    let doc = serde_json::json!({"schema_version": 2, "from": "gw01", "results": [],
+        "summary": {}, "deployment_digest": "sha256:00\r\n\u{1b}]0;owned\u{7}"});
+    std::fs::write(results.join("gw01.json"), doc.to_string()).unwrap();
+    // Windows file names cannot hold control characters: there the host name carries them.
+    let name = if cfg!(unix) { "x\u{1b}[2J" } else { "x" };
+    let doc = serde_json::json!({"schema_version": 2, "from": "x\u{1b}[2J", "results": [],
+        "summary": {}});
+    std::fs::write(results.join(format!("{name}.json")), doc.to_string()).unwrap();
+    let out = rdsports()
+        .args(["fleet", "summary"])
+        .arg(&results)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+    assert!(!all.contains(&0x1b) && !all.contains(&0x07) && !all.contains(&b'\r'));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("sha256:00\\r\\n\\x1b]0;owned\\x07"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("\\x1b[2J"), "{stdout}");
+}

@@ -153,7 +153,9 @@ pub struct ResultFile {
 }
 
 /// Merges result files (in the order given; the first file for a host wins) into one line
-/// per host of the inventory.
+/// per host of the inventory. A result belongs to the host its file is named after
+/// (`results/HOST.json`, as the fleet engines fetch them): a file whose `from` names another
+/// host is refused with both names, never merged as that other host's result.
 pub fn summarize(
     d: &Deployment,
     digest: &str,
@@ -162,10 +164,29 @@ pub fn summarize(
 ) -> FleetSummary {
     let (fleet, _) = fleet_hosts(d);
     let mut by_host: BTreeMap<&str, &ResultFile> = BTreeMap::new();
+    let mut impostors: BTreeMap<&str, (&ResultFile, String)> = BTreeMap::new();
     let mut ignored = Vec::new();
+    let in_fleet = |name: &str| fleet.iter().any(|&i| d.hosts[i].name == name);
     for f in files {
         let host = f.document.from.as_str();
-        if !fleet.iter().any(|&i| d.hosts[i].name == host) {
+        let named = std::path::Path::new(&f.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if named != host {
+            let why = format!(
+                "the file of {named} says it is the result of \"{host}\": a result belongs to \
+                 the host its file is named after; not merged"
+            );
+            if in_fleet(named) {
+                impostors.entry(named).or_insert((f, why));
+            } else {
+                ignored.push(Ignored {
+                    file: f.file.clone(),
+                    reason: why,
+                });
+            }
+        } else if !in_fleet(host) {
             ignored.push(Ignored {
                 file: f.file.clone(),
                 reason: format!(
@@ -186,6 +207,16 @@ pub fn summarize(
         .iter()
         .map(|&i| {
             let name = d.hosts[i].name.clone();
+            if let Some((f, why)) = impostors.get(name.as_str()) {
+                return FleetHost {
+                    host: name,
+                    status: FleetStatus::Refused,
+                    results: f.document.results.len(),
+                    blocked: 0,
+                    file: Some(f.file.clone()),
+                    detail: Some(why.clone()),
+                };
+            }
             let Some(f) = by_host.get(name.as_str()) else {
                 return FleetHost {
                     host: name,

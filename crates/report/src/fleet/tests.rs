@@ -154,3 +154,33 @@ fn every_host_shows_ok_blocked_not_run_or_refused() {
     assert!(s.hosts[0].detail.as_deref().unwrap().contains("sha256:00"));
     assert!(s.refused());
 }
+
+/// A file of one host that claims to be another's result is refused with both names; the
+/// other host keeps its own result (README: a result belongs to the host its file is named
+/// after).
+#[test]
+fn a_result_claiming_another_host_is_refused_not_merged() {
+    let d = deployment();
+    let files = [
+        result("results/dc01.json", "gw01", Some("sha256:ab"), &["open"]),
+        result(
+            "results/gw01.json",
+            "gw01",
+            Some("sha256:ab"),
+            &["filtered"],
+        ),
+    ];
+    let s = summarize(&d, "sha256:ab", &files, UdpSilence::Warn);
+    let gw01 = s.hosts.iter().find(|h| h.host == "gw01").unwrap();
+    assert_eq!(gw01.status, FleetStatus::Blocked);
+    assert_eq!(gw01.file.as_deref(), Some("results/gw01.json"));
+    let dc01 = s.hosts.iter().find(|h| h.host == "dc01").unwrap();
+    assert_eq!(dc01.status, FleetStatus::Refused);
+    let why = dc01.detail.as_deref().unwrap();
+    assert!(
+        why.contains("the file of dc01 says it is the result of \"gw01\""),
+        "{why}"
+    );
+    assert!(s.refused());
+    assert!(s.ignored.is_empty(), "{:?}", s.ignored);
+}
