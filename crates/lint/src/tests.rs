@@ -244,7 +244,8 @@ fn findings_from_check_results() {
          "detail": {"clock_skew_s": -400.5}},
         {"to": "dc01", "protocol": "tcp", "port": 636, "verdict": "filtered", "service": null,
          "detail": {"tls": {"certificate": {"expired": true}}}},
-        {"to": "nowhere", "protocol": "tcp", "port": 1, "verdict": "open", "detail": {}},
+        {"to": "nowhere", "protocol": "tcp", "port": 1, "verdict": "open", "service": null,
+         "detail": {}},
     ]));
     let r = run(&base, &bad).unwrap();
     let got: Vec<&str> = ids(&r)

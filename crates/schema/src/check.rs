@@ -167,7 +167,9 @@ pub struct CheckRecord {
     pub port: u16,
     /// `open`, `refused`, `filtered`, `closed` or `open|filtered`.
     pub verdict: Verdict,
-    /// The service the probe identified, if any.
+    /// The service the probe identified, or `null`: always written, and required when read
+    /// (a renamed or missing key would silently drop the findings it decides).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub service: Option<String>,
     /// The service the flow expects (catalog service name).
     pub expected_service: Option<String>,
@@ -175,8 +177,7 @@ pub struct CheckRecord {
     pub catalog_id: Option<String>,
     /// Round-trip time of the deciding attempt, in milliseconds.
     pub rtt_ms: Option<f64>,
-    /// Protocol details (dialect, realm, certificate ...).
-    #[serde(default)]
+    /// Protocol details (dialect, realm, certificate ...): always written, required when read.
     pub detail: Map<String, Value>,
     /// Why the verdict is what it is, when that needs saying.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -394,6 +395,13 @@ impl CheckDocument {
                 .map_err(|e| format!("result {}: {e}{}", i + 1, locate(text)))?;
             // The facts findings are made of are read strictly here, for every reader.
             r.facts().map_err(|e| format!("result {}: {e}", i + 1))?;
+            if r.protocol != "tcp" && r.protocol != "udp" {
+                return Err(format!(
+                    "result {}: protocol \"{}\" is neither tcp nor udp",
+                    i + 1,
+                    r.protocol
+                ));
+            }
             parsed.push(r);
         }
         doc.insert("results".to_owned(), Value::Array(Vec::new()));
@@ -624,5 +632,40 @@ mod tests {
             e.starts_with("result 1: detail: invalid type: string"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_result_without_its_service_or_detail_or_with_an_odd_protocol_is_refused() {
+        let good = r#"{"schema_version": 2, "from": "gw01", "summary": {}, "results": [
+            {"to": "sh01", "address": "192.0.2.1", "protocol": "tcp", "port": 3389,
+             "verdict": "open", "service": "rdp", "detail": {"nla_required": false}}]}"#;
+        assert!(CheckDocument::parse(good).is_ok());
+        for (from, to, what) in [
+            ("\"service\": \"rdp\", ", "", "missing field `service`"),
+            ("\"service\"", "\"servce\"", "missing field `service`"),
+            (
+                ", \"detail\": {\"nla_required\": false}",
+                "",
+                "missing field `detail`",
+            ),
+            (
+                "\"protocol\": \"tcp\"",
+                "\"protocol\": \"TCP\"",
+                "neither tcp nor udp",
+            ),
+            (
+                "\"verdict\": \"open\"",
+                "\"verdict\": \"Open\"",
+                "unknown variant `Open`",
+            ),
+        ] {
+            let bad = good.replace(from, to);
+            assert_ne!(bad, good, "{from}");
+            let e = CheckDocument::parse(&bad).unwrap_err();
+            assert!(
+                e.starts_with("result 1: ") && e.contains(what),
+                "{from}: {e}"
+            );
+        }
     }
 }

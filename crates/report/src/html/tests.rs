@@ -58,9 +58,9 @@ fn bad_check_files_get_clear_errors() {
     );
     let missing_port = r#"{"schema_version": 1, "from": "gw01", "summary": {}, "results": [
         {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "port": 88, "verdict": "open",
-         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null},
+         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null, "detail": {}},
         {"to": "dc01", "address": "192.0.2.40", "protocol": "tcp", "verdict": "open",
-         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null}]}"#;
+         "service": null, "expected_service": null, "catalog_id": null, "rtt_ms": null, "detail": {}}]}"#;
     let e = err(missing_port);
     assert!(e.starts_with("result 2: missing field `port`"), "{e}");
     let bad_port = missing_port.replace("\"port\": 88", "\"port\": 70000");
@@ -75,7 +75,7 @@ fn bad_check_files_get_clear_errors() {
         "{}",
         err(&bad_port)
     );
-    assert!(e.ends_with("(line 5, column 87)"), "{e}");
+    assert!(e.ends_with("(line 5, column 101)"), "{e}");
     let no_from = r#"{"schema_version": 1, "results": [], "summary": {}}"#;
     assert!(
         err(no_from).contains("missing field `from`"),
