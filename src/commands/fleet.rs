@@ -44,18 +44,13 @@ fn summary(args: &FleetSummaryArgs) -> anyhow::Result<ExitStatus> {
     let Some((deployment, loaded)) = input::load(&args.input)? else {
         return Ok(ExitStatus::BadInput);
     };
-    let files = input::results::read_dir(&args.dir)?;
     let udp = if args.strict_udp {
         UdpSilence::Fail
     } else {
         UdpSilence::Warn
     };
-    let s = fleet::summarize(
-        &deployment,
-        &input::results::digest(&loaded.text),
-        &files,
-        udp,
-    );
+    let facts = input::results::facts_of_dir(&args.dir, udp)?;
+    let s = fleet::summarize_facts(&deployment, &input::results::digest(&loaded.text), &facts);
     let text = match args.format {
         SummaryFormat::Table => fleet::summary_table(&s, input::width()),
         SummaryFormat::Json => fleet::summary_json(&s),

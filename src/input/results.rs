@@ -6,8 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use rdsports_lint::CheckInput;
-use rdsports_report::fleet::ResultFile;
-use rdsports_schema::check::CheckDocument;
+use rdsports_report::fleet::{FileFacts, ResultFile};
+use rdsports_schema::check::{CheckDocument, UdpSilence};
 
 use crate::error::UserError;
 use crate::input;
@@ -55,8 +55,9 @@ pub fn same_deployment(name: &str, document: &CheckDocument, digest: &str) -> an
     }
 }
 
-/// Reads every `*.json` of `dir`, in name order, each as [`read_check`] does.
-pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<ResultFile>> {
+/// The `*.json` entries of `dir`, in name order; one that is not a regular file is an
+/// unreadable input.
+fn result_paths(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
     let mut paths = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
@@ -85,12 +86,29 @@ pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<ResultFile>> {
         }
     }
     paths.sort();
-    let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
+    Ok(paths)
+}
+
+/// Reads every `*.json` of `dir`, in name order, each as [`read_check`] does, keeping every
+/// document (`report --check-dir` shows them all).
+pub fn read_dir(dir: &Path) -> anyhow::Result<Vec<ResultFile>> {
+    let mut files = Vec::new();
+    for path in result_paths(dir)? {
         let (file, document) = read_check(&path)?;
         files.push(ResultFile { file, document });
     }
     Ok(files)
+}
+
+/// What `fleet summary` keeps of every `*.json` of `dir`: each file is read, summarised and
+/// dropped before the next, so memory holds one document at a time.
+pub fn facts_of_dir(dir: &Path, udp: UdpSilence) -> anyhow::Result<Vec<FileFacts>> {
+    let mut facts = Vec::new();
+    for path in result_paths(dir)? {
+        let (file, document) = read_check(&path)?;
+        facts.push(FileFacts::of(file, &document, udp));
+    }
+    Ok(facts)
 }
 
 /// Reads one check results file for `lint --check`: [`read_check`], with the protocol facts

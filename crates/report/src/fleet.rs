@@ -152,23 +152,73 @@ pub struct ResultFile {
     pub document: CheckDocument,
 }
 
-/// Merges result files (in the order given; the first file for a host wins) into one line
-/// per host of the inventory. A result belongs to the host its file is named after
-/// (`results/HOST.json`, as the fleet engines fetch them): a file whose `from` names another
-/// host is refused with both names, never merged as that other host's result.
+/// What the summary keeps of one result file: its host, digest, result count and first
+/// failures. Made as each file is read ([`FileFacts::of`]), so a fleet's summary holds one
+/// file's document at a time, never all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFacts {
+    /// The file name (for messages).
+    pub file: String,
+    /// The host the result says it is from.
+    pub from: String,
+    /// The deployment digest it carries.
+    pub digest: Option<String>,
+    /// Results in it.
+    pub results: usize,
+    /// Results that do not pass.
+    pub blocked: usize,
+    /// The first five that do not pass (`dc01 tcp/389 filtered`).
+    pub first_blocked: Vec<String>,
+}
+
+impl FileFacts {
+    /// The facts of one result file under these UDP rules.
+    pub fn of(file: String, document: &CheckDocument, udp: UdpSilence) -> Self {
+        let mut blocked = 0;
+        let mut first_blocked = Vec::new();
+        for r in document.results.iter().filter(|r| !passes(r, udp)) {
+            blocked += 1;
+            if first_blocked.len() < 5 {
+                first_blocked.push(format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict));
+            }
+        }
+        FileFacts {
+            file,
+            from: document.from.clone(),
+            digest: document.run.deployment_digest.clone(),
+            results: document.results.len(),
+            blocked,
+            first_blocked,
+        }
+    }
+}
+
+/// [`summarize_facts`] of result files read whole.
 pub fn summarize(
     d: &Deployment,
     digest: &str,
     files: &[ResultFile],
     udp: UdpSilence,
 ) -> FleetSummary {
+    let facts: Vec<FileFacts> = files
+        .iter()
+        .map(|f| FileFacts::of(f.file.clone(), &f.document, udp))
+        .collect();
+    summarize_facts(d, digest, &facts)
+}
+
+/// Merges result files (in the order given; the first file for a host wins) into one line
+/// per host of the inventory. A result belongs to the host its file is named after
+/// (`results/HOST.json`, as the fleet engines fetch them): a file whose `from` names another
+/// host is refused with both names, never merged as that other host's result.
+pub fn summarize_facts(d: &Deployment, digest: &str, files: &[FileFacts]) -> FleetSummary {
     let (fleet, _) = fleet_hosts(d);
-    let mut by_host: BTreeMap<&str, &ResultFile> = BTreeMap::new();
-    let mut impostors: BTreeMap<&str, (&ResultFile, String)> = BTreeMap::new();
+    let mut by_host: BTreeMap<&str, &FileFacts> = BTreeMap::new();
+    let mut impostors: BTreeMap<&str, (&FileFacts, String)> = BTreeMap::new();
     let mut ignored = Vec::new();
     let in_fleet = |name: &str| fleet.iter().any(|&i| d.hosts[i].name == name);
     for f in files {
-        let host = f.document.from.as_str();
+        let host = f.from.as_str();
         let named = std::path::Path::new(&f.file)
             .file_stem()
             .and_then(|s| s.to_str())
@@ -203,19 +253,20 @@ pub fn summarize(
             by_host.insert(host, f);
         }
     }
+    let refused = |name: String, f: &FileFacts, why: String| FleetHost {
+        host: name,
+        status: FleetStatus::Refused,
+        results: f.results,
+        blocked: 0,
+        file: Some(f.file.clone()),
+        detail: Some(why),
+    };
     let hosts = fleet
         .iter()
         .map(|&i| {
             let name = d.hosts[i].name.clone();
             if let Some((f, why)) = impostors.get(name.as_str()) {
-                return FleetHost {
-                    host: name,
-                    status: FleetStatus::Refused,
-                    results: f.document.results.len(),
-                    blocked: 0,
-                    file: Some(f.file.clone()),
-                    detail: Some(why.clone()),
-                };
+                return refused(name, f, why.clone());
             }
             let Some(f) = by_host.get(name.as_str()) else {
                 return FleetHost {
@@ -227,39 +278,25 @@ pub fn summarize(
                     detail: Some("no result file: the engine did not reach the host or check did not run".into()),
                 };
             };
-            let theirs = f.document.run.deployment_digest.as_deref().unwrap_or("");
+            let theirs = f.digest.as_deref().unwrap_or("");
             if theirs != digest {
                 let why = if theirs.is_empty() {
                     "the result carries no deployment digest (made by an older rdsports, or by hand)".to_owned()
                 } else {
                     format!("made from another deployment file (digest {theirs}, this one is {digest})")
                 };
-                return FleetHost {
-                    host: name,
-                    status: FleetStatus::Refused,
-                    results: f.document.results.len(),
-                    blocked: 0,
-                    file: Some(f.file.clone()),
-                    detail: Some(why),
-                };
+                return refused(name, f, why);
             }
-            let failing: Vec<String> = f
-                .document
-                .results
-                .iter()
-                .filter(|r| !passes(r, udp))
-                .map(|r| format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict))
-                .collect();
             FleetHost {
                 host: name,
-                status: if failing.is_empty() { FleetStatus::Ok } else { FleetStatus::Blocked },
-                results: f.document.results.len(),
-                blocked: failing.len(),
+                status: if f.blocked == 0 { FleetStatus::Ok } else { FleetStatus::Blocked },
+                results: f.results,
+                blocked: f.blocked,
                 file: Some(f.file.clone()),
-                detail: (!failing.is_empty()).then(|| {
-                    let mut s = failing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-                    if failing.len() > 5 {
-                        let _ = write!(s, " and {} more", failing.len() - 5);
+                detail: (f.blocked > 0).then(|| {
+                    let mut s = f.first_blocked.join(", ");
+                    if f.blocked > f.first_blocked.len() {
+                        let _ = write!(s, " and {} more", f.blocked - f.first_blocked.len());
                     }
                     s
                 }),
