@@ -57,6 +57,8 @@ pub(super) struct SourceLimit {
     pub(super) per_source: u32,
     window: Option<Instant>,
     counts: std::collections::HashMap<IpAddr, u32>,
+    /// The sources that sent in the window before this one.
+    previous: std::collections::HashSet<IpAddr>,
 }
 
 /// Sources tracked per window (beyond that, only the port's limit applies).
@@ -69,7 +71,14 @@ impl SourceLimit {
             per_source: (rate / 10).max(1),
             window: None,
             counts: std::collections::HashMap::new(),
+            previous: std::collections::HashSet::new(),
         }
+    }
+
+    /// Whether `source` is new: it sent nothing in the window before this one (call after
+    /// [`SourceLimit::allow`], which starts a new window when one is over).
+    pub(super) fn is_new(&self, source: IpAddr) -> bool {
+        !self.previous.contains(&source)
     }
 
     /// Allows one reply to `source` at `now` unless it had its share of this window.
@@ -78,8 +87,18 @@ impl SourceLimit {
             .window
             .is_none_or(|w| now.saturating_duration_since(w) >= Duration::from_secs(1))
         {
-            self.window = Some(now);
+            // The window just over becomes the one before; one quiet second or more in
+            // between, and every source is new again.
+            let next = self.window.map(|w| w + Duration::from_secs(1));
+            let quiet =
+                next.is_none_or(|n| now.saturating_duration_since(n) >= Duration::from_secs(1));
+            self.previous = if quiet {
+                std::collections::HashSet::new()
+            } else {
+                self.counts.drain().map(|(source, _)| source).collect()
+            };
             self.counts.clear();
+            self.window = Some(now);
         }
         if self.counts.len() >= MAX_TRACKED_SOURCES && !self.counts.contains_key(&source) {
             return true;
@@ -87,6 +106,58 @@ impl SourceLimit {
         let n = self.counts.entry(source).or_insert(0);
         *n += 1;
         *n <= self.per_source
+    }
+}
+
+/// Why a request was not answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// The source had its share of this second (the number).
+    SourceShare(u32),
+    /// The port had its replies of this second (the number).
+    PortRate(u32),
+}
+
+/// A port's admission: at most `rate` replies in every second, at most a tenth of them to
+/// one source, and a fifth of them kept for sources that sent nothing in the second before,
+/// so a new prober is answered while sources that keep sending use up the rest.
+#[derive(Debug)]
+pub(super) struct Admission {
+    rate: u32,
+    /// Replies any source may use: `rate` less the reserve.
+    shared: RateLimit,
+    /// Replies kept for new sources (none when `rate` is below 5).
+    reserve: Option<RateLimit>,
+    sources: SourceLimit,
+}
+
+impl Admission {
+    /// The admission of a port that replies `rate` times a second (at least 1).
+    pub(super) fn new(rate: u32) -> Self {
+        let rate = rate.max(1);
+        let reserved = rate / 5;
+        Admission {
+            rate,
+            shared: RateLimit::new(rate - reserved),
+            reserve: (reserved > 0).then(|| RateLimit::new(reserved)),
+            sources: SourceLimit::new(rate),
+        }
+    }
+
+    /// Whether a request from `source` at `now` is answered.
+    pub(super) fn admit(&mut self, source: IpAddr, now: Instant) -> Result<(), Refusal> {
+        if !self.sources.allow(source, now) {
+            return Err(Refusal::SourceShare(self.sources.per_source));
+        }
+        let reserved = match &mut self.reserve {
+            Some(reserve) if self.sources.is_new(source) => reserve.allow(now),
+            _ => false,
+        };
+        if reserved || self.shared.allow(now) {
+            Ok(())
+        } else {
+            Err(Refusal::PortRate(self.rate))
+        }
     }
 }
 
@@ -160,5 +231,44 @@ mod tests {
         assert!(!limit.allow(later));
         let mut zero = RateLimit::new(0);
         assert!(zero.allow(start));
+    }
+
+    /// README: with at most 100 UDP replies per port a second and 10 per source, a new source
+    /// (one that sent nothing in the second before) is answered from a fifth of the rate kept
+    /// for new sources, while 200 sources flood the port with valid requests (each within its
+    /// share); the port never replies more than 100 times in a second.
+    #[test]
+    fn a_new_source_is_answered_during_a_flood_from_many_sources() {
+        let start = Instant::now();
+        let mut port = Admission::new(100);
+        let flooder = |i: u32| IpAddr::from([127, 1, (i / 250) as u8, (i % 250) as u8 + 1]);
+        let newcomer = IpAddr::from([127, 9, 9, 9]);
+        let mut answered_at = Vec::new();
+        let mut newcomer_answered = Vec::new();
+        // 5 s: every 10 ms each of 200 sources sends (far beyond the port's rate); from
+        // 2.5 s on, the newcomer sends every 10 ms too.
+        for tick in 0..500u64 {
+            let now = start + Duration::from_millis(tick * 10);
+            for i in 0..200 {
+                if port.admit(flooder(i), now).is_ok() {
+                    answered_at.push(tick);
+                }
+            }
+            if tick >= 250 && port.admit(newcomer, now).is_ok() {
+                newcomer_answered.push(tick);
+                answered_at.push(tick);
+            }
+        }
+        // Its first request, and its share (10) of the second it arrived in, are answered.
+        assert_eq!(newcomer_answered.first(), Some(&250));
+        assert!(
+            newcomer_answered.iter().filter(|&&t| t < 300).count() >= 10,
+            "{newcomer_answered:?}"
+        );
+        // Never more than 100 replies in any one-second window.
+        for (k, &t) in answered_at.iter().enumerate() {
+            let in_window = answered_at[k..].iter().take_while(|&&u| u < t + 100).count();
+            assert!(in_window <= 100, "{in_window} replies in the second from tick {t}");
+        }
     }
 }

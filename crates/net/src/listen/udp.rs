@@ -10,7 +10,7 @@ use socket2::{Domain, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
-use super::limit::{RateLimit, SourceLimit};
+use super::limit::{Admission, Refusal};
 use super::{Outcome, Shared, hex, hex_head};
 use crate::model::Transport;
 
@@ -27,8 +27,7 @@ pub fn udp_reply(datagram: &[u8], host: &str, port: u16, peer: IpAddr) -> Option
 
 /// Answers datagrams on one port until aborted, within the port's and each source's rate.
 pub(super) async fn udp_loop(socket: UdpSocket, shared: Shared, rate: u32) {
-    let mut limit = RateLimit::new(rate);
-    let mut sources = SourceLimit::new(rate);
+    let mut admission = Admission::new(rate);
     let mut buffer = vec![0u8; DATAGRAM_BUFFER];
     loop {
         let (n, peer) = match socket.recv_from(&mut buffer).await {
@@ -59,26 +58,27 @@ pub(super) async fn udp_loop(socket: UdpSocket, shared: Shared, rate: u32) {
                     None => Outcome::Unanswered {
                         reason: "no reply fits in the request's size".into(),
                     },
-                    Some(_) if !sources.allow(peer.ip().to_canonical(), Instant::now()) => {
-                        Outcome::Unanswered {
-                            reason: format!(
-                                "more than {} requests a second from this source: rate-limited",
-                                sources.per_source
-                            ),
+                    Some(reply) => {
+                        match admission.admit(peer.ip().to_canonical(), Instant::now()) {
+                            Err(Refusal::SourceShare(n)) => Outcome::Unanswered {
+                                reason: format!(
+                                    "more than {n} requests a second from this source: rate-limited"
+                                ),
+                            },
+                            Err(Refusal::PortRate(n)) => Outcome::Unanswered {
+                                reason: format!("more than {n} requests a second: rate-limited"),
+                            },
+                            Ok(()) => match socket.send_to(&reply, peer).await {
+                                Ok(_) => Outcome::Handshake {
+                                    nonce: hex(&nonce),
+                                    reply_bytes: reply.len(),
+                                },
+                                Err(error) => Outcome::Unanswered {
+                                    reason: format!("the reply could not be sent: {error}"),
+                                },
+                            },
                         }
                     }
-                    Some(_) if !limit.allow(Instant::now()) => Outcome::Unanswered {
-                        reason: format!("more than {rate} requests a second: rate-limited"),
-                    },
-                    Some(reply) => match socket.send_to(&reply, peer).await {
-                        Ok(_) => Outcome::Handshake {
-                            nonce: hex(&nonce),
-                            reply_bytes: reply.len(),
-                        },
-                        Err(error) => Outcome::Unanswered {
-                            reason: format!("the reply could not be sent: {error}"),
-                        },
-                    },
                 }
             }
         };
