@@ -125,6 +125,8 @@ mod tests {
             "[2001:db8::7]:8000-8010/udp"
         );
         assert_eq!(k("2001:db8::7").unwrap().ports, None);
+        assert_eq!(k("198.51.100.9/24").unwrap().ports, None);
+        assert_eq!(k("[2001:db8::/64]").unwrap().to_string(), "2001:db8::/64");
         for text in [
             "198.51.100.7:22/tcp",
             "198.51.100.0/24",
