@@ -23,3 +23,22 @@ pub mod iptables;
 pub mod netsh;
 pub mod nftables;
 pub mod windows;
+
+/// How many characters of one value from the export (a name, a comment, an id, a token) a
+/// message, a location or a rule's text echoes; longer values are cut there and end in `...`.
+pub const WINDOW: usize = 60;
+
+/// At most `max` characters of `s`, then `...` when it is longer: the one way values from an
+/// export are cut for messages ([`WINDOW`]) and rule texts for references (see
+/// [`crate::report`]).
+pub fn clip_to(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+/// At most [`WINDOW`] characters of `s`, then `...`.
+pub fn clip(s: &str) -> String {
+    clip_to(s, WINDOW)
+}

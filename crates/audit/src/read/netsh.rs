@@ -27,6 +27,7 @@
 //! cannot resolve, or needing IPsec (`Security` other than `NotRequired`) is "possible".
 
 use crate::model::{Decision, Note, Ruleset};
+use crate::read::clip;
 use crate::read::windows::{self, DOMAIN, PRIVATE, PUBLIC, WinAction, WinRule};
 use crate::{ReadError, ReadOptions};
 
@@ -585,15 +586,6 @@ fn read_profiles(text: &str, name: &str, wanted: u32) -> Result<Profile, ReadErr
         location: format!("{name}:{pl}"),
         block_inbound_always: always,
     })
-}
-
-/// At most 60 characters of `s`, for messages.
-fn clip(s: &str) -> String {
-    if s.chars().count() > 60 {
-        format!("{}...", s.chars().take(60).collect::<String>())
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::ReadError;
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 
 /// Reads the JSON of `nft -j list ruleset`. `name` is the file name used in locations.
@@ -639,7 +640,7 @@ fn nft_text(v: &Value) -> String {
             other => other.to_string(),
         }
     }
-    short_str(go(v, 0))
+    clip(&go(v, 0))
 }
 
 /// A value in a few characters, for rule texts.
@@ -648,15 +649,5 @@ fn short(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    short_str(s)
-}
-
-fn short_str(s: String) -> String {
-    if s.chars().count() > 60 {
-        let mut t: String = s.chars().take(57).collect();
-        t.push_str("...");
-        t
-    } else {
-        s
-    }
+    clip(&s)
 }
