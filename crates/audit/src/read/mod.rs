@@ -42,3 +42,25 @@ pub fn clip_to(s: &str, max: usize) -> String {
 pub fn clip(s: &str) -> String {
     clip_to(s, WINDOW)
 }
+
+/// A message for people, bounded: each word (a value it echoes) cut to [`WINDOW`]
+/// characters, the whole to 16 windows. Errors and notes are shown through it.
+pub fn bounded(message: &str) -> String {
+    let words = message
+        .split(' ')
+        .map(|w| match w.char_indices().nth(WINDOW) {
+            Some(_) => std::borrow::Cow::Owned(clip(w)),
+            None => std::borrow::Cow::Borrowed(w),
+        });
+    let mut out = String::new();
+    for (i, w) in words.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&w);
+        if out.len() > 16 * WINDOW * 4 {
+            break;
+        }
+    }
+    clip_to(&out, 16 * WINDOW)
+}

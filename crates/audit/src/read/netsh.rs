@@ -254,7 +254,7 @@ pub fn read(
             }
             cur = Some(Block {
                 rule: WinRule {
-                    name: value.to_owned(),
+                    name: clip(value),
                     ..WinRule::default()
                 },
                 line: line_no,
@@ -365,7 +365,7 @@ pub fn read(
                     "Service" => "service",
                     _ => "interface type",
                 };
-                r.scoped.push(format!("{what} {value}"));
+                r.scoped.push(format!("{what} {}", clip(value)));
             }
             "Security" => b.security = Some(value.to_owned()),
             "Action" => {

@@ -88,6 +88,8 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let family = str_of(c, "family");
         let table = str_of(c, "table");
         let cname = str_of(c, "name");
+        // Shown in every rule's location and finding: cut.
+        let (sf, st, sc) = (clip(&family), clip(&table), clip(&cname));
         let path = format!("{name}: $.nftables[{i}].chain");
         let only = match family.as_str() {
             "ip" => Some(Cube::full().with(SRC, &Set::range(V4.0, V4.1))),
@@ -116,7 +118,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                     name,
                     &format!("$.nftables[{i}].chain.policy"),
                     format!(
-                        "the policy {} of chain {family} {table} {cname} is not \"accept\" or \"drop\"",
+                        "the policy {} of chain {sf} {st} {sc} is not \"accept\" or \"drop\"",
                         clip(&other.to_string())
                     ),
                 ));
@@ -125,10 +127,10 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let is_base = c.get("hook").is_some();
         let idx = chains.len();
         chains.push(Chain {
-            name: format!("{family} {table} {cname}"),
+            name: format!("{sf} {st} {sc}"),
             rules: Vec::new(),
             policy: if is_base { policy } else { None },
-            policy_location: format!("{path} (chain {family} {table} {cname})"),
+            policy_location: format!("{path} (chain {sf} {st} {sc})"),
             only: if is_base { only } else { None },
             index: None,
         });
@@ -139,7 +141,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                 r.notes.push(Note {
                     location: path.clone(),
                     message: format!(
-                        "chain {family} {table} {cname} is a {kind} chain: not a filter, \
+                        "chain {sf} {st} {sc} is a {kind} chain: not a filter, \
                          not evaluated"
                     ),
                 });
@@ -187,9 +189,9 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let handle = rule.get("handle").and_then(Value::as_u64);
         let path = format!(
             "{name}: $.nftables[{i}] (rule {} {} {}{})",
-            key.0,
-            key.1,
-            key.2,
+            clip(&key.0),
+            clip(&key.1),
+            clip(&key.2),
             handle.map(|h| format!(" handle {h}")).unwrap_or_default()
         );
         let parsed = r.rule(rule, &key, &index, &path);
