@@ -269,12 +269,13 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
                 } if status != Status::Missing => {
                     if status != Status::Possible {
                         let r = &rs.chains[rule.0].rules[rule.1];
+                        let cut = |s: &str| crate::read::clip_to(s, crate::report::REFERENCE);
                         reason = Some(format!(
                             "{} ({}); otherwise {}",
                             r.possible
-                                .clone()
-                                .unwrap_or_else(|| "its verdict is not evaluated".into()),
-                            r.location,
+                                .as_deref()
+                                .map_or_else(|| "its verdict is not evaluated".into(), cut),
+                            cut(&r.location),
                             match otherwise {
                                 Decision::Accept => "accepted",
                                 Decision::Drop => "dropped",
@@ -369,7 +370,7 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
             d.hosts[h].name
         ),
     };
-    Audit {
+    let mut audit = Audit {
         schema_version: SCHEMA_VERSION,
         deployment: d.name.clone(),
         platform: rs.platform,
@@ -389,7 +390,10 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         redundant,
         unused,
         notes,
-    }
+        rule_texts: Vec::new(),
+    };
+    crate::report::bound(&mut audit, rs);
+    audit
 }
 
 /// The part of a flow's packets a piece covers, in words (for "blocked in part").

@@ -412,21 +412,19 @@ fn resolve(item: &Item, d: Decision, by: Decider) -> Verdict {
     definite
 }
 
-/// A verdict's deciding rule or policy, as the user reads it.
+/// A verdict's deciding rule or policy, as the user reads it (a reference: cut to
+/// [`crate::report::REFERENCE`] characters).
 pub fn describe(rs: &Ruleset, by: Decider) -> Described {
     match by {
         Decider::Rule((c, i)) => {
             let r = &rs.chains[c].rules[i];
-            Described {
-                location: r.location.clone(),
-                text: r.text.clone(),
-            }
+            crate::report::described(&r.location, &r.text)
         }
         Decider::Policy(c) => {
             let ch = &rs.chains[c];
-            Described {
-                location: ch.policy_location.clone(),
-                text: format!(
+            crate::report::described(
+                &ch.policy_location,
+                &format!(
                     "{} policy {}",
                     ch.name,
                     match ch.policy.unwrap_or(Decision::Accept) {
@@ -434,7 +432,7 @@ pub fn describe(rs: &Ruleset, by: Decider) -> Described {
                         Decision::Drop => "drop",
                     }
                 ),
-            }
+            )
         }
         Decider::NoChain => Described {
             location: String::new(),

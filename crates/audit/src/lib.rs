@@ -45,11 +45,14 @@ pub struct ReadError {
 }
 
 impl fmt::Display for ReadError {
+    /// The message bounded ([`read::bounded`]): it echoes at most a window of any one value.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}: {}\n  hint: {}",
-            self.location, self.message, self.hint
+            self.location,
+            read::bounded(&self.message),
+            self.hint
         )
     }
 }

@@ -10,7 +10,10 @@
 //! (`all` or `not-allowed`), `fix` {target, placement, rules, error} or null, `too_broad`
 //! (worst first: rule, hook, excess as a decimal string of (source, destination, protocol,
 //! port) tuples beyond the plan, pieces, examples), `shadowed` and `redundant` (chain, rule,
-//! by), `unused` (chain, rule), `notes` (location, message). Fields are only ever added.
+//! by), `unused` (chain, rule), `notes` (location, message), `rule_texts` (location, text:
+//! only when a rule's text or location is longer than 240 characters; `rule` above repeats
+//! at most 240 characters of each, then `...`, and this lists the rule in full, once).
+//! Fields are only ever added.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -185,6 +188,10 @@ pub struct Audit {
     /// What the reader did not understand, and analysis limits.
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// The rules whose text or location the references above cut (to 240 characters, ending
+    /// in `...`), in full, once each; absent when none is cut.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_texts: Vec<Described>,
 }
 
 impl Audit {

@@ -10,11 +10,17 @@
 //!
 //! Inbound rules see the flows into the deployment's networks, outbound rules the flows out
 //! of them (with `--host`, the host's own flows).
+//!
+//! A value the reader cannot read exactly never becomes a default: a port that is not a
+//! number (`"443"`, null) or an address block not understood makes its rule "possible" on
+//! every port or address, with a note; a port beyond 0-65535, a reversed range and a
+//! network ACL rule number outside 1-32768 are errors at their JSON path.
 
 use serde_json::Value;
 
 use super::cloud::{cidr, hooks_for, internal_set};
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP};
 use crate::{ReadError, ReadOptions};
 
@@ -48,7 +54,7 @@ pub fn read_sg(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, Re
         };
         let mut rules = Vec::new();
         for (g, group) in groups.iter().enumerate() {
-            let gid = group.get("GroupId").and_then(Value::as_str).unwrap_or("?");
+            let gid = clip(group.get("GroupId").and_then(Value::as_str).unwrap_or("?"));
             for (i, p) in group
                 .get(key)
                 .and_then(Value::as_array)
@@ -96,25 +102,44 @@ pub fn read_sg(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, Re
                     },
                 };
                 if ported {
-                    let from = p.get("FromPort").and_then(Value::as_i64).unwrap_or(0);
-                    let to = p.get("ToPort").and_then(Value::as_i64).unwrap_or(65535);
-                    if !(from == -1 && to == -1) {
-                        cube.0[DPORT] =
-                            Set::range(from.clamp(0, 65535) as u128, to.clamp(0, 65535) as u128);
+                    let at = format!("{name}: $.SecurityGroups[{g}].{key}[{i}]");
+                    match port_range(p, ("FromPort", "ToPort"), true, &at, &mut notes)? {
+                        Ok(set) => cube.0[DPORT] = set,
+                        Err(why) => possible.push(why),
                     }
                 }
                 let peer_dim = if inbound { SRC } else { DST };
                 let mut peers = Set::empty();
                 let mut texts = Vec::new();
+                // Address blocks not understood: the rule may allow any peer ("possible").
+                let mut unread = Vec::new();
                 for (list, k) in [("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")] {
-                    for r in p.get(list).and_then(Value::as_array).into_iter().flatten() {
-                        let c = r.get(k).and_then(Value::as_str).unwrap_or("");
-                        match cidr(c) {
+                    for (j, r) in p
+                        .get(list)
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        let given = r.get(k);
+                        match given.and_then(Value::as_str).and_then(cidr) {
                             Some(s) => {
                                 peers = peers.union(&s);
-                                texts.push(c.to_owned());
+                                texts.push(given.and_then(Value::as_str).unwrap_or("").to_owned());
                             }
-                            None => possible.push(format!("{k} {c}")),
+                            None => {
+                                let shown = clip(&given.map_or_else(
+                                    || "(none)".to_owned(),
+                                    |v| v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+                                ));
+                                notes.push(Note {
+                                    location: format!("{loc}.{list}[{j}]"),
+                                    message: format!(
+                                        "{k} `{shown}` is not understood; the rule is \"possible\" for every address"
+                                    ),
+                                });
+                                unread.push(format!("{k} {shown}"));
+                            }
                         }
                     }
                 }
@@ -133,6 +158,26 @@ pub fn read_sg(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, Re
                 if lists > 0 {
                     members_unknown.push(format!("{lists} prefix list(s)"));
                 }
+                let members_unknown = if unread.is_empty() {
+                    members_unknown
+                } else {
+                    let mut why = possible.clone();
+                    why.push(format!("{} not understood", unread.join(", ")));
+                    rules.push(Rule {
+                        matches: cube.clone(),
+                        possible: Some(why.join("; ")),
+                        action: Action::Accept,
+                        location: loc.clone(),
+                        text: format!(
+                            "{gid} {} {proto} {}",
+                            if inbound { "ingress" } else { "egress" },
+                            unread.join(",")
+                        ),
+                        hits: None,
+                        never_new: false,
+                    });
+                    members_unknown
+                };
                 let text_base = format!(
                     "{gid} {} {} {}",
                     if inbound { "ingress" } else { "egress" },
@@ -300,11 +345,11 @@ pub fn read_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
     let (mut inb, mut inb_reply, mut outb, mut outb_reply) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (path, acl) in &acls {
-        let id = acl
-            .get("NetworkAclId")
-            .and_then(Value::as_str)
-            .unwrap_or(path)
-            .to_owned();
+        let id = clip(
+            acl.get("NetworkAclId")
+                .and_then(Value::as_str)
+                .unwrap_or(path),
+        );
         let mut entries: Vec<(i64, bool, usize, &Value)> = Vec::new();
         for (i, e) in acl
             .get("Entries")
@@ -314,12 +359,28 @@ pub fn read_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
             .enumerate()
         {
             let loc = format!("{path}.Entries[{i}]");
-            let Some(no) = e.get("RuleNumber").and_then(Value::as_i64) else {
-                return Err(ReadError {
-                    location: format!("{name}: {loc}.RuleNumber"),
-                    message: "an entry without a RuleNumber".into(),
-                    hint: NACL_HINT.into(),
-                });
+            let no = match e.get("RuleNumber") {
+                None => {
+                    return Err(ReadError {
+                        location: format!("{name}: {loc}.RuleNumber"),
+                        message: "an entry without a RuleNumber".into(),
+                        hint: NACL_HINT.into(),
+                    });
+                }
+                // 1-32766, and 32767 and 32768 for the * entries (IPv4, IPv6).
+                Some(v) => match v.as_i64() {
+                    Some(n) if (1..=32768).contains(&n) => n,
+                    _ => {
+                        return Err(ReadError {
+                            location: format!("{name}: {loc}.RuleNumber"),
+                            message: format!(
+                                "RuleNumber {} is not a number from 1 to 32766 (32767 and 32768: the * entries)",
+                                clip(&v.to_string())
+                            ),
+                            hint: NACL_HINT.into(),
+                        });
+                    }
+                },
             };
             let Some(egress) = e.get("Egress").and_then(Value::as_bool) else {
                 return Err(ReadError {
@@ -345,7 +406,9 @@ pub fn read_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
                     continue;
                 }
                 let loc = format!("{name}: {path}.Entries[{i}] ({id} rule {no})");
-                if let Some(mut r) = nacl_entry(e, &loc, no, egress, peer, ports, &mut notes) {
+                let at = format!("{name}: {path}.Entries[{i}]");
+                if let Some(mut r) = nacl_entry(e, &loc, &at, no, egress, peer, ports, &mut notes)?
+                {
                     if !request {
                         // Here the entry's ports are the client's source ports.
                         r.text.push_str(" (for the replies)");
@@ -426,16 +489,19 @@ pub fn read_nacl(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
     Ok(rs)
 }
 
-/// One network ACL entry as a rule: its CIDR on `peer`, its port range on `ports`.
+/// One network ACL entry (at JSON path `at`) as a rule: its CIDR on `peer`, its port range
+/// on `ports`.
+#[allow(clippy::too_many_arguments)]
 fn nacl_entry(
     e: &Value,
     loc: &str,
+    at: &str,
     no: i64,
     egress: bool,
     peer: usize,
     ports: usize,
     notes: &mut Vec<Note>,
-) -> Option<Rule> {
+) -> Result<Option<Rule>, ReadError> {
     let mut cube = Cube::full();
     let mut possible = Vec::new();
     let proto = match e.get("Protocol") {
@@ -461,9 +527,22 @@ fn nacl_entry(
         },
     };
     if ported && let Some(r) = e.get("PortRange") {
-        let from = r.get("From").and_then(Value::as_i64).unwrap_or(0);
-        let to = r.get("To").and_then(Value::as_i64).unwrap_or(65535);
-        cube.0[ports] = Set::range(from.clamp(0, 65535) as u128, to.clamp(0, 65535) as u128);
+        // Both directions read the same entry: its note once, with the request.
+        let mut once = Vec::new();
+        let range = port_range(
+            r,
+            ("From", "To"),
+            false,
+            &format!("{at}.PortRange"),
+            &mut once,
+        )?;
+        if ports == DPORT {
+            notes.append(&mut once);
+        }
+        match range {
+            Ok(set) => cube.0[ports] = set,
+            Err(why) => possible.push(why),
+        }
     }
     let block = e
         .get("CidrBlock")
@@ -475,9 +554,12 @@ fn nacl_entry(
         None => {
             notes.push(Note {
                 location: loc.to_owned(),
-                message: format!("CIDR block `{block}` is not understood; entry skipped"),
+                message: format!(
+                    "CIDR block `{}` is not understood; entry skipped",
+                    clip(block)
+                ),
             });
-            return None;
+            return Ok(None);
         }
     }
     let allow = match e.get("RuleAction").and_then(Value::as_str) {
@@ -488,10 +570,10 @@ fn nacl_entry(
                 location: loc.to_owned(),
                 message: format!(
                     "RuleAction {} is not allow or deny; entry skipped",
-                    other.unwrap_or("(none)")
+                    clip(other.unwrap_or("(none)"))
                 ),
             });
-            return None;
+            return Ok(None);
         }
     };
     let number = if no == 32767 {
@@ -499,7 +581,7 @@ fn nacl_entry(
     } else {
         no.to_string()
     };
-    Some(Rule {
+    Ok(Some(Rule {
         matches: cube,
         possible: (!possible.is_empty()).then(|| possible.join("; ")),
         action: if allow { Action::Accept } else { Action::Drop },
@@ -529,7 +611,56 @@ fn nacl_entry(
         ),
         hits: None,
         never_new: false,
-    })
+    }))
+}
+
+/// The ports `FromPort`-`ToPort` (`From`-`To`) of `obj`, at JSON path `at`: `Ok(Ok(set))`
+/// when both are port numbers (with `minus_one`, -1 and -1 is every port);
+/// `Ok(Err(why))` when one is not a number (a string, null, missing): the rule may match
+/// any port, it is "possible" (and a note says which); an error when one is out of range or
+/// the range is reversed (no export holds that).
+fn port_range(
+    obj: &Value,
+    (from_key, to_key): (&str, &str),
+    minus_one: bool,
+    at: &str,
+    notes: &mut Vec<Note>,
+) -> Result<Result<Set, String>, ReadError> {
+    let (from, to) = (obj.get(from_key), obj.get(to_key));
+    let (f, t) = (from.and_then(Value::as_i64), to.and_then(Value::as_i64));
+    for (k, v, n) in [(from_key, from, f), (to_key, to, t)] {
+        if n.is_none() {
+            let shown = clip(&v.map_or_else(|| "(none)".to_owned(), Value::to_string));
+            notes.push(Note {
+                location: format!("{at}.{k}"),
+                message: format!(
+                    "{k} {shown} is not a port number; the rule is \"possible\" for every port"
+                ),
+            });
+            return Ok(Err(format!("{k} {shown} is not a port number")));
+        }
+    }
+    let (f, t) = (f.unwrap_or(0), t.unwrap_or(0));
+    if minus_one && f == -1 && t == -1 {
+        return Ok(Ok(Set::full(DPORT)));
+    }
+    for (k, n) in [(from_key, f), (to_key, t)] {
+        if !(0..=65535).contains(&n) {
+            return Err(ReadError {
+                location: format!("{at}.{k}"),
+                message: format!("{k} {n} is not a port (0-65535)"),
+                hint: "give the export as the aws CLI wrote it".into(),
+            });
+        }
+    }
+    if f > t {
+        return Err(ReadError {
+            location: format!("{at}.{from_key}"),
+            message: format!("the port range {f}-{t} is reversed"),
+            hint: "give the export as the aws CLI wrote it".into(),
+        });
+    }
+    Ok(Ok(Set::range(f as u128, t as u128)))
 }
 
 #[cfg(test)]
@@ -641,6 +772,118 @@ mod tests {
         assert_eq!(inbound(&rs, 443, 50000).decision(), Some(Decision::Accept));
         // The ACL allows everything, the groups only 443: the union of allows decides.
         assert_eq!(inbound(&rs, 22, 50000).decision(), Some(Decision::Drop));
+    }
+
+    /// One security group with the inbound permission `perm` (JSON).
+    fn sg(perm: &str) -> Ruleset {
+        let text = format!(
+            r#"{{"SecurityGroups": [{{"GroupId": "sg-1", "IpPermissions": [{perm}],
+               "IpPermissionsEgress": []}}]}}"#
+        );
+        read_sg(&text, "sg.json", &opts()).unwrap()
+    }
+
+    fn sg_err(perm: &str) -> ReadError {
+        let text =
+            format!(r#"{{"SecurityGroups": [{{"GroupId": "sg-1", "IpPermissions": [{perm}]}}]}}"#);
+        read_sg(&text, "sg.json", &opts()).unwrap_err()
+    }
+
+    /// Whether TCP from 198.51.100.7 to 192.0.2.5 port `port` is allowed (`None`: possible).
+    fn sg_allows(rs: &Ruleset, port: u128) -> Option<bool> {
+        crate::test_support::allowed(rs, "198.51.100.7", "192.0.2.5", TCP, port)
+    }
+
+    const ANY: &str = r#""IpRanges": [{"CidrIp": "0.0.0.0/0"}]"#;
+
+    #[test]
+    fn sg_ports_read_exactly() {
+        let rs = sg(&format!(
+            r#"{{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, {ANY}}}"#
+        ));
+        assert_eq!(sg_allows(&rs, 443), Some(true));
+        assert_eq!(sg_allows(&rs, 22), Some(false));
+    }
+
+    #[test]
+    fn sg_a_port_as_a_string_makes_the_rule_possible() {
+        let rs = sg(&format!(
+            r#"{{"IpProtocol": "tcp", "FromPort": "443", "ToPort": 443, {ANY}}}"#
+        ));
+        // Not widened to 0-443 (22 allowed), not dropped: possible on every port.
+        assert_eq!(sg_allows(&rs, 22), None);
+        assert_eq!(sg_allows(&rs, 443), None);
+        assert!(rs.notes.iter().any(|n| n.location
+            == "sg.json: $.SecurityGroups[0].IpPermissions[0].FromPort"
+            && n.message.contains("FromPort \"443\" is not a port number")));
+    }
+
+    #[test]
+    fn sg_a_null_port_makes_the_rule_possible() {
+        let rs = sg(&format!(
+            r#"{{"IpProtocol": "tcp", "FromPort": 443, "ToPort": null, {ANY}}}"#
+        ));
+        assert_eq!(sg_allows(&rs, 8443), None);
+        assert!(rs.notes.iter().any(|n| n.message.contains("ToPort null")));
+    }
+
+    #[test]
+    fn sg_a_port_out_of_range_is_an_error() {
+        let e = sg_err(&format!(
+            r#"{{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 70000, {ANY}}}"#
+        ));
+        assert_eq!(
+            e.location,
+            "sg.json: $.SecurityGroups[0].IpPermissions[0].ToPort"
+        );
+        assert!(
+            e.message.contains("ToPort 70000 is not a port"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn sg_a_bad_cidr_makes_the_rule_possible_for_every_address() {
+        for (list, key) in [("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")] {
+            let rs = sg(&format!(
+                r#"{{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                    "{list}": [{{"{key}": "198.51.100.0/33"}}]}}"#
+            ));
+            // Not dropped with the block: the rule may allow this peer.
+            assert_eq!(sg_allows(&rs, 443), None, "{key}");
+            assert_eq!(sg_allows(&rs, 22), Some(false), "{key}");
+            assert!(
+                rs.notes.iter().any(|n| n
+                    .message
+                    .contains(&format!("{key} `198.51.100.0/33` is not understood"))),
+                "{:?}",
+                rs.notes
+            );
+        }
+    }
+
+    #[test]
+    fn nacl_rule_numbers_out_of_range_are_errors() {
+        for no in [0, -1, 70000] {
+            let text = serde_json::json!({ "NetworkAcls": [ { "NetworkAclId": "acl-1", "Entries": [
+                entry(no, false, true, "-1", "0.0.0.0/0", None),
+            ] } ] })
+            .to_string();
+            let e = read_nacl(&text, "n.json", &opts()).unwrap_err();
+            assert_eq!(e.location, "n.json: $.NetworkAcls[0].Entries[0].RuleNumber");
+            assert!(
+                e.message
+                    .contains(&format!("RuleNumber {no} is not a number")),
+                "{}",
+                e.message
+            );
+        }
+        // The * entries are 32767 (IPv4) and 32768 (IPv6).
+        acl(vec![
+            entry(32767, false, false, "-1", "0.0.0.0/0", None),
+            entry(32768, false, false, "-1", "::/0", None),
+        ]);
     }
 
     #[test]

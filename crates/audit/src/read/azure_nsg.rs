@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::cloud::{cidr, hooks_for, internal_set};
 use crate::model::{Action, Chain, Decision, Note, Platform, Rule, Ruleset};
+use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP};
 use crate::{ReadError, ReadOptions};
 
@@ -78,7 +79,7 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         let nsg_name = strings(field_exact(nsg, "name"))
             .into_iter()
             .next()
-            .unwrap_or_else(|| path.clone());
+            .map_or_else(|| path.clone(), |n| clip(&n));
         let mut rules: Vec<(i64, bool, Rule)> = Vec::new();
         let mut has_defaults = false;
         for key in ["securityRules", "defaultSecurityRules"] {
@@ -86,11 +87,15 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
                 continue;
             };
             has_defaults |= key == "defaultSecurityRules" && !list.is_empty();
+            let range = if key == "securityRules" {
+                USER
+            } else {
+                DEFAULTS
+            };
             for (i, r) in list.iter().enumerate() {
                 let loc = format!("{name}: {path}.{key}[{i}]");
-                match azure_rule(r, &loc, &internal, &mut notes) {
-                    Some((prio, inb, rule)) => rules.push((prio, inb, rule)),
-                    None => continue,
+                if let Some(x) = azure_rule(r, &loc, range, &internal, &mut notes)? {
+                    rules.push(x);
                 }
             }
         }
@@ -141,7 +146,7 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
                     "sourcePortRange": "*", "destinationPortRange": "*"
                 });
                 let loc = format!("{name}: {path} (default rule {n})");
-                if let Some(x) = azure_rule(&r, &loc, &internal, &mut notes) {
+                if let Some(x) = azure_rule(&r, &loc, DEFAULTS, &internal, &mut notes)? {
                     rules.push(x);
                 }
             }
@@ -209,28 +214,58 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
     })
 }
 
-/// One Azure security rule: (priority, inbound, rule).
+/// The priorities of `securityRules` (Azure refuses others).
+const USER: (i64, i64) = (100, 4096);
+/// The priorities of `defaultSecurityRules`.
+const DEFAULTS: (i64, i64) = (65000, 65500);
+
+/// One Azure security rule: (priority, inbound, rule); `None` when skipped (with a note).
+/// A priority that is missing, not a number or out of `range` is an error: the rule's
+/// place in the order, and so every verdict after it, would be a guess.
 fn azure_rule(
     r: &Value,
-    loc: &str,
+    at: &str,
+    range: (i64, i64),
     internal: &Set,
     notes: &mut Vec<Note>,
-) -> Option<(i64, bool, Rule)> {
+) -> Result<Option<(i64, bool, Rule)>, ReadError> {
     let one = |k: &str| strings(field(r, k)).into_iter().next().unwrap_or_default();
-    let rname = one("name");
-    let loc = format!("{loc} \"{rname}\"");
-    let prio = field(r, "priority")
-        .and_then(|p| p.as_i64().or_else(|| p.as_str()?.parse().ok()))
-        .unwrap_or(65535);
+    let rname = clip(&one("name"));
+    let loc = format!("{at} \"{rname}\"");
+    let given = field(r, "priority");
+    let prio = match given.and_then(|p| p.as_i64().or_else(|| p.as_str()?.trim().parse().ok())) {
+        Some(p) if (range.0..=range.1).contains(&p) => p,
+        _ => {
+            return Err(ReadError {
+                location: format!("{at}.priority"),
+                message: match given {
+                    None => format!("the rule \"{rname}\" has no priority"),
+                    Some(v) => format!(
+                        "the priority {} of the rule \"{rname}\" is not a number from {} to {}",
+                        clip(&v.to_string()),
+                        range.0,
+                        range.1
+                    ),
+                },
+                hint: "every Azure security rule has a priority, 100-4096 (the default rules \
+                       65000-65500), which orders it; give the export as az or \
+                       Get-AzNetworkSecurityGroup wrote it"
+                    .into(),
+            });
+        }
+    };
     let inbound = match one("direction").to_ascii_lowercase().as_str() {
         "inbound" | "0" => true,
         "outbound" | "1" => false,
         other => {
             notes.push(Note {
                 location: loc,
-                message: format!("direction `{other}` is not understood; rule skipped"),
+                message: format!(
+                    "direction `{}` is not understood; rule skipped",
+                    clip(other)
+                ),
             });
-            return None;
+            return Ok(None);
         }
     };
     let allow = match one("access").to_ascii_lowercase().as_str() {
@@ -239,9 +274,9 @@ fn azure_rule(
         other => {
             notes.push(Note {
                 location: loc,
-                message: format!("access `{other}` is not understood; rule skipped"),
+                message: format!("access `{}` is not understood; rule skipped", clip(other)),
             });
-            return None;
+            return Ok(None);
         }
     };
     let mut possible = Vec::new();
@@ -253,7 +288,7 @@ fn azure_rule(
         "icmp" => cube.0[PROTO] = Set::from_intervals(vec![(1, 1), (58, 58)]),
         "esp" => cube.0[PROTO] = Set::one(50),
         "ah" => cube.0[PROTO] = Set::one(51),
-        other => possible.push(format!("protocol {other}")),
+        other => possible.push(format!("protocol {}", clip(other))),
     }
     let mut addrs =
         |single: &str, plural: &str, asg: &str, dim: usize, possible: &mut Vec<String>| {
@@ -281,7 +316,7 @@ fn azure_rule(
                     _ => match cidr(a) {
                         Some(s) => s,
                         None => {
-                            possible.push(format!("service tag {a}"));
+                            possible.push(format!("service tag {}", clip(a)));
                             Set::full(SRC)
                         }
                     },
@@ -308,20 +343,36 @@ fn azure_rule(
         ("sourcePortRange", "sourcePortRanges", SPORT),
         ("destinationPortRange", "destinationPortRanges", DPORT),
     ] {
-        let mut list = strings(field(r, single));
-        list.extend(strings(field(r, plural)));
-        if list.is_empty() || list.iter().any(|p| p == "*") {
+        let mut list: Vec<(&str, String)> = Vec::new();
+        for key in [single, plural] {
+            list.extend(strings(field(r, key)).into_iter().map(|p| (key, p)));
+        }
+        if list.is_empty() || list.iter().any(|(_, p)| p == "*") {
             continue;
         }
         let mut iv = Vec::new();
-        for p in &list {
+        let mut exact = true;
+        for (key, p) in &list {
             let (a, b) = p.split_once('-').unwrap_or((p, p));
             match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
-                (Ok(a), Ok(b)) => iv.push((u128::from(a), u128::from(b))),
-                _ => possible.push(format!("port {p}")),
+                (Ok(a), Ok(b)) if a <= b => iv.push((u128::from(a), u128::from(b))),
+                _ => {
+                    // The rule may match any port: it is "possible" on all of them.
+                    exact = false;
+                    possible.push(format!("port {}", clip(p)));
+                    notes.push(Note {
+                        location: loc.clone(),
+                        message: format!(
+                            "{key} `{}` is not understood; the rule is \"possible\"",
+                            clip(p)
+                        ),
+                    });
+                }
             }
         }
-        cube.0[dim] = Set::from_intervals(iv);
+        if exact {
+            cube.0[dim] = Set::from_intervals(iv);
+        }
     }
     let text = format!(
         "{rname} {prio} {} {} {} {} -> {} {}",
@@ -344,7 +395,7 @@ fn azure_rule(
             l.join(",")
         },
     );
-    Some((
+    Ok(Some((
         prio,
         inbound,
         Rule {
@@ -360,5 +411,107 @@ fn azure_rule(
             hits: None,
             never_new: false,
         },
-    ))
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::Verdict;
+    use crate::test_support::verdict;
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            internal: vec!["192.0.2.0/24".parse().unwrap()],
+            ..ReadOptions::default()
+        }
+    }
+
+    /// An NSG: a deny of RDP (`deny` holds its fields) before an allow of everything.
+    fn nsg(deny: &str) -> String {
+        format!(
+            r#"{{"name": "nsg1", "securityRules": [
+              {{"name": "deny-rdp", "direction": "Inbound", "access": "Deny", "protocol": "Tcp",
+                "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
+                "sourcePortRange": "*", {deny}}},
+              {{"name": "allow-all", "priority": 200, "direction": "Inbound", "access": "Allow",
+                "protocol": "*", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*",
+                "sourcePortRange": "*", "destinationPortRange": "*"}}]}}"#
+        )
+    }
+
+    fn rdp(rs: &Ruleset) -> Verdict {
+        verdict(rs, "198.51.100.7", "192.0.2.5", TCP, 3389)
+    }
+
+    #[test]
+    fn a_deny_in_priority_order_drops() {
+        let rs = read(
+            &nsg(r#""priority": 100, "destinationPortRange": "3389""#),
+            "n.json",
+            &opts(),
+        )
+        .unwrap();
+        assert_eq!(rdp(&rs).decision(), Some(Decision::Drop));
+    }
+
+    #[test]
+    fn a_missing_priority_is_an_error_at_the_rule() {
+        let e = read(&nsg(r#""destinationPortRange": "3389""#), "n.json", &opts()).unwrap_err();
+        assert_eq!(e.location, "n.json: $.securityRules[0].priority");
+        assert!(e.message.contains("has no priority"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_misspelt_priority_is_an_error_at_the_rule() {
+        let e = read(
+            &nsg(r#""priorty": 100, "destinationPortRange": "3389""#),
+            "n.json",
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "n.json: $.securityRules[0].priority");
+    }
+
+    #[test]
+    fn a_priority_out_of_range_is_an_error_at_the_rule() {
+        let e = read(
+            &nsg(r#""priority": 70000, "destinationPortRange": "3389""#),
+            "n.json",
+            &opts(),
+        )
+        .unwrap_err();
+        assert_eq!(e.location, "n.json: $.securityRules[0].priority");
+        assert!(e.message.contains("70000"), "{}", e.message);
+        assert!(e.message.contains("from 100 to 4096"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_unreadable_port_makes_the_rule_possible_on_every_port() {
+        let rs = read(
+            &nsg(r#""priority": 100, "destinationPortRange": "3389-3390x""#),
+            "n.json",
+            &opts(),
+        )
+        .unwrap();
+        // The deny may match: RDP is neither allowed nor missing.
+        assert!(
+            matches!(rdp(&rs), Verdict::Possible { .. }),
+            "{:?}",
+            rdp(&rs)
+        );
+        assert!(rs.notes.iter().any(|n| {
+            n.message
+                .contains("destinationPortRange `3389-3390x` is not understood")
+                && n.location.contains("securityRules[0]")
+        }));
+        // A reversed range is as unreadable.
+        let rs = read(
+            &nsg(r#""priority": 100, "destinationPortRange": "3390-3389""#),
+            "n.json",
+            &opts(),
+        )
+        .unwrap();
+        assert!(matches!(rdp(&rs), Verdict::Possible { .. }));
+    }
 }

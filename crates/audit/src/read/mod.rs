@@ -23,3 +23,44 @@ pub mod iptables;
 pub mod netsh;
 pub mod nftables;
 pub mod windows;
+
+/// How many characters of one value from the export (a name, a comment, an id, a token) a
+/// message, a location or a rule's text echoes; longer values are cut there and end in `...`.
+pub const WINDOW: usize = 60;
+
+/// At most `max` characters of `s`, then `...` when it is longer: the one way values from an
+/// export are cut for messages ([`WINDOW`]) and rule texts for references (see
+/// [`crate::report`]).
+pub fn clip_to(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}...", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+/// At most [`WINDOW`] characters of `s`, then `...`.
+pub fn clip(s: &str) -> String {
+    clip_to(s, WINDOW)
+}
+
+/// A message for people, bounded: each word (a value it echoes) cut to [`WINDOW`]
+/// characters, the whole to 16 windows. Errors and notes are shown through it.
+pub fn bounded(message: &str) -> String {
+    let words = message
+        .split(' ')
+        .map(|w| match w.char_indices().nth(WINDOW) {
+            Some(_) => std::borrow::Cow::Owned(clip(w)),
+            None => std::borrow::Cow::Borrowed(w),
+        });
+    let mut out = String::new();
+    for (i, w) in words.enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&w);
+        if out.len() > 16 * WINDOW * 4 {
+            break;
+        }
+    }
+    clip_to(&out, 16 * WINDOW)
+}

@@ -27,6 +27,7 @@
 //! cannot resolve, or needing IPsec (`Security` other than `NotRequired`) is "possible".
 
 use crate::model::{Decision, Note, Ruleset};
+use crate::read::clip;
 use crate::read::windows::{self, DOMAIN, PRIVATE, PUBLIC, WinAction, WinRule};
 use crate::{ReadError, ReadOptions};
 
@@ -253,7 +254,7 @@ pub fn read(
             }
             cur = Some(Block {
                 rule: WinRule {
-                    name: value.to_owned(),
+                    name: clip(value),
                     ..WinRule::default()
                 },
                 line: line_no,
@@ -364,7 +365,7 @@ pub fn read(
                     "Service" => "service",
                     _ => "interface type",
                 };
-                r.scoped.push(format!("{what} {value}"));
+                r.scoped.push(format!("{what} {}", clip(value)));
             }
             "Security" => b.security = Some(value.to_owned()),
             "Action" => {
@@ -585,15 +586,6 @@ fn read_profiles(text: &str, name: &str, wanted: u32) -> Result<Profile, ReadErr
         location: format!("{name}:{pl}"),
         block_inbound_always: always,
     })
-}
-
-/// At most 60 characters of `s`, for messages.
-fn clip(s: &str) -> String {
-    if s.chars().count() > 60 {
-        format!("{}...", s.chars().take(60).collect::<String>())
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

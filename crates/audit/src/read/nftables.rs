@@ -1,7 +1,10 @@
 //! Reader for `nft -j list ruleset` (libnftables-json(5)).
 //!
 //! A lenient walk over `serde_json::Value`: an expression it does not know makes its rule
-//! "possible" (shown as such) and is listed in the notes; it never fails the rule set.
+//! "possible" (shown as such) and is listed in the notes. A value nft never writes (an
+//! object it does not have, a policy other than `accept` or `drop`, a rule in a chain not
+//! declared, a prefix longer than its address, a port beyond 65535, a reversed range) is an
+//! error at its JSON path: read otherwise, it would change verdicts unseen.
 //! Evaluated: tables of the `ip`, `ip6` and `inet` families; `filter` base chains on the
 //! prerouting, input, forward, output and postrouting hooks (ordered by priority); user
 //! chains; named and anonymous sets; payload, meta and ct matches; accept, drop, reject,
@@ -14,6 +17,7 @@ use serde_json::Value;
 
 use crate::ReadError;
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 
 /// Reads the JSON of `nft -j list ruleset`. `name` is the file name used in locations.
@@ -33,18 +37,48 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
     let mut r = Reader {
         sets: HashMap::new(),
         notes: Vec::new(),
+        corrupt: None,
+        corrupt_at: None,
     };
+    // Every object is one nft writes: another (a misspelt `rlue`) would be a rule or a set
+    // silently left out.
+    for (i, item) in items.iter().enumerate() {
+        let keys: Vec<&String> = item
+            .as_object()
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        if keys.is_empty() {
+            return Err(corrupt(
+                name,
+                &format!("$.nftables[{i}]"),
+                "an element of \"nftables\" that is not an object".into(),
+            ));
+        }
+        if let Some(k) = keys.into_iter().find(|k| !OBJECTS.contains(&k.as_str())) {
+            return Err(corrupt(
+                name,
+                &format!("$.nftables[{i}]"),
+                format!("`{}` is not an object of nft -j list ruleset", clip(k)),
+            ));
+        }
+    }
     // Named sets first: rules refer to them by name.
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         if let Some(s) = item.get("set").or_else(|| item.get("map")) {
             let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
             let elems = s.get("elem").cloned().unwrap_or(Value::Array(Vec::new()));
             let set = r.values(&elems);
+            if let Some(message) = r.corrupt.take() {
+                return Err(corrupt(name, &format!("$.nftables[{i}].elem"), message));
+            }
             r.sets.insert(key, set);
         }
     }
     let mut chains: Vec<Chain> = Vec::new();
     let mut index: HashMap<(String, String, String), usize> = HashMap::new();
+    // Chains of a family not evaluated (their rules are left out with them).
+    let mut other_family: std::collections::HashSet<(String, String, String)> =
+        std::collections::HashSet::new();
     // (hook, priority, chain) for the base chains.
     let mut bases: Vec<(Hook, i64, usize)> = Vec::new();
     let mut bases_pre: Vec<(i64, usize)> = Vec::new();
@@ -54,6 +88,8 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let family = str_of(c, "family");
         let table = str_of(c, "table");
         let cname = str_of(c, "name");
+        // Shown in every rule's location and finding: cut.
+        let (sf, st, sc) = (clip(&family), clip(&table), clip(&cname));
         let path = format!("{name}: $.nftables[{i}].chain");
         let only = match family.as_str() {
             "ip" => Some(Cube::full().with(SRC, &Set::range(V4.0, V4.1))),
@@ -63,23 +99,38 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                 r.notes.push(Note {
                     location: path.clone(),
                     message: format!(
-                        "chain {cname} of family {other} is not evaluated (only ip, ip6, inet)"
+                        "chain {} of family {} is not evaluated (only ip, ip6, inet)",
+                        clip(&cname),
+                        clip(other)
                     ),
                 });
+                other_family.insert((family.clone(), table.clone(), cname.clone()));
                 continue;
             }
         };
-        let policy = match c.get("policy").and_then(Value::as_str) {
-            Some("drop") => Some(Decision::Drop),
-            _ => Some(Decision::Accept),
+        // nft writes `accept` or `drop` (lower case), and no policy for a user chain.
+        let policy = match c.get("policy") {
+            None => Some(Decision::Accept),
+            Some(Value::String(p)) if p == "accept" => Some(Decision::Accept),
+            Some(Value::String(p)) if p == "drop" => Some(Decision::Drop),
+            Some(other) => {
+                return Err(corrupt(
+                    name,
+                    &format!("$.nftables[{i}].chain.policy"),
+                    format!(
+                        "the policy {} of chain {sf} {st} {sc} is not \"accept\" or \"drop\"",
+                        clip(&other.to_string())
+                    ),
+                ));
+            }
         };
         let is_base = c.get("hook").is_some();
         let idx = chains.len();
         chains.push(Chain {
-            name: format!("{family} {table} {cname}"),
+            name: format!("{sf} {st} {sc}"),
             rules: Vec::new(),
             policy: if is_base { policy } else { None },
-            policy_location: format!("{path} (chain {family} {table} {cname})"),
+            policy_location: format!("{path} (chain {sf} {st} {sc})"),
             only: if is_base { only } else { None },
             index: None,
         });
@@ -90,7 +141,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
                 r.notes.push(Note {
                     location: path.clone(),
                     message: format!(
-                        "chain {family} {table} {cname} is a {kind} chain: not a filter, \
+                        "chain {sf} {st} {sc} is a {kind} chain: not a filter, \
                          not evaluated"
                     ),
                 });
@@ -120,16 +171,37 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
             str_of(rule, "table"),
             str_of(rule, "chain"),
         );
-        let Some(&c) = index.get(&key) else { continue };
+        let Some(&c) = index.get(&key) else {
+            if other_family.contains(&key) {
+                continue;
+            }
+            return Err(corrupt(
+                name,
+                &format!("$.nftables[{i}].rule"),
+                format!(
+                    "a rule in chain {} {} {}, which the export does not declare",
+                    clip(&key.0),
+                    clip(&key.1),
+                    clip(&key.2)
+                ),
+            ));
+        };
         let handle = rule.get("handle").and_then(Value::as_u64);
         let path = format!(
             "{name}: $.nftables[{i}] (rule {} {} {}{})",
-            key.0,
-            key.1,
-            key.2,
+            clip(&key.0),
+            clip(&key.1),
+            clip(&key.2),
             handle.map(|h| format!(" handle {h}")).unwrap_or_default()
         );
         let parsed = r.rule(rule, &key, &index, &path);
+        if let Some((at, message)) = r.corrupt_at.take() {
+            return Err(ReadError {
+                location: at,
+                message,
+                hint: HINT.into(),
+            });
+        }
         counters |= parsed.hits.is_some();
         chains[c].rules.push(parsed);
     }
@@ -204,6 +276,43 @@ struct Values {
 struct Reader {
     sets: HashMap<(String, String, String), Values>,
     notes: Vec<Note>,
+    /// A value nft never writes (a prefix longer than its address, a port beyond 65535),
+    /// met while collecting values: the export is corrupt.
+    corrupt: Option<String>,
+    /// The same, with the location of the expression that holds it.
+    corrupt_at: Option<(String, String)>,
+}
+
+/// The objects of `nft -j list ruleset` (libnftables-json(5)).
+const OBJECTS: &[&str] = &[
+    "metainfo",
+    "table",
+    "chain",
+    "rule",
+    "set",
+    "map",
+    "element",
+    "flowtable",
+    "counter",
+    "quota",
+    "limit",
+    "ct helper",
+    "ct timeout",
+    "ct expectation",
+    "secmark",
+    "synproxy",
+    "tunnel",
+];
+
+const HINT: &str = "give the output of `nft -j list ruleset` as nft wrote it";
+
+/// A value nft never writes, at `path`: the export cannot be read.
+fn corrupt(name: &str, path: &str, message: String) -> ReadError {
+    ReadError {
+        location: format!("{name}: {path}"),
+        message,
+        hint: HINT.into(),
+    }
 }
 
 impl Reader {
@@ -252,13 +361,27 @@ impl Reader {
                         .get("addr")
                         .and_then(Value::as_str)
                         .and_then(|a| a.parse().ok());
-                    let len = p.get("len").and_then(Value::as_u64);
-                    match (addr, len) {
-                        (Some(a), Some(l)) => match ipnet::IpNet::new(a, l as u8) {
-                            Ok(n) => out.addrs.push(space::net_bounds(n.trunc())),
-                            Err(_) => out.unknown = true,
+                    let len = p.get("len");
+                    let max = if matches!(addr, Some(IpAddr::V6(_))) {
+                        128
+                    } else {
+                        32
+                    };
+                    match len
+                        .and_then(Value::as_u64)
+                        .and_then(|l| u8::try_from(l).ok())
+                    {
+                        Some(l) if l <= max => match addr.map(|a| ipnet::IpNet::new(a, l)) {
+                            Some(Ok(n)) => out.addrs.push(space::net_bounds(n.trunc())),
+                            _ => out.unknown = true,
                         },
-                        _ => out.unknown = true,
+                        _ => {
+                            self.corrupt.get_or_insert(format!(
+                                "prefix length {} is not a number from 0 to {max}",
+                                clip(&len.map_or_else(|| "(none)".into(), Value::to_string))
+                            ));
+                            out.unknown = true;
+                        }
                     }
                 } else if let Some(Value::Array(r)) = o.get("range") {
                     let mut a = Values::default();
@@ -273,8 +396,15 @@ impl Reader {
                         a.nums.first(),
                         b.nums.first(),
                     ) {
-                        (Some(x), Some(y), _, _) => out.addrs.push((x.0, y.1)),
-                        (_, _, Some(x), Some(y)) => out.nums.push((x.0, y.1)),
+                        (Some(x), Some(y), _, _) if x.0 <= y.1 => out.addrs.push((x.0, y.1)),
+                        (_, _, Some(x), Some(y)) if x.0 <= y.1 => out.nums.push((x.0, y.1)),
+                        (Some(_), Some(_), _, _) | (_, _, Some(_), Some(_)) => {
+                            self.corrupt.get_or_insert(format!(
+                                "range {} is reversed",
+                                nft_text(&Value::Object(o.clone()))
+                            ));
+                            out.unknown = true;
+                        }
                         _ => out.unknown = true,
                     }
                 } else {
@@ -440,6 +570,10 @@ impl Reader {
             }
             other => self.values(other),
         };
+        if let Some(message) = self.corrupt.take() {
+            self.corrupt_at
+                .get_or_insert((format!("{path}.match.right"), message));
+        }
         let shown_field = match (&field[..], proto_of) {
             ("dport" | "sport", Some(TCP)) => format!("tcp {field}"),
             ("dport" | "sport", Some(UDP)) => format!("udp {field}"),
@@ -481,6 +615,10 @@ impl Reader {
         match field.as_str() {
             "ip saddr" | "ip daddr" | "ip6 saddr" | "ip6 daddr" => {
                 let dim = if field.ends_with("saddr") { SRC } else { DST };
+                if !right_vals.nums.is_empty() || !right_vals.names.is_empty() {
+                    self.note(path, format!("the value of `{text}` is not an address"));
+                    return (text.clone(), Err(format!("`{text}` is not understood")));
+                }
                 let fam = if field.starts_with("ip6") {
                     Set::range(V4.0, V4.1).complement(SRC)
                 } else {
@@ -499,6 +637,12 @@ impl Reader {
             }
             "dport" | "sport" => {
                 let dim = if field == "dport" { DPORT } else { SPORT };
+                if let Some(&(_, n)) = right_vals.nums.iter().find(|&&(_, b)| b > 65535) {
+                    self.corrupt_at.get_or_insert((
+                        format!("{path}.match.right"),
+                        format!("port {n} in `{text}` is beyond 65535"),
+                    ));
+                }
                 if let Some(p) = proto_of {
                     cube.0[PROTO] = cube.0[PROTO].intersect(&Set::one(p));
                 }
@@ -639,7 +783,7 @@ fn nft_text(v: &Value) -> String {
             other => other.to_string(),
         }
     }
-    short_str(go(v, 0))
+    clip(&go(v, 0))
 }
 
 /// A value in a few characters, for rule texts.
@@ -648,15 +792,110 @@ fn short(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    short_str(s)
+    clip(&s)
 }
 
-fn short_str(s: String) -> String {
-    if s.chars().count() > 60 {
-        let mut t: String = s.chars().take(57).collect();
-        t.push_str("...");
-        t
-    } else {
-        s
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::allowed;
+
+    /// A forward chain with policy `policy`, then `items` (JSON objects, comma-separated).
+    fn export(policy: &str, items: &str) -> String {
+        format!(
+            r#"{{"nftables": [
+              {{"table": {{"family": "inet", "name": "filter"}}}},
+              {{"chain": {{"family": "inet", "table": "filter", "name": "fwd", "type": "filter",
+                "hook": "forward", "prio": 0, "policy": {policy}}}}}
+              {items}]}}"#
+        )
+    }
+
+    /// A rule of `fwd` accepting TCP from `src` to port `port` (JSON values).
+    fn accept(src: &str, port: &str) -> String {
+        format!(
+            r#", {{"rule": {{"family": "inet", "table": "filter", "chain": "fwd", "handle": 4,
+              "expr": [
+                {{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "saddr"}}}},
+                  "right": {src}}}}},
+                {{"match": {{"op": "==", "left": {{"payload": {{"protocol": "tcp", "field": "dport"}}}},
+                  "right": {port}}}}},
+                {{"accept": null}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_valid_export_is_read_exactly() {
+        let rs = read(
+            &export(
+                r#""drop""#,
+                &accept(r#"{"prefix": {"addr": "198.51.100.0", "len": 24}}"#, "443"),
+            ),
+            "n.json",
+        )
+        .unwrap();
+        assert_eq!(
+            allowed(&rs, "198.51.100.7", "192.0.2.5", TCP, 443),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "203.0.113.7", "192.0.2.5", TCP, 443),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn a_policy_other_than_accept_or_drop_is_an_error() {
+        let e = read(&export(r#""DROP""#, ""), "n.json").unwrap_err();
+        assert_eq!(e.location, "n.json: $.nftables[1].chain.policy");
+        assert!(e.message.contains("\"DROP\""), "{}", e.message);
+    }
+
+    #[test]
+    fn a_rule_in_an_undeclared_chain_is_an_error() {
+        let text = export(r#""drop""#, &accept(r#""198.51.100.7""#, "443"))
+            .replace(r#""chain": "fwd""#, r#""chain": "fwd2""#);
+        let e = read(&text, "n.json").unwrap_err();
+        assert_eq!(e.location, "n.json: $.nftables[2].rule");
+        assert!(e.message.contains("inet filter fwd2"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_prefix_longer_than_its_address_is_an_error() {
+        let e = read(
+            &export(
+                r#""drop""#,
+                &accept(r#"{"prefix": {"addr": "198.51.100.0", "len": 256}}"#, "443"),
+            ),
+            "n.json",
+        )
+        .unwrap_err();
+        assert!(
+            e.location
+                .starts_with("n.json: $.nftables[2] (rule inet filter fwd handle 4).expr[0]"),
+            "{}",
+            e.location
+        );
+        assert!(e.message.contains("prefix length 256"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_port_beyond_65535_is_an_error() {
+        let e = read(
+            &export(r#""drop""#, &accept(r#""198.51.100.7""#, "70000")),
+            "n.json",
+        )
+        .unwrap_err();
+        assert!(e.location.contains(".expr[1]"), "{}", e.location);
+        assert!(e.message.contains("port 70000"), "{}", e.message);
+    }
+
+    #[test]
+    fn an_unknown_object_is_an_error() {
+        let text = export(r#""drop""#, &accept(r#""198.51.100.7""#, "443"))
+            .replace(r#"{"rule":"#, r#"{"rlue":"#);
+        let e = read(&text, "n.json").unwrap_err();
+        assert_eq!(e.location, "n.json: $.nftables[2]");
+        assert!(e.message.contains("`rlue`"), "{}", e.message);
     }
 }

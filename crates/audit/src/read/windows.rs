@@ -7,13 +7,17 @@
 //! beats a block but needs IPsec, so it is "possible"; otherwise the profile's default
 //! action (inbound: Block when not configured; outbound: Allow). A rule scoped to a
 //! program, a service, an app package, an interface, or a remote address keyword other than
-//! `Any`/`LocalSubnet` is "possible".
+//! `Any`/`LocalSubnet` is "possible". So is a rule whose `Enabled` (`Active`) is neither
+//! true nor false, whose protocol is not understood, with a reversed port range or an empty
+//! port or address field (`LPort=`): each with a note. A protocol number beyond 255 is an
+//! error at the rule.
 
 use std::net::IpAddr;
 
 use serde_json::Value;
 
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
+use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set};
 use crate::{ReadError, ReadOptions};
 
@@ -98,11 +102,27 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
         } else {
             display
         };
+        let shown = clip(&shown);
         let location = format!("{name}: $.Rules[{i}] \"{shown}\"");
-        let enabled = matches!(
-            one(r.get("Enabled")).to_ascii_lowercase().as_str(),
-            "true" | "1"
-        );
+        let mut scoped = Vec::new();
+        // True/False, or the NetSecurity enum's numbers (1 True, 2 False). Anything else may
+        // be either: the rule is "possible" (read as disabled, a block rule would vanish).
+        let enabled = match one(r.get("Enabled")).to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "false" | "2" => false,
+            _ => {
+                let v = clip(
+                    &r.get("Enabled")
+                        .map_or_else(|| "(none)".into(), Value::to_string),
+                );
+                notes.push(Note {
+                    location: location.clone(),
+                    message: format!("Enabled {v} is not True or False; the rule is \"possible\""),
+                });
+                scoped.push(format!("Enabled {v} (enabled or not)"));
+                true
+            }
+        };
         let direction = one(r.get("Direction")).to_ascii_lowercase();
         let inbound = match direction.as_str() {
             "inbound" | "1" => true,
@@ -110,7 +130,10 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
             other => {
                 notes.push(Note {
                     location: location.clone(),
-                    message: format!("direction `{other}` is not understood; rule skipped"),
+                    message: format!(
+                        "direction `{}` is not understood; rule skipped",
+                        clip(other)
+                    ),
                 });
                 continue;
             }
@@ -146,17 +169,30 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
             "icmpv4" => Some(1),
             "icmpv6" => Some(58),
             n => match n.parse::<u128>() {
-                Ok(p) => Some(p),
+                Ok(p) if p < 256 => Some(p),
+                Ok(p) => {
+                    return Err(ReadError {
+                        location: format!("{name}: $.Rules[{i}].Protocol"),
+                        message: format!("protocol {p} is not a number from 0 to 255 (or Any)"),
+                        hint: "run the script of `rdsports audit --windows-export-script` and \
+                               give its output file as it wrote it"
+                            .into(),
+                    });
+                }
                 Err(_) => {
+                    // Any protocol, "possible": skipped, a block rule would vanish.
                     notes.push(Note {
                         location: location.clone(),
-                        message: format!("protocol `{n}` is not understood; rule skipped"),
+                        message: format!(
+                            "protocol `{}` is not understood; the rule is \"possible\"",
+                            clip(n)
+                        ),
                     });
-                    continue;
+                    scoped.push(format!("protocol {}", clip(n)));
+                    None
                 }
             },
         };
-        let mut scoped = Vec::new();
         for (field, what) in [
             ("Program", "program"),
             ("Service", "service"),
@@ -174,7 +210,7 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
                     s.is_empty() || s == "any" || s == "*" || (s == "0" && field == "InterfaceType")
                 });
             if !any {
-                scoped.push(format!("{what} {}", vals.join(",")));
+                scoped.push(format!("{what} {}", clip(&vals.join(","))));
             }
         }
         win.push(WinRule {
@@ -276,24 +312,72 @@ pub fn read_gpo(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
                         _ => None,
                     }
                 }
-                "Active" => r.enabled = v.eq_ignore_ascii_case("TRUE"),
+                "Active" if v.eq_ignore_ascii_case("TRUE") => r.enabled = true,
+                "Active" if v.eq_ignore_ascii_case("FALSE") => r.enabled = false,
+                "Active" => {
+                    // Enabled or not: the rule is "possible" (read as disabled, a block
+                    // rule would vanish).
+                    notes.push(Note {
+                        location: location.clone(),
+                        message: format!(
+                            "Active={} is not TRUE or FALSE; the rule is \"possible\"",
+                            clip(v)
+                        ),
+                    });
+                    r.scoped
+                        .push(format!("Active={} (enabled or not)", clip(v)));
+                }
                 "Dir" => r.inbound = v == "In",
-                "Protocol" => r.protocol = v.parse().ok(),
+                "Protocol" => match v.parse::<u128>() {
+                    Ok(p) if p < 256 => r.protocol = Some(p),
+                    Ok(p) => {
+                        return Err(ReadError {
+                            location: location.clone(),
+                            message: format!("Protocol={p} is not a number from 0 to 255"),
+                            hint: "give the rule strings as the registry or the GPO holds them"
+                                .into(),
+                        });
+                    }
+                    Err(_) => {
+                        notes.push(Note {
+                            location: location.clone(),
+                            message: format!(
+                                "Protocol={} is not understood; the rule is \"possible\"",
+                                clip(v)
+                            ),
+                        });
+                        r.scoped.push(format!("Protocol={}", clip(v)));
+                    }
+                },
+                "LPort" | "LPort2_10" | "LPort2_20" | "RPort" | "RPort2_10" | "LA4" | "LA6"
+                | "LA42" | "LA62" | "RA4" | "RA6" | "RA42" | "RA62"
+                    if v.trim().is_empty() =>
+                {
+                    // Empty is not "any" (Windows writes no field then): "possible".
+                    notes.push(Note {
+                        location: location.clone(),
+                        message: format!("{k}= is empty; the rule is \"possible\""),
+                    });
+                    r.scoped.push(format!("empty {k}="));
+                }
                 "Profile" => profiles |= profile_bit(v).unwrap_or(0),
                 "LPort" | "LPort2_10" | "LPort2_20" => r.local_ports.push(v.to_owned()),
                 "RPort" | "RPort2_10" => r.remote_ports.push(v.to_owned()),
                 "LA4" | "LA6" | "LA42" | "LA62" => r.local_addrs.push(v.to_owned()),
                 "RA4" | "RA6" | "RA42" | "RA62" => r.remote_addrs.push(v.to_owned()),
-                "Name" => r.name = v.to_owned(),
-                "App" => r.scoped.push(format!("program {v}")),
-                "Svc" => r.scoped.push(format!("service {v}")),
-                "PCross" | "AppPkgId" => r.scoped.push(format!("app package {v}")),
-                "IF" | "IFType" => r.scoped.push(format!("interface {v}")),
-                "LUAuth" | "RUAuth" | "RMauth" | "LUOwn" => r.scoped.push(format!("user {v}")),
+                "Name" => r.name = clip(v),
+                "App" => r.scoped.push(format!("program {}", clip(v))),
+                "Svc" => r.scoped.push(format!("service {}", clip(v))),
+                "PCross" | "AppPkgId" => r.scoped.push(format!("app package {}", clip(v))),
+                "IF" | "IFType" => r.scoped.push(format!("interface {}", clip(v))),
+                "LUAuth" | "RUAuth" | "RMauth" | "LUOwn" => {
+                    r.scoped.push(format!("user {}", clip(v)))
+                }
                 "Desc" | "EmbedCtxt" | "Edge" | "Defer" | "Security" | "Security2"
                 | "Security2_9" | "TTK" | "TTK2_22" | "TTK2_27" | "TTK2_28" | "NNm" => {}
                 "ICMP4" | "ICMP6" => {}
                 other => {
+                    let other = clip(other);
                     notes.push(Note {
                         location: location.clone(),
                         message: format!(
@@ -387,7 +471,7 @@ fn addresses(list: &[String], opts: &ReadOptions, local: bool) -> Result<Set, St
         };
         match parsed {
             Some(p) => iv.push(p),
-            None => return Err(format!("address `{item}`")),
+            None => return Err(format!("address `{}`", clip(item))),
         }
     }
     Ok(Set::from_intervals(iv))
@@ -406,12 +490,14 @@ fn ports(list: &[String]) -> Result<Set, String> {
         }
         let (a, b) = item.split_once('-').unwrap_or((item, item));
         match (a.trim().parse::<u16>(), b.trim().parse::<u16>()) {
-            (Ok(a), Ok(b)) => iv.push((u128::from(a), u128::from(b))),
+            (Ok(a), Ok(b)) if a <= b => iv.push((u128::from(a), u128::from(b))),
+            // Reversed: it may mean the range or nothing ("possible" on every port).
+            (Ok(_), Ok(_)) => return Err(format!("port range `{}` reversed", clip(item))),
             _ => {
                 if item.eq_ignore_ascii_case("rpcepmap") || item.eq_ignore_ascii_case("rpc-epmap") {
                     iv.push((135, 135));
                 } else {
-                    return Err(format!("port keyword `{item}`"));
+                    return Err(format!("port keyword `{}`", clip(item)));
                 }
             }
         }
@@ -573,4 +659,136 @@ fn rule_text(w: &WinRule) -> String {
             &w.remote_ports
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::{self, Verdict};
+
+    /// The inbound verdict on TCP from 198.51.100.7 to 192.0.2.5 port `port`.
+    fn inbound(rs: &Ruleset, port: u128) -> Verdict {
+        let a = |s: &str| Set::one(space::addr_value(s.parse().unwrap()));
+        let cube = Cube::full()
+            .with(SRC, &a("198.51.100.7"))
+            .with(DST, &a("192.0.2.5"))
+            .with(PROTO, &Set::one(space::TCP))
+            .with(SPORT, &Set::one(50000))
+            .with(DPORT, &Set::one(port));
+        let p = eval::evaluate(rs, Hook::Input, cube);
+        assert_eq!(p.len(), 1, "{p:?}");
+        p[0].verdict.clone()
+    }
+
+    fn possible(v: &Verdict) -> bool {
+        matches!(v, Verdict::Possible { .. })
+    }
+
+    /// The export script's JSON: a block of RDP (`block` holds its own fields) and an
+    /// allow of every TCP port.
+    fn json(block: &str) -> String {
+        format!(
+            r#"{{"Rules": [
+              {{"DisplayName": "block rdp", "Direction": "Inbound", "Action": "Block",
+                "Profile": "Any", {block}}},
+              {{"DisplayName": "allow tcp", "Enabled": "True", "Direction": "Inbound",
+                "Action": "Allow", "Profile": "Any", "Protocol": "TCP", "LocalPort": ["Any"]}}]}}"#
+        )
+    }
+
+    fn read_j(block: &str) -> Result<Ruleset, ReadError> {
+        read_json(&json(block), "w.json", &ReadOptions::default())
+    }
+
+    #[test]
+    fn json_block_beats_allow() {
+        let rs = read_j(r#""Enabled": "True", "Protocol": "TCP", "LocalPort": ["3389"]"#).unwrap();
+        assert_eq!(inbound(&rs, 3389).decision(), Some(Decision::Drop));
+        assert_eq!(inbound(&rs, 443).decision(), Some(Decision::Accept));
+        // Disabled (False, or the enum's 2): gone.
+        for off in [r#""False""#, "2"] {
+            let rs = read_j(&format!(
+                r#""Enabled": {off}, "Protocol": "TCP", "LocalPort": ["3389"]"#
+            ))
+            .unwrap();
+            assert_eq!(inbound(&rs, 3389).decision(), Some(Decision::Accept));
+        }
+    }
+
+    #[test]
+    fn json_an_unknown_enabled_makes_the_rule_possible() {
+        let rs = read_j(r#""Enabled": "Maybe", "Protocol": "TCP", "LocalPort": ["3389"]"#).unwrap();
+        assert!(possible(&inbound(&rs, 3389)));
+        assert_eq!(inbound(&rs, 443).decision(), Some(Decision::Accept));
+        assert!(
+            rs.notes
+                .iter()
+                .any(|n| n.message.contains("Enabled \"Maybe\" is not True or False")),
+            "{:?}",
+            rs.notes
+        );
+    }
+
+    #[test]
+    fn json_a_protocol_beyond_255_is_an_error() {
+        let e =
+            read_j(r#""Enabled": "True", "Protocol": 70000, "LocalPort": ["3389"]"#).unwrap_err();
+        assert_eq!(e.location, "w.json: $.Rules[0].Protocol");
+        assert!(e.message.contains("protocol 70000"), "{}", e.message);
+    }
+
+    #[test]
+    fn json_a_reversed_port_range_makes_the_rule_possible() {
+        let rs =
+            read_j(r#""Enabled": "True", "Protocol": "TCP", "LocalPort": ["3390-3389"]"#).unwrap();
+        assert!(possible(&inbound(&rs, 3389)));
+        assert!(possible(&inbound(&rs, 443)));
+    }
+
+    /// Rule strings: `block` (a block of TCP) then an allow of every TCP port.
+    fn gpo(block: &str) -> Result<Ruleset, ReadError> {
+        let text = format!(
+            "v2.10|Action=Block|Dir=In|{block}|Name=block rdp|\n\
+             v2.10|Action=Allow|Active=TRUE|Dir=In|Protocol=6|Name=allow tcp|\n"
+        );
+        read_gpo(&text, "g.txt", &ReadOptions::default())
+    }
+
+    #[test]
+    fn gpo_block_beats_allow() {
+        let rs = gpo("Active=TRUE|Protocol=6|LPort=3389").unwrap();
+        assert_eq!(inbound(&rs, 3389).decision(), Some(Decision::Drop));
+        assert_eq!(inbound(&rs, 443).decision(), Some(Decision::Accept));
+        let rs = gpo("Active=FALSE|Protocol=6|LPort=3389").unwrap();
+        assert_eq!(inbound(&rs, 3389).decision(), Some(Decision::Accept));
+    }
+
+    #[test]
+    fn gpo_an_unknown_active_makes_the_rule_possible() {
+        let rs = gpo("Active=YES|Protocol=6|LPort=3389").unwrap();
+        assert!(possible(&inbound(&rs, 3389)));
+        assert!(
+            rs.notes.iter().any(|n| n.location == "g.txt:1"
+                && n.message.contains("Active=YES is not TRUE or FALSE"))
+        );
+    }
+
+    #[test]
+    fn gpo_a_protocol_beyond_255_is_an_error() {
+        let e = gpo("Active=TRUE|Protocol=300|LPort=3389").unwrap_err();
+        assert_eq!(e.location, "g.txt:1");
+        assert!(e.message.contains("Protocol=300"), "{}", e.message);
+    }
+
+    #[test]
+    fn gpo_an_empty_port_makes_the_rule_possible() {
+        // Read as "any port", the block would drop every TCP flow.
+        let rs = gpo("Active=TRUE|Protocol=6|LPort=").unwrap();
+        assert!(possible(&inbound(&rs, 443)));
+        assert!(
+            rs.notes
+                .iter()
+                .any(|n| n.message.contains("LPort= is empty"))
+        );
+    }
 }

@@ -181,6 +181,17 @@ pub fn table(a: &Audit, width: usize) -> String {
             );
         }
     }
+    if !a.rule_texts.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nRULE TEXTS ({}): the rules cut above (...), in full",
+            a.rule_texts.len()
+        );
+        for r in &a.rule_texts {
+            wrap(&mut s, "  ", &r.location, 4, w);
+            wrap(&mut s, "    ", &r.text, 6, w);
+        }
+    }
     s
 }
 
@@ -311,6 +322,12 @@ pub fn markdown(a: &Audit) -> String {
         let _ = writeln!(s, "\n## Not understood\n");
         for n in &a.notes {
             let _ = writeln!(s, "- {}: {}", md(&n.location), md(&n.message));
+        }
+    }
+    if !a.rule_texts.is_empty() {
+        let _ = writeln!(s, "\n## Rule texts (cut above, in full)\n");
+        for r in &a.rule_texts {
+            let _ = writeln!(s, "- {}: `{}`", md(&r.location), md(&r.text));
         }
     }
     s
