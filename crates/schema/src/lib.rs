@@ -13,6 +13,8 @@
 pub mod audit;
 pub mod lint;
 pub mod listen;
+pub mod plan;
+pub mod ports;
 
 use std::fmt;
 
