@@ -18,6 +18,8 @@ use serde::Serialize;
 use crate::Format;
 use crate::table::Columns;
 
+mod json;
+
 /// The record of `flow` in the JSON contract. Its `catalog_ids` are allocated: fine for a few
 /// flows; [`Records`] builds millions without.
 pub fn record<'a>(plan: &Plan<'a>, flow: &Flow) -> PlanFlow<'a> {
@@ -147,6 +149,11 @@ pub fn write<W: Write + ?Sized>(
 ) -> io::Result<()> {
     match format {
         Format::Json => {
+            if let Some(pieces) = json::Pieces::new(plan, warnings)
+                && json::write(plan, keep, &pieces, out)?
+            {
+                return writeln!(out);
+            }
             let records = Records::new(plan);
             let doc = PlanDocument {
                 schema_version: PLAN_SCHEMA_VERSION,
@@ -470,6 +477,63 @@ mod tests {
             assert!(keys.iter().any(|x| *x == k), "{k}");
         }
         assert!(flows.iter().any(|f| f["ports"] == "49152-65535"));
+    }
+
+    /// The document as serde_json writes it from the schema's types, one record per flow.
+    fn serialised(plan: &Plan<'_>, keep: &dyn Fn(&Flow) -> bool, warnings: &[String]) -> String {
+        let doc: PlanDocument<'_> = PlanDocument {
+            schema_version: PLAN_SCHEMA_VERSION,
+            deployment: Cow::Borrowed(&plan.deployment.name),
+            flows: plan
+                .flows
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| record(plan, f))
+                .collect(),
+            warnings: Cow::Borrowed(warnings),
+        };
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn json_from_pieces_is_what_serde_json_writes() {
+        let warnings = ["a \"quoted\" \\ warning\nwith a line break and ünïcode".to_owned()];
+        for text in [
+            EXAMPLE,
+            include_str!("../../../examples/large-farm.toml"),
+            include_str!("../../../examples/single-server.toml"),
+        ] {
+            let c = Catalog::builtin().unwrap();
+            let d = Deployment::parse(text).unwrap();
+            let p = rdsports_core::plan::plan(&c, &d);
+            assert!(json::Pieces::new(&p, &warnings).is_some());
+            assert!(p.flows.iter().any(|f| !f.also.is_empty()));
+            for keep in [
+                &(|_: &Flow| true) as &dyn Fn(&Flow) -> bool,
+                &|f: &Flow| f.to == 1,
+                &|_: &Flow| false,
+            ] {
+                for w in [&warnings[..], &[]] {
+                    assert_eq!(
+                        render(&p, keep, w, Format::Json, 80),
+                        serialised(&p, keep, w)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn json_falls_back_to_serde_when_a_marker_is_in_the_text() {
+        let c = Catalog::builtin().unwrap();
+        let mut d = Deployment::parse(EXAMPLE).unwrap();
+        d.name = "\u{E000}\u{E100}".to_owned();
+        let p = rdsports_core::plan::plan(&c, &d);
+        assert!(json::Pieces::new(&p, &[]).is_none());
+        assert_eq!(
+            render(&p, &|_| true, &[], Format::Json, 80),
+            serialised(&p, &|_| true, &[])
+        );
     }
 
     #[test]
