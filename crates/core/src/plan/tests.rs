@@ -298,11 +298,8 @@ fn domain_option_is_checked() {
     assert!(e[0].message.contains("is not a DNS domain name"), "{e:?}");
 }
 
-/// The count before planning is the number of flows the plan has: for every example, the
-/// synthetic farms, hosts with many roles, and each host's scope.
-#[test]
-fn estimate_is_the_exact_flow_count() {
-    let c = catalog();
+/// Every example, a synthetic farm, hosts with many roles, and one host per zone.
+fn shapes() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
     let mut texts: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -338,6 +335,74 @@ fn estimate_is_the_exact_flow_count() {
         );
     }
     texts.push(zones);
+    texts
+}
+
+/// The plan, built straight from its definition: every entry's (source, target, protocol,
+/// port) with the entries of one flow merged, sorted by zone pair, then hosts, protocol and
+/// port. `plan` builds it zone pair by zone pair without sorting; this is what it must give.
+fn reference(c: &Catalog, d: &Deployment, host: Option<usize>) -> Vec<Flow> {
+    let zone = |h: usize| d.hosts[h].zone;
+    let mut all = Vec::new();
+    for a in &active(c, d).active {
+        for &from in &a.sources {
+            for &to in &a.targets {
+                let in_scope = host.is_none_or(|h| from == h || to == h);
+                if to != from && in_scope {
+                    for &p in &a.protocols {
+                        for &r in &a.ports {
+                            all.push((zone(from), zone(to), from, to, p, r, a.entry));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    all.sort();
+    let mut flows: Vec<Flow> = Vec::new();
+    for (_, _, from, to, protocol, ports, entry) in all {
+        match flows.last_mut() {
+            Some(f) if (f.from, f.to, f.protocol, f.ports) == (from, to, protocol, ports) => {
+                if f.entry != entry && !f.also.contains(&entry) {
+                    f.also.push(entry);
+                }
+            }
+            _ => flows.push(Flow {
+                from,
+                to,
+                protocol,
+                ports,
+                entry,
+                also: Vec::new(),
+            }),
+        }
+    }
+    flows
+}
+
+#[test]
+fn flows_are_every_entrys_merged_in_plan_order() {
+    let c = catalog();
+    for text in shapes() {
+        let d = deployment(&text);
+        assert_eq!(plan(&c, &d).flows, reference(&c, &d, None), "{}", d.name);
+        for h in [0, d.hosts.len() / 2, d.hosts.len() - 1] {
+            let scope = Scope {
+                host: Some(h),
+                max_flows: u64::MAX,
+            };
+            let scoped = plan_within(&c, &d, scope).unwrap();
+            assert_eq!(scoped.flows, reference(&c, &d, Some(h)), "{} {h}", d.name);
+        }
+    }
+}
+
+/// The count before planning is the number of flows the plan has: for every example, the
+/// synthetic farms, hosts with many roles, and each host's scope.
+#[test]
+fn estimate_is_the_exact_flow_count() {
+    let c = catalog();
+    let texts = shapes();
     for text in &texts {
         let d = deployment(text);
         let full = plan(&c, &d);
