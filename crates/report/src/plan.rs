@@ -231,8 +231,8 @@ impl Widths {
         }
     }
 
-    /// Widens `columns` to hold the row of `f`.
-    fn measure(&self, columns: &mut Columns, f: &Flow) {
+    /// The widths of the cells of `f`'s row ([`TABLE_HEADERS`]).
+    fn row(&self, f: &Flow) -> [usize; 7] {
         let digits = |p: u16| p.checked_ilog10().map_or(1, |d| d as usize + 1);
         let ports = if f.ports.start() == f.ports.end() {
             digits(f.ports.start())
@@ -241,13 +241,15 @@ impl Widths {
         };
         let (service, purpose, id) = self.entries[f.entry];
         let ids = id + f.also.iter().map(|&a| 1 + self.entries[a].2).sum::<usize>();
-        columns.widen(0, self.hosts[f.from]);
-        columns.widen(1, self.hosts[f.to]);
-        columns.widen(2, f.protocol.name().len());
-        columns.widen(3, ports);
-        columns.widen(4, service);
-        columns.widen(5, ids);
-        columns.widen(6, purpose);
+        [
+            self.hosts[f.from],
+            self.hosts[f.to],
+            f.protocol.name().len(),
+            ports,
+            service,
+            ids,
+            purpose,
+        ]
     }
 }
 
@@ -278,7 +280,7 @@ fn table<W: Write + ?Sized>(
         plan.deployment.zones.len()
     )?;
     let widths = Widths::new(plan);
-    let (mut ports, mut ids) = (String::new(), String::new());
+    let mut ids = String::new();
     for (key, group) in boundaries(plan) {
         let n = group.iter().filter(|f| keep(f)).count();
         if n == 0 {
@@ -289,24 +291,26 @@ fn table<W: Write + ?Sized>(
         // Measure first, then write: the rows are never held.
         let mut columns = Columns::new(&TABLE_HEADERS, true);
         for f in group.iter().filter(|f| keep(f)) {
-            widths.measure(&mut columns, f);
+            for (column, w) in widths.row(f).into_iter().enumerate() {
+                columns.widen(column, w);
+            }
         }
         let mut rows = columns.rows(width, 2);
         rows.write(out, &TABLE_HEADERS)?;
         for f in group.iter().filter(|f| keep(f)) {
             let entry = plan.entry(f);
-            ports.clear();
-            let _ = write!(ports, "{}", f.ports);
-            rows.write(
+            let w = widths.row(f);
+            let mut buf = [0; 11];
+            rows.write_counted(
                 out,
                 &[
-                    plan.from(f).name.as_str(),
-                    &plan.to(f).name,
-                    f.protocol.name(),
-                    &ports,
-                    &entry.service,
-                    join_ids(plan, f, ",", &mut ids),
-                    &entry.purpose,
+                    (plan.from(f).name.as_str(), w[0]),
+                    (&plan.to(f).name, w[1]),
+                    (f.protocol.name(), w[2]),
+                    (span(f.ports).text(&mut buf), w[3]),
+                    (&entry.service, w[4]),
+                    (join_ids(plan, f, ",", &mut ids), w[5]),
+                    (&entry.purpose, w[6]),
                 ],
             )?;
         }
@@ -338,16 +342,15 @@ fn csv<W: Write + ?Sized>(
         "to_zone",
         "purpose",
     ])?;
-    let (mut ports, mut ids) = (String::new(), String::new());
+    let mut ids = String::new();
     for f in plan.flows.iter().filter(|f| keep(f)) {
         let entry = plan.entry(f);
-        ports.clear();
-        let _ = write!(ports, "{}", f.ports);
+        let mut buf = [0; 11];
         w.write_record([
             plan.from(f).name.as_str(),
             &plan.to(f).name,
             f.protocol.name(),
-            &ports,
+            span(f.ports).text(&mut buf),
             &entry.service,
             &entry.id,
             join_ids(plan, f, " ", &mut ids),

@@ -152,29 +152,67 @@ impl Rows {
         out: &mut W,
         cells: &[S],
     ) -> std::io::Result<()> {
+        self.write_cells(
+            out,
+            cells.iter().map(|c| {
+                let c = c.as_ref();
+                (c, c.chars().count())
+            }),
+        )
+    }
+
+    /// [`Rows::write`] for cells whose widths in characters are known: each cell with its
+    /// width.
+    pub fn write_counted<W: std::io::Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        cells: &[(&str, usize)],
+    ) -> std::io::Result<()> {
+        self.write_cells(out, cells.iter().copied())
+    }
+
+    fn write_cells<'c, W: std::io::Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        mut cells: impl Iterator<Item = (&'c str, usize)>,
+    ) -> std::io::Result<()> {
         let line = &mut self.line;
         line.clear();
-        line.extend(std::iter::repeat_n(' ', self.indent));
+        spaces(line, self.indent);
         let shown = self.widths.len();
         for (i, &w) in self.widths.iter().enumerate() {
-            let text = cells.get(i).map_or("", AsRef::as_ref);
-            let chars = text.chars().count();
+            let (text, chars) = cells.next().unwrap_or(("", 0));
             let used = if chars <= w {
                 line.push_str(text);
                 chars
             } else {
-                line.extend(text.chars().take(w.saturating_sub(1)));
+                let keep = w.saturating_sub(1);
+                let end = text
+                    .char_indices()
+                    .nth(keep)
+                    .map_or(text.len(), |(at, _)| at);
+                line.push_str(&text[..end]);
                 line.push('…');
-                w.saturating_sub(1) + 1
+                keep + 1
             };
             if i + 1 < shown {
-                line.extend(std::iter::repeat_n(' ', w.saturating_sub(used) + 2));
+                spaces(line, w.saturating_sub(used) + 2);
             }
         }
         let kept = line.trim_end().len();
         line.truncate(kept);
         line.push('\n');
         out.write_all(line.as_bytes())
+    }
+}
+
+/// Appends `n` spaces.
+fn spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 
