@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
-use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
+use crate::model::{Also, Flow, Host, PortRange, Protocol, Role, Zone};
 
 /// The default largest plan: 4,000,000 flows. A plan that size takes about 250 MB to build
 /// and about 400 MB to turn into rules; raise it with [`Scope::max_flows`] (the command
@@ -282,7 +282,7 @@ fn expand<'a>(
                 let mut i = 0;
                 while i < buffer.len() {
                     let (to, protocol, ports, entry) = buffer[i];
-                    let mut also = Vec::new();
+                    let mut also = Also::default();
                     let mut j = i + 1;
                     while j < buffer.len()
                         && buffer[j].0 == to

@@ -120,7 +120,7 @@ fn plan<'a>(catalog: &'a Catalog, d: &'a Deployment, c: &Case) -> Plan<'a> {
             protocol: if tcp { Protocol::Tcp } else { Protocol::Udp },
             ports,
             entry: entry % catalog.entries.len(),
-            also: Vec::new(),
+            also: Default::default(),
         })
         .collect();
     Plan {

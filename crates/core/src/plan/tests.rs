@@ -373,7 +373,7 @@ fn reference(c: &Catalog, d: &Deployment, host: Option<usize>) -> Vec<Flow> {
                 protocol,
                 ports,
                 entry,
-                also: Vec::new(),
+                also: Also::default(),
             }),
         }
     }
@@ -482,4 +482,18 @@ fn inbound_ports_of_the_example() {
         .map(|i| i.port)
         .collect();
     assert_eq!(two, [49152, 65535]);
+}
+
+/// Millions of flows are held at once: a flow is five words (its further entries one of them).
+#[test]
+fn a_flow_is_five_words() {
+    assert!(std::mem::size_of::<Flow>() <= 5 * std::mem::size_of::<usize>());
+    let mut also = Also::default();
+    assert!(also.is_empty());
+    also.push(3);
+    also.push(7);
+    assert_eq!(&also[..], &[3, 7]);
+    assert_eq!(also, Also::from(vec![3, 7]));
+    assert_eq!(Also::from(Vec::new()), Also::default());
+    assert_eq!(format!("{also:?}"), "[3, 7]");
 }
