@@ -49,7 +49,14 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
     match plan_within(catalog, deployment, scope) {
         Ok(p) => p,
         // Unreachable: no count exceeds u64::MAX. Build it anyway rather than panic.
-        Err(too_large) => expand(catalog, deployment, scope, *too_large.entries, 0),
+        Err(too_large) => {
+            let mut flows = Vec::new();
+            let mut plan = expand(catalog, deployment, scope, *too_large.entries, &mut |f| {
+                flows.push(f);
+            });
+            plan.flows = flows;
+            plan
+        }
     }
 }
 
@@ -70,8 +77,34 @@ pub fn plan_within<'a>(
             entries: Box::new(entries),
         });
     }
-    let reserve = usize::try_from(estimate.flows).unwrap_or(usize::MAX);
-    Ok(expand(catalog, deployment, scope, entries, reserve))
+    // Reserving the counted flows once avoids copying millions of flows while growing.
+    let mut flows = Vec::with_capacity(usize::try_from(estimate.flows).unwrap_or(usize::MAX));
+    let mut plan = expand(catalog, deployment, scope, entries, &mut |f| flows.push(f));
+    plan.flows = flows;
+    Ok(plan)
+}
+
+/// [`plan_within`] without keeping the flows: each is handed to `each` as it is built, in plan
+/// order, and the plan returned has none (`flows` is empty; its warnings and unplanned
+/// entries are those of [`plan_within`]). For callers that fold the flows into something
+/// smaller, such as an aggregated policy: the millions of flows of a large farm are never in
+/// memory at once. A plan beyond the limit is refused before any flow is handed over.
+pub fn plan_each<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    scope: Scope,
+    each: &mut dyn FnMut(Flow),
+) -> Result<Plan<'a>, TooLarge> {
+    let entries = active(catalog, deployment);
+    let estimate = count(catalog, deployment, &entries.active, scope);
+    if estimate.flows > scope.max_flows {
+        return Err(TooLarge {
+            estimate,
+            limit: scope.max_flows,
+            entries: Box::new(entries),
+        });
+    }
+    Ok(expand(catalog, deployment, scope, entries, each))
 }
 
 /// How many flows the plan of `deployment` within `scope` has, counted without building it
@@ -180,13 +213,14 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
     }
 }
 
-/// Builds the flows of the active entries within `scope`, reserving `reserve` flows.
+/// Builds the flows of the active entries within `scope`, handing each to `each` in plan
+/// order; the plan returned has the warnings and no flows.
 fn expand<'a>(
     catalog: &'a Catalog,
     deployment: &'a Deployment,
     scope: Scope,
     entries: Entries,
-    reserve: usize,
+    each: &mut dyn FnMut(Flow),
 ) -> Plan<'a> {
     let d = deployment;
     let Entries {
@@ -200,8 +234,7 @@ fn expand<'a>(
     // host of the first zone in turn gets every (to, protocol, ports) it needs in the second
     // zone, merged across entries. Flows that several entries need can only coincide for the
     // same source, so a per-source buffer replaces a global index (and keeps memory flat for
-    // large farms), and no sort of the whole plan is needed. The flows were counted before
-    // (`count`): reserving that many once avoids copying millions of flows while growing.
+    // large farms), and no sort of the whole plan is needed.
     let zone_of: Vec<usize> = d.hosts.iter().map(|h| h.zone).collect();
     let n_zones = zone_of.iter().max().map_or(0, |z| z + 1);
     // Each active entry's targets by zone: (zone, targets in it, sorted), zones ascending.
@@ -246,7 +279,6 @@ fn expand<'a>(
             sources_by_zone[zone_of[from]].push(from);
         }
     }
-    let mut flows: Vec<Flow> = Vec::with_capacity(reserve);
     let mut buffer: Vec<(usize, Protocol, PortRange, usize)> = Vec::new();
     for sources in &sources_by_zone {
         for to_zone in 0..n_zones {
@@ -294,7 +326,7 @@ fn expand<'a>(
                         }
                         j += 1;
                     }
-                    flows.push(Flow {
+                    each(Flow {
                         from,
                         to,
                         protocol,
@@ -361,7 +393,7 @@ fn expand<'a>(
     Plan {
         catalog,
         deployment,
-        flows,
+        flows: Vec::new(),
         unplanned,
         warnings,
     }

@@ -385,7 +385,17 @@ fn flows_are_every_entrys_merged_in_plan_order() {
     let c = catalog();
     for text in shapes() {
         let d = deployment(&text);
-        assert_eq!(plan(&c, &d).flows, reference(&c, &d, None), "{}", d.name);
+        let full = plan(&c, &d);
+        assert_eq!(full.flows, reference(&c, &d, None), "{}", d.name);
+        // Handed over one at a time: the same flows, the same warnings, none kept.
+        let mut streamed = Vec::new();
+        let each = plan_each(&c, &d, Scope::default(), &mut |f| streamed.push(f)).unwrap();
+        assert_eq!(streamed, full.flows, "{}", d.name);
+        assert!(each.flows.is_empty());
+        assert_eq!(
+            (each.warnings, each.unplanned),
+            (full.warnings, full.unplanned)
+        );
         for h in [0, d.hosts.len() / 2, d.hosts.len() - 1] {
             let scope = Scope {
                 host: Some(h),
@@ -433,6 +443,14 @@ fn estimate_is_the_exact_flow_count() {
 #[test]
 fn plans_beyond_the_limit_are_refused_with_the_count() {
     let c = catalog();
+    let d = deployment(PERIMETER);
+    let small = Scope {
+        host: None,
+        max_flows: 3,
+    };
+    let mut handed = 0;
+    assert!(plan_each(&c, &d, small, &mut |_| handed += 1).is_err());
+    assert_eq!(handed, 0);
     let d = deployment(&crate::synthetic::deployment(300));
     let n = plan(&c, &d).flows.len() as u64;
     let at_limit = Scope {
