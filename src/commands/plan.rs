@@ -23,7 +23,7 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = input::plan_warnings(&deployment, &plan);
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     rdsports_report::plan::write(
         &plan,
         &|f| host.is_none_or(|h| f.from == h || f.to == h),

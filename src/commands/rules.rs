@@ -1,9 +1,10 @@
 //! `rdsports rules`: firewall rules for the planned flows, per platform.
 
 use std::fmt::Write as _;
+use std::io::{BufWriter, Write as _};
 
 use anyhow::Context;
-use rdsports_policy::RenderOptions;
+use rdsports_policy::{Policy, RenderOptions};
 
 use crate::ExitStatus;
 use crate::cli::RulesArgs;
@@ -30,8 +31,26 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     };
     let catalog = input::catalog()?;
     let host = args.host.as_deref().and_then(|h| deployment.host_index(h));
-    let Some(plan) = input::plan_for_rules(&catalog, &deployment, &args.input, host) else {
-        return Ok(ExitStatus::BadInput);
+    // Aggregated rules (the default) are built as the flows are planned, so the millions of
+    // flows of a large farm are never held at once. Without aggregation every flow is a rule
+    // of its own, built from the whole plan.
+    let (plan, policy) = if args.no_aggregate {
+        let Some(plan) = input::plan_for_rules(&catalog, &deployment, &args.input, host) else {
+            return Ok(ExitStatus::BadInput);
+        };
+        (plan, None)
+    } else {
+        let mut planned = None;
+        let policy = Policy::aggregated_from_flows(&catalog, &deployment, 0, |each| {
+            planned =
+                input::plan_for_rules_each(&catalog, &deployment, &args.input, host, &mut |f| {
+                    each(&f);
+                });
+        });
+        let Some(plan) = planned else {
+            return Ok(ExitStatus::BadInput);
+        };
+        (plan, Some(policy))
     };
     let enforces = targets
         .iter()
@@ -98,7 +117,12 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
         host_variant: args.host_variant,
         aggregate: !args.no_aggregate,
     };
-    let rendered = match rdsports_policy::render(&args.target, &plan, &opts) {
+    let rendered = match &policy {
+        Some(policy) => rdsports_policy::render_policy(&args.target, policy, &opts),
+        None => rdsports_policy::render(&args.target, &plan, &opts),
+    };
+    drop(policy);
+    let rendered = match rendered {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -109,20 +133,24 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
     for w in plan.warnings.iter().chain(&rendered.warnings) {
         eprintln!("warning: {w}");
     }
+    let files = rendered.files.len();
     match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            for (name, content) in &rendered.files {
-                let path = dir.join(name);
+            // "wrote" lines are buffered (flushed when the loop ends, or on an error).
+            let mut err = BufWriter::new(std::io::stderr().lock());
+            for (name, content) in rendered.files {
+                let path = dir.join(&name);
                 if let Some(parent) = path.parent() {
                     std::fs::create_dir_all(parent)
                         .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
                 std::fs::write(&path, content)
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                eprintln!("wrote {}", path.display());
+                writeln!(err, "wrote {}", path.display())?;
             }
+            err.flush()?;
         }
         None => {
             let json = rendered
@@ -137,8 +165,8 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                 );
                 return Ok(ExitStatus::BadInput);
             }
-            let many = rendered.files.len() > 1;
-            let mut text = String::new();
+            let many = files > 1;
+            let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             for (name, content) in &rendered.files {
                 if many {
                     // The separator must be a comment in the file's own language.
@@ -149,22 +177,22 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<ExitStatus> {
                     } else {
                         "#"
                     };
-                    let _ = writeln!(text, "{comment} ===== {name} =====");
+                    writeln!(out, "{comment} ===== {name} =====")?;
                 }
-                text.push_str(content);
+                out.write_all(content.as_bytes())?;
                 if many && !content.ends_with('\n') {
-                    text.push('\n');
+                    out.write_all(b"\n")?;
                 }
             }
-            input::print(&text)?;
+            out.flush()?;
         }
     }
     eprintln!(
         "rules: {} before aggregation, {} after ({} file{})",
         rendered.rules_before,
         rendered.rules_after,
-        rendered.files.len(),
-        if rendered.files.len() == 1 { "" } else { "s" }
+        files,
+        if files == 1 { "" } else { "s" }
     );
     Ok(ExitStatus::Ok)
 }

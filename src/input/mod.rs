@@ -10,9 +10,9 @@ use std::path::Path;
 use anyhow::Context;
 use rdsports_core::plan::{
     DEFAULT_MAX_DIAGRAM_ZONE_PAIRS, DEFAULT_MAX_FLOWS, DEFAULT_MAX_ZONE_PAIRS,
-    MAX_ZONE_PAIRS_COUNTED, Scope, estimate, plan_within,
+    MAX_ZONE_PAIRS_COUNTED, Scope, estimate, plan_each, plan_within,
 };
-use rdsports_core::{Catalog, Deployment, Diagnostic, Plan, Severity};
+use rdsports_core::{Catalog, Deployment, Diagnostic, Flow, Plan, Severity};
 
 use crate::cli::{DeploymentInput, FormatArg};
 use crate::error::UserError;
@@ -183,6 +183,27 @@ pub fn plan_for_rules<'a>(
         host,
         DEFAULT_MAX_ZONE_PAIRS,
         "rule set",
+        None,
+    )
+}
+
+/// [`plan_for_rules`] handing each flow to `each` as it is built instead of keeping it (the
+/// plan returned has no flows: see `rdsports_core::plan::plan_each`).
+pub fn plan_for_rules_each<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+    each: &mut dyn FnMut(Flow),
+) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        host,
+        DEFAULT_MAX_ZONE_PAIRS,
+        "rule set",
+        Some(each),
     )
 }
 
@@ -200,11 +221,13 @@ pub fn plan_for_diagram<'a>(
         None,
         DEFAULT_MAX_DIAGRAM_ZONE_PAIRS,
         "drawn apart in the diagram",
+        None,
     )
 }
 
 /// [`plan`], refusing a plan whose flows join more than `max_pairs` zone pairs unless
-/// `--max-flows` was raised above its default.
+/// `--max-flows` was raised above its default; with `stream`, each flow is handed to it
+/// instead of kept.
 fn plan_within_zone_pairs<'a>(
     catalog: &'a Catalog,
     deployment: &'a Deployment,
@@ -212,6 +235,7 @@ fn plan_within_zone_pairs<'a>(
     host: Option<usize>,
     max_pairs: u64,
     each: &str,
+    stream: Option<&mut dyn FnMut(Flow)>,
 ) -> Option<Plan<'a>> {
     if host.is_none() && input.max_flows <= DEFAULT_MAX_FLOWS {
         let scope = Scope {
@@ -248,7 +272,7 @@ fn plan_within_zone_pairs<'a>(
             return None;
         }
     }
-    plan(catalog, deployment, input, host)
+    plan_with(catalog, deployment, input, host, stream)
 }
 
 /// Plans the deployment within the `--max-flows` limit, for the flows from or to `host`
@@ -260,11 +284,26 @@ pub fn plan<'a>(
     input: &DeploymentInput,
     host: Option<usize>,
 ) -> Option<Plan<'a>> {
+    plan_with(catalog, deployment, input, host, None)
+}
+
+/// [`plan`]; with `stream`, each flow is handed to it instead of kept.
+fn plan_with<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    host: Option<usize>,
+    stream: Option<&mut dyn FnMut(Flow)>,
+) -> Option<Plan<'a>> {
     let scope = Scope {
         host,
         max_flows: input.max_flows,
     };
-    match plan_within(catalog, deployment, scope) {
+    let planned = match stream {
+        None => plan_within(catalog, deployment, scope),
+        Some(each) => plan_each(catalog, deployment, scope, each),
+    };
+    match planned {
         Ok(plan) => Some(plan),
         Err(too_large) => {
             let name = input

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
-use crate::model::{Flow, Host, PortRange, Protocol, Role, Zone};
+use crate::model::{Also, Flow, Host, PortRange, Protocol, Role, Zone};
 
 /// The default largest plan: 4,000,000 flows. A plan that size takes about 250 MB to build
 /// and about 400 MB to turn into rules; raise it with [`Scope::max_flows`] (the command
@@ -49,7 +49,14 @@ pub fn plan<'a>(catalog: &'a Catalog, deployment: &'a Deployment) -> Plan<'a> {
     match plan_within(catalog, deployment, scope) {
         Ok(p) => p,
         // Unreachable: no count exceeds u64::MAX. Build it anyway rather than panic.
-        Err(too_large) => expand(catalog, deployment, scope, *too_large.entries, 0),
+        Err(too_large) => {
+            let mut flows = Vec::new();
+            let mut plan = expand(catalog, deployment, scope, *too_large.entries, &mut |f| {
+                flows.push(f);
+            });
+            plan.flows = flows;
+            plan
+        }
     }
 }
 
@@ -70,8 +77,34 @@ pub fn plan_within<'a>(
             entries: Box::new(entries),
         });
     }
-    let reserve = usize::try_from(estimate.flows).unwrap_or(usize::MAX);
-    Ok(expand(catalog, deployment, scope, entries, reserve))
+    // Reserving the counted flows once avoids copying millions of flows while growing.
+    let mut flows = Vec::with_capacity(usize::try_from(estimate.flows).unwrap_or(usize::MAX));
+    let mut plan = expand(catalog, deployment, scope, entries, &mut |f| flows.push(f));
+    plan.flows = flows;
+    Ok(plan)
+}
+
+/// [`plan_within`] without keeping the flows: each is handed to `each` as it is built, in plan
+/// order, and the plan returned has none (`flows` is empty; its warnings and unplanned
+/// entries are those of [`plan_within`]). For callers that fold the flows into something
+/// smaller, such as an aggregated policy: the millions of flows of a large farm are never in
+/// memory at once. A plan beyond the limit is refused before any flow is handed over.
+pub fn plan_each<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    scope: Scope,
+    each: &mut dyn FnMut(Flow),
+) -> Result<Plan<'a>, TooLarge> {
+    let entries = active(catalog, deployment);
+    let estimate = count(catalog, deployment, &entries.active, scope);
+    if estimate.flows > scope.max_flows {
+        return Err(TooLarge {
+            estimate,
+            limit: scope.max_flows,
+            entries: Box::new(entries),
+        });
+    }
+    Ok(expand(catalog, deployment, scope, entries, each))
 }
 
 /// How many flows the plan of `deployment` within `scope` has, counted without building it
@@ -180,13 +213,14 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
     }
 }
 
-/// Builds the flows of the active entries within `scope`, reserving `reserve` flows.
+/// Builds the flows of the active entries within `scope`, handing each to `each` in plan
+/// order; the plan returned has the warnings and no flows.
 fn expand<'a>(
     catalog: &'a Catalog,
     deployment: &'a Deployment,
     scope: Scope,
     entries: Entries,
-    reserve: usize,
+    each: &mut dyn FnMut(Flow),
 ) -> Plan<'a> {
     let d = deployment;
     let Entries {
@@ -195,78 +229,116 @@ fn expand<'a>(
         mut warnings,
         skipped_low,
     } = entries;
-    // Per source host: every (to, protocol, ports) it needs, merged across entries. Flows
-    // that several entries need can only coincide for the same source, so a per-source
-    // buffer replaces a global index (and keeps memory flat for large farms). The flows were
-    // counted before (`count`): reserving that many once avoids copying millions of flows
-    // while growing.
-    let mut flows: Vec<Flow> = Vec::with_capacity(reserve);
-    let mut buffer: Vec<(usize, Protocol, PortRange, usize)> = Vec::new();
-    let mut cursors = vec![0usize; active.len()];
-    for from in 0..d.hosts.len() {
-        buffer.clear();
-        // With a host in scope, the other sources only need their flows to that host.
-        let only_to = scope.host.filter(|&h| h != from);
-        for (a, cursor) in active.iter().zip(cursors.iter_mut()) {
-            // `sources` is sorted and `from` only grows: advance a cursor instead of searching.
-            while *cursor < a.sources.len() && a.sources[*cursor] < from {
-                *cursor += 1;
-            }
-            if a.sources.get(*cursor) != Some(&from) {
-                continue;
-            }
-            let targets: &[usize] = match only_to {
-                None => &a.targets,
-                Some(h) => match a.targets.binary_search(&h) {
-                    Ok(i) => &a.targets[i..=i],
-                    Err(_) => &[],
-                },
-            };
-            for &to in targets.iter().filter(|&&to| to != from) {
-                for &protocol in &a.protocols {
-                    for &range in &a.ports {
-                        buffer.push((to, protocol, range, a.entry));
-                    }
+    // The flows are built in their final order, sorted by source zone, destination zone,
+    // source host, destination host, protocol and port: for each pair of zones, each source
+    // host of the first zone in turn gets every (to, protocol, ports) it needs in the second
+    // zone, merged across entries. Flows that several entries need can only coincide for the
+    // same source, so a per-source buffer replaces a global index (and keeps memory flat for
+    // large farms), and no sort of the whole plan is needed.
+    let zone_of: Vec<usize> = d.hosts.iter().map(|h| h.zone).collect();
+    let n_zones = zone_of.iter().max().map_or(0, |z| z + 1);
+    // Each active entry's targets by zone: (zone, targets in it, sorted), zones ascending.
+    let by_zone: Vec<Vec<(usize, Vec<usize>)>> = active
+        .iter()
+        .map(|a| {
+            let mut zones: Vec<(usize, Vec<usize>)> = Vec::new();
+            let mut targets = a.targets.clone();
+            targets.sort_by_key(|&t| (zone_of[t], t));
+            for t in targets {
+                match zones.last_mut() {
+                    Some((z, list)) if *z == zone_of[t] => list.push(t),
+                    _ => zones.push((zone_of[t], vec![t])),
                 }
             }
-        }
-        buffer.sort_unstable();
-        let mut i = 0;
-        while i < buffer.len() {
-            let (to, protocol, ports, entry) = buffer[i];
-            let mut also = Vec::new();
-            let mut j = i + 1;
-            while j < buffer.len()
-                && buffer[j].0 == to
-                && buffer[j].1 == protocol
-                && buffer[j].2 == ports
-            {
-                if buffer[j].3 != entry && !also.contains(&buffer[j].3) {
-                    also.push(buffer[j].3);
-                }
-                j += 1;
-            }
-            flows.push(Flow {
-                from,
-                to,
-                protocol,
-                ports,
-                entry,
-                also,
-            });
-            i = j;
+            zones
+        })
+        .collect();
+    // Each host's entries as a source (indices into `active`, in catalog order), and the
+    // zones those entries reach from it, ascending.
+    let mut entries_of: Vec<Vec<usize>> = vec![Vec::new(); d.hosts.len()];
+    for (i, a) in active.iter().enumerate() {
+        for &from in &a.sources {
+            entries_of[from].push(i);
         }
     }
-    flows.sort_unstable_by_key(|f| {
-        (
-            d.hosts[f.from].zone,
-            d.hosts[f.to].zone,
-            f.from,
-            f.to,
-            f.protocol,
-            f.ports,
-        )
-    });
+    let reach: Vec<Vec<usize>> = entries_of
+        .iter()
+        .map(|es| {
+            let mut zones: Vec<usize> = es
+                .iter()
+                .flat_map(|&i| by_zone[i].iter().map(|(z, _)| *z))
+                .collect();
+            zones.sort_unstable();
+            zones.dedup();
+            zones
+        })
+        .collect();
+    let mut sources_by_zone: Vec<Vec<usize>> = vec![Vec::new(); n_zones];
+    for (from, es) in entries_of.iter().enumerate() {
+        if !es.is_empty() {
+            sources_by_zone[zone_of[from]].push(from);
+        }
+    }
+    let mut buffer: Vec<(usize, Protocol, PortRange, usize)> = Vec::new();
+    for sources in &sources_by_zone {
+        for to_zone in 0..n_zones {
+            for &from in sources {
+                if reach[from].binary_search(&to_zone).is_err() {
+                    continue;
+                }
+                buffer.clear();
+                // With a host in scope, the other sources only need their flows to that host.
+                let only_to = scope.host.filter(|&h| h != from);
+                for &i in &entries_of[from] {
+                    let a = &active[i];
+                    let Ok(z) = by_zone[i].binary_search_by_key(&to_zone, |(z, _)| *z) else {
+                        continue;
+                    };
+                    let in_zone = by_zone[i][z].1.as_slice();
+                    let targets: &[usize] = match only_to {
+                        None => in_zone,
+                        Some(h) => match in_zone.binary_search(&h) {
+                            Ok(k) => &in_zone[k..=k],
+                            Err(_) => &[],
+                        },
+                    };
+                    for &to in targets.iter().filter(|&&to| to != from) {
+                        for &protocol in &a.protocols {
+                            for &range in &a.ports {
+                                buffer.push((to, protocol, range, a.entry));
+                            }
+                        }
+                    }
+                }
+                buffer.sort_unstable();
+                let mut i = 0;
+                while i < buffer.len() {
+                    let (to, protocol, ports, entry) = buffer[i];
+                    let mut also = Also::default();
+                    let mut j = i + 1;
+                    while j < buffer.len()
+                        && buffer[j].0 == to
+                        && buffer[j].1 == protocol
+                        && buffer[j].2 == ports
+                    {
+                        if buffer[j].3 != entry && !also.contains(&buffer[j].3) {
+                            also.push(buffer[j].3);
+                        }
+                        j += 1;
+                    }
+                    each(Flow {
+                        from,
+                        to,
+                        protocol,
+                        ports,
+                        entry,
+                        also,
+                    });
+                    i = j;
+                }
+            }
+        }
+    }
 
     // One warning per missing role, naming the entries it holds back.
     let mut missing: Vec<Role> = unplanned.iter().map(|u| u.missing).collect();
@@ -321,7 +393,7 @@ fn expand<'a>(
     Plan {
         catalog,
         deployment,
-        flows,
+        flows: Vec::new(),
         unplanned,
         warnings,
     }

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ipnet::IpNet;
-use rdsports_core::model::{Host, PortRange, Protocol, Zone};
+use rdsports_core::model::{Flow, Host, PortRange, Protocol, Zone};
 use rdsports_core::plan::Plan;
+use rdsports_core::{Catalog, Deployment};
 
 /// Facts shared by every rule of a policy and its views: the deployment's names and addresses
 /// and the catalog entries the rules cite.
@@ -102,7 +103,8 @@ impl Policy {
     pub fn from_plan(plan: &Plan<'_>) -> Policy {
         let context = Context::from_plan(plan);
         let mut rules = Vec::with_capacity(plan.flows.len());
-        let (warnings, counts) = scan(&context, plan, |f| {
+        let flows = |each: &mut dyn FnMut(&Flow)| plan.flows.iter().for_each(each);
+        let (warnings, counts) = scan(&context, flows, |f| {
             let mut ids: Vec<usize> = std::iter::once(f.entry)
                 .chain(f.also.iter().copied())
                 .collect();
@@ -136,9 +138,24 @@ impl Policy {
     /// `Policy::from_plan(plan).aggregate()`, much faster for large plans (no rule per flow is
     /// ever built).
     pub fn aggregated_from_plan(plan: &Plan<'_>) -> Policy {
-        let context = Context::from_plan(plan);
-        let mut agg = crate::aggregate::Aggregator::new(&context, plan.flows.len());
-        let (warnings, counts) = scan(&context, plan, |f| agg.push(f));
+        Policy::aggregated_from_flows(plan.catalog, plan.deployment, plan.flows.len(), |each| {
+            plan.flows.iter().for_each(each);
+        })
+    }
+
+    /// The aggregated policy of the flows that `flows` hands to the function it is given, one
+    /// at a time and in plan order (as `rdsports_core::plan::plan_each` builds them), without
+    /// their ever being held: the same policy as [`Policy::aggregated_from_plan`] of a plan of
+    /// those flows. `capacity` is how many flows to expect (0 if unknown).
+    pub fn aggregated_from_flows(
+        catalog: &Catalog,
+        deployment: &Deployment,
+        capacity: usize,
+        flows: impl FnOnce(&mut dyn FnMut(&Flow)),
+    ) -> Policy {
+        let context = Context::new(catalog, deployment);
+        let mut agg = crate::aggregate::Aggregator::new(&context, capacity);
+        let (warnings, counts) = scan(&context, flows, |f| agg.push(f));
         let rules = agg.finish(&context);
         Policy {
             context: Arc::new(context),
@@ -376,13 +393,17 @@ impl Policy {
 impl Context {
     /// The names, addresses and catalog entries of a plan.
     pub fn from_plan(plan: &Plan<'_>) -> Context {
-        let dep = plan.deployment;
+        Context::new(plan.catalog, plan.deployment)
+    }
+
+    /// The names, addresses and catalog entries of the plans of `deployment`.
+    pub fn new(catalog: &Catalog, deployment: &Deployment) -> Context {
+        let dep = deployment;
         Context {
             name: dep.name.clone(),
             zones: dep.zones.clone(),
             hosts: dep.hosts.clone(),
-            entries: plan
-                .catalog
+            entries: catalog
                 .entries
                 .iter()
                 .map(|e| EntryInfo {
@@ -435,12 +456,12 @@ pub(crate) struct FlowItem<'a> {
     pub also: &'a [usize],
 }
 
-/// Walks the plan's flows, hands every usable one to `each`, and returns the warnings about
-/// the others and the flow counts.
-fn scan<'a>(
+/// Walks the flows that `flows` hands over, hands every usable one to `each`, and returns the
+/// warnings about the others and the flow counts.
+fn scan(
     ctx: &Context,
-    plan: &'a Plan<'_>,
-    mut each: impl FnMut(FlowItem<'a>),
+    flows: impl FnOnce(&mut dyn FnMut(&Flow)),
+    mut each: impl FnMut(FlowItem<'_>),
 ) -> (Vec<String>, FlowCounts) {
     let ftp: Vec<bool> = ctx
         .entries
@@ -458,14 +479,14 @@ fn scan<'a>(
     let mut mixed = Vec::new();
     let mut bad = 0usize;
     let mut mixed_total = 0usize;
-    for flow in &plan.flows {
+    flows(&mut |flow: &Flow| {
         let (Some(from), Some(to)) = (ctx.hosts.get(flow.from), ctx.hosts.get(flow.to)) else {
             bad += 1;
-            continue;
+            return;
         };
         if flow.entry >= ctx.entries.len() {
             bad += 1;
-            continue;
+            return;
         }
         if from.address.addr().is_ipv4() != to.address.addr().is_ipv4() {
             if mixed.len() < MIXED_SHOWN {
@@ -475,7 +496,7 @@ fn scan<'a>(
                 ));
             }
             mixed_total += 1;
-            continue;
+            return;
         }
         let is_ftp = |i: &usize| ftp.get(*i).copied().unwrap_or(false);
         let helper = (flow.protocol == Protocol::Tcp
@@ -498,7 +519,7 @@ fn scan<'a>(
             entry: flow.entry,
             also: &flow.also,
         });
-    }
+    });
     for (i, &n) in pairs.iter().enumerate() {
         if n > 0 {
             *counts.zone_pairs.entry((i / zones, i % zones)).or_default() += n;

@@ -120,7 +120,7 @@ fn plan<'a>(catalog: &'a Catalog, d: &'a Deployment, c: &Case) -> Plan<'a> {
             protocol: if tcp { Protocol::Tcp } else { Protocol::Udp },
             ports,
             entry: entry % catalog.entries.len(),
-            also: Vec::new(),
+            also: Default::default(),
         })
         .collect();
     Plan {
@@ -290,5 +290,30 @@ fn aggregation_shrinks_the_examples() {
             flat.rules.len()
         );
         assert_eq!(host_set(&flat.rules), host_set(&agg.rules), "{e}");
+    }
+}
+
+/// Flows handed over one at a time as the planner builds them give the policy of the plan
+/// that holds them (examples and a farm of 300 session hosts).
+#[test]
+fn aggregating_flows_as_they_are_planned_gives_the_policy_of_the_plan() {
+    let catalog = common::catalog();
+    let farm: &'static Deployment = Box::leak(Box::new(
+        Deployment::parse(&rdsports_core::synthetic::deployment(300)).unwrap(),
+    ));
+    let mut deployments: Vec<&Deployment> = common::examples()
+        .iter()
+        .map(|e| common::deployment(e))
+        .collect();
+    deployments.push(farm);
+    for d in deployments {
+        let held = Policy::aggregated_from_plan(&rdsports_core::plan::plan(catalog, d));
+        let streamed = Policy::aggregated_from_flows(catalog, d, 0, |each| {
+            let scope = rdsports_core::plan::Scope::default();
+            let _ = rdsports_core::plan::plan_each(catalog, d, scope, &mut |f| each(&f));
+        });
+        assert_eq!(streamed.rules, held.rules, "{}", d.name);
+        assert_eq!(streamed.warnings, held.warnings, "{}", d.name);
+        assert_eq!(streamed.counts, held.counts, "{}", d.name);
     }
 }

@@ -25,7 +25,6 @@ use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VER
 
 use crate::check::explain;
 use crate::diagram::{Graph, escape_xml as esc};
-use crate::plan::FlowRecord;
 use crate::ports::seed_line;
 
 const CSS: &str = include_str!("html/report.css");
@@ -431,11 +430,11 @@ fn flows(
         }
         out.push_str("</tr></thead>\n<tbody>\n");
         for &(i, f) in group {
-            let r = FlowRecord::new(plan, f);
+            let r = crate::plan::record(plan, f);
             let ids: Vec<String> = r
                 .catalog_ids
                 .iter()
-                .map(|id| match catalog_index.get(id) {
+                .map(|id| match catalog_index.get(id.as_ref()) {
                     // The seed lines are quoted once, in the catalog section the id links to.
                     Some(e) => format!("<a href=\"#cat-{e}\">{}</a>", esc(id)),
                     None => esc(id),
@@ -444,12 +443,12 @@ fn flows(
             let _ = write!(
                 out,
                 "<tr data-flow=\"{i}\"><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\">{}</td>",
-                esc(r.from),
-                esc(r.to),
+                esc(&r.from),
+                esc(&r.to),
                 r.protocol,
-                esc(&r.ports),
-                esc(r.service),
-                esc(r.purpose),
+                esc(&r.ports.to_string()),
+                esc(&r.service),
+                esc(&r.purpose),
                 ids.join(", "),
             );
             if with_checks {

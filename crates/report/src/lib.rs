@@ -1,9 +1,11 @@
 //! Pure renderers: the catalog, plans (and later check results, diagrams and reports) as
 //! tables, JSON, CSV and Markdown.
 //!
-//! Renderers return `String`s (or write into one); they never touch the terminal, files or
-//! the clock, so every output is byte-stable and snapshot-testable. The binary decides where
-//! the text goes and how wide the terminal is.
+//! Renderers return `String`s or write into a caller's `std::io::Write` (the plan, which can
+//! hold millions of flows, streams into it); they never touch the terminal, files or the
+//! clock, so every output is byte-stable and snapshot-testable. The binary decides where the
+//! text goes and how wide the terminal is. The JSON documents' types are in
+//! `rdsports_schema`.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audit;
@@ -30,5 +32,6 @@ pub enum Format {
     Markdown,
 }
 
-/// The version of every JSON document rdsports prints.
+/// The version of the JSON documents built here whose version has no constant in
+/// `rdsports_schema` (the fleet summary).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -1,95 +1,120 @@
-//! A plan as a table grouped by zone boundary, JSON (the documented contract), CSV or
-//! Markdown.
+//! A plan as a table grouped by zone boundary, JSON (the documented contract,
+//! [`rdsports_schema::plan`]), CSV or Markdown.
 //!
-//! JSON contract (`schema_version` 1):
-//!
-//! ```json
-//! {"schema_version": 1, "deployment": "contoso",
-//!  "flows": [{"from": "gw01", "to": "dc01", "protocol": "tcp", "ports": "88",
-//!             "service": "kerberos", "purpose": "...", "catalog_id": "S14",
-//!             "catalog_ids": ["S14", "D02"], "from_zone": "perimeter", "to_zone": "internal"}],
-//!  "warnings": ["..."]}
-//! ```
-//!
-//! `ports` is "N" or "N-M"; `catalog_id` is the first entry that needs the flow and
-//! `catalog_ids` every one of them.
+//! Every format streams into the caller's writer: a flow is written as it is reached, with no
+//! value and no `String` of its own, so a plan of millions of flows (a 10,000-host farm) costs
+//! little more memory than the plan itself. Give [`write`] a buffered writer.
 
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-use rdsports_core::Flow;
 use rdsports_core::plan::Plan;
+use rdsports_core::{Flow, PortRange, Protocol};
+use rdsports_schema::Transport;
+use rdsports_schema::plan::{PLAN_SCHEMA_VERSION, PlanDocument, PlanFlow, PortSpan};
 use serde::Serialize;
 
+use crate::Format;
 use crate::table::Columns;
-use crate::{Format, SCHEMA_VERSION};
 
-/// One flow in the JSON contract.
-#[derive(Debug, Serialize)]
-pub struct FlowRecord<'a> {
-    /// Source host.
-    pub from: &'a str,
-    /// Destination host.
-    pub to: &'a str,
-    /// `tcp` or `udp`.
-    pub protocol: &'static str,
-    /// "N" or "N-M".
-    pub ports: String,
-    /// Service name from the catalog.
-    pub service: &'a str,
-    /// Why the flow exists.
-    pub purpose: &'a str,
-    /// The first catalog entry that needs the flow.
-    pub catalog_id: &'a str,
-    /// Every catalog entry that needs the flow.
-    pub catalog_ids: Vec<&'a str>,
-    /// Zone of the source host.
-    pub from_zone: &'a str,
-    /// Zone of the destination host.
-    pub to_zone: &'a str,
+mod json;
+
+/// The record of `flow` in the JSON contract. Its `catalog_ids` are allocated: fine for a few
+/// flows; [`Records`] builds millions without.
+pub fn record<'a>(plan: &Plan<'a>, flow: &Flow) -> PlanFlow<'a> {
+    let ids: Vec<Cow<'a, str>> = plan
+        .catalog_ids(flow)
+        .into_iter()
+        .map(Cow::Borrowed)
+        .collect();
+    fields(plan, flow, Cow::Owned(ids))
 }
 
-impl<'a> FlowRecord<'a> {
-    /// The record of `flow` in `plan`.
-    pub fn new(plan: &Plan<'a>, flow: &Flow) -> Self {
-        let entry = plan.entry(flow);
-        let ids = plan.catalog_ids(flow);
-        FlowRecord {
-            from: &plan.from(flow).name,
-            to: &plan.to(flow).name,
-            protocol: flow.protocol.name(),
-            ports: flow.ports.to_string(),
-            service: &entry.service,
-            purpose: &entry.purpose,
-            catalog_id: ids.first().copied().unwrap_or(""),
-            catalog_ids: ids,
-            from_zone: &plan.from_zone(flow).name,
-            to_zone: &plan.to_zone(flow).name,
+/// The record of `flow` with these `catalog_ids`.
+fn fields<'x, 'a: 'x>(
+    plan: &Plan<'a>,
+    flow: &Flow,
+    catalog_ids: Cow<'x, [Cow<'x, str>]>,
+) -> PlanFlow<'x> {
+    let entry = plan.entry(flow);
+    PlanFlow {
+        from: Cow::Borrowed(&plan.from(flow).name),
+        to: Cow::Borrowed(&plan.to(flow).name),
+        protocol: transport(flow.protocol),
+        ports: span(flow.ports),
+        service: Cow::Borrowed(&entry.service),
+        purpose: Cow::Borrowed(&entry.purpose),
+        catalog_id: Cow::Borrowed(&entry.id),
+        catalog_ids,
+        from_zone: Cow::Borrowed(&plan.from_zone(flow).name),
+        to_zone: Cow::Borrowed(&plan.to_zone(flow).name),
+    }
+}
+
+/// The contract's name for a transport.
+pub fn transport(p: Protocol) -> Transport {
+    match p {
+        Protocol::Tcp => Transport::Tcp,
+        Protocol::Udp => Transport::Udp,
+    }
+}
+
+/// The contract's "N" or "N-M" for a port range.
+pub fn span(r: PortRange) -> PortSpan {
+    PortSpan {
+        first: r.start(),
+        last: r.end(),
+    }
+}
+
+/// Builds the JSON records of a plan's flows. A flow that one catalog entry needs (nearly all
+/// of them) borrows its one-element `catalog_ids` from here instead of allocating it.
+pub struct Records<'r, 'a> {
+    plan: &'r Plan<'a>,
+    /// Each catalog entry's id, as the `catalog_ids` of the flows it alone needs.
+    single: Vec<[Cow<'a, str>; 1]>,
+}
+
+impl<'r, 'a> Records<'r, 'a> {
+    /// The records of `plan`'s flows.
+    pub fn new(plan: &'r Plan<'a>) -> Self {
+        Records {
+            plan,
+            single: plan
+                .catalog
+                .entries
+                .iter()
+                .map(|e| [Cow::Borrowed(e.id.as_str())])
+                .collect(),
+        }
+    }
+
+    /// The record of `flow`, one of the plan's flows.
+    pub fn of(&self, flow: &Flow) -> PlanFlow<'_> {
+        match self.single.get(flow.entry) {
+            Some(one) if flow.also.is_empty() => fields(self.plan, flow, Cow::Borrowed(one)),
+            _ => record(self.plan, flow),
         }
     }
 }
 
-/// The JSON document; flows are serialised one by one as they are written, never collected.
-#[derive(Serialize)]
-struct Document<'a, 'p> {
-    schema_version: u32,
-    deployment: &'a str,
-    flows: FlowList<'a, 'p>,
-    warnings: &'a [String],
+/// The flows of the JSON document, serialised one by one as they are written.
+struct FlowList<'x, 'r, 'a> {
+    records: &'x Records<'r, 'a>,
+    keep: &'x dyn Fn(&Flow) -> bool,
 }
 
-struct FlowList<'a, 'p> {
-    plan: &'a Plan<'p>,
-    flows: &'a [&'a Flow],
-}
-
-impl Serialize for FlowList<'_, '_> {
+impl Serialize for FlowList<'_, '_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.flows.len()))?;
-        for f in self.flows {
-            seq.serialize_element(&FlowRecord::new(self.plan, f))?;
-        }
-        seq.end()
+        s.collect_seq(
+            self.records
+                .plan
+                .flows
+                .iter()
+                .filter(|f| (self.keep)(f))
+                .map(|f| self.records.of(f)),
+        )
     }
 }
 
@@ -109,59 +134,63 @@ pub fn render(
 }
 
 /// Writes the flows of `plan` selected by `keep` to `out`, streaming: memory stays flat
-/// however many flows there are (a 10,000-host farm plans millions).
+/// however many flows there are (a 10,000-host farm plans millions). `out` should be
+/// buffered: the formats write a flow in many small pieces.
 ///
 /// `warnings` are the deployment's and the plan's warnings as sentences; table and Markdown
 /// print them after the flows, JSON carries them, CSV leaves them to the caller (stderr).
-pub fn write(
+pub fn write<W: Write + ?Sized>(
     plan: &Plan<'_>,
     keep: &dyn Fn(&Flow) -> bool,
     warnings: &[String],
     format: Format,
     width: usize,
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
-    let flows: Vec<&Flow> = plan.flows.iter().filter(|f| keep(f)).collect();
     match format {
         Format::Json => {
-            let doc = Document {
-                schema_version: SCHEMA_VERSION,
-                deployment: &plan.deployment.name,
+            if let Some(pieces) = json::Pieces::new(plan, warnings)
+                && json::write(plan, keep, &pieces, out)?
+            {
+                return writeln!(out);
+            }
+            let records = Records::new(plan);
+            let doc = PlanDocument {
+                schema_version: PLAN_SCHEMA_VERSION,
+                deployment: Cow::Borrowed(&plan.deployment.name),
                 flows: FlowList {
-                    plan,
-                    flows: &flows,
+                    records: &records,
+                    keep,
                 },
-                warnings,
+                warnings: Cow::Borrowed(warnings),
             };
             serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
             writeln!(out)
         }
-        Format::Csv => csv(plan, &flows, out),
-        Format::Table => table(plan, &flows, warnings, width, out),
-        Format::Markdown => markdown(plan, &flows, warnings, out),
+        Format::Csv => csv(plan, keep, out),
+        Format::Table => table(plan, keep, warnings, width, out),
+        Format::Markdown => markdown(plan, keep, warnings, out),
     }
 }
 
-/// Flows grouped by (from zone, to zone), in plan order: contiguous slices of `flows`.
-fn boundaries<'f, 'p>(
-    plan: &Plan<'_>,
-    flows: &'f [&'p Flow],
-) -> Vec<((usize, usize), &'f [&'p Flow])> {
-    let zone = |f: &Flow| {
-        (
-            plan.deployment.hosts[f.from].zone,
-            plan.deployment.hosts[f.to].zone,
-        )
-    };
-    let mut groups = Vec::new();
-    let mut start = 0;
-    for i in 1..=flows.len() {
-        if i == flows.len() || zone(flows[i]) != zone(flows[start]) {
-            groups.push((zone(flows[start]), &flows[start..i]));
-            start = i;
-        }
-    }
-    groups
+/// The plan's flows grouped by (from zone, to zone), in plan order: contiguous slices of
+/// `plan.flows` (sorted by zone pair first), with the zone pair. Filtering a group keeps the
+/// groups of the filtered flows.
+fn boundaries<'p>(plan: &'p Plan<'_>) -> impl Iterator<Item = ((usize, usize), &'p [Flow])> {
+    let hosts = &plan.deployment.hosts;
+    let zone = move |f: &Flow| (hosts[f.from].zone, hosts[f.to].zone);
+    let mut rest = plan.flows.as_slice();
+    std::iter::from_fn(move || {
+        let first = rest.first()?;
+        let key = zone(first);
+        let n = rest
+            .iter()
+            .position(|f| zone(f) != key)
+            .unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        Some((key, group))
+    })
 }
 
 fn heading(plan: &Plan<'_>, (a, b): (usize, usize), n: usize) -> String {
@@ -176,45 +205,114 @@ fn heading(plan: &Plan<'_>, (a, b): (usize, usize), n: usize) -> String {
 
 const TABLE_HEADERS: [&str; 7] = ["FROM", "TO", "PROTO", "PORTS", "SERVICE", "ID", "PURPOSE"];
 
-fn table_cells(plan: &Plan<'_>, f: &Flow) -> [String; 7] {
-    let r = FlowRecord::new(plan, f);
-    [
-        r.from.to_owned(),
-        r.to.to_owned(),
-        r.protocol.to_owned(),
-        r.ports,
-        r.service.to_owned(),
-        r.catalog_ids.join(","),
-        r.purpose.to_owned(),
-    ]
+/// The widths in characters of what the table's cells are made of, counted once.
+struct Widths {
+    hosts: Vec<usize>,
+    /// Per catalog entry: service, purpose, id.
+    entries: Vec<(usize, usize, usize)>,
 }
 
-fn table(
+impl Widths {
+    fn new(plan: &Plan<'_>) -> Self {
+        let chars = |s: &str| s.chars().count();
+        Widths {
+            hosts: plan
+                .deployment
+                .hosts
+                .iter()
+                .map(|h| chars(&h.name))
+                .collect(),
+            entries: plan
+                .catalog
+                .entries
+                .iter()
+                .map(|e| (chars(&e.service), chars(&e.purpose), chars(&e.id)))
+                .collect(),
+        }
+    }
+
+    /// The widths of the cells of `f`'s row ([`TABLE_HEADERS`]).
+    fn row(&self, f: &Flow) -> [usize; 7] {
+        let digits = |p: u16| p.checked_ilog10().map_or(1, |d| d as usize + 1);
+        let ports = if f.ports.start() == f.ports.end() {
+            digits(f.ports.start())
+        } else {
+            digits(f.ports.start()) + 1 + digits(f.ports.end())
+        };
+        let (service, purpose, id) = self.entries[f.entry];
+        let ids = id + f.also.iter().map(|&a| 1 + self.entries[a].2).sum::<usize>();
+        [
+            self.hosts[f.from],
+            self.hosts[f.to],
+            f.protocol.name().len(),
+            ports,
+            service,
+            ids,
+            purpose,
+        ]
+    }
+}
+
+/// Joins the catalog ids of `f` into `buf` with `sep`.
+fn join_ids<'b>(plan: &Plan<'_>, f: &Flow, sep: &str, buf: &'b mut String) -> &'b str {
+    buf.clear();
+    buf.push_str(&plan.entry(f).id);
+    for &a in &f.also {
+        buf.push_str(sep);
+        buf.push_str(&plan.catalog.entries[a].id);
+    }
+    buf
+}
+
+fn table<W: Write + ?Sized>(
     plan: &Plan<'_>,
-    flows: &[&Flow],
+    keep: &dyn Fn(&Flow) -> bool,
     warnings: &[String],
     width: usize,
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
     writeln!(
         out,
         "deployment {}: {} flows between {} hosts in {} zones",
         plan.deployment.name,
-        flows.len(),
+        plan.flows.iter().filter(|f| keep(f)).count(),
         plan.deployment.hosts.len(),
         plan.deployment.zones.len()
     )?;
-    for (key, group) in boundaries(plan, flows) {
-        writeln!(out)?;
-        writeln!(out, "{}", heading(plan, key, group.len()))?;
-        // Measure first, then write: the rows are made twice but never held.
-        let mut columns = Columns::new(&TABLE_HEADERS, true);
-        for f in group {
-            columns.measure(&table_cells(plan, f));
+    let widths = Widths::new(plan);
+    let mut ids = String::new();
+    for (key, group) in boundaries(plan) {
+        let n = group.iter().filter(|f| keep(f)).count();
+        if n == 0 {
+            continue;
         }
-        columns.write_header(out, width, 2)?;
-        for f in group {
-            columns.write_row(out, &table_cells(plan, f), width, 2)?;
+        writeln!(out)?;
+        writeln!(out, "{}", heading(plan, key, n))?;
+        // Measure first, then write: the rows are never held.
+        let mut columns = Columns::new(&TABLE_HEADERS, true);
+        for f in group.iter().filter(|f| keep(f)) {
+            for (column, w) in widths.row(f).into_iter().enumerate() {
+                columns.widen(column, w);
+            }
+        }
+        let mut rows = columns.rows(width, 2);
+        rows.write(out, &TABLE_HEADERS)?;
+        for f in group.iter().filter(|f| keep(f)) {
+            let entry = plan.entry(f);
+            let w = widths.row(f);
+            let mut buf = [0; 11];
+            rows.write_counted(
+                out,
+                &[
+                    (plan.from(f).name.as_str(), w[0]),
+                    (&plan.to(f).name, w[1]),
+                    (f.protocol.name(), w[2]),
+                    (span(f.ports).text(&mut buf), w[3]),
+                    (&entry.service, w[4]),
+                    (join_ids(plan, f, ",", &mut ids), w[5]),
+                    (&entry.purpose, w[6]),
+                ],
+            )?;
         }
     }
     if !warnings.is_empty() {
@@ -226,7 +324,11 @@ fn table(
     Ok(())
 }
 
-fn csv(plan: &Plan<'_>, flows: &[&Flow], out: &mut dyn Write) -> io::Result<()> {
+fn csv<W: Write + ?Sized>(
+    plan: &Plan<'_>,
+    keep: &dyn Fn(&Flow) -> bool,
+    out: &mut W,
+) -> io::Result<()> {
     let mut w = ::csv::Writer::from_writer(out);
     w.write_record([
         "from",
@@ -240,48 +342,54 @@ fn csv(plan: &Plan<'_>, flows: &[&Flow], out: &mut dyn Write) -> io::Result<()> 
         "to_zone",
         "purpose",
     ])?;
-    for f in flows {
-        let r = FlowRecord::new(plan, f);
-        let ids = r.catalog_ids.join(" ");
+    let mut ids = String::new();
+    for f in plan.flows.iter().filter(|f| keep(f)) {
+        let entry = plan.entry(f);
+        let mut buf = [0; 11];
         w.write_record([
-            r.from,
-            r.to,
-            r.protocol,
-            &r.ports,
-            r.service,
-            r.catalog_id,
-            &ids,
-            r.from_zone,
-            r.to_zone,
-            r.purpose,
+            plan.from(f).name.as_str(),
+            &plan.to(f).name,
+            f.protocol.name(),
+            span(f.ports).text(&mut buf),
+            &entry.service,
+            &entry.id,
+            join_ids(plan, f, " ", &mut ids),
+            &plan.from_zone(f).name,
+            &plan.to_zone(f).name,
+            &entry.purpose,
         ])?;
     }
     w.flush()
 }
 
-fn markdown(
+fn markdown<W: Write + ?Sized>(
     plan: &Plan<'_>,
-    flows: &[&Flow],
+    keep: &dyn Fn(&Flow) -> bool,
     warnings: &[String],
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
-    writeln!(out, "# Flows of {}\n", md(&plan.deployment.name))?;
-    for (key, group) in boundaries(plan, flows) {
-        writeln!(out, "## {}\n", md(&heading(plan, key, group.len())))?;
+    writeln!(out, "# Flows of {}\n", Md(&plan.deployment.name))?;
+    let mut ids = String::new();
+    for (key, group) in boundaries(plan) {
+        let n = group.iter().filter(|f| keep(f)).count();
+        if n == 0 {
+            continue;
+        }
+        writeln!(out, "## {}\n", Md(&heading(plan, key, n)))?;
         out.write_all(b"| from | to | protocol | ports | service | catalog | purpose |\n")?;
         out.write_all(b"|---|---|---|---|---|---|---|\n")?;
-        for f in group {
-            let r = FlowRecord::new(plan, f);
+        for f in group.iter().filter(|f| keep(f)) {
+            let entry = plan.entry(f);
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} |",
-                md(r.from),
-                md(r.to),
-                r.protocol,
-                r.ports,
-                md(r.service),
-                r.catalog_ids.join(", "),
-                md(r.purpose)
+                Md(&plan.from(f).name),
+                Md(&plan.to(f).name),
+                f.protocol.name(),
+                f.ports,
+                Md(&entry.service),
+                join_ids(plan, f, ", ", &mut ids),
+                Md(&entry.purpose)
             )?;
         }
         writeln!(out)?;
@@ -289,26 +397,36 @@ fn markdown(
     if !warnings.is_empty() {
         out.write_all(b"## Warnings\n\n")?;
         for w in warnings {
-            writeln!(out, "- {}", md(w))?;
+            writeln!(out, "- {}", Md(w))?;
         }
     }
     Ok(())
 }
 
+/// Text escaped for a Markdown table cell, written without a `String` of its own.
+struct Md<'s>(&'s str);
+
+impl fmt::Display for Md<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(i) = rest.find(['|', '\\', '*', '_', '`', '<', '>', '[', ']', '\n', '\r']) {
+            f.write_str(&rest[..i])?;
+            let c = rest.as_bytes()[i];
+            if c == b'\n' || c == b'\r' {
+                f.write_str(" ")?;
+            } else {
+                f.write_char('\\')?;
+                f.write_char(char::from(c))?;
+            }
+            rest = &rest[i + 1..];
+        }
+        f.write_str(rest)
+    }
+}
+
 /// Escapes text for a Markdown table cell.
 pub(crate) fn md(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' | '\\' | '*' | '_' | '`' | '<' | '>' | '[' | ']' => {
-                s.push('\\');
-                s.push(c);
-            }
-            '\n' | '\r' => s.push(' '),
-            c => s.push(c),
-        }
-    }
-    s
+    Md(text).to_string()
 }
 
 #[cfg(test)]
@@ -362,6 +480,63 @@ mod tests {
             assert!(keys.iter().any(|x| *x == k), "{k}");
         }
         assert!(flows.iter().any(|f| f["ports"] == "49152-65535"));
+    }
+
+    /// The document as serde_json writes it from the schema's types, one record per flow.
+    fn serialised(plan: &Plan<'_>, keep: &dyn Fn(&Flow) -> bool, warnings: &[String]) -> String {
+        let doc: PlanDocument<'_> = PlanDocument {
+            schema_version: PLAN_SCHEMA_VERSION,
+            deployment: Cow::Borrowed(&plan.deployment.name),
+            flows: plan
+                .flows
+                .iter()
+                .filter(|f| keep(f))
+                .map(|f| record(plan, f))
+                .collect(),
+            warnings: Cow::Borrowed(warnings),
+        };
+        serde_json::to_string_pretty(&doc).unwrap() + "\n"
+    }
+
+    #[test]
+    fn json_from_pieces_is_what_serde_json_writes() {
+        let warnings = ["a \"quoted\" \\ warning\nwith a line break and ünïcode".to_owned()];
+        for text in [
+            EXAMPLE,
+            include_str!("../../../examples/large-farm.toml"),
+            include_str!("../../../examples/single-server.toml"),
+        ] {
+            let c = Catalog::builtin().unwrap();
+            let d = Deployment::parse(text).unwrap();
+            let p = rdsports_core::plan::plan(&c, &d);
+            assert!(json::Pieces::new(&p, &warnings).is_some());
+            assert!(p.flows.iter().any(|f| !f.also.is_empty()));
+            for keep in [
+                &(|_: &Flow| true) as &dyn Fn(&Flow) -> bool,
+                &|f: &Flow| f.to == 1,
+                &|_: &Flow| false,
+            ] {
+                for w in [&warnings[..], &[]] {
+                    assert_eq!(
+                        render(&p, keep, w, Format::Json, 80),
+                        serialised(&p, keep, w)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn json_falls_back_to_serde_when_a_marker_is_in_the_text() {
+        let c = Catalog::builtin().unwrap();
+        let mut d = Deployment::parse(EXAMPLE).unwrap();
+        d.name = "\u{E000}\u{E100}".to_owned();
+        let p = rdsports_core::plan::plan(&c, &d);
+        assert!(json::Pieces::new(&p, &[]).is_none());
+        assert_eq!(
+            render(&p, &|_| true, &[], Format::Json, 80),
+            serialised(&p, &|_| true, &[])
+        );
     }
 
     #[test]

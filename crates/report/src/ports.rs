@@ -10,11 +10,11 @@ use rdsports_core::catalog::{Catalog, Entry, PortRef, SEED};
 use rdsports_core::deployment::Options;
 use rdsports_core::plan::resolve;
 use rdsports_core::{PortRange, Protocol, Role};
-use serde::Serialize;
+use rdsports_schema::ports::{CatalogEntry, Confidence, PORTS_SCHEMA_VERSION, PortsDocument};
 
-use crate::plan::md;
+use crate::Format;
+use crate::plan::{md, span, transport};
 use crate::table::Table;
-use crate::{Format, SCHEMA_VERSION};
 
 /// Which catalog entries to show.
 #[derive(Debug, Clone, Default)]
@@ -87,49 +87,29 @@ fn when_text(entry: &Entry) -> String {
     }
 }
 
-/// One entry in the JSON document.
-#[derive(Serialize)]
-struct Record<'a> {
-    id: &'a str,
-    from: Vec<&'static str>,
-    to: Vec<&'static str>,
-    protocols: Vec<&'static str>,
-    /// As written: numbers, ranges or parameter names.
-    ports: Vec<String>,
-    /// With parameters at their defaults.
-    default_ports: Vec<String>,
-    service: &'a str,
-    purpose: &'a str,
-    when: Vec<String>,
-    configurable: bool,
-    configure: Option<&'a str>,
-    confidence: &'static str,
-    section: Option<&'a str>,
-    seed_lines: &'a [usize],
-    seed_text: Vec<String>,
-    reference: Option<&'a str>,
-}
-
-impl<'a> Record<'a> {
-    fn new(e: &'a Entry) -> Self {
-        Record {
-            id: &e.id,
-            from: e.from.iter().map(|r| r.name()).collect(),
-            to: e.to.iter().map(|r| r.name()).collect(),
-            protocols: e.protocols.iter().map(|p| p.name()).collect(),
-            ports: e.ports.iter().map(ToString::to_string).collect(),
-            default_ports: default_ports(e).iter().map(ToString::to_string).collect(),
-            service: &e.service,
-            purpose: &e.purpose,
-            when: e.when.iter().map(ToString::to_string).collect(),
-            configurable: e.is_configurable(),
-            configure: e.configure.as_deref(),
-            confidence: e.confidence.name(),
-            section: e.source.section.as_deref(),
-            seed_lines: &e.source.seed_lines,
-            seed_text: e.source.seed_lines.iter().map(|n| seed_line(*n)).collect(),
-            reference: e.source.reference.as_deref(),
-        }
+/// The entry as the JSON document ([`rdsports_schema::ports`]) carries it.
+pub fn catalog_entry(e: &Entry) -> CatalogEntry {
+    CatalogEntry {
+        id: e.id.clone(),
+        from: e.from.iter().map(|r| r.name().to_owned()).collect(),
+        to: e.to.iter().map(|r| r.name().to_owned()).collect(),
+        protocols: e.protocols.iter().map(|&p| transport(p)).collect(),
+        ports: e.ports.iter().map(ToString::to_string).collect(),
+        default_ports: default_ports(e).into_iter().map(span).collect(),
+        service: e.service.clone(),
+        purpose: e.purpose.clone(),
+        when: e.when.iter().map(ToString::to_string).collect(),
+        configurable: e.is_configurable(),
+        configure: e.configure.clone(),
+        confidence: match e.confidence {
+            rdsports_core::catalog::Confidence::High => Confidence::High,
+            rdsports_core::catalog::Confidence::Medium => Confidence::Medium,
+            rdsports_core::catalog::Confidence::Low => Confidence::Low,
+        },
+        section: e.source.section.clone(),
+        seed_lines: e.source.seed_lines.clone(),
+        seed_text: e.source.seed_lines.iter().map(|n| seed_line(*n)).collect(),
+        reference: e.source.reference.clone(),
     }
 }
 
@@ -152,14 +132,9 @@ pub fn render(catalog: &Catalog, filter: &Filter, format: Format, width: usize) 
         .collect();
     match format {
         Format::Json => {
-            #[derive(Serialize)]
-            struct Doc<'a> {
-                schema_version: u32,
-                flows: Vec<Record<'a>>,
-            }
-            let doc = Doc {
-                schema_version: SCHEMA_VERSION,
-                flows: entries.iter().map(|e| Record::new(e)).collect(),
+            let doc = PortsDocument {
+                schema_version: PORTS_SCHEMA_VERSION,
+                flows: entries.iter().map(|e| catalog_entry(e)).collect(),
             };
             let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
             s.push('\n');

@@ -55,10 +55,11 @@ impl Table {
             columns.measure(row);
         }
         let mut out = Vec::new();
+        let mut rows = columns.rows(width, indent);
         // Writing into a Vec cannot fail.
-        let _ = columns.write_header(&mut out, width, indent);
+        let _ = rows.write(&mut out, &columns.headers);
         for row in &self.rows {
-            let _ = columns.write_row(&mut out, row, width, indent);
+            let _ = rows.write(&mut out, row);
         }
         String::from_utf8(out).unwrap_or_default()
     }
@@ -90,8 +91,16 @@ impl Columns {
         }
     }
 
-    /// The widths to write with, and how many columns fit in `width`.
-    fn layout(&self, width: usize, indent: usize) -> (Vec<usize>, usize) {
+    /// Widens column `column` to hold `chars` characters (what [`Columns::measure`] does
+    /// for a cell, for callers that know the width without the text).
+    pub fn widen(&mut self, column: usize, chars: usize) {
+        if let Some(w) = self.widths.get_mut(column) {
+            *w = (*w).max(chars);
+        }
+    }
+
+    /// The row writer for these widths: which columns fit in `width` and how wide each is.
+    pub fn rows(&self, width: usize, indent: usize) -> Rows {
         let n = self.widths.len();
         let mut widths = self.widths.clone();
         let mut shown = n;
@@ -104,7 +113,12 @@ impl Columns {
                 widths[n - 1] = widths[n - 1].min(room);
             }
         }
-        (widths, shown)
+        widths.truncate(shown);
+        Rows {
+            widths,
+            indent,
+            line: String::new(),
+        }
     }
 
     /// Writes the header line.
@@ -114,8 +128,7 @@ impl Columns {
         width: usize,
         indent: usize,
     ) -> std::io::Result<()> {
-        let headers = self.headers.clone();
-        self.write_row(out, &headers, width, indent)
+        self.rows(width, indent).write(out, &self.headers)
     }
 
     /// Writes one row (missing cells are empty, extra cells ignored).
@@ -126,28 +139,89 @@ impl Columns {
         width: usize,
         indent: usize,
     ) -> std::io::Result<()> {
-        let (widths, shown) = self.layout(width, indent);
-        let mut line = " ".repeat(indent);
-        for (i, w) in widths.iter().enumerate().take(shown) {
-            let c = fit(cells.get(i).map_or("", AsRef::as_ref), *w);
-            if i + 1 == shown {
-                line.push_str(&c);
-            } else {
-                line.push_str(&format!("{c:<w$}  "));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())
+        self.rows(width, indent).write(out, cells)
     }
 }
 
-/// `text` cut to `width` characters with a trailing "…" when it is longer.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        text.to_owned()
-    } else {
-        let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-        s.push('…');
-        s
+/// Writes rows with the layout [`Columns::rows`] chose, reusing one line buffer: millions of
+/// rows cost no allocation each.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    /// Widths of the columns shown.
+    widths: Vec<usize>,
+    indent: usize,
+    line: String,
+}
+
+impl Rows {
+    /// Writes one row (missing cells are empty, extra cells ignored): two spaces between
+    /// columns, cells cut with "…" to their column, trailing spaces removed.
+    pub fn write<W: std::io::Write + ?Sized, S: AsRef<str>>(
+        &mut self,
+        out: &mut W,
+        cells: &[S],
+    ) -> std::io::Result<()> {
+        self.write_cells(
+            out,
+            cells.iter().map(|c| {
+                let c = c.as_ref();
+                (c, c.chars().count())
+            }),
+        )
+    }
+
+    /// [`Rows::write`] for cells whose widths in characters are known: each cell with its
+    /// width.
+    pub fn write_counted<W: std::io::Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        cells: &[(&str, usize)],
+    ) -> std::io::Result<()> {
+        self.write_cells(out, cells.iter().copied())
+    }
+
+    fn write_cells<'c, W: std::io::Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        mut cells: impl Iterator<Item = (&'c str, usize)>,
+    ) -> std::io::Result<()> {
+        let line = &mut self.line;
+        line.clear();
+        spaces(line, self.indent);
+        let shown = self.widths.len();
+        for (i, &w) in self.widths.iter().enumerate() {
+            let (text, chars) = cells.next().unwrap_or(("", 0));
+            let used = if chars <= w {
+                line.push_str(text);
+                chars
+            } else {
+                let keep = w.saturating_sub(1);
+                let end = text
+                    .char_indices()
+                    .nth(keep)
+                    .map_or(text.len(), |(at, _)| at);
+                line.push_str(&text[..end]);
+                line.push('…');
+                keep + 1
+            };
+            if i + 1 < shown {
+                spaces(line, w.saturating_sub(used) + 2);
+            }
+        }
+        let kept = line.trim_end().len();
+        line.truncate(kept);
+        line.push('\n');
+        out.write_all(line.as_bytes())
+    }
+}
+
+/// Appends `n` spaces.
+fn spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 

@@ -18,7 +18,6 @@ use rdsports_core::plan::Plan;
 use rdsports_core::{Catalog, Deployment};
 use rdsports_report::diagram::Graph;
 use rdsports_report::html::{ReportInput, render};
-use rdsports_report::plan::FlowRecord;
 use rdsports_schema::check::CheckDocument;
 
 const PERIMETER: &str = include_str!("../../../examples/perimeter.toml");
@@ -227,12 +226,12 @@ fn assert_plan_rendered(dom: &str, plan: &Plan<'_>) {
         )
     }));
     let planned = count_of(plan.flows.iter().map(|f| {
-        let r = FlowRecord::new(plan, f);
+        let r = rdsports_report::plan::record(plan, f);
         (
-            r.from.to_owned(),
-            r.to.to_owned(),
-            r.protocol.to_owned(),
-            r.ports,
+            r.from.into_owned(),
+            r.to.into_owned(),
+            r.protocol.to_string(),
+            r.ports.to_string(),
         )
     }));
     assert_eq!(rows.len(), plan.flows.len());

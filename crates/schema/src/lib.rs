@@ -14,6 +14,8 @@ pub mod audit;
 pub mod fleet;
 pub mod lint;
 pub mod listen;
+pub mod plan;
+pub mod ports;
 
 use std::fmt;
 

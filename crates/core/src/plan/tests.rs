@@ -298,11 +298,8 @@ fn domain_option_is_checked() {
     assert!(e[0].message.contains("is not a DNS domain name"), "{e:?}");
 }
 
-/// The count before planning is the number of flows the plan has: for every example, the
-/// synthetic farms, hosts with many roles, and each host's scope.
-#[test]
-fn estimate_is_the_exact_flow_count() {
-    let c = catalog();
+/// Every example, a synthetic farm, hosts with many roles, and one host per zone.
+fn shapes() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
     let mut texts: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -338,6 +335,84 @@ fn estimate_is_the_exact_flow_count() {
         );
     }
     texts.push(zones);
+    texts
+}
+
+/// The plan, built straight from its definition: every entry's (source, target, protocol,
+/// port) with the entries of one flow merged, sorted by zone pair, then hosts, protocol and
+/// port. `plan` builds it zone pair by zone pair without sorting; this is what it must give.
+fn reference(c: &Catalog, d: &Deployment, host: Option<usize>) -> Vec<Flow> {
+    let zone = |h: usize| d.hosts[h].zone;
+    let mut all = Vec::new();
+    for a in &active(c, d).active {
+        for &from in &a.sources {
+            for &to in &a.targets {
+                let in_scope = host.is_none_or(|h| from == h || to == h);
+                if to != from && in_scope {
+                    for &p in &a.protocols {
+                        for &r in &a.ports {
+                            all.push((zone(from), zone(to), from, to, p, r, a.entry));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    all.sort();
+    let mut flows: Vec<Flow> = Vec::new();
+    for (_, _, from, to, protocol, ports, entry) in all {
+        match flows.last_mut() {
+            Some(f) if (f.from, f.to, f.protocol, f.ports) == (from, to, protocol, ports) => {
+                if f.entry != entry && !f.also.contains(&entry) {
+                    f.also.push(entry);
+                }
+            }
+            _ => flows.push(Flow {
+                from,
+                to,
+                protocol,
+                ports,
+                entry,
+                also: Also::default(),
+            }),
+        }
+    }
+    flows
+}
+
+#[test]
+fn flows_are_every_entrys_merged_in_plan_order() {
+    let c = catalog();
+    for text in shapes() {
+        let d = deployment(&text);
+        let full = plan(&c, &d);
+        assert_eq!(full.flows, reference(&c, &d, None), "{}", d.name);
+        // Handed over one at a time: the same flows, the same warnings, none kept.
+        let mut streamed = Vec::new();
+        let each = plan_each(&c, &d, Scope::default(), &mut |f| streamed.push(f)).unwrap();
+        assert_eq!(streamed, full.flows, "{}", d.name);
+        assert!(each.flows.is_empty());
+        assert_eq!(
+            (each.warnings, each.unplanned),
+            (full.warnings, full.unplanned)
+        );
+        for h in [0, d.hosts.len() / 2, d.hosts.len() - 1] {
+            let scope = Scope {
+                host: Some(h),
+                max_flows: u64::MAX,
+            };
+            let scoped = plan_within(&c, &d, scope).unwrap();
+            assert_eq!(scoped.flows, reference(&c, &d, Some(h)), "{} {h}", d.name);
+        }
+    }
+}
+
+/// The count before planning is the number of flows the plan has: for every example, the
+/// synthetic farms, hosts with many roles, and each host's scope.
+#[test]
+fn estimate_is_the_exact_flow_count() {
+    let c = catalog();
+    let texts = shapes();
     for text in &texts {
         let d = deployment(text);
         let full = plan(&c, &d);
@@ -368,6 +443,14 @@ fn estimate_is_the_exact_flow_count() {
 #[test]
 fn plans_beyond_the_limit_are_refused_with_the_count() {
     let c = catalog();
+    let d = deployment(PERIMETER);
+    let small = Scope {
+        host: None,
+        max_flows: 3,
+    };
+    let mut handed = 0;
+    assert!(plan_each(&c, &d, small, &mut |_| handed += 1).is_err());
+    assert_eq!(handed, 0);
     let d = deployment(&crate::synthetic::deployment(300));
     let n = plan(&c, &d).flows.len() as u64;
     let at_limit = Scope {
@@ -417,4 +500,18 @@ fn inbound_ports_of_the_example() {
         .map(|i| i.port)
         .collect();
     assert_eq!(two, [49152, 65535]);
+}
+
+/// Millions of flows are held at once: a flow is five words (its further entries one of them).
+#[test]
+fn a_flow_is_five_words() {
+    assert!(std::mem::size_of::<Flow>() <= 5 * std::mem::size_of::<usize>());
+    let mut also = Also::default();
+    assert!(also.is_empty());
+    also.push(3);
+    also.push(7);
+    assert_eq!(&also[..], &[3, 7]);
+    assert_eq!(also, Also::from(vec![3, 7]));
+    assert_eq!(Also::from(Vec::new()), Also::default());
+    assert_eq!(format!("{also:?}"), "[3, 7]");
 }
