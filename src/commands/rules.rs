@@ -1,6 +1,5 @@
 //! `rdsports rules`: firewall rules for the planned flows, per platform.
 
-use std::fmt::Write as _;
 use std::io::{BufWriter, Write as _};
 
 use anyhow::Context;

@@ -267,8 +267,14 @@ mod tests {
         );
         // Never more than 100 replies in any one-second window.
         for (k, &t) in answered_at.iter().enumerate() {
-            let in_window = answered_at[k..].iter().take_while(|&&u| u < t + 100).count();
-            assert!(in_window <= 100, "{in_window} replies in the second from tick {t}");
+            let in_window = answered_at[k..]
+                .iter()
+                .take_while(|&&u| u < t + 100)
+                .count();
+            assert!(
+                in_window <= 100,
+                "{in_window} replies in the second from tick {t}"
+            );
         }
     }
 }
