@@ -350,6 +350,24 @@ pub fn analyse(rs: &Ruleset, plan: &Plan<'_>, scope: &Scope) -> Audit {
         Vec::new()
     };
     notes.extend(rs.notes.iter().cloned());
+    // Loops of chains: not followed (the evaluator's verdict is "possible" there).
+    for (c, i) in eval::loops(rs) {
+        let r = &rs.chains[c].rules[i];
+        let (verb, t) = match r.action {
+            Action::Goto(t) => ("goto", t),
+            Action::Jump(t) => ("jump", t),
+            _ => continue,
+        };
+        notes.push(crate::model::Note {
+            location: r.location.clone(),
+            message: format!(
+                "this {verb} from chain {} to chain {} closes a loop of chains (the kernel \
+                 refuses such a rule set): it is not followed, and the flows it matches are \
+                 \"possible\"",
+                rs.chains[c].name, rs.chains[t].name
+            ),
+        });
+    }
     if beyond > 0 {
         notes.push(crate::model::Note {
             location: "plan".into(),
