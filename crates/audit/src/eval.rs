@@ -235,6 +235,11 @@ impl<'a> Evaluator<'a> {
         walker.walk(hook, cube, start)
     }
 
+    /// TEMP
+    pub fn dst_bounds(&self, c: usize) -> &[u128] {
+        self.index.get(c).map_or(&[], |[_, d]| &d.bounds)
+    }
+
     fn indexes(&self, c: usize) -> [Option<&DstIndex>; 2] {
         match self.index.get(c) {
             Some([s, d]) => [Some(s), Some(d)],
@@ -819,111 +824,8 @@ mod tests {
     use super::*;
     use crate::eval_reference;
     use crate::model::{Chain, Platform, Rule};
-    use crate::space::{DIMS, Set};
-
-    /// Values per dimension of the small universe the random rule sets live in.
-    const SIZES: [u128; DIMS] = [4, 4, 2, 2, 4];
-
-    fn universe() -> Cube {
-        Cube(std::array::from_fn(|d| Set::range(0, SIZES[d] - 1)))
-    }
-
-    fn dim_set(d: usize) -> impl Strategy<Value = Set> {
-        let n = SIZES[d];
-        prop_oneof![
-            Just(Set::full(d)),
-            (0..n, 0..n).prop_map(|(a, b)| Set::range(a.min(b), a.max(b))),
-            (0..n, 0..n, 0..n)
-                .prop_map(|(a, b, c)| Set::from_intervals(vec![(a, a), (b.min(c), b.max(c))])),
-        ]
-    }
-
-    fn cube() -> impl Strategy<Value = Cube> {
-        (dim_set(0), dim_set(1), dim_set(2), dim_set(3), dim_set(4))
-            .prop_map(|(a, b, c, d, e)| Cube([a, b, c, d, e]))
-    }
-
-    /// (matches, action code, target, possible, never new)
-    type RawRule = (Cube, u8, usize, bool, bool);
-
-    fn raw_rule() -> impl Strategy<Value = RawRule> {
-        (cube(), 0u8..8, 0usize..8, 0u8..8, 0u8..16)
-            .prop_map(|(c, a, t, p, n)| (c, a, t, p == 0, n == 0))
-    }
-
-    /// Chains `0..stages` are base chains of the forward hook (some seeing only part of the
-    /// packets); the others are user chains, called only by lower-numbered chains (no loops),
-    /// often twice.
-    fn build(
-        chains: Vec<Vec<RawRule>>,
-        policies: Vec<bool>,
-        only: Vec<Option<Cube>>,
-        stages: usize,
-    ) -> Ruleset {
-        let n = chains.len();
-        let chains = chains
-            .into_iter()
-            .enumerate()
-            .map(|(ci, rules)| Chain {
-                name: format!("c{ci}"),
-                rules: rules
-                    .into_iter()
-                    .enumerate()
-                    .map(|(ri, (c, a, t, p, never_new))| {
-                        let first = (ci + 1).max(stages);
-                        let target = if first < n {
-                            first + t % (n - first)
-                        } else {
-                            n + t
-                        };
-                        let action = match a {
-                            0 => Action::Accept,
-                            1 => Action::Drop,
-                            2 | 6 => Action::Jump(target),
-                            3 => Action::Goto(target),
-                            4 => Action::Return,
-                            5 => Action::Unknown,
-                            _ => Action::Continue,
-                        };
-                        Rule {
-                            matches: c,
-                            possible: p.then(|| "test".to_owned()),
-                            action,
-                            location: format!("c{ci}:{ri}"),
-                            text: String::new(),
-                            hits: None,
-                            never_new,
-                        }
-                    })
-                    .collect(),
-                policy: (ci < stages).then(|| {
-                    if policies[ci % policies.len()] {
-                        Decision::Accept
-                    } else {
-                        Decision::Drop
-                    }
-                }),
-                policy_location: String::new(),
-                only: if ci < stages {
-                    only[ci % only.len()].clone()
-                } else {
-                    None
-                },
-                index: None,
-            })
-            .collect();
-        let mut rs = Ruleset {
-            platform: Platform::Nftables,
-            chains,
-            hooks: vec![(Hook::Forward, (0..stages).collect())],
-            notes: Vec::new(),
-            counters: false,
-            no_chain: Decision::Drop,
-            families: [true, true],
-        };
-        rs.index();
-        rs
-    }
+    use crate::space::Set;
+    use crate::test_support::{build, cube, raw_rule, universe};
 
     fn same(a: &[Piece], b: &[Piece]) -> Result<(), TestCaseError> {
         prop_assert_eq!(a.len(), b.len());
