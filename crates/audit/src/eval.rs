@@ -5,6 +5,16 @@
 //! split and each part goes on alone, so every verdict is exact for every packet it covers.
 //! A rule whose match could not be decided ([`Rule::possible`]) is remembered: if the
 //! verdict would differ had it matched, the part is [`Verdict::Possible`], never guessed.
+//!
+//! A chain called (jump, goto) with the same packets twice is walked once: what a chain does
+//! to a space depends on the chain and the space alone, so a walk remembers it for the rest
+//! of the evaluation, and a rule set whose chains each call the next twice takes time linear
+//! in its size. A jump or goto that closes a loop of chains (the kernels refuse such rule
+//! sets, an export may still hold one) is not followed: its packets get a "possible" verdict
+//! ([`loops`]).
+
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use crate::model::{Action, Decision, DstIndex, Hook, Ruleset};
 use crate::space::{Cube, DST, SRC};
@@ -61,18 +71,6 @@ pub struct Piece {
     pub verdict: Verdict,
 }
 
-/// How deep jumps may nest before the evaluation gives up (nftables allows 16 levels).
-const MAX_DEPTH: usize = 64;
-
-#[derive(Clone)]
-struct Item {
-    cube: Cube,
-    stage: usize,
-    stack: Vec<(usize, usize)>,
-    pending: Vec<(RuleRef, Option<Decision>, usize)>,
-    accepts: Option<Decider>,
-}
-
 /// Where an evaluation starts: a hook from its first base chain, or one rule of a chain.
 #[derive(Debug, Clone, Copy)]
 pub struct Start {
@@ -81,6 +79,99 @@ pub struct Start {
     /// (chain, rule index) to start at, inside that stage; `None`: the stage's base chain
     /// from its first rule.
     pub at: Option<(usize, usize)>,
+}
+
+/// The jumps and gotos that close a loop of chains (the rule's chain and its target call
+/// each other, directly or through others), sorted. The evaluator does not follow them: the
+/// packets they match get a "possible" verdict naming the rule, as for a verdict it cannot
+/// follow. Only rules the evaluator would follow count (not those that never match a new
+/// connection, match nothing or are "possible" themselves).
+pub fn loops(rs: &Ruleset) -> Vec<RuleRef> {
+    let n = rs.chains.len();
+    let followed =
+        |r: &crate::model::Rule| !r.never_new && r.possible.is_none() && !r.matches.is_empty();
+    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+    for (c, ch) in rs.chains.iter().enumerate() {
+        for (i, r) in ch.rules.iter().enumerate() {
+            if let Action::Jump(t) | Action::Goto(t) = r.action
+                && t < n
+                && followed(r)
+            {
+                edges[c].push((t, i));
+            }
+        }
+    }
+    if edges.iter().all(Vec::is_empty) {
+        return Vec::new();
+    }
+    let comp = components(&edges);
+    let mut out = Vec::new();
+    for (c, es) in edges.iter().enumerate() {
+        for &(t, i) in es {
+            if comp[c] == comp[t] {
+                out.push((c, i));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The strongly connected component of every node of a graph (Tarjan's algorithm, without
+/// recursion: a chain of chains may be as long as the export).
+fn components(edges: &[Vec<(usize, usize)>]) -> Vec<usize> {
+    const NONE: usize = usize::MAX;
+    let n = edges.len();
+    let mut order = vec![NONE; n];
+    let mut low = vec![0; n];
+    let mut comp = vec![NONE; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut ncomp = 0;
+    for root in 0..n {
+        if order[root] != NONE {
+            continue;
+        }
+        // (node, next edge to look at)
+        let mut dfs = vec![(root, 0usize)];
+        order[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut e)) = dfs.last_mut() {
+            if let Some(&(w, _)) = edges[v].get(*e) {
+                *e += 1;
+                if order[w] == NONE {
+                    order[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    dfs.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(order[w]);
+                }
+                continue;
+            }
+            dfs.pop();
+            if let Some(&(u, _)) = dfs.last() {
+                low[u] = low[u].min(low[v]);
+            }
+            if low[v] == order[v] {
+                while let Some(w) = stack.pop() {
+                    on_stack[w] = false;
+                    comp[w] = ncomp;
+                    if w == v {
+                        break;
+                    }
+                }
+                ncomp += 1;
+            }
+        }
+    }
+    comp
 }
 
 /// Evaluates `cube` through `hook` of `rs`: disjoint pieces covering the cube exactly.
@@ -92,9 +183,13 @@ pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
 
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
-    let index: Vec<[Option<&DstIndex>; 2]> =
-        rs.chains.iter().map(|c| [None, c.index.as_ref()]).collect();
-    walk(rs, &index, hook, cube, start)
+    let loops: HashSet<RuleRef> = loops(rs).into_iter().collect();
+    let walker = Walker {
+        rs,
+        index: &|c| [None, rs.chains.get(c).and_then(|ch| ch.index.as_ref())],
+        loops: &loops,
+    };
+    walker.walk(hook, cube, start)
 }
 
 /// A rule set with an index by source and one by destination address for every chain: an
@@ -106,6 +201,8 @@ pub struct Evaluator<'a> {
     pub rs: &'a Ruleset,
     /// Per chain: [by source, by destination].
     index: Vec<[DstIndex; 2]>,
+    /// The rules that close a loop of chains ([`loops`]).
+    loops: HashSet<RuleRef>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -116,7 +213,11 @@ impl<'a> Evaluator<'a> {
             .iter()
             .map(|c| [DstIndex::on(&c.rules, SRC), DstIndex::on(&c.rules, DST)])
             .collect();
-        Evaluator { rs, index }
+        Evaluator {
+            rs,
+            index,
+            loops: loops(rs).into_iter().collect(),
+        }
     }
 
     /// [`evaluate`], with the indexes.
@@ -126,34 +227,39 @@ impl<'a> Evaluator<'a> {
 
     /// [`evaluate_from`], with the indexes.
     pub fn evaluate_from(&self, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
-        let index: Vec<[Option<&DstIndex>; 2]> =
-            self.index.iter().map(|[s, d]| [Some(s), Some(d)]).collect();
-        walk(self.rs, &index, hook, cube, start)
+        let walker = Walker {
+            rs: self.rs,
+            index: &|c| self.indexes(c),
+            loops: &self.loops,
+        };
+        walker.walk(hook, cube, start)
+    }
+
+    /// TEMP
+    pub fn dst_bounds(&self, c: usize) -> &[u128] {
+        self.index.get(c).map_or(&[], |[_, d]| &d.bounds)
+    }
+
+    fn indexes(&self, c: usize) -> [Option<&DstIndex>; 2] {
+        match self.index.get(c) {
+            Some([s, d]) => [Some(s), Some(d)],
+            None => [None, None],
+        }
     }
 
     /// The first rule of chain `c` at or after `from` that can match `cube` by its source
     /// and destination addresses (`rules.len()` when none can); the rules skipped cannot
     /// match any packet of `cube`.
     pub fn next_rule(&self, c: usize, cube: &Cube, from: usize) -> usize {
-        let index = self.index.get(c).map(|[s, d]| [Some(s), Some(d)]);
-        skip(self.rs, index.as_ref(), c, cube, from)
+        skip(self.rs, self.indexes(c), c, cube, from)
     }
 }
 
 /// The first rule of chain `c` at or after `from` that the indexes do not rule out for
 /// `cube`: where the cube's values of a dimension fall in one slot of its index, a rule
 /// must be listed in that slot (leapfrogging between the two indexes to a rule both list).
-fn skip(
-    rs: &Ruleset,
-    index: Option<&[Option<&DstIndex>; 2]>,
-    c: usize,
-    cube: &Cube,
-    from: usize,
-) -> usize {
+fn skip(rs: &Ruleset, index: [Option<&DstIndex>; 2], c: usize, cube: &Cube, from: usize) -> usize {
     let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
-    let Some(index) = index else {
-        return from.min(len);
-    };
     let slots: [Option<(&DstIndex, usize)>; 2] = [SRC, DST].map(|d| {
         let idx = index[usize::from(d == DST)]?;
         idx.slot(&cube.0[d]).map(|k| (idx, k))
@@ -174,223 +280,374 @@ fn skip(
     }
 }
 
-/// The walk of [`evaluate_from`] with the indexes given per chain.
-fn walk(
-    rs: &Ruleset,
-    index: &[[Option<&DstIndex>; 2]],
-    hook: Hook,
+/// Undecidable rules a space passed, in order: (rule, what it does if it matches).
+type Pending = Vec<(RuleRef, Option<Decision>)>;
+
+/// How one chain (with the chains it calls) ends for a part of the packets it was given.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    /// The end of the chain or a `return` (in chain N): back to the caller; in a base chain,
+    /// its policy.
+    Exit(usize),
+    /// Accepted by this rule: the end of the base chain.
+    Accept(RuleRef),
+    /// Dropped.
+    Drop(Decider),
+}
+
+/// A part of the packets a chain was given, with how the chain ends for it and the
+/// undecidable rules it passed in that chain and the chains it called.
+#[derive(Debug, Clone)]
+struct Event {
     cube: Cube,
-    start: Start,
-) -> Vec<Piece> {
-    let stages = rs.hook(hook);
-    let mut out = Vec::new();
-    if cube.is_empty() {
-        return out;
-    }
-    let mut work = vec![Item {
-        cube,
-        stage: start.stage,
-        stack: start.at.map(|f| vec![f]).unwrap_or_default(),
-        pending: Vec::new(),
-        accepts: None,
-    }];
-    while let Some(mut item) = work.pop() {
-        let verdict = run(rs, index, stages, &mut item, &mut work);
-        if item.cube.is_empty() {
-            continue;
-        }
-        out.push(Piece {
-            cube: item.cube,
-            verdict,
-        });
-    }
-    out
+    outcome: Outcome,
+    pending: Pending,
 }
 
-impl Item {
-    /// The same position with other packets (no copy of this item's packets).
-    fn with(&self, cube: Cube) -> Item {
-        Item {
+/// What is left to do in a chain's walk, last first.
+enum Task {
+    /// Walk these packets from rule `at`.
+    Walk {
+        cube: Cube,
+        at: usize,
+        pending: Pending,
+    },
+    /// An outcome for the caller.
+    Emit(Event),
+}
+
+/// One chain being walked for one space.
+struct Frame {
+    chain: usize,
+    /// The packets it was called with (remembered for them), `None` for the walk's first
+    /// chain.
+    key: Option<Cube>,
+    todo: Vec<Task>,
+    out: Vec<Event>,
+    /// The call that waits for the called chain: (rule index, goto, pending so far).
+    waiting: Option<(usize, bool, Pending)>,
+}
+
+impl Frame {
+    fn new(chain: usize, key: Option<Cube>, cube: Cube, at: usize) -> Frame {
+        Frame {
+            chain,
+            key,
+            todo: vec![Task::Walk {
+                cube,
+                at,
+                pending: Vec::new(),
+            }],
+            out: Vec::new(),
+            waiting: None,
+        }
+    }
+
+    /// Continues after a call to a chain that ended with `events`, in their order: after a
+    /// jump, a part that came back walks on from the next rule; after a goto, each part ends
+    /// this chain as it ended the called one.
+    fn resume(&mut self, at: usize, goto: bool, pending: &Pending, events: &[Event]) {
+        for e in events.iter().rev() {
+            let mut p = pending.clone();
+            p.extend_from_slice(&e.pending);
+            self.todo.push(match e.outcome {
+                Outcome::Exit(_) if !goto => Task::Walk {
+                    cube: e.cube.clone(),
+                    at: at + 1,
+                    pending: p,
+                },
+                outcome => Task::Emit(Event {
+                    cube: e.cube.clone(),
+                    outcome,
+                    pending: p,
+                }),
+            });
+        }
+    }
+}
+
+/// A top-level step of a walk: a space at a stage of the hook, or a finished piece.
+enum Work {
+    Item(Item),
+    Piece(Piece),
+}
+
+/// A space at a stage of the hook.
+struct Item {
+    cube: Cube,
+    stage: usize,
+    /// Where in the stage it starts (`None`: its base chain's first rule).
+    at: Option<(usize, usize)>,
+    /// Undecidable rules passed, with the stage each was in.
+    pending: Vec<(RuleRef, Option<Decision>, usize)>,
+    accepts: Option<Decider>,
+}
+
+/// The walk of [`evaluate_from`] with the indexes given per chain.
+struct Walker<'w> {
+    rs: &'w Ruleset,
+    index: &'w dyn Fn(usize) -> [Option<&'w DstIndex>; 2],
+    loops: &'w HashSet<RuleRef>,
+}
+
+/// What chains did to the spaces they were called with, in this walk.
+type Memo = HashMap<(usize, Cube), Rc<Vec<Event>>>;
+
+impl Walker<'_> {
+    /// The pieces of `cube` through `hook` from `start`: each stage's chain walked as a whole
+    /// (with what it calls), then each part it ends with goes on, in the order the parts
+    /// came out (the order of a depth-first walk: a part split off waits until the part that
+    /// stayed is decided).
+    fn walk(&self, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
+        let rs = self.rs;
+        let stages = rs.hook(hook);
+        let mut out = Vec::new();
+        let mut memo = Memo::new();
+        let mut work = vec![Work::Item(Item {
             cube,
-            stage: self.stage,
-            stack: self.stack.clone(),
-            pending: self.pending.clone(),
-            accepts: self.accepts,
-        }
-    }
-}
-
-/// Walks one item to its verdict, pushing split-off parts onto `work`.
-fn run(
-    rs: &Ruleset,
-    index: &[[Option<&DstIndex>; 2]],
-    stages: &[usize],
-    item: &mut Item,
-    work: &mut Vec<Item>,
-) -> Verdict {
-    loop {
-        if item.stack.is_empty() {
-            match stages.get(item.stage) {
-                None => {
-                    let by = item.accepts.unwrap_or(Decider::NoChain);
-                    let d = if stages.is_empty() {
-                        rs.no_chain
-                    } else {
-                        Decision::Accept
-                    };
-                    return resolve(item, d, by);
+            stage: start.stage,
+            at: start.at,
+            pending: Vec::new(),
+            accepts: None,
+        })];
+        while let Some(w) = work.pop() {
+            let mut item = match w {
+                Work::Piece(p) => {
+                    out.push(p);
+                    continue;
                 }
-                Some(&c) => {
-                    if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref())
-                        && !item.cube.subset_of(only)
-                    {
+                Work::Item(item) => item,
+            };
+            if item.cube.is_empty() {
+                continue;
+            }
+            let (c, from) = match item.at.take() {
+                Some(at) => at,
+                None => match stages.get(item.stage) {
+                    None => {
+                        let by = item.accepts.unwrap_or(Decider::NoChain);
+                        let d = if stages.is_empty() {
+                            rs.no_chain
+                        } else {
+                            Decision::Accept
+                        };
+                        out.push(Piece {
+                            verdict: resolve(&item.pending, item.stage, d, by),
+                            cube: item.cube,
+                        });
+                        continue;
+                    }
+                    Some(&c) => {
+                        if let Some(only) = rs.chains.get(c).and_then(|ch| ch.only.as_ref())
+                            && !item.cube.subset_of(only)
                         {
                             // Packets this chain never sees go on to the next stage.
                             for other in item.cube.minus(only) {
-                                let mut o = item.with(other);
-                                o.stage += 1;
-                                work.push(o);
+                                work.push(Work::Item(Item {
+                                    cube: other,
+                                    stage: item.stage + 1,
+                                    at: None,
+                                    pending: item.pending.clone(),
+                                    accepts: item.accepts,
+                                }));
                             }
                             item.cube = item.cube.intersect(only);
                             if item.cube.is_empty() {
-                                return Verdict::Drop(Decider::NoChain);
+                                continue;
+                            }
+                        }
+                        (c, 0)
+                    }
+                },
+            };
+            let events = self.chain(&mut memo, c, item.cube, from);
+            for e in events.into_iter().rev() {
+                let mut pending = item.pending.clone();
+                pending.extend(e.pending.iter().map(|&(r, d)| (r, d, item.stage)));
+                let next = |accepts| {
+                    Work::Item(Item {
+                        cube: e.cube.clone(),
+                        stage: item.stage + 1,
+                        at: None,
+                        pending: pending.clone(),
+                        accepts,
+                    })
+                };
+                let piece = |d, by| {
+                    Work::Piece(Piece {
+                        cube: e.cube.clone(),
+                        verdict: resolve(&pending, item.stage, d, by),
+                    })
+                };
+                work.push(match e.outcome {
+                    Outcome::Exit(at) => {
+                        // The end of a base chain (or of the chain a goto from it reached):
+                        // its policy.
+                        let base = stages.get(item.stage).copied().unwrap_or(at);
+                        let policy = rs
+                            .chains
+                            .get(base)
+                            .and_then(|b| b.policy)
+                            .unwrap_or(Decision::Accept);
+                        match policy {
+                            Decision::Drop => piece(Decision::Drop, Decider::Policy(base)),
+                            // An accept ends this base chain: on to the next one.
+                            Decision::Accept => {
+                                next(Some(item.accepts.unwrap_or(Decider::Policy(base))))
                             }
                         }
                     }
-                    item.stack.push((c, 0))
+                    // The last base chain's accepting rule names the verdict (for a cloud
+                    // filter: the inbound rule rather than the outbound default).
+                    Outcome::Accept(r) => next(Some(Decider::Rule(r))),
+                    Outcome::Drop(by) => piece(Decision::Drop, by),
+                });
+            }
+        }
+        out
+    }
+
+    /// What chain `c` (with the chains it calls) does to `cube` from rule `from`: the parts
+    /// in depth-first order with how the chain ends for each. A called chain's answer is
+    /// remembered for the rest of the walk, by chain and packets.
+    fn chain(&self, memo: &mut Memo, c: usize, cube: Cube, from: usize) -> Vec<Event> {
+        let mut frames = vec![Frame::new(c, None, cube, from)];
+        loop {
+            let Some(f) = frames.last_mut() else {
+                return Vec::new();
+            };
+            match f.todo.pop() {
+                Some(Task::Emit(e)) => f.out.push(e),
+                Some(Task::Walk { cube, at, pending }) => {
+                    if let Some((t, cube)) = self.step(memo, f, cube, at, pending) {
+                        frames.push(Frame::new(t, Some(cube.clone()), cube, 0));
+                    }
+                }
+                None => {
+                    let Some(done) = frames.pop() else {
+                        return Vec::new();
+                    };
+                    let Some(caller) = frames.last_mut() else {
+                        return done.out;
+                    };
+                    let events = Rc::new(done.out);
+                    if let Some(key) = done.key {
+                        memo.insert((done.chain, key), events.clone());
+                    }
+                    if let Some((at, goto, pending)) = caller.waiting.take() {
+                        caller.resume(at, goto, &pending, &events);
+                    }
                 }
             }
         }
-        let depth = item.stack.len();
-        let (c, i) = *item.stack.last().expect("stack is not empty");
+    }
+
+    /// Walks `cube` through frame `f`'s chain from rule `at` until it ends or calls another
+    /// chain, pushing split-off parts onto the frame's tasks. `Some((chain, packets))`: a call
+    /// whose answer is not known yet (the frame waits for it).
+    fn step(
+        &self,
+        memo: &Memo,
+        f: &mut Frame,
+        mut cube: Cube,
+        mut i: usize,
+        mut pending: Pending,
+    ) -> Option<(usize, Cube)> {
+        let rs = self.rs;
+        let c = f.chain;
         let Some(chain) = rs.chains.get(c) else {
-            return resolve(item, Decision::Drop, Decider::NoChain);
+            f.out.push(Event {
+                cube,
+                outcome: Outcome::Drop(Decider::NoChain),
+                pending,
+            });
+            return None;
         };
-        // Skip to the next rule that can match these addresses.
-        let i = if i < chain.rules.len() {
-            let n = skip(rs, index.get(c), c, &item.cube, i);
-            if let Some(top) = item.stack.last_mut() {
-                top.1 = n;
+        let emit = |f: &mut Frame, cube, outcome, pending| {
+            f.out.push(Event {
+                cube,
+                outcome,
+                pending,
+            });
+            None
+        };
+        loop {
+            // Skip to the next rule that can match these addresses.
+            if i < chain.rules.len() {
+                i = skip(rs, (self.index)(c), c, &cube, i);
             }
-            n
-        } else {
-            i
-        };
-        let Some(rule) = chain.rules.get(i) else {
-            // End of a chain: back to the caller, or the base chain's policy.
-            if depth > 1 {
-                item.stack.pop();
-                if let Some(top) = item.stack.last_mut() {
-                    top.1 += 1;
-                }
+            let Some(rule) = chain.rules.get(i) else {
+                // End of a chain: back to the caller, or the base chain's policy.
+                return emit(f, cube, Outcome::Exit(c), pending);
+            };
+            if rule.never_new || rule.action == Action::Continue || !cube.meets(&rule.matches) {
+                i += 1;
                 continue;
             }
-            let base = stages.get(item.stage).copied().unwrap_or(c);
-            let policy = rs
-                .chains
-                .get(base)
-                .and_then(|b| b.policy)
-                .unwrap_or(Decision::Accept);
-            match policy {
-                Decision::Drop => return resolve(item, Decision::Drop, Decider::Policy(base)),
-                Decision::Accept => {
-                    item.accepts.get_or_insert(Decider::Policy(base));
-                    if let Some(v) = next_stage(item) {
-                        return v;
-                    }
-                    continue;
+            if !cube.subset_of(&rule.matches) {
+                for outside in cube.minus(&rule.matches) {
+                    f.todo.push(Task::Walk {
+                        cube: outside,
+                        at: i + 1,
+                        pending: pending.clone(),
+                    });
                 }
+                cube = cube.intersect(&rule.matches);
             }
-        };
-        let advance = |item: &mut Item| {
-            if let Some(top) = item.stack.last_mut() {
-                top.1 += 1;
+            if rule.possible.is_some() {
+                let d = match rule.action {
+                    Action::Accept => Some(Decision::Accept),
+                    Action::Drop => Some(Decision::Drop),
+                    _ => None,
+                };
+                pending.push(((c, i), d));
+                i += 1;
+                continue;
             }
-        };
-        if rule.never_new || rule.action == Action::Continue || !item.cube.meets(&rule.matches) {
-            advance(item);
-            continue;
-        }
-        if !item.cube.subset_of(&rule.matches) {
-            for outside in item.cube.minus(&rule.matches) {
-                let mut o = item.with(outside);
-                advance(&mut o);
-                work.push(o);
-            }
-            item.cube = item.cube.intersect(&rule.matches);
-        }
-        if rule.possible.is_some() {
-            let d = match rule.action {
-                Action::Accept => Some(Decision::Accept),
-                Action::Drop => Some(Decision::Drop),
-                _ => None,
-            };
-            item.pending.push(((c, i), d, item.stage));
-            advance(item);
-            continue;
-        }
-        match rule.action {
-            Action::Accept => {
-                // The last base chain's accepting rule names the verdict (for a cloud
-                // filter: the inbound rule rather than the outbound default).
-                item.accepts = Some(Decider::Rule((c, i)));
-                if let Some(v) = next_stage(item) {
-                    return v;
+            match rule.action {
+                Action::Accept => return emit(f, cube, Outcome::Accept((c, i)), pending),
+                Action::Drop => {
+                    return emit(f, cube, Outcome::Drop(Decider::Rule((c, i))), pending);
                 }
-            }
-            Action::Drop => return resolve(item, Decision::Drop, Decider::Rule((c, i))),
-            Action::Jump(t) | Action::Goto(t) => {
-                if depth >= MAX_DEPTH || t >= rs.chains.len() {
-                    item.pending.push(((c, i), None, item.stage));
-                    advance(item);
-                    continue;
-                }
-                if rule.action == Action::Goto(t) {
-                    // Replace the frame: the end of the target returns to our caller.
-                    item.stack.pop();
-                    if item.stack.is_empty() {
-                        // A goto from the base chain: at its end, the base chain's policy.
-                        item.stack.push((t, 0));
+                Action::Jump(t) | Action::Goto(t) => {
+                    if t >= rs.chains.len() || self.loops.contains(&(c, i)) {
+                        pending.push(((c, i), None));
+                        i += 1;
                         continue;
                     }
-                    // The caller's frame still points at its jump; it advances on return.
+                    let goto = matches!(rule.action, Action::Goto(_));
+                    let key = (t, cube);
+                    if let Some(events) = memo.get(&key) {
+                        f.resume(i, goto, &pending, events);
+                        return None;
+                    }
+                    f.waiting = Some((i, goto, pending));
+                    return Some((t, key.1));
                 }
-                item.stack.push((t, 0));
-            }
-            Action::Return => {
-                item.stack.pop();
-                if item.stack.is_empty() {
-                    // Return from a base chain: its policy.
-                    let base = stages.get(item.stage).copied().unwrap_or(c);
-                    item.stack.push((base, usize::MAX));
-                    continue;
+                Action::Return => return emit(f, cube, Outcome::Exit(c), pending),
+                Action::Continue => i += 1,
+                Action::Unknown => {
+                    pending.push(((c, i), None));
+                    i += 1;
                 }
-                advance(item);
-            }
-            Action::Continue => advance(item),
-            Action::Unknown => {
-                item.pending.push(((c, i), None, item.stage));
-                advance(item);
             }
         }
     }
 }
 
-/// An accept ends this base chain: on to the next one (`None`), or the final verdict.
-fn next_stage(item: &mut Item) -> Option<Verdict> {
-    item.stack.clear();
-    item.stage += 1;
-    None
-}
-
-/// The verdict, weighed against the undecidable rules the packets passed.
-fn resolve(item: &Item, d: Decision, by: Decider) -> Verdict {
+/// The verdict, weighed against the undecidable rules the packets passed (`stage`: the
+/// stage where it is decided).
+fn resolve(
+    pending: &[(RuleRef, Option<Decision>, usize)],
+    final_stage: usize,
+    d: Decision,
+    by: Decider,
+) -> Verdict {
     let definite = match d {
         Decision::Accept => Verdict::Accept(by),
         Decision::Drop => Verdict::Drop(by),
     };
-    let final_stage = item.stage;
-    for &(rule, action, stage) in &item.pending {
+    for &(rule, action, stage) in pending {
         let if_matched = match action {
             Some(Decision::Drop) => Some(Decision::Drop),
             // A possible accept skips the rest of its own chain only: a drop in a later base
@@ -555,5 +812,203 @@ impl<'e, 'a> Classifier<'e, 'a> {
         };
         self.cache.insert(key, v.clone());
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::eval_reference;
+    use crate::model::{Chain, Platform, Rule};
+    use crate::space::Set;
+    use crate::test_support::{build, cube, raw_rule, universe};
+
+    fn same(a: &[Piece], b: &[Piece]) -> Result<(), TestCaseError> {
+        prop_assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            prop_assert_eq!(&x.cube, &y.cube);
+            prop_assert_eq!(&x.verdict, &y.verdict);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// The walk that remembers chain calls gives the pieces of the walk before it (a
+        /// stack of frames per space), with the same verdicts, in the same order: from the
+        /// first stage and from a rule of a stage, plain and indexed.
+        #[test]
+        fn remembered_calls_equal_the_frame_walk(
+            chains in prop::collection::vec(prop::collection::vec(raw_rule(), 0..6), 1..7),
+            policies in prop::collection::vec(any::<bool>(), 1..4),
+            only in prop::collection::vec(prop::option::weighted(0.3, cube()), 1..4),
+            stages in 0usize..4,
+            at in (0usize..4, 0usize..7, 0usize..7),
+        ) {
+            let stages = stages.min(chains.len());
+            let rs = build(chains, policies, only, stages);
+            prop_assert!(loops(&rs).is_empty());
+            let old = eval_reference::evaluate_plain(&rs, Hook::Forward, universe());
+            same(&evaluate(&rs, Hook::Forward, universe()), &old)?;
+            let ev = Evaluator::new(&rs);
+            same(&ev.evaluate(Hook::Forward, universe()), &old)?;
+            let start = Start { stage: at.0, at: Some((at.1 % rs.chains.len(), at.2)) };
+            let old = eval_reference::evaluate_from(&rs, Hook::Forward, universe(), start);
+            same(&evaluate_from(&rs, Hook::Forward, universe(), start), &old)?;
+            same(&ev.evaluate_from(Hook::Forward, universe(), start), &old)?;
+        }
+    }
+
+    fn rule(matches: Cube, action: Action, location: &str) -> Rule {
+        Rule {
+            matches,
+            possible: None,
+            action,
+            location: location.to_owned(),
+            text: String::new(),
+            hits: None,
+            never_new: false,
+        }
+    }
+
+    fn chain(name: &str, rules: Vec<Rule>, policy: Option<Decision>) -> Chain {
+        Chain {
+            name: name.to_owned(),
+            rules,
+            policy,
+            policy_location: String::new(),
+            only: None,
+            index: None,
+        }
+    }
+
+    /// A base chain (drop) calling chain 1; chain k calls chain k + 1 twice (`call`); the
+    /// last chain accepts destination port 3 and drops port 2.
+    fn diamond(levels: usize, call: fn(usize) -> Action) -> Ruleset {
+        let mut chains = vec![chain(
+            "base",
+            vec![rule(Cube::full(), Action::Jump(1), "base:0")],
+            Some(Decision::Drop),
+        )];
+        for k in 1..levels {
+            let next = rule(Cube::full(), call(k + 1), &format!("c{k}"));
+            chains.push(chain(&format!("c{k}"), vec![next.clone(), next], None));
+        }
+        let port = |p| Cube::full().with(crate::space::DPORT, &Set::one(p));
+        chains.push(chain(
+            "last",
+            vec![
+                rule(port(3), Action::Accept, "last:0"),
+                rule(port(2), Action::Drop, "last:1"),
+            ],
+            None,
+        ));
+        Ruleset {
+            platform: Platform::Iptables,
+            chains,
+            hooks: vec![(Hook::Forward, vec![0])],
+            notes: Vec::new(),
+            counters: false,
+            no_chain: Decision::Accept,
+            families: [true, true],
+        }
+    }
+
+    /// Chains that each jump twice to the next, 30 and 64 deep (2^30 and 2^64 paths): every
+    /// verdict exact, from the last chain's rules or the base chain's policy.
+    #[test]
+    fn diamonds_of_jumps_are_walked_once_per_chain() {
+        for levels in [30, 64, 200] {
+            let rs = diamond(levels, Action::Jump);
+            let last = rs.chains.len() - 1;
+            let plain = evaluate(&rs, Hook::Forward, universe());
+            let fast = Evaluator::new(&rs).evaluate(Hook::Forward, universe());
+            for ev in [plain, fast] {
+                let verdict = |p: u128| {
+                    ev.iter()
+                        .filter(|x| x.cube.0[crate::space::DPORT].contains(p))
+                        .map(|x| x.verdict.clone())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(verdict(3), [Verdict::Accept(Decider::Rule((last, 0)))]);
+                assert_eq!(verdict(2), [Verdict::Drop(Decider::Rule((last, 1)))]);
+                assert_eq!(verdict(0), [Verdict::Drop(Decider::Policy(0))]);
+                assert_eq!(ev.len(), 3, "{ev:?}");
+            }
+        }
+    }
+
+    /// The same with gotos: a goto's chain ends the caller's chain too.
+    #[test]
+    fn diamonds_of_gotos() {
+        let rs = diamond(64, Action::Goto);
+        let pieces = evaluate(&rs, Hook::Forward, universe());
+        let last = rs.chains.len() - 1;
+        let verdicts: Vec<Verdict> = pieces.iter().map(|p| p.verdict.clone()).collect();
+        assert!(verdicts.contains(&Verdict::Accept(Decider::Rule((last, 0)))));
+        assert!(verdicts.contains(&Verdict::Drop(Decider::Rule((last, 1)))));
+        assert!(verdicts.contains(&Verdict::Drop(Decider::Policy(0))));
+    }
+
+    /// Loops of chains, by jump or goto, one chain or two: never followed; the packets they
+    /// match are "possible", naming a rule of the loop, otherwise what the rest decides.
+    #[test]
+    fn loops_of_chains_make_possible_verdicts() {
+        for call in [Action::Jump as fn(usize) -> Action, Action::Goto] {
+            // base -> 1 -> 1
+            let rs = Ruleset {
+                chains: vec![
+                    chain(
+                        "base",
+                        vec![rule(Cube::full(), Action::Jump(1), "base:0")],
+                        Some(Decision::Drop),
+                    ),
+                    chain("a", vec![rule(Cube::full(), call(1), "a:0")], None),
+                ],
+                ..diamond(1, Action::Jump)
+            };
+            assert_eq!(loops(&rs), [(1, 0)]);
+            let pieces = evaluate(&rs, Hook::Forward, universe());
+            assert_eq!(pieces.len(), 1);
+            assert_eq!(
+                pieces[0].verdict,
+                Verdict::Possible {
+                    rule: (1, 0),
+                    otherwise: Decision::Drop,
+                    by: Decider::Policy(0)
+                }
+            );
+            // base -> 1 -> 2 -> 1
+            let rs = Ruleset {
+                chains: vec![
+                    chain(
+                        "base",
+                        vec![rule(Cube::full(), Action::Jump(1), "base:0")],
+                        Some(Decision::Accept),
+                    ),
+                    chain("a", vec![rule(Cube::full(), call(2), "a:0")], None),
+                    chain("b", vec![rule(Cube::full(), call(1), "b:0")], None),
+                ],
+                ..diamond(1, Action::Jump)
+            };
+            assert_eq!(loops(&rs), [(1, 0), (2, 0)]);
+            for pieces in [
+                evaluate(&rs, Hook::Forward, universe()),
+                Evaluator::new(&rs).evaluate(Hook::Forward, universe()),
+            ] {
+                assert_eq!(pieces.len(), 1);
+                assert!(matches!(
+                    pieces[0].verdict,
+                    Verdict::Possible {
+                        rule: (1, 0),
+                        otherwise: Decision::Accept,
+                        ..
+                    }
+                ));
+            }
+        }
     }
 }

@@ -21,6 +21,8 @@
 
 pub mod analyse;
 pub mod eval;
+#[cfg(test)]
+mod eval_reference;
 pub mod model;
 pub mod read;
 pub mod report;

@@ -426,3 +426,62 @@ fn a_mistyped_fact_is_an_error_naming_the_result_not_a_lost_finding() {
     let e = CheckInput::new("gw01.json".into(), document).unwrap_err();
     assert!(e.starts_with("result 2: detail: invalid type"), "{e}");
 }
+
+/// `lint --rules` with loops of chains (a goto to itself, two chains that goto each other,
+/// in iptables and nftables): the audit behind it ends, every flow "possible", and lint
+/// reports what it can.
+#[test]
+fn rules_with_loops_of_chains_end() {
+    let text = with("", "");
+    let catalog = Catalog::builtin().expect("catalog");
+    let d = Deployment::parse(&text).unwrap();
+    let p = plan(&catalog, &d);
+    let exports = [
+        (
+            "iptables-save",
+            "*filter\n:FORWARD DROP [0:0]\n:A - [0:0]\n-A FORWARD -j A\n-A A -g A\nCOMMIT\n"
+                .to_owned(),
+        ),
+        (
+            "iptables-save",
+            "*filter\n:FORWARD DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A FORWARD -j A\n\
+             -A A -g B\n-A B -g A\nCOMMIT\n"
+                .to_owned(),
+        ),
+        (
+            "nft-json",
+            json!({"nftables": [
+                {"table": {"family": "inet", "name": "f"}},
+                {"chain": {"family": "inet", "table": "f", "name": "fw", "type": "filter",
+                           "hook": "forward", "prio": 0, "policy": "drop"}},
+                {"chain": {"family": "inet", "table": "f", "name": "a"}},
+                {"chain": {"family": "inet", "table": "f", "name": "b"}},
+                {"rule": {"family": "inet", "table": "f", "chain": "fw",
+                          "expr": [{"jump": {"target": "a"}}]}},
+                {"rule": {"family": "inet", "table": "f", "chain": "a",
+                          "expr": [{"goto": {"target": "b"}}]}},
+                {"rule": {"family": "inet", "table": "f", "chain": "b",
+                          "expr": [{"goto": {"target": "a"}}]}},
+            ]})
+            .to_string(),
+        ),
+    ];
+    for (format, export) in exports {
+        let rs = rdsports_audit::read(format, &export, "fw", &Default::default()).unwrap();
+        let audit = rdsports_audit::analyse(&rs, &p, &rdsports_audit::Scope::CrossZone);
+        assert!(audit.counts.flows > 0);
+        assert_eq!(audit.counts.possible, audit.counts.flows, "{export}");
+        let r = lint(&Input {
+            text: &text,
+            plan: &p,
+            checks: &[],
+            rules: Some(RulesInput {
+                name: "fw",
+                ruleset: &rs,
+                audit: &audit,
+            }),
+        })
+        .unwrap();
+        assert!(!ids(&r).contains(&"rules-too-broad"), "{export}");
+    }
+}

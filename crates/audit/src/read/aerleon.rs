@@ -11,7 +11,8 @@
 //! evaluate (`source-interface`, `option`, `icmp-type`, `platform`, `expiration`, ...) make
 //! the term a "possible" match, never ignored.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -93,6 +94,10 @@ struct Reader {
     networks: BTreeMap<String, (String, Spanned<NetDef>)>,
     services: BTreeMap<String, (String, SvcDef)>,
     notes: Vec<Note>,
+    /// Networks already resolved: each name is followed once, however many names name it.
+    resolved_networks: RefCell<HashMap<String, Set>>,
+    /// Services already resolved (their ports per protocol number).
+    resolved_services: RefCell<HashMap<String, BTreeMap<u128, Set>>>,
 }
 
 fn at(file: &str, l: &Location) -> String {
@@ -167,6 +172,9 @@ impl Reader {
                 "a network may name others, never in a cycle",
             ));
         }
+        if let Some(set) = self.resolved_networks.borrow().get(n) {
+            return Ok(set.clone());
+        }
         stack.push(n.to_owned());
         let mut set = Set::empty();
         for item in def.value.values.iter().flatten() {
@@ -205,6 +213,9 @@ impl Reader {
             }
         }
         stack.pop();
+        self.resolved_networks
+            .borrow_mut()
+            .insert(n.to_owned(), set.clone());
         Ok(set)
     }
 
@@ -233,6 +244,20 @@ impl Reader {
                 "a service may name others, never in a cycle",
             ));
         }
+        let add = |out: &mut BTreeMap<u128, Set>, own: &BTreeMap<u128, Set>| {
+            for (num, set) in own {
+                let e = out.entry(*num).or_insert_with(Set::empty);
+                *e = e.union(set);
+            }
+        };
+        if let Some(own) = self.resolved_services.borrow().get(n) {
+            add(out, own);
+            return Ok(());
+        }
+        // This service's own ports, then added to `out` (and remembered).
+        let mut own = BTreeMap::new();
+        let out_all = out;
+        let out = &mut own;
         stack.push(n.to_owned());
         for item in &def.value {
             let f = &item.value;
@@ -288,6 +313,10 @@ impl Reader {
             }
         }
         stack.pop();
+        add(out_all, &own);
+        self.resolved_services
+            .borrow_mut()
+            .insert(n.to_owned(), own);
         Ok(())
     }
 
@@ -368,6 +397,8 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
         networks: BTreeMap::new(),
         services: BTreeMap::new(),
         notes: Vec::new(),
+        resolved_networks: RefCell::default(),
+        resolved_services: RefCell::default(),
     };
     if opts.definitions.is_empty() {
         return Err(ReadError {
@@ -994,5 +1025,57 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.location, "def/x.yaml:3:13", "{e}");
+    }
+
+    /// Networks and services 30 deep that each name the next twice (2^30 paths): each name
+    /// is resolved once, with the same addresses and ports; a loop through them is refused.
+    #[test]
+    fn definitions_naming_the_next_twice() {
+        let levels = 30;
+        let mut defs = String::from("networks:\n");
+        for k in 0..levels {
+            defs += &format!(
+                "  N{k}:\n    values:\n      - name: N{0}\n      - name: N{0}\n",
+                k + 1
+            );
+        }
+        defs += &format!("  N{levels}:\n    values:\n      - address: 192.0.2.0/24\n");
+        defs += "  LOOP0:\n    values:\n      - name: LOOP1\n      - name: LOOP1\n";
+        defs += "  LOOP1:\n    values:\n      - name: N25\n      - name: LOOP0\n";
+        defs += "services:\n";
+        for k in 0..levels {
+            defs += &format!("  S{k}:\n    - name: S{0}\n    - name: S{0}\n", k + 1);
+        }
+        defs += &format!("  S{levels}:\n    - port: \"3389\"\n      protocol: tcp\n");
+        let opts = ReadOptions {
+            definitions: vec![("def/d.yaml".into(), defs)],
+            ..opts()
+        };
+        let text = policy(&zoned(
+            "dmz",
+            "lan",
+            "      - name: rdp\n        destination-address: N0\n        protocol: tcp\n        \
+             destination-port: S0\n        action: accept\n",
+        ));
+        let rs = read(&text, "p.yaml", &opts).unwrap();
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.21", 6, 3389),
+            Some(true)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "192.0.2.21", 6, 3390),
+            Some(false)
+        );
+        assert_eq!(
+            allowed(&rs, "198.51.100.10", "198.51.100.20", 6, 3389),
+            Some(false)
+        );
+        let looped = text.replace("destination-address: N0", "destination-address: LOOP0");
+        let e = read(&looped, "p.yaml", &opts).unwrap_err();
+        assert!(
+            e.message
+                .contains("network LOOP0 names itself (through LOOP0 -> LOOP1)"),
+            "{e}"
+        );
     }
 }
