@@ -9,8 +9,8 @@
 # RDSPORTS_BIN runs another binary (for a before/after comparison: build the old commit and
 # point RDSPORTS_BIN at it); RDSPORTS_TIMEOUT (seconds, default 300) ends a run that takes
 # longer (exit 124). Files are generated into OUT_DIR (default: target/audit-scale), the same
-# every run (a fixed seed). Addresses: 10.0.0.0/8 and the example's own networks. Nothing is
-# probed.
+# every run (a fixed seed). Addresses: 198.18.0.0/15 (RFC 2544) and the example's own
+# documentation networks. Nothing is probed.
 #
 # Cases:
 #   goto-self.ipt, goto-pair.ipt, goto-pair.nft.json, jump-self.ipt  loops of chains
@@ -105,7 +105,7 @@ for L in (24, 30):
 
 # Identical and distinct rules, per reader.
 def addr(i):
-    return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
+    return f"198.{18 + ((i >> 16) & 1)}.{(i >> 8) & 255}.{i & 255}"
 def rules(n, same):
     """(source, destination, port, accept) for n rules."""
     for i in range(n):
