@@ -107,11 +107,25 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         Err(status) => return Ok(status),
     };
     let catalog = input::catalog()?;
+    // The Windows rules' aggregated policy is built first, as the flows are planned, and the
+    // scripts from it; the plan the report draws is built after them: the policy and the
+    // plan are never in memory together (a 10,000-host farm plans millions of flows).
+    // Planning twice costs less than holding both.
+    let mut planned = None;
+    let policy = rdsports_policy::Policy::aggregated_from_flows(&catalog, &deployment, 0, |each| {
+        planned = input::plan_for_diagram_each(&catalog, &deployment, &args.input, &mut |f| {
+            each(&f);
+        });
+    });
+    if planned.is_none() {
+        return Ok(ExitStatus::BadInput);
+    }
+    let windows_rules = windows_rules(&deployment, &policy);
+    drop(policy);
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = input::plan_warnings(&deployment, &plan);
-    let windows_rules = windows_rules(&plan);
     let fleet_ok = fleet.as_ref().is_none_or(|s| s.all_ok());
     let audit_ok = audits.iter().all(|a| a.audit.counts.missing == 0);
     let lint = match lint_rows(&plan, &loaded, &check_files) {
@@ -240,11 +254,13 @@ const ONE_SCRIPT_PER_GROUP_ABOVE: usize = 200;
 type HostGroup<'d> = (usize, &'d [rdsports_core::Role]);
 
 /// Each host's Windows Firewall script, by host name (the file names may be sanitised, the
-/// host names are not), for hosts that accept flows. In large deployments one host stands
-/// for its group, labelled with how many hosts share its rules.
-fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
-    let d = plan.deployment;
-    let policy = rdsports_policy::Policy::aggregated_from_plan(plan);
+/// host names are not), for hosts that accept flows, from the aggregated `policy` of the
+/// deployment's plan. In large deployments one host stands for its group, labelled with how
+/// many hosts share its rules.
+fn windows_rules(
+    d: &rdsports_core::Deployment,
+    policy: &rdsports_policy::Policy,
+) -> Vec<(String, String)> {
     // (zone, roles) and the hosts that share them, in file order.
     let mut groups: Vec<(HostGroup<'_>, Vec<usize>)> = Vec::new();
     for (i, h) in d.hosts.iter().enumerate() {
@@ -270,7 +286,7 @@ fn windows_rules(plan: &rdsports_core::Plan<'_>) -> Vec<(String, String)> {
             host: Some(host.name.clone()),
             ..Default::default()
         };
-        match rdsports_policy::render_policy("windows", &policy, &opts) {
+        match rdsports_policy::render_policy("windows", policy, &opts) {
             Ok(r) => scripts.extend(r.files.into_iter().map(|(_, text)| (label.clone(), text))),
             Err(e) => eprintln!(
                 "warning: no Windows rules for {} in the report: {e}",

@@ -14,7 +14,7 @@
 //! bytes. Every piece of text from the deployment, the rules or the check files is escaped;
 //! element ids are generated from indices, never from names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use rdsports_core::plan::Plan;
@@ -504,21 +504,29 @@ fn folded_flows(
          <code>rdsports plan --format csv</code> lists every flow.</p>",
         plan.flows.len()
     );
-    // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> flows.
+    // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> how many
+    // flows, and the flows themselves only when check results are matched to them (a plan
+    // this size has millions).
     type Key = (usize, usize, usize, usize, &'static str, PortRange, usize);
-    let mut rows: BTreeMap<Key, Vec<&Flow>> = BTreeMap::new();
+    let mut by_key: HashMap<Key, (usize, Vec<&Flow>)> = HashMap::new();
     for f in &plan.flows {
         let key = (
-            plan.from(f).zone,
-            plan.to(f).zone,
+            d.hosts[f.from].zone,
+            d.hosts[f.to].zone,
             node_of.get(f.from).copied().unwrap_or(0),
             node_of.get(f.to).copied().unwrap_or(0),
             f.protocol.name(),
             f.ports,
             f.entry,
         );
-        rows.entry(key).or_default().push(f);
+        let row = by_key.entry(key).or_default();
+        row.0 += 1;
+        if with_checks {
+            row.1.push(f);
+        }
     }
+    let mut rows: Vec<(Key, (usize, Vec<&Flow>))> = by_key.into_iter().collect();
+    rows.sort_unstable_by_key(|(key, _)| *key);
     let title = |n: usize| {
         graph.nodes.get(n).map_or(String::new(), |node| {
             if node.hosts.len() > 1 {
@@ -529,7 +537,7 @@ fn folded_flows(
         })
     };
     let mut current: Option<(usize, usize)> = None;
-    for ((za, zb, na, nb, proto, ports, entry), flows) in &rows {
+    for ((za, zb, na, nb, proto, ports, entry), (n, flows)) in &rows {
         if current != Some((*za, *zb)) {
             if current.is_some() {
                 out.push_str("</tbody></table></div>\n");
@@ -553,7 +561,7 @@ fn folded_flows(
             esc(e.map_or("", |e| e.service.as_str())),
             esc(e.map_or("", |e| e.purpose.as_str())),
             esc(e.map_or("", |e| e.id.as_str())),
-            flows.len(),
+            n,
         );
         if with_checks {
             let found: Vec<&CheckRecord> = flows.iter().flat_map(|f| checks.of(plan, f)).collect();
