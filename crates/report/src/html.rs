@@ -16,9 +16,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rdsports_core::plan::Plan;
-use rdsports_core::{Flow, PortRange};
+use rdsports_core::{Flow, PortRange, Protocol};
 use serde_json::{Map, Value};
 
 use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VERDICTS};
@@ -507,15 +508,15 @@ fn folded_flows(
     // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> how many
     // flows, and the flows themselves only when check results are matched to them (a plan
     // this size has millions).
-    type Key = (usize, usize, usize, usize, &'static str, PortRange, usize);
-    let mut by_key: HashMap<Key, (usize, Vec<&Flow>)> = HashMap::new();
+    type Key = (usize, usize, usize, usize, Protocol, PortRange, usize);
+    let mut by_key: HashMap<Key, (usize, Vec<&Flow>), BuildHasherDefault<Mix>> = HashMap::default();
     for f in &plan.flows {
         let key = (
             d.hosts[f.from].zone,
             d.hosts[f.to].zone,
             node_of.get(f.from).copied().unwrap_or(0),
             node_of.get(f.to).copied().unwrap_or(0),
-            f.protocol.name(),
+            f.protocol,
             f.ports,
             f.entry,
         );
@@ -554,9 +555,10 @@ fn folded_flows(
         let e = plan.catalog.entries.get(*entry);
         let _ = write!(
             out,
-            "<tr><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{proto}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\"><a href=\"#cat-{entry}\">{}</a></td><td>{}</td>",
+            "<tr><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\"><a href=\"#cat-{entry}\">{}</a></td><td>{}</td>",
             esc(&title(*na)),
             esc(&title(*nb)),
+            proto.name(),
             esc(&ports.to_string()),
             esc(e.map_or("", |e| e.service.as_str())),
             esc(e.map_or("", |e| e.purpose.as_str())),
@@ -580,6 +582,43 @@ fn folded_flows(
     }
     if current.is_some() {
         out.push_str("</tbody></table></div>\n");
+    }
+}
+
+/// A fast hash of small integer keys (the folded matrix hashes one key per flow; the
+/// standard hasher resists attacks this input does not need to).
+#[derive(Default)]
+struct Mix(u64);
+
+impl Hasher for Mix {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
