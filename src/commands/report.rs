@@ -55,11 +55,25 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     }
     let audits = audits(&args.audits, &deployment.name)?;
     let catalog = input::catalog()?;
+    // The Windows rules' aggregated policy is built first, as the flows are planned, and the
+    // scripts from it; the plan the report draws is built after them: the policy and the
+    // plan are never in memory together (a 10,000-host farm plans millions of flows).
+    // Planning twice costs less than holding both.
+    let mut planned = None;
+    let policy = rdsports_policy::Policy::aggregated_from_flows(&catalog, &deployment, 0, |each| {
+        planned = input::plan_for_diagram_each(&catalog, &deployment, &args.input, &mut |f| {
+            each(&f);
+        });
+    });
+    if planned.is_none() {
+        return Ok(ExitStatus::BadInput);
+    }
+    let scripts = rdsports_policy::host_scripts::windows_scripts_of(&deployment, &policy);
+    drop(policy);
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
     let warnings = input::plan_warnings(&deployment, &plan);
-    let scripts = rdsports_policy::host_scripts::windows_scripts(&plan);
     for w in &scripts.warnings {
         eprintln!("warning: {w}");
     }

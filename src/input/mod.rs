@@ -225,6 +225,25 @@ pub fn plan_for_diagram<'a>(
     )
 }
 
+/// [`plan_for_diagram`] handing each flow to `each` as it is built instead of keeping it (the
+/// plan returned has no flows: see `rdsports_core::plan::plan_each`).
+pub fn plan_for_diagram_each<'a>(
+    catalog: &'a Catalog,
+    deployment: &'a Deployment,
+    input: &DeploymentInput,
+    each: &mut dyn FnMut(Flow),
+) -> Option<Plan<'a>> {
+    plan_within_zone_pairs(
+        catalog,
+        deployment,
+        input,
+        None,
+        DEFAULT_MAX_DIAGRAM_ZONE_PAIRS,
+        "drawn apart in the diagram",
+        Some(each),
+    )
+}
+
 /// [`plan`], refusing a plan whose flows join more than `max_pairs` zone pairs unless
 /// `--max-flows` was raised above its default; with `stream`, each flow is handed to it
 /// instead of kept.

@@ -491,7 +491,12 @@ fn plan_hits(
     let mut web_access_exposed = false;
     for (i, f) in plan.flows.iter().enumerate() {
         let entry = plan.entry(f);
-        let ids = plan.catalog_ids(f);
+        // The flow's catalog ids, primary first (no list allocated per flow).
+        let ids = || {
+            std::iter::once(f.entry)
+                .chain(f.also.iter().copied())
+                .map(|e| plan.catalog.entries[e].id.as_str())
+        };
         let (zf, zt) = (d.hosts[f.from].zone, d.hosts[f.to].zone);
         let edge = internet_host[f.from] != internet_host[f.to];
         let inbound = internet_host[f.from] && !internet_host[f.to];
@@ -517,7 +522,7 @@ fn plan_hits(
             };
             hit("rdp-from-internet", span);
         }
-        if inbound && d.hosts[f.to].has(Role::WebAccess) && ids.contains(&"S01") {
+        if inbound && d.hosts[f.to].has(Role::WebAccess) && ids().any(|id| id == "S01") {
             web_access_exposed = true;
         }
         let smb = match f.protocol {
@@ -541,14 +546,14 @@ fn plan_hits(
         }
         let ldap = has(f.ports, 389) || (f.protocol == Protocol::Tcp && has(f.ports, 3268));
         // CRL retrieval over LDAP (S19) reads public data anonymously: its own finding.
-        let crl_only = ids.iter().all(|id| *id == "S19");
+        let crl_only = ids().all(|id| id == "S19");
         if ldap && crosses && !o.ldaps && !crl_only {
             hit("ldap-cleartext-across-zones", or_host("ldaps", f.from));
         }
-        if crosses && ids.iter().any(|id| matches!(*id, "S19" | "S21a" | "S21b")) {
+        if crosses && ids().any(|id| matches!(id, "S19" | "S21a" | "S21b")) {
             hit("crl-ldap-ftp-from-perimeter", or_host("crl", f.from));
         }
-        if ids.iter().any(|id| id.starts_with("S30")) && o.netbios {
+        if ids().any(|id| id.starts_with("S30")) && o.netbios {
             hits.add(Hit {
                 rule: rule_index("netbios-enabled"),
                 subject: Subject::Text("option netbios".into()),

@@ -2,7 +2,7 @@
 //! script per host, or, in large deployments, one per group of hosts with the same roles in
 //! the same zone (their rules are the same), labelled with how many hosts it serves.
 
-use rdsports_core::{Plan, Role};
+use rdsports_core::{Deployment, Plan, Role};
 
 use crate::{Policy, RenderOptions, render_policy};
 
@@ -25,8 +25,12 @@ pub struct HostScripts {
 
 /// The Windows Firewall scripts of `plan`'s hosts, in file order.
 pub fn windows_scripts(plan: &Plan<'_>) -> HostScripts {
-    let d = plan.deployment;
-    let policy = Policy::aggregated_from_plan(plan);
+    windows_scripts_of(plan.deployment, &Policy::aggregated_from_plan(plan))
+}
+
+/// The Windows Firewall scripts of `d`'s hosts from the aggregated `policy` of its plan
+/// ([`Policy::aggregated_from_flows`] builds it as flows are planned, without a plan held).
+pub fn windows_scripts_of(d: &Deployment, policy: &Policy) -> HostScripts {
     let fold = d.hosts.len() > ONE_SCRIPT_PER_GROUP_ABOVE;
     // (zone, roles) and the hosts that share them, in file order.
     let mut groups: Vec<(HostGroup<'_>, Vec<usize>)> = Vec::new();
@@ -52,7 +56,7 @@ pub fn windows_scripts(plan: &Plan<'_>) -> HostScripts {
             host: Some(host.name.clone()),
             ..Default::default()
         };
-        match render_policy("windows", &policy, &opts) {
+        match render_policy("windows", policy, &opts) {
             Ok(r) => out
                 .scripts
                 .extend(r.files.into_iter().map(|(_, text)| (label.clone(), text))),

@@ -207,12 +207,17 @@ impl Graph {
             });
         }
 
-        struct Acc<'p> {
+        struct Acc {
             ports: BTreeSet<(Protocol, PortRange)>,
-            services: BTreeSet<&'p str>,
+            /// Catalog entries (their services, sorted and without repeats, at the end).
+            entries: BTreeSet<usize>,
             flows: usize,
         }
-        let mut acc: BTreeMap<(usize, usize), Acc<'_>> = BTreeMap::new();
+        // Per (node, node): the index of its accumulator. Consecutive flows mostly share a
+        // pair of nodes, so the last one is tried first.
+        let mut index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        let mut acc: Vec<Acc> = Vec::new();
+        let mut last: Option<((usize, usize), usize)> = None;
         for f in &plan.flows {
             let node = |h: usize| {
                 host_group
@@ -223,24 +228,40 @@ impl Graph {
             let (Some(a), Some(b)) = (node(f.from), node(f.to)) else {
                 continue;
             };
-            let a = acc.entry((a, b)).or_insert_with(|| Acc {
-                ports: BTreeSet::new(),
-                services: BTreeSet::new(),
-                flows: 0,
-            });
+            let i = match last {
+                Some((key, i)) if key == (a, b) => i,
+                _ => {
+                    let i = *index.entry((a, b)).or_insert_with(|| {
+                        acc.push(Acc {
+                            ports: BTreeSet::new(),
+                            entries: BTreeSet::new(),
+                            flows: 0,
+                        });
+                        acc.len() - 1
+                    });
+                    last = Some(((a, b), i));
+                    i
+                }
+            };
+            let a = &mut acc[i];
             a.ports.insert((f.protocol, f.ports));
-            a.services.insert(plan.entry(f).service.as_str());
+            a.entries.insert(f.entry);
             a.flows += 1;
         }
-        let edges = acc
+        let service = |e: usize| plan.catalog.entries[e].service.as_str();
+        let edges = index
             .into_iter()
-            .map(|((from, to), a)| Edge {
-                from,
-                to,
-                ports: a.ports.into_iter().collect(),
-                services: a.services.into_iter().map(str::to_owned).collect(),
-                flows: a.flows,
-                crosses: nodes.get(from).map(|n| n.cluster) != nodes.get(to).map(|n| n.cluster),
+            .map(|((from, to), i)| {
+                let a = &acc[i];
+                let services: BTreeSet<&str> = a.entries.iter().map(|&e| service(e)).collect();
+                Edge {
+                    from,
+                    to,
+                    ports: a.ports.iter().copied().collect(),
+                    services: services.into_iter().map(str::to_owned).collect(),
+                    flows: a.flows,
+                    crosses: nodes.get(from).map(|n| n.cluster) != nodes.get(to).map(|n| n.cluster),
+                }
             })
             .collect();
         Graph {

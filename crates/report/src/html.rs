@@ -14,11 +14,12 @@
 //! bytes. Every piece of text from the deployment, the rules or the check files is escaped;
 //! element ids are generated from indices, never from names.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rdsports_core::plan::Plan;
-use rdsports_core::{Flow, PortRange};
+use rdsports_core::{Flow, PortRange, Protocol};
 use serde_json::{Map, Value};
 
 use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VERDICTS};
@@ -268,13 +269,20 @@ fn plural(n: usize) -> &'static str {
 fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
     let plan = input.plan;
     let d = plan.deployment;
-    let boundaries: BTreeSet<(usize, usize)> = plan
-        .flows
-        .iter()
-        .filter(|f| plan.crosses_zones(f))
-        .map(|f| (plan.from(f).zone, plan.to(f).zone))
-        .collect();
-    let crossing = plan.flows.iter().filter(|f| plan.crosses_zones(f)).count();
+    // Flows come sorted by zone pair: a pair is looked up once per run, not once per flow.
+    let mut boundaries: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut crossing = 0;
+    let mut last = None;
+    for f in &plan.flows {
+        let pair = (d.hosts[f.from].zone, d.hosts[f.to].zone);
+        if pair.0 != pair.1 {
+            crossing += 1;
+            if last != Some(pair) {
+                boundaries.insert(pair);
+                last = Some(pair);
+            }
+        }
+    }
     let results: usize = input.checks.iter().map(|c| c.results.len()).sum();
     out.push_str("<section id=\"summary\">\n<h2>Summary</h2>\n<dl class=\"stats\">\n");
     let stats: [(&str, String); 9] = [
@@ -497,21 +505,29 @@ fn folded_flows(
          <code>rdsports plan --format csv</code> lists every flow.</p>",
         plan.flows.len()
     );
-    // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> flows.
-    type Key = (usize, usize, usize, usize, &'static str, PortRange, usize);
-    let mut rows: BTreeMap<Key, Vec<&Flow>> = BTreeMap::new();
+    // Key: (from zone, to zone, from node, to node, protocol, ports, entry) -> how many
+    // flows, and the flows themselves only when check results are matched to them (a plan
+    // this size has millions).
+    type Key = (usize, usize, usize, usize, Protocol, PortRange, usize);
+    let mut by_key: HashMap<Key, (usize, Vec<&Flow>), BuildHasherDefault<Mix>> = HashMap::default();
     for f in &plan.flows {
         let key = (
-            plan.from(f).zone,
-            plan.to(f).zone,
+            d.hosts[f.from].zone,
+            d.hosts[f.to].zone,
             node_of.get(f.from).copied().unwrap_or(0),
             node_of.get(f.to).copied().unwrap_or(0),
-            f.protocol.name(),
+            f.protocol,
             f.ports,
             f.entry,
         );
-        rows.entry(key).or_default().push(f);
+        let row = by_key.entry(key).or_default();
+        row.0 += 1;
+        if with_checks {
+            row.1.push(f);
+        }
     }
+    let mut rows: Vec<(Key, (usize, Vec<&Flow>))> = by_key.into_iter().collect();
+    rows.sort_unstable_by_key(|(key, _)| *key);
     let title = |n: usize| {
         graph.nodes.get(n).map_or(String::new(), |node| {
             if node.hosts.len() > 1 {
@@ -522,7 +538,7 @@ fn folded_flows(
         })
     };
     let mut current: Option<(usize, usize)> = None;
-    for ((za, zb, na, nb, proto, ports, entry), flows) in &rows {
+    for ((za, zb, na, nb, proto, ports, entry), (n, flows)) in &rows {
         if current != Some((*za, *zb)) {
             if current.is_some() {
                 out.push_str("</tbody></table></div>\n");
@@ -539,14 +555,15 @@ fn folded_flows(
         let e = plan.catalog.entries.get(*entry);
         let _ = write!(
             out,
-            "<tr><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{proto}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\"><a href=\"#cat-{entry}\">{}</a></td><td>{}</td>",
+            "<tr><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\"><a href=\"#cat-{entry}\">{}</a></td><td>{}</td>",
             esc(&title(*na)),
             esc(&title(*nb)),
+            proto.name(),
             esc(&ports.to_string()),
             esc(e.map_or("", |e| e.service.as_str())),
             esc(e.map_or("", |e| e.purpose.as_str())),
             esc(e.map_or("", |e| e.id.as_str())),
-            flows.len(),
+            n,
         );
         if with_checks {
             let found: Vec<&CheckRecord> = flows.iter().flat_map(|f| checks.of(plan, f)).collect();
@@ -568,12 +585,53 @@ fn folded_flows(
     }
 }
 
+/// A fast hash of small integer keys (the folded matrix hashes one key per flow; the
+/// standard hasher resists attacks this input does not need to).
+#[derive(Default)]
+struct Mix(u64);
+
+impl Hasher for Mix {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 fn catalog(out: &mut String, plan: &Plan<'_>) {
-    let used: BTreeSet<usize> = plan
-        .flows
-        .iter()
-        .flat_map(|f| std::iter::once(f.entry).chain(f.also.iter().copied()))
-        .collect();
+    let mut is_used = vec![false; plan.catalog.entries.len()];
+    for f in &plan.flows {
+        for &e in std::iter::once(&f.entry).chain(f.also.iter()) {
+            if let Some(u) = is_used.get_mut(e) {
+                *u = true;
+            }
+        }
+    }
+    let used = (0..is_used.len()).filter(|&e| is_used[e]);
     out.push_str("<section id=\"catalog\">\n<h2>Catalog references</h2>\n");
     out.push_str("<p class=\"note\">The catalog entries behind the flows, with the lines of the seed document “RDS 2012: Which ports are used during deployment?” they come from.</p>\n");
     out.push_str("<div class=\"table-wrap\"><table class=\"catalog\">\n<thead><tr><th>Id</th><th>Service</th><th>Purpose</th><th>Source</th></tr></thead>\n<tbody>\n");
