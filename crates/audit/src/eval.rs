@@ -117,6 +117,23 @@ pub fn loops(rs: &Ruleset) -> Vec<RuleRef> {
     out
 }
 
+/// Per chain: whether two rules or more jump or go to it (rules the evaluator follows).
+fn shared(rs: &Ruleset) -> Vec<bool> {
+    let mut calls = vec![0u8; rs.chains.len()];
+    for ch in &rs.chains {
+        for r in &ch.rules {
+            if let Action::Jump(t) | Action::Goto(t) = r.action
+                && let Some(n) = calls.get_mut(t)
+                && !r.never_new
+                && r.possible.is_none()
+            {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+    calls.into_iter().map(|n| n >= 2).collect()
+}
+
 /// The strongly connected component of every node of a graph (Tarjan's algorithm, without
 /// recursion: a chain of chains may be as long as the export).
 fn components(edges: &[Vec<(usize, usize)>]) -> Vec<usize> {
@@ -184,6 +201,7 @@ pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
     let loops: HashSet<RuleRef> = loops(rs).into_iter().collect();
+    let shared = shared(rs);
     let walker = Walker {
         rs,
         index: &|c| {
@@ -196,6 +214,7 @@ pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<
         },
         loops: &loops,
         cells: None,
+        shared: &shared,
     };
     walker.walk(hook, cube, start)
 }
@@ -214,6 +233,8 @@ pub struct Evaluator<'a> {
     loops: HashSet<RuleRef>,
     /// The large chains cut into cells ([`Evaluator::with_cells`]).
     cells: Option<Cells>,
+    /// Per chain: whether two rules or more call it.
+    shared: Vec<bool>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -229,6 +250,7 @@ impl<'a> Evaluator<'a> {
             index,
             loops: loops(rs).into_iter().collect(),
             cells: None,
+            shared: shared(rs),
         }
     }
 
@@ -256,6 +278,7 @@ impl<'a> Evaluator<'a> {
             index: &|c| self.indexes(c),
             loops: &self.loops,
             cells: self.cells.as_ref(),
+            shared: &self.shared,
         };
         walker.walk(hook, cube, start)
     }
@@ -458,6 +481,9 @@ struct Walker<'w> {
     /// Large chains cut into cells: a space the indexes do not narrow down is walked cell
     /// by cell, each through the few rules that can meet it.
     cells: Option<&'w Cells>,
+    /// Per chain: whether two rules or more call it (only such chains are remembered: a
+    /// chain called from one rule is walked again only when that rule's chain is).
+    shared: &'w [bool],
 }
 
 /// What chains did to the spaces they were called with, in this walk.
@@ -534,22 +560,8 @@ impl Walker<'_> {
             for e in events.into_iter().rev() {
                 let mut pending = item.pending.clone();
                 pending.extend(e.pending.iter().map(|&(r, d)| (r, d, item.stage)));
-                let next = |accepts| {
-                    Work::Item(Item {
-                        cube: e.cube.clone(),
-                        stage: item.stage + 1,
-                        at: None,
-                        pending: pending.clone(),
-                        accepts,
-                    })
-                };
-                let piece = |d, by| {
-                    Work::Piece(Piece {
-                        cube: e.cube.clone(),
-                        verdict: resolve(&pending, item.stage, d, by),
-                    })
-                };
-                work.push(match e.outcome {
+                // Some(accepts): on to the next stage; None: dropped, by `by`.
+                let (accepts, by) = match e.outcome {
                     Outcome::Exit(at) => {
                         // The end of a base chain (or of the chain a goto from it reached):
                         // its policy.
@@ -560,17 +572,31 @@ impl Walker<'_> {
                             .and_then(|b| b.policy)
                             .unwrap_or(Decision::Accept);
                         match policy {
-                            Decision::Drop => piece(Decision::Drop, Decider::Policy(base)),
+                            Decision::Drop => (None, Decider::Policy(base)),
                             // An accept ends this base chain: on to the next one.
-                            Decision::Accept => {
-                                next(Some(item.accepts.unwrap_or(Decider::Policy(base))))
-                            }
+                            Decision::Accept => (
+                                Some(item.accepts.unwrap_or(Decider::Policy(base))),
+                                Decider::NoChain,
+                            ),
                         }
                     }
                     // The last base chain's accepting rule names the verdict (for a cloud
                     // filter: the inbound rule rather than the outbound default).
-                    Outcome::Accept(r) => next(Some(Decider::Rule(r))),
-                    Outcome::Drop(by) => piece(Decision::Drop, by),
+                    Outcome::Accept(r) => (Some(Decider::Rule(r)), Decider::NoChain),
+                    Outcome::Drop(by) => (None, by),
+                };
+                work.push(match accepts {
+                    Some(accepts) => Work::Item(Item {
+                        cube: e.cube,
+                        stage: item.stage + 1,
+                        at: None,
+                        pending,
+                        accepts: Some(accepts),
+                    }),
+                    None => Work::Piece(Piece {
+                        verdict: resolve(&pending, item.stage, Decision::Drop, by),
+                        cube: e.cube,
+                    }),
                 });
             }
         }
@@ -627,12 +653,13 @@ impl Walker<'_> {
                     let Some(caller) = frames.last_mut() else {
                         return done.out;
                     };
-                    let events = Rc::new(done.out);
-                    if let Some(key) = done.key {
-                        memo.insert((done.chain, key), events.clone());
-                    }
                     if let Some((at, goto, pending, leaf)) = caller.waiting.take() {
-                        caller.resume(at, goto, &pending, leaf, &events);
+                        caller.resume(at, goto, &pending, leaf, &done.out);
+                    }
+                    if let Some(key) = done.key
+                        && self.shared.get(done.chain).copied().unwrap_or(false)
+                    {
+                        memo.insert((done.chain, key), Rc::new(done.out));
                     }
                 }
             }
@@ -891,14 +918,12 @@ impl Tree {
                 t.leaves.push(list);
                 continue;
             }
-            for v in &mut inner {
-                v.sort_unstable();
-                v.dedup();
-            }
+            // The dimension with the most boundaries, at their median (a boundary inside).
             let Some(dim) = (0..DIMS).max_by_key(|&d| (inner[d].len(), DIMS - d)) else {
                 continue;
             };
-            let at = inner[dim][inner[dim].len() / 2];
+            let mid = inner[dim].len() / 2;
+            let at = *inner[dim].select_nth_unstable(mid).1;
             let kids = [t.nodes.len() as u32, t.nodes.len() as u32 + 1];
             t.nodes.push(Node::Leaf(0));
             t.nodes.push(Node::Leaf(0));
