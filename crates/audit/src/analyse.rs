@@ -490,7 +490,7 @@ fn too_broad(
         .map(|h| space::net_bounds(h.address.trunc()))
         .collect();
     let mut indexes: BTreeMap<Hook, PlanIndex> = BTreeMap::new();
-    let mut by_rule: BTreeMap<Decider, (Hook, Region)> = BTreeMap::new();
+    let mut by_rule: BTreeMap<Decider, Excess> = BTreeMap::new();
     for (hook, cube) in hooks {
         // One index per hook (both families' universes share it).
         let plan_cubes = &*indexes.entry(hook).or_insert_with(|| {
@@ -535,6 +535,19 @@ fn too_broad(
         if bounds.is_empty() {
             parts.push(cube);
         }
+        // Above the cells' threshold, parts the size of the longest chain's cells, so that
+        // each walk's pieces are few at a time.
+        let longest = chains
+            .iter()
+            .copied()
+            .max_by_key(|&c| (rs.chains[c].rules.len(), std::cmp::Reverse(c)));
+        let parts: Vec<Cube> = parts
+            .into_iter()
+            .flat_map(|p| match longest.and_then(|c| ev.cells_of(c, &p)) {
+                Some(cells) => cells,
+                None => vec![p],
+            })
+            .collect();
         for part in parts {
             for piece in ev.evaluate(hook, part) {
                 let Verdict::Accept(dec) = piece.verdict else {
@@ -542,51 +555,30 @@ fn too_broad(
                 };
                 let excess = plan_cubes.subtract(piece.cube);
                 if !excess.is_empty() {
-                    by_rule
-                        .entry(dec)
-                        .or_insert((hook, Region::empty()))
-                        .1
-                        .0
-                        .extend(excess.0);
+                    let e = by_rule.entry(dec).or_insert_with(|| Excess::new(hook));
+                    for c in excess.0 {
+                        e.add(c);
+                    }
                 }
             }
         }
     }
     let mut out: Vec<TooBroad> = by_rule
         .into_iter()
-        .map(|(dec, (hook, region))| {
-            let size = region.size();
-            let v4 = Set::range(space::V4.0, space::V4.1);
-            let size_v4: u128 = region
-                .0
-                .iter()
-                .filter(|c| c.0[SRC].subset_of(&v4))
-                .fold(0u128, |n, c| n.saturating_add(c.size()));
-            let size_v6 = region
-                .0
-                .iter()
-                .filter(|c| !c.0[SRC].subset_of(&v4))
-                .fold(0u128, |n, c| n.saturating_add(c.size()));
-            let text = match (size_v4, size_v6) {
+        .map(|(dec, e)| {
+            let text = match (e.v4, e.v6) {
                 (a, 0) => format!("{} IPv4", space::Count(a)),
                 (0, b) => format!("{} IPv6", space::Count(b)),
                 (a, b) => format!("{} IPv4 and {} IPv6", space::Count(a), space::Count(b)),
             };
-            let mut cubes = region.0;
-            cubes.sort_by(|a, b| {
-                b.size()
-                    .cmp(&a.size())
-                    .then_with(|| a.0[DPORT].intervals().cmp(b.0[DPORT].intervals()))
-            });
-            let shown: Vec<String> = cubes.iter().take(5).map(cube_text).collect();
             TooBroad {
                 rule: eval::describe(rs, dec),
-                hook,
-                excess: size,
-                excess_v4: size_v4,
+                hook: e.hook,
+                excess: e.size,
+                excess_v4: e.v4,
                 excess_text: text,
-                pieces: cubes.len(),
-                examples: shown,
+                pieces: e.pieces,
+                examples: e.largest.iter().map(|(_, c)| cube_text(c)).collect(),
             }
         })
         .collect();
@@ -596,6 +588,57 @@ fn too_broad(
             .then_with(|| a.rule.location.cmp(&b.rule.location))
     });
     out
+}
+
+/// What one rule allows beyond the plan, added up part by part (the parts themselves are not
+/// kept: a large rule set has hundreds of thousands of them).
+struct Excess {
+    /// The hook of the first part.
+    hook: Hook,
+    /// Tuples, saturating; of IPv4 and IPv6 sources.
+    size: u128,
+    v4: u128,
+    v6: u128,
+    /// How many parts.
+    pieces: usize,
+    /// The largest parts (by size, then destination ports; the first added among equals), at
+    /// most [`EXAMPLES`], with their sizes.
+    largest: Vec<(u128, Cube)>,
+}
+
+/// How many parts of an excess are shown.
+const EXAMPLES: usize = 5;
+
+impl Excess {
+    fn new(hook: Hook) -> Excess {
+        Excess {
+            hook,
+            size: 0,
+            v4: 0,
+            v6: 0,
+            pieces: 0,
+            largest: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, c: Cube) {
+        let n = c.size();
+        self.size = self.size.saturating_add(n);
+        if c.0[SRC].subset_of(&Set::range(space::V4.0, space::V4.1)) {
+            self.v4 = self.v4.saturating_add(n);
+        } else {
+            self.v6 = self.v6.saturating_add(n);
+        }
+        self.pieces += 1;
+        // After every part that comes first: larger, or as large with ports not after.
+        let at = self.largest.partition_point(|(m, x)| {
+            *m > n || (*m == n && x.0[DPORT].intervals() <= c.0[DPORT].intervals())
+        });
+        if at < EXAMPLES {
+            self.largest.insert(at, (n, c));
+            self.largest.truncate(EXAMPLES);
+        }
+    }
 }
 
 /// The chains reachable from `c` by jumps and gotos (`c` included).

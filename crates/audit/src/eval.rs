@@ -283,6 +283,12 @@ impl<'a> Evaluator<'a> {
         walker.walk(hook, cube, start)
     }
 
+    /// `cube` cut by the [`Cells`] of chain `c`, if it has cells.
+    pub fn cells_of(&self, c: usize, cube: &Cube) -> Option<Vec<Cube>> {
+        let parts = self.cells.as_ref()?.split(c, cube)?;
+        Some(parts.into_iter().map(|(part, _)| part).collect())
+    }
+
     fn indexes(&self, c: usize) -> [Option<&DstIndex>; 4] {
         match self.index.get(c) {
             Some(i) => i.each_ref().map(Some),
@@ -316,7 +322,10 @@ fn skip(
     let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
     let mut slots: [Option<(&DstIndex, usize)>; 4] = [None; 4];
     for (k, d) in INDEXED.into_iter().enumerate() {
-        slots[k] = index[k].and_then(|idx| idx.slot(&cube.0[d]).map(|s| (idx, s)));
+        slots[k] = index[k]
+            .and_then(|idx| idx.slot(&cube.0[d]).map(|s| (idx, s)))
+            // An index whose every rule is wide narrows nothing.
+            .filter(|(idx, s)| !(idx.lists[*s].is_empty() && idx.wide.len() >= len));
     }
     let mut at = from;
     loop {
@@ -434,20 +443,20 @@ impl Frame {
         goto: bool,
         pending: &Pending,
         leaf: Option<u32>,
-        events: &[Event],
+        events: impl DoubleEndedIterator<Item = Event>,
     ) {
-        for e in events.iter().rev() {
+        for e in events.rev() {
             let mut p = pending.clone();
             p.extend_from_slice(&e.pending);
             self.todo.push(match e.outcome {
                 Outcome::Exit(_) if !goto => Task::Walk {
-                    cube: e.cube.clone(),
+                    cube: e.cube,
                     at: at + 1,
                     pending: p,
                     leaf,
                 },
                 outcome => Task::Emit(Event {
-                    cube: e.cube.clone(),
+                    cube: e.cube,
                     outcome,
                     pending: p,
                 }),
@@ -653,13 +662,16 @@ impl Walker<'_> {
                     let Some(caller) = frames.last_mut() else {
                         return done.out;
                     };
-                    if let Some((at, goto, pending, leaf)) = caller.waiting.take() {
-                        caller.resume(at, goto, &pending, leaf, &done.out);
-                    }
-                    if let Some(key) = done.key
-                        && self.shared.get(done.chain).copied().unwrap_or(false)
-                    {
-                        memo.insert((done.chain, key), Rc::new(done.out));
+                    let Some((at, goto, pending, leaf)) = caller.waiting.take() else {
+                        continue;
+                    };
+                    match done.key {
+                        Some(key) if self.shared.get(done.chain).copied().unwrap_or(false) => {
+                            caller.resume(at, goto, &pending, leaf, done.out.iter().cloned());
+                            memo.insert((done.chain, key), Rc::new(done.out));
+                        }
+                        // Not remembered: its parts move on.
+                        _ => caller.resume(at, goto, &pending, leaf, done.out.into_iter()),
                     }
                 }
             }
@@ -745,7 +757,7 @@ impl Walker<'_> {
                     let goto = matches!(rule.action, Action::Goto(_));
                     let key = (t, cube);
                     if let Some(events) = memo.get(&key) {
-                        f.resume(i, goto, &pending, leaf, events);
+                        f.resume(i, goto, &pending, leaf, events.iter().cloned());
                         return None;
                     }
                     f.waiting = Some((i, goto, pending, leaf));
@@ -871,6 +883,21 @@ impl Cells {
     }
 }
 
+/// Calls `f` with each boundary the values of dimension `d` of `m` draw inside `(lo, hi)`
+/// (a value that starts an interval or follows one).
+fn inside(m: &Cube, d: usize, (lo, hi): (u128, u128), mut f: impl FnMut(u128)) {
+    let iv = m.0[d].intervals();
+    let k = iv.partition_point(|&(_, e)| e < lo);
+    for &(a, e) in iv[k..].iter().take_while(|&&(a, _)| a <= hi) {
+        if a > lo {
+            f(a);
+        }
+        if e < hi {
+            f(e + 1);
+        }
+    }
+}
+
 impl Tree {
     fn new(rules: &[crate::model::Rule]) -> Tree {
         use crate::space::{DIMS, max_of};
@@ -889,28 +916,17 @@ impl Tree {
         // (node to fill, its box, its rules, depth)
         let mut todo = vec![(0usize, full, list, 0usize)];
         while let Some((n, bx, list, depth)) = todo.pop() {
-            let mut inner: [Vec<u128>; DIMS] = Default::default();
+            // How many boundaries the rules draw inside the box, per dimension.
+            let mut count = [0usize; DIMS];
             let mut cutters = 0;
             if list.len() > CUTTERS && entries < CELL_ENTRIES && depth < 96 {
                 for &i in &list {
                     let m = &rules[i as usize].matches;
-                    let mut cuts = false;
-                    for (d, inner) in inner.iter_mut().enumerate() {
-                        let (lo, hi) = bx[d];
-                        let iv = m.0[d].intervals();
-                        let k = iv.partition_point(|&(_, e)| e < lo);
-                        for &(a, e) in iv[k..].iter().take_while(|&&(a, _)| a <= hi) {
-                            if a > lo {
-                                inner.push(a);
-                                cuts = true;
-                            }
-                            if e < hi {
-                                inner.push(e + 1);
-                                cuts = true;
-                            }
-                        }
+                    let before: usize = count.iter().sum();
+                    for (d, n) in count.iter_mut().enumerate() {
+                        inside(m, d, bx[d], |_| *n += 1);
                     }
-                    cutters += usize::from(cuts);
+                    cutters += usize::from(count.iter().sum::<usize>() > before);
                 }
             }
             if cutters <= CUTTERS {
@@ -919,11 +935,15 @@ impl Tree {
                 continue;
             }
             // The dimension with the most boundaries, at their median (a boundary inside).
-            let Some(dim) = (0..DIMS).max_by_key(|&d| (inner[d].len(), DIMS - d)) else {
+            let Some(dim) = (0..DIMS).max_by_key(|&d| (count[d], DIMS - d)) else {
                 continue;
             };
-            let mid = inner[dim].len() / 2;
-            let at = *inner[dim].select_nth_unstable(mid).1;
+            let mut inner = Vec::with_capacity(count[dim]);
+            for &i in &list {
+                inside(&rules[i as usize].matches, dim, bx[dim], |x| inner.push(x));
+            }
+            let mid = inner.len() / 2;
+            let at = *inner.select_nth_unstable(mid).1;
             let kids = [t.nodes.len() as u32, t.nodes.len() as u32 + 1];
             t.nodes.push(Node::Leaf(0));
             t.nodes.push(Node::Leaf(0));
