@@ -883,24 +883,24 @@ impl Cells {
     }
 }
 
-/// Calls `f` with each boundary the values of dimension `d` of `m` draw inside `(lo, hi)`
-/// (a value that starts an interval or follows one).
-fn inside(m: &Cube, d: usize, (lo, hi): (u128, u128), mut f: impl FnMut(u128)) {
-    let iv = m.0[d].intervals();
-    let k = iv.partition_point(|&(_, e)| e < lo);
-    for &(a, e) in iv[k..].iter().take_while(|&&(a, _)| a <= hi) {
-        if a > lo {
-            f(a);
-        }
-        if e < hi {
-            f(e + 1);
-        }
-    }
-}
-
 impl Tree {
     fn new(rules: &[crate::model::Rule]) -> Tree {
         use crate::space::{DIMS, max_of};
+        // Each rule's hull (lowest to highest value per dimension), side by side: the cells
+        // are cut at hulls' boundaries, and a rule is listed in every cell its hull meets (a
+        // hull holds all the rule's packets, so no rule that can meet a cell is left out).
+        let hulls: Vec<[(u128, u128); DIMS]> = rules
+            .iter()
+            .map(|r| {
+                std::array::from_fn(|d| {
+                    let iv = r.matches.0[d].intervals();
+                    match (iv.first(), iv.last()) {
+                        (Some(&(a, _)), Some(&(_, b))) => (a, b),
+                        _ => (1, 0),
+                    }
+                })
+            })
+            .collect();
         let list: Vec<u32> = (0..rules.len() as u32)
             .filter(|&i| {
                 let r = &rules[i as usize];
@@ -921,12 +921,14 @@ impl Tree {
             let mut cutters = 0;
             if list.len() > CUTTERS && entries < CELL_ENTRIES && depth < 96 {
                 for &i in &list {
-                    let m = &rules[i as usize].matches;
-                    let before: usize = count.iter().sum();
-                    for (d, n) in count.iter_mut().enumerate() {
-                        inside(m, d, bx[d], |_| *n += 1);
+                    let h = &hulls[i as usize];
+                    let mut cuts = false;
+                    for d in 0..DIMS {
+                        let k = usize::from(h[d].0 > bx[d].0) + usize::from(h[d].1 < bx[d].1);
+                        count[d] += k;
+                        cuts |= k > 0;
                     }
-                    cutters += usize::from(count.iter().sum::<usize>() > before);
+                    cutters += usize::from(cuts);
                 }
             }
             if cutters <= CUTTERS {
@@ -938,9 +940,16 @@ impl Tree {
             let Some(dim) = (0..DIMS).max_by_key(|&d| (count[d], DIMS - d)) else {
                 continue;
             };
+            let (lo, hi) = bx[dim];
             let mut inner = Vec::with_capacity(count[dim]);
             for &i in &list {
-                inside(&rules[i as usize].matches, dim, bx[dim], |x| inner.push(x));
+                let (a, e) = hulls[i as usize][dim];
+                if a > lo {
+                    inner.push(a);
+                }
+                if e < hi {
+                    inner.push(e + 1);
+                }
             }
             let mid = inner.len() / 2;
             let at = *inner.select_nth_unstable(mid).1;
@@ -948,12 +957,14 @@ impl Tree {
             t.nodes.push(Node::Leaf(0));
             t.nodes.push(Node::Leaf(0));
             t.nodes[n] = Node::Split { dim, at, kids };
-            let (lo, hi) = bx[dim];
             for (k, (a, b)) in [(lo, at - 1), (at, hi)].into_iter().enumerate() {
                 let sub: Vec<u32> = list
                     .iter()
                     .copied()
-                    .filter(|&i| meets_range(&rules[i as usize].matches.0[dim], a, b))
+                    .filter(|&i| {
+                        let (x, y) = hulls[i as usize][dim];
+                        x <= b && y >= a
+                    })
                     .collect();
                 entries += sub.len();
                 let mut half = bx;
