@@ -320,6 +320,13 @@ fn skip(
     from: usize,
 ) -> usize {
     let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
+    if let Some(w) = within
+        && w.len() <= NARROW
+    {
+        // A cell's few rules: the indexes would only cost.
+        let i = w.partition_point(|&r| (r as usize) < from);
+        return w.get(i).map_or(len, |&r| (r as usize).min(len));
+    }
     let mut slots: [Option<(&DstIndex, usize)>; 4] = [None; 4];
     for (k, d) in INDEXED.into_iter().enumerate() {
         slots[k] = index[k]
