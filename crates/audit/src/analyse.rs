@@ -535,19 +535,18 @@ fn too_broad(
         if bounds.is_empty() {
             parts.push(cube);
         }
-        // Above the cells' threshold, parts the size of the longest chain's cells, so that
-        // each walk's pieces are few at a time.
+        // Above the cells' threshold, a universe the chains' indexes do not cut is cut into
+        // parts the size of the longest chain's cells, so that each walk's pieces are few at
+        // a time. (Cut by the indexes, its parts are thin slices that every cell meets.)
         let longest = chains
             .iter()
             .copied()
             .max_by_key(|&c| (rs.chains[c].rules.len(), std::cmp::Reverse(c)));
-        let parts: Vec<Cube> = parts
-            .into_iter()
-            .flat_map(|p| match longest.and_then(|c| ev.cells_of(c, &p)) {
-                Some(cells) => cells,
-                None => vec![p],
-            })
-            .collect();
+        if let ([one], Some(c)) = (parts.as_slice(), longest)
+            && let Some(cells) = ev.cells_of(c, one)
+        {
+            parts = cells;
+        }
         for part in parts {
             for piece in ev.evaluate(hook, part) {
                 let Verdict::Accept(dec) = piece.verdict else {
