@@ -6,6 +6,7 @@
 #   bench/audit-scale.sh [PATTERN] [OUT_DIR]
 #
 # PATTERN (an extended regular expression, default: every case) picks cases by name;
+# RDSPORTS_RUNS=N runs each N times and shows the fastest run (its peak memory with it);
 # RDSPORTS_BIN runs another binary (for a before/after comparison: build the old commit and
 # point RDSPORTS_BIN at it); RDSPORTS_TIMEOUT (seconds, default 300) ends a run that takes
 # longer (exit 124). Files are generated into OUT_DIR (default: target/audit-scale), the same
@@ -18,8 +19,9 @@
 #   aerleon-diamond-L/                   L networks and services, each naming the next twice
 #   ipt-same-N                           N identical iptables rules
 #   FORMAT-same-100k, FORMAT-distinct-100k  100,000 rules of every reader (netsh: 30,000, as
-#                                        100,000 of its verbose blocks exceed the 64 MiB cap)
-#   ipt-1m                               a million-line iptables-save (1,000,000 rules)
+#                                        100,000 of its verbose blocks exceed the 64 MiB cap;
+#                                        aerleon: 15,000 terms, its YAML reader's node limit)
+#   ipt-1m                               a million-line iptables-save (999,994 rules)
 #   nft-64m                              an nft -j export just under 64 MiB (one rule a line)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -201,12 +203,17 @@ for same in (True, False):
         if want(name) and not os.path.exists(f"{out}/{name}"):
             x = 0x9E3779B97F4A7C15
             write(name, gen(n, same))
+    # Aerleon: 15,000 terms (the YAML reader allows 250,000 nodes, about 16 per term).
     x = 0x9E3779B97F4A7C15
-    aerleon_rules(f"aerleon-{kind}-{N // 1000}k", N, same)
+    n = min(N, 15000)
+    aerleon_rules(f"aerleon-{kind}-{n // 1000}k", n, same)
 # A million-line iptables-save, and an nft -j export just under the 64 MiB cap.
 if want("ipt-1m") and not os.path.exists(f"{out}/ipt-1m"):
+    # In a user chain F, without -d, to stay under the 64 MiB cap (about 61 bytes a line).
     x = 0x9E3779B97F4A7C15
-    write("ipt-1m", ipt(1000000 - 5, False))
+    write("ipt-1m", IPT_HEAD + ":F - [0:0]\n-A FORWARD -j F\n" + "".join(
+        f"-A F -s {s}/32 -p tcp -m tcp --dport {p} -j {'ACCEPT' if a else 'DROP'}\n"
+        for s, d, p, a in rules(1000000 - 7, False)) + "COMMIT\n")
 if want("nft-64m") and not os.path.exists(f"{out}/nft-64m"):
     x = 0x9E3779B97F4A7C15
     items, size = nft_head([]), 0
@@ -230,12 +237,19 @@ for f in "$out"/*; do
     *) rules="$f"; extra=() ;;
   esac
   bytes=$(du -sb "$f" | cut -f1)
-  set +e
-  /usr/bin/time -f "%e %M" -o "$out/time.txt" timeout "${RDSPORTS_TIMEOUT:-300}" \
-    "$bin" audit -r "$rules" "${extra[@]}" >"$out/stdout.txt" 2>"$out/stderr.txt"
-  code=$?
-  set -e
-  read -r secs kb < <(tail -1 "$out/time.txt")
+  best=""
+  for _ in $(seq "${RDSPORTS_RUNS:-1}"); do
+    set +e
+    /usr/bin/time -f "%e %M" -o "$out/time.txt" timeout "${RDSPORTS_TIMEOUT:-300}" \
+      "$bin" audit -r "$rules" "${extra[@]}" >"$out/stdout.txt" 2>"$out/stderr.txt"
+    code=$?
+    set -e
+    read -r s k < <(tail -1 "$out/time.txt")
+    if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$s secs=$s kb=$k
+    fi
+    [ "$code" = 124 ] && break
+  done
   printf '%-24s %10s %6s %9s %7d MB %s\n' "$name" "$bytes" "$code" "$secs" "$((kb / 1024))" \
     "$(wc -l < "$out/stdout.txt")"
 done

@@ -305,3 +305,66 @@ fn check_results_of_another_deployment_are_refused_and_utf16_is_read() {
             .code(0);
     }
 }
+
+/// Loops of chains (a goto to itself, two chains that goto each other, in iptables-save and
+/// nft JSON) once made `audit` and `lint --rules` spin forever: both end, the audit with
+/// every flow "possible" and a note on each rule of the loop.
+#[test]
+fn loops_of_chains_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let self_goto = write(
+        &dir,
+        "self.rules",
+        b"*filter\n:FORWARD DROP [0:0]\n:A - [0:0]\n-A FORWARD -j A\n-A A -g A\nCOMMIT\n",
+    );
+    let pair = write(
+        &dir,
+        "pair.rules",
+        b"*filter\n:FORWARD DROP [0:0]\n:A - [0:0]\n:B - [0:0]\n-A FORWARD -j A\n\
+          -A A -g B\n-A B -g A\nCOMMIT\n",
+    );
+    let nft = write(
+        &dir,
+        "pair.json",
+        serde_json::json!({"nftables": [
+            {"table": {"family": "inet", "name": "f"}},
+            {"chain": {"family": "inet", "table": "f", "name": "fw", "type": "filter",
+                       "hook": "forward", "prio": 0, "policy": "drop"}},
+            {"chain": {"family": "inet", "table": "f", "name": "a"}},
+            {"chain": {"family": "inet", "table": "f", "name": "b"}},
+            {"rule": {"family": "inet", "table": "f", "chain": "fw",
+                      "expr": [{"jump": {"target": "a"}}]}},
+            {"rule": {"family": "inet", "table": "f", "chain": "a",
+                      "expr": [{"goto": {"target": "b"}}]}},
+            {"rule": {"family": "inet", "table": "f", "chain": "b",
+                      "expr": [{"goto": {"target": "a"}}]}},
+        ]})
+        .to_string()
+        .as_bytes(),
+    );
+    for file in [&self_goto, &pair, &nft] {
+        let out = rdsports()
+            .args(["audit", "--format", "json", "--rules"])
+            .arg(file)
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", file.display());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["counts"]["possible"], v["counts"]["flows"], "{v}");
+        assert!(
+            v["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["message"].as_str().unwrap().contains("loop of chains")),
+            "{v}"
+        );
+        rdsports()
+            .args(["lint", "--rules"])
+            .arg(file)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(0);
+    }
+}

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::model::{Action, Decision, DstIndex, Hook, Ruleset};
-use crate::space::{Cube, DST, SRC};
+use crate::space::{Cube, DPORT, DST, SPORT, SRC};
 
 /// A rule by position: (chain index, rule index).
 pub type RuleRef = (usize, usize);
@@ -117,6 +117,23 @@ pub fn loops(rs: &Ruleset) -> Vec<RuleRef> {
     out
 }
 
+/// Per chain: whether two rules or more jump or go to it (rules the evaluator follows).
+fn shared(rs: &Ruleset) -> Vec<bool> {
+    let mut calls = vec![0u8; rs.chains.len()];
+    for ch in &rs.chains {
+        for r in &ch.rules {
+            if let Action::Jump(t) | Action::Goto(t) = r.action
+                && let Some(n) = calls.get_mut(t)
+                && !r.never_new
+                && r.possible.is_none()
+            {
+                *n = n.saturating_add(1);
+            }
+        }
+    }
+    calls.into_iter().map(|n| n >= 2).collect()
+}
+
 /// The strongly connected component of every node of a graph (Tarjan's algorithm, without
 /// recursion: a chain of chains may be as long as the export).
 fn components(edges: &[Vec<(usize, usize)>]) -> Vec<usize> {
@@ -184,25 +201,40 @@ pub fn evaluate(rs: &Ruleset, hook: Hook, cube: Cube) -> Vec<Piece> {
 /// Evaluates `cube` through `hook` from `start` (for "what if this rule were not there").
 pub fn evaluate_from(rs: &Ruleset, hook: Hook, cube: Cube, start: Start) -> Vec<Piece> {
     let loops: HashSet<RuleRef> = loops(rs).into_iter().collect();
+    let shared = shared(rs);
     let walker = Walker {
         rs,
-        index: &|c| [None, rs.chains.get(c).and_then(|ch| ch.index.as_ref())],
+        index: &|c| {
+            [
+                None,
+                rs.chains.get(c).and_then(|ch| ch.index.as_ref()),
+                None,
+                None,
+            ]
+        },
         loops: &loops,
+        cells: None,
+        shared: &shared,
     };
     walker.walk(hook, cube, start)
 }
 
-/// A rule set with an index by source and one by destination address for every chain: an
-/// evaluation visits only the rules whose addresses can match the packets at hand. The
+/// A rule set with an index by source and destination address and by source and destination
+/// port for every chain: an evaluation visits only the rules whose addresses and ports can
+/// match the packets at hand (leapfrogging between the indexes). The
 /// pieces and verdicts are those of [`evaluate`], in the same order (an index only skips
 /// rules that cannot match).
 pub struct Evaluator<'a> {
     /// The rule set.
     pub rs: &'a Ruleset,
-    /// Per chain: [by source, by destination].
-    index: Vec<[DstIndex; 2]>,
+    /// Per chain: by source and destination address, source and destination port.
+    index: Vec<[DstIndex; 4]>,
     /// The rules that close a loop of chains ([`loops`]).
     loops: HashSet<RuleRef>,
+    /// The large chains cut into cells ([`Evaluator::with_cells`]).
+    cells: Option<Cells>,
+    /// Per chain: whether two rules or more call it.
+    shared: Vec<bool>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -211,13 +243,27 @@ impl<'a> Evaluator<'a> {
         let index = rs
             .chains
             .iter()
-            .map(|c| [DstIndex::on(&c.rules, SRC), DstIndex::on(&c.rules, DST)])
+            .map(|c| INDEXED.map(|d| DstIndex::on(&c.rules, d)))
             .collect();
         Evaluator {
             rs,
             index,
             loops: loops(rs).into_iter().collect(),
+            cells: None,
+            shared: shared(rs),
         }
+    }
+
+    /// [`Evaluator::new`], and the chains of more than `above` rules cut into [`Cells`]: a
+    /// space their indexes do not narrow down to a few rules (the universe, a population) is
+    /// walked through them cell by cell. The verdicts are those of [`Evaluator::new`] for
+    /// every packet, in pieces that may be smaller (and come in another order); the time is
+    /// no longer quadratic in the rules that each cut a hole into such a space.
+    pub fn with_cells(rs: &'a Ruleset, above: usize) -> Evaluator<'a> {
+        let mut ev = Evaluator::new(rs);
+        let all: Vec<usize> = (0..rs.chains.len()).collect();
+        ev.cells = Some(Cells::new(rs, &all, above));
+        ev
     }
 
     /// [`evaluate`], with the indexes.
@@ -231,39 +277,63 @@ impl<'a> Evaluator<'a> {
             rs: self.rs,
             index: &|c| self.indexes(c),
             loops: &self.loops,
+            cells: self.cells.as_ref(),
+            shared: &self.shared,
         };
         walker.walk(hook, cube, start)
     }
 
-    /// TEMP
-    pub fn dst_bounds(&self, c: usize) -> &[u128] {
-        self.index.get(c).map_or(&[], |[_, d]| &d.bounds)
+    /// `cube` cut by the [`Cells`] of chain `c`, if it has cells.
+    pub fn cells_of(&self, c: usize, cube: &Cube) -> Option<Vec<Cube>> {
+        let parts = self.cells.as_ref()?.split(c, cube)?;
+        Some(parts.into_iter().map(|(part, _)| part).collect())
     }
 
-    fn indexes(&self, c: usize) -> [Option<&DstIndex>; 2] {
+    fn indexes(&self, c: usize) -> [Option<&DstIndex>; 4] {
         match self.index.get(c) {
-            Some([s, d]) => [Some(s), Some(d)],
-            None => [None, None],
+            Some(i) => i.each_ref().map(Some),
+            None => [None; 4],
         }
     }
 
-    /// The first rule of chain `c` at or after `from` that can match `cube` by its source
-    /// and destination addresses (`rules.len()` when none can); the rules skipped cannot
-    /// match any packet of `cube`.
+    /// The first rule of chain `c` at or after `from` that can match `cube` by its addresses
+    /// and ports (`rules.len()` when none can); the rules skipped cannot match any packet of
+    /// `cube`.
     pub fn next_rule(&self, c: usize, cube: &Cube, from: usize) -> usize {
-        skip(self.rs, self.indexes(c), c, cube, from)
+        skip(self.rs, self.indexes(c), None, c, cube, from)
     }
 }
 
+/// The dimensions an [`Evaluator`] indexes, in the order of its indexes.
+const INDEXED: [usize; 4] = [SRC, DST, SPORT, DPORT];
+
 /// The first rule of chain `c` at or after `from` that the indexes do not rule out for
 /// `cube`: where the cube's values of a dimension fall in one slot of its index, a rule
-/// must be listed in that slot (leapfrogging between the two indexes to a rule both list).
-fn skip(rs: &Ruleset, index: [Option<&DstIndex>; 2], c: usize, cube: &Cube, from: usize) -> usize {
+/// must be listed in that slot (leapfrogging between the indexes to a rule all list), and, with
+/// `within`, be one of those rules.
+fn skip(
+    rs: &Ruleset,
+    index: [Option<&DstIndex>; 4],
+    within: Option<&[u32]>,
+    c: usize,
+    cube: &Cube,
+    from: usize,
+) -> usize {
     let len = rs.chains.get(c).map_or(0, |ch| ch.rules.len());
-    let slots: [Option<(&DstIndex, usize)>; 2] = [SRC, DST].map(|d| {
-        let idx = index[usize::from(d == DST)]?;
-        idx.slot(&cube.0[d]).map(|k| (idx, k))
-    });
+    if let Some(w) = within
+        && w.len() <= NARROW
+    {
+        // A cell's few rules: the indexes would only cost.
+        let i = w.partition_point(|&r| (r as usize) < from);
+        return w.get(i).map_or(len, |&r| (r as usize).min(len));
+    }
+    let mut slots: [Option<(&DstIndex, usize)>; 4] = [None; 4];
+    for (k, d) in INDEXED.into_iter().enumerate() {
+        slots[k] = index[k]
+            .and_then(|idx| idx.slot(&cube.0[d]).map(|s| (idx, s)))
+            // An index whose every rule is wide narrows nothing.
+            .filter(|(idx, s)| !(idx.lists[*s].is_empty() && idx.wide.len() >= len));
+    }
     let mut at = from;
     loop {
         if at >= len {
@@ -272,6 +342,10 @@ fn skip(rs: &Ruleset, index: [Option<&DstIndex>; 2], c: usize, cube: &Cube, from
         let mut next = at;
         for (idx, k) in slots.iter().flatten() {
             next = next.max(idx.next(*k, next).unwrap_or(len));
+        }
+        if let Some(w) = within {
+            let i = w.partition_point(|&r| (r as usize) < next);
+            next = next.max(w.get(i).map_or(len, |&r| r as usize));
         }
         if next == at {
             return at;
@@ -306,11 +380,13 @@ struct Event {
 
 /// What is left to do in a chain's walk, last first.
 enum Task {
-    /// Walk these packets from rule `at`.
+    /// Walk these packets from rule `at` (only through the rules of cell `leaf` of the chain's
+    /// [`Cells`], when given).
     Walk {
         cube: Cube,
         at: usize,
         pending: Pending,
+        leaf: Option<u32>,
     },
     /// An outcome for the caller.
     Emit(Event),
@@ -324,20 +400,42 @@ struct Frame {
     key: Option<Cube>,
     todo: Vec<Task>,
     out: Vec<Event>,
-    /// The call that waits for the called chain: (rule index, goto, pending so far).
-    waiting: Option<(usize, bool, Pending)>,
+    /// The call that waits for the called chain: (rule index, goto, pending so far, cell).
+    waiting: Option<(usize, bool, Pending, Option<u32>)>,
 }
 
 impl Frame {
-    fn new(chain: usize, key: Option<Cube>, cube: Cube, at: usize) -> Frame {
-        Frame {
-            chain,
-            key,
-            todo: vec![Task::Walk {
+    /// Chain `chain` for `cube` from rule `at`, or for each of `cells` (parts of `cube`, with
+    /// the cell of the chain's [`Cells`] each lies in).
+    fn new(
+        chain: usize,
+        key: Option<Cube>,
+        cube: Cube,
+        at: usize,
+        cells: Option<Vec<(Cube, u32)>>,
+    ) -> Frame {
+        let todo = match cells {
+            Some(cells) => cells
+                .into_iter()
+                .rev()
+                .map(|(cube, leaf)| Task::Walk {
+                    cube,
+                    at,
+                    pending: Vec::new(),
+                    leaf: Some(leaf),
+                })
+                .collect(),
+            None => vec![Task::Walk {
                 cube,
                 at,
                 pending: Vec::new(),
+                leaf: None,
             }],
+        };
+        Frame {
+            chain,
+            key,
+            todo,
             out: Vec::new(),
             waiting: None,
         }
@@ -346,18 +444,26 @@ impl Frame {
     /// Continues after a call to a chain that ended with `events`, in their order: after a
     /// jump, a part that came back walks on from the next rule; after a goto, each part ends
     /// this chain as it ended the called one.
-    fn resume(&mut self, at: usize, goto: bool, pending: &Pending, events: &[Event]) {
-        for e in events.iter().rev() {
+    fn resume(
+        &mut self,
+        at: usize,
+        goto: bool,
+        pending: &Pending,
+        leaf: Option<u32>,
+        events: impl DoubleEndedIterator<Item = Event>,
+    ) {
+        for e in events.rev() {
             let mut p = pending.clone();
             p.extend_from_slice(&e.pending);
             self.todo.push(match e.outcome {
                 Outcome::Exit(_) if !goto => Task::Walk {
-                    cube: e.cube.clone(),
+                    cube: e.cube,
                     at: at + 1,
                     pending: p,
+                    leaf,
                 },
                 outcome => Task::Emit(Event {
-                    cube: e.cube.clone(),
+                    cube: e.cube,
                     outcome,
                     pending: p,
                 }),
@@ -386,8 +492,14 @@ struct Item {
 /// The walk of [`evaluate_from`] with the indexes given per chain.
 struct Walker<'w> {
     rs: &'w Ruleset,
-    index: &'w dyn Fn(usize) -> [Option<&'w DstIndex>; 2],
+    index: &'w dyn Fn(usize) -> [Option<&'w DstIndex>; 4],
     loops: &'w HashSet<RuleRef>,
+    /// Large chains cut into cells: a space the indexes do not narrow down is walked cell
+    /// by cell, each through the few rules that can meet it.
+    cells: Option<&'w Cells>,
+    /// Per chain: whether two rules or more call it (only such chains are remembered: a
+    /// chain called from one rule is walked again only when that rule's chain is).
+    shared: &'w [bool],
 }
 
 /// What chains did to the spaces they were called with, in this walk.
@@ -464,22 +576,8 @@ impl Walker<'_> {
             for e in events.into_iter().rev() {
                 let mut pending = item.pending.clone();
                 pending.extend(e.pending.iter().map(|&(r, d)| (r, d, item.stage)));
-                let next = |accepts| {
-                    Work::Item(Item {
-                        cube: e.cube.clone(),
-                        stage: item.stage + 1,
-                        at: None,
-                        pending: pending.clone(),
-                        accepts,
-                    })
-                };
-                let piece = |d, by| {
-                    Work::Piece(Piece {
-                        cube: e.cube.clone(),
-                        verdict: resolve(&pending, item.stage, d, by),
-                    })
-                };
-                work.push(match e.outcome {
+                // Some(accepts): on to the next stage; None: dropped, by `by`.
+                let (accepts, by) = match e.outcome {
                     Outcome::Exit(at) => {
                         // The end of a base chain (or of the chain a goto from it reached):
                         // its policy.
@@ -490,37 +588,78 @@ impl Walker<'_> {
                             .and_then(|b| b.policy)
                             .unwrap_or(Decision::Accept);
                         match policy {
-                            Decision::Drop => piece(Decision::Drop, Decider::Policy(base)),
+                            Decision::Drop => (None, Decider::Policy(base)),
                             // An accept ends this base chain: on to the next one.
-                            Decision::Accept => {
-                                next(Some(item.accepts.unwrap_or(Decider::Policy(base))))
-                            }
+                            Decision::Accept => (
+                                Some(item.accepts.unwrap_or(Decider::Policy(base))),
+                                Decider::NoChain,
+                            ),
                         }
                     }
                     // The last base chain's accepting rule names the verdict (for a cloud
                     // filter: the inbound rule rather than the outbound default).
-                    Outcome::Accept(r) => next(Some(Decider::Rule(r))),
-                    Outcome::Drop(by) => piece(Decision::Drop, by),
+                    Outcome::Accept(r) => (Some(Decider::Rule(r)), Decider::NoChain),
+                    Outcome::Drop(by) => (None, by),
+                };
+                work.push(match accepts {
+                    Some(accepts) => Work::Item(Item {
+                        cube: e.cube,
+                        stage: item.stage + 1,
+                        at: None,
+                        pending,
+                        accepts: Some(accepts),
+                    }),
+                    None => Work::Piece(Piece {
+                        verdict: resolve(&pending, item.stage, Decision::Drop, by),
+                        cube: e.cube,
+                    }),
                 });
             }
         }
         out
     }
 
+    /// The frame of chain `c` for `cube` from rule `from`: with [`Cells`] for the chain, a
+    /// space that the indexes do not narrow down to a few rules is cut into the chain's cells.
+    fn frame(&self, c: usize, key: Option<Cube>, cube: Cube, from: usize) -> Frame {
+        let split = self
+            .cells
+            .filter(|_| from == 0 && !self.narrow(c, &cube))
+            .and_then(|cells| cells.split(c, &cube));
+        Frame::new(c, key, cube, from, split)
+    }
+
+    /// Whether an index of chain `c` leaves few rules (at most [`NARROW`]) for `cube`.
+    fn narrow(&self, c: usize, cube: &Cube) -> bool {
+        let index = (self.index)(c);
+        INDEXED.iter().enumerate().any(|(k, &d)| {
+            index[k].is_some_and(|idx| {
+                idx.slot(&cube.0[d])
+                    .is_some_and(|s| idx.lists[s].len() + idx.wide.len() <= NARROW)
+            })
+        })
+    }
+
     /// What chain `c` (with the chains it calls) does to `cube` from rule `from`: the parts
     /// in depth-first order with how the chain ends for each. A called chain's answer is
     /// remembered for the rest of the walk, by chain and packets.
     fn chain(&self, memo: &mut Memo, c: usize, cube: Cube, from: usize) -> Vec<Event> {
-        let mut frames = vec![Frame::new(c, None, cube, from)];
+        let mut frames = vec![self.frame(c, None, cube, from)];
         loop {
             let Some(f) = frames.last_mut() else {
                 return Vec::new();
             };
             match f.todo.pop() {
                 Some(Task::Emit(e)) => f.out.push(e),
-                Some(Task::Walk { cube, at, pending }) => {
-                    if let Some((t, cube)) = self.step(memo, f, cube, at, pending) {
-                        frames.push(Frame::new(t, Some(cube.clone()), cube, 0));
+                Some(Task::Walk {
+                    cube,
+                    at,
+                    pending,
+                    leaf,
+                }) => {
+                    if let Some((t, cube)) = self.step(memo, f, cube, at, pending, leaf) {
+                        let frame = self.frame(t, Some(cube.clone()), cube, 0);
+                        frames.push(frame);
                     }
                 }
                 None => {
@@ -530,12 +669,16 @@ impl Walker<'_> {
                     let Some(caller) = frames.last_mut() else {
                         return done.out;
                     };
-                    let events = Rc::new(done.out);
-                    if let Some(key) = done.key {
-                        memo.insert((done.chain, key), events.clone());
-                    }
-                    if let Some((at, goto, pending)) = caller.waiting.take() {
-                        caller.resume(at, goto, &pending, &events);
+                    let Some((at, goto, pending, leaf)) = caller.waiting.take() else {
+                        continue;
+                    };
+                    match done.key {
+                        Some(key) if self.shared.get(done.chain).copied().unwrap_or(false) => {
+                            caller.resume(at, goto, &pending, leaf, done.out.iter().cloned());
+                            memo.insert((done.chain, key), Rc::new(done.out));
+                        }
+                        // Not remembered: its parts move on.
+                        _ => caller.resume(at, goto, &pending, leaf, done.out.into_iter()),
                     }
                 }
             }
@@ -552,9 +695,11 @@ impl Walker<'_> {
         mut cube: Cube,
         mut i: usize,
         mut pending: Pending,
+        leaf: Option<u32>,
     ) -> Option<(usize, Cube)> {
         let rs = self.rs;
         let c = f.chain;
+        let within = leaf.and_then(|l| self.cells?.leaf(c, l));
         let Some(chain) = rs.chains.get(c) else {
             f.out.push(Event {
                 cube,
@@ -574,7 +719,7 @@ impl Walker<'_> {
         loop {
             // Skip to the next rule that can match these addresses.
             if i < chain.rules.len() {
-                i = skip(rs, (self.index)(c), c, &cube, i);
+                i = skip(rs, (self.index)(c), within, c, &cube, i);
             }
             let Some(rule) = chain.rules.get(i) else {
                 // End of a chain: back to the caller, or the base chain's policy.
@@ -590,6 +735,7 @@ impl Walker<'_> {
                         cube: outside,
                         at: i + 1,
                         pending: pending.clone(),
+                        leaf,
                     });
                 }
                 cube = cube.intersect(&rule.matches);
@@ -618,10 +764,10 @@ impl Walker<'_> {
                     let goto = matches!(rule.action, Action::Goto(_));
                     let key = (t, cube);
                     if let Some(events) = memo.get(&key) {
-                        f.resume(i, goto, &pending, events);
+                        f.resume(i, goto, &pending, leaf, events.iter().cloned());
                         return None;
                     }
-                    f.waiting = Some((i, goto, pending));
+                    f.waiting = Some((i, goto, pending, leaf));
                     return Some((t, key.1));
                 }
                 Action::Return => return emit(f, cube, Outcome::Exit(c), pending),
@@ -632,6 +778,209 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+}
+
+/// A space that an index narrows down to this many rules of a chain is walked whole, even
+/// through a chain of [`Cells`].
+const NARROW: usize = 64;
+
+/// A cell of a chain's [`Cells`] is split while more of its rules than this cut it.
+const CUTTERS: usize = 16;
+
+/// At most this many (cell, rule) pairs in the cells of one chain; beyond it, cells are no
+/// longer split (they hold more rules).
+const CELL_ENTRIES: usize = 1 << 24;
+
+/// Large chains cut into cells, for walking a space that their indexes do not narrow down
+/// (the universe, in "too broad"): a box of the packet space (one interval per dimension) is
+/// split, at the median of the boundaries its rules draw inside it in the dimension where
+/// they draw the most, while more than [`CUTTERS`] rules cut it (meet it without covering
+/// it). Each cell lists the rules that can meet it; a space is walked cell by cell, each part
+/// through its cell's rules only. Holes cut by N rules into one space cost N^2 to carry; in
+/// a cell, at most [`CUTTERS`] rules cut.
+pub struct Cells {
+    /// Per chain: its cells, when it has more rules than asked for.
+    trees: Vec<Option<Tree>>,
+}
+
+/// One chain's cells: a tree of splits (the root is node 0), and each leaf's rules.
+struct Tree {
+    nodes: Vec<Node>,
+    leaves: Vec<Vec<u32>>,
+}
+
+enum Node {
+    /// Values below `at` of dimension `dim` go to the first, the others to the second.
+    Split {
+        dim: usize,
+        at: u128,
+        kids: [u32; 2],
+    },
+    /// A cell (its index in [`Tree::leaves`]).
+    Leaf(u32),
+}
+
+/// Whether `s` has a value in `[a, b]`.
+fn meets_range(s: &crate::space::Set, a: u128, b: u128) -> bool {
+    let iv = s.intervals();
+    let k = iv.partition_point(|&(_, e)| e < a);
+    iv.get(k).is_some_and(|&(x, _)| x <= b)
+}
+
+impl Cells {
+    /// The cells of every chain in `chains` that has more than `above` rules.
+    pub fn new(rs: &Ruleset, chains: &[usize], above: usize) -> Cells {
+        let mut trees: Vec<Option<Tree>> = (0..rs.chains.len()).map(|_| None).collect();
+        for &c in chains {
+            if let Some(ch) = rs.chains.get(c)
+                && ch.rules.len() > above
+                && trees[c].is_none()
+            {
+                trees[c] = Some(Tree::new(&ch.rules));
+            }
+        }
+        Cells { trees }
+    }
+
+    /// The rules of cell `leaf` of chain `c`.
+    fn leaf(&self, c: usize, leaf: u32) -> Option<&[u32]> {
+        let t = self.trees.get(c)?.as_ref()?;
+        t.leaves.get(leaf as usize).map(Vec::as_slice)
+    }
+
+    /// `cube` cut by the cells of chain `c` (in the order of the tree: lower values first),
+    /// with the cell each part lies in; `None` when the chain has no cells.
+    fn split(&self, c: usize, cube: &Cube) -> Option<Vec<(Cube, u32)>> {
+        use crate::space::{DIMS, Set, max_of};
+        let t = self.trees.get(c)?.as_ref()?;
+        let mut out = Vec::new();
+        let full: [(u128, u128); DIMS] = std::array::from_fn(|d| (0, max_of(d)));
+        let mut todo = vec![(0u32, full)];
+        while let Some((n, bx)) = todo.pop() {
+            match t.nodes[n as usize] {
+                Node::Leaf(l) => {
+                    let mut part = cube.clone();
+                    for (d, &(a, b)) in bx.iter().enumerate() {
+                        if (a, b) != (0, max_of(d)) {
+                            part = part.with(d, &Set::range(a, b));
+                        }
+                    }
+                    if !part.is_empty() {
+                        out.push((part, l));
+                    }
+                }
+                Node::Split { dim, at, kids } => {
+                    let (lo, hi) = bx[dim];
+                    let mut upper = bx;
+                    upper[dim] = (at, hi);
+                    let mut lower = bx;
+                    lower[dim] = (lo, at - 1);
+                    // The upper half onto the stack first: the lower one comes out first.
+                    if meets_range(&cube.0[dim], at, hi) {
+                        todo.push((kids[1], upper));
+                    }
+                    if meets_range(&cube.0[dim], lo, at - 1) {
+                        todo.push((kids[0], lower));
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+impl Tree {
+    fn new(rules: &[crate::model::Rule]) -> Tree {
+        use crate::space::{DIMS, max_of};
+        // Each rule's hull (lowest to highest value per dimension), side by side: the cells
+        // are cut at hulls' boundaries, and a rule is listed in every cell its hull meets (a
+        // hull holds all the rule's packets, so no rule that can meet a cell is left out).
+        let hulls: Vec<[(u128, u128); DIMS]> = rules
+            .iter()
+            .map(|r| {
+                std::array::from_fn(|d| {
+                    let iv = r.matches.0[d].intervals();
+                    match (iv.first(), iv.last()) {
+                        (Some(&(a, _)), Some(&(_, b))) => (a, b),
+                        _ => (1, 0),
+                    }
+                })
+            })
+            .collect();
+        let list: Vec<u32> = (0..rules.len() as u32)
+            .filter(|&i| {
+                let r = &rules[i as usize];
+                !r.never_new && !r.matches.is_empty()
+            })
+            .collect();
+        let full: [(u128, u128); DIMS] = std::array::from_fn(|d| (0, max_of(d)));
+        let mut t = Tree {
+            nodes: vec![Node::Leaf(0)],
+            leaves: Vec::new(),
+        };
+        let mut entries = list.len();
+        // (node to fill, its box, its rules, depth)
+        let mut todo = vec![(0usize, full, list, 0usize)];
+        while let Some((n, bx, list, depth)) = todo.pop() {
+            // How many boundaries the rules draw inside the box, per dimension.
+            let mut count = [0usize; DIMS];
+            let mut cutters = 0;
+            if list.len() > CUTTERS && entries < CELL_ENTRIES && depth < 96 {
+                for &i in &list {
+                    let h = &hulls[i as usize];
+                    let mut cuts = false;
+                    for d in 0..DIMS {
+                        let k = usize::from(h[d].0 > bx[d].0) + usize::from(h[d].1 < bx[d].1);
+                        count[d] += k;
+                        cuts |= k > 0;
+                    }
+                    cutters += usize::from(cuts);
+                }
+            }
+            if cutters <= CUTTERS {
+                t.nodes[n] = Node::Leaf(t.leaves.len() as u32);
+                t.leaves.push(list);
+                continue;
+            }
+            // The dimension with the most boundaries, at their median (a boundary inside).
+            let Some(dim) = (0..DIMS).max_by_key(|&d| (count[d], DIMS - d)) else {
+                continue;
+            };
+            let (lo, hi) = bx[dim];
+            let mut inner = Vec::with_capacity(count[dim]);
+            for &i in &list {
+                let (a, e) = hulls[i as usize][dim];
+                if a > lo {
+                    inner.push(a);
+                }
+                if e < hi {
+                    inner.push(e + 1);
+                }
+            }
+            let mid = inner.len() / 2;
+            let at = *inner.select_nth_unstable(mid).1;
+            let kids = [t.nodes.len() as u32, t.nodes.len() as u32 + 1];
+            t.nodes.push(Node::Leaf(0));
+            t.nodes.push(Node::Leaf(0));
+            t.nodes[n] = Node::Split { dim, at, kids };
+            for (k, (a, b)) in [(lo, at - 1), (at, hi)].into_iter().enumerate() {
+                let sub: Vec<u32> = list
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let (x, y) = hulls[i as usize][dim];
+                        x <= b && y >= a
+                    })
+                    .collect();
+                entries += sub.len();
+                let mut half = bx;
+                half[dim] = (a, b);
+                todo.push((kids[k] as usize, half, sub, depth + 1));
+            }
+            entries -= list.len();
+        }
+        t
     }
 }
 
@@ -859,6 +1208,52 @@ mod tests {
             let old = eval_reference::evaluate_from(&rs, Hook::Forward, universe(), start);
             same(&evaluate_from(&rs, Hook::Forward, universe(), start), &old)?;
             same(&ev.evaluate_from(Hook::Forward, universe(), start), &old)?;
+        }
+    }
+
+    /// The verdict of the piece holding each packet of the small universe.
+    fn verdicts(pieces: &[Piece]) -> Vec<Verdict> {
+        use crate::space::DIMS;
+        use crate::test_support::SIZES;
+        let mut out = Vec::new();
+        let mut p = [0u128; DIMS];
+        loop {
+            let owners: Vec<&Piece> = pieces
+                .iter()
+                .filter(|x| (0..DIMS).all(|d| x.cube.0[d].contains(p[d])))
+                .collect();
+            assert_eq!(owners.len(), 1, "packet {p:?}");
+            out.push(owners[0].verdict.clone());
+            let mut d = 0;
+            while d < DIMS {
+                p[d] += 1;
+                if p[d] < SIZES[d] {
+                    break;
+                }
+                p[d] = 0;
+                d += 1;
+            }
+            if d == DIMS {
+                return out;
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Walking chains cell by cell gives every packet the verdict of the whole walk.
+        #[test]
+        fn cells_give_the_same_verdicts(
+            chains in prop::collection::vec(prop::collection::vec(raw_rule(), 0..60), 1..4),
+            policies in prop::collection::vec(any::<bool>(), 1..4),
+            stages in 1usize..3,
+        ) {
+            let stages = stages.min(chains.len());
+            let rs = build(chains, policies, vec![None], stages);
+            let whole = Evaluator::new(&rs).evaluate(Hook::Forward, universe());
+            let cut = Evaluator::with_cells(&rs, 0).evaluate(Hook::Forward, universe());
+            prop_assert_eq!(verdicts(&cut), verdicts(&whole));
         }
     }
 

@@ -135,7 +135,8 @@ impl DstIndex {
                 })
                 .collect();
             let n: usize = spans.iter().map(|(f, l)| l - f + 1).sum();
-            if n > WIDE || entries + n > ENTRIES {
+            // A rule in every interval is listed once, as wide.
+            if n > WIDE || n >= lists.len() || entries + n > ENTRIES {
                 wide.push(i as u32);
                 continue;
             }

@@ -64,3 +64,34 @@ pub fn bounded(message: &str) -> String {
     }
     clip_to(&out, 16 * WINDOW)
 }
+
+/// Whether a JSON text is an object (a struct read from it must not be read from an array).
+pub(crate) fn object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// How deep arrays and objects nest in a JSON text (strings skipped).
+pub(crate) fn nesting(text: &str) -> usize {
+    let (mut depth, mut max, mut string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}

@@ -13,15 +13,99 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::ReadError;
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
 use crate::read::clip;
 use crate::space::{self, Cube, DPORT, DST, PROTO, SPORT, SRC, Set, TCP, UDP, V4};
 
+/// The top level of `nft -j list ruleset`, its array kept as text.
+#[derive(Deserialize)]
+struct Document<'a> {
+    #[serde(borrow)]
+    nftables: Vec<&'a RawValue>,
+}
+
+/// The kinds of item the reader looks at, each kept as text (`null` included: present).
+#[derive(Deserialize)]
+struct Kinds<'a> {
+    #[serde(default, borrow, deserialize_with = "present")]
+    set: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    map: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    chain: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    rule: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// One item of the `nftables` array: as text, read again by each pass (so the document is
+/// never one tree in memory: a tree of serde_json values takes about 30 times the text), or
+/// as a tree when the document is not laid out as `nft` writes it.
+enum Item<'a> {
+    Text(&'a RawValue),
+    Tree(&'a Value),
+}
+
+impl Item<'_> {
+    /// The keys of this item; empty when it is not an object.
+    fn keys(&self) -> Vec<String> {
+        match self {
+            Item::Tree(v) => v
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default(),
+            Item::Text(t) => serde_json::from_str::<
+                std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+            >(t.get())
+            .map(|m| m.into_keys().collect())
+            .unwrap_or_default(),
+        }
+    }
+
+    /// The value of `key` (`set`, `map`, `chain` or `rule`) in this item.
+    fn get(&self, key: &str) -> Option<Value> {
+        match self {
+            Item::Tree(v) => v.get(key).cloned(),
+            Item::Text(t) => match serde_json::from_str::<Kinds>(t.get()) {
+                Ok(k) => {
+                    let raw = match key {
+                        "set" => k.set,
+                        "map" => k.map,
+                        "chain" => k.chain,
+                        "rule" => k.rule,
+                        _ => None,
+                    }?;
+                    serde_json::from_str(raw.get()).ok()
+                }
+                // Not an object, or a key twice (the last one counts, as in a tree).
+                Err(_) => serde_json::from_str::<Value>(t.get())
+                    .ok()?
+                    .get(key)
+                    .cloned(),
+            },
+        }
+    }
+}
+
 /// Reads the JSON of `nft -j list ruleset`. `name` is the file name used in locations.
 pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
+    // As nft writes it: one object holding the array, read item by item. (Nested deeper than
+    // a tree may be, it is read as a tree, for the same error.)
+    if super::object(text)
+        && super::nesting(text) < 100
+        && let Ok(doc) = serde_json::from_str::<Document>(text)
+    {
+        let items: Vec<Item> = doc.nftables.into_iter().map(Item::Text).collect();
+        return read_items(&items, name);
+    }
     let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
         location: format!("{name}:{}:{}", e.line(), e.column()),
         message: format!("not JSON: {e}"),
@@ -34,6 +118,12 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
             hint: "give the output of `nft -j list ruleset`".into(),
         });
     };
+    let items: Vec<Item> = items.iter().map(Item::Tree).collect();
+    read_items(&items, name)
+}
+
+/// Reads the items of the `nftables` array.
+fn read_items(items: &[Item], name: &str) -> Result<Ruleset, ReadError> {
     let mut r = Reader {
         sets: HashMap::new(),
         notes: Vec::new(),
@@ -43,10 +133,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
     // Every object is one nft writes: another (a misspelt `rlue`) would be a rule or a set
     // silently left out.
     for (i, item) in items.iter().enumerate() {
-        let keys: Vec<&String> = item
-            .as_object()
-            .map(|o| o.keys().collect())
-            .unwrap_or_default();
+        let keys = item.keys();
         if keys.is_empty() {
             return Err(corrupt(
                 name,
@@ -58,13 +145,14 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
             return Err(corrupt(
                 name,
                 &format!("$.nftables[{i}]"),
-                format!("`{}` is not an object of nft -j list ruleset", clip(k)),
+                format!("`{}` is not an object of nft -j list ruleset", clip(&k)),
             ));
         }
     }
     // Named sets first: rules refer to them by name.
     for (i, item) in items.iter().enumerate() {
         if let Some(s) = item.get("set").or_else(|| item.get("map")) {
+            let s = &s;
             let key = (str_of(s, "family"), str_of(s, "table"), str_of(s, "name"));
             let elems = s.get("elem").cloned().unwrap_or(Value::Array(Vec::new()));
             let set = r.values(&elems);
@@ -85,6 +173,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
     let mut bases_post: Vec<(i64, usize)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Some(c) = item.get("chain") else { continue };
+        let c = &c;
         let family = str_of(c, "family");
         let table = str_of(c, "table");
         let cname = str_of(c, "name");
@@ -166,6 +255,7 @@ pub fn read(text: &str, name: &str) -> Result<Ruleset, ReadError> {
         let Some(rule) = item.get("rule") else {
             continue;
         };
+        let rule = &rule;
         let key = (
             str_of(rule, "family"),
             str_of(rule, "table"),

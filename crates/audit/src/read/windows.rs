@@ -14,7 +14,9 @@
 
 use std::net::IpAddr;
 
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::model::{Action, Chain, Decision, Hook, Note, Platform, Rule, Ruleset};
 use crate::read::clip;
@@ -77,8 +79,39 @@ fn one(v: Option<&Value>) -> String {
     strings(v).into_iter().next().unwrap_or_default()
 }
 
+/// The export script's JSON as written: the rules kept as text, each read on its own (so the
+/// document is never one tree in memory: a tree of serde_json values takes about 30 times the
+/// text).
+#[derive(Deserialize)]
+struct Export<'a> {
+    #[serde(rename = "Rules", borrow)]
+    rules: Vec<&'a RawValue>,
+    #[serde(rename = "Profiles", default, borrow, deserialize_with = "present")]
+    profiles: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
 /// Reads the JSON of the export script (UTF-8 text; use [`crate::decode`] for UTF-16).
 pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadError> {
+    let mut notes = Vec::new();
+    // (Nested deeper than a tree may be, it is read as a tree, for the same error.)
+    if super::object(text)
+        && super::nesting(text) < 100
+        && let Ok(doc) = serde_json::from_str::<Export>(text)
+    {
+        let mut win = Vec::with_capacity(doc.rules.len());
+        for (i, r) in doc.rules.iter().enumerate() {
+            let r: Value = serde_json::from_str(r.get()).unwrap_or(Value::Null);
+            json_rule(i, &r, name, &mut notes, &mut win)?;
+        }
+        let profiles: Option<Value> = doc
+            .profiles
+            .and_then(|p| serde_json::from_str(p.get()).ok());
+        return Ok(json_profiles(win, profiles.as_ref(), notes, name, opts));
+    }
     let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
         location: format!("{name}:{}:{}", e.line(), e.column()),
         message: format!("not JSON: {e}"),
@@ -92,152 +125,174 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
             hint: "run the script of `rdsports audit --windows-export-script` and give its output file".into(),
         });
     };
-    let mut notes = Vec::new();
     let mut win = Vec::with_capacity(rules.len());
     for (i, r) in rules.iter().enumerate() {
-        let display = one(r.get("DisplayName"));
-        let id = one(r.get("Name"));
-        let shown = if display.is_empty() {
-            id.clone()
+        json_rule(i, r, name, &mut notes, &mut win)?;
+    }
+    Ok(json_profiles(win, v.get("Profiles"), notes, name, opts))
+}
+
+/// Rule `i` of the export (`r`), added to `win` (or a note why not); a protocol number
+/// beyond 255 is an error.
+fn json_rule(
+    i: usize,
+    r: &Value,
+    name: &str,
+    notes: &mut Vec<Note>,
+    win: &mut Vec<WinRule>,
+) -> Result<(), ReadError> {
+    let display = one(r.get("DisplayName"));
+    let id = one(r.get("Name"));
+    let shown = if display.is_empty() {
+        id.clone()
+    } else {
+        display
+    };
+    let shown = clip(&shown);
+    let location = format!("{name}: $.Rules[{i}] \"{shown}\"");
+    let mut scoped = Vec::new();
+    // True/False, or the NetSecurity enum's numbers (1 True, 2 False). Anything else may
+    // be either: the rule is "possible" (read as disabled, a block rule would vanish).
+    let enabled = match one(r.get("Enabled")).to_ascii_lowercase().as_str() {
+        "true" | "1" => true,
+        "false" | "2" => false,
+        _ => {
+            let v = clip(
+                &r.get("Enabled")
+                    .map_or_else(|| "(none)".into(), Value::to_string),
+            );
+            notes.push(Note {
+                location: location.clone(),
+                message: format!("Enabled {v} is not True or False; the rule is \"possible\""),
+            });
+            scoped.push(format!("Enabled {v} (enabled or not)"));
+            true
+        }
+    };
+    let direction = one(r.get("Direction")).to_ascii_lowercase();
+    let inbound = match direction.as_str() {
+        "inbound" | "1" => true,
+        "outbound" | "2" => false,
+        other => {
+            notes.push(Note {
+                location: location.clone(),
+                message: format!(
+                    "direction `{}` is not understood; rule skipped",
+                    clip(other)
+                ),
+            });
+            return Ok(());
+        }
+    };
+    let action = match one(r.get("Action")).to_ascii_lowercase().as_str() {
+        "allow" | "2" => Some(WinAction::Allow),
+        "block" | "4" => Some(WinAction::Block),
+        _ => None,
+    };
+    let bypass = matches!(
+        one(r.get("OverrideBlockRules"))
+            .to_ascii_lowercase()
+            .as_str(),
+        "true" | "1"
+    );
+    let mut profiles = 0u32;
+    for p in strings(r.get("Profile")) {
+        let p = p.trim().to_ascii_lowercase();
+        if p == "any" || p == "0" {
+            profiles = DOMAIN | PRIVATE | PUBLIC;
+        } else if let Ok(n) = p.parse::<u32>() {
+            profiles |= n;
         } else {
-            display
-        };
-        let shown = clip(&shown);
-        let location = format!("{name}: $.Rules[{i}] \"{shown}\"");
-        let mut scoped = Vec::new();
-        // True/False, or the NetSecurity enum's numbers (1 True, 2 False). Anything else may
-        // be either: the rule is "possible" (read as disabled, a block rule would vanish).
-        let enabled = match one(r.get("Enabled")).to_ascii_lowercase().as_str() {
-            "true" | "1" => true,
-            "false" | "2" => false,
-            _ => {
-                let v = clip(
-                    &r.get("Enabled")
-                        .map_or_else(|| "(none)".into(), Value::to_string),
-                );
-                notes.push(Note {
-                    location: location.clone(),
-                    message: format!("Enabled {v} is not True or False; the rule is \"possible\""),
-                });
-                scoped.push(format!("Enabled {v} (enabled or not)"));
-                true
+            for part in p.split(',') {
+                profiles |= profile_bit(part).unwrap_or(0);
             }
-        };
-        let direction = one(r.get("Direction")).to_ascii_lowercase();
-        let inbound = match direction.as_str() {
-            "inbound" | "1" => true,
-            "outbound" | "2" => false,
-            other => {
+        }
+    }
+    let protocol = match one(r.get("Protocol")).to_ascii_lowercase().as_str() {
+        "any" | "" | "256" => None,
+        "tcp" => Some(space::TCP),
+        "udp" => Some(space::UDP),
+        "icmpv4" => Some(1),
+        "icmpv6" => Some(58),
+        n => match n.parse::<u128>() {
+            Ok(p) if p < 256 => Some(p),
+            Ok(p) => {
+                return Err(ReadError {
+                    location: format!("{name}: $.Rules[{i}].Protocol"),
+                    message: format!("protocol {p} is not a number from 0 to 255 (or Any)"),
+                    hint: "run the script of `rdsports audit --windows-export-script` and \
+                           give its output file as it wrote it"
+                        .into(),
+                });
+            }
+            Err(_) => {
+                // Any protocol, "possible": skipped, a block rule would vanish.
                 notes.push(Note {
                     location: location.clone(),
                     message: format!(
-                        "direction `{}` is not understood; rule skipped",
-                        clip(other)
+                        "protocol `{}` is not understood; the rule is \"possible\"",
+                        clip(n)
                     ),
                 });
-                continue;
+                scoped.push(format!("protocol {}", clip(n)));
+                None
             }
-        };
-        let action = match one(r.get("Action")).to_ascii_lowercase().as_str() {
-            "allow" | "2" => Some(WinAction::Allow),
-            "block" | "4" => Some(WinAction::Block),
-            _ => None,
-        };
-        let bypass = matches!(
-            one(r.get("OverrideBlockRules"))
-                .to_ascii_lowercase()
-                .as_str(),
-            "true" | "1"
-        );
-        let mut profiles = 0u32;
-        for p in strings(r.get("Profile")) {
-            let p = p.trim().to_ascii_lowercase();
-            if p == "any" || p == "0" {
-                profiles = DOMAIN | PRIVATE | PUBLIC;
-            } else if let Ok(n) = p.parse::<u32>() {
-                profiles |= n;
-            } else {
-                for part in p.split(',') {
-                    profiles |= profile_bit(part).unwrap_or(0);
-                }
-            }
+        },
+    };
+    for (field, what) in [
+        ("Program", "program"),
+        ("Service", "service"),
+        ("Package", "app package"),
+        ("InterfaceAlias", "interface"),
+        ("InterfaceType", "interface type"),
+        ("LocalUser", "local user"),
+        ("RemoteUser", "remote user"),
+        ("RemoteMachine", "remote machine"),
+    ] {
+        let vals = strings(r.get(field));
+        let any = vals.is_empty()
+            || vals.iter().all(|s| {
+                let s = s.trim().to_ascii_lowercase();
+                s.is_empty() || s == "any" || s == "*" || (s == "0" && field == "InterfaceType")
+            });
+        if !any {
+            scoped.push(format!("{what} {}", clip(&vals.join(","))));
         }
-        let protocol = match one(r.get("Protocol")).to_ascii_lowercase().as_str() {
-            "any" | "" | "256" => None,
-            "tcp" => Some(space::TCP),
-            "udp" => Some(space::UDP),
-            "icmpv4" => Some(1),
-            "icmpv6" => Some(58),
-            n => match n.parse::<u128>() {
-                Ok(p) if p < 256 => Some(p),
-                Ok(p) => {
-                    return Err(ReadError {
-                        location: format!("{name}: $.Rules[{i}].Protocol"),
-                        message: format!("protocol {p} is not a number from 0 to 255 (or Any)"),
-                        hint: "run the script of `rdsports audit --windows-export-script` and \
-                               give its output file as it wrote it"
-                            .into(),
-                    });
-                }
-                Err(_) => {
-                    // Any protocol, "possible": skipped, a block rule would vanish.
-                    notes.push(Note {
-                        location: location.clone(),
-                        message: format!(
-                            "protocol `{}` is not understood; the rule is \"possible\"",
-                            clip(n)
-                        ),
-                    });
-                    scoped.push(format!("protocol {}", clip(n)));
-                    None
-                }
-            },
-        };
-        for (field, what) in [
-            ("Program", "program"),
-            ("Service", "service"),
-            ("Package", "app package"),
-            ("InterfaceAlias", "interface"),
-            ("InterfaceType", "interface type"),
-            ("LocalUser", "local user"),
-            ("RemoteUser", "remote user"),
-            ("RemoteMachine", "remote machine"),
-        ] {
-            let vals = strings(r.get(field));
-            let any = vals.is_empty()
-                || vals.iter().all(|s| {
-                    let s = s.trim().to_ascii_lowercase();
-                    s.is_empty() || s == "any" || s == "*" || (s == "0" && field == "InterfaceType")
-                });
-            if !any {
-                scoped.push(format!("{what} {}", clip(&vals.join(","))));
-            }
-        }
-        win.push(WinRule {
-            name: shown,
-            location,
-            enabled,
-            inbound,
-            action: if bypass && action == Some(WinAction::Allow) {
-                Some(WinAction::Bypass)
-            } else {
-                action
-            },
-            profiles,
-            protocol,
-            local_ports: strings(r.get("LocalPort")),
-            remote_ports: strings(r.get("RemotePort")),
-            local_addrs: strings(r.get("LocalAddress")),
-            remote_addrs: strings(r.get("RemoteAddress")),
-            scoped,
-        });
     }
+    win.push(WinRule {
+        name: shown,
+        location,
+        enabled,
+        inbound,
+        action: if bypass && action == Some(WinAction::Allow) {
+            Some(WinAction::Bypass)
+        } else {
+            action
+        },
+        profiles,
+        protocol,
+        local_ports: strings(r.get("LocalPort")),
+        remote_ports: strings(r.get("RemotePort")),
+        local_addrs: strings(r.get("LocalAddress")),
+        remote_addrs: strings(r.get("RemoteAddress")),
+        scoped,
+    });
+    Ok(())
+}
+
+/// The rule set of the export's rules, with the profile's default actions from `profiles`.
+fn json_profiles(
+    win: Vec<WinRule>,
+    profiles: Option<&Value>,
+    notes: Vec<Note>,
+    name: &str,
+    opts: &ReadOptions,
+) -> Ruleset {
     // Profiles: default actions and whether the firewall is on.
     let mut defaults = (None, None, true);
     let wanted = opts.profile.as_deref().unwrap_or("domain");
     let wanted_bit = profile_bit(wanted).unwrap_or(DOMAIN);
-    for (i, p) in v
-        .get("Profiles")
+    for (i, p) in profiles
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -263,14 +318,14 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
         );
         let _ = i;
     }
-    Ok(build(
+    build(
         win,
         wanted_bit,
         defaults,
         notes,
         &format!("{name}: $.Profiles"),
         opts,
-    ))
+    )
 }
 
 /// Reads rule strings (`v2.x|Action=...|`), one a line; other text on a line before `v2.`
