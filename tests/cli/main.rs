@@ -344,29 +344,29 @@ mod ports {
 mod docs {
     use super::*;
 
-    /// The README's catalog table is generated from the catalog; BLESS=1 rewrites it.
+    /// The catalog reference's table is generated from the catalog; BLESS=1 rewrites it.
     #[test]
-    fn readme_catalog_matches_the_catalog() {
+    fn the_catalog_page_matches_the_catalog() {
         let out = rdsports()
             .args(["ports", "--format", "markdown"])
             .output()
             .unwrap();
         let table = String::from_utf8(out.stdout).unwrap();
-        let path = root().join("README.md");
+        let path = root().join("docs/reference/catalog.md");
         let readme = std::fs::read_to_string(&path).unwrap();
         let (start, end) = ("<!-- catalog:start -->\n", "<!-- catalog:end -->");
         let a = readme
             .find(start)
-            .expect("README has a catalog:start marker")
+            .expect("catalog.md has a catalog:start marker")
             + start.len();
-        let b = readme.find(end).expect("README has a catalog:end marker");
+        let b = readme.find(end).expect("catalog.md has a catalog:end marker");
         if readme[a..b] != table {
             if std::env::var_os("BLESS").is_some() {
                 std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..]))
                     .unwrap();
             } else {
                 panic!(
-                    "README.md's catalog table differs from `rdsports ports --format markdown`; run BLESS=1 cargo test --test cli"
+                    "docs/reference/catalog.md's table differs from `rdsports ports --format markdown`; run BLESS=1 cargo test --test cli"
                 );
             }
         }
