@@ -30,11 +30,12 @@ fn the_catalog_page_matches_the_catalog() {
         .find(start)
         .expect("catalog.md has a catalog:start marker")
         + start.len();
-    let b = readme.find(end).expect("catalog.md has a catalog:end marker");
+    let b = readme
+        .find(end)
+        .expect("catalog.md has a catalog:end marker");
     if readme[a..b] != table {
         if std::env::var_os("BLESS").is_some() {
-            std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..]))
-                .unwrap();
+            std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..])).unwrap();
         } else {
             panic!(
                 "docs/reference/catalog.md's table differs from `rdsports ports --format markdown`; run BLESS=1 cargo test --test cli"
@@ -86,10 +87,15 @@ fn completions_and_man_page() {
 
 /// The Markdown pages: the README, the project's own pages and everything under docs/.
 fn pages() -> Vec<PathBuf> {
-    let mut pages: Vec<PathBuf> = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "ARCHITECTURE.md"]
-        .iter()
-        .map(|p| root().join(p))
-        .collect();
+    let mut pages: Vec<PathBuf> = [
+        "README.md",
+        "CONTRIBUTING.md",
+        "CHANGELOG.md",
+        "ARCHITECTURE.md",
+    ]
+    .iter()
+    .map(|p| root().join(p))
+    .collect();
     let mut dirs = vec![root().join("docs")];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("docs/").flatten() {
@@ -235,7 +241,10 @@ fn broken(page: &Path, target: &str) -> Option<String> {
 
 #[test]
 fn github_anchors_are_computed_as_github_does() {
-    assert_eq!(github_anchor("The guide: rdsports by task"), "the-guide-rdsports-by-task");
+    assert_eq!(
+        github_anchor("The guide: rdsports by task"),
+        "the-guide-rdsports-by-task"
+    );
     assert_eq!(
         github_anchor("`[firewall]`: what the rules keep"),
         "firewall-what-the-rules-keep"
@@ -248,7 +257,10 @@ fn github_anchors_are_computed_as_github_does() {
         github_anchor("Questions about rdsports' own results"),
         "questions-about-rdsports-own-results"
     );
-    assert_eq!(github_anchor("A [link](x.md) and RDG_OUT_DATA"), "a-link-and-rdg_out_data");
+    assert_eq!(
+        github_anchor("A [link](x.md) and RDG_OUT_DATA"),
+        "a-link-and-rdg_out_data"
+    );
     let numbered = anchors("# A\n## Pitfalls\n```\n# not a heading\n```\n### Pitfalls\n");
     assert_eq!(
         numbered.into_iter().collect::<Vec<_>>(),
@@ -272,7 +284,11 @@ fn every_relative_link_and_anchor_resolves() {
         }
     }
     assert!(checked > 100, "only {checked} links were found");
-    assert!(problems.is_empty(), "broken links:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "broken links:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -446,9 +462,15 @@ fn a_wrong_command_or_flag_is_found() {
         let words = command_words(line).expect("a command line");
         wrong_command(&cli, &words, true)
     };
-    assert_eq!(check("rdsports check contoso.toml --as gw01 -f json > x.json"), None);
+    assert_eq!(
+        check("rdsports check contoso.toml --as gw01 -f json > x.json"),
+        None
+    );
     assert_eq!(check(".\\rdsports.exe check .\\a.toml --from sh01"), None);
-    assert_eq!(check("rdsports fleet summary results/ contoso.toml --format json"), None);
+    assert_eq!(
+        check("rdsports fleet summary results/ contoso.toml --format json"),
+        None
+    );
     assert!(check("rdsports chek contoso.toml").is_some());
     assert!(check("rdsports check contoso.toml --frm gw01").is_some());
     assert!(check("rdsports fleet summary results/ --os linux").is_some());
@@ -459,7 +481,11 @@ fn a_wrong_command_or_flag_is_found() {
     let shown: Vec<&str> = lines.iter().map(|(_, c, _)| c.as_str()).collect();
     assert_eq!(
         shown,
-        ["rdsports rules a.toml --target nftables", "rdsports plan", "rdsports ports 5504"]
+        [
+            "rdsports rules a.toml --target nftables",
+            "rdsports plan",
+            "rdsports ports 5504"
+        ]
     );
 }
 
@@ -492,7 +518,10 @@ fn cli_reference() -> String {
     walk(&cli, &mut sections);
     let mut out = format!("{CLI_INTRO}\n");
     for (name, _) in &sections {
-        out.push_str(&format!("- [`{name}`](#{})\n", github_anchor(&format!("`{name}`"))));
+        out.push_str(&format!(
+            "- [`{name}`](#{})\n",
+            github_anchor(&format!("`{name}`"))
+        ));
     }
     for (name, help) in &sections {
         out.push_str(&format!("\n## `{name}`\n\n```text\n{help}\n```\n"));
@@ -513,7 +542,11 @@ fn every_command_help_names_its_docs_page() {
     cli.build();
     let readme = root().join("README.md");
     let mut commands = vec![cli.clone()];
-    commands.extend(cli.get_subcommands().filter(|c| c.get_name() != "help").cloned());
+    commands.extend(
+        cli.get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .cloned(),
+    );
     for mut cmd in commands {
         let name = cmd.get_bin_name().unwrap_or(cmd.get_name()).to_owned();
         let help = cmd.render_long_help().to_string();

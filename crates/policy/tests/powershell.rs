@@ -139,7 +139,11 @@ fn the_documentation_powershell_parses_and_uses_only_documented_cmdlets() {
     let mut checked = Vec::new();
     for page in pages() {
         let text = std::fs::read_to_string(&page).expect("a page");
-        let name = page.strip_prefix(&root).unwrap_or(&page).display().to_string();
+        let name = page
+            .strip_prefix(&root)
+            .unwrap_or(&page)
+            .display()
+            .to_string();
         let name = name.replace('\\', "/");
         for (line, body) in powershell_blocks(&text) {
             check(&body).unwrap_or_else(|e| panic!("{name} block at line {line}: {e}"));
@@ -147,7 +151,11 @@ fn the_documentation_powershell_parses_and_uses_only_documented_cmdlets() {
         }
     }
     // The Windows pages show the scripts being run; the guide shows the fleet script.
-    for page in ["docs/windows.md", "docs/reference/platforms/windows.md", "docs/guide.md"] {
+    for page in [
+        "docs/windows.md",
+        "docs/reference/platforms/windows.md",
+        "docs/guide.md",
+    ] {
         assert!(
             checked.iter().any(|c| c == page),
             "{page} has no powershell block: {checked:?}"

@@ -54,7 +54,12 @@ fn examples(text: &str) -> Vec<(String, usize, String)> {
             continue;
         };
         let (fence, open) = lines.next().expect("a block after the marker");
-        assert_eq!(open.trim(), "```json", "line {}: a ```json block", fence + 1);
+        assert_eq!(
+            open.trim(),
+            "```json",
+            "line {}: a ```json block",
+            fence + 1
+        );
         let mut body = String::new();
         for (_, l) in lines.by_ref() {
             if l.trim_start().starts_with("```") {
@@ -121,7 +126,8 @@ fn every_documented_contract_parses_with_its_type_and_shows_only_written_keys() 
 #[test]
 fn a_misspelt_key_is_caught() {
     let (_, read) = CONTRACTS[0];
-    let body = r#"{"schema_version": 1, "deployment": "d", "flows": [], "warnings": [], "warning": 1}"#;
+    let body =
+        r#"{"schema_version": 1, "deployment": "d", "flows": [], "warnings": [], "warning": 1}"#;
     let written = read(body).expect("unknown fields are ignored by readers");
     let mut missing = Vec::new();
     keys_written(
