@@ -8,8 +8,11 @@ use std::path::Path;
 use rdsports_schema::{audit, check, fleet, lint, listen, plan};
 use serde_json::Value;
 
+/// Parses a document with its type and writes it back as JSON.
+type ReadBack = fn(&str) -> Result<Value, String>;
+
 /// The documented contracts, each with the reader that parses it and writes it back.
-const CONTRACTS: &[(&str, fn(&str) -> Result<Value, String>)] = &[
+const CONTRACTS: &[(&str, ReadBack)] = &[
     ("plan", |t| {
         let doc: plan::PlanDocument = serde_json::from_str(t).map_err(|e| e.to_string())?;
         serde_json::to_value(&doc).map_err(|e| e.to_string())
