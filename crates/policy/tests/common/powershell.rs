@@ -355,7 +355,7 @@ pub fn commands(text: &str) -> Result<Vec<Command>, String> {
 }
 
 /// Parses `text` and checks every command and parameter against [`allowed`]. A command that
-/// runs one of our own files by path (`.\gw01.ps1`, `.\rdsports.exe`, in the README) is
+/// runs one of our own files by path (`.\gw01.ps1`, `.\rdsports.exe`, in the docs) is
 /// allowed; rdsports' own options are clap's, not PowerShell parameters.
 pub fn check(text: &str) -> Result<Vec<Command>, String> {
     let table = allowed();
