@@ -358,6 +358,15 @@ impl Checker<'_> {
         if let Ok(ip) = IpAddr::from_str(text) {
             return Some(IpNet::from(ip));
         }
+        if text.starts_with('<') && text.ends_with('>') {
+            // What `rdsports import` writes for a host whose address no source gave.
+            self.error(
+                format!("the address is not filled in: \"{text}\""),
+                n.span(),
+                Some("`rdsports import` could not learn this host's address: write it here, or run the import again with --resolve".into()),
+            );
+            return None;
+        }
         match IpNet::from_str(text) {
             Ok(net) if net.trunc() != net => {
                 self.error(

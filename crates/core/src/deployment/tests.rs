@@ -114,6 +114,23 @@ fn duplicate_host_names_point_at_the_first() {
 }
 
 #[test]
+fn an_address_import_left_to_fill_in_is_pointed_at() {
+    let text = with_host(
+        "name = \"sh09\"\naddress = \"<address of sh09.contoso.example>\"\nroles = [\"session-host\"]",
+    );
+    let e = only_error(&text);
+    assert_eq!(
+        e.message,
+        "the address is not filled in: \"<address of sh09.contoso.example>\""
+    );
+    assert!(e.hint.as_deref().unwrap().contains("--resolve"), "{e:?}");
+    assert_eq!(
+        &text[e.span.clone().unwrap()],
+        "\"<address of sh09.contoso.example>\""
+    );
+}
+
+#[test]
 fn invalid_addresses_and_cidrs() {
     let e = only_error(&with_host(
         "name = \"x\"\naddress = \"198.51.100.300\"\nroles = [\"gateway\"]",
