@@ -22,7 +22,8 @@ fn typed<T: DeserializeOwned>(v: Value, path: &str) -> Result<T, Problem> {
 }
 
 /// Reads the collector's document `v` into `inv`.
-pub(crate) fn read(inv: &mut Inventory, v: Value) -> Result<(), Problem> {
+pub(crate) fn read(inv: &mut Inventory, mut v: Value) -> Result<(), Problem> {
+    unwrap_arrays(&mut v);
     let Value::Object(mut o) = v else {
         return Err(Problem::at(
             "$",
@@ -333,4 +334,29 @@ fn crl_of(url: &str) -> Option<(Option<String>, CrlMethod)> {
     };
     let host = rest.split(['/', ':', '?']).next().unwrap_or("").trim();
     Some(((!host.is_empty()).then(|| host.to_owned()), method))
+}
+
+/// Windows PowerShell 5.1 may write any array as `{"value": [...], "Count": n}`
+/// (PowerShell/PowerShell issue #5579): every such object becomes its array, so that the
+/// strict reading sees the document as written.
+fn unwrap_arrays(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            let wrapped = o.len() == 2
+                && o.get("Count").is_some_and(Value::is_number)
+                && o.get("value").is_some_and(Value::is_array);
+            if wrapped {
+                if let Some(inner) = o.remove("value") {
+                    *v = inner;
+                    unwrap_arrays(v);
+                }
+                return;
+            }
+            for x in o.values_mut() {
+                unwrap_arrays(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(unwrap_arrays),
+        _ => {}
+    }
 }

@@ -44,6 +44,10 @@ use serde_json::Value;
 
 pub use cmdlets::Cmdlet;
 
+/// The collector `rdsports import --collector` prints: a Windows PowerShell 5.1 script to run
+/// on the active connection broker, whose output is a [`schema::Collected`] document.
+pub const COLLECTOR: &str = include_str!("collector.ps1");
+
 /// The most servers (and other hosts) one import reads: far above any RDS deployment, low
 /// enough that a hostile file cannot make the output grow without bound.
 pub const MAX_SERVERS: usize = 100_000;

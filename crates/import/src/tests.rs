@@ -232,3 +232,12 @@ fn majority_goes_to_options_and_the_rest_per_host() {
             .contains("rdp_port = 3390  # sh12: RDP-Tcp PortNumber")
     );
 }
+
+#[test]
+fn collector_arrays_in_the_5_1_wrapper_are_read() {
+    let text = r#"{"schema_version":1,"collector":"rdsports","broker":"cb01",
+        "servers":{"value":[{"name":"sh01","addresses":{"value":{"value":[{"ip":"192.0.2.21","prefix_length":24}],"Count":1},"source":"Get-NetIPAddress"}}],"Count":1}}"#;
+    let inv = one("c.json", text).unwrap();
+    let a = inv.servers["sh01"].addresses.as_ref().unwrap();
+    assert_eq!(a.value, [("192.0.2.21".parse().unwrap(), Some(24))]);
+}
