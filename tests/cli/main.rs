@@ -25,6 +25,7 @@ mod audit;
 mod check;
 mod fleet;
 mod hostile;
+mod import;
 mod lint;
 mod listen;
 
