@@ -581,7 +581,7 @@ fn every_example_round_trips_through_the_collectors_document() {
         assert_eq!(out.status.code(), Some(0), "{example}: {}", stderr(&out));
         let mut want = plan_without_zones(&expected);
         assert!(
-            want["flows"].as_array().unwrap().len() > 50,
+            want["flows"].as_array().unwrap().len() > 10,
             "{example}: {want}"
         );
         let mut got = plan_without_zones(&imported);
