@@ -441,7 +441,7 @@ impl HostSettings {
 /// The effective values of the per-host options for one host: its own setting where it has
 /// one, the deployment's `[options]` value otherwise
 /// ([`Deployment::options_for`](crate::deployment::Deployment::options_for)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HostOptions {
     /// RDP listener port.
     pub rdp_port: u16,
