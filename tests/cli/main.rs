@@ -27,6 +27,7 @@ mod fleet;
 mod hostile;
 mod lint;
 mod listen;
+mod per_host;
 
 mod plan {
     use super::*;
