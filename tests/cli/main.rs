@@ -28,6 +28,7 @@ mod hostile;
 mod import;
 mod lint;
 mod listen;
+mod per_host;
 
 mod plan {
     use super::*;
