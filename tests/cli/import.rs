@@ -616,3 +616,87 @@ fn every_example_round_trips_through_the_collectors_document() {
         );
     }
 }
+
+#[test]
+fn per_host_settings_are_written_and_their_drift_found() {
+    let collected = fixtures().join("collector/rdsports-collected.json");
+    let out = rdsports().arg("import").arg(&collected).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace("<address of sh04.contoso.example>", "192.0.2.24");
+    assert!(text.contains("rdp_port = 3390  # sh03: HKLM:"), "{text}");
+    assert!(
+        text.contains(
+            "gateway_udp = false  # gw02: Win32_TSGatewayServerSettings IsTransportEnabled(2)"
+        ),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let same = write(&dir, "same.toml", text.as_bytes());
+    let planned = rdsports()
+        .arg("plan")
+        .arg(&same)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(planned.status.code(), Some(0), "{}", stderr(&planned));
+    let plan: serde_json::Value = serde_json::from_slice(&planned.stdout).unwrap();
+    let flows = plan["flows"].as_array().unwrap();
+    assert!(
+        flows
+            .iter()
+            .any(|f| f["to"] == "sh03" && f["ports"] == "3390")
+    );
+    assert!(
+        !flows
+            .iter()
+            .any(|f| f["to"] == "gw02" && f["ports"] == "3391")
+    );
+    let out = rdsports()
+        .arg("import")
+        .arg(&collected)
+        .arg("--compare")
+        .arg(&same)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let changed = text
+        .replace("rdp_port = 3390  # sh03", "rdp_port = 3391  # sh03")
+        .replace("gateway_udp = false  # gw02", "# gw02");
+    let changed = write(&dir, "changed.toml", changed.as_bytes());
+    let out = rdsports()
+        .arg("import")
+        .arg(&collected)
+        .arg("--compare")
+        .arg(&changed)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let drift: rdsports_schema::import::Drift = serde_json::from_slice(&out.stdout).unwrap();
+    let items: Vec<(Option<&str>, &str, Option<&str>, Option<&str>)> = drift
+        .differences
+        .iter()
+        .map(|d| {
+            (
+                d.host.as_deref(),
+                d.item.as_str(),
+                d.file.as_deref(),
+                d.running.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (Some("gw02"), "gateway_udp", Some("true"), Some("false")),
+            (Some("sh03"), "rdp_port", Some("3391"), Some("3390")),
+        ]
+    );
+}

@@ -8,7 +8,7 @@
 //! is compared only when a source gave it.
 
 use rdsports_core::deployment::{NpsMode, WinRm};
-use rdsports_core::model::{activation_name, crl_name};
+use rdsports_core::model::{HostSettings, activation_name, crl_name};
 use rdsports_core::{Deployment, Role};
 use rdsports_schema::import::{DRIFT_SCHEMA_VERSION, Difference, DifferenceKind, Drift};
 
@@ -219,9 +219,16 @@ fn diff(
     }
 }
 
-/// The file's value of per-host `key` on host `i`: the host's own, else `[options]`'.
-fn host_setting(file: &Deployment, _host: usize, key: &str) -> String {
-    option(file, key).unwrap_or_default()
+/// The file's value of per-host `key` on host `host`: the host's own, else `[options]`'.
+fn host_setting(file: &Deployment, host: usize, key: &str) -> String {
+    let o = file.options_for(host);
+    match key {
+        "rdp_port" => o.rdp_port.to_string(),
+        "rdp_udp" => o.rdp_udp.to_string(),
+        "gateway_https_port" => o.gateway_https_port.to_string(),
+        "gateway_udp" => o.gateway_udp.to_string(),
+        _ => o.gateway_udp_port.to_string(),
+    }
 }
 
 /// The file's value of option `key`, written as the model writes it.

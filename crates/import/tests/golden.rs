@@ -95,3 +95,24 @@ fn resolved_names_make_a_file_plan_accepts() {
     let d = rdsports_core::Deployment::parse(&model.render()).unwrap();
     assert_eq!(d.hosts.len(), 7);
 }
+
+#[test]
+fn the_collectors_file_plans_with_its_per_host_settings() {
+    let (_, text) = import("collector");
+    // sh04 was not reached: its address is the one to fill in.
+    let filled = text.replace("<address of sh04.contoso.example>", "192.0.2.24");
+    let d = rdsports_core::Deployment::parse(&filled).unwrap_or_else(|e| panic!("{e:#?}"));
+    let sh03 = d.host_index("sh03").unwrap();
+    assert_eq!(d.options_for(sh03).rdp_port, 3390);
+    assert_eq!(d.options_for(d.host_index("sh01").unwrap()).rdp_port, 3389);
+    let gw02 = d.host_index("gw02").unwrap();
+    assert!(!d.options_for(gw02).gateway_udp);
+    assert!(d.options_for(d.host_index("gw01").unwrap()).gateway_udp);
+    let catalog = rdsports_core::Catalog::builtin().unwrap();
+    let plan = rdsports_core::plan::plan(&catalog, &d);
+    let to = |h: usize| plan.flows.iter().filter(move |f| f.to == h);
+    assert!(to(sh03).any(|f| f.ports.to_string() == "3390"));
+    assert!(!to(sh03).any(|f| f.ports.to_string() == "3389"));
+    assert!(!to(gw02).any(|f| f.ports.to_string() == "3391"));
+    assert!(to(d.host_index("gw01").unwrap()).any(|f| f.ports.to_string() == "3391"));
+}
