@@ -531,6 +531,82 @@ pub fn allowed() -> BTreeMap<&'static str, (&'static str, BTreeSet<&'static str>
             ]]),
         ),
     );
+    // The README's exports of the cmdlets (?view=powershell-5.1): new-item, out-file,
+    // select-object, export-csv.
+    t.insert(
+        "New-Item",
+        (
+            "Microsoft.PowerShell.Management",
+            set(&[&[
+                "Path",
+                "Name",
+                "ItemType",
+                "Value",
+                "Force",
+                "Credential",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Out-File",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "FilePath",
+                "LiteralPath",
+                "Encoding",
+                "Append",
+                "Force",
+                "NoClobber",
+                "Width",
+                "NoNewline",
+                "InputObject",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Select-Object",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "InputObject",
+                "Property",
+                "ExcludeProperty",
+                "ExpandProperty",
+                "Unique",
+                "Last",
+                "First",
+                "Skip",
+                "SkipLast",
+                "Wait",
+                "Index",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Export-Csv",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "InputObject",
+                "Path",
+                "LiteralPath",
+                "Force",
+                "NoClobber",
+                "Encoding",
+                "Append",
+                "Delimiter",
+                "UseCulture",
+                "NoTypeInformation",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
     // NetTCPIP, DnsClient and Microsoft.WSMan.Management: learn.microsoft.com/powershell/
     // module/nettcpip/get-netipaddress, .../dnsclient/get-dnsclientserveraddress,
     // .../microsoft.wsman.management/get-wsmaninstance.
