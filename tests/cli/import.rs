@@ -680,7 +680,8 @@ fn per_host_settings_are_written_and_their_drift_found() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let drift: rdsports_schema::import::Drift = serde_json::from_slice(&out.stdout).unwrap();
-    let items: Vec<(Option<&str>, &str, Option<&str>, Option<&str>)> = drift
+    type Item<'a> = (Option<&'a str>, &'a str, Option<&'a str>, Option<&'a str>);
+    let items: Vec<Item<'_>> = drift
         .differences
         .iter()
         .map(|d| {

@@ -116,13 +116,9 @@ pub fn compare(running: &Model, file: &Deployment, file_name: &str) -> Drift {
                 .or_else(|| running.options.iter().find(|o| o.key == key));
             let Some(run) = run else { continue };
             let applies = match key {
-                "rdp_port" | "rdp_udp" => [
-                    Role::SessionHost,
-                    Role::ConnectionBroker,
-                    Role::VirtualDesktop,
-                ]
-                .iter()
-                .any(|r| h.roles.contains(r)),
+                "rdp_port" | "rdp_udp" => {
+                    HostSettings::RDP_ROLES.iter().any(|r| h.roles.contains(r))
+                }
                 _ => h.roles.contains(&Role::Gateway),
             };
             if !applies {
