@@ -900,11 +900,24 @@ impl Builder {
                 ),
             }
         }
-        if let Some(b) = &f.bypass_local
+        let gateways = servers
+            .iter()
+            .any(|(s, _)| s.roles.contains_key(&Role::Gateway));
+        let do_not_use = f.gateway_mode.as_ref().filter(|m| m.value == "DoNotUse");
+        if let Some(m) = do_not_use
+            && gateways
+        {
+            self.option(
+                "direct_access",
+                "true".into(),
+                format!(
+                    "{} = DoNotUse: clients connect to the hosts, not through the gateway",
+                    m.source
+                ),
+            );
+        } else if let Some(b) = &f.bypass_local
             && b.value
-            && servers
-                .iter()
-                .any(|(s, _)| s.roles.contains_key(&Role::Gateway))
+            && gateways
         {
             self.option(
                 "direct_access",

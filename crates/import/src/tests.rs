@@ -241,3 +241,34 @@ fn collector_arrays_in_the_5_1_wrapper_are_read() {
     let a = inv.servers["sh01"].addresses.as_ref().unwrap();
     assert_eq!(a.value, [("192.0.2.21".parse().unwrap(), Some(24))]);
 }
+
+#[test]
+fn a_gateway_not_used_means_clients_connect_directly() {
+    let inv = read(&[
+        Source { name: "Get-RDServer.json", text: r#"[{"Server":"gw01","Roles":["RDS-GATEWAY"]},{"Server":"sh01","Roles":["RDS-RD-SERVER"]}]"# },
+        Source { name: "Get-RDDeploymentGatewayConfiguration.json", text: r#"{"GatewayMode":0}"# },
+    ])
+    .unwrap();
+    let m = model::Model::of(&inv, &BTreeMap::new());
+    let d = m.options.iter().find(|o| o.key == "direct_access").unwrap();
+    assert_eq!(d.value, "true");
+    assert!(
+        d.comment.contains("GatewayMode = DoNotUse"),
+        "{}",
+        d.comment
+    );
+    // Custom mode without BypassLocal: through the gateway only.
+    let inv = read(&[
+        Source {
+            name: "Get-RDServer.json",
+            text: r#"[{"Server":"gw01","Roles":["RDS-GATEWAY"]}]"#,
+        },
+        Source {
+            name: "Get-RDDeploymentGatewayConfiguration.json",
+            text: r#"{"GatewayMode":2,"BypassLocal":false}"#,
+        },
+    ])
+    .unwrap();
+    let m = model::Model::of(&inv, &BTreeMap::new());
+    assert!(m.options.iter().all(|o| o.key != "direct_access"));
+}
