@@ -134,6 +134,19 @@ pub enum Command {
     ///
     /// Docs: docs/guide.md#lint-the-deployment.
     Lint(LintArgs),
+    /// Start from the deployment that runs: turn what the RemoteDesktop cmdlets (or the
+    /// collector) say into a deployment file, or say how a deployment file has drifted.
+    ///
+    /// SOURCE: a folder of exports (`Get-RDServer.json`, ... one file per cmdlet, each the
+    /// cmdlet's output piped into ConvertTo-Json), such files one by one, `Get-RDServer |
+    /// Export-Csv` with the roles -join'ed, or the document of the collector
+    /// (`rdsports import --collector` prints it: run it on the active connection broker).
+    /// Writes the deployment file (every value with a comment naming its source; what the
+    /// sources cannot tell in a comment and a warning). With --compare FILE: the differences
+    /// between FILE and the running deployment, exit status 1 when there are some.
+    ///
+    /// Docs: docs/guide.md#import; on Windows: docs/windows.md.
+    Import(ImportArgs),
     /// Check every server at once through Ansible or PowerShell remoting: the inventory, and
     /// the summary of the results the engine brings back.
     ///
@@ -572,6 +585,41 @@ pub struct LintArgs {
     /// Explain one finding (its rationale, fix and sources); without ID, list them all.
     #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
     pub explain: Option<String>,
+}
+
+/// Arguments of `rdsports import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Exports (files or folders of them) or the collector's document.
+    #[arg(value_name = "SOURCE", required_unless_present = "collector")]
+    pub sources: Vec<PathBuf>,
+    /// Print the collector, a Windows PowerShell 5.1 script to run on the active connection
+    /// broker (`powershell.exe -File collect.ps1 > rdsports-collected.json`).
+    #[arg(long, conflicts_with_all = ["sources", "compare", "output", "resolve"])]
+    pub collector: bool,
+    /// Write the deployment file here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "compare")]
+    pub output: Option<PathBuf>,
+    /// Ask the system resolver for the addresses of hosts the sources name without one.
+    #[arg(long)]
+    pub resolve: bool,
+    /// Compare with this deployment file instead of writing one (exit 1 when they differ).
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    /// Output format of --compare.
+    #[arg(long, short = 'f', value_enum, default_value_t = DriftFormat::Table, requires = "compare")]
+    pub format: DriftFormat,
+}
+
+/// Output formats of `import --compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// A Markdown table.
+    Markdown,
 }
 
 /// Output formats of `listen`.

@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod diagram;
 mod fleet;
+mod import;
 mod lint;
 mod listen;
 mod plan;
@@ -32,6 +33,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => report::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Fleet(command) => fleet::run(&command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -26,8 +26,10 @@ mod check;
 mod docs;
 mod fleet;
 mod hostile;
+mod import;
 mod lint;
 mod listen;
+mod per_host;
 
 mod plan {
     use super::*;

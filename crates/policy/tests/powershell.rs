@@ -217,3 +217,48 @@ fn the_fleet_script_parses() {
         assert!(params.iter().any(|q| q == p), "{p} not in {params:?}");
     }
 }
+
+/// The import collector parses with the PowerShell grammar and calls only documented cmdlets
+/// and parameters (the RemoteDesktop, CimCmdlets, NetTCPIP, DnsClient, WSMan and core
+/// entries of the table), and never asks for a RADIUS shared secret.
+#[test]
+fn the_import_collector_parses_and_uses_only_documented_cmdlets() {
+    let text = common::powershell::IMPORT_COLLECTOR;
+    let commands = common::powershell::check(text)
+        .unwrap_or_else(|e| panic!("crates/import/src/collector.ps1: {e}"));
+    for cmdlet in [
+        "Get-RDServer",
+        "Get-RDDeploymentGatewayConfiguration",
+        "Get-RDLicenseConfiguration",
+        "Get-RDConnectionBrokerHighAvailability",
+        "Get-RDSessionCollection",
+        "Get-RDSessionHost",
+        "Get-RDVirtualDesktopCollection",
+        "Get-RDVirtualDesktop",
+        "Get-CimInstance",
+        "Invoke-CimMethod",
+        "Invoke-Command",
+        "New-PSSessionOption",
+    ] {
+        assert!(
+            commands.iter().any(|c| c.name == cmdlet),
+            "{cmdlet} is not called"
+        );
+    }
+    let radius = commands
+        .iter()
+        .find(|c| {
+            text.lines()
+                .nth(c.line - 1)
+                .is_some_and(|l| l.contains("Win32_TSGatewayRADIUSServer"))
+        })
+        .expect("the RADIUS servers are read");
+    assert!(
+        radius.parameters.iter().any(|p| p == "Property"),
+        "{radius:?}"
+    );
+    assert!(
+        !text.contains("SharedSecret"),
+        "the collector names the shared secret"
+    );
+}

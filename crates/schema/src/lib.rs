@@ -12,6 +12,7 @@
 
 pub mod audit;
 pub mod fleet;
+pub mod import;
 pub mod lint;
 pub mod listen;
 pub mod plan;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rdsports_schema::{audit, check, fleet, lint, listen, plan};
+use rdsports_schema::{audit, check, fleet, import, lint, listen, plan};
 use serde_json::Value;
 
 /// Parses a document with its type and writes it back as JSON.
@@ -35,6 +35,14 @@ const CONTRACTS: &[(&str, ReadBack)] = &[
     }),
     ("fleet", |t| {
         let doc: fleet::FleetSummary = serde_json::from_str(t).map_err(|e| e.to_string())?;
+        serde_json::to_value(&doc).map_err(|e| e.to_string())
+    }),
+    ("import", |t| {
+        let doc: import::Collected = serde_json::from_str(t).map_err(|e| e.to_string())?;
+        serde_json::to_value(&doc).map_err(|e| e.to_string())
+    }),
+    ("drift", |t| {
+        let doc: import::Drift = serde_json::from_str(t).map_err(|e| e.to_string())?;
         serde_json::to_value(&doc).map_err(|e| e.to_string())
     }),
 ];
