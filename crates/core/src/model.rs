@@ -432,6 +432,18 @@ impl HostSettings {
         Role::VirtualDesktop,
     ];
 
+    /// The roles a per-host key applies to (a host with none of them may not set it), and
+    /// how a hint names such a host.
+    pub fn applies_to(key: &str) -> (&'static [Role], &'static str) {
+        match key {
+            "rdp_port" | "rdp_udp" => (
+                &Self::RDP_ROLES,
+                "a host that accepts RDP (role session-host, connection-broker or virtual-desktop)",
+            ),
+            _ => (&[Role::Gateway], "a host with role gateway"),
+        }
+    }
+
     /// Whether no key is set (the host takes every value from `[options]`).
     pub fn is_empty(&self) -> bool {
         *self == HostSettings::default()

@@ -166,8 +166,28 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
         {
             continue;
         }
+        // The hosts whose own conditions hold: a session host with RDP over UDP off gets no
+        // UDP RDP, a gateway with its UDP transport off neither takes nor forwards UDP.
+        let of_end = |end: End, hosts: Vec<usize>| -> Vec<usize> {
+            let conditions: Vec<&Condition> = entry
+                .when
+                .iter()
+                .filter(|c| end_of(c, entry) == end)
+                .collect();
+            if conditions.is_empty() {
+                return hosts;
+            }
+            hosts
+                .into_iter()
+                .filter(|&h| {
+                    let ho = d.options_for(h);
+                    conditions.iter().all(|c| holds_on(c, d, &ho))
+                })
+                .collect()
+        };
         if entry.confidence == Confidence::Low && !o.low_confidence {
-            let applies = !hosts_with(&entry.from).is_empty() && !hosts_with(&entry.to).is_empty();
+            let applies = !of_end(End::From, hosts_with(&entry.from)).is_empty()
+                && !of_end(End::To, hosts_with(&entry.to)).is_empty();
             if applies {
                 skipped_low.push(e);
             }
@@ -203,25 +223,6 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
             });
             continue;
         }
-        // The hosts whose own conditions hold: a session host with RDP over UDP off gets no
-        // UDP RDP, a gateway with its UDP transport off neither takes nor forwards UDP.
-        let of_end = |end: End, hosts: Vec<usize>| -> Vec<usize> {
-            let conditions: Vec<&Condition> = entry
-                .when
-                .iter()
-                .filter(|c| end_of(c, entry) == end)
-                .collect();
-            if conditions.is_empty() {
-                return hosts;
-            }
-            hosts
-                .into_iter()
-                .filter(|&h| {
-                    let ho = d.options_for(h);
-                    conditions.iter().all(|c| holds_on(c, d, &ho))
-                })
-                .collect()
-        };
         let sources = of_end(End::From, sources);
         let targets = of_end(End::To, targets);
         if sources.is_empty() || targets.is_empty() {

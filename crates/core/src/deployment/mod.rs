@@ -528,18 +528,10 @@ impl Checker<'_> {
     /// it applies to (`None` after an error).
     fn host_settings(&mut self, h: &RawHost, roles: &[Role]) -> Option<HostSettings> {
         let name = h.name.get_ref();
-        let rdp = HostSettings::RDP_ROLES.iter().any(|r| roles.contains(r));
-        let gateway = roles.contains(&Role::Gateway);
         let mut ok = true;
         for (key, span) in h.setting_places() {
-            let (applies, needs) = if key.starts_with("rdp_") {
-                (
-                    rdp,
-                    "a host that accepts RDP (role session-host, connection-broker or virtual-desktop)",
-                )
-            } else {
-                (gateway, "a host with role gateway")
-            };
+            let (allowed, needs) = HostSettings::applies_to(key);
+            let applies = allowed.iter().any(|r| roles.contains(r));
             // A host whose roles failed to parse has no roles yet: its role errors say enough.
             if !applies && !roles.is_empty() {
                 let listed: Vec<String> = roles.iter().map(ToString::to_string).collect();

@@ -613,3 +613,35 @@ fn many_per_host_ports_plan_and_estimate() {
     let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
     assert_eq!(ids.len(), unique.len(), "{e:?}");
 }
+
+/// A low-confidence row held back only by a host's own setting is not listed as "not
+/// planned for want of low_confidence": no host it could reach would get it anyway.
+#[test]
+fn low_confidence_rows_count_only_hosts_whose_settings_allow_them() {
+    let c = Catalog::parse(
+        "[[flow]]\nid = \"X1\"\nfrom = [\"client\"]\nto = [\"session-host\"]\nprotocol = [\"udp\"]\n\
+         ports = [\"rdp\"]\nservice = \"rdp\"\npurpose = \"p\"\nwhen = [\"rdp_udp\"]\n\
+         confidence = \"low\"\nreference = \"r\"\n",
+    )
+    .unwrap();
+    let text = |options: &str, host: &str| {
+        format!(
+            "name = \"t\"\n[options]\n{options}\n\
+             [[host]]\nname = \"clients\"\naddress = \"0.0.0.0/0\"\nroles = [\"client\"]\n\
+             [[host]]\nname = \"sh01\"\naddress = \"192.0.2.21\"\nroles = [\"session-host\"]\n{host}\n"
+        )
+    };
+    let warned = |host: &str| {
+        let d = deployment(&text("", host));
+        plan(&c, &d)
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("low-confidence catalog rows not planned: X1"))
+    };
+    assert!(warned(""));
+    assert!(!warned("rdp_udp = false"));
+    // Planned with the option, at the host's own port.
+    let d = deployment(&text("low_confidence = true", "rdp_port = 3390"));
+    let p = plan(&c, &d);
+    assert_eq!(lines(&p), ["clients sh01 udp 3390 X1"]);
+}
