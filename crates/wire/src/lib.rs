@@ -113,6 +113,7 @@ pub mod netbios;
 pub mod ntp;
 pub mod radius;
 pub mod rdp;
+pub mod rdg;
 pub mod rdpeudp;
 pub mod smb2;
 pub mod tls;
