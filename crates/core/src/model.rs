@@ -401,6 +401,16 @@ pub struct Host {
     /// Roles the deployment gave this host by default (for example `management` on the first
     /// connection broker when no host has it); a subset of `roles`.
     pub implied_roles: Vec<Role>,
+    /// Settings of this host only (the `[[host]]` table's override keys).
+    pub settings: HostSettings,
+}
+
+/// The keys a `[[host]]` table may carry for that host only (all optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostSettings {
+    /// The DNS name clients use to reach a gateway or web-access host (the gateway's
+    /// external FQDN, the RD Web Access URL's host): the name its TLS certificate must cover.
+    pub public_name: Option<String>,
 }
 
 impl Host {

@@ -100,6 +100,7 @@ fn deployment(c: &Case) -> Deployment {
                 zone: *z,
                 roles: vec![Role::SessionHost],
                 implied_roles: Vec::new(),
+                settings: Default::default(),
             })
             .collect(),
         warnings: Vec::new(),

@@ -72,6 +72,8 @@ pub(crate) struct RawHost {
     pub address: Spanned<String>,
     pub zone: Option<Spanned<String>>,
     pub roles: Spanned<Vec<Spanned<String>>>,
+    /// Issue 25: the name clients use for a gateway or web-access host.
+    pub public_name: Option<Spanned<String>>,
 }
 
 /// `[lint]` as written. Its messages say "expected struct LintView", as they always have.
