@@ -24,7 +24,7 @@ use rdsports_schema::check::facts;
 use rdsports_wire::identify::Step;
 use rdsports_wire::{Exchange, Identification, Progress};
 use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, ntp, radius};
-use rdsports_wire::{listener, rdp, rdpeudp, smb2};
+use rdsports_wire::{listener, rdg, rdp, rdpeudp, smb2};
 use serde_json::Value;
 
 use crate::model::{ExchangeFactory, Identify, Observation, Target, TlsMode, Transport, Verdict};
@@ -184,6 +184,15 @@ pub fn probe_for(
         }
         ("http", true) => with(TlsMode::None, "http", move || {
             http::HttpGet::new(&host_header, "/")
+        }),
+        // The RDS web services behind TLS: the gateway's transport opening and RD Web
+        // Access (see `rdsports_wire::rdg`); `check` picks them for the flows that reach
+        // those roles (the catalog names the port's protocol, `https`).
+        (rdg::RD_GATEWAY, true) => with(TlsMode::Direct, rdg::RD_GATEWAY, move || {
+            rdg::GatewayOutData::new(&host_header, nonces.bytes())
+        }),
+        (rdg::RD_WEB_ACCESS, true) => with(TlsMode::Direct, rdg::RD_WEB_ACCESS, move || {
+            rdg::RdWebAccess::new(&host_header)
         }),
         ("winrm", true) => {
             let tls = if port == 5986 {

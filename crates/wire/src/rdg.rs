@@ -142,10 +142,18 @@ pub fn judge_gateway(head: &ResponseHead) -> Identification {
     };
     let mut id = evidence(Identification::service("http"), head).with("request", request);
     id.note = Some(format!(
-        "{} to {RDG_OUT_DATA} {GATEWAY_PATH}: {meaning}",
-        status_line(head)
+        "{}{} to {RDG_OUT_DATA} {GATEWAY_PATH}: {meaning}",
+        status_line(head),
+        server_text(head.header("server"))
     ));
     id
+}
+
+/// ` (Server: x)` when the answer names its server, for notes.
+fn server_text(server: Option<&str>) -> String {
+    server
+        .map(|s| format!(" (Server: {})", s.chars().take(120).collect::<String>()))
+        .unwrap_or_default()
 }
 
 /// The sentence for a connection that a peer closes or resets after the gateway request,
@@ -277,7 +285,11 @@ fn judge_web_access(first: &First, feed: Option<&ResponseHead>) -> Identificatio
             300..=399 => "/RDWeb/ redirects elsewhere than RD Web Access's pages",
             _ => "not RD Web Access's answer",
         };
-        id.note = Some(format!("{} to GET {RDWEB_PATH}: {meaning}", first.status_line));
+        id.note = Some(format!(
+            "{}{} to GET {RDWEB_PATH}: {meaning}",
+            first.status_line,
+            server_text(first.server.as_deref())
+        ));
     } else if feed.is_none() {
         id.note = Some("the feed was not requested: the server ended the connection".into());
     }
@@ -318,13 +330,16 @@ impl RdWebAccess {
             return Progress::Done(judge_web_access(&first, None));
         }
         match http::read_body(&head, received) {
-            Ok(Body::Complete { truncated: false, .. }) => {
+            Ok(Body::Complete {
+                truncated: false, ..
+            }) => {
                 self.first = Some(first);
                 Progress::Send(http::build_request("GET", &self.host, FEED_PATH, &[], &[]))
             }
-            Ok(Body::Complete { truncated: true, .. }) | Err(http::Error::Invalid(_)) => {
-                Progress::Done(judge_web_access(&first, None))
-            }
+            Ok(Body::Complete {
+                truncated: true, ..
+            })
+            | Err(http::Error::Invalid(_)) => Progress::Done(judge_web_access(&first, None)),
             Ok(Body::Incomplete(_)) | Err(http::Error::Incomplete) => Progress::NeedMore,
         }
     }
@@ -470,11 +485,17 @@ WWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\nWWW-Authenticate: Basic
             assert!(note.contains(says), "{status}: {note}");
             assert!(note.contains("to RDG_OUT_DATA /remoteDesktopGateway/"), "{note}");
         }
-        let id = done(GatewayOutData::new("gw", ID).on_bytes(
-            b"HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nContent-Length: 615\r\n\r\n",
-        ));
+        let id =
+            done(GatewayOutData::new("gw", ID).on_bytes(
+                b"HTTP/1.1 200 OK\r\nServer: nginx/1.24.0\r\nContent-Length: 615\r\n\r\n",
+            ));
         assert_eq!(id.detail["server"], "nginx/1.24.0");
         assert_eq!(id.detail["status_line"], "HTTP/1.1 200 OK");
+        assert!(
+            id.note
+                .unwrap()
+                .starts_with("HTTP/1.1 200 OK (Server: nginx/1.24.0) to RDG_OUT_DATA")
+        );
     }
 
     #[test]
@@ -514,7 +535,10 @@ WWW-Authenticate: Negotiate\r\nWWW-Authenticate: NTLM\r\nContent-Length: 0\r\n\r
             panic!("the feed request");
         };
         let feed = String::from_utf8(feed).unwrap();
-        assert!(feed.starts_with("GET /RDWeb/Feed/webfeed.aspx HTTP/1.1\r\n"), "{feed}");
+        assert!(
+            feed.starts_with("GET /RDWeb/Feed/webfeed.aspx HTTP/1.1\r\n"),
+            "{feed}"
+        );
         assert!(feed.contains("Connection: close\r\n"));
         let id = done(probe.on_bytes(FEED_401));
         assert_eq!(id.service, Some(RD_WEB_ACCESS));

@@ -11,8 +11,7 @@
 //! `1.3.6.1.4.1.311.54.1.2`, the key type and size, and the SHA-1 and SHA-256 thumbprints
 //! (Windows shows the SHA-1 one in the certificate store and in RDP settings), and the
 //! lookups a client makes to check it: the CRL distribution points' URLs and the authority
-//! information access URLs (CA issuers, OCSP), with [`url_scheme`] and [`url_host`] to
-//! compare them with a plan.
+//! information access URLs (CA issuers, OCSP).
 //!
 //! What it does not do: chain building, trust decisions or revocation. The TLS handshake
 //! itself is done by rustls in `rdsports-net`; this module only reads the bytes it returns.
@@ -155,27 +154,6 @@ fn lookup_urls(cert: &X509Certificate<'_>) -> (Vec<String>, Vec<String>, Vec<Str
         }
     }
     (crl, issuers, ocsp)
-}
-
-/// The scheme of a lookup URL (`http`, `ldap`, `ftp` ...), lower case, or `None`.
-pub fn url_scheme(url: &str) -> Option<String> {
-    let (scheme, _) = url.split_once("://")?;
-    (!scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'))
-        .then(|| scheme.to_ascii_lowercase())
-}
-
-/// The host of a lookup URL (`ldap:///CN=...` has none: the client's own domain controller),
-/// without port, user information or brackets.
-pub fn url_host(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit('@').next().unwrap_or(authority);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 impl CertSummary {
@@ -504,7 +482,10 @@ mod tests {
         p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
             &[1, 3, 6, 1, 5, 5, 7, 1, 1],
             aia(&[
-                (&[0x02], "http://pki.corp.example.test/CertEnroll/ca01_corp-CA.crt"),
+                (
+                    &[0x02],
+                    "http://pki.corp.example.test/CertEnroll/ca01_corp-CA.crt",
+                ),
                 (&[0x01], "http://ocsp.corp.example.test/ocsp"),
             ]),
         )];
@@ -524,25 +505,17 @@ mod tests {
         );
         assert_eq!(s.ocsp_urls, vec!["http://ocsp.corp.example.test/ocsp"]);
         let json = s.to_json();
-        assert_eq!(json["crl_urls"][0], "http://pki.corp.example.test/CertEnroll/corp-CA.crl");
+        assert_eq!(
+            json["crl_urls"][0],
+            "http://pki.corp.example.test/CertEnroll/corp-CA.crl"
+        );
         // Without the extensions: empty lists.
-        let plain = summarize(&rdp_params().self_signed(&key).unwrap().der().to_vec(), JUL_2024)
-            .unwrap();
+        let plain = summarize(
+            &rdp_params().self_signed(&key).unwrap().der().to_vec(),
+            JUL_2024,
+        )
+        .unwrap();
         assert!(plain.crl_urls.is_empty() && plain.ca_issuers_urls.is_empty());
-    }
-
-    #[test]
-    fn lookup_url_schemes_and_hosts() {
-        assert_eq!(url_scheme("HTTP://pki.example/x.crl").as_deref(), Some("http"));
-        assert_eq!(url_scheme("ldap:///CN=x").as_deref(), Some("ldap"));
-        assert_eq!(url_scheme("no scheme"), None);
-        assert_eq!(url_scheme("://x"), None);
-        assert_eq!(url_host("http://PKI.example:8080/x.crl").as_deref(), Some("pki.example"));
-        assert_eq!(url_host("ftp://user@ftp.example/x").as_deref(), Some("ftp.example"));
-        assert_eq!(url_host("http://[2001:db8::1]:80/x").as_deref(), Some("2001:db8::1"));
-        assert_eq!(url_host("ldap:///CN=corp-CA,DC=corp"), None);
-        assert_eq!(url_host("http://198.51.100.7/x.crl").as_deref(), Some("198.51.100.7"));
-        assert_eq!(url_host("garbage"), None);
     }
 
     #[test]

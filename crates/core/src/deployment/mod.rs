@@ -903,9 +903,11 @@ fn imply_roles(d: &mut Deployment) {
 /// hint), if anything: it must be a DNS name (letters, digits and hyphens in labels of 1 to
 /// 63 characters, 253 at most, not an address) on a gateway or web-access host.
 fn public_name_problem(name: &str, roles: &[Role]) -> Option<(&'static str, &'static str)> {
-    const HINT: &str =
-        "the DNS name clients use for the gateway or RD Web Access, such as \"rds.contoso.example\"";
-    if !roles.iter().any(|r| matches!(r, Role::Gateway | Role::WebAccess)) {
+    const HINT: &str = "the DNS name clients use for the gateway or RD Web Access, such as \"rds.contoso.example\"";
+    if !roles
+        .iter()
+        .any(|r| matches!(r, Role::Gateway | Role::WebAccess))
+    {
         return Some((
             "is set on a host that is neither a gateway nor web-access",
             "public_name applies to gateway and web-access hosts (the name their certificate must cover); remove it here",

@@ -46,7 +46,7 @@ fn bad_check_files_get_clear_errors() {
     assert!(err("{\"from\": \"gw01\"}").starts_with("no schema_version"));
     assert_eq!(
         err("{\"schema_version\": 9, \"from\": \"gw01\"}"),
-        "schema_version 9 is not supported (this rdsports reads versions 1 and 2)"
+        "schema_version 9 is not supported (this rdsports reads versions 1 to 3)"
     );
     assert_eq!(
         err("{\"schema_version\": 1, \"from\": \"gw01\", \"summary\": {}}"),
