@@ -628,7 +628,7 @@ mod tests {
     #[test]
     fn catalog_services_map_to_exchanges() {
         use Transport::{Tcp, Udp};
-        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 31] = [
+        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 33] = [
             (
                 "rdsports-listener",
                 3389,
@@ -648,6 +648,14 @@ mod tests {
             ("rdg-udp", 3391, Udp, TlsMode::None, Some("rdp")),
             ("https", 443, Tcp, TlsMode::Direct, Some("http")),
             ("rdp-websocket", 3392, Tcp, TlsMode::Direct, Some("http")),
+            ("rd-gateway", 443, Tcp, TlsMode::Direct, Some("rd-gateway")),
+            (
+                "rd-web-access",
+                443,
+                Tcp,
+                TlsMode::Direct,
+                Some("rd-web-access"),
+            ),
             ("http", 80, Tcp, TlsMode::None, Some("http")),
             ("winrm", 5985, Tcp, TlsMode::None, Some("winrm")),
             ("winrm", 5986, Tcp, TlsMode::Direct, Some("winrm")),
@@ -743,6 +751,22 @@ mod tests {
         assert!(
             identify.contains("Host: host.corp.example:5985\r\n"),
             "{identify}"
+        );
+        // The gateway's transport request names the host, and the gateway's port when it is
+        // not 443; its connection id is a fresh GUID each time.
+        let out = String::from_utf8(first_bytes("rd-gateway", 8443, Transport::Tcp)).unwrap();
+        assert!(
+            out.starts_with(
+                "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: host.corp.example:8443\r\n"
+            ),
+            "{out}"
+        );
+        let factory = probe("rd-gateway", 443, Transport::Tcp).exchange.unwrap();
+        assert_ne!(factory().start(), factory().start());
+        let web = String::from_utf8(first_bytes("rd-web-access", 443, Transport::Tcp)).unwrap();
+        assert!(
+            web.starts_with("GET /RDWeb/ HTTP/1.1\r\nHost: host.corp.example\r\n"),
+            "{web}"
         );
         // DNS asks for the domain's DC locator record.
         let query = first_bytes("dns", 53, Transport::Udp);
