@@ -110,7 +110,7 @@ async fn stand_in(
                         }
                         Reply::Reset => {
                             let (tcp, _) = session.get_ref();
-                            let _ = tcp.set_linger(Some(Duration::ZERO));
+                            let _ = socket2::SockRef::from(tcp).set_linger(Some(Duration::ZERO));
                             return;
                         }
                     }

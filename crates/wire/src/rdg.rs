@@ -232,7 +232,7 @@ impl First {
     }
 
     /// A redirect into the application's pages, as the RDWeb application answers.
-    fn into_pages(&self) -> bool {
+    fn redirects_to_pages(&self) -> bool {
         (300..=399).contains(&self.status)
             && self
                 .location
@@ -247,7 +247,7 @@ impl First {
 /// the connection, or the first body could not be skipped).
 fn judge_web_access(first: &First, feed: Option<&ResponseHead>) -> Identification {
     let feed_challenge = feed.is_some_and(|f| f.status == 401 && !f.auth_schemes().is_empty());
-    let found = first.into_pages() || (feed_challenge && first.status != 401);
+    let found = first.redirects_to_pages() || (feed_challenge && first.status != 401);
     let mut id = if found {
         Identification::service(RD_WEB_ACCESS)
     } else {

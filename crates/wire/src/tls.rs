@@ -510,11 +510,7 @@ mod tests {
             "http://pki.corp.example.test/CertEnroll/corp-CA.crl"
         );
         // Without the extensions: empty lists.
-        let plain = summarize(
-            &rdp_params().self_signed(&key).unwrap().der().to_vec(),
-            JUL_2024,
-        )
-        .unwrap();
+        let plain = summarize(rdp_params().self_signed(&key).unwrap().der(), JUL_2024).unwrap();
         assert!(plain.crl_urls.is_empty() && plain.ca_issuers_urls.is_empty());
     }
 
