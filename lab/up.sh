@@ -135,6 +135,7 @@ make_cert() { # name host addr
 # nginx NS SERVER-BLOCKS: one nginx per namespace, all state under $LAB/nginx-NS.
 start_nginx() {
   local d="$LAB/nginx-$1"
+  mkdir -p "$d/tmp"
   nginx_conf "$1" "$2" >"$d/nginx.conf"
   bg "nginx-$1" "$1" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
 }
@@ -142,8 +143,7 @@ start_nginx() {
 # nginx_conf NS SERVER-BLOCKS: the configuration start_nginx runs (also written beside it in
 # other variants, for a reload by PID).
 nginx_conf() {
-  local ns=$1 servers=$2 d="$LAB/nginx-$1"
-  mkdir -p "$d/tmp"
+  local servers=$2 d="$LAB/nginx-$1"
   cat <<EOF
 worker_processes 1;
 pid $d/nginx.pid;
@@ -259,7 +259,7 @@ servers_up() {
   # no flow needs (so the firewall must hide it), and the WinRM stand-in (5985).
   a=$(addr_of dmz)
   make_cert web "gw01" "$a"
-  mkdir -p "$LAB/www/RDWeb/Pages/en-US" "$LAB/www/crl" "$LAB/nginx-dmz"
+  mkdir -p "$LAB/www/RDWeb/Pages/en-US" "$LAB/www/crl" "$LAB/nginx-dmz/tmp"
   echo "rdsports lab" >"$LAB/www/index.html"
   echo "RD Web Access (lab)" >"$LAB/www/RDWeb/Pages/en-US/login.aspx"
   echo "lab CRL placeholder" >"$LAB/www/crl/lab.crl"
