@@ -381,6 +381,41 @@ impl Exchange for RdWebAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_answers_never_panic(
+            first in proptest::collection::vec(any::<u8>(), 0..512),
+            second in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let mut gateway = GatewayOutData::new("gw", [1; 16]);
+            let _ = gateway.on_bytes(&first);
+            let _ = gateway.on_close(&first);
+            let mut web = RdWebAccess::new("web");
+            if let Progress::Send(_) = web.on_bytes(&first) {
+                let _ = web.on_bytes(&second);
+                let _ = web.on_close(&second);
+            } else {
+                let _ = web.on_close(&first);
+            }
+        }
+
+        #[test]
+        fn http_shaped_answers_never_panic(
+            status in 100u16..600,
+            headers in proptest::collection::vec("[A-Za-z-]{1,20}: [ -~]{0,40}", 0..8),
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut reply = format!("HTTP/1.1 {status} X\r\n{}\r\n\r\n", headers.join("\r\n")).into_bytes();
+            reply.extend_from_slice(&body);
+            let _ = GatewayOutData::new("gw", [1; 16]).on_bytes(&reply);
+            let mut web = RdWebAccess::new("web");
+            if let Progress::Send(_) = web.on_bytes(&reply) {
+                let _ = web.on_bytes(&reply);
+            }
+        }
+    }
 
     const ID: [u8; 16] = [
         0xd8, 0x92, 0x8f, 0x95, 0x20, 0xda, 0x7a, 0x46, 0xbb, 0xe3, 0x65, 0xe7, 0xe9, 0xb4, 0xed,
