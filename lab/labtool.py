@@ -253,8 +253,8 @@ def cmd_checks(a):
             rc = int(open(rc_path).read().strip())
         except (OSError, ValueError):
             rc = None
-        if doc.get("schema_version") not in (1, 2):
-            fail("%s: schema_version %r, want 1 or 2" % (path, doc.get("schema_version")))
+        if doc.get("schema_version") not in (1, 2, 3):
+            fail("%s: schema_version %r, want 1 to 3" % (path, doc.get("schema_version")))
             continue
         results = doc.get("results", [])
         flows = [f for f in plan["flows"] if f["from"] == src]

@@ -42,8 +42,11 @@ mkdir -p "$SC"/{lock,state,cache,pid,private,ncalrpc}
 
 echo "servers (asked from the hosts that use them, router open):"
 check "gw01 RD Web Access https/443" inet '^RD Web Access' \
-  curl -sS --fail --cacert "$LAB/etc/web.crt" --resolve "gw01.$DNSDOMAIN:443:$GW" \
+  curl -sS --fail -L --cacert "$LAB/etc/web.crt" --resolve "gw01.$DNSDOMAIN:443:$GW" \
   "https://gw01.$DNSDOMAIN/RDWeb/"
+check "gw01 RD Gateway transport https/443 (MS-TSGU 4.2.1: 401 with the schemes)" inet '^WWW-Authenticate: Negotiate' \
+  curl -sS -D - -o /dev/null -X RDG_OUT_DATA -H 'RDG-Connection-Id: {00000000-0000-4000-8000-000000000000}' \
+  --cacert "$LAB/etc/web.crt" --resolve "gw01.$DNSDOMAIN:443:$GW" "https://gw01.$DNSDOMAIN/remoteDesktopGateway/"
 check "gw01 http/80 (no flow needs it)" inet '^301$' curl -sS -o /dev/null -w '%{http_code}' "http://$GW/"
 check "gw01 WinRM stand-in 5985" cb '^WWW-Authenticate: Negotiate' curl -sS -D - -o /dev/null "http://$GW:5985/wsman"
 check "sh01 RDP 3389 (xrdp)" dmz '^rdp: TLS' python3 "$PROBES/rdp.py" "$SH"

@@ -273,6 +273,54 @@ verify() {
   "${LABTOOL[@]}" blocked --sample "$sample" --baseline "$OUT"/baseline/*.xml --xml "${xml[@]}"
 }
 
+# prove_rds_web DIR: the RDS web services on gw01 under the router's rules. The pass: DIR's
+# check from the clients identified rd-gateway and rd-web-access on 443 (nginx answering as
+# lab/up.sh configures it). The wrong service: the same nginx site without those locations
+# (up.sh's plain variant, loaded by a HUP to nginx's own PID, restored the same way after):
+# check exits 1, the gateway's result is a wrong service (http, 405 to RDG_OUT_DATA) and so
+# is RD Web Access's.
+prove_rds_web() {
+  local dir=$1 w=$1/wrong-rds d="$LAB/nginx-dmz" pid rc svc f=$1/check-clients.json
+  echo "-- the RDS web services: the gateway's transport and RD Web Access, then the same site without them"
+  for svc in rd-gateway rd-web-access; do
+    if jq -e --arg s "$svc" '[.results[] | select(.to == "gw01" and .port == 443 and .expected_service == $s
+        and .service == $s and .status == "pass")] | length == 1' "$f" >/dev/null 2>&1; then
+      passed "clients -> gw01 tcp/443 identified as $svc"
+    else
+      failed "clients -> gw01 tcp/443 not identified as $svc (see $f)"
+    fi
+  done
+  mkdir -p "$w"
+  pid=$(cat "$d/nginx.pid" 2>/dev/null)
+  if [[ -z $pid || ! -f $d/plain.conf ]]; then
+    failed "no nginx PID or plain configuration in $d"
+    return
+  fi
+  cp "$d/plain.conf" "$d/nginx.conf" && kill -HUP "$pid" && sleep 2
+  IN inet "$RDSPORTS" check "$TOML" --from clients --to gw01 --format json >"$w/check-clients.json" 2>"$w/check.err"
+  rc=$?
+  cp "$d/rds.conf" "$d/nginx.conf" && kill -HUP "$pid" && sleep 2
+  if [[ $rc -eq 1 ]]; then passed "plain site on gw01: check exits 1"; else failed "plain site on gw01: check exit $rc, expected 1"; fi
+  if jq -e '[.results[] | select(.port == 443 and .expected_service == "rd-gateway" and .status == "wrong-service"
+      and .service == "http" and .detail.status == 405)] | length == 1' "$w/check-clients.json" >/dev/null 2>&1; then
+    passed "plain site on gw01: the gateway is a wrong service ($(jq -r '.results[] | select(.expected_service == "rd-gateway") | .note' "$w/check-clients.json" | head -c 120))"
+  else
+    failed "plain site on gw01: the gateway's result is not a wrong service with a 405 (see $w/check-clients.json)"
+  fi
+  if jq -e '[.results[] | select(.port == 443 and .expected_service == "rd-web-access" and .status == "wrong-service")] | length == 1' \
+    "$w/check-clients.json" >/dev/null 2>&1; then
+    passed "plain site on gw01: RD Web Access is a wrong service"
+  else
+    failed "plain site on gw01: RD Web Access's result is not a wrong service (see $w/check-clients.json)"
+  fi
+  if IN inet curl -sS -o /dev/null -w '%{http_code}' -X RDG_OUT_DATA --cacert "$LAB/etc/web.crt" \
+    --resolve "gw01.$DNSDOMAIN:443:$(addr_of dmz)" "https://gw01.$DNSDOMAIN/remoteDesktopGateway/" | grep -q '^401$'; then
+    passed "gw01's gateway configuration restored"
+  else
+    failed "gw01's gateway configuration was not restored"
+  fi
+}
+
 rtr_open() { IN rtr nft flush ruleset; }
 
 # own_port DIR: sh02 sets its own RDP port (rdp_port = 3390 on its [[host]] in lab.toml, xrdp
@@ -423,6 +471,7 @@ if "$RDSPORTS" rules "$TOML" --target nftables --out "$D/rules" 2>"$D/rules.err"
     check_all "$D" "${SRC[@]}"
     verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
     own_port "$D"
+    prove_rds_web "$D"
     IN rtr nft -j list ruleset >"$D/export.json"
     audit_all "$D" "$D/export.json"
 

@@ -134,9 +134,17 @@ make_cert() { # name host addr
 
 # nginx NS SERVER-BLOCKS: one nginx per namespace, all state under $LAB/nginx-NS.
 start_nginx() {
-  local ns=$1 servers=$2 d="$LAB/nginx-$1"
+  local d="$LAB/nginx-$1"
   mkdir -p "$d/tmp"
-  cat >"$d/nginx.conf" <<EOF
+  nginx_conf "$1" "$2" >"$d/nginx.conf"
+  bg "nginx-$1" "$1" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
+}
+
+# nginx_conf NS SERVER-BLOCKS: the configuration start_nginx runs (also written beside it in
+# other variants, for a reload by PID).
+nginx_conf() {
+  local servers=$2 d="$LAB/nginx-$1"
+  cat <<EOF
 worker_processes 1;
 pid $d/nginx.pid;
 error_log $d/error.log;
@@ -149,7 +157,6 @@ http {
 $servers
 }
 EOF
-  bg "nginx-$ns" "$ns" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
 }
 
 # xrdp NS [PORT]: the X.224/TLS front end of an RDP server (no session manager: no logins),
@@ -253,16 +260,31 @@ servers_up() {
   # no flow needs (so the firewall must hide it), and the WinRM stand-in (5985).
   a=$(addr_of dmz)
   make_cert web "gw01" "$a"
-  mkdir -p "$LAB/www/RDWeb" "$LAB/www/crl"
+  mkdir -p "$LAB/www/RDWeb/Pages/en-US" "$LAB/www/crl" "$LAB/nginx-dmz/tmp"
   echo "rdsports lab" >"$LAB/www/index.html"
-  echo "RD Web Access (lab)" >"$LAB/www/RDWeb/index.html"
+  echo "RD Web Access (lab)" >"$LAB/www/RDWeb/Pages/en-US/login.aspx"
   echo "lab CRL placeholder" >"$LAB/www/crl/lab.crl"
   local wsman="location /wsman { add_header WWW-Authenticate Negotiate always; return 401; }
     location / { return 404; }"
-  start_nginx dmz "
-  server { listen $a:443 ssl; root $LAB/www; ssl_certificate $LAB/etc/web.crt; ssl_certificate_key $LAB/etc/web.key; }
-  server { listen $a:80; location / { return 301 https://\$host\$request_uri; } }
+  # The stand-in gateway answers as [MS-TSGU] 4.2.1 says a gateway does: its transport
+  # request (RDG_OUT_DATA, or any request) on /remoteDesktopGateway/ gets a 401 with the
+  # authentication schemes. RD Web Access as IIS serves it: /RDWeb/ redirects into its pages,
+  # the feed asks for Windows authentication. Without these locations (the `plain` variant,
+  # for the wrong-service pass of lab/run.sh) the same site is a plain web server: nginx's
+  # static module answers the gateway's method with 405 and /RDWeb/ (a directory without an
+  # index) with 403.
+  local rds="location /remoteDesktopGateway/ { add_header WWW-Authenticate Negotiate always; add_header WWW-Authenticate NTLM always; return 401; }
+    location = /RDWeb/ { return 302 /RDWeb/Pages/en-US/login.aspx; }
+    location = /RDWeb/Feed/webfeed.aspx { add_header WWW-Authenticate Negotiate always; add_header WWW-Authenticate NTLM always; return 401; }"
+  local tls="ssl_certificate $LAB/etc/web.crt; ssl_certificate_key $LAB/etc/web.key;"
+  local rest="server { listen $a:80; location / { return 301 https://\$host\$request_uri; } }
   server { listen $a:5985; $wsman }"
+  nginx_conf dmz "server { listen $a:443 ssl; root $LAB/www; $tls }
+  $rest" >"$LAB/nginx-dmz/plain.conf"
+  nginx_conf dmz "server { listen $a:443 ssl; root $LAB/www; $tls $rds }
+  $rest" >"$LAB/nginx-dmz/rds.conf"
+  start_nginx dmz "server { listen $a:443 ssl; root $LAB/www; $tls $rds }
+  $rest"
 
   # Session host: xrdp on 3389, SMB, WinRM stand-in.
   start_xrdp sh

@@ -38,7 +38,7 @@ fn blocked_flows_exit_1_with_the_json_contract() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     assert_eq!(v["from"], "gw01");
     let results = v["results"].as_array().unwrap();
     let tcp = results

@@ -409,7 +409,7 @@ pub struct Host {
 /// The options a `[[host]]` may set for itself, overriding `[options]` for that host only:
 /// the host that listens, the destination of the flows that use the port or the condition.
 /// Each is `None` when the host takes the deployment's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HostSettings {
     /// The port of the host's RDP-Tcp listener (`PortNumber`); hosts that accept RDP only.
     pub rdp_port: Option<u16>,
@@ -421,6 +421,10 @@ pub struct HostSettings {
     pub gateway_udp: Option<bool>,
     /// The gateway's UDP port; gateways only.
     pub gateway_udp_port: Option<u16>,
+    /// The DNS name clients use to reach a gateway or web-access host (the gateway's
+    /// external FQDN, the RD Web Access URL's host): the name its TLS certificate must cover.
+    /// It overrides no `[options]` value.
+    pub public_name: Option<String>,
 }
 
 impl HostSettings {

@@ -25,9 +25,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use rdsports_core::diag::line_column;
+use rdsports_core::model::CrlMethod;
 use rdsports_core::plan::Plan;
 use rdsports_core::{Diagnostic, Protocol, Role, Zone};
-use rdsports_schema::check::{CheckDocument, Facts, Verdict};
+use rdsports_schema::check::{CheckDocument, Facts, RDS_WEB_SERVICES, Verdict};
 use serde::Serialize;
 
 pub use rules::{Basis, Severity};
@@ -725,6 +726,52 @@ fn check_hits(
                     );
                 }
             }
+            let web_result = r
+                .expected_service
+                .as_deref()
+                .is_some_and(|s| RDS_WEB_SERVICES.contains(&s));
+            if web_result && r.service_matches == Some(false) {
+                hit(
+                    "rds-web-wrong-service",
+                    format!(
+                        "{} answers, expected {}{}",
+                        r.identified
+                            .as_deref()
+                            .or(r.service.as_deref())
+                            .unwrap_or("unknown"),
+                        text(r.expected_service.as_deref()),
+                        r.note
+                            .as_deref()
+                            .map(|n| format!(": {n}"))
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+            if facts.public_name_covered == Some(false) {
+                let subject_name = facts
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.certificate.as_ref())
+                    .and_then(|c| c.subject.as_deref());
+                hit(
+                    "tls-certificate-name-mismatch",
+                    format!(
+                        "certificate {} does not cover {}",
+                        text(subject_name),
+                        text(facts.public_name.as_deref())
+                    ),
+                );
+            }
+            if web_result {
+                for (what, url) in certificate_lookups(facts) {
+                    if let Some(gap) = lookup_gap(plan, &url) {
+                        hit(
+                            "tls-certificate-lookup-not-planned",
+                            format!("{what} {url}: {gap}"),
+                        );
+                    }
+                }
+            }
             if let Some(tls) = &facts.tls {
                 let alert = tls.alert.as_deref().unwrap_or_default();
                 let error = tls
@@ -794,6 +841,131 @@ fn check_hits(
         ));
     }
     read
+}
+
+/// The lookups of an RDS web result's certificate (CRL, CA issuers, OCSP URLs), each with
+/// what it is.
+fn certificate_lookups(facts: &Facts) -> Vec<(&'static str, String)> {
+    let Some(cert) = facts.tls.as_ref().and_then(|t| t.certificate.as_ref()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (what, urls) in [
+        ("CRL", &cert.crl_urls),
+        ("CA issuers", &cert.ca_issuers_urls),
+        ("OCSP", &cert.ocsp_urls),
+    ] {
+        for url in urls.iter().flatten() {
+            out.push((what, url.clone()));
+        }
+    }
+    out
+}
+
+/// Why the plan does not allow the lookup of `url` (HTTP, LDAP or FTP) from the gateway
+/// and, for HTTP, from the clients; `None` when it does, or the URL is of another kind.
+fn lookup_gap(plan: &Plan<'_>, url: &str) -> Option<String> {
+    let d = plan.deployment;
+    let scheme = url_scheme(url)?;
+    let (method, port) = match scheme.as_str() {
+        "http" => (CrlMethod::Http, 80),
+        "ldap" => (CrlMethod::Ldap, 389),
+        "ftp" => (CrlMethod::Ftp, 21),
+        _ => return None,
+    };
+    if !d.options.crl.contains(&method) {
+        return Some(format!(
+            "the crl option does not list \"{scheme}\": the plan allows no {} lookups (add \
+             \"{scheme}\" to crl)",
+            scheme.to_ascii_uppercase()
+        ));
+    }
+    let crl_hosts: Vec<usize> = (0..d.hosts.len())
+        .filter(|&i| d.hosts[i].has(Role::Crl))
+        .collect();
+    let targets: Vec<usize> = match url_host(url) {
+        Some(name) => crl_hosts
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let h = &d.hosts[i];
+                let short = h.name.to_ascii_lowercase();
+                name == short
+                    || name
+                        .strip_prefix(&short)
+                        .is_some_and(|r| r.starts_with('.'))
+                    || h.address.addr().to_string() == name
+            })
+            .collect(),
+        // `ldap:///...`: the directory of the client's own domain, planned to the crl hosts.
+        None => crl_hosts,
+    };
+    if targets.is_empty() {
+        let server = url_host(url).unwrap_or_else(|| "the directory".into());
+        return Some(format!(
+            "{server} is not a host of the deployment with the role \"crl\": add it ([[host]] \
+             with its address and roles = [\"crl\"]) so that the plan allows the lookup"
+        ));
+    }
+    let reaches = |from: Role| {
+        plan.flows.iter().any(|f| {
+            f.protocol == Protocol::Tcp
+                && f.ports.contains(port)
+                && targets.contains(&f.to)
+                && plan.from(f).has(from)
+        })
+    };
+    let mut missing = Vec::new();
+    if d.hosts.iter().any(|h| h.has(Role::Gateway)) && !reaches(Role::Gateway) {
+        missing.push("the gateway");
+    }
+    if method == CrlMethod::Http
+        && d.hosts.iter().any(|h| h.has(Role::Client))
+        && !reaches(Role::Client)
+    {
+        missing.push("the clients");
+    }
+    let clients_hint = if missing.contains(&"the clients") {
+        " (the clients' lookup, catalog A10, is planned with low_confidence = true; or publish \
+         the CRL where the clients reach it)"
+    } else {
+        ""
+    };
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the plan has no TCP {port} flow to {} from {}{clients_hint}",
+            targets
+                .iter()
+                .map(|&i| d.hosts[i].name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            missing.join(" or ")
+        )
+    })
+}
+
+/// The scheme of a lookup URL (`http`, `ldap`, `ftp` ...), lower case, or `None`.
+pub fn url_scheme(url: &str) -> Option<String> {
+    let (scheme, _) = url.split_once("://")?;
+    (!scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+'))
+    .then(|| scheme.to_ascii_lowercase())
+}
+
+/// The host of a lookup URL (`ldap:///CN=...` has none: the client's own domain controller),
+/// without port, user information or brackets.
+pub fn url_host(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// A fact as text (`?` when absent).

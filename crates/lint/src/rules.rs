@@ -98,6 +98,14 @@ const MS_RDG_CERT: Source = Source {
     title: "Microsoft: Get-RDCertificate (RDGateway and RDWebAccess certificate levels: a self-signed certificate is 'Untrusted'; 'Trusted' needs an enterprise or public CA)",
     url: "https://learn.microsoft.com/powershell/module/remotedesktop/get-rdcertificate",
 };
+const MS_TSGU: Source = Source {
+    title: "[MS-TSGU] Terminal Services Gateway Server Protocol, 4.2.1 Normal Scenario (HTTP transport: RDG_OUT_DATA on /remoteDesktopGateway/ is answered with HTTP 401 and the supported authentication schemes)",
+    url: "https://learn.microsoft.com/openspecs/windows_protocols/ms-tsgu/4675ba6f-dc46-4018-93a7-a2e30879b50b",
+};
+const RFC_5280_CDP: Source = Source {
+    title: "RFC 5280 4.2.1.13 CRL Distribution Points and 4.2.2.1 Authority Information Access",
+    url: "https://www.rfc-editor.org/rfc/rfc5280#section-4.2.1.13",
+};
 const CIS_SMB_SIGNING: Source = Source {
     title: "CIS Microsoft Windows Server Benchmark: Ensure 'Microsoft network server: Digitally sign communications (always)' is set to 'Enabled'",
     url: "https://www.cisecurity.org/benchmark/microsoft_windows_server",
@@ -293,6 +301,52 @@ pub const RULES: &[Rule] = &[
             validity period; users cannot connect, or learn to ignore warnings.",
         fix: "Renew the certificate and bind the new one to the role.",
         sources: &[MS_RDG_CERT],
+    },
+    Rule {
+        id: "tls-certificate-name-mismatch",
+        severity: Severity::High,
+        basis: Basis::Check,
+        title: "RD Gateway or RD Web Access presents a certificate that does not cover its public name",
+        rationale: "Clients connect to the gateway and RD Web Access by the name they were given \
+            (the deployment's `public_name`: the gateway's external FQDN, the RD Web Access \
+            URL's host), not the server's own name; a certificate without that name in its \
+            subject alternative names is refused with a name-mismatch error.",
+        fix: "Install a certificate whose subject alternative names include the public name \
+            (Deployment Properties, Certificates: RD Gateway and RD Web Access), or correct \
+            `public_name` when clients use another name.",
+        sources: &[MS_RDG_CERT],
+    },
+    Rule {
+        id: "rds-web-wrong-service",
+        severity: Severity::High,
+        basis: Basis::Check,
+        title: "The gateway's or RD Web Access's port is answered by something else",
+        rationale: "A port that answers HTTPS is not a gateway: an RD Gateway answers its \
+            transport request (RDG_OUT_DATA on /remoteDesktopGateway/) with an authentication \
+            challenge, and RD Web Access redirects /RDWeb/ to its pages. A default page, a \
+            404 or 405, or a connection dropped after the request means the role is not \
+            installed there, the name and port lead to another site, or a reverse proxy or web \
+            application firewall drops the gateway's methods: connections stop before the \
+            gateway.",
+        fix: "Install or start the role on the host, bind the gateway (or RD Web Access) to \
+            the port the plan uses, or let the proxy pass the RDG_* methods and WebSocket \
+            upgrades to /remoteDesktopGateway/ unchanged.",
+        sources: &[MS_TSGU],
+    },
+    Rule {
+        id: "tls-certificate-lookup-not-planned",
+        severity: Severity::Medium,
+        basis: Basis::Check,
+        title: "A certificate names a revocation or issuer lookup that the plan does not allow",
+        rationale: "The gateway's and RD Web Access's certificates name where clients (and the \
+            gateway) fetch the CRL and the issuer's certificate: HTTP, LDAP or FTP URLs. If \
+            the firewall does not allow those lookups, revocation checking fails and \
+            connections are refused or stall (\"The revocation function was unable to check \
+            revocation\").",
+        fix: "Add the URL's method to the `crl` option (crl = [\"http\", \"ldap\", \"ftp\"]) \
+            and the server of the URL as a host with the role \"crl\", so that the plan (and \
+            its rules) allow the lookup from the clients and the gateway.",
+        sources: &[RFC_5280_CDP, SEED],
     },
     Rule {
         id: "smb-signing-not-required",

@@ -550,3 +550,151 @@ fn per_host_ports_are_the_hosts_own() {
     );
     assert!(lint_rules(&rules(3392)).is_empty());
 }
+
+/// A gateway result of a check (schema 3) from the clients with `detail`.
+fn gateway_result(service: &str, matches: bool, detail: serde_json::Value) -> Vec<CheckInput> {
+    let text = json!({"schema_version": 3, "from": "clients", "summary": {}, "results": [
+        {"to": "gw01", "address": "198.51.100.10", "protocol": "tcp", "port": 443,
+         "verdict": "open", "service": service, "expected_service": "rd-gateway",
+         "catalog_id": "S12", "service_matches": matches, "detail": detail,
+         "note": "HTTP/1.1 200 OK (Server: nginx) to RDG_OUT_DATA /remoteDesktopGateway/"}]});
+    let document = CheckDocument::parse(&text.to_string()).unwrap();
+    vec![CheckInput::new("clients.json".into(), document).unwrap()]
+}
+
+#[test]
+fn the_rds_web_services_wrong_service_and_certificate_name_are_findings() {
+    let base = with("", "");
+    let wrong = gateway_result("http", false, json!({"status": 200}));
+    let r = run(&base, &wrong).unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "rds-web-wrong-service")
+        .expect("wrong service");
+    assert_eq!(f.hosts, ["gw01"]);
+    assert!(
+        f.evidence[0]
+            .contains("http answers, expected rd-gateway: HTTP/1.1 200 OK (Server: nginx)"),
+        "{:?}",
+        f.evidence
+    );
+    let mismatch = gateway_result(
+        "rd-gateway",
+        true,
+        json!({"public_name": "rds.contoso.example", "public_name_covered": false,
+               "tls": {"certificate": {"subject": "CN=gw01.corp.example"}}}),
+    );
+    let r = run(&base, &mismatch).unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "tls-certificate-name-mismatch")
+        .expect("name mismatch");
+    assert!(
+        f.evidence[0]
+            .contains("certificate CN=gw01.corp.example does not cover rds.contoso.example"),
+        "{:?}",
+        f.evidence
+    );
+    assert!(!ids(&r).contains(&"rds-web-wrong-service"));
+    // A gateway whose certificate covers the name: neither.
+    let fine = gateway_result(
+        "rd-gateway",
+        true,
+        json!({"public_name": "rds.contoso.example", "public_name_covered": true}),
+    );
+    let r = run(&base, &fine).unwrap();
+    assert!(!ids(&r).contains(&"tls-certificate-name-mismatch"));
+    assert!(!ids(&r).contains(&"rds-web-wrong-service"));
+}
+
+#[test]
+fn a_certificate_lookup_the_plan_does_not_allow_is_a_finding_with_the_fix() {
+    let lookups = |crl: &[&str], issuers: &[&str]| {
+        gateway_result(
+            "rd-gateway",
+            true,
+            json!({"tls": {"certificate": {"subject": "CN=rds.contoso.example",
+                   "crl_urls": crl, "ca_issuers_urls": issuers}}}),
+        )
+    };
+    let gaps = |text: &str, checks: &[CheckInput]| -> Vec<String> {
+        run(text, checks)
+            .unwrap()
+            .findings
+            .iter()
+            .filter(|f| f.rule.id == "tls-certificate-lookup-not-planned")
+            .flat_map(|f| f.evidence.clone())
+            .collect()
+    };
+    let pki = "[[host]]\nname = \"pki01\"\naddress = \"192.0.2.50\"\nroles = [\"crl\"]\n";
+    // HTTP to pki01 (the default crl option is http) is planned from the gateway; the
+    // clients' lookup only with low_confidence (A10).
+    let http = lookups(&["http://pki01.corp.example/CertEnroll/corp.crl"], &[]);
+    let g = gaps(&with("", pki), &http);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(
+        g[0].contains("no TCP 80 flow to pki01 from the clients (the clients' lookup, catalog A10"),
+        "{g:?}"
+    );
+    let g = gaps(&with("low_confidence = true", pki), &http);
+    assert!(g.is_empty(), "{g:?}");
+    // The CRL server is not a host of the deployment.
+    let g = gaps(&with("", ""), &http);
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert!(
+        g[0].contains("pki01.corp.example is not a host of the deployment with the role \"crl\""),
+        "{g:?}"
+    );
+    // LDAP and FTP lookups without the crl option: the fix names the option.
+    let ldap = lookups(
+        &["ldap:///CN=corp-CA,CN=CDP,DC=corp?certificateRevocationList?base"],
+        &["ftp://pki01.corp.example/corp.crt"],
+    );
+    let g = gaps(&with("crl = [\"http\"]", pki), &ldap);
+    assert_eq!(g.len(), 2, "{g:?}");
+    assert!(
+        g[0].contains(": CRL ldap:///") && g[0].contains("add \"ldap\" to crl"),
+        "{g:?}"
+    );
+    assert!(
+        g[1].contains(": CA issuers ftp://") && g[1].contains("add \"ftp\" to crl"),
+        "{g:?}"
+    );
+    // With the methods in the option the plan allows both.
+    let g = gaps(&with("crl = [\"http\", \"ldap\", \"ftp\"]", pki), &ldap);
+    assert!(g.is_empty(), "{g:?}");
+    // OCSP and other schemes are not planned lookups of the catalog: no finding for `file:`.
+    let other = lookups(&["file://share/x.crl"], &[]);
+    assert!(gaps(&with("", ""), &other).is_empty());
+}
+
+#[test]
+fn lookup_url_schemes_and_hosts() {
+    assert_eq!(
+        url_scheme("HTTP://pki.example/x.crl").as_deref(),
+        Some("http")
+    );
+    assert_eq!(url_scheme("ldap:///CN=x").as_deref(), Some("ldap"));
+    assert_eq!(url_scheme("no scheme"), None);
+    assert_eq!(url_scheme("://x"), None);
+    assert_eq!(
+        url_host("http://PKI.example:8080/x.crl").as_deref(),
+        Some("pki.example")
+    );
+    assert_eq!(
+        url_host("ftp://user@ftp.example/x").as_deref(),
+        Some("ftp.example")
+    );
+    assert_eq!(
+        url_host("http://[2001:db8::1]:80/x").as_deref(),
+        Some("2001:db8::1")
+    );
+    assert_eq!(url_host("ldap:///CN=corp-CA,DC=corp"), None);
+    assert_eq!(
+        url_host("http://198.51.100.7/x.crl").as_deref(),
+        Some("198.51.100.7")
+    );
+    assert_eq!(url_host("garbage"), None);
+}

@@ -19,6 +19,7 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 
 use rdsports_core::plan::{Plan, range_sample};
 use rdsports_core::{Deployment, Flow, Protocol, Role};
+use rdsports_schema::check::facts;
 use rdsports_schema::check::{CheckDocument, CheckRecord, NotProbedRecord, UdpSilence, WaitRecord};
 
 use crate::registry::{self, ProbeContext};
@@ -64,6 +65,9 @@ struct Item {
     transport: Transport,
     /// Not a planned flow of its own (an endpoint mapper probed for a range): not reported.
     auxiliary: bool,
+    /// The RDS web service this item proves (`rd-gateway`, `rd-web-access`) instead of the
+    /// catalog's `https`, with the catalog entry that asks for it.
+    rds_web: Option<(&'static str, usize)>,
 }
 
 /// Checks every planned flow from `spec.from`; `progress(done, total)` is called as results
@@ -96,12 +100,27 @@ pub async fn check_host(
                 "the destination is a population, not one machine".into(),
             ));
         } else if f.ports.len() == 1 {
-            items.push(Item {
-                flow: i,
-                port: f.ports.start(),
-                transport: transport(f.protocol),
-                auxiliary: false,
-            });
+            let web = rds_web_probes(plan, f);
+            if web.is_empty() {
+                items.push(Item {
+                    flow: i,
+                    port: f.ports.start(),
+                    transport: transport(f.protocol),
+                    auxiliary: false,
+                    rds_web: None,
+                });
+            }
+            // One item per RDS web service the port must carry (a host that is both
+            // gateway and RD Web Access serves both on one port).
+            for probe in web {
+                items.push(Item {
+                    flow: i,
+                    port: f.ports.start(),
+                    transport: transport(f.protocol),
+                    auxiliary: false,
+                    rds_web: Some(probe),
+                });
+            }
         } else if entry.service == "msrpc" && f.protocol == Protocol::Tcp {
             ranges.push(i);
         } else {
@@ -124,6 +143,7 @@ pub async fn check_host(
                 port: 135,
                 transport: Transport::Tcp,
                 auxiliary: true,
+                rds_web: None,
             });
         }
     }
@@ -211,6 +231,7 @@ pub async fn check_host(
                 port: p,
                 transport: Transport::Tcp,
                 auxiliary: false,
+                rds_web: None,
             });
         }
     }
@@ -274,6 +295,7 @@ pub async fn check_host(
                 port: p,
                 transport: Transport::Tcp,
                 auxiliary: false,
+                rds_web: None,
             });
             ports.push(p);
         }
@@ -324,6 +346,39 @@ pub async fn check_host(
         .judged(UdpSilence::Warn, spec.paths_only)
 }
 
+/// The catalog entries whose flows carry RD Gateway's HTTP transport (the main channel, and
+/// the HTML5 web client's WebSocket through the gateway).
+pub const GATEWAY_ENTRIES: [&str; 2] = ["S12", "A08"];
+/// The catalog entries whose flows carry RD Web Access.
+pub const WEB_ACCESS_ENTRIES: [&str; 1] = ["S01"];
+
+/// The RDS web services a TCP flow must carry (with the catalog entry that asks for each):
+/// `rd-gateway` for a gateway transport entry, `rd-web-access` for RD Web Access; empty
+/// for every other flow, which keeps its catalog service's probe.
+fn rds_web_probes(plan: &Plan<'_>, f: &Flow) -> Vec<(&'static str, usize)> {
+    if f.protocol != Protocol::Tcp {
+        return Vec::new();
+    }
+    let mut out: Vec<(&'static str, usize)> = Vec::new();
+    for e in std::iter::once(f.entry).chain(f.also.iter().copied()) {
+        let entry = &plan.catalog.entries[e];
+        if entry.service != "https" {
+            continue;
+        }
+        let service = if GATEWAY_ENTRIES.contains(&entry.id.as_str()) {
+            rdsports_wire::rdg::RD_GATEWAY
+        } else if WEB_ACCESS_ENTRIES.contains(&entry.id.as_str()) {
+            rdsports_wire::rdg::RD_WEB_ACCESS
+        } else {
+            continue;
+        };
+        if !out.iter().any(|(s, _)| *s == service) {
+            out.push((service, e));
+        }
+    }
+    out
+}
+
 /// The item that probes the endpoint mapper (TCP 135) of host `to`, if any.
 fn mapper_item(plan: &Plan<'_>, items: &[Item], to: usize) -> Option<usize> {
     items.iter().position(|it| {
@@ -347,13 +402,20 @@ fn target(spec: &CheckSpec<'_>, it: &Item, service: Option<&str>) -> Target {
     let port = it.port.saturating_add(spec.port_offset);
     let entry_service = if it.auxiliary || (it.port == 135 && it.transport == Transport::Tcp) {
         "msrpc"
+    } else if let Some((web, _)) = it.rds_web {
+        web
     } else {
         plan.entry(f).service.as_str()
     };
     let service = service.unwrap_or(entry_service);
+    // The RDS web services are asked for by the name clients use (TLS SNI and HTTP Host),
+    // when the deployment gives it: that is the certificate they will see.
+    let public_name = it
+        .rds_web
+        .and(plan.deployment.hosts[f.to].settings.public_name.as_deref());
     let target = registry::target_for(
         SocketAddr::new(ip, port),
-        None,
+        public_name,
         service,
         it.transport,
         &spec.context,
@@ -373,16 +435,22 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
     let plan = spec.plan;
     let entry = plan.entry(f);
     let to = plan.to(f);
-    let expected_service = if it.port == 135 && entry.service == "wmi" {
-        "msrpc"
-    } else {
-        entry.service.as_str()
+    let (expected_service, entry) = match it.rds_web {
+        Some((web, e)) => (web, &plan.catalog.entries[e]),
+        None if it.port == 135 && entry.service == "wmi" => ("msrpc", entry),
+        None => (entry.service.as_str(), entry),
     };
     let probe = registry::probe_for(expected_service, it.port, it.transport, "", &spec.context);
     let service_matches = registry::service_matches(obs, &probe);
     let ip = (spec.address_of)(f.to)
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let mut detail = obs.detail.clone();
+    if it.rds_web.is_some()
+        && let Some(name) = &to.settings.public_name
+    {
+        public_name_facts(&mut detail, name);
+    }
     CheckRecord {
         to: to.name.clone(),
         address: ip,
@@ -393,7 +461,7 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         expected_service: Some(expected_service.to_owned()),
         catalog_id: Some(entry.id.clone()),
         rtt_ms: Some(round(obs.rtt_ms)),
-        detail: obs.detail.clone(),
+        detail,
         reason: obs.reason.clone(),
         note: note(it, obs),
         purpose: Some(entry.purpose.clone()),
@@ -409,6 +477,21 @@ fn record(spec: &CheckSpec<'_>, f: &Flow, it: &Item, obs: &Observation) -> Check
         identification: as_value(obs.identification.as_deref()),
         wait: obs.wait.as_ref().map(wait_record),
         status: None,
+    }
+}
+
+/// Adds the name clients use and whether the certificate presented covers it
+/// ([`facts::PUBLIC_NAME`], [`facts::PUBLIC_NAME_COVERED`]); the latter only when a
+/// certificate was read.
+fn public_name_facts(detail: &mut serde_json::Map<String, serde_json::Value>, name: &str) {
+    detail.insert(facts::PUBLIC_NAME.into(), name.into());
+    let covered = detail
+        .get(facts::TLS)
+        .and_then(|t| t.get("certificate"))
+        .and_then(|c| c.get("covers_server_name"))
+        .and_then(serde_json::Value::as_bool);
+    if let Some(covered) = covered {
+        detail.insert(facts::PUBLIC_NAME_COVERED.into(), covered.into());
     }
 }
 
@@ -438,6 +521,22 @@ fn round(ms: f64) -> f64 {
 /// server there does not serve the endpoint mapper's interface, but answering at all proves
 /// an RPC server.
 fn note(it: &Item, obs: &Observation) -> Option<String> {
+    // TLS answered, then nothing (a reset or a close) to the gateway's request.
+    if it
+        .rds_web
+        .is_some_and(|(web, _)| web == rdsports_wire::rdg::RD_GATEWAY)
+        && obs.service.as_deref() == Some("tls")
+        && obs
+            .detail
+            .get(facts::TLS)
+            .is_some_and(|t| t.get("version").is_some())
+    {
+        let said = obs.note.as_deref().unwrap_or("no answer");
+        if said.contains(rdsports_wire::rdg::DROPPED_METHOD) {
+            return Some(said.to_owned());
+        }
+        return Some(format!("{said}; {}", rdsports_wire::rdg::DROPPED_METHOD));
+    }
     let rpc_server = it.port != 135 && obs.service.as_deref() == Some("msrpc");
     match &obs.note {
         Some(n) if rpc_server && n.starts_with("bind rejected") => {

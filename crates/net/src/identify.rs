@@ -64,7 +64,14 @@ pub(crate) async fn after_first(
     let expected = answered == Some(identify.expects) || answered == Some("rdsports-listener");
     // A TLS session whose inside was not the protocol: TLS is what answers.
     let spoke_tls = target.tls == TlsMode::Direct && answered == Some("tls");
-    if !expected && !spoke_tls {
+    // An RDS web probe that met another web server inside TLS has already said what
+    // answers (the status line and `Server`): a follow-up would only repeat it.
+    let rds_web = matches!(
+        identify.expects,
+        rdsports_wire::rdg::RD_GATEWAY | rdsports_wire::rdg::RD_WEB_ACCESS
+    );
+    let web_answer = target.tls == TlsMode::Direct && rds_web && answered == Some("http");
+    if !expected && !spoke_tls && !web_answer {
         Box::pin(follow_up(
             target,
             identify,

@@ -24,7 +24,7 @@ use rdsports_schema::check::facts;
 use rdsports_wire::identify::Step;
 use rdsports_wire::{Exchange, Identification, Progress};
 use rdsports_wire::{dns, ftp, http, kerberos, ldap, msrpc, mssql, netbios, ntp, radius};
-use rdsports_wire::{listener, rdp, rdpeudp, smb2};
+use rdsports_wire::{listener, rdg, rdp, rdpeudp, smb2};
 use serde_json::Value;
 
 use crate::model::{ExchangeFactory, Identify, Observation, Target, TlsMode, Transport, Verdict};
@@ -184,6 +184,15 @@ pub fn probe_for(
         }
         ("http", true) => with(TlsMode::None, "http", move || {
             http::HttpGet::new(&host_header, "/")
+        }),
+        // The RDS web services behind TLS: the gateway's transport opening and RD Web
+        // Access (see `rdsports_wire::rdg`); `check` picks them for the flows that reach
+        // those roles (the catalog names the port's protocol, `https`).
+        (rdg::RD_GATEWAY, true) => with(TlsMode::Direct, rdg::RD_GATEWAY, move || {
+            rdg::GatewayOutData::new(&host_header, nonces.bytes())
+        }),
+        (rdg::RD_WEB_ACCESS, true) => with(TlsMode::Direct, rdg::RD_WEB_ACCESS, move || {
+            rdg::RdWebAccess::new(&host_header)
         }),
         ("winrm", true) => {
             let tls = if port == 5986 {
@@ -619,7 +628,7 @@ mod tests {
     #[test]
     fn catalog_services_map_to_exchanges() {
         use Transport::{Tcp, Udp};
-        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 31] = [
+        let table: [(&str, u16, Transport, TlsMode, Option<&str>); 33] = [
             (
                 "rdsports-listener",
                 3389,
@@ -639,6 +648,14 @@ mod tests {
             ("rdg-udp", 3391, Udp, TlsMode::None, Some("rdp")),
             ("https", 443, Tcp, TlsMode::Direct, Some("http")),
             ("rdp-websocket", 3392, Tcp, TlsMode::Direct, Some("http")),
+            ("rd-gateway", 443, Tcp, TlsMode::Direct, Some("rd-gateway")),
+            (
+                "rd-web-access",
+                443,
+                Tcp,
+                TlsMode::Direct,
+                Some("rd-web-access"),
+            ),
             ("http", 80, Tcp, TlsMode::None, Some("http")),
             ("winrm", 5985, Tcp, TlsMode::None, Some("winrm")),
             ("winrm", 5986, Tcp, TlsMode::Direct, Some("winrm")),
@@ -734,6 +751,22 @@ mod tests {
         assert!(
             identify.contains("Host: host.corp.example:5985\r\n"),
             "{identify}"
+        );
+        // The gateway's transport request names the host, and the gateway's port when it is
+        // not 443; its connection id is a fresh GUID each time.
+        let out = String::from_utf8(first_bytes("rd-gateway", 8443, Transport::Tcp)).unwrap();
+        assert!(
+            out.starts_with(
+                "RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1\r\nHost: host.corp.example:8443\r\n"
+            ),
+            "{out}"
+        );
+        let factory = probe("rd-gateway", 443, Transport::Tcp).exchange.unwrap();
+        assert_ne!(factory().start(), factory().start());
+        let web = String::from_utf8(first_bytes("rd-web-access", 443, Transport::Tcp)).unwrap();
+        assert!(
+            web.starts_with("GET /RDWeb/ HTTP/1.1\r\nHost: host.corp.example\r\n"),
+            "{web}"
         );
         // DNS asks for the domain's DC locator record.
         let query = first_bytes("dns", 53, Transport::Udp);

@@ -4,7 +4,10 @@
 
 use std::fmt::Write as _;
 
-use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, VERDICTS, Verdict};
+use rdsports_schema::check::{
+    CheckDocument, CheckRecord, RDS_WEB_SERVICES, Status, UdpSilence, VERDICTS, Verdict,
+    certificate_problem,
+};
 use serde_json::Value;
 
 use rdsports_core::text::one_line;
@@ -65,10 +68,10 @@ pub fn table_styled(doc: &CheckDocument, width: usize, udp: UdpSilence, color: b
             let mark = match status {
                 Status::Pass => "",
                 Status::SilentUdp | Status::Unidentified => "?",
-                Status::WrongService | Status::Blocked => "!",
+                Status::WrongService | Status::CertificateRefused | Status::Blocked => "!",
             };
             styles.push(match status {
-                Status::WrongService => Some(RED),
+                Status::WrongService | Status::CertificateRefused => Some(RED),
                 Status::Unidentified => Some(YELLOW),
                 _ => None,
             });
@@ -122,11 +125,12 @@ pub fn table_styled(doc: &CheckDocument, width: usize, udp: UdpSilence, color: b
         .iter()
         .map(|v| format!("{} {v}", doc.summary.get(*v).copied().unwrap_or(0)))
         .collect();
-    let (mut blocked, mut wrong, mut silent) = (0, 0, 0);
+    let (mut blocked, mut wrong, mut silent, mut refused) = (0, 0, 0, 0);
     for r in &doc.results {
         match doc.status(r, udp) {
             Status::Blocked => blocked += 1,
             Status::WrongService => wrong += 1,
+            Status::CertificateRefused => refused += 1,
             Status::Unidentified => silent += 1,
             Status::Pass | Status::SilentUdp => {}
         }
@@ -136,6 +140,12 @@ pub fn table_styled(doc: &CheckDocument, width: usize, udp: UdpSilence, color: b
         verdict.push(format!(
             "{wrong} wrong service{}",
             if wrong == 1 { "" } else { "s" }
+        ));
+    }
+    if refused > 0 {
+        verdict.push(format!(
+            "{refused} certificate{} clients will refuse",
+            if refused == 1 { "" } else { "s" }
         ));
     }
     if blocked > 0 {
@@ -208,7 +218,15 @@ pub fn junit(doc: &CheckDocument, udp: UdpSilence) -> String {
         if status.passes() {
             out.push_str("/>\n");
         } else {
-            let what = if status == Status::WrongService {
+            let what = if status == Status::CertificateRefused {
+                format!(
+                    "{} {}/{}: clients will refuse the certificate of {}",
+                    r.to,
+                    r.protocol,
+                    r.port,
+                    r.expected_service.as_deref().unwrap_or("?")
+                )
+            } else if status == Status::WrongService {
                 format!(
                     "{} {}/{} is open, but {} answers (expected {})",
                     r.to,
@@ -291,6 +309,7 @@ fn identified_sentence(r: &CheckRecord) -> Option<String> {
 /// One line on what a result means: the reason, the note, or the purpose.
 pub fn explain(r: &CheckRecord) -> String {
     let mut parts: Vec<String> = Vec::new();
+    parts.extend(certificate_problem(r));
     parts.extend(identified_sentence(r));
     match r.verdict {
         Verdict::Refused => {
@@ -310,7 +329,38 @@ pub fn explain(r: &CheckRecord) -> String {
     if parts.is_empty() {
         parts.extend(r.purpose.iter().cloned());
     }
+    parts.extend(certificate_lookups(r));
     parts.join("; ")
+}
+
+/// The lookups an RDS web service's certificate asks clients to make (CRL, CA issuers,
+/// OCSP), beside the certificate: `certificate CN=...: CRL http://...`.
+pub fn certificate_lookups(r: &CheckRecord) -> Option<String> {
+    let web = r
+        .expected_service
+        .as_deref()
+        .is_some_and(|s| RDS_WEB_SERVICES.contains(&s));
+    if !web {
+        return None;
+    }
+    let cert = r.facts().ok()?.tls?.certificate?;
+    let mut lists = Vec::new();
+    for (what, urls) in [
+        ("CRL", &cert.crl_urls),
+        ("CA issuers", &cert.ca_issuers_urls),
+        ("OCSP", &cert.ocsp_urls),
+    ] {
+        if let Some(urls) = urls.as_ref().filter(|u| !u.is_empty()) {
+            let urls: Vec<String> = urls.iter().map(|u| one_line(u).into_owned()).collect();
+            lists.push(format!("{what} {}", urls.join(" ")));
+        }
+    }
+    let subject = one_line(cert.subject.as_deref().unwrap_or("?"));
+    Some(if lists.is_empty() {
+        format!("certificate {subject}: no revocation lookups")
+    } else {
+        format!("certificate {subject}: {}", lists.join(", "))
+    })
 }
 
 /// Escapes text for XML attributes and content.
@@ -378,7 +428,7 @@ mod tests {
         assert!(doc.all_pass(UdpSilence::Warn));
         assert!(!doc.all_pass(UdpSilence::Fail));
         let v: Value = serde_json::from_str(&doc.to_json()).unwrap();
-        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["schema_version"], 3);
         assert_eq!(v["results"][0]["status"], "pass");
         assert_eq!(v["results"][1]["status"], "silent-udp");
         assert_eq!(v["findings"]["blocked"], 0);
@@ -445,7 +495,8 @@ mod tests {
             Findings {
                 blocked: 0,
                 wrong_service: 1,
-                service_unidentified: 1
+                service_unidentified: 1,
+                certificate_refused: 0
             }
         );
         assert!(!doc.all_pass(UdpSilence::Warn));
@@ -512,9 +563,51 @@ mod tests {
         assert_eq!(doc.results[0].status, Some(Status::Pass));
         assert!(
             CheckDocument::parse(
-                r#"{"schema_version": 3, "from": "x", "results": [], "summary": {}}"#
+                r#"{"schema_version": 4, "from": "x", "results": [], "summary": {}}"#
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_certificate_clients_refuse_and_its_lookups_in_the_table_and_junit() {
+        let mut r = record("gw01", "tcp", 443, "open");
+        r.service = Some("rd-gateway".into());
+        r.expected_service = Some("rd-gateway".into());
+        r.catalog_id = Some("S12".into());
+        r.service_matches = Some(true);
+        r.detail = serde_json::from_value(serde_json::json!({
+            "public_name": "rds.contoso.example", "public_name_covered": false,
+            "tls": {"certificate": {"subject": "CN=gw01.corp.example",
+                    "crl_urls": ["http://pki.corp.example/corp.crl"],
+                    "ca_issuers_urls": ["http://pki.corp.example/corp.crt"]}}}))
+        .unwrap();
+        let doc = CheckDocument::new("clients", vec![r], Vec::new());
+        assert_eq!(doc.results[0].status, Some(Status::CertificateRefused));
+        assert_eq!(doc.findings.certificate_refused, 1);
+        let table = table(&doc, 400, UdpSilence::Warn);
+        assert!(table.contains("open!"), "{table}");
+        assert!(
+            table.contains(
+                "the certificate (CN=gw01.corp.example) does not cover rds.contoso.example"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "certificate CN=gw01.corp.example: CRL http://pki.corp.example/corp.crl, CA \
+                 issuers http://pki.corp.example/corp.crt"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("; 1 certificate clients will refuse\n"),
+            "{table}"
+        );
+        let junit = junit(&doc, UdpSilence::Warn);
+        assert!(
+            junit.contains("gw01 tcp/443: clients will refuse the certificate of rd-gateway"),
+            "{junit}"
         );
     }
 }

@@ -26,7 +26,7 @@ use rdsports_core::{Deployment, Role};
 use serde_json::{Map, Value, json};
 
 use crate::table::Table;
-use rdsports_schema::check::{CheckDocument, UdpSilence, passes};
+use rdsports_schema::check::{CheckDocument, CheckRecord, Status, UdpSilence, passes};
 use rdsports_schema::fleet::{FleetHost, FleetStatus, FleetSummary, Ignored};
 
 /// How the engine reaches the hosts.
@@ -179,7 +179,7 @@ impl FileFacts {
         for r in document.results.iter().filter(|r| !passes(r, udp)) {
             blocked += 1;
             if first_blocked.len() < 5 {
-                first_blocked.push(format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict));
+                first_blocked.push(failing(r, document, udp));
             }
         }
         FileFacts {
@@ -190,6 +190,25 @@ impl FileFacts {
             blocked,
             first_blocked,
         }
+    }
+}
+
+/// One result that does not pass, in a few words: `dc01 tcp/389 filtered`, and for an open
+/// port what is wrong with it (`gw01 tcp/443 open: http, expected rd-gateway`,
+/// `gw01 tcp/443 open: certificate refused by clients`).
+fn failing(r: &CheckRecord, document: &CheckDocument, udp: UdpSilence) -> String {
+    let what = format!("{} {}/{} {}", r.to, r.protocol, r.port, r.verdict);
+    match document.status(r, udp) {
+        Status::WrongService => format!(
+            "{what}: {}, expected {}",
+            r.identified
+                .as_deref()
+                .or(r.service.as_deref())
+                .unwrap_or("unknown"),
+            r.expected_service.as_deref().unwrap_or("?")
+        ),
+        Status::CertificateRefused => format!("{what}: certificate refused by clients"),
+        _ => what,
     }
 }
 

@@ -248,6 +248,17 @@ fn wrong_badge(n: usize) -> String {
     )
 }
 
+/// A badge counting certificates clients will refuse (nothing when there are none).
+fn certificate_badge(n: usize) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    format!(
+        "<span class=\"badge v-refused\">{n} certificate{} refused by clients</span> ",
+        plural(n)
+    )
+}
+
 /// Verdict counts over every result, known verdicts first.
 fn verdict_counts<'c>(results: impl Iterator<Item = &'c CheckRecord>) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -308,6 +319,12 @@ fn summary(out: &mut String, input: &ReportInput<'_>, graph: &Graph) {
         }
         let wrong: usize = input.checks.iter().map(|c| c.findings.wrong_service).sum();
         out.push_str(&wrong_badge(wrong));
+        let refused: usize = input
+            .checks
+            .iter()
+            .map(|c| c.findings.certificate_refused)
+            .sum();
+        out.push_str(&certificate_badge(refused));
         out.push_str("</p>\n");
     }
     for (k, a) in input.audits.iter().enumerate() {
@@ -818,6 +835,7 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
             out.push(' ');
         }
         out.push_str(&wrong_badge(file.findings.wrong_service));
+        out.push_str(&certificate_badge(file.findings.certificate_refused));
         let planned_from = plan
             .flows
             .iter()
@@ -840,12 +858,20 @@ fn check_results(out: &mut String, input: &ReportInput<'_>) {
                 (None, None) => String::new(),
             };
             let rtt = r.rtt_ms.map_or_else(String::new, |v| format!("{v:.1}"));
-            let wrong = file.status(r, UdpSilence::Warn) == Status::WrongService;
-            let (row, verdict) = if wrong {
+            let status = file.status(r, UdpSilence::Warn);
+            let (row, verdict) = if status == Status::WrongService {
                 (
                     "v-row-refused",
                     format!(
                         "{} <span class=\"badge v-refused\">wrong service</span>",
+                        badge(r.verdict.as_str(), None)
+                    ),
+                )
+            } else if status == Status::CertificateRefused {
+                (
+                    "v-row-refused",
+                    format!(
+                        "{} <span class=\"badge v-refused\">certificate refused</span>",
                         badge(r.verdict.as_str(), None)
                     ),
                 )

@@ -2,22 +2,26 @@
 //! each result's status and the exit status, and the one reader every command uses
 //! ([`CheckDocument::parse`]). The renderings (table, JUnit) are in `rdsports_report::check`.
 //!
-//! JSON contract (`schema_version` 2; version 1 files, without the service findings, are
-//! still read):
+//! JSON contract (`schema_version` 3; versions 1, without the service findings, and 2,
+//! without the certificate finding, are still read):
 //!
 //! ```json
-//! {"schema_version": 2, "from": "gw01", "paths_only": false,
+//! {"schema_version": 3, "from": "gw01", "paths_only": false,
 //!  "results": [{"to": "dc01", "address": "198.51.100.20", "protocol": "tcp", "port": 88,
 //!               "verdict": "open", "service": "kerberos", "expected_service": "kerberos",
 //!               "catalog_id": "S14", "rtt_ms": 1.2, "detail": {}, "service_matches": true,
 //!               "status": "pass"}],
 //!  "summary": {"open": 0, "refused": 0, "filtered": 0, "closed": 0, "open|filtered": 0},
-//!  "findings": {"blocked": 0, "wrong_service": 0, "service_unidentified": 0}}
+//!  "findings": {"blocked": 0, "wrong_service": 0, "service_unidentified": 0,
+//!               "certificate_refused": 0}}
 //! ```
 //!
 //! `status` says what a result means: `pass`, `wrong-service` (the port is open but another
 //! service answers: `service_matches` is false and `identified` names what answered, or
-//! `unknown`), `unidentified` (open, but the port answered no probe: a warning),
+//! `unknown`), `certificate-refused` (the expected RDS web service answers, but clients
+//! will refuse its certificate: it does not cover the deployment's `public_name`, or it
+//! has expired or is not yet valid), `unidentified` (open, but the port answered no probe:
+//! a warning),
 //! `silent-udp` (`open|filtered`: a warning, or `blocked` with `--strict-udp`) and
 //! `blocked`. Results may carry more fields (`note`, `reason`, `purpose`, `role`,
 //! `identified`, `identification` with the follow-up's steps and budget, `wait` with the
@@ -32,11 +36,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The version of the check JSON contract written (2: `status`, `identified`,
-/// `identification`, `wait`, `paths_only` and `findings`).
-pub const CHECK_SCHEMA_VERSION: u32 = 2;
+/// `identification`, `wait`, `paths_only` and `findings`; 3: the RDS web services
+/// `rd-gateway` and `rd-web-access` as expected services, the `public_name` facts, the
+/// certificate's lookup URLs and the `certificate-refused` status).
+pub const CHECK_SCHEMA_VERSION: u32 = 3;
 
-/// The versions read: 1 lacks the service findings (its results are judged by verdict).
-pub const CHECK_SCHEMA_VERSIONS_READ: [u32; 2] = [1, 2];
+/// The versions read: 1 lacks the service findings (its results are judged by verdict);
+/// 2 lacks the certificate finding (judged the same way from its facts, which it never has).
+pub const CHECK_SCHEMA_VERSIONS_READ: [u32; 3] = [1, 2, 3];
 
 /// The verdicts' names, in summary order.
 pub const VERDICTS: [&str; 5] = ["open", "refused", "filtered", "closed", "open|filtered"];
@@ -129,6 +136,9 @@ pub struct Findings {
     pub wrong_service: usize,
     /// Open, but the port answered no probe (a warning).
     pub service_unidentified: usize,
+    /// The expected RDS web service answers, but clients will refuse its certificate.
+    #[serde(default)]
+    pub certificate_refused: usize,
 }
 
 /// Where and when a check ran (fields of the document itself; all optional for documents
@@ -231,6 +241,10 @@ pub enum Status {
     Pass,
     /// The path is open but another service answers: a finding.
     WrongService,
+    /// The expected RDS web service (`rd-gateway`, `rd-web-access`) answers, but clients
+    /// will refuse its certificate: it does not cover the name they use (`public_name`), or
+    /// it has expired or is not yet valid. A finding.
+    CertificateRefused,
     /// The path is open but the port answered no probe: a warning.
     Unidentified,
     /// UDP silence (`open|filtered`): a warning.
@@ -279,6 +293,7 @@ pub fn status_of(record: &CheckRecord, udp: UdpSilence, paths_only: bool) -> Sta
     match record.verdict {
         Verdict::Open if paths_only => Status::Pass,
         Verdict::Open if record.service_matches == Some(false) => Status::WrongService,
+        Verdict::Open if certificate_refused(record) => Status::CertificateRefused,
         // The follow-up ran and the port never said a word.
         Verdict::Open if record.identification.is_some() && record.identified.is_none() => {
             Status::Unidentified
@@ -287,6 +302,59 @@ pub fn status_of(record: &CheckRecord, udp: UdpSilence, paths_only: bool) -> Sta
         Verdict::OpenFiltered if udp == UdpSilence::Warn => Status::SilentUdp,
         _ => Status::Blocked,
     }
+}
+
+/// The RDS web services whose certificate clients check before anything else (a gateway
+/// client or a browser refuses an expired or misnamed certificate outright).
+pub const RDS_WEB_SERVICES: [&str; 2] = ["rd-gateway", "rd-web-access"];
+
+/// Whether clients will refuse the certificate of an RDS web service result: it does not
+/// cover the `public_name`, or (for those services) it has expired or is not yet valid.
+pub fn certificate_refused(record: &CheckRecord) -> bool {
+    let Ok(facts) = record.facts() else {
+        return false;
+    };
+    if facts.public_name_covered == Some(false) {
+        return true;
+    }
+    let web = record
+        .expected_service
+        .as_deref()
+        .is_some_and(|s| RDS_WEB_SERVICES.contains(&s));
+    let cert = facts.tls.and_then(|t| t.certificate);
+    web && cert.is_some_and(|c| c.expired == Some(true) || c.not_yet_valid == Some(true))
+}
+
+/// Why clients will refuse a result's certificate, in one sentence, when they will (see
+/// [`certificate_refused`]).
+pub fn certificate_problem(record: &CheckRecord) -> Option<String> {
+    if !certificate_refused(record) {
+        return None;
+    }
+    let facts = record.facts().ok()?;
+    let cert = facts.tls.and_then(|t| t.certificate).unwrap_or_default();
+    let mut why = Vec::new();
+    if facts.public_name_covered == Some(false) {
+        why.push(format!(
+            "the certificate ({}) does not cover {}, the name clients use: they refuse the \
+             connection with a name mismatch",
+            cert.subject.as_deref().unwrap_or("no subject"),
+            facts.public_name.as_deref().unwrap_or("the public name")
+        ));
+    }
+    if cert.expired == Some(true) {
+        why.push(format!(
+            "the certificate expired on {}",
+            cert.not_after.as_deref().unwrap_or("?")
+        ));
+    }
+    if cert.not_yet_valid == Some(true) {
+        why.push(format!(
+            "the certificate is not valid before {}",
+            cert.not_before.as_deref().unwrap_or("?")
+        ));
+    }
+    Some(why.join("; "))
 }
 
 /// Whether a result passes (the path is open and nothing else answers than expected).
@@ -325,6 +393,7 @@ impl CheckDocument {
             match status {
                 Status::Blocked => findings.blocked += 1,
                 Status::WrongService => findings.wrong_service += 1,
+                Status::CertificateRefused => findings.certificate_refused += 1,
                 Status::Unidentified => findings.service_unidentified += 1,
                 Status::Pass | Status::SilentUdp => {}
             }
@@ -379,7 +448,7 @@ impl CheckDocument {
                 }) => {}
             Some(v) => {
                 return Err(format!(
-                    "schema_version {v} is not supported (this rdsports reads versions 1 and \
+                    "schema_version {v} is not supported (this rdsports reads versions 1 to \
                      {CHECK_SCHEMA_VERSION})"
                 ));
             }
@@ -473,6 +542,13 @@ pub struct Facts {
     /// An rdsports listener: whether its reply carried the nonce this probe sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce_ok: Option<bool>,
+    /// An RDS web service: the name clients use (the deployment's `public_name`), sent as
+    /// TLS SNI and HTTP `Host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_name: Option<String>,
+    /// Whether the certificate presented covers [`Facts::public_name`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_name_covered: Option<bool>,
     /// An rdsports listener: whether the source address it saw differs from ours (a NAT
     /// on the path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -514,6 +590,15 @@ pub struct CertificateFacts {
     /// Issued by itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_signed: Option<bool>,
+    /// The CRL distribution points' URLs: revocation lookups a checking client makes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_urls: Option<Vec<String>>,
+    /// The authority information access CA issuers URLs (fetching the issuer's certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_issuers_urls: Option<Vec<String>>,
+    /// The authority information access OCSP responder URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocsp_urls: Option<Vec<String>>,
 }
 
 /// The keys of [`Facts`] in a result's `detail`, for the code that writes them.
@@ -534,6 +619,10 @@ pub mod facts {
     pub const NONCE_OK: &str = "nonce_ok";
     /// [`super::Facts::translated`].
     pub const TRANSLATED: &str = "translated";
+    /// [`super::Facts::public_name`].
+    pub const PUBLIC_NAME: &str = "public_name";
+    /// [`super::Facts::public_name_covered`].
+    pub const PUBLIC_NAME_COVERED: &str = "public_name_covered";
 }
 
 impl Facts {
@@ -593,6 +682,8 @@ mod tests {
             tls: Some(TlsFacts::default()),
             nonce_ok: Some(true),
             translated: Some(false),
+            public_name: Some("rds.contoso.example".into()),
+            public_name_covered: Some(true),
         };
         let Value::Object(map) = serde_json::to_value(&all).unwrap() else {
             panic!("an object");
@@ -607,9 +698,61 @@ mod tests {
             facts::TLS,
             facts::NONCE_OK,
             facts::TRANSLATED,
+            facts::PUBLIC_NAME,
+            facts::PUBLIC_NAME_COVERED,
         ];
         expected.sort_unstable();
         assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn a_certificate_clients_refuse_is_a_finding_of_the_rds_web_services() {
+        let doc = |expected: &str, detail: &str| {
+            format!(
+                r#"{{"schema_version": 3, "from": "clients", "summary": {{}}, "results": [
+                {{"to": "gw01", "address": "192.0.2.10", "protocol": "tcp", "port": 443,
+                 "verdict": "open", "service": "{expected}", "expected_service": "{expected}",
+                 "service_matches": true, "detail": {detail}}}]}}"#
+            )
+        };
+        let mismatch = r#"{"public_name": "rds.contoso.example", "public_name_covered": false,
+            "tls": {"certificate": {"subject": "CN=gw01.corp.example", "expired": false}}}"#;
+        let parsed = CheckDocument::parse(&doc("rd-gateway", mismatch)).unwrap();
+        let r = &parsed.results[0];
+        assert_eq!(r.status, Some(Status::CertificateRefused));
+        assert_eq!(parsed.findings.certificate_refused, 1);
+        assert!(!parsed.all_pass(UdpSilence::Warn));
+        let why = certificate_problem(r).unwrap();
+        assert!(
+            why.contains("(CN=gw01.corp.example) does not cover rds.contoso.example"),
+            "{why}"
+        );
+        // Expired: a finding of the RDS web services, not of RDP (lint --check's business).
+        let expired = r#"{"tls": {"certificate": {"subject": "CN=gw", "expired": true,
+            "not_after": "2024-01-01T00:00:00Z"}}}"#;
+        let parsed = CheckDocument::parse(&doc("rd-web-access", expired)).unwrap();
+        assert_eq!(parsed.results[0].status, Some(Status::CertificateRefused));
+        assert!(
+            certificate_problem(&parsed.results[0])
+                .unwrap()
+                .contains("expired on 2024-01-01T00:00:00Z")
+        );
+        let parsed = CheckDocument::parse(&doc("rdp", expired)).unwrap();
+        assert_eq!(parsed.results[0].status, Some(Status::Pass));
+        // Covered and valid: a pass.
+        let fine = r#"{"public_name": "rds.contoso.example", "public_name_covered": true,
+            "tls": {"certificate": {"expired": false, "crl_urls": ["http://pki.example/a.crl"]}}}"#;
+        let parsed = CheckDocument::parse(&doc("rd-gateway", fine)).unwrap();
+        assert_eq!(parsed.results[0].status, Some(Status::Pass));
+        assert_eq!(certificate_problem(&parsed.results[0]), None);
+        let facts = parsed.results[0].facts().unwrap();
+        assert_eq!(
+            facts.tls.unwrap().certificate.unwrap().crl_urls,
+            Some(vec!["http://pki.example/a.crl".to_owned()])
+        );
+        // A mistyped fact is refused.
+        let bad = r#"{"public_name_covered": "no"}"#;
+        assert!(CheckDocument::parse(&doc("rd-gateway", bad)).is_err());
     }
 
     #[test]

@@ -130,6 +130,28 @@ pub fn build_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Vec<u8> {
+    request_bytes(method, host, path, headers, body, false)
+}
+
+/// Like [`build_request`], with `Connection: keep-alive` instead of `close`: another
+/// request follows on the same connection once this response's body has been read.
+pub fn build_keep_alive_request(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Vec<u8> {
+    request_bytes(method, host, path, headers, &[], true)
+}
+
+fn request_bytes(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    keep_alive: bool,
+) -> Vec<u8> {
     let method = clean(method);
     let method = if method.is_empty() || method.contains(' ') {
         "GET".to_owned()
@@ -141,9 +163,10 @@ pub fn build_request(
         path.insert(0, '/');
     }
     let mut out = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: rdsports/{}\r\nAccept: */*\r\nConnection: close\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: rdsports/{}\r\nAccept: */*\r\nConnection: {}\r\n",
         clean(host),
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        if keep_alive { "keep-alive" } else { "close" }
     );
     if !body.is_empty() || method == "POST" || method == "PUT" {
         out.push_str(&format!("Content-Length: {}\r\n", body.len()));
@@ -385,7 +408,7 @@ fn base_http(head: &ResponseHead) -> Identification {
         .with("www_authenticate", www)
 }
 
-fn head_progress(received: &[u8]) -> Result<ResponseHead, Progress> {
+pub(crate) fn head_progress(received: &[u8]) -> Result<ResponseHead, Progress> {
     match parse_response_head(received) {
         Ok(head) => Ok(head),
         Err(Error::Incomplete) => Err(Progress::NeedMore),
@@ -396,7 +419,7 @@ fn head_progress(received: &[u8]) -> Result<ResponseHead, Progress> {
 /// The response head when the peer has closed the connection: a complete head as usual,
 /// or, when the close cut the head short after at least the status line, the complete
 /// lines so far (the flag is then true). A close inside the status line proves nothing.
-fn head_at_close(received: &[u8]) -> Result<(ResponseHead, bool), Progress> {
+pub(crate) fn head_at_close(received: &[u8]) -> Result<(ResponseHead, bool), Progress> {
     match parse_response_head(received) {
         Ok(head) => return Ok((head, false)),
         Err(Error::Invalid(why)) => return Err(Progress::Done(Identification::unrecognised(why))),
@@ -424,14 +447,14 @@ fn head_at_close(received: &[u8]) -> Result<(ResponseHead, bool), Progress> {
 }
 
 /// Adds `sentence` to an identification's note.
-fn add_note(id: &mut Identification, sentence: &str) {
+pub(crate) fn add_note(id: &mut Identification, sentence: &str) {
     id.note = Some(match id.note.take() {
         Some(note) => format!("{note}; {sentence}"),
         None => sentence.to_owned(),
     });
 }
 
-const HEAD_CUT: &str = "the peer closed the connection inside the response head";
+pub(crate) const HEAD_CUT: &str = "the peer closed the connection inside the response head";
 
 /// A plain GET: reports status, `Server`, `Location` and `WWW-Authenticate`.
 #[derive(Debug, Clone)]

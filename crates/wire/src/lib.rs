@@ -112,6 +112,7 @@ pub mod mssql;
 pub mod netbios;
 pub mod ntp;
 pub mod radius;
+pub mod rdg;
 pub mod rdp;
 pub mod rdpeudp;
 pub mod smb2;

@@ -9,7 +9,9 @@
 //! verify, the authority key identifier matching the subject key identifier), key usage,
 //! extended key usage including Remote Desktop's server authentication OID
 //! `1.3.6.1.4.1.311.54.1.2`, the key type and size, and the SHA-1 and SHA-256 thumbprints
-//! (Windows shows the SHA-1 one in the certificate store and in RDP settings).
+//! (Windows shows the SHA-1 one in the certificate store and in RDP settings), and the
+//! lookups a client makes to check it: the CRL distribution points' URLs and the authority
+//! information access URLs (CA issuers, OCSP).
 //!
 //! What it does not do: chain building, trust decisions or revocation. The TLS handshake
 //! itself is done by rustls in `rdsports-net`; this module only reads the bytes it returns.
@@ -91,6 +93,67 @@ pub struct CertSummary {
     pub sha1_thumbprint: String,
     /// SHA-256 of the DER, uppercase hex.
     pub sha256_thumbprint: String,
+    /// The CRL distribution points' URLs (RFC 5280 4.2.1.13), in order: where a client
+    /// that checks revocation fetches the CRL (`http://`, `ldap://`, `ftp://`, `file://`).
+    pub crl_urls: Vec<String>,
+    /// The authority information access "CA issuers" URLs (RFC 5280 4.2.2.1): where a
+    /// client fetches the issuing CA's certificate to build the chain.
+    pub ca_issuers_urls: Vec<String>,
+    /// The authority information access OCSP responder URLs (RFC 5280 4.2.2.1).
+    pub ocsp_urls: Vec<String>,
+}
+
+/// The most URLs of each kind kept from one certificate.
+const MAX_URLS: usize = 16;
+/// The longest URL kept.
+const MAX_URL_LEN: usize = 512;
+
+fn push_url(list: &mut Vec<String>, uri: &str) {
+    if list.len() < MAX_URLS && uri.len() <= MAX_URL_LEN {
+        let clean: String = uri.chars().filter(|c| !c.is_control()).collect();
+        if !list.contains(&clean) {
+            list.push(clean);
+        }
+    }
+}
+
+/// The revocation and issuer lookups a certificate's extensions point to:
+/// (CRL URLs, CA issuers URLs, OCSP URLs).
+fn lookup_urls(cert: &X509Certificate<'_>) -> (Vec<String>, Vec<String>, Vec<String>) {
+    use x509_parser::extensions::DistributionPointName;
+    const OCSP: &str = "1.3.6.1.5.5.7.48.1";
+    const CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
+    let (mut crl, mut issuers, mut ocsp) = (Vec::new(), Vec::new(), Vec::new());
+    for ext in cert.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::CRLDistributionPoints(points) => {
+                for point in points.iter() {
+                    if let Some(DistributionPointName::FullName(names)) = &point.distribution_point
+                    {
+                        for name in names {
+                            if let GeneralName::URI(uri) = name {
+                                push_url(&mut crl, uri);
+                            }
+                        }
+                    }
+                }
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                for desc in &aia.accessdescs {
+                    let GeneralName::URI(uri) = &desc.access_location else {
+                        continue;
+                    };
+                    match desc.access_method.to_id_string().as_str() {
+                        OCSP => push_url(&mut ocsp, uri),
+                        CA_ISSUERS => push_url(&mut issuers, uri),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (crl, issuers, ocsp)
 }
 
 impl CertSummary {
@@ -300,6 +363,7 @@ pub fn summarize(der: &[u8], now_unix: i64) -> Result<CertSummary, Error> {
         Err(_) => cert.public_key().algorithm.algorithm.to_id_string(),
     };
 
+    let (crl_urls, ca_issuers_urls, ocsp_urls) = lookup_urls(&cert);
     Ok(CertSummary {
         subject,
         common_name,
@@ -331,6 +395,9 @@ pub fn summarize(der: &[u8], now_unix: i64) -> Result<CertSummary, Error> {
             ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref(),
         ),
         sha256_thumbprint: hex_upper(ring::digest::digest(&ring::digest::SHA256, der).as_ref()),
+        crl_urls,
+        ca_issuers_urls,
+        ocsp_urls,
     })
 }
 
@@ -381,6 +448,70 @@ mod tests {
             ExtendedKeyUsagePurpose::Other(vec![1, 3, 6, 1, 4, 1, 311, 54, 1, 2]),
         ];
         p
+    }
+
+    /// An authority information access extension's content, DER by hand (RFC 5280
+    /// 4.2.2.1): SEQUENCE OF AccessDescription { accessMethod OID, accessLocation [6] URI }.
+    fn aia(entries: &[(&[u8], &str)]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for (oid_tail, uri) in entries {
+            // 1.3.6.1.5.5.7.48.x is 2B 06 01 05 05 07 30 x.
+            let mut oid = vec![0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30];
+            oid.extend_from_slice(oid_tail);
+            let mut location = vec![0x86, u8::try_from(uri.len()).unwrap()];
+            location.extend_from_slice(uri.as_bytes());
+            let mut desc = vec![0x30, u8::try_from(oid.len() + location.len()).unwrap()];
+            desc.extend(oid);
+            desc.extend(location);
+            body.extend(desc);
+        }
+        let mut out = vec![0x30, u8::try_from(body.len()).unwrap()];
+        out.extend(body);
+        out
+    }
+
+    #[test]
+    fn crl_distribution_points_and_aia_urls_are_read() {
+        let mut p = rdp_params();
+        p.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![
+                "http://pki.corp.example.test/CertEnroll/corp-CA.crl".into(),
+                "ldap:///CN=corp-CA,CN=ca01,CN=CDP,CN=Public%20Key%20Services,DC=corp?certificateRevocationList?base".into(),
+            ],
+        }];
+        p.custom_extensions = vec![rcgen::CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+            aia(&[
+                (
+                    &[0x02],
+                    "http://pki.corp.example.test/CertEnroll/ca01_corp-CA.crt",
+                ),
+                (&[0x01], "http://ocsp.corp.example.test/ocsp"),
+            ]),
+        )];
+        let key = KeyPair::generate().unwrap();
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        let s = summarize(&der, JUL_2024).unwrap();
+        assert_eq!(
+            s.crl_urls,
+            vec![
+                "http://pki.corp.example.test/CertEnroll/corp-CA.crl",
+                "ldap:///CN=corp-CA,CN=ca01,CN=CDP,CN=Public%20Key%20Services,DC=corp?certificateRevocationList?base",
+            ]
+        );
+        assert_eq!(
+            s.ca_issuers_urls,
+            vec!["http://pki.corp.example.test/CertEnroll/ca01_corp-CA.crt"]
+        );
+        assert_eq!(s.ocsp_urls, vec!["http://ocsp.corp.example.test/ocsp"]);
+        let json = s.to_json();
+        assert_eq!(
+            json["crl_urls"][0],
+            "http://pki.corp.example.test/CertEnroll/corp-CA.crl"
+        );
+        // Without the extensions: empty lists.
+        let plain = summarize(rdp_params().self_signed(&key).unwrap().der(), JUL_2024).unwrap();
+        assert!(plain.crl_urls.is_empty() && plain.ca_issuers_urls.is_empty());
     }
 
     #[test]

@@ -504,10 +504,26 @@ impl Checker<'_> {
                     ),
                 );
             }
-            let Some(settings) = self.host_settings(h, &roles) else {
+            let public_name = match &h.public_name {
+                Some(pn) => match public_name_problem(pn.get_ref(), &roles) {
+                    Some((problem, hint)) => {
+                        self.error(
+                            format!("public_name {:?} {problem}", pn.get_ref()),
+                            pn.span(),
+                            Some(hint.into()),
+                        );
+                        ok = false;
+                        None
+                    }
+                    None => Some(pn.get_ref().trim_end_matches('.').to_ascii_lowercase()),
+                },
+                None => None,
+            };
+            let Some(mut settings) = self.host_settings(h, &roles) else {
                 ok = false;
                 continue;
             };
+            settings.public_name = public_name;
             let Some(zone) = self.zone_of(h, address, zones) else {
                 ok = false;
                 continue;
@@ -563,6 +579,7 @@ impl Checker<'_> {
             gateway_https_port: gateway_https_port?,
             gateway_udp: flag(&h.gateway_udp),
             gateway_udp_port: gateway_udp_port?,
+            public_name: None,
         };
         ok.then_some(settings)
     }
@@ -976,6 +993,46 @@ fn imply_roles(d: &mut Deployment) {
 
 /// Why a name cannot be used, if it cannot: names end up in rule groups, file names and
 /// firewall identifiers, so they must be printable and of sane length.
+/// What is wrong with a host's `public_name` for a host with `roles` (the problem and a
+/// hint), if anything: it must be a DNS name (letters, digits and hyphens in labels of 1 to
+/// 63 characters, 253 at most, not an address) on a gateway or web-access host.
+fn public_name_problem(name: &str, roles: &[Role]) -> Option<(&'static str, &'static str)> {
+    const HINT: &str = "the DNS name clients use for the gateway or RD Web Access, such as \"rds.contoso.example\"";
+    if !roles
+        .iter()
+        .any(|r| matches!(r, Role::Gateway | Role::WebAccess))
+    {
+        return Some((
+            "is set on a host that is neither a gateway nor web-access",
+            "public_name applies to gateway and web-access hosts (the name their certificate must cover); remove it here",
+        ));
+    }
+    let n = name.strip_suffix('.').unwrap_or(name);
+    if n.is_empty() {
+        return Some(("is empty", HINT));
+    }
+    if n.parse::<std::net::IpAddr>().is_ok() {
+        return Some(("is an address, not a DNS name", HINT));
+    }
+    if n.len() > 253 {
+        return Some(("is longer than 253 characters", HINT));
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if !n.split('.').all(label_ok) {
+        return Some((
+            "is not a DNS name (labels of 1 to 63 letters, digits or hyphens, separated by dots)",
+            HINT,
+        ));
+    }
+    None
+}
+
 fn name_problem(name: &str) -> Option<&'static str> {
     if name.trim().is_empty() {
         Some("is empty")

@@ -77,6 +77,9 @@ pub(crate) struct RawHost {
     pub gateway_https_port: Option<Spanned<i64>>,
     pub gateway_udp: Option<Spanned<bool>>,
     pub gateway_udp_port: Option<Spanned<i64>>,
+    /// Issue 25: the name clients use for a gateway or web-access host (checked apart: it
+    /// overrides no `[options]` value).
+    pub public_name: Option<Spanned<String>>,
 }
 
 impl RawHost {

@@ -672,3 +672,70 @@ fn per_host_settings_are_checked_like_options() {
     );
     assert_eq!(e.hint.as_deref(), Some("did you mean \"rdp_port\"?"));
 }
+
+#[test]
+fn public_name_is_kept_for_gateway_and_web_access_hosts() {
+    let text = GOOD.replace(
+        "roles = [\"web-access\", \"gateway\"]",
+        "roles = [\"web-access\", \"gateway\"]\npublic_name = \"RDS.Contoso.Example.\"",
+    );
+    let d = Deployment::parse(&text).unwrap();
+    let gw = d.hosts.iter().find(|h| h.name == "gw01").unwrap();
+    // Compared as DNS names are: lower case, without the root's dot.
+    assert_eq!(
+        gw.settings.public_name.as_deref(),
+        Some("rds.contoso.example")
+    );
+    let cb = d.hosts.iter().find(|h| h.name == "cb01").unwrap();
+    assert_eq!(cb.settings.public_name, None);
+}
+
+#[test]
+fn a_bad_public_name_is_an_error_at_its_place() {
+    let gw = "roles = [\"web-access\", \"gateway\"]";
+    for (value, says) in [
+        ("\"\"", "is empty"),
+        ("\"198.51.100.10\"", "is an address"),
+        ("\"rds contoso.example\"", "is not a DNS name"),
+        ("\"-rds.contoso.example\"", "is not a DNS name"),
+        ("\"rds..example\"", "is not a DNS name"),
+    ] {
+        let text = GOOD.replace(gw, &format!("{gw}\npublic_name = {value}"));
+        let e = only_error(&text);
+        assert!(
+            e.message.starts_with("public_name "),
+            "{value}: {}",
+            e.message
+        );
+        assert!(e.message.contains(says), "{value}: {}", e.message);
+        // The line after gw01's roles (line 23 of GOOD, which starts with a newline).
+        assert_eq!((e.line, e.column), (Some(24), Some(15)), "{value}");
+        assert!(e.hint.unwrap().contains("rds.contoso.example"));
+    }
+    let long = format!("\"{}.example\"", vec!["a"; 130].join("."));
+    let e = only_error(&GOOD.replace(gw, &format!("{gw}\npublic_name = {long}")));
+    assert!(e.message.contains("longer than 253"), "{}", e.message);
+    // Not a gateway or web-access host.
+    let text = GOOD.replace(
+        "roles = [\"connection-broker\"]",
+        "roles = [\"connection-broker\"]\npublic_name = \"cb.contoso.example\"",
+    );
+    let e = only_error(&text);
+    assert!(
+        e.message.contains("neither a gateway nor web-access"),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.hint
+            .unwrap()
+            .contains("applies to gateway and web-access hosts")
+    );
+    // Not a string.
+    let e = only_error(&GOOD.replace(gw, &format!("{gw}\npublic_name = 443")));
+    assert!(
+        e.message.contains("public_name") || e.message.contains("string"),
+        "{}",
+        e.message
+    );
+}

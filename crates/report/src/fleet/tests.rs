@@ -184,3 +184,34 @@ fn a_result_claiming_another_host_is_refused_not_merged() {
     assert!(s.refused());
     assert!(s.ignored.is_empty(), "{:?}", s.ignored);
 }
+
+#[test]
+fn wrong_rds_web_services_and_refused_certificates_say_what_is_wrong() {
+    let d = deployment();
+    let raw = json!({"schema_version": 3, "from": "sh01", "summary": {},
+        "deployment_digest": "sha256:ab", "results": [
+        {"to": "gw01", "address": "198.18.3.10", "protocol": "tcp", "port": 443,
+         "verdict": "open", "service": "http", "expected_service": "rd-gateway",
+         "service_matches": false, "detail": {"status": 200}},
+        {"to": "gw01", "address": "198.18.3.10", "protocol": "tcp", "port": 443,
+         "verdict": "open", "service": "rd-web-access", "expected_service": "rd-web-access",
+         "service_matches": true,
+         "detail": {"public_name": "rds.lab.test", "public_name_covered": false}}]});
+    let files = [ResultFile {
+        file: "sh01.json".into(),
+        document: CheckDocument::parse(&raw.to_string()).unwrap(),
+    }];
+    let s = summarize(&d, "sha256:ab", &files, UdpSilence::Warn);
+    let sh01 = s.hosts.iter().find(|h| h.host == "sh01").unwrap();
+    assert_eq!(sh01.status, FleetStatus::Blocked);
+    assert_eq!(sh01.blocked, 2);
+    let detail = sh01.detail.as_deref().unwrap();
+    assert!(
+        detail.contains("gw01 tcp/443 open: http, expected rd-gateway"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("gw01 tcp/443 open: certificate refused by clients"),
+        "{detail}"
+    );
+}

@@ -46,7 +46,7 @@ fn bad_check_files_get_clear_errors() {
     assert!(err("{\"from\": \"gw01\"}").starts_with("no schema_version"));
     assert_eq!(
         err("{\"schema_version\": 9, \"from\": \"gw01\"}"),
-        "schema_version 9 is not supported (this rdsports reads versions 1 and 2)"
+        "schema_version 9 is not supported (this rdsports reads versions 1 to 3)"
     );
     assert_eq!(
         err("{\"schema_version\": 1, \"from\": \"gw01\", \"summary\": {}}"),
@@ -315,5 +315,40 @@ fn the_lint_section_shows_open_and_accepted_findings_escaped() {
         assert!(section.contains("href=\"https://www.cisa.gov/x?a=1&amp;b=2\""));
         assert!(section.contains("<strong>accepted:</strong> lab only &amp; temporary"));
         assert!(section.contains("contoso.toml:9"));
+    });
+}
+
+#[test]
+fn a_refused_certificate_and_its_lookups_show_beside_the_result() {
+    with_plan(PERIMETER, |p| {
+        let text = r#"{"schema_version": 3, "from": "gw01", "summary": {}, "results": [
+            {"to": "gw01", "address": "198.51.100.10", "protocol": "tcp", "port": 443,
+             "verdict": "open", "service": "rd-gateway", "expected_service": "rd-gateway",
+             "catalog_id": "S12", "service_matches": true,
+             "detail": {"public_name": "rds.contoso.example", "public_name_covered": false,
+                        "tls": {"certificate": {"subject": "CN=gw01.corp.example",
+                                "crl_urls": ["http://pki.corp.example/corp.crl"]}}}}]}"#;
+        let check = CheckDocument::parse(text).unwrap();
+        let html = render(&ReportInput {
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: vec![check],
+            lint: Vec::new(),
+            fleet: None,
+            audits: Vec::new(),
+        });
+        assert!(
+            html.contains("1 certificate refused by clients</span>"),
+            "badge"
+        );
+        assert!(
+            html.contains("badge v-refused\">certificate refused</span>"),
+            "row"
+        );
+        assert!(html.contains("does not cover rds.contoso.example"));
+        assert!(
+            html.contains("certificate CN=gw01.corp.example: CRL http://pki.corp.example/corp.crl")
+        );
     });
 }
