@@ -136,6 +136,20 @@ pub fn compare(running: &Model, file: &Deployment, file_name: &str) -> Drift {
                 ));
             }
         }
+        // The name clients use for a gateway (public_name): compared where the sources gave it.
+        if let Some(run) = h.settings.iter().find(|s| s.key == "public_name") {
+            let mine = f.settings.public_name.as_deref().map(toml_string);
+            if mine.as_deref() != Some(run.value.as_str()) {
+                out.push(diff(
+                    DifferenceKind::Option,
+                    Some(&f.name),
+                    "public_name",
+                    mine,
+                    Some(run.value.clone()),
+                    &run.comment,
+                ));
+            }
+        }
     }
     for (i, f) in file.hosts.iter().enumerate() {
         if matched[i] {

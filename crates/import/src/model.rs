@@ -184,13 +184,23 @@ impl Model {
             let mut sources: Vec<&str> = s.roles.values().map(String::as_str).collect();
             sources.dedup();
             let mut notes = Vec::new();
+            let mut settings = per_host.remove(name).unwrap_or_default();
             if s.roles.contains_key(&Role::Gateway)
                 && let Some(f) = &inv.facts.gateway_external_fqdn
             {
-                notes.push(format!(
-                    "clients reach the gateways as {} ({})",
-                    f.value, f.source
-                ));
+                // The name clients use: `check` asks for it and the certificate must cover
+                // it (`public_name`). A value that is not a DNS name stays a comment.
+                match public_name(&f.value) {
+                    Some(n) => settings.push(Line {
+                        key: "public_name",
+                        value: toml_string(&n),
+                        comment: f.source.clone(),
+                    }),
+                    None => notes.push(format!(
+                        "clients reach the gateways as {} ({}), not a DNS name: public_name left out",
+                        f.value, f.source
+                    )),
+                }
             }
             if let Some(e) = &s.unreachable {
                 notes.push(format!("not reached by the collector: {e}"));
@@ -203,7 +213,7 @@ impl Model {
                 address_comment,
                 roles: s.roles.keys().copied().collect(),
                 roles_comment: dedup(sources).join("; "),
-                settings: per_host.remove(name).unwrap_or_default(),
+                settings,
                 notes,
                 population: false,
             });
@@ -950,4 +960,24 @@ fn comment(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// `GatewayExternalFqdn` as a `public_name`: a DNS name (a `:port` suffix, which the
+/// clients' gateway field allows, dropped), in lower case, without the root's dot.
+fn public_name(fqdn: &str) -> Option<String> {
+    let n = fqdn.trim();
+    let n = match n.rsplit_once(':') {
+        Some((host, port)) if port.parse::<u16>().is_ok() => host,
+        _ => n,
+    };
+    let n = n.strip_suffix('.').unwrap_or(n).to_ascii_lowercase();
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    (n.len() <= 253 && n.parse::<std::net::IpAddr>().is_err() && n.split('.').all(label))
+        .then_some(n)
 }
