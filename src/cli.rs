@@ -339,7 +339,7 @@ fn parse_keep(s: &str) -> Result<rdsports_policy::Keep, String> {
 pub enum CheckFormat {
     /// A table grouped by destination.
     Table,
-    /// JSON (schema_version 2).
+    /// JSON (schema_version 3, described in docs/reference/contracts.md).
     Json,
     /// JUnit XML for CI pipelines.
     Junit,
