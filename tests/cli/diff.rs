@@ -175,3 +175,40 @@ fn bad_input_exits_2_with_a_hint() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml:2:"));
 }
+
+#[test]
+fn the_readme_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("examples/perimeter.toml"),
+        dir.path().join("perimeter.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("tests/diff/gateway-and-session-host/new.toml"),
+        dir.path().join("perimeter-new.toml"),
+    )
+    .unwrap();
+    for command in [
+        "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter\n",
+        "$ rdsports diff perimeter.toml perimeter-new.toml --format csv\n",
+    ] {
+        let at = readme.find(command).expect("the README shows the command") + command.len();
+        let shown = &readme[at..at + readme[at..].find("```").unwrap()];
+        let args: Vec<&str> = command.trim().split(' ').skip(2).collect();
+        let out = rdsports()
+            .current_dir(dir.path())
+            .env("COLUMNS", "80")
+            .arg("diff")
+            .args(&args)
+            .output()
+            .unwrap();
+        let real = String::from_utf8(out.stdout).unwrap();
+        let shown = shown.strip_suffix("...\n").unwrap_or(shown);
+        assert!(
+            real.starts_with(shown),
+            "README shows:\n{shown}\nthe command prints:\n{real}"
+        );
+    }
+}
