@@ -196,7 +196,7 @@ fn the_readme_example_is_the_real_output() {
     ] {
         let at = readme.find(command).expect("the README shows the command") + command.len();
         let shown = &readme[at..at + readme[at..].find("```").unwrap()];
-        let args: Vec<&str> = command.trim().split(' ').skip(2).collect();
+        let args: Vec<&str> = command.trim().split(' ').skip(3).collect();
         let out = rdsports()
             .current_dir(dir.path())
             .env("COLUMNS", "80")
