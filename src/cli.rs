@@ -434,6 +434,11 @@ pub struct ReportArgs {
     /// (repeat for several rule sets); a missing flow makes the exit status 1.
     #[arg(long = "audit", value_name = "RESULT.json")]
     pub audits: Vec<PathBuf>,
+    /// An older version of the deployment (a deployment file or a saved
+    /// `plan --format json`): adds the section "Changes since OLD" and marks the added and
+    /// changed flows in the flow matrix and the diagram.
+    #[arg(long, value_name = "OLD")]
+    pub diff: Option<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

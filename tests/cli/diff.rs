@@ -212,3 +212,26 @@ fn the_readme_example_is_the_real_output() {
         );
     }
 }
+
+#[test]
+fn report_with_diff_has_the_changes_section() {
+    let (old, new) = sides("direct-to-gateway");
+    let out = rdsports()
+        .current_dir(root())
+        .args(["report", &new, "--diff", &old])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let html = String::from_utf8(out.stdout).unwrap();
+    assert!(html.contains(&format!("<h2>Changes since {old}</h2>")));
+    // Direct RDP from the internet is gone: removed rows; the gateway's flows are added.
+    assert!(html.contains("<tr class=\"diff-removed\"><td>removed</td><td>clients"));
+    assert!(html.contains("class=\"diff-added\"><td class=\"from\">clients</td>"));
+    assert!(html.contains(" rd-added\" data-edge="));
+    let bad = rdsports()
+        .current_dir(root())
+        .args(["report", &new, "--diff", "tests/diff/none.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
