@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rdsports_core::{Catalog, Deployment};
+use rdsports_core::Catalog;
 use rdsports_diff::Side;
 use rdsports_schema::plan::{PLAN_SCHEMA_VERSION, PlanDocument};
 
@@ -11,12 +11,10 @@ use crate::cli::DeploymentInput;
 use crate::error::UserError;
 use crate::input::{self, Loaded, MAX_DEPLOYMENT_BYTES, MAX_RESULTS_BYTES};
 
-/// A side read from a file, with its deployment when it is a deployment file.
+/// A side read from a file.
 pub struct LoadedSide {
     /// The side the diff compares.
     pub side: Side,
-    /// The deployment file's deployment and text (`None`: a saved plan).
-    pub deployment: Option<(Deployment, Loaded)>,
 }
 
 /// Reads `path` as a saved plan (its first non-blank character is `{`) or as a deployment
@@ -44,10 +42,7 @@ pub fn load(catalog: &Catalog, path: &Path, max_flows: u64) -> anyhow::Result<Op
             UserError::new(format!("{name}: {e}"))
                 .hint("give the plan as `rdsports plan --format json` wrote it")
         })?;
-        return Ok(Some(LoadedSide {
-            side,
-            deployment: None,
-        }));
+        return Ok(Some(LoadedSide { side }));
     }
     if text.len() as u64 > MAX_DEPLOYMENT_BYTES {
         return Err(UserError::new(format!(
@@ -68,11 +63,8 @@ pub fn load(catalog: &Catalog, path: &Path, max_flows: u64) -> anyhow::Result<Op
     let Some(plan) = input::plan(catalog, &deployment, &scope, None) else {
         return Ok(None);
     };
-    let side = Side::of_plan(&loaded.name, &plan);
-    drop(plan);
     Ok(Some(LoadedSide {
-        side,
-        deployment: Some((deployment, loaded)),
+        side: Side::of_plan(&loaded.name, &plan),
     }))
 }
 

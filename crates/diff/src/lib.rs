@@ -451,11 +451,10 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
         header: header(old, new),
         summary,
         boundaries,
-        rules: Vec::new(),
     }
 }
 
-/// Whether the document reports any change (flows, hosts, zones, options or rules).
+/// Whether the document reports any change (flows, hosts, zones or options).
 pub fn has_changes(doc: &DiffDocument) -> bool {
     let h = &doc.header;
     !doc.boundaries.is_empty()
@@ -465,11 +464,6 @@ pub fn has_changes(doc: &DiffDocument) -> bool {
         || !h.zones_added.is_empty()
         || !h.zones_removed.is_empty()
         || !h.options_changed.is_empty()
-        || doc
-            .rules
-            .iter()
-            .flat_map(|r| &r.files)
-            .any(|f| !f.add.is_empty() || !f.remove.is_empty())
 }
 
 /// Replays the flow changes of `doc` on `old` (OLD's flows within the diff's scope, as the

@@ -11,9 +11,7 @@
 use std::fmt::Write as _;
 
 use rdsports_core::text::one_line;
-use rdsports_schema::diff::{
-    ChangeKind, DiffDocument, DiffHost, Endpoint, FlowChange, Reference, RuleDelta,
-};
+use rdsports_schema::diff::{ChangeKind, DiffDocument, DiffHost, Endpoint, FlowChange, Reference};
 
 use crate::Format;
 use crate::plan::md;
@@ -241,34 +239,7 @@ fn table(doc: &DiffDocument, width: usize) -> String {
         }
         out.push_str(&String::from_utf8_lossy(&bytes));
     }
-    rules_text(&mut out, &doc.rules);
     out
-}
-
-fn rules_text(out: &mut String, rules: &[RuleDelta]) {
-    for r in rules {
-        out.push('\n');
-        let _ = writeln!(out, "rules for {}: {}", r.target, r.method);
-        let mut any = false;
-        for f in &r.files {
-            if f.add.is_empty() && f.remove.is_empty() {
-                continue;
-            }
-            any = true;
-            let _ = writeln!(out, "  {}", one_line(&f.file));
-            for (m, units) in [("+", &f.add), ("-", &f.remove)] {
-                for u in units {
-                    for (i, line) in u.lines().enumerate() {
-                        let m = if i == 0 { m } else { " " };
-                        let _ = writeln!(out, "    {m} {line}");
-                    }
-                }
-            }
-        }
-        if !any {
-            out.push_str("  no rule changes\n");
-        }
-    }
 }
 
 fn markdown(doc: &DiffDocument) -> String {
@@ -321,24 +292,6 @@ fn markdown(doc: &DiffDocument) -> String {
             }
         }
         out.push('\n');
-    }
-    for r in &doc.rules {
-        let _ = writeln!(out, "## Rules for {}\n\n{}\n", md(&r.target), md(&r.method));
-        for f in r
-            .files
-            .iter()
-            .filter(|f| !f.add.is_empty() || !f.remove.is_empty())
-        {
-            let _ = writeln!(out, "### {}\n\n```diff", md(&f.file));
-            for (m, units) in [("+", &f.add), ("-", &f.remove)] {
-                for u in units {
-                    for line in u.lines() {
-                        let _ = writeln!(out, "{m}{line}");
-                    }
-                }
-            }
-            out.push_str("```\n\n");
-        }
     }
     out
 }

@@ -21,8 +21,7 @@
 //!                 "service": "https", "purpose": "...", "catalog_ids": ["S01", "S12"],
 //!                 "references": [{"catalog_id": "S01", "seed_lines": [12],
 //!                                 "reference": null}],
-//!                 "old": null}]}]}],
-//!  "rules": []}
+//!                 "old": null}]}]}]}
 //! ```
 //!
 //! * `kind` is `deployment` (a deployment file, planned) or `plan` (a saved
@@ -33,8 +32,6 @@
 //!   entries: `old` holds OLD's side, the flow's own fields NEW's).
 //! * `boundaries` are sorted by NEW's zone order (zones only OLD has after them), pairs by
 //!   NEW's host order; a boundary with `from_zone == to_zone` is inside one zone.
-//! * `rules` is empty unless `--target` was given: per target and per file, the rule units
-//!   (lines, set elements, rules) NEW's rules add and OLD's remove, as `rules` writes them.
 //!
 //! Keys are written in the order of the fields here. Readers must ignore fields they do not
 //! know.
@@ -64,8 +61,6 @@ pub struct DiffDocument {
     pub summary: DiffSummary,
     /// The flow changes, grouped by zone boundary and then by host pair.
     pub boundaries: Vec<DiffBoundary>,
-    /// The rules that change, per target (`--target`); empty without it.
-    pub rules: Vec<RuleDelta>,
 }
 
 /// One side of the comparison.
@@ -272,28 +267,6 @@ impl Reference {
     }
 }
 
-/// The rules one target's rule files gain and lose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleDelta {
-    /// The target (`nftables`, `windows` ...).
-    pub target: String,
-    /// Per file `rules` writes for the target (on either side).
-    pub files: Vec<RuleFileDelta>,
-    /// How the units were cut and compared, in one sentence.
-    pub method: String,
-}
-
-/// The rule units one file gains and loses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RuleFileDelta {
-    /// File name as `rules --out` writes it.
-    pub file: String,
-    /// Units of NEW's file allowing traffic OLD's file does not, as NEW's file writes them.
-    pub add: Vec<String>,
-    /// Units of OLD's file allowing traffic NEW's file does not, as OLD's file writes them.
-    pub remove: Vec<String>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,7 +346,6 @@ mod tests {
                     }],
                 }],
             }],
-            rules: vec![],
         };
         let text = serde_json::to_string(&doc).unwrap();
         assert!(text.starts_with(

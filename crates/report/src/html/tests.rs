@@ -383,7 +383,6 @@ fn small_diff() -> rdsports_schema::diff::DiffDocument {
                 },
             ],
         }],
-        rules: Vec::new(),
     }
 }
 
