@@ -1,3 +1,6 @@
+//! Tests of the diff: unit cases on the example deployment, a saved plan, and the property
+//! that applying a diff to OLD gives NEW.
+
 use proptest::prelude::*;
 use rdsports_core::{Catalog, Deployment, plan::plan};
 
