@@ -1,10 +1,10 @@
 //! `rdsports diff`: golden outputs for pairs of deployments (tests/diff/<case>/: old.toml,
-//! or examples/perimeter.toml when the case has none, and new.toml), exit statuses, the
-//! JSON contract and bad input.
+//! old.json (a saved plan) or examples/perimeter.toml when the case has neither, and
+//! new.toml), exit statuses, the JSON contract, `report --diff` and bad input.
 
 use super::*;
 
-const CASES: [&str; 9] = [
+const CASES: [&str; 10] = [
     "broker-ha",
     "direct-to-gateway",
     "gateway-and-session-host",
@@ -13,17 +13,18 @@ const CASES: [&str; 9] = [
     "no-change",
     "rdp-port",
     "role-added",
+    "saved-plan",
     "zone-split",
 ];
 
-/// The case's OLD and NEW, relative to the repository (labels in the output stay stable).
+/// The case's OLD (old.toml, or old.json: a saved plan, or examples/perimeter.toml) and NEW,
+/// relative to the repository (labels in the output stay stable).
 fn sides(case: &str) -> (String, String) {
-    let old = format!("tests/diff/{case}/old.toml");
-    let old = if root().join(&old).exists() {
-        old
-    } else {
-        "examples/perimeter.toml".to_owned()
-    };
+    let old = ["toml", "json"]
+        .map(|ext| format!("tests/diff/{case}/old.{ext}"))
+        .into_iter()
+        .find(|old| root().join(old).exists())
+        .unwrap_or_else(|| "examples/perimeter.toml".to_owned());
     (old, format!("tests/diff/{case}/new.toml"))
 }
 
@@ -42,7 +43,7 @@ fn golden_outputs_of_every_pair() {
     let mut mismatches = Vec::new();
     for case in CASES {
         let (old, new) = sides(case);
-        let formats: &[(&str, &str)] = if case == "gateway-and-session-host" {
+        let formats: &[(&str, &str)] = if ["gateway-and-session-host", "rdp-port"].contains(&case) {
             &[
                 ("table", "txt"),
                 ("csv", "csv"),
@@ -103,9 +104,20 @@ fn a_saved_plan_compares_with_todays_file() {
     assert_eq!(v["old"]["kind"], "plan");
     assert_eq!(v["summary"]["added"], 28);
     assert_eq!(v["summary"]["removed"], 0);
-    // A saved plan does not say addresses: flows are compared by name.
-    assert!(v["boundaries"][0]["pairs"][0]["from"]["address"].is_null());
-    assert_eq!(v["header"]["notes"].as_array().unwrap().len(), 1);
+    // A saved plan does not say addresses: flows are compared by name, and the addresses
+    // shown are NEW's, as the note says.
+    assert_eq!(
+        v["boundaries"][0]["pairs"][0]["from"]["address"],
+        "198.51.100.10"
+    );
+    let notes = v["header"]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("addresses are those of NEW ({new})"))
+    );
 }
 
 #[test]

@@ -402,6 +402,24 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
             kind,
         )
     };
+    if !addresses {
+        // Flows were compared by name; a side that knows its hosts' addresses still shows
+        // them (the note in the header says whose they are).
+        let known: HashMap<&str, &str> = [new, old]
+            .into_iter()
+            .filter(|s| s.knows_addresses())
+            .flat_map(|s| &s.hosts)
+            .filter_map(|h| Some((h.name.as_str(), h.address.as_deref()?)))
+            .fold(HashMap::new(), |mut m, (n, a)| {
+                m.entry(n).or_insert(a);
+                m
+            });
+        for (f, _, _) in &mut changes {
+            for e in [&mut f.from, &mut f.to] {
+                e.address = known.get(e.name.as_str()).map(|a| (*a).to_owned());
+            }
+        }
+    }
     changes.sort_by_cached_key(|(f, kind, _)| order(f, *kind));
     let mut boundaries: Vec<DiffBoundary> = Vec::new();
     for (f, kind, old_flow) in changes {
@@ -470,10 +488,25 @@ pub fn has_changes(doc: &DiffDocument) -> bool {
 /// diff compared them): the result, sorted, is NEW's flows within the scope. A change that
 /// does not fit `old` (a removed flow it lacks) is skipped.
 pub fn apply(old: &[SideFlow], doc: &DiffDocument) -> Vec<SideFlow> {
-    let mut flows: BTreeMap<Identity, SideFlow> =
-        old.iter().map(|f| (f.identity(), f.clone())).collect();
+    // Against a saved plan, flows were compared by host name: addresses are left out here too.
+    let addresses = doc.old.kind == SideKind::Deployment && doc.new.kind == SideKind::Deployment;
+    let bare = |e: &Endpoint| Endpoint {
+        name: e.name.clone(),
+        address: e.address.clone().filter(|_| addresses),
+    };
+    let mut flows: BTreeMap<Identity, SideFlow> = old
+        .iter()
+        .map(|f| {
+            let f = SideFlow {
+                from: bare(&f.from),
+                to: bare(&f.to),
+                ..f.clone()
+            };
+            (f.identity(), f)
+        })
+        .collect();
     for b in &doc.boundaries {
-        for p in &b.pairs {
+        for p in &doc_pairs(b, &bare) {
             for c in &p.changes {
                 let id = |ports| {
                     (
@@ -514,6 +547,18 @@ pub fn apply(old: &[SideFlow], doc: &DiffDocument) -> Vec<SideFlow> {
         }
     }
     flows.into_values().collect()
+}
+
+/// The pairs of a boundary with their endpoints as [`apply`] compares them.
+fn doc_pairs(b: &DiffBoundary, bare: &dyn Fn(&Endpoint) -> Endpoint) -> Vec<DiffPair> {
+    b.pairs
+        .iter()
+        .map(|p| DiffPair {
+            from: bare(&p.from),
+            to: bare(&p.to),
+            changes: p.changes.clone(),
+        })
+        .collect()
 }
 
 /// The header: hosts, zones and options that changed.
@@ -566,8 +611,13 @@ fn header(old: &Side, new: &Side) -> DiffHeader {
         if side.info.kind == SideKind::Plan {
             h.notes.push(format!(
                 "{which} ({}) is a saved plan: its hosts' addresses and roles and the options \
-                 are not known; flows are compared by host name and zone",
-                side.info.label
+                 are not known; flows are compared by host name and zone{}",
+                side.info.label,
+                match (old.knows_addresses(), new.knows_addresses()) {
+                    (false, true) => format!(", addresses are those of NEW ({})", new.info.label),
+                    (true, false) => format!(", addresses are those of OLD ({})", old.info.label),
+                    _ => String::new(),
+                }
             ));
         }
     }

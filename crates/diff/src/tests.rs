@@ -241,7 +241,29 @@ proptest! {
         let (Ok(a), Ok(b)) = (Deployment::parse(&old), Deployment::parse(&new)) else {
             return Err(TestCaseError::reject("a generated deployment has errors"));
         };
-        let (a, b) = (Side::of_plan("old", &plan(&catalog, &a)), Side::of_plan("new", &plan(&catalog, &b)));
+        let pa = plan(&catalog, &a);
+        let saved = PlanDocument {
+            schema_version: 1,
+            deployment: "p".into(),
+            flows: pa.flows.iter().map(|f| rdsports_report_record(&pa, f)).collect::<Vec<_>>(),
+            warnings: Vec::new().into(),
+        };
+        let saved = Side::of_document("old.json", &saved).unwrap();
+        let (a, b) = (Side::of_plan("old", &pa), Side::of_plan("new", &plan(&catalog, &b)));
+        // OLD as a saved plan: compared by name, applying still gives NEW (without addresses).
+        let doc = diff(&catalog, &saved, &b, &Narrow::default());
+        let bare = |s: &Side| {
+            let mut f: Vec<SideFlow> = s.flows.iter().cloned().map(|mut f| {
+                f.from.address = None;
+                f.to.address = None;
+                f
+            }).collect();
+            f.sort();
+            f
+        };
+        let mut applied = apply(&saved.flows, &doc);
+        applied.sort();
+        prop_assert_eq!(applied, bare(&b));
         for narrow in [
             Narrow::default(),
             Narrow { host: Some("sh1".into()), boundary: None },

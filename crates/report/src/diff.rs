@@ -205,7 +205,19 @@ fn table(doc: &DiffDocument, width: usize) -> String {
     if !header.is_empty() {
         out.push('\n');
         for (m, text) in header {
-            let _ = writeln!(out, "  {m} {}", one_line(&text));
+            // Long lines (notes) wrap under their first word, within the width.
+            let indent = 3 + m.chars().count();
+            let mut line = format!("  {m}");
+            for word in one_line(&text).split(' ') {
+                let len = line.chars().count();
+                if len > indent && len + 1 + word.chars().count() > width.max(40) {
+                    let _ = writeln!(out, "{line}");
+                    line = " ".repeat(indent - 1);
+                }
+                line.push(' ');
+                line.push_str(word);
+            }
+            let _ = writeln!(out, "{line}");
         }
     }
     for b in &doc.boundaries {

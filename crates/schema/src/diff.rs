@@ -26,7 +26,8 @@
 //!
 //! * `kind` is `deployment` (a deployment file, planned) or `plan` (a saved
 //!   `plan --format json`: its hosts' addresses, roles and the options are not known, so the
-//!   header says less and `address` is `null`).
+//!   header says less, flows are compared by host name, and an `address` is the other
+//!   side's when it is a deployment file, else `null`).
 //! * `change` is `added` (only NEW has the flow), `removed` (only OLD has it) or `changed`
 //!   (the same host pair, protocol and zones on both sides, with other ports or other catalog
 //!   entries: `old` holds OLD's side, the flow's own fields NEW's).
