@@ -19,6 +19,7 @@
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rdsports_core::deployment::{NpsMode, Options, WinRm};
 use rdsports_core::model::{LicensingMode, SslBridging, activation_name, crl_name};
@@ -47,42 +48,102 @@ pub struct Side {
     pub flows: Vec<SideFlow>,
 }
 
+/// Text shared by the flows of a side (a host's name, a zone, a catalog entry's purpose):
+/// a plan of millions of flows holds each once.
+pub type Text = Arc<str>;
+
+/// A host at one end of a [`SideFlow`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Peer {
+    /// Name.
+    pub name: Text,
+    /// Address or population (`None`: a saved plan does not say).
+    pub address: Option<Text>,
+}
+
 /// One flow of a [`Side`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SideFlow {
     /// Zone of the source.
-    pub from_zone: String,
+    pub from_zone: Text,
     /// Zone of the destination.
-    pub to_zone: String,
+    pub to_zone: Text,
     /// Source host.
-    pub from: Endpoint,
+    pub from: Peer,
     /// Destination host.
-    pub to: Endpoint,
+    pub to: Peer,
     /// Transport.
     pub protocol: Transport,
     /// Destination ports.
     pub ports: PortSpan,
     /// Catalog entries, primary first.
-    pub catalog_ids: Vec<String>,
+    pub catalog_ids: Arc<[Text]>,
     /// Service of the primary entry.
-    pub service: String,
+    pub service: Text,
     /// Purpose of the primary entry.
-    pub purpose: String,
+    pub purpose: Text,
 }
 
-/// The identity of a flow: what a firewall rule allows.
-type Identity = (String, String, Endpoint, Endpoint, Transport, PortSpan);
+/// The identity of a flow, what a firewall rule allows: zones, hosts (with their addresses
+/// when both sides know them), protocol and ports.
+type Identity<'f> = (
+    &'f str,
+    &'f str,
+    &'f str,
+    Option<&'f str>,
+    &'f str,
+    Option<&'f str>,
+    Transport,
+    PortSpan,
+);
 
 impl SideFlow {
-    fn identity(&self) -> Identity {
+    fn identity(&self, addresses: bool) -> Identity<'_> {
+        fn address(p: &Peer, addresses: bool) -> Option<&str> {
+            p.address.as_deref().filter(|_| addresses)
+        }
         (
-            self.from_zone.clone(),
-            self.to_zone.clone(),
-            self.from.clone(),
-            self.to.clone(),
+            &self.from_zone,
+            &self.to_zone,
+            &self.from.name,
+            address(&self.from, addresses),
+            &self.to.name,
+            address(&self.to, addresses),
             self.protocol,
             self.ports,
         )
+    }
+
+    /// The identity without the ports: flows of one group may be one changed flow.
+    fn group(&self, addresses: bool) -> Group<'_> {
+        let (a, b, c, d, e, f, g, _) = self.identity(addresses);
+        (a, b, c, d, e, f, g)
+    }
+}
+
+/// [`Identity`] without the ports.
+type Group<'f> = (
+    &'f str,
+    &'f str,
+    &'f str,
+    Option<&'f str>,
+    &'f str,
+    Option<&'f str>,
+    Transport,
+);
+
+/// Interns text: each distinct string is allocated once.
+#[derive(Default)]
+struct Interner(HashMap<String, Text>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Text {
+        if let Some(t) = self.0.get(s) {
+            return t.clone();
+        }
+        let t: Text = Arc::from(s);
+        self.0.insert(s.to_owned(), t.clone());
+        t
     }
 }
 
@@ -117,28 +178,55 @@ impl Side {
     /// The side of a planned deployment (`label`: the file as named on the command line).
     pub fn of_plan(label: &str, plan: &Plan<'_>) -> Side {
         let d = plan.deployment;
-        let endpoint = |h: usize| Endpoint {
-            name: d.hosts[h].name.clone(),
-            address: Some(address(&d.hosts[h])),
-        };
+        let peers: Vec<Peer> = d
+            .hosts
+            .iter()
+            .map(|h| Peer {
+                name: Arc::from(h.name.as_str()),
+                address: Some(Arc::from(address(h).as_str())),
+            })
+            .collect();
+        let zones: Vec<Text> = d.zones.iter().map(|z| Arc::from(z.name.as_str())).collect();
+        // Per catalog entry: its id, service and purpose, and the ids of a flow it alone needs.
+        let entries: Vec<(Text, Text, Arc<[Text]>)> = plan
+            .catalog
+            .entries
+            .iter()
+            .map(|e| {
+                let id: Text = Arc::from(e.id.as_str());
+                (
+                    Arc::from(e.service.as_str()),
+                    Arc::from(e.purpose.as_str()),
+                    Arc::from([id]),
+                )
+            })
+            .collect();
         let flows = plan
             .flows
             .iter()
             .map(|f| {
-                let entry = plan.entry(f);
+                let (service, purpose, alone) = &entries[f.entry];
+                let catalog_ids = if f.also.is_empty() {
+                    alone.clone()
+                } else {
+                    std::iter::once(f.entry)
+                        .chain(f.also.iter().copied())
+                        .map(|e| entries[e].2[0].clone())
+                        .collect()
+                };
                 SideFlow {
-                    from_zone: plan.from_zone(f).name.clone(),
-                    to_zone: plan.to_zone(f).name.clone(),
-                    from: endpoint(f.from),
-                    to: endpoint(f.to),
+                    from_zone: zones[d.hosts[f.from].zone].clone(),
+                    to_zone: zones[d.hosts[f.to].zone].clone(),
+                    from: peers[f.from].clone(),
+                    to: peers[f.to].clone(),
                     protocol: transport(f.protocol),
                     ports: PortSpan {
                         first: f.ports.start(),
                         last: f.ports.end(),
                     },
-                    catalog_ids: plan.catalog_ids(f).into_iter().map(str::to_owned).collect(),
-                    service: entry.service.clone(),
-                    purpose: entry.purpose.clone(),
+                    catalog_ids,
+                    service: service.clone(),
+                    purpose: purpose.clone(),
                 }
             })
             .collect();
@@ -170,8 +258,8 @@ impl Side {
         let mut zones: Vec<String> = Vec::new();
         let mut hosts: Vec<DiffHost> = Vec::new();
         let mut host_zone: HashMap<&str, usize> = HashMap::new();
-        let mut seen: HashMap<Identity, usize> = HashMap::new();
-        let mut flows = Vec::with_capacity(doc.flows.len());
+        let mut text = Interner::default();
+        let mut flows: Vec<SideFlow> = Vec::with_capacity(doc.flows.len());
         for (i, f) in doc.flows.iter().enumerate() {
             for zone in [&f.from_zone, &f.to_zone] {
                 if !zones.iter().any(|z| z == zone.as_ref()) {
@@ -202,29 +290,29 @@ impl Side {
                     }
                 }
             }
-            let mut catalog_ids: Vec<String> =
-                f.catalog_ids.iter().map(|c| c.to_string()).collect();
+            let mut catalog_ids: Vec<Text> = f.catalog_ids.iter().map(|c| text.get(c)).collect();
             if catalog_ids.is_empty() {
-                catalog_ids.push(f.catalog_id.to_string());
+                catalog_ids.push(text.get(&f.catalog_id));
             }
-            let flow = SideFlow {
-                from_zone: f.from_zone.to_string(),
-                to_zone: f.to_zone.to_string(),
-                from: Endpoint {
-                    name: f.from.to_string(),
-                    address: None,
-                },
-                to: Endpoint {
-                    name: f.to.to_string(),
-                    address: None,
-                },
+            let peer = |name: &str, text: &mut Interner| Peer {
+                name: text.get(name),
+                address: None,
+            };
+            flows.push(SideFlow {
+                from_zone: text.get(&f.from_zone),
+                to_zone: text.get(&f.to_zone),
+                from: peer(&f.from, &mut text),
+                to: peer(&f.to, &mut text),
                 protocol: f.protocol,
                 ports: f.ports,
-                catalog_ids,
-                service: f.service.to_string(),
-                purpose: f.purpose.to_string(),
-            };
-            if let Some(first) = seen.insert(flow.identity(), i) {
+                catalog_ids: catalog_ids.into(),
+                service: text.get(&f.service),
+                purpose: text.get(&f.purpose),
+            });
+        }
+        let mut seen: HashMap<Identity<'_>, usize> = HashMap::with_capacity(flows.len());
+        for (i, flow) in flows.iter().enumerate() {
+            if let Some(first) = seen.insert(flow.identity(false), i) {
                 return Err(BadPlan {
                     path: format!("flows[{i}]"),
                     message: format!(
@@ -234,8 +322,8 @@ impl Side {
                     ),
                 });
             }
-            flows.push(flow);
         }
+        drop(seen);
         Ok(Side {
             info: DiffSide {
                 label: label.to_owned(),
@@ -280,9 +368,10 @@ impl Narrow {
         let host = self
             .host
             .as_ref()
-            .is_none_or(|h| f.from.name == *h || f.to.name == *h);
+            .is_none_or(|h| *f.from.name == **h || *f.to.name == **h);
         let boundary = self.boundary.as_ref().is_none_or(|(a, b)| {
-            (f.from_zone == *a && f.to_zone == *b) || (f.from_zone == *b && f.to_zone == *a)
+            let (x, y) = (&*f.from_zone, &*f.to_zone);
+            (x == a && y == b) || (x == b && y == a)
         });
         host && boundary
     }
@@ -321,62 +410,53 @@ impl Narrow {
 
 /// The flows and header that changed from `old` to `new`, within `narrow`. The catalog
 /// gives each catalog id its seed lines (an id it does not know gets none).
+///
+/// Flows are matched by reference, never copied: memory beyond the two sides is a few words
+/// per flow, and a few hundred bytes per change.
 pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffDocument {
     let addresses = old.knows_addresses() && new.knows_addresses();
-    let keyed = |side: &Side| -> BTreeMap<Identity, SideFlow> {
+    fn keyed<'s>(
+        side: &'s Side,
+        narrow: &Narrow,
+        addresses: bool,
+    ) -> HashMap<Identity<'s>, &'s SideFlow> {
         side.flows
             .iter()
             .filter(|f| narrow.keeps(f))
-            .map(|f| {
-                let mut f = f.clone();
-                if !addresses {
-                    f.from.address = None;
-                    f.to.address = None;
-                }
-                (f.identity(), f)
-            })
+            .map(|f| (f.identity(addresses), f))
             .collect()
-    };
-    let (before, after) = (keyed(old), keyed(new));
-    // (zones, hosts, protocol) -> the flows only one side has.
-    type Group = (String, String, Endpoint, Endpoint, Transport);
-    let group = |f: &SideFlow| -> Group {
-        (
-            f.from_zone.clone(),
-            f.to_zone.clone(),
-            f.from.clone(),
-            f.to.clone(),
-            f.protocol,
-        )
-    };
-    let mut changes: Vec<(SideFlow, ChangeKind, Option<SideFlow>)> = Vec::new();
-    let mut only_old: BTreeMap<Group, Vec<&SideFlow>> = BTreeMap::new();
-    for (id, f) in &before {
-        match after.get(id) {
-            Some(n) if n != f => changes.push((n.clone(), ChangeKind::Changed, Some(f.clone()))),
+    }
+    let (before, after) = (keyed(old, narrow, addresses), keyed(new, narrow, addresses));
+    let mut changes: Vec<(&SideFlow, ChangeKind, Option<&SideFlow>)> = Vec::new();
+    // OLD's flows NEW lacks, by group, in OLD's plan order.
+    let mut only_old: HashMap<Group<'_>, Vec<&SideFlow>> = HashMap::new();
+    for f in old.flows.iter().filter(|f| narrow.keeps(f)) {
+        match after.get(&f.identity(addresses)) {
+            Some(n) if !same_reasons(n, f) => changes.push((n, ChangeKind::Changed, Some(f))),
             Some(_) => {}
-            None => only_old.entry(group(f)).or_default().push(f),
+            None => only_old.entry(f.group(addresses)).or_default().push(f),
         }
     }
-    for (id, f) in &after {
-        if before.contains_key(id) {
+    for f in new.flows.iter().filter(|f| narrow.keeps(f)) {
+        if before.contains_key(&f.identity(addresses)) {
             continue;
         }
         // The same hosts, zones and protocol with other ports, for the same primary entry:
         // the flow changed its ports (rdp_port, rpc_range ...).
-        let paired = only_old.get_mut(&group(f)).and_then(|olds| {
+        let paired = only_old.get_mut(&f.group(addresses)).and_then(|olds| {
             let i = olds
                 .iter()
                 .position(|o| o.catalog_ids.first() == f.catalog_ids.first())?;
             Some(olds.remove(i))
         });
         match paired {
-            Some(o) => changes.push((f.clone(), ChangeKind::Changed, Some(o.clone()))),
-            None => changes.push((f.clone(), ChangeKind::Added, None)),
+            Some(o) => changes.push((f, ChangeKind::Changed, Some(o))),
+            None => changes.push((f, ChangeKind::Added, None)),
         }
     }
-    for f in only_old.into_values().flatten() {
-        changes.push((f.clone(), ChangeKind::Removed, None));
+    drop((before, after));
+    for olds in only_old.into_values() {
+        changes.extend(olds.into_iter().map(|f| (f, ChangeKind::Removed, None)));
     }
     let mut summary = DiffSummary::default();
     for (_, kind, _) in &changes {
@@ -386,6 +466,29 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
             ChangeKind::Changed => summary.changed += 1,
         }
     }
+    // Endpoints as the document shows them. Compared by name (a saved plan), a side that
+    // knows its hosts' addresses still shows them (the note in the header says whose).
+    let known: HashMap<&str, &str> = if addresses {
+        HashMap::new()
+    } else {
+        [new, old]
+            .into_iter()
+            .filter(|s| s.knows_addresses())
+            .flat_map(|s| &s.hosts)
+            .filter_map(|h| Some((h.name.as_str(), h.address.as_deref()?)))
+            .fold(HashMap::new(), |mut m, (n, a)| {
+                m.entry(n).or_insert(a);
+                m
+            })
+    };
+    let endpoint = |p: &Peer| Endpoint {
+        name: p.name.to_string(),
+        address: if addresses {
+            p.address.as_deref().map(str::to_owned)
+        } else {
+            known.get(&*p.name).map(|a| (*a).to_owned())
+        },
+    };
     let references = References::new(catalog);
     let zone_rank = rank(new.zones.iter().chain(&old.zones).map(String::as_str));
     let host_rank = rank(new.hosts.iter().chain(&old.hosts).map(|h| h.name.as_str()));
@@ -394,66 +497,50 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
             zone_rank(&f.from_zone),
             zone_rank(&f.to_zone),
             host_rank(&f.from.name),
-            f.from.address.clone(),
+            f.from.address.clone().filter(|_| addresses),
             host_rank(&f.to.name),
-            f.to.address.clone(),
+            f.to.address.clone().filter(|_| addresses),
             f.protocol,
             f.ports,
             kind,
         )
     };
-    if !addresses {
-        // Flows were compared by name; a side that knows its hosts' addresses still shows
-        // them (the note in the header says whose they are).
-        let known: HashMap<&str, &str> = [new, old]
-            .into_iter()
-            .filter(|s| s.knows_addresses())
-            .flat_map(|s| &s.hosts)
-            .filter_map(|h| Some((h.name.as_str(), h.address.as_deref()?)))
-            .fold(HashMap::new(), |mut m, (n, a)| {
-                m.entry(n).or_insert(a);
-                m
-            });
-        for (f, _, _) in &mut changes {
-            for e in [&mut f.from, &mut f.to] {
-                e.address = known.get(e.name.as_str()).map(|a| (*a).to_owned());
-            }
-        }
-    }
     changes.sort_by_cached_key(|(f, kind, _)| order(f, *kind));
     let mut boundaries: Vec<DiffBoundary> = Vec::new();
     for (f, kind, old_flow) in changes {
+        let ids = |f: &SideFlow| f.catalog_ids.iter().map(|c| c.to_string()).collect();
         let change = FlowChange {
             change: kind,
             protocol: f.protocol,
             ports: f.ports,
-            service: f.service.clone(),
-            purpose: f.purpose.clone(),
+            service: f.service.to_string(),
+            purpose: f.purpose.to_string(),
             references: f.catalog_ids.iter().map(|id| references.of(id)).collect(),
-            catalog_ids: f.catalog_ids.clone(),
+            catalog_ids: ids(f),
             old: old_flow.map(|o| OldFlow {
                 ports: o.ports,
-                service: o.service,
-                purpose: o.purpose,
-                catalog_ids: o.catalog_ids,
+                service: o.service.to_string(),
+                purpose: o.purpose.to_string(),
+                catalog_ids: ids(o),
             }),
         };
+        let (from, to) = (endpoint(&f.from), endpoint(&f.to));
         let boundary = match boundaries.last_mut() {
-            Some(b) if b.from_zone == f.from_zone && b.to_zone == f.to_zone => b,
+            Some(b) if *b.from_zone == *f.from_zone && *b.to_zone == *f.to_zone => b,
             _ => {
                 boundaries.push(DiffBoundary {
-                    from_zone: f.from_zone.clone(),
-                    to_zone: f.to_zone.clone(),
+                    from_zone: f.from_zone.to_string(),
+                    to_zone: f.to_zone.to_string(),
                     pairs: Vec::new(),
                 });
                 boundaries.last_mut().unwrap_or_else(|| unreachable!())
             }
         };
         match boundary.pairs.last_mut() {
-            Some(p) if p.from == f.from && p.to == f.to => p.changes.push(change),
+            Some(p) if p.from == from && p.to == to => p.changes.push(change),
             _ => boundary.pairs.push(DiffPair {
-                from: f.from,
-                to: f.to,
+                from,
+                to,
                 changes: vec![change],
             }),
         }
@@ -472,6 +559,11 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
     }
 }
 
+/// Whether two flows of one identity have the same catalog entries, service and purpose.
+fn same_reasons(a: &SideFlow, b: &SideFlow) -> bool {
+    a.catalog_ids == b.catalog_ids && a.service == b.service && a.purpose == b.purpose
+}
+
 /// Whether the document reports any change (flows, hosts, zones or options).
 pub fn has_changes(doc: &DiffDocument) -> bool {
     let h = &doc.header;
@@ -484,17 +576,28 @@ pub fn has_changes(doc: &DiffDocument) -> bool {
         || !h.options_changed.is_empty()
 }
 
-/// Replays the flow changes of `doc` on `old` (OLD's flows within the diff's scope, as the
-/// diff compared them): the result, sorted, is NEW's flows within the scope. A change that
-/// does not fit `old` (a removed flow it lacks) is skipped.
+/// Replays the flow changes of `doc` on `old` (OLD's flows within the diff's scope): the
+/// result, sorted, is NEW's flows within the scope, as the diff compared them (against a
+/// saved plan, by host name: without addresses). A change that does not fit `old` (a removed
+/// flow it lacks) is skipped.
 pub fn apply(old: &[SideFlow], doc: &DiffDocument) -> Vec<SideFlow> {
-    // Against a saved plan, flows were compared by host name: addresses are left out here too.
     let addresses = doc.old.kind == SideKind::Deployment && doc.new.kind == SideKind::Deployment;
-    let bare = |e: &Endpoint| Endpoint {
-        name: e.name.clone(),
-        address: e.address.clone().filter(|_| addresses),
+    let bare = |p: &Peer| Peer {
+        name: p.name.clone(),
+        address: p.address.clone().filter(|_| addresses),
     };
-    let mut flows: BTreeMap<Identity, SideFlow> = old
+    type Owned = (Text, Text, Peer, Peer, Transport, PortSpan);
+    let key = |f: &SideFlow| -> Owned {
+        (
+            f.from_zone.clone(),
+            f.to_zone.clone(),
+            f.from.clone(),
+            f.to.clone(),
+            f.protocol,
+            f.ports,
+        )
+    };
+    let mut flows: BTreeMap<Owned, SideFlow> = old
         .iter()
         .map(|f| {
             let f = SideFlow {
@@ -502,63 +605,48 @@ pub fn apply(old: &[SideFlow], doc: &DiffDocument) -> Vec<SideFlow> {
                 to: bare(&f.to),
                 ..f.clone()
             };
-            (f.identity(), f)
+            (key(&f), f)
         })
         .collect();
+    let text = |s: &str| -> Text { Arc::from(s) };
+    let peer = |e: &Endpoint| Peer {
+        name: text(&e.name),
+        address: e.address.as_deref().map(text).filter(|_| addresses),
+    };
     for b in &doc.boundaries {
-        for p in &doc_pairs(b, &bare) {
+        for p in &b.pairs {
             for c in &p.changes {
-                let id = |ports| {
-                    (
-                        b.from_zone.clone(),
-                        b.to_zone.clone(),
-                        p.from.clone(),
-                        p.to.clone(),
-                        c.protocol,
-                        ports,
-                    )
-                };
-                let flow = SideFlow {
-                    from_zone: b.from_zone.clone(),
-                    to_zone: b.to_zone.clone(),
-                    from: p.from.clone(),
-                    to: p.to.clone(),
+                let flow = |ports, ids: &[String], service: &str, purpose: &str| SideFlow {
+                    from_zone: text(&b.from_zone),
+                    to_zone: text(&b.to_zone),
+                    from: peer(&p.from),
+                    to: peer(&p.to),
                     protocol: c.protocol,
-                    ports: c.ports,
-                    catalog_ids: c.catalog_ids.clone(),
-                    service: c.service.clone(),
-                    purpose: c.purpose.clone(),
+                    ports,
+                    catalog_ids: ids.iter().map(|i| text(i)).collect(),
+                    service: text(service),
+                    purpose: text(purpose),
                 };
+                let now = flow(c.ports, &c.catalog_ids, &c.service, &c.purpose);
                 match c.change {
                     ChangeKind::Removed => {
-                        flows.remove(&id(c.ports));
+                        flows.remove(&key(&now));
                     }
                     ChangeKind::Added => {
-                        flows.insert(id(c.ports), flow);
+                        flows.insert(key(&now), now);
                     }
                     ChangeKind::Changed => {
                         if let Some(o) = &c.old {
-                            flows.remove(&id(o.ports));
+                            let was = flow(o.ports, &o.catalog_ids, &o.service, &o.purpose);
+                            flows.remove(&key(&was));
                         }
-                        flows.insert(id(c.ports), flow);
+                        flows.insert(key(&now), now);
                     }
                 }
             }
         }
     }
     flows.into_values().collect()
-}
-
-/// The pairs of a boundary with their endpoints as [`apply`] compares them.
-fn doc_pairs(b: &DiffBoundary, bare: &dyn Fn(&Endpoint) -> Endpoint) -> Vec<DiffPair> {
-    b.pairs
-        .iter()
-        .map(|p| DiffPair {
-            from: bare(&p.from),
-            to: bare(&p.to),
-            changes: p.changes.clone(),
-        })
-        .collect()
 }
 
 /// The header: hosts, zones and options that changed.
