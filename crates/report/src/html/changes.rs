@@ -29,6 +29,10 @@ const STYLE: &str = "\
 .diff-mark.added{color:#15803d;border:1px solid #16a34a}\n\
 .diff-mark.changed{color:#b45309;border:1px solid #d97706}\n";
 
+/// The most change rows the section lists; the rest are counted (the CSV of `rdsports diff`
+/// lists them all).
+const MAX_ROWS: usize = 1_000;
+
 /// What the diff marks in NEW's plan.
 pub(super) struct Marks {
     /// (from, to, protocol, ports) of NEW's added and changed flows.
@@ -171,7 +175,11 @@ pub(super) fn section(out: &mut String, diff: &DiffDocument) {
         }
         out.push_str("</ul>\n");
     }
+    let mut shown = 0usize;
     for b in &diff.boundaries {
+        if shown >= MAX_ROWS {
+            break;
+        }
         let title = if b.from_zone == b.to_zone {
             format!("{} (inside the zone)", esc(&b.from_zone))
         } else {
@@ -193,6 +201,10 @@ pub(super) fn section(out: &mut String, diff: &DiffDocument) {
                 None => esc(&e.name),
             };
             for c in &p.changes {
+                if shown >= MAX_ROWS {
+                    break;
+                }
+                shown += 1;
                 let kind = match c.change {
                     ChangeKind::Added => "added",
                     ChangeKind::Removed => "removed",
@@ -215,6 +227,17 @@ pub(super) fn section(out: &mut String, diff: &DiffDocument) {
             }
         }
         out.push_str("</tbody></table></div>\n");
+    }
+    let total = diff.summary.added + diff.summary.removed + diff.summary.changed;
+    if total > shown {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">The first {shown} changes are listed; {} more are not. \
+             <code>rdsports diff {} {} --format csv</code> lists every one.</p>",
+            total - shown,
+            esc(&diff.old.label),
+            esc(&diff.new.label)
+        );
     }
     out.push_str("</section>\n");
 }

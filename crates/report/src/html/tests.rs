@@ -418,3 +418,33 @@ fn a_diff_adds_its_section_and_marks_rows_and_edges() {
         assert!(html.contains("1 removed flow has no arrow"));
     });
 }
+
+#[test]
+fn the_changes_section_lists_at_most_1000_rows_and_counts_the_rest() {
+    with_plan(PERIMETER, |p| {
+        let mut diff = small_diff();
+        let pair = &mut diff.boundaries[0].pairs[1];
+        let one = pair.changes[0].clone();
+        pair.changes = (0..1_200u16)
+            .map(|i| {
+                let mut c = one.clone();
+                c.ports.first = 10_000 + i;
+                c.ports.last = 10_000 + i;
+                c
+            })
+            .collect();
+        diff.summary.removed = 1_200;
+        let html = render(&ReportInput {
+            diff: Some(diff),
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+            lint: Vec::new(),
+            fleet: None,
+            audits: Vec::new(),
+        });
+        assert_eq!(html.matches("<tr class=\"diff-").count(), 1_000);
+        assert!(html.contains("The first 1000 changes are listed; 201 more are not."));
+    });
+}
