@@ -9,6 +9,7 @@
 #   rdl-dmz  198.18.2.10 ─┼─ rdl-rtr (.1 on each side, forwarding, the rules under test)
 #                          └─ lan ── rdl-sw (bridge) ─┬─ rdl-dc  198.18.3.10  dc01
 #                                                      ├─ rdl-sh  198.18.3.20  sh01
+#                                                      ├─ rdl-sh2 198.18.3.21  sh02 (RDP on 3390)
 #                                                      ├─ rdl-cb  198.18.3.30  cb01
 #                                                      └─ rdl-pki 198.18.3.40  pki01
 # shellcheck shell=bash disable=SC2034  # the names are used by the scripts that source this
@@ -24,6 +25,7 @@ RADIUS_SECRET='lab-radius-secret'
 RADIUS_USER=labuser
 RADIUS_PASS=labpass
 FTP_PASV=30000-30009      # vsftpd's passive range = ftp_passive_range in lab.toml
+SH02_RDP=3390             # sh02's own RDP port: rdp_port on its [[host]] in lab.toml
 RPC_RANGE=50000-50099     # rpc_range in lab.toml; Samba's dynamic RPC range too
 
 # Host namespaces: namespace suffix -> "address zone deployment-host".
@@ -32,10 +34,11 @@ declare -A HOSTS=(
   [dmz]="198.18.2.10 dmz gw01"
   [dc]="198.18.3.10 lan dc01"
   [sh]="198.18.3.20 lan sh01"
+  [sh2]="198.18.3.21 lan sh02"
   [cb]="198.18.3.30 lan cb01"
   [pki]="198.18.3.40 lan pki01"
 )
-HOST_NS=(inet dmz dc sh cb pki)
+HOST_NS=(inet dmz dc sh sh2 cb pki)
 ALL_NS=(rtr sw "${HOST_NS[@]}")
 # Router side of each zone.
 declare -A ZONE_NET=([inet]=198.18.1 [dmz]=198.18.2 [lan]=198.18.3)

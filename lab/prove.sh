@@ -27,7 +27,7 @@ check() {
   fi
 }
 
-GW=$(addr_of dmz) DC=$(addr_of dc) SH=$(addr_of sh) CB=$(addr_of cb) PKI=$(addr_of pki)
+GW=$(addr_of dmz) DC=$(addr_of dc) SH=$(addr_of sh) SH2=$(addr_of sh2) CB=$(addr_of cb) PKI=$(addr_of pki)
 PROBES=$LAB_SRC/probes
 export KRB5_CONFIG=$LAB/etc/krb5.conf KRB5CCNAME=FILE:$LAB/krb5cc LDAPTLS_REQCERT=never
 # Samba's client tools keep their state (messaging sockets, name cache) in the lab directory,
@@ -49,6 +49,8 @@ check "gw01 WinRM stand-in 5985" cb '^WWW-Authenticate: Negotiate' curl -sS -D -
 check "sh01 RDP 3389 (xrdp)" dmz '^rdp: TLS' python3 "$PROBES/rdp.py" "$SH"
 check "sh01 SMB 445 (smbd)" cb 'share +Disk' smbclient -s "$SC/smb.conf" -N -m SMB3 -L "//$SH"
 check "sh01 WinRM stand-in 5985" cb '^WWW-Authenticate: Negotiate' curl -sS -D - -o /dev/null "http://$SH:5985/wsman"
+check "sh02 RDP $SH02_RDP (xrdp, its own port)" dmz '^rdp: TLS' python3 "$PROBES/rdp.py" "$SH2" "$SH02_RDP"
+check "sh02 http/3389 (stale, no flow)" dmz '^404$' curl -sS -o /dev/null -w '%{http_code}' "http://$SH2:3389/"
 check "cb01 RDP 3389 (xrdp)" dmz '^rdp: TLS' python3 "$PROBES/rdp.py" "$CB"
 check "pki01 CRL http/80" dmz '^lab CRL' curl -sS "http://$PKI/crl/lab.crl"
 check "pki01 CRL ftp/21 (passive)" dmz '^lab CRL' curl -sS --ftp-pasv "ftp://$PKI/crl/lab.crl"

@@ -9,7 +9,9 @@
 #   nftables  `rdsports rules --target nftables` loaded into the router; `rdsports check` from
 #             every host finds every planned flow open (and the real servers identified as the
 #             services the flows expect); nmap -sT/-sU agrees port by port; sampled unplanned
-#             ports, reachable with the router open, are now blocked; `rdsports audit` of the
+#             ports, reachable with the router open, are now blocked; sh02, the session host
+#             on its own RDP port (per-host rdp_port = 3390), answers RDP on 3390 through the
+#             router and 3389 to it is blocked; `rdsports audit` of the
 #             export per boundary: 0 missing, 0 too broad. Mutated (one accept removed, one
 #             turned into a reject, a shadowing drop and a broad accept inserted): exactly
 #             those flows filtered and refused, and audit names exactly those flows and rules.
@@ -273,6 +275,46 @@ verify() {
 
 rtr_open() { IN rtr nft flush ruleset; }
 
+# own_port DIR: sh02 sets its own RDP port (rdp_port = 3390 on its [[host]] in lab.toml, xrdp
+# listens there; a stale service listens on the deployment's 3389). With the generated rules
+# in the router: every RDP flow to sh02 is planned on 3390; check from gw01 finds tcp/3390
+# open and identifies RDP (xrdp), and probes no 3389 to sh02; an RDP handshake from gw01
+# crosses the router; 3389 to sh02 does not (from gw01 and from the clients).
+own_port() {
+  local dir=$1 sh2 got c=$1/check-gw01.json
+  sh2=$(addr_of sh2)
+  echo "-- sh02's own RDP port ($SH02_RDP, per-host rdp_port): open on it, the deployment's 3389 blocked"
+  got=$(jq -r '[.flows[] | select(.to == "sh02" and .service == "rdp") | "\(.from) \(.protocol)/\(.ports)"] | join(", ")' "$OUT/plan.json")
+  if [[ -n $got ]] && jq -e --arg p "$SH02_RDP" '[.flows[] | select(.to == "sh02" and .service == "rdp")] | all(.ports == $p)' "$OUT/plan.json" >/dev/null; then
+    passed "plan: every RDP flow to sh02 is on $SH02_RDP ($got)"
+  else
+    failed "plan: the RDP flows to sh02 are not all on $SH02_RDP: ${got:-none}"
+  fi
+  if jq -e --argjson p "$SH02_RDP" '[.results[] | select(.to == "sh02" and .protocol == "tcp" and .port == $p and .verdict == "open" and .service_matches == true)] | length == 1' "$c" >/dev/null 2>&1; then
+    passed "check gw01 -> sh02 tcp/$SH02_RDP: open, $(jq -r --argjson p "$SH02_RDP" '.results[] | select(.to == "sh02" and .protocol == "tcp" and .port == $p) | "\(.service) (expected \(.expected_service))"' "$c")"
+  else
+    failed "check gw01 -> sh02 tcp/$SH02_RDP is not open with RDP identified: $(jq -c --argjson p "$SH02_RDP" '[.results[] | select(.to == "sh02" and .port == $p)]' "$c" 2>&1 | head -c 300)"
+  fi
+  if jq -e '[.results[] | select(.to == "sh02" and .port == 3389)] | length == 0' "$c" >/dev/null 2>&1; then
+    passed "check gw01 probes no 3389 to sh02 (not planned)"
+  else
+    failed "check gw01 probed 3389 to sh02, which no flow needs"
+  fi
+  if IN dmz timeout 15 python3 "$LAB_SRC/probes/rdp.py" "$sh2" "$SH02_RDP" 2>&1 | grep -q '^rdp: TLS'; then
+    passed "gw01 -> sh02 tcp/$SH02_RDP: the X.224/TLS handshake with xrdp crosses the router"
+  else
+    failed "gw01 -> sh02 tcp/$SH02_RDP: no RDP handshake through the router"
+  fi
+  local ns
+  for ns in dmz inet; do
+    if IN "$ns" timeout 4 nc -z -w 2 "$sh2" 3389; then
+      failed "$(host_of "$ns") -> sh02 tcp/3389 answers through the router (its stale service): the deployment's port leaked to sh02"
+    else
+      passed "$(host_of "$ns") -> sh02 tcp/3389 (the deployment's port; a stale service listens) blocked"
+    fi
+  done
+}
+
 # The boundaries the router enforces: every pair of lab.toml's three zones (internet and
 # internal have no planned flow between them: audit must find nothing allowed there).
 BOUNDARIES=(internet:perimeter perimeter:internal internet:internal)
@@ -380,6 +422,7 @@ if "$RDSPORTS" rules "$TOML" --target nftables --out "$D/rules" 2>"$D/rules.err"
     mapfile -t SRC < <(sources)
     check_all "$D" "${SRC[@]}"
     verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+    own_port "$D"
     IN rtr nft -j list ruleset >"$D/export.json"
     audit_all "$D" "$D/export.json"
 
@@ -414,6 +457,7 @@ if "$RDSPORTS" rules "$TOML" --target iptables --out "$D/rules" 2>"$D/rules.err"
     mapfile -t SRC < <(sources)
     check_all "$D" "${SRC[@]}"
     verify "$D" "$OUT/sample-zone.json" "${SRC[@]}"
+    own_port "$D"
     IN rtr iptables-save -c >"$D/export.txt"
     audit_all "$D" "$D/export.txt"
 

@@ -152,14 +152,15 @@ EOF
   bg "nginx-$ns" "$ns" nginx -e "$d/error.log" -c "$d/nginx.conf" -g 'daemon off;'
 }
 
-# xrdp NS: the X.224/TLS front end of an RDP server (no session manager: no logins).
+# xrdp NS [PORT]: the X.224/TLS front end of an RDP server (no session manager: no logins),
+# on PORT (default 3389).
 start_xrdp() {
-  local ns=$1 host
+  local ns=$1 port=${2:-3389} host
   host=$(host_of "$ns")
   make_cert "xrdp-$ns" "$host" "$(addr_of "$ns")"
   sed -e "s#^certificate=.*#certificate=$LAB/etc/xrdp-$ns.crt#" \
     -e "s#^key_file=.*#key_file=$LAB/etc/xrdp-$ns.key#" \
-    -e "s#^port=3389#port=tcp://$(addr_of "$ns"):3389#" \
+    -e "s#^port=3389#port=tcp://$(addr_of "$ns"):$port#" \
     /etc/xrdp/xrdp.ini >"$LAB/etc/xrdp-$ns.ini"
   sed -i -e "s#^LogFile=.*#LogFile=$LAB/log/xrdp-$ns.file.log#" "$LAB/etc/xrdp-$ns.ini"
   # shellcheck disable=SC2016  # $1 is expanded by the inner sh
@@ -269,6 +270,13 @@ servers_up() {
   start_nginx sh "
   server { listen $(addr_of sh):5985; $wsman }"
 
+  # Session host sh02: its RDP listener on its own port (rdp_port on its [[host]] in lab.toml),
+  # and a stale service on the deployment's port 3389, which no flow to sh02 needs: the
+  # firewall must hide it. The rest (SMB, WinRM, UDP 3390) is `rdsports listen`.
+  start_xrdp sh2 "$SH02_RDP"
+  start_nginx sh2 "
+  server { listen $(addr_of sh2):3389; return 404; }"
+
   # Broker (and license server): xrdp as the RDP redirector front; the rest is `rdsports listen`.
   start_xrdp cb
 
@@ -283,6 +291,7 @@ servers_up() {
 
   wait_port dmz tcp 443; wait_port dmz tcp 80; wait_port dmz tcp 5985
   wait_port sh tcp 3389; wait_port sh tcp 445; wait_port sh tcp 5985
+  wait_port sh2 tcp "$SH02_RDP"; wait_port sh2 tcp 3389
   wait_port cb tcp 3389
   wait_port pki tcp 80; wait_port pki tcp 21
   wait_port dc udp 1812; wait_port dc udp 1813

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of rdsports. Installs what the tests need first (apt packages, Python tools),
-# so that it works on a fresh machine. See README.md, "Run every test".
+# so that it works on a fresh machine. See README.md, "Run every test", and CONTRIBUTING.md.
 #
 # With CI=true a test whose tool is missing fails instead of skipping, and the lab must run
 # (it needs root for its network namespaces).
@@ -68,7 +68,7 @@ fi
 # builds target/x86_64-pc-windows-gnu/release/rdsports.exe; runs every test binary, the
 # command line and the netsh scripts under Wine in a loopback-only namespace, printing the
 # count run and every skip with its reason. Without root it says it was skipped (and fails
-# when CI=true). See README.md, "For Windows admins".
+# when CI=true). See CONTRIBUTING.md, "The Windows build and Wine".
 scripts/windows.sh
 
 # --- the lab: real servers and a real firewall in network namespaces ------------------------

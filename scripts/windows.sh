@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds rdsports.exe for Windows and runs the test suite under Wine. See README.md, "For
-# Windows admins: rdsports.exe".
+# Builds rdsports.exe for Windows and runs the test suite under Wine. See CONTRIBUTING.md,
+# "The Windows build and Wine", and docs/windows.md.
 #
 #   ./scripts/windows.sh            install (as root), build, set up Wine, run the tests
 #   ./scripts/windows.sh build      install and build target/x86_64-pc-windows-gnu/release/rdsports.exe only

@@ -19,6 +19,9 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
 /// firewall rules and protocol-aware path checks.
 ///
 /// Exit status: 0 ok, 1 findings (blocked flows, audit failures), 2 bad input or usage.
+///
+/// Documentation: README.md; docs/guide.md (every task, in order); docs/troubleshooting.md
+/// (by symptom); docs/reference/cli.md (every option); docs/windows.md (rdsports.exe).
 #[derive(Debug, Parser)]
 #[command(
     name = "rdsports",
@@ -40,10 +43,14 @@ pub enum Command {
     /// `rdsports ports 5504` explains who connects to whom on port 5504, why, when, how to
     /// change the port and which line of the source document it comes from. `rdsports ports
     /// S14` explains one catalog entry.
+    ///
+    /// Docs: docs/reference/catalog.md (the catalog, its ids and seed lines).
     Ports(PortsArgs),
     /// Plan the exact flows between the hosts of a deployment file.
     ///
     /// Without FILE, plans the built-in example deployment (examples/perimeter.toml).
+    ///
+    /// Docs: docs/guide.md#plan; the file format: docs/reference/deployment-file.md.
     Plan(PlanArgs),
     /// Generate firewall rules for the planned flows.
     ///
@@ -51,6 +58,9 @@ pub enum Command {
     /// aws-sg, cisco-asa, aerleon. Rules are printed to standard output, or written one file
     /// per host or boundary with --out. Rule counts before and after aggregation go to
     /// standard error.
+    ///
+    /// Docs: docs/guide.md#generate-firewall-rules; applying each target's output:
+    /// docs/reference/platforms/<target>.md.
     Rules(RulesArgs),
     /// What a change to the deployment changes on the firewalls, as a change request.
     ///
@@ -60,6 +70,8 @@ pub enum Command {
     /// options that changed; --format csv gives one row per firewall action (add/remove)
     /// with the columns change tickets use. Exit status 0; with --exit-code, 1
     /// when something changed; 2 for bad input.
+    ///
+    /// Docs: docs/guide.md#diff.
     Diff(DiffArgs),
     /// Prove from this host that every flow it needs is open, with real protocol handshakes.
     ///
@@ -68,6 +80,9 @@ pub enum Command {
     /// closed, open|filtered. Open ports are identified (rdp, tls, ldap, kerberos, dns, smb,
     /// msrpc, winrm, radius ...). Without FILE and with --target: one address and port, like
     /// PortQry. Exit status 0 when every flow is open, 1 when one is not.
+    ///
+    /// Docs: docs/guide.md#check; from a symptom to the check that finds its cause:
+    /// docs/troubleshooting.md.
     Check(CheckArgs),
     /// Stand in for a host before its roles are installed: listen on every port it must
     /// accept and answer rdsports check's handshake.
@@ -79,6 +94,8 @@ pub enum Command {
     /// reports `open` with service `rdsports-listener` and flags address translation. UDP
     /// replies are never larger than the request. Prints what was opened and one line per
     /// contact; stops after --for or on Ctrl-C.
+    ///
+    /// Docs: docs/guide.md#listen.
     Listen(ListenArgs),
     /// Bring the built-in example deployment to life in a private network and check it.
     ///
@@ -88,13 +105,19 @@ pub enum Command {
     /// listeners for every host, leaves one flow closed on purpose, runs check from every
     /// source host and explains the result. Exit status 0 when everything behaved as the demo
     /// intends.
+    ///
+    /// Docs: README.md#try-it-first-rdsports-demo.
     Demo(DemoArgs),
     /// Draw the deployment: zones as boxes, hosts with their roles, flows as labelled arrows.
     ///
     /// Hosts with the same roles in the same zone fold into one node with a count.
+    ///
+    /// Docs: docs/guide.md#report.
     Diagram(DiagramArgs),
     /// Write one self-contained HTML report: summary, diagram, flow matrix, Windows rules per
     /// host, check results and warnings.
+    ///
+    /// Docs: docs/guide.md#report.
     Report(ReportArgs),
     /// Read the rule set a firewall has today and say, flow by flow, what it blocks, what it
     /// allows beyond the plan and which of its rules are dead.
@@ -107,6 +130,9 @@ pub enum Command {
     /// DIR). Exit status 0 when no planned flow is
     /// blocked, 1 when one is (or, with --strict, when a rule allows more than the plan or
     /// a verdict is only possible), 2 for bad input.
+    ///
+    /// Docs: docs/guide.md#audit-an-existing-rule-set; how to export each platform's rules:
+    /// docs/reference/platforms/<target>.md#export-for-audit.
     Audit(AuditArgs),
     /// Find the security mistakes of a deployment (and of what check saw), each with its
     /// source.
@@ -116,17 +142,38 @@ pub enum Command {
     /// check results (NLA, RDP security layer, TLS, certificates, SMB signing, clock skew).
     /// Accept a finding in the deployment file with [[lint.accept]] id, hosts and reason.
     /// Exit status 0 when no finding at --fail-on or above remains, 1 otherwise.
+    ///
+    /// Docs: docs/guide.md#lint-the-deployment.
     Lint(LintArgs),
+    /// Start from the deployment that runs: turn what the RemoteDesktop cmdlets (or the
+    /// collector) say into a deployment file, or say how a deployment file has drifted.
+    ///
+    /// SOURCE: a folder of exports (`Get-RDServer.json`, ... one file per cmdlet, each the
+    /// cmdlet's output piped into ConvertTo-Json), such files one by one, `Get-RDServer |
+    /// Export-Csv` with the roles -join'ed, or the document of the collector
+    /// (`rdsports import --collector` prints it: run it on the active connection broker).
+    /// Writes the deployment file (every value with a comment naming its source; what the
+    /// sources cannot tell in a comment and a warning). With --compare FILE: the differences
+    /// between FILE and the running deployment, exit status 1 when there are some.
+    ///
+    /// Docs: docs/guide.md#import; on Windows: docs/windows.md.
+    Import(ImportArgs),
     /// Check every server at once through Ansible or PowerShell remoting: the inventory, and
     /// the summary of the results the engine brings back.
+    ///
+    /// Docs: docs/guide.md#fleet.
     #[command(subcommand)]
     Fleet(FleetCommand),
     /// Print shell completions (bash, zsh, fish, powershell, elvish).
+    ///
+    /// Docs: docs/reference/cli.md.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff) to standard output.
+    ///
+    /// Docs: docs/reference/cli.md (the same, as a page).
     Man,
 }
 
@@ -208,7 +255,7 @@ pub struct DiffArgs {
 pub enum AuditFormat {
     /// Grouped findings for a terminal (80 columns).
     Table,
-    /// JSON (schema_version 1, described in the README).
+    /// JSON (schema_version 1, described in docs/reference/contracts.md).
     Json,
     /// JUnit XML for CI pipelines.
     Junit,
@@ -436,7 +483,7 @@ pub struct ReportArgs {
     pub audits: Vec<PathBuf>,
     /// An older version of the deployment (a deployment file or a saved
     /// `plan --format json`): adds the section "Changes since OLD" and marks the added and
-    /// changed flows in the flow matrix and the diagram.
+    /// changed flows in the flow matrix and the diagram (docs/guide.md#diff).
     #[arg(long, value_name = "OLD")]
     pub diff: Option<PathBuf>,
     /// Write the report to this file (default: standard output).
@@ -579,6 +626,41 @@ pub struct LintArgs {
     /// Explain one finding (its rationale, fix and sources); without ID, list them all.
     #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "")]
     pub explain: Option<String>,
+}
+
+/// Arguments of `rdsports import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Exports (files or folders of them) or the collector's document.
+    #[arg(value_name = "SOURCE", required_unless_present = "collector")]
+    pub sources: Vec<PathBuf>,
+    /// Print the collector, a Windows PowerShell 5.1 script to run on the active connection
+    /// broker (`powershell.exe -File collect.ps1 > rdsports-collected.json`).
+    #[arg(long, conflicts_with_all = ["sources", "compare", "output", "resolve"])]
+    pub collector: bool,
+    /// Write the deployment file here instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "compare")]
+    pub output: Option<PathBuf>,
+    /// Ask the system resolver for the addresses of hosts the sources name without one.
+    #[arg(long)]
+    pub resolve: bool,
+    /// Compare with this deployment file instead of writing one (exit 1 when they differ).
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+    /// Output format of --compare.
+    #[arg(long, short = 'f', value_enum, default_value_t = DriftFormat::Table, requires = "compare")]
+    pub format: DriftFormat,
+}
+
+/// Output formats of `import --compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// JSON (schema_version 1).
+    Json,
+    /// A Markdown table.
+    Markdown,
 }
 
 /// Output formats of `listen`.

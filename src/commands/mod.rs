@@ -6,6 +6,7 @@ mod demo;
 mod diagram;
 mod diff;
 mod fleet;
+mod import;
 mod lint;
 mod listen;
 mod plan;
@@ -34,6 +35,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Report(args) => report::run(&args),
         Command::Audit(args) => audit::run(&args),
         Command::Lint(args) => lint::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Fleet(command) => fleet::run(&command),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

@@ -39,6 +39,9 @@ pub const MAX_DEPLOYMENT_BYTES: u64 = 16 << 20;
 pub const MAX_RESULTS_BYTES: u64 = 64 << 20;
 /// The largest firewall rule export read (for `audit`): 64 MiB.
 pub const MAX_RULES_BYTES: u64 = 64 << 20;
+/// The largest cmdlet export or collector document read (for `import`): 64 MiB, as
+/// `rdsports_import::MAX_INPUT_BYTES`.
+pub const MAX_IMPORT_BYTES: u64 = rdsports_import::MAX_INPUT_BYTES as u64;
 
 /// Reads at most `limit` bytes of `path` (`-`: standard input) and refuses larger inputs,
 /// without reading more than `limit + 1` bytes (so `/dev/zero` and endless pipes are refused

@@ -4,13 +4,14 @@
 
 use super::*;
 
-const CASES: [&str; 10] = [
+const CASES: [&str; 11] = [
     "broker-ha",
     "direct-to-gateway",
     "gateway-and-session-host",
     "gateway-udp",
     "host-added",
     "no-change",
+    "per-host",
     "rdp-port",
     "role-added",
     "saved-plan",
@@ -189,8 +190,8 @@ fn bad_input_exits_2_with_a_hint() {
 }
 
 #[test]
-fn the_readme_example_is_the_real_output() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+fn the_guide_example_is_the_real_output() {
+    let readme = std::fs::read_to_string(root().join("docs/guide.md")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(
         root().join("examples/perimeter.toml"),
@@ -206,7 +207,7 @@ fn the_readme_example_is_the_real_output() {
         "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter\n",
         "$ rdsports diff perimeter.toml perimeter-new.toml --format csv\n",
     ] {
-        let at = readme.find(command).expect("the README shows the command") + command.len();
+        let at = readme.find(command).expect("the guide shows the command") + command.len();
         let shown = &readme[at..at + readme[at..].find("```").unwrap()];
         let args: Vec<&str> = command.trim().split(' ').skip(3).collect();
         let out = rdsports()

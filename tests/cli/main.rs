@@ -24,10 +24,13 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
 mod audit;
 mod check;
 mod diff;
+mod docs;
 mod fleet;
 mod hostile;
+mod import;
 mod lint;
 mod listen;
+mod per_host;
 
 mod plan {
     use super::*;
@@ -339,79 +342,6 @@ mod ports {
             ids.iter().all(|i| *i == "S22" || i.starts_with('D')),
             "{ids:?}"
         );
-    }
-}
-
-mod docs {
-    use super::*;
-
-    /// The README's catalog table is generated from the catalog; BLESS=1 rewrites it.
-    #[test]
-    fn readme_catalog_matches_the_catalog() {
-        let out = rdsports()
-            .args(["ports", "--format", "markdown"])
-            .output()
-            .unwrap();
-        let table = String::from_utf8(out.stdout).unwrap();
-        let path = root().join("README.md");
-        let readme = std::fs::read_to_string(&path).unwrap();
-        let (start, end) = ("<!-- catalog:start -->\n", "<!-- catalog:end -->");
-        let a = readme
-            .find(start)
-            .expect("README has a catalog:start marker")
-            + start.len();
-        let b = readme.find(end).expect("README has a catalog:end marker");
-        if readme[a..b] != table {
-            if std::env::var_os("BLESS").is_some() {
-                std::fs::write(&path, format!("{}{}{}", &readme[..a], table, &readme[b..]))
-                    .unwrap();
-            } else {
-                panic!(
-                    "README.md's catalog table differs from `rdsports ports --format markdown`; run BLESS=1 cargo test --test cli"
-                );
-            }
-        }
-    }
-
-    /// CI runs exactly the README's test command.
-    #[test]
-    fn ci_runs_the_readme_test_command() {
-        let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-        let ci = std::fs::read_to_string(root().join(".ci/run")).unwrap();
-        let command = readme
-            .split("Run every test")
-            .nth(1)
-            .and_then(|s| s.split("```sh\n").nth(1))
-            .and_then(|s| s.lines().next())
-            .expect("README names the test command");
-        assert!(
-            ci.lines().any(|l| l.trim() == format!("exec {command}")),
-            "{command:?} not in .ci/run"
-        );
-    }
-
-    #[test]
-    fn completions_and_man_page() {
-        rdsports()
-            .args(["completions", "bash"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("rdsports"));
-        rdsports()
-            .args(["completions", "powershell"])
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Register-ArgumentCompleter"));
-        rdsports()
-            .arg("man")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains(".TH rdsports"));
-        rdsports()
-            .arg("--help")
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Exit status: 0 ok, 1 findings"));
     }
 }
 

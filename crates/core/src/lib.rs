@@ -28,6 +28,6 @@ pub use catalog::Catalog;
 pub use deployment::Deployment;
 pub use diag::{Diagnostic, Severity, Spanned};
 pub use keep::Keep;
-pub use model::{Also, Flow, Host, PortRange, Protocol, Role, Zone};
+pub use model::{Also, Flow, Host, HostOptions, HostSettings, PortRange, Protocol, Role, Zone};
 pub use plan::Plan;
 pub use port_list::PortList;

@@ -401,6 +401,70 @@ pub struct Host {
     /// Roles the deployment gave this host by default (for example `management` on the first
     /// connection broker when no host has it); a subset of `roles`.
     pub implied_roles: Vec<Role>,
+    /// This host's own values of the options that Windows sets per host (its RDP listener,
+    /// its gateway transports); `None` takes the deployment's `[options]` value.
+    pub settings: HostSettings,
+}
+
+/// The options a `[[host]]` may set for itself, overriding `[options]` for that host only:
+/// the host that listens, the destination of the flows that use the port or the condition.
+/// Each is `None` when the host takes the deployment's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostSettings {
+    /// The port of the host's RDP-Tcp listener (`PortNumber`); hosts that accept RDP only.
+    pub rdp_port: Option<u16>,
+    /// RDP over UDP on this host; hosts that accept RDP only.
+    pub rdp_udp: Option<bool>,
+    /// The gateway's HTTPS port; gateways only.
+    pub gateway_https_port: Option<u16>,
+    /// The gateway's UDP transport; gateways only.
+    pub gateway_udp: Option<bool>,
+    /// The gateway's UDP port; gateways only.
+    pub gateway_udp_port: Option<u16>,
+}
+
+impl HostSettings {
+    /// The roles that accept RDP, on which `rdp_port` and `rdp_udp` may be set: the catalog
+    /// sends every flow on the RDP port to one of them.
+    pub const RDP_ROLES: [Role; 3] = [
+        Role::ConnectionBroker,
+        Role::SessionHost,
+        Role::VirtualDesktop,
+    ];
+
+    /// The roles a per-host key applies to (a host with none of them may not set it), and
+    /// how a hint names such a host.
+    pub fn applies_to(key: &str) -> (&'static [Role], &'static str) {
+        match key {
+            "rdp_port" | "rdp_udp" => (
+                &Self::RDP_ROLES,
+                "a host that accepts RDP (role session-host, connection-broker or virtual-desktop)",
+            ),
+            _ => (&[Role::Gateway], "a host with role gateway"),
+        }
+    }
+
+    /// Whether no key is set (the host takes every value from `[options]`).
+    pub fn is_empty(&self) -> bool {
+        *self == HostSettings::default()
+    }
+}
+
+/// The effective values of the per-host options for one host: its own setting where it has
+/// one, the deployment's `[options]` value otherwise
+/// ([`Deployment::options_for`](crate::deployment::Deployment::options_for)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostOptions {
+    /// RDP listener port.
+    pub rdp_port: u16,
+    /// RDP over UDP.
+    pub rdp_udp: bool,
+    /// RD Gateway HTTPS port.
+    pub gateway_https_port: u16,
+    /// RD Gateway UDP transport.
+    pub gateway_udp: bool,
+    /// RD Gateway UDP port.
+    pub gateway_udp_port: u16,
 }
 
 impl Host {

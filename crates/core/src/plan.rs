@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::catalog::{Atom, Catalog, Condition, Confidence, Entry, PortParam, PortRef};
 use crate::deployment::{Deployment, NpsMode, Options, WinRm};
-use crate::model::{Also, Flow, Host, PortRange, Protocol, Role, Zone};
+use crate::model::{Also, Flow, Host, HostOptions, PortRange, Protocol, Role, Zone};
 
 /// The default largest plan: 4,000,000 flows. A plan that size takes about 250 MB to build
 /// and about 400 MB to turn into rules; raise it with [`Scope::max_flows`] (the command
@@ -157,11 +157,37 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
 
     let mut active: Vec<Active> = Vec::new();
     for (e, entry) in catalog.entries.iter().enumerate() {
-        if !entry.when.iter().all(|c| holds(c, d)) {
+        // Conditions of one end's host (RDP over UDP on the listener, the gateway's UDP
+        // transport) are decided per host below; the others hold for the deployment.
+        if !entry
+            .when
+            .iter()
+            .all(|c| end_of(c, entry) != End::Deployment || holds(c, d))
+        {
             continue;
         }
+        // The hosts whose own conditions hold: a session host with RDP over UDP off gets no
+        // UDP RDP, a gateway with its UDP transport off neither takes nor forwards UDP.
+        let of_end = |end: End, hosts: Vec<usize>| -> Vec<usize> {
+            let conditions: Vec<&Condition> = entry
+                .when
+                .iter()
+                .filter(|c| end_of(c, entry) == end)
+                .collect();
+            if conditions.is_empty() {
+                return hosts;
+            }
+            hosts
+                .into_iter()
+                .filter(|&h| {
+                    let ho = d.options_for(h);
+                    conditions.iter().all(|c| holds_on(c, d, &ho))
+                })
+                .collect()
+        };
         if entry.confidence == Confidence::Low && !o.low_confidence {
-            let applies = !hosts_with(&entry.from).is_empty() && !hosts_with(&entry.to).is_empty();
+            let applies = !of_end(End::From, hosts_with(&entry.from)).is_empty()
+                && !of_end(End::To, hosts_with(&entry.to)).is_empty();
             if applies {
                 skipped_low.push(e);
             }
@@ -197,13 +223,41 @@ fn active(catalog: &Catalog, deployment: &Deployment) -> Entries {
             });
             continue;
         }
-        active.push(Active {
-            entry: e,
-            protocols: entry.protocols.clone(),
-            ports,
-            sources,
-            targets,
-        });
+        let sources = of_end(End::From, sources);
+        let targets = of_end(End::To, targets);
+        if sources.is_empty() || targets.is_empty() {
+            continue;
+        }
+        // A port the destination sets for itself (its RDP listener, its gateway ports): the
+        // targets fall into groups of the same ports, one active entry each.
+        let per_host = entry
+            .ports
+            .iter()
+            .any(|p| matches!(p, PortRef::Param(p) if p.is_per_host()));
+        let groups: Vec<(Vec<PortRange>, Vec<usize>)> = if per_host && d.has_host_settings() {
+            let mut groups: BTreeMap<Vec<PortRange>, Vec<usize>> = BTreeMap::new();
+            for t in targets {
+                let ho = d.options_for(t);
+                let at: Vec<PortRange> = entry
+                    .ports
+                    .iter()
+                    .filter_map(|p| resolve_for(*p, o, &ho))
+                    .collect();
+                groups.entry(at).or_default().push(t);
+            }
+            groups.into_iter().collect()
+        } else {
+            vec![(ports, targets)]
+        };
+        for (ports, targets) in groups {
+            active.push(Active {
+                entry: e,
+                protocols: entry.protocols.clone(),
+                ports,
+                sources: sources.clone(),
+                targets,
+            });
+        }
     }
     Entries {
         active,
@@ -516,28 +570,38 @@ fn thousands(n: u64) -> String {
 /// same flows, so they form a group; between two groups every pair of hosts (except a host
 /// with itself) gets one flow per distinct (protocol, ports) of the entries they share.
 fn count(catalog: &Catalog, d: &Deployment, active: &[Active], scope: Scope) -> Estimate {
-    let mut largest: Vec<Contribution> = active
-        .iter()
-        .map(|a| {
-            let entry = &catalog.entries[a.entry];
-            let roles = |rs: &[Role]| match rs {
-                [one] => format!("{one}"),
-                [a, b] => format!("{a}/{b}"),
-                [a, b, rest @ ..] => format!("{a}/{b}/+{} roles", rest.len()),
-                [] => String::new(),
-            };
-            Contribution {
-                id: entry.id.clone(),
-                from: roles(&entry.from),
-                to: roles(&entry.to),
-                sources: a.sources.len(),
-                targets: a.targets.len(),
-                flows: (a.sources.len() as u64)
-                    .saturating_mul(a.targets.len() as u64)
-                    .saturating_mul((a.protocols.len() * a.ports.len()) as u64),
+    // An entry whose destinations set their own ports is several active entries in a row:
+    // one contribution, its destinations and flows summed.
+    let mut largest: Vec<Contribution> = Vec::new();
+    let mut last_entry = None;
+    for a in active {
+        let entry = &catalog.entries[a.entry];
+        let roles = |rs: &[Role]| match rs {
+            [one] => format!("{one}"),
+            [a, b] => format!("{a}/{b}"),
+            [a, b, rest @ ..] => format!("{a}/{b}/+{} roles", rest.len()),
+            [] => String::new(),
+        };
+        let c = Contribution {
+            id: entry.id.clone(),
+            from: roles(&entry.from),
+            to: roles(&entry.to),
+            sources: a.sources.len(),
+            targets: a.targets.len(),
+            flows: (a.sources.len() as u64)
+                .saturating_mul(a.targets.len() as u64)
+                .saturating_mul((a.protocols.len() * a.ports.len()) as u64),
+        };
+        match largest.last_mut() {
+            Some(last) if last_entry == Some(a.entry) => {
+                last.sources = last.sources.max(c.sources);
+                last.targets += c.targets;
+                last.flows = last.flows.saturating_add(c.flows);
             }
-        })
-        .collect();
+            _ => largest.push(c),
+        }
+        last_entry = Some(a.entry);
+    }
     let bound = largest
         .iter()
         .fold(0u64, |sum, c| sum.saturating_add(c.flows));
@@ -684,6 +748,40 @@ fn count_zone_pairs(d: &Deployment, active: &[Active]) -> u64 {
     pairs.len() as u64
 }
 
+/// Which host decides a condition of a catalog entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The deployment (its options, its roles).
+    Deployment,
+    /// Each source host, by its own settings.
+    From,
+    /// Each destination host, by its own settings.
+    To,
+}
+
+/// The host that decides condition `c` of `entry`: `rdp_udp` the RDP listener (the
+/// destination), `gateway_udp` the gateway (the destination of clients' UDP, the source of
+/// the UDP it forwards to session hosts); every other condition the deployment.
+fn end_of(c: &Condition, entry: &Entry) -> End {
+    match c.atom {
+        Atom::RdpUdp => End::To,
+        Atom::GatewayUdp if entry.to.contains(&Role::Gateway) => End::To,
+        Atom::GatewayUdp if entry.from.contains(&Role::Gateway) => End::From,
+        _ => End::Deployment,
+    }
+}
+
+/// Whether a condition decided per host ([`end_of`]) holds for a host with the effective
+/// options `o` (any other condition: whether it holds for the deployment `d`).
+fn holds_on(c: &Condition, d: &Deployment, o: &HostOptions) -> bool {
+    let value = match c.atom {
+        Atom::RdpUdp => o.rdp_udp,
+        Atom::GatewayUdp => o.gateway_udp,
+        _ => return holds(c, d),
+    };
+    value != c.negated
+}
+
 /// Whether one condition holds for the deployment.
 fn holds(c: &Condition, d: &Deployment) -> bool {
     let o = &d.options;
@@ -736,6 +834,8 @@ pub fn range_sample(range: PortRange, n: usize) -> Vec<u16> {
 }
 
 /// The concrete ports of a catalog port for these options (`None`: no value configured).
+/// A port a host may set for itself takes the deployment's value here: the ports at one
+/// host are [`resolve_for`]'s.
 pub fn resolve(p: PortRef, o: &Options) -> Option<PortRange> {
     let single = |port: u16| PortRange::single(port);
     match p {
@@ -754,6 +854,19 @@ pub fn resolve(p: PortRef, o: &Options) -> Option<PortRange> {
             }),
             PortParam::Wmi => single(o.wmi_port),
         },
+    }
+}
+
+/// The concrete ports of a catalog port at a destination host whose effective per-host
+/// options are `host` ([`Deployment::options_for`]): its RDP and gateway ports are its own,
+/// every other port the deployment's (`o`).
+pub fn resolve_for(p: PortRef, o: &Options, host: &HostOptions) -> Option<PortRange> {
+    let single = |port: u16| PortRange::single(port);
+    match p {
+        PortRef::Param(PortParam::Rdp) => single(host.rdp_port),
+        PortRef::Param(PortParam::GatewayHttps) => single(host.gateway_https_port),
+        PortRef::Param(PortParam::GatewayUdp) => single(host.gateway_udp_port),
+        other => resolve(other, o),
     }
 }
 

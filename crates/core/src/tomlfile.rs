@@ -301,7 +301,7 @@ fn is_integer_type(expected: &str) -> bool {
 }
 
 /// Where to read about the format, for errors without a more precise hint.
-const FORMAT_HINT: &str = "the file format is in the README, \"The deployment file\"";
+const FORMAT_HINT: &str = "the file format is in docs/reference/deployment-file.md";
 
 #[cfg(test)]
 mod tests {

@@ -245,6 +245,7 @@ impl Side {
                     address: Some(address(h)),
                     zone: d.zones[h.zone].name.clone(),
                     roles: Some(h.roles.iter().map(|r| r.name().to_owned()).collect()),
+                    settings: Some(host_settings(h)),
                 })
                 .collect(),
             options: Some(option_values(&d.options)),
@@ -286,6 +287,7 @@ impl Side {
                             address: None,
                             zone: zone.to_string(),
                             roles: None,
+                            settings: None,
                         });
                     }
                 }
@@ -668,7 +670,9 @@ fn header(old: &Side, new: &Side) -> DiffHeader {
             Some(o) => {
                 let address = o.address.is_some() && n.address.is_some() && o.address != n.address;
                 let roles = o.roles.is_some() && n.roles.is_some() && o.roles != n.roles;
-                if o.zone != n.zone || address || roles {
+                let settings =
+                    o.settings.is_some() && n.settings.is_some() && o.settings != n.settings;
+                if o.zone != n.zone || address || roles || settings {
                     h.hosts_changed.push(HostChange {
                         name: n.name.clone(),
                         old: o,
@@ -755,6 +759,27 @@ fn transport(p: Protocol) -> Transport {
         Protocol::Tcp => Transport::Tcp,
         Protocol::Udp => Transport::Udp,
     }
+}
+
+/// The per-host keys `host` sets for itself, with their values as the file writes them.
+pub fn host_settings(host: &Host) -> BTreeMap<String, String> {
+    let s = &host.settings;
+    [
+        ("rdp_port", s.rdp_port.map(|p| p.to_string())),
+        ("rdp_udp", s.rdp_udp.map(|b| b.to_string())),
+        (
+            "gateway_https_port",
+            s.gateway_https_port.map(|p| p.to_string()),
+        ),
+        ("gateway_udp", s.gateway_udp.map(|b| b.to_string())),
+        (
+            "gateway_udp_port",
+            s.gateway_udp_port.map(|p| p.to_string()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+    .collect()
 }
 
 /// Every option of `[options]` with its value as the file writes it, in the order of

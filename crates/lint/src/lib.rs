@@ -318,7 +318,11 @@ pub fn lint(input: &Input<'_>) -> Result<Report, Vec<Diagnostic>> {
         &mut warnings,
     );
     if let Some(rules) = &input.rules {
-        rule_set_hits(rules, d.options.rdp_port, &rule_index, &mut groups);
+        // Every RDP port of the deployment: its own and each host's.
+        let rdp_ports: std::collections::BTreeSet<u16> = std::iter::once(d.options.rdp_port)
+            .chain(d.hosts.iter().filter_map(|h| h.settings.rdp_port))
+            .collect();
+        rule_set_hits(rules, &rdp_ports, &rule_index, &mut groups);
     }
     for a in &groups.accepts {
         if !a.used {
@@ -580,11 +584,12 @@ fn plan_hits(
     }
 }
 
-/// Findings on a rule set: any-to-any accepts, RDP or SMB from any address, and every rule
-/// the audit measured as allowing more than the plan.
+/// Findings on a rule set: any-to-any accepts, RDP (3389 and every RDP port of the
+/// deployment, `rdp_ports`) or SMB from any address, and every rule the audit measured as
+/// allowing more than the plan.
 fn rule_set_hits(
     rules: &RulesInput<'_>,
-    rdp_port: u16,
+    rdp_ports: &std::collections::BTreeSet<u16>,
     rule_index: &dyn Fn(&str) -> usize,
     hits: &mut Groups,
 ) {
@@ -628,8 +633,10 @@ fn rule_set_hits(
                 );
                 continue;
             }
-            let open: Vec<u16> = [rdp_port, 3389, 445]
-                .into_iter()
+            let open: Vec<u16> = rdp_ports
+                .iter()
+                .copied()
+                .chain([3389, 445])
                 .filter(|p| m[DPORT].contains(u128::from(*p)))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
@@ -669,7 +676,6 @@ fn check_hits(
     warnings: &mut Vec<Diagnostic>,
 ) -> usize {
     let d = plan.deployment;
-    let https_port = d.options.gateway_https_port;
     let mut read = 0;
     let mut unknown: BTreeMap<String, usize> = BTreeMap::new();
     for check in checks {
@@ -749,7 +755,8 @@ fn check_hits(
                 }
                 let web_role =
                     d.hosts[host].has(Role::Gateway) || d.hosts[host].has(Role::WebAccess);
-                let web_port = port == https_port || port == 443;
+                // The host's own HTTPS port (a gateway may set gateway_https_port).
+                let web_port = port == d.options_for(host).gateway_https_port || port == 443;
                 if cert.self_signed == Some(true) && web_role && web_port {
                     hit(
                         "tls-certificate-self-signed",

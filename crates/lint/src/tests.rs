@@ -485,3 +485,68 @@ fn rules_with_loops_of_chains_end() {
         assert!(!ids(&r).contains(&"rules-too-broad"), "{export}");
     }
 }
+
+/// Per-host settings: a gateway's self-signed certificate on its own HTTPS port is a
+/// finding, and a rule that opens a session host's own RDP port to any address is.
+#[test]
+fn per_host_ports_are_the_hosts_own() {
+    let text = with(
+        "",
+        "[[host]]\nname = \"gw02\"\naddress = \"198.51.100.11\"\nroles = [\"gateway\"]\n\
+         gateway_https_port = 8443\n\n\
+         [[host]]\nname = \"sh03\"\naddress = \"192.0.2.23\"\nroles = [\"session-host\"]\n\
+         rdp_port = 3390\n",
+    );
+    let self_signed = |to: &str, port: u16| {
+        check(json!([
+            {"to": to, "protocol": "tcp", "port": port, "verdict": "open", "service": "tls",
+             "detail": {"tls": {"version": "TLSv1.3", "certificate": {"subject": "CN=gw", "self_signed": true}}}},
+        ]))
+    };
+    let r = run(&text, &self_signed("gw02", 8443)).unwrap();
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule.id == "tls-certificate-self-signed")
+        .expect("gw02's HTTPS port is 8443");
+    assert_eq!(f.hosts, ["gw02"]);
+    // 8443 is no HTTPS port of gw01 (it keeps 443).
+    let r = run(&text, &self_signed("gw01", 8443)).unwrap();
+    assert!(!ids(&r).contains(&"tls-certificate-self-signed"));
+
+    let catalog = Catalog::builtin().expect("catalog");
+    let d = Deployment::parse(&text).unwrap();
+    let p = plan(&catalog, &d);
+    let rules = |port: u16| {
+        format!(
+            "*filter\n:FORWARD DROP [0:0]\n-A FORWARD -p tcp --dport {port} -j ACCEPT\nCOMMIT\n"
+        )
+    };
+    let lint_rules = |export: &str| {
+        let rs = rdsports_audit::read("iptables-save", export, "fw", &Default::default()).unwrap();
+        let audit = rdsports_audit::analyse(&rs, &p, &rdsports_audit::Scope::CrossZone);
+        let r = lint(&Input {
+            text: &text,
+            plan: &p,
+            checks: &[],
+            rules: Some(RulesInput {
+                name: "fw",
+                ruleset: &rs,
+                audit: &audit,
+            }),
+        })
+        .unwrap();
+        r.findings
+            .iter()
+            .filter(|f| f.rule.id == "rules-rdp-smb-from-anywhere")
+            .flat_map(|f| f.evidence.clone())
+            .collect::<Vec<String>>()
+    };
+    let evidence = lint_rules(&rules(3390));
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert!(
+        evidence[0].contains("any IPv4 source to TCP 3390"),
+        "{evidence:?}"
+    );
+    assert!(lint_rules(&rules(3392)).is_empty());
+}

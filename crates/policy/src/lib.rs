@@ -20,7 +20,7 @@
 //! ```
 //!
 //! The crate is pure: it reads no files and prints nothing. How to apply each target's output
-//! is in the README's "Applying the rules".
+//! is in docs/reference/platforms/<target>.md.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
 pub mod aggregate;

@@ -100,6 +100,7 @@ fn deployment(c: &Case) -> Deployment {
                 zone: *z,
                 roles: vec![Role::SessionHost],
                 implied_roles: Vec::new(),
+                settings: Default::default(),
             })
             .collect(),
         warnings: Vec::new(),
@@ -316,4 +317,36 @@ fn aggregating_flows_as_they_are_planned_gives_the_policy_of_the_plan() {
         assert_eq!(streamed.warnings, held.warnings, "{}", d.name);
         assert_eq!(streamed.counts, held.counts, "{}", d.name);
     }
+}
+
+/// Per-host settings (the per-host fixture: sh03 on RDP 3390 without UDP, gw02 on HTTPS
+/// 8443 without UDP): aggregation never lends a host the port of another. Each host gets
+/// exactly its own ports, as the flows say, and the streamed policy is the held one.
+#[test]
+fn aggregation_keeps_each_hosts_own_ports() {
+    let plan = common::fixture_plan("per-host");
+    let d = plan.deployment;
+    let flat = Policy::from_plan(&plan);
+    let agg = flat.aggregate();
+    assert_eq!(host_set(&flat.rules), host_set(&agg.rules));
+    let set = host_set(&agg.rules);
+    let h = |n: &str| d.host_index(n).unwrap();
+    let ports = |from: &str, to: &str, p: Protocol| set.get(&(h(from), h(to), p)).cloned();
+    let one = |p: u16| Some(vec![PortRange::single(p).unwrap()]);
+    assert_eq!(ports("gw01", "sh03", Protocol::Tcp), one(3390));
+    assert_eq!(ports("gw02", "sh03", Protocol::Tcp), one(3390));
+    assert_eq!(ports("gw01", "sh01", Protocol::Tcp), one(3389));
+    assert_eq!(ports("gw01", "sh03", Protocol::Udp), None);
+    assert_eq!(ports("gw01", "sh01", Protocol::Udp), one(3389));
+    assert_eq!(ports("gw02", "sh01", Protocol::Udp), None);
+    assert_eq!(ports("clients", "gw02", Protocol::Udp), None);
+    assert_eq!(ports("clients", "gw01", Protocol::Udp), one(3391));
+    assert_eq!(ports("clients", "gw02", Protocol::Tcp), one(8443));
+    assert_eq!(ports("clients", "gw01", Protocol::Tcp), one(443));
+    let catalog = common::catalog();
+    let streamed = Policy::aggregated_from_flows(catalog, d, 0, |each| {
+        let scope = rdsports_core::plan::Scope::default();
+        let _ = rdsports_core::plan::plan_each(catalog, d, scope, &mut |f| each(&f));
+    });
+    assert_eq!(streamed.rules, Policy::aggregated_from_plan(&plan).rules);
 }

@@ -177,7 +177,7 @@ fn cases() -> Vec<(String, Plan<'static>)> {
         .into_iter()
         .map(|e| (e.clone(), common::plan(&e)))
         .collect();
-    for f in ["ftp-v6", "ftp-passive-v6"] {
+    for f in ["ftp-v6", "ftp-passive-v6", "per-host"] {
         out.push((format!("fixture-{f}"), common::fixture_plan(f)));
     }
     out
@@ -296,4 +296,61 @@ fn shared_host_renderings_equal_single_host_renderings() {
             }
         }
     }
+}
+
+/// aws-sg: every machine of every case (up to [`HOSTS_IN_FULL`] hosts: the outputs' member
+/// lists of larger ones are cut to the description's limit) is a member of exactly one
+/// security group, and each group has an id of its own. Hosts of one role set that need different rules (sh03
+/// on an RDP port of its own) split into numbered groups rather than overwrite each other.
+#[test]
+fn every_machine_is_in_one_security_group() {
+    for (case, plan) in cases() {
+        if plan.deployment.hosts.len() > HOSTS_IN_FULL {
+            continue;
+        }
+        // A plan the target cannot express (an FTP data channel) has its golden error.
+        let Ok(r) = render("aws-sg", &plan, &RenderOptions::default()) else {
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&r.files[0].1).unwrap();
+        let outputs = v["Outputs"].as_object().unwrap();
+        let mut members: Vec<String> = outputs
+            .values()
+            .flat_map(|o| {
+                let text = o["Description"].as_str().unwrap();
+                let list = text.strip_prefix("members: ").unwrap();
+                list.split(", ").map(str::to_owned).collect::<Vec<_>>()
+            })
+            .collect();
+        let groups = v["Resources"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"] == "AWS::EC2::SecurityGroup")
+            .count();
+        assert_eq!(groups, outputs.len(), "{case}");
+        let n = members.len();
+        members.sort();
+        members.dedup();
+        assert_eq!(members.len(), n, "{case}: a host in two groups");
+        let d = plan.deployment;
+        let internet =
+            |h: &rdsports_core::Host| d.zones[h.zone].networks.iter().any(|n| n.prefix_len() == 0);
+        let machines: Vec<String> = d
+            .hosts
+            .iter()
+            .filter(|h| h.is_single() && !internet(h))
+            .map(|h| h.name.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(members, machines, "{case}");
+    }
+    let plan = common::fixture_plan("per-host");
+    let r = render("aws-sg", &plan, &RenderOptions::default()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&r.files[0].1).unwrap();
+    assert_eq!(
+        v["Outputs"]["SgSessionHost2"]["Description"],
+        "members: sh03"
+    );
 }

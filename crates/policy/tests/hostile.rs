@@ -105,6 +105,7 @@ fn deployment(names: &[String]) -> Deployment {
             zone,
             roles,
             implied_roles: Vec::new(),
+            settings: Default::default(),
         }
     };
     Deployment {

@@ -1,8 +1,8 @@
 //! Every `.ps1` the project writes, parsed by a real PowerShell grammar (tree-sitter-powershell)
 //! and checked against the table of documented cmdlets and parameters in
 //! `common/powershell.rs`: `rules --target windows` for every example and fixture with every
-//! option set, the golden `.ps1` files, the PowerShell blocks of README.md, and the
-//! firewall lines `rdsports listen` prints on Windows. The hostile-name property test
+//! option set, the golden `.ps1` files, the PowerShell blocks of the README and of every
+//! page under docs/, and the firewall lines `rdsports listen` prints on Windows. The hostile-name property test
 //! (`hostile.rs`) sends its scripts through the same check.
 
 mod common;
@@ -88,12 +88,31 @@ fn every_golden_script_parses() {
     }
 }
 
-/// The fenced code blocks of README.md tagged `powershell` (or `ps1`, `pwsh`).
-fn readme_powershell() -> Vec<(usize, String)> {
-    let readme = std::fs::read_to_string(common::workspace().join("README.md")).expect("README");
+/// The pages whose `powershell` blocks are checked: the README, CONTRIBUTING and every page
+/// under docs/.
+fn pages() -> Vec<std::path::PathBuf> {
+    let root = common::workspace();
+    let mut pages = vec![root.join("README.md"), root.join("CONTRIBUTING.md")];
+    let mut dirs = vec![root.join("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("docs/").flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                pages.push(p);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// The fenced code blocks of a page tagged `powershell` (or `ps1`, `pwsh`), with their lines.
+fn powershell_blocks(text: &str) -> Vec<(usize, String)> {
     let mut blocks = Vec::new();
     let mut current: Option<(usize, String)> = None;
-    for (i, line) in readme.lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         match &mut current {
             Some((_, body)) if line.trim_start().starts_with("```") => {
                 let body = std::mem::take(body);
@@ -115,11 +134,32 @@ fn readme_powershell() -> Vec<(usize, String)> {
 }
 
 #[test]
-fn the_readme_powershell_parses_and_uses_only_documented_cmdlets() {
-    let blocks = readme_powershell();
-    assert!(!blocks.is_empty(), "README.md has no powershell block");
-    for (line, body) in blocks {
-        check(&body).unwrap_or_else(|e| panic!("README.md block at line {line}: {e}"));
+fn the_documentation_powershell_parses_and_uses_only_documented_cmdlets() {
+    let root = common::workspace();
+    let mut checked = Vec::new();
+    for page in pages() {
+        let text = std::fs::read_to_string(&page).expect("a page");
+        let name = page
+            .strip_prefix(&root)
+            .unwrap_or(&page)
+            .display()
+            .to_string();
+        let name = name.replace('\\', "/");
+        for (line, body) in powershell_blocks(&text) {
+            check(&body).unwrap_or_else(|e| panic!("{name} block at line {line}: {e}"));
+            checked.push(name.clone());
+        }
+    }
+    // The Windows pages show the scripts being run; the guide shows the fleet script.
+    for page in [
+        "docs/windows.md",
+        "docs/reference/platforms/windows.md",
+        "docs/guide.md",
+    ] {
+        assert!(
+            checked.iter().any(|c| c == page),
+            "{page} has no powershell block: {checked:?}"
+        );
     }
 }
 
@@ -176,4 +216,49 @@ fn the_fleet_script_parses() {
     ] {
         assert!(params.iter().any(|q| q == p), "{p} not in {params:?}");
     }
+}
+
+/// The import collector parses with the PowerShell grammar and calls only documented cmdlets
+/// and parameters (the RemoteDesktop, CimCmdlets, NetTCPIP, DnsClient, WSMan and core
+/// entries of the table), and never asks for a RADIUS shared secret.
+#[test]
+fn the_import_collector_parses_and_uses_only_documented_cmdlets() {
+    let text = common::powershell::IMPORT_COLLECTOR;
+    let commands = common::powershell::check(text)
+        .unwrap_or_else(|e| panic!("crates/import/src/collector.ps1: {e}"));
+    for cmdlet in [
+        "Get-RDServer",
+        "Get-RDDeploymentGatewayConfiguration",
+        "Get-RDLicenseConfiguration",
+        "Get-RDConnectionBrokerHighAvailability",
+        "Get-RDSessionCollection",
+        "Get-RDSessionHost",
+        "Get-RDVirtualDesktopCollection",
+        "Get-RDVirtualDesktop",
+        "Get-CimInstance",
+        "Invoke-CimMethod",
+        "Invoke-Command",
+        "New-PSSessionOption",
+    ] {
+        assert!(
+            commands.iter().any(|c| c.name == cmdlet),
+            "{cmdlet} is not called"
+        );
+    }
+    let radius = commands
+        .iter()
+        .find(|c| {
+            text.lines()
+                .nth(c.line - 1)
+                .is_some_and(|l| l.contains("Win32_TSGatewayRADIUSServer"))
+        })
+        .expect("the RADIUS servers are read");
+    assert!(
+        radius.parameters.iter().any(|p| p == "Property"),
+        "{radius:?}"
+    );
+    assert!(
+        !text.contains("SharedSecret"),
+        "the collector names the shared secret"
+    );
 }

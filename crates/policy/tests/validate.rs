@@ -22,7 +22,7 @@ fn cases() -> Vec<(String, Plan<'static>)> {
         .into_iter()
         .map(|e| (e.clone(), common::plan(&e)))
         .collect();
-    for f in ["ftp-v6", "ftp-passive-v6"] {
+    for f in ["ftp-v6", "ftp-passive-v6", "per-host"] {
         out.push((format!("fixture-{f}"), common::fixture_plan(f)));
     }
     out

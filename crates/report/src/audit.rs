@@ -112,8 +112,31 @@ pub fn section(out: &mut String, audits: &[AuditFile]) {
             out.push_str("</ul>\n");
             more(out, a.notes.len());
         }
+        rule_texts(out, a);
     }
     out.push_str("</section>\n");
+}
+
+/// The rules whose text the tables cut (`...`), in full, folded away.
+fn rule_texts(out: &mut String, a: &Audit) {
+    if a.rule_texts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details class=\"rule-texts\"><summary>Rule texts ({}): the rules cut above (...), in full</summary>\n<dl>",
+        a.rule_texts.len()
+    );
+    for r in a.rule_texts.iter().take(ROWS_MAX) {
+        let _ = writeln!(
+            out,
+            "<dt>{}</dt><dd><pre><code>{}</code></pre></dd>",
+            esc(&r.location),
+            esc(&r.text)
+        );
+    }
+    out.push_str("</dl></details>\n");
+    more(out, a.rule_texts.len());
 }
 
 fn missing(out: &mut String, k: usize, a: &Audit) {
@@ -365,5 +388,27 @@ mod tests {
             ROWS_MAX
         );
         assert!(html.contains("… and 5 more, not shown"));
+    }
+
+    /// The rule texts the tables cut are in the page in full, escaped, folded away.
+    #[test]
+    fn rule_texts_are_shown_in_full() {
+        let long = format!(
+            "-A FORWARD -m comment --comment \\\"{}<b>\\\" -j DROP",
+            "x".repeat(500)
+        );
+        let extra = format!(", \"rule_texts\": [{{\"location\": \"f:1\", \"text\": \"{long}\"}}]");
+        let a = Audit::parse(&doc(FLOW, &extra)).unwrap();
+        let mut html = String::new();
+        section(&mut html, &[file(a)]);
+        assert!(
+            html.contains("<summary>Rule texts (1): the rules cut above (...), in full</summary>")
+        );
+        assert!(html.contains(&"x".repeat(500)));
+        assert!(html.contains("&lt;b&gt;"));
+        let a = Audit::parse(&doc(FLOW, "")).unwrap();
+        let mut html = String::new();
+        section(&mut html, &[file(a)]);
+        assert!(!html.contains("Rule texts"));
     }
 }

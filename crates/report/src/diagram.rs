@@ -2,7 +2,7 @@
 //!
 //! Every format is drawn from one pure graph model ([`Graph`]): zones become clusters, hosts
 //! with the same roles in the same zone fold into one node (so a farm of 200 session hosts is
-//! one node with a count), and the flows between two nodes fold into one edge labelled with
+//! one node with a count) unless a host sets its own ports (`rdp_port` ...), and the flows between two nodes fold into one edge labelled with
 //! its protocols and ports ("tcp 135, 445, 49152-65535; udp 3389").
 //!
 //! The SVG layout is our own and deterministic: zones are columns in file order, nodes stack
@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 use std::str::FromStr;
 
 use rdsports_core::plan::Plan;
-use rdsports_core::{PortRange, Protocol, Role};
+use rdsports_core::{HostOptions, PortRange, Protocol, Role};
 
 /// The diagram formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,13 +146,15 @@ impl Graph {
     /// Builds the graph of `plan`.
     pub fn new(plan: &Plan<'_>) -> Graph {
         let d = plan.deployment;
-        // Group hosts by (zone, roles), remembering the first host of each group.
-        let mut group_of: BTreeMap<(usize, &[Role]), usize> = BTreeMap::new();
+        // Group hosts by (zone, roles, per-host options), remembering the first host of each
+        // group: a session host on an RDP port of its own is a node of its own, never folded
+        // into hosts on another port.
+        let mut group_of: BTreeMap<(usize, &[Role], HostOptions), usize> = BTreeMap::new();
         let mut groups: Vec<(usize, Vec<Role>, Vec<usize>)> = Vec::new();
         let mut host_group: Vec<usize> = Vec::with_capacity(d.hosts.len());
         for (i, h) in d.hosts.iter().enumerate() {
             let g = *group_of
-                .entry((h.zone, h.roles.as_slice()))
+                .entry((h.zone, h.roles.as_slice(), d.options_for(i)))
                 .or_insert_with(|| {
                     groups.push((h.zone, h.roles.clone(), Vec::new()));
                     groups.len() - 1

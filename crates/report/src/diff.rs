@@ -58,6 +58,10 @@ pub fn header_lines(doc: &DiffDocument) -> Vec<(&'static str, String)> {
         if let Some(roles) = &x.roles {
             let _ = write!(s, ": {}", roles.join(", "));
         }
+        if let Some(settings) = x.settings.as_ref().filter(|m| !m.is_empty()) {
+            let set: Vec<String> = settings.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let _ = write!(s, " ({})", set.join(", "));
+        }
         s
     };
     let mut lines = Vec::new();
@@ -101,6 +105,19 @@ pub fn header_lines(doc: &DiffDocument) -> Vec<(&'static str, String)> {
             }
             if !lost.is_empty() {
                 parts.push(format!("roles -{}", lost.join(", -")));
+            }
+        }
+        if c.old.settings != c.new.settings
+            && let (Some(a), Some(b)) = (&c.old.settings, &c.new.settings)
+        {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let value = |m: &std::collections::BTreeMap<String, String>| {
+                    m.get(k).cloned().unwrap_or_else(|| "(options)".to_owned())
+                };
+                if a.get(k) != b.get(k) {
+                    parts.push(format!("{k} {}->{}", value(a), value(b)));
+                }
             }
         }
         lines.push(("~", format!("host {}: {}", c.name, parts.join("; "))));

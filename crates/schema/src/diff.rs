@@ -37,6 +37,8 @@
 //! Keys are written in the order of the fields here. Readers must ignore fields they do not
 //! know.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Transport;
@@ -101,7 +103,7 @@ pub struct DiffHeader {
     pub hosts_added: Vec<DiffHost>,
     /// Hosts only OLD has.
     pub hosts_removed: Vec<DiffHost>,
-    /// Hosts on both sides whose address, zone or roles differ.
+    /// Hosts on both sides whose address, zone, roles or per-host settings differ.
     pub hosts_changed: Vec<HostChange>,
     /// Zones only NEW has.
     pub zones_added: Vec<String>,
@@ -124,6 +126,11 @@ pub struct DiffHost {
     pub zone: String,
     /// Roles, given and implied (`null`: a saved plan does not say).
     pub roles: Option<Vec<String>>,
+    /// The per-host keys the host sets for itself (`rdp_port`, `gateway_udp` ...), with their
+    /// values as the file writes them; keys it leaves to `[options]` are absent (`null`: a
+    /// saved plan does not say).
+    #[serde(default)]
+    pub settings: Option<BTreeMap<String, String>>,
 }
 
 /// A host whose address, zone or roles changed.

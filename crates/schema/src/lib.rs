@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod diff;
 pub mod fleet;
+pub mod import;
 pub mod lint;
 pub mod listen;
 pub mod plan;

@@ -80,7 +80,7 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
             .into_iter()
             .next()
             .map_or_else(|| path.clone(), |n| clip(&n));
-        let mut rules: Vec<(i64, bool, Rule)> = Vec::new();
+        let mut rules: Vec<(i64, Option<bool>, Rule)> = Vec::new();
         let mut has_defaults = false;
         for key in ["securityRules", "defaultSecurityRules"] {
             let Some(list) = field(nsg, key).and_then(Value::as_array) else {
@@ -167,7 +167,7 @@ pub fn read(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, ReadE
                 ),
                 rules: rules
                     .iter()
-                    .filter(|r| r.1 == dir_in)
+                    .filter(|r| r.1.is_none_or(|inbound| inbound == dir_in))
                     .map(|r| r.2.clone())
                     .collect(),
                 // Every NSG ends in DenyAll; an NSG without it still denies.
@@ -219,7 +219,8 @@ const USER: (i64, i64) = (100, 4096);
 /// The priorities of `defaultSecurityRules`.
 const DEFAULTS: (i64, i64) = (65000, 65500);
 
-/// One Azure security rule: (priority, inbound, rule); `None` when skipped (with a note).
+/// One Azure security rule: (priority, inbound (`None`: both directions, "possible"), rule);
+/// `None` when skipped (with a note).
 /// A priority that is missing, not a number or out of `range` is an error: the rule's
 /// place in the order, and so every verdict after it, would be a guess.
 fn azure_rule(
@@ -228,7 +229,7 @@ fn azure_rule(
     range: (i64, i64),
     internal: &Set,
     notes: &mut Vec<Note>,
-) -> Result<Option<(i64, bool, Rule)>, ReadError> {
+) -> Result<Option<(i64, Option<bool>, Rule)>, ReadError> {
     let one = |k: &str| strings(field(r, k)).into_iter().next().unwrap_or_default();
     let rname = clip(&one("name"));
     let loc = format!("{at} \"{rname}\"");
@@ -254,32 +255,40 @@ fn azure_rule(
             });
         }
     };
+    let mut possible = Vec::new();
+    // A direction or an access not understood may be either: the rule is "possible" in
+    // both directions, with no verdict the evaluator can follow (skipped, a deny would
+    // vanish).
     let inbound = match one("direction").to_ascii_lowercase().as_str() {
-        "inbound" | "0" => true,
-        "outbound" | "1" => false,
+        "inbound" | "0" => Some(true),
+        "outbound" | "1" => Some(false),
         other => {
             notes.push(Note {
-                location: loc,
+                location: loc.clone(),
                 message: format!(
-                    "direction `{}` is not understood; rule skipped",
+                    "direction `{}` is not understood; the rule is \"possible\" in both directions",
                     clip(other)
                 ),
             });
-            return Ok(None);
+            possible.push(format!("direction {}", clip(other)));
+            None
         }
     };
     let allow = match one("access").to_ascii_lowercase().as_str() {
-        "allow" | "0" => true,
-        "deny" | "1" => false,
+        "allow" | "0" => Some(true),
+        "deny" | "1" => Some(false),
         other => {
             notes.push(Note {
-                location: loc,
-                message: format!("access `{}` is not understood; rule skipped", clip(other)),
+                location: loc.clone(),
+                message: format!(
+                    "access `{}` is not understood; the rule is \"possible\"",
+                    clip(other)
+                ),
             });
-            return Ok(None);
+            possible.push(format!("access {}", clip(other)));
+            None
         }
     };
-    let mut possible = Vec::new();
     let mut cube = Cube::full();
     match one("protocol").to_ascii_lowercase().as_str() {
         "*" | "any" | "" => {}
@@ -294,14 +303,19 @@ fn azure_rule(
         |single: &str, plural: &str, asg: &str, dim: usize, possible: &mut Vec<String>| {
             let mut list = strings(field(r, single));
             list.extend(strings(field(r, plural)));
-            if !strings(field(r, asg)).is_empty()
+            let groups = !strings(field(r, asg)).is_empty()
                 || field(r, asg)
                     .and_then(Value::as_array)
-                    .is_some_and(|a| !a.is_empty())
-            {
+                    .is_some_and(|a| !a.is_empty());
+            if groups {
                 possible.push(format!("application security group in {asg}"));
             }
             if list.is_empty() {
+                // Azure requires a prefix or a group: an export with neither may hold any
+                // addresses (read as any, an allow would pass what it does not).
+                if !groups {
+                    possible.push(format!("no {single}"));
+                }
                 return;
             }
             let mut set = Set::empty();
@@ -347,7 +361,17 @@ fn azure_rule(
         for key in [single, plural] {
             list.extend(strings(field(r, key)).into_iter().map(|p| (key, p)));
         }
-        if list.is_empty() || list.iter().any(|(_, p)| p == "*") {
+        if list.is_empty() {
+            // Azure requires one of them: an export without either may hold any ports
+            // (read as any, an allow would pass what it does not).
+            possible.push(format!("no {single}"));
+            notes.push(Note {
+                location: loc.clone(),
+                message: format!("neither {single} nor {plural}; the rule is \"possible\""),
+            });
+            continue;
+        }
+        if list.iter().any(|(_, p)| p == "*") {
             continue;
         }
         let mut iv = Vec::new();
@@ -376,8 +400,16 @@ fn azure_rule(
     }
     let text = format!(
         "{rname} {prio} {} {} {} {} -> {} {}",
-        if inbound { "in" } else { "out" },
-        if allow { "allow" } else { "deny" },
+        match inbound {
+            Some(true) => "in",
+            Some(false) => "out",
+            None => "in|out",
+        },
+        match allow {
+            Some(true) => "allow",
+            Some(false) => "deny",
+            None => "allow|deny",
+        },
         one("protocol"),
         {
             let mut l = strings(field(r, "sourceAddressPrefix"));
@@ -405,7 +437,11 @@ fn azure_rule(
             } else {
                 Some(possible.join("; "))
             },
-            action: if allow { Action::Accept } else { Action::Drop },
+            action: match allow {
+                Some(true) => Action::Accept,
+                Some(false) => Action::Drop,
+                None => Action::Unknown,
+            },
             location: loc,
             text,
             hits: None,
@@ -513,5 +549,35 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(rdp(&rs), Verdict::Possible { .. }));
+    }
+
+    /// A deny whose access, direction or ports cannot be read is kept as "possible", never
+    /// skipped: skipped, the allow after it would pass RDP.
+    #[test]
+    fn a_deny_read_in_part_makes_rdp_possible_not_allowed() {
+        for (fields, note) in [
+            (
+                r#""priority": 100, "destinationPortRange": "3389", "access": "Denied""#,
+                "access `denied` is not understood",
+            ),
+            (
+                r#""priority": 100, "destinationPortRange": "3389", "direction": "Both""#,
+                "direction `both` is not understood",
+            ),
+            (r#""priority": 100"#, "neither destinationPortRange nor"),
+        ] {
+            // Later keys win in serde_json's map: the misread value replaces the good one.
+            let rs = read(&nsg(fields), "n.json", &opts()).unwrap();
+            assert!(
+                matches!(rdp(&rs), Verdict::Possible { .. }),
+                "{fields}: {:?}",
+                rdp(&rs)
+            );
+            assert!(
+                rs.notes.iter().any(|n| n.message.contains(note)),
+                "{fields}: {:?}",
+                rs.notes
+            );
+        }
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct WinRule {
     pub(crate) location: String,
     pub(crate) enabled: bool,
     pub(crate) inbound: bool,
+    /// The direction was not understood: the rule is in both directions, "possible" (a
+    /// scoped entry says why).
+    pub(crate) both: bool,
     pub(crate) action: Option<WinAction>,
     pub(crate) profiles: u32,
     pub(crate) protocol: Option<u128>,
@@ -110,7 +113,7 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
         let profiles: Option<Value> = doc
             .profiles
             .and_then(|p| serde_json::from_str(p.get()).ok());
-        return Ok(json_profiles(win, profiles.as_ref(), notes, name, opts));
+        return json_profiles(win, profiles.as_ref(), notes, name, opts);
     }
     let v: Value = serde_json::from_str(text).map_err(|e| ReadError {
         location: format!("{name}:{}:{}", e.line(), e.column()),
@@ -129,7 +132,7 @@ pub fn read_json(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, 
     for (i, r) in rules.iter().enumerate() {
         json_rule(i, r, name, &mut notes, &mut win)?;
     }
-    Ok(json_profiles(win, v.get("Profiles"), notes, name, opts))
+    json_profiles(win, v.get("Profiles"), notes, name, opts)
 }
 
 /// Rule `i` of the export (`r`), added to `win` (or a note why not); a protocol number
@@ -170,18 +173,21 @@ fn json_rule(
         }
     };
     let direction = one(r.get("Direction")).to_ascii_lowercase();
-    let inbound = match direction.as_str() {
-        "inbound" | "1" => true,
-        "outbound" | "2" => false,
+    // A direction not understood may be either: the rule is "possible" in both (skipped, a
+    // block rule would vanish).
+    let (inbound, both) = match direction.as_str() {
+        "inbound" | "1" => (true, false),
+        "outbound" | "2" => (false, false),
         other => {
             notes.push(Note {
                 location: location.clone(),
                 message: format!(
-                    "direction `{}` is not understood; rule skipped",
+                    "direction `{}` is not understood; the rule is \"possible\" in both directions",
                     clip(other)
                 ),
             });
-            return Ok(());
+            scoped.push(format!("direction {} (inbound or outbound)", clip(other)));
+            (true, true)
         }
     };
     let action = match one(r.get("Action")).to_ascii_lowercase().as_str() {
@@ -264,6 +270,7 @@ fn json_rule(
         location,
         enabled,
         inbound,
+        both,
         action: if bypass && action == Some(WinAction::Allow) {
             Some(WinAction::Bypass)
         } else {
@@ -287,7 +294,7 @@ fn json_profiles(
     notes: Vec<Note>,
     name: &str,
     opts: &ReadOptions,
-) -> Ruleset {
+) -> Result<Ruleset, ReadError> {
     // Profiles: default actions and whether the firewall is on.
     let mut defaults = (None, None, true);
     let wanted = opts.profile.as_deref().unwrap_or("domain");
@@ -302,30 +309,47 @@ fn json_profiles(
         if profile_bit(&pname) != Some(wanted_bit) {
             continue;
         }
-        let act = |k: &str| match one(p.get(k)).to_ascii_lowercase().as_str() {
-            "allow" | "2" => Some(Decision::Accept),
-            "block" | "4" => Some(Decision::Drop),
-            _ => None,
+        // A value not understood is an error: read as a default, a profile that is off or
+        // allows by default would be audited as one that blocks.
+        let bad = |k: &str| ReadError {
+            location: format!("{name}: $.Profiles[{i}].{k}"),
+            message: format!(
+                "{k} {} of the {} profile is not understood",
+                clip(&p.get(k).map_or_else(|| "(none)".into(), Value::to_string)),
+                clip(&pname)
+            ),
+            hint: "run the script of `rdsports audit --windows-export-script` and give its \
+                   output file as it wrote it (actions: Allow, Block or NotConfigured; Enabled: \
+                   True, False or NotConfigured)"
+                .into(),
         };
-        let enabled = !matches!(
-            one(p.get("Enabled")).to_ascii_lowercase().as_str(),
-            "false" | "0"
-        );
+        let act = |k: &str| match one(p.get(k)).to_ascii_lowercase().as_str() {
+            "allow" | "2" => Ok(Some(Decision::Accept)),
+            "block" | "4" => Ok(Some(Decision::Drop)),
+            // NotConfigured: the Windows default.
+            "notconfigured" | "0" | "" => Ok(None),
+            _ => Err(bad(k)),
+        };
+        // GpoBoolean: False 0, True 1, NotConfigured 2 (the default: on).
+        let enabled = match one(p.get("Enabled")).to_ascii_lowercase().as_str() {
+            "false" | "0" => false,
+            "true" | "1" | "notconfigured" | "2" | "" => true,
+            _ => return Err(bad("Enabled")),
+        };
         defaults = (
-            act("DefaultInboundAction"),
-            act("DefaultOutboundAction"),
+            act("DefaultInboundAction")?,
+            act("DefaultOutboundAction")?,
             enabled,
         );
-        let _ = i;
     }
-    build(
+    Ok(build(
         win,
         wanted_bit,
         defaults,
         notes,
         &format!("{name}: $.Profiles"),
         opts,
-    )
+    ))
 }
 
 /// Reads rule strings (`v2.x|Action=...|`), one a line; other text on a line before `v2.`
@@ -382,7 +406,22 @@ pub fn read_gpo(text: &str, name: &str, opts: &ReadOptions) -> Result<Ruleset, R
                     r.scoped
                         .push(format!("Active={} (enabled or not)", clip(v)));
                 }
-                "Dir" => r.inbound = v == "In",
+                "Dir" if v == "In" => r.inbound = true,
+                "Dir" if v == "Out" => r.inbound = false,
+                "Dir" => {
+                    // Either direction: "possible" in both (read as one, a block rule
+                    // would vanish from the other).
+                    notes.push(Note {
+                        location: location.clone(),
+                        message: format!(
+                            "Dir={} is not In or Out; the rule is \"possible\" in both directions",
+                            clip(v)
+                        ),
+                    });
+                    r.both = true;
+                    r.scoped
+                        .push(format!("Dir={} (inbound or outbound)", clip(v)));
+                }
                 "Protocol" => match v.parse::<u128>() {
                     Ok(p) if p < 256 => r.protocol = Some(p),
                     Ok(p) => {
@@ -578,18 +617,24 @@ pub(crate) fn build(
         let mut bypass = Vec::new();
         let mut block = Vec::new();
         let mut allow = Vec::new();
-        for w in win.iter().filter(|w| w.inbound == inbound) {
+        for w in win.iter().filter(|w| w.both || w.inbound == inbound) {
             if !w.enabled || w.profiles & profile == 0 {
                 continue;
             }
-            let Some(action) = w.action else {
-                notes.push(Note {
-                    location: w.location.clone(),
-                    message: "action is not understood; rule skipped".into(),
-                });
-                continue;
-            };
             let mut possible = w.scoped.clone();
+            // An action not understood may be Block (which beats every Allow) or Allow: the
+            // rule is "possible" with no verdict the evaluator follows, among the blocks
+            // (skipped, a block would vanish).
+            let action = w.action.unwrap_or_else(|| {
+                if inbound || !w.both {
+                    notes.push(Note {
+                        location: w.location.clone(),
+                        message: "action is not understood; the rule is \"possible\"".into(),
+                    });
+                }
+                possible.push("action not understood (allow or block)".into());
+                WinAction::Block
+            });
             let mut cube = Cube::full();
             let (remote_dim, local_dim, rport_dim, lport_dim) = if inbound {
                 (SRC, DST, SPORT, DPORT)
@@ -621,8 +666,9 @@ pub(crate) fn build(
             let mut rule = Rule {
                 matches: cube,
                 possible: None,
-                action: match action {
-                    WinAction::Block => Action::Drop,
+                action: match (w.action, action) {
+                    (None, _) => Action::Unknown,
+                    (_, WinAction::Block) => Action::Drop,
                     _ => Action::Accept,
                 },
                 location: w.location.clone(),
@@ -695,7 +741,11 @@ fn rule_text(w: &WinRule) -> String {
     format!(
         "{} {} {} {} remote {} local {} port {}",
         w.name,
-        if w.inbound { "in" } else { "out" },
+        match (w.both, w.inbound) {
+            (true, _) => "in|out",
+            (false, true) => "in",
+            (false, false) => "out",
+        },
         match w.action {
             Some(WinAction::Allow) => "allow",
             Some(WinAction::Block) => "block",
@@ -845,5 +895,72 @@ mod tests {
                 .iter()
                 .any(|n| n.message.contains("LPort= is empty"))
         );
+    }
+
+    /// A block rule whose direction or action cannot be read stays "possible", never
+    /// skipped: skipped, the allow after it would pass RDP.
+    #[test]
+    fn a_block_read_in_part_makes_rdp_possible_not_allowed() {
+        for (rs, note) in [
+            (
+                read_j(
+                    r#""Enabled": "True", "Protocol": "TCP", "LocalPort": "3389", "Direction": "Both""#,
+                ),
+                "direction `both` is not understood",
+            ),
+            (
+                read_j(
+                    r#""Enabled": "True", "Protocol": "TCP", "LocalPort": "3389", "Action": "Deny""#,
+                ),
+                "action is not understood",
+            ),
+            (
+                gpo("Active=TRUE|Protocol=6|LPort=3389|Dir=Both"),
+                "Dir=Both is not In or Out",
+            ),
+            (
+                gpo("Active=TRUE|Protocol=6|LPort=3389|Action=Deny"),
+                "action is not understood",
+            ),
+        ] {
+            let rs = rs.unwrap();
+            assert!(
+                possible(&inbound(&rs, 3389)),
+                "{note}: {:?}",
+                inbound(&rs, 3389)
+            );
+            assert_eq!(
+                inbound(&rs, 443).decision(),
+                Some(Decision::Accept),
+                "{note}"
+            );
+            assert!(
+                rs.notes.iter().any(|n| n.message.contains(note)),
+                "{note}: {:?}",
+                rs.notes
+            );
+        }
+    }
+
+    /// A profile whose Enabled or default action cannot be read is an error: read as the
+    /// default, a profile that is off would be audited as one that filters.
+    #[test]
+    fn json_a_profile_value_not_understood_is_an_error() {
+        for (field, value) in [
+            ("Enabled", "Maybe"),
+            ("DefaultInboundAction", "Permit"),
+            ("DefaultOutboundAction", "7"),
+        ] {
+            let text = format!(
+                r#"{{"Rules": [], "Profiles": [{{"Name": "Domain", "{field}": "{value}"}}]}}"#
+            );
+            let e = read_json(&text, "w.json", &ReadOptions::default()).unwrap_err();
+            assert_eq!(e.location, format!("w.json: $.Profiles[0].{field}"));
+            assert!(e.message.contains(value), "{}", e.message);
+        }
+        let ok = r#"{"Rules": [], "Profiles": [{"Name": "Domain", "Enabled": "NotConfigured",
+            "DefaultInboundAction": "NotConfigured", "DefaultOutboundAction": "Allow"}]}"#;
+        let rs = read_json(ok, "w.json", &ReadOptions::default()).unwrap();
+        assert_eq!(inbound(&rs, 3389).decision(), Some(Decision::Drop));
     }
 }

@@ -360,6 +360,15 @@ impl PortParam {
         }
     }
 
+    /// Whether a `[[host]]` may set this port for itself (`rdp_port`, `gateway_https_port`,
+    /// `gateway_udp_port`): its value is the destination host's, not the deployment's.
+    pub fn is_per_host(self) -> bool {
+        matches!(
+            self,
+            PortParam::Rdp | PortParam::GatewayHttps | PortParam::GatewayUdp
+        )
+    }
+
     /// The value this parameter takes with default options, for `rdsports ports`.
     pub fn describe(self) -> &'static str {
         match self {

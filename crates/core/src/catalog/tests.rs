@@ -262,3 +262,40 @@ fn numbers(text: &str) -> Vec<u16> {
         .filter_map(|t| t.parse().ok())
         .collect()
 }
+
+/// The per-host settings are allowed on the roles that listen on their ports: every flow on
+/// the RDP port goes to a role of [`HostSettings::RDP_ROLES`](crate::model::HostSettings),
+/// every flow on a gateway port (and every `gateway_udp` row) has a gateway at one end.
+#[test]
+fn per_host_ports_go_to_the_roles_that_may_set_them() {
+    let catalog = Catalog::builtin().unwrap();
+    let rdp = crate::model::HostSettings::RDP_ROLES;
+    for e in &catalog.entries {
+        for p in &e.ports {
+            match p {
+                PortRef::Param(PortParam::Rdp) => assert!(
+                    e.to.iter().all(|r| rdp.contains(r)),
+                    "{}: RDP to {:?}",
+                    e.id,
+                    e.to
+                ),
+                PortRef::Param(PortParam::GatewayHttps | PortParam::GatewayUdp) => {
+                    assert_eq!(e.to, [Role::Gateway], "{}", e.id);
+                }
+                _ => {}
+            }
+        }
+        for c in &e.when {
+            if c.atom == Atom::GatewayUdp {
+                assert!(
+                    e.to == [Role::Gateway] || e.from == [Role::Gateway],
+                    "{}",
+                    e.id
+                );
+            }
+            if c.atom == Atom::RdpUdp {
+                assert!(e.to.iter().all(|r| rdp.contains(r)), "{}", e.id);
+            }
+        }
+    }
+}

@@ -24,7 +24,7 @@ use crate::diag::{Capped, Diagnostic};
 pub use crate::model::{
     Activation, CrlMethod, LicensingMode, SslBridging, activation_name, crl_name,
 };
-use crate::model::{Host, PortRange, Role, Zone, parse_role};
+use crate::model::{Host, HostOptions, HostSettings, PortRange, Role, Zone, parse_role};
 use crate::suggest;
 use crate::tomlfile;
 use raw::{RawDeployment, RawHost, RawOptions};
@@ -73,6 +73,16 @@ impl Deployment {
             places: Places {
                 hosts: raw.host.iter().map(|h| h.name.span()).collect(),
                 options,
+                host_settings: raw
+                    .host
+                    .iter()
+                    .map(|h| {
+                        h.setting_places()
+                            .into_iter()
+                            .map(|(k, span)| (k.to_owned(), span))
+                            .collect()
+                    })
+                    .collect(),
             },
         };
         let mut cx = Checker {
@@ -117,6 +127,17 @@ impl Deployment {
     /// The zone of host `index`.
     pub fn zone_of(&self, host: usize) -> &Zone {
         &self.zones[self.hosts[host].zone]
+    }
+
+    /// The effective per-host options of host `index`: its own settings where the
+    /// `[[host]]` has them, `[options]` otherwise.
+    pub fn options_for(&self, host: usize) -> HostOptions {
+        self.options.for_host(&self.hosts[host].settings)
+    }
+
+    /// Whether some host sets one of the per-host options to a value of its own.
+    pub fn has_host_settings(&self) -> bool {
+        self.hosts.iter().any(|h| !h.settings.is_empty())
     }
 }
 
@@ -210,6 +231,21 @@ pub struct Options {
     /// The Active Directory DNS domain (`corp.example`), used by `check` as the Kerberos
     /// realm and for DNS and CLDAP queries (none).
     pub domain: Option<String>,
+}
+
+impl Options {
+    /// The effective per-host options of a host with `settings`.
+    pub fn for_host(&self, settings: &HostSettings) -> HostOptions {
+        HostOptions {
+            rdp_port: settings.rdp_port.unwrap_or(self.rdp_port),
+            rdp_udp: settings.rdp_udp.unwrap_or(self.rdp_udp),
+            gateway_https_port: settings
+                .gateway_https_port
+                .unwrap_or(self.gateway_https_port),
+            gateway_udp: settings.gateway_udp.unwrap_or(self.gateway_udp),
+            gateway_udp_port: settings.gateway_udp_port.unwrap_or(self.gateway_udp_port),
+        }
+    }
 }
 
 impl Default for Options {
@@ -358,6 +394,15 @@ impl Checker<'_> {
         if let Ok(ip) = IpAddr::from_str(text) {
             return Some(IpNet::from(ip));
         }
+        if text.starts_with('<') && text.ends_with('>') {
+            // What `rdsports import` writes for a host whose address no source gave.
+            self.error(
+                format!("the address is not filled in: \"{text}\""),
+                n.span(),
+                Some("`rdsports import` could not learn this host's address: write it here, or run the import again with --resolve".into()),
+            );
+            return None;
+        }
         match IpNet::from_str(text) {
             Ok(net) if net.trunc() != net => {
                 self.error(
@@ -459,6 +504,10 @@ impl Checker<'_> {
                     ),
                 );
             }
+            let Some(settings) = self.host_settings(h, &roles) else {
+                ok = false;
+                continue;
+            };
             let Some(zone) = self.zone_of(h, address, zones) else {
                 ok = false;
                 continue;
@@ -469,9 +518,53 @@ impl Checker<'_> {
                 zone,
                 roles,
                 implied_roles: Vec::new(),
+                settings,
             });
         }
         ok.then_some(hosts)
+    }
+
+    /// The per-host settings of `h`: each port in range, each key on a host whose `roles`
+    /// it applies to (`None` after an error).
+    fn host_settings(&mut self, h: &RawHost, roles: &[Role]) -> Option<HostSettings> {
+        let name = h.name.get_ref();
+        let mut ok = true;
+        for (key, span) in h.setting_places() {
+            let (allowed, needs) = HostSettings::applies_to(key);
+            let applies = allowed.iter().any(|r| roles.contains(r));
+            // A host whose roles failed to parse has no roles yet: its role errors say enough.
+            if !applies && !roles.is_empty() {
+                let listed: Vec<String> = roles.iter().map(ToString::to_string).collect();
+                self.error(
+                    format!(
+                        "{key} is set on host \"{name}\" ({}), which it does not apply to",
+                        listed.join(", ")
+                    ),
+                    span,
+                    Some(format!(
+                        "{key} on a [[host]] overrides [options] {key} for {needs}; remove it \
+                         here, or set it in [options] for every host"
+                    )),
+                );
+                ok = false;
+            }
+        }
+        let mut port = |v: &Option<Spanned<i64>>| match v {
+            None => Some(None),
+            Some(_) => self.port(v, 0).map(Some),
+        };
+        let rdp_port = port(&h.rdp_port);
+        let gateway_https_port = port(&h.gateway_https_port);
+        let gateway_udp_port = port(&h.gateway_udp_port);
+        let flag = |v: &Option<Spanned<bool>>| v.as_ref().map(|v| *v.get_ref());
+        let settings = HostSettings {
+            rdp_port: rdp_port?,
+            rdp_udp: flag(&h.rdp_udp),
+            gateway_https_port: gateway_https_port?,
+            gateway_udp: flag(&h.gateway_udp),
+            gateway_udp_port: gateway_udp_port?,
+        };
+        ok.then_some(settings)
     }
 
     fn zone_of(&mut self, h: &RawHost, address: IpNet, zones: &[Zone]) -> Option<usize> {

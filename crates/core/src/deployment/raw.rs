@@ -72,6 +72,30 @@ pub(crate) struct RawHost {
     pub address: Spanned<String>,
     pub zone: Option<Spanned<String>>,
     pub roles: Spanned<Vec<Spanned<String>>>,
+    pub rdp_port: Option<Spanned<i64>>,
+    pub rdp_udp: Option<Spanned<bool>>,
+    pub gateway_https_port: Option<Spanned<i64>>,
+    pub gateway_udp: Option<Spanned<bool>>,
+    pub gateway_udp_port: Option<Spanned<i64>>,
+}
+
+impl RawHost {
+    /// The per-host settings written on this host: (key, span of its value), in the order
+    /// of the spec.
+    pub fn setting_places(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+        let port = |k: &'static str, v: &Option<Spanned<i64>>| v.as_ref().map(|v| (k, v.span()));
+        let flag = |k: &'static str, v: &Option<Spanned<bool>>| v.as_ref().map(|v| (k, v.span()));
+        [
+            port("rdp_port", &self.rdp_port),
+            flag("rdp_udp", &self.rdp_udp),
+            port("gateway_https_port", &self.gateway_https_port),
+            flag("gateway_udp", &self.gateway_udp),
+            port("gateway_udp_port", &self.gateway_udp_port),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
 }
 
 /// `[lint]` as written. Its messages say "expected struct LintView", as they always have.

@@ -64,6 +64,9 @@ pub struct Places {
     pub hosts: Vec<Range<usize>>,
     /// Per key set in `[options]`: its value.
     pub options: BTreeMap<String, Range<usize>>,
+    /// Per host, in the order of [`Deployment::hosts`](super::Deployment::hosts): per
+    /// per-host setting written on it (`rdp_port`, `gateway_udp` ...), its value.
+    pub host_settings: Vec<BTreeMap<String, Range<usize>>>,
 }
 
 /// How to write `[firewall]`.

@@ -1,6 +1,7 @@
 use super::*;
 use crate::diag::Severity;
 use crate::keep::Keep;
+use crate::model::HostSettings;
 
 const GOOD: &str = r#"
 name = "contoso"
@@ -110,6 +111,23 @@ fn duplicate_host_names_point_at_the_first() {
     assert_eq!(
         e.hint.as_deref(),
         Some("the first \"gw01\" is on line 21; host names must be unique")
+    );
+}
+
+#[test]
+fn an_address_import_left_to_fill_in_is_pointed_at() {
+    let text = with_host(
+        "name = \"sh09\"\naddress = \"<address of sh09.contoso.example>\"\nroles = [\"session-host\"]",
+    );
+    let e = only_error(&text);
+    assert_eq!(
+        e.message,
+        "the address is not filled in: \"<address of sh09.contoso.example>\""
+    );
+    assert!(e.hint.as_deref().unwrap().contains("--resolve"), "{e:?}");
+    assert_eq!(
+        &text[e.span.clone().unwrap()],
+        "\"<address of sh09.contoso.example>\""
     );
 }
 
@@ -513,4 +531,144 @@ fn values_toml_cannot_hold_are_errors_in_every_section() {
             (Some(GOOD.lines().count() + 3), Some(column))
         );
     }
+}
+
+/// `GOOD` with session hosts and a second gateway, some with settings of their own.
+fn per_host() -> String {
+    with_host(
+        "name = \"sh01\"\naddress = \"198.51.100.31\"\nroles = [\"session-host\"]\n\n\
+         [[host]]\nname = \"sh03\"\naddress = \"198.51.100.33\"\nroles = [\"session-host\"]\n\
+         rdp_port = 3391\nrdp_udp = false\n\n\
+         [[host]]\nname = \"gw02\"\naddress = \"198.51.100.11\"\nroles = [\"gateway\"]\n\
+         gateway_https_port = 8443\ngateway_udp = false\ngateway_udp_port = 3392",
+    )
+}
+
+#[test]
+fn per_host_settings_override_the_options_for_their_host_only() {
+    let text = per_host();
+    let d = Deployment::parse(&text).unwrap();
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    let i = |name: &str| d.host_index(name).unwrap();
+    assert_eq!(
+        d.hosts[i("sh03")].settings,
+        HostSettings {
+            rdp_port: Some(3391),
+            rdp_udp: Some(false),
+            ..HostSettings::default()
+        }
+    );
+    assert!(d.hosts[i("sh01")].settings.is_empty());
+    assert!(d.has_host_settings());
+    // [options] rdp_port = 3390 holds for every host that does not say otherwise.
+    let sh01 = d.options_for(i("sh01"));
+    assert_eq!((sh01.rdp_port, sh01.rdp_udp), (3390, true));
+    let sh03 = d.options_for(i("sh03"));
+    assert_eq!((sh03.rdp_port, sh03.rdp_udp), (3391, false));
+    // The broker's RDP port is the deployment's.
+    assert_eq!(d.options_for(i("cb01")).rdp_port, 3390);
+    let gw01 = d.options_for(i("gw01"));
+    assert_eq!(
+        (
+            gw01.gateway_https_port,
+            gw01.gateway_udp,
+            gw01.gateway_udp_port
+        ),
+        (443, true, 3391)
+    );
+    let gw02 = d.options_for(i("gw02"));
+    assert_eq!(
+        (
+            gw02.gateway_https_port,
+            gw02.gateway_udp,
+            gw02.gateway_udp_port
+        ),
+        (8443, false, 3392)
+    );
+    // Nothing folds into the deployment's options.
+    assert_eq!(d.options.rdp_port, 3390);
+    assert!(d.options.gateway_udp);
+    // Their places, for lint to point at.
+    let places = &d.places.host_settings;
+    assert_eq!(places.len(), d.hosts.len());
+    assert!(places[i("sh01")].is_empty());
+    assert_eq!(at(&text, &places[i("sh03")]["rdp_port"]), "3391");
+    assert_eq!(at(&text, &places[i("gw02")]["gateway_udp"]), "false");
+    assert_eq!(
+        places[i("gw02")].keys().collect::<Vec<_>>(),
+        ["gateway_https_port", "gateway_udp", "gateway_udp_port"]
+    );
+    // Without any setting, no host has settings.
+    assert!(!Deployment::parse(GOOD).unwrap().has_host_settings());
+}
+
+#[test]
+fn per_host_settings_apply_only_to_hosts_of_their_roles() {
+    // The appended host starts on line 32: its fourth key is on line 35.
+    let e = only_error(&with_host(
+        "name = \"web02\"\naddress = \"198.51.100.40\"\nroles = [\"web-access\"]\nrdp_port = 3390",
+    ));
+    assert_eq!(
+        e.message,
+        "rdp_port is set on host \"web02\" (web-access), which it does not apply to"
+    );
+    assert_eq!(
+        e.hint.as_deref(),
+        Some(
+            "rdp_port on a [[host]] overrides [options] rdp_port for a host that accepts RDP \
+             (role session-host, connection-broker or virtual-desktop); remove it here, or set \
+             it in [options] for every host"
+        )
+    );
+    assert_eq!((e.line, e.column), (Some(35), Some(12)));
+    let e = only_error(&with_host(
+        "name = \"sh09\"\naddress = \"198.51.100.41\"\nroles = [\"session-host\", \"licensing\"]\n\
+         gateway_udp = false",
+    ));
+    assert_eq!(
+        e.message,
+        "gateway_udp is set on host \"sh09\" (session-host, licensing), which it does not apply to"
+    );
+    assert!(e.hint.unwrap().contains("for a host with role gateway"));
+    assert_eq!((e.line, e.column), (Some(35), Some(15)));
+    // Every key that does not apply is its own error.
+    let all = errors(&with_host(
+        "name = \"dc01\"\naddress = \"198.51.100.42\"\nroles = [\"domain-controller\"]\n\
+         rdp_udp = true\ngateway_https_port = 443",
+    ));
+    assert_eq!(all.len(), 2, "{all:#?}");
+    // A gateway that is also a session host takes both kinds.
+    let d = Deployment::parse(&with_host(
+        "name = \"all1\"\naddress = \"198.51.100.43\"\nroles = [\"gateway\", \"session-host\"]\n\
+         rdp_port = 3390\ngateway_udp = false",
+    ))
+    .unwrap();
+    let o = d.options_for(d.host_index("all1").unwrap());
+    assert_eq!((o.rdp_port, o.gateway_udp), (3390, false));
+}
+
+#[test]
+fn per_host_settings_are_checked_like_options() {
+    for bad in ["0", "65536", "-1"] {
+        let e = only_error(&with_host(&format!(
+            "name = \"sh09\"\naddress = \"198.51.100.41\"\nroles = [\"session-host\"]\nrdp_port = {bad}"
+        )));
+        assert_eq!(e.message, format!("port {bad} is out of range"));
+        assert_eq!(e.hint.as_deref(), Some("ports go from 1 to 65535"));
+        assert_eq!(e.line, Some(35));
+    }
+    let e = only_error(&with_host(
+        "name = \"gw09\"\naddress = \"198.51.100.41\"\nroles = [\"gateway\"]\ngateway_udp = \"no\"",
+    ));
+    assert!(e.message.contains("invalid type"), "{}", e.message);
+    assert_eq!(e.line, Some(35));
+    let e = only_error(&with_host(
+        "name = \"sh09\"\naddress = \"198.51.100.41\"\nroles = [\"session-host\"]\nrdp_prot = 3390",
+    ));
+    assert!(
+        e.message.contains("unknown field `rdp_prot`"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.hint.as_deref(), Some("did you mean \"rdp_port\"?"));
 }

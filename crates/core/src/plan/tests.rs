@@ -1,6 +1,9 @@
 use super::*;
 
 const PERIMETER: &str = include_str!("../../../../examples/perimeter.toml");
+/// The perimeter example with per-host settings: sh03 on RDP 3390 without RDP over UDP,
+/// a second gateway gw02 on HTTPS 8443 without its UDP transport.
+const PER_HOST: &str = include_str!("../../../policy/tests/fixtures/per-host.toml");
 
 fn deployment(text: &str) -> Deployment {
     Deployment::parse(text).unwrap_or_else(|e| panic!("{e:#?}"))
@@ -308,6 +311,7 @@ fn shapes() -> Vec<String> {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     texts.push(crate::synthetic::deployment(300));
+    texts.push(PER_HOST.to_owned());
     // Every host has every role: every entry joins every pair of hosts.
     let all: Vec<String> = Role::ALL.iter().map(|r| format!("\"{r}\"")).collect();
     let mut every = String::from("name = \"every\"\n[options]\nlow_confidence = true\n");
@@ -514,4 +518,130 @@ fn a_flow_is_five_words() {
     assert_eq!(also, Also::from(vec![3, 7]));
     assert_eq!(Also::from(Vec::new()), Also::default());
     assert_eq!(format!("{also:?}"), "[3, 7]");
+}
+
+#[test]
+fn per_host_settings_are_planned_at_their_host() {
+    let c = catalog();
+    let d = deployment(PER_HOST);
+    let p = plan(&c, &d);
+    let all = lines(&p);
+    let has = |l: &str| has(&p, l);
+    // Each session host is reached on its own RDP port, from each gateway.
+    for gw in ["gw01", "gw02"] {
+        assert!(has(&format!("{gw} sh01 tcp 3389 S24")), "{all:#?}");
+        assert!(has(&format!("{gw} sh03 tcp 3390 S24")), "{all:#?}");
+        assert!(!has(&format!("{gw} sh03 tcp 3389")), "{all:#?}");
+    }
+    // RDP over UDP off on sh03: no UDP RDP to it on any port.
+    assert!(has("gw01 sh01 udp 3389 S25"));
+    assert!(has("gw01 sh02 udp 3389 S25"));
+    assert!(!all.iter().any(|l| l.contains(" sh03 udp")), "{all:#?}");
+    // gw02's UDP transport is off: clients get no UDP to it, and it forwards none.
+    assert!(has("clients gw01 udp 3391 S13"));
+    assert!(!has("clients gw02 udp"), "{all:#?}");
+    assert!(
+        !all.iter()
+            .any(|l| l.starts_with("gw02 sh") && l.contains(" udp "))
+    );
+    // gw02's HTTPS port is its own; gw01 keeps the deployment's (and Web Access on 443).
+    assert!(has("clients gw02 tcp 8443 S12"));
+    assert!(!has("clients gw02 tcp 443"));
+    assert!(has("clients gw01 tcp 443 S01+S12"));
+    // The brokers keep the deployment's RDP port.
+    assert!(has("gw02 cb01 tcp 3389 S23"));
+    // Nothing else changes: without the settings (and gw02), the other flows are the same.
+    let plain = deployment(
+        &PER_HOST
+            .replace("rdp_port = 3390\nrdp_udp = false\n", "")
+            .replace("gateway_https_port = 8443\ngateway_udp = false\n", ""),
+    );
+    let q = plan(&c, &plain);
+    let touched = |l: &String| l.contains("sh03") || l.contains("gw02");
+    let (a, b): (Vec<String>, Vec<String>) = (
+        all.iter().filter(|l| !touched(l)).cloned().collect(),
+        lines(&q).into_iter().filter(|l| !touched(l)).collect(),
+    );
+    assert_eq!(a, b);
+    // A plan scoped to sh03 has its port too.
+    let sh03 = d.host_index("sh03").unwrap();
+    let scope = Scope {
+        host: Some(sh03),
+        max_flows: u64::MAX,
+    };
+    let scoped = plan_within(&c, &d, scope).unwrap();
+    assert!(lines(&scoped).contains(&"gw01 sh03 tcp 3390 S24".to_owned()));
+    // Its inbound ports (what listen opens) are its own.
+    let inbound: Vec<(Protocol, u16)> = p
+        .inbound(sh03, 4)
+        .iter()
+        .map(|i| (i.protocol, i.port))
+        .collect();
+    assert!(inbound.contains(&(Protocol::Tcp, 3390)), "{inbound:?}");
+    assert!(
+        !inbound.iter().any(|&(_, port)| port == 3389),
+        "{inbound:?}"
+    );
+}
+
+/// A farm where every session host has a port of its own: the plan is still the reference
+/// one, and the estimate an upper bound of it that names each entry once.
+#[test]
+fn many_per_host_ports_plan_and_estimate() {
+    let c = catalog();
+    let mut text = PERIMETER.to_owned();
+    for i in 0..150 {
+        text += &format!(
+            "[[host]]\nname = \"shx{i}\"\naddress = \"192.0.2.{}\"\nroles = [\"session-host\"]\n\
+             rdp_port = {}\nrdp_udp = {}\n",
+            100 + i,
+            4000 + i,
+            i % 2 == 0
+        );
+    }
+    let d = deployment(&text);
+    let p = plan(&c, &d);
+    assert_eq!(p.flows, reference(&c, &d, None));
+    assert!(has(&p, "gw01 shx7 tcp 4007 S24"));
+    assert!(!has(&p, "gw01 shx7 udp"));
+    assert!(has(&p, "gw01 shx8 udp 4008 S25"));
+    let e = estimate(&c, &d, Scope::default());
+    // More than 128 parts of entries: an upper bound (README, Limits).
+    assert!(!e.exact);
+    assert!(e.flows >= p.flows.len() as u64, "{e:?}");
+    let ids: Vec<&str> = e.largest.iter().map(|c| c.id.as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), unique.len(), "{e:?}");
+}
+
+/// A low-confidence row held back only by a host's own setting is not listed as "not
+/// planned for want of low_confidence": no host it could reach would get it anyway.
+#[test]
+fn low_confidence_rows_count_only_hosts_whose_settings_allow_them() {
+    let c = Catalog::parse(
+        "[[flow]]\nid = \"X1\"\nfrom = [\"client\"]\nto = [\"session-host\"]\nprotocol = [\"udp\"]\n\
+         ports = [\"rdp\"]\nservice = \"rdp\"\npurpose = \"p\"\nwhen = [\"rdp_udp\"]\n\
+         confidence = \"low\"\nreference = \"r\"\n",
+    )
+    .unwrap();
+    let text = |options: &str, host: &str| {
+        format!(
+            "name = \"t\"\n[options]\n{options}\n\
+             [[host]]\nname = \"clients\"\naddress = \"0.0.0.0/0\"\nroles = [\"client\"]\n\
+             [[host]]\nname = \"sh01\"\naddress = \"192.0.2.21\"\nroles = [\"session-host\"]\n{host}\n"
+        )
+    };
+    let warned = |host: &str| {
+        let d = deployment(&text("", host));
+        plan(&c, &d)
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("low-confidence catalog rows not planned: X1"))
+    };
+    assert!(warned(""));
+    assert!(!warned("rdp_udp = false"));
+    // Planned with the option, at the host's own port.
+    let d = deployment(&text("low_confidence = true", "rdp_port = 3390"));
+    let p = plan(&c, &d);
+    assert_eq!(lines(&p), ["clients sh01 udp 3390 X1"]);
 }

@@ -154,9 +154,19 @@ impl Generator for AwsSg {
             200,
         );
         let mut groups: Vec<Group> = Vec::new();
+        // Groups of one role set that split (their members need different rules, such as a
+        // session host on an RDP port of its own) are numbered: SgSessionHost,
+        // SgSessionHost2 ... (the namer gives one name one id, so each needs its own name).
+        let mut of_roles: BTreeMap<String, usize> = BTreeMap::new();
         for ((roles, _, _), members) in by_key {
             let camel: String = roles.iter().map(|r| camel(r)).collect();
-            let id = ids.name(&format!("Sg{camel}"));
+            let n = of_roles.entry(camel.clone()).or_insert(0);
+            *n += 1;
+            let id = if *n == 1 {
+                ids.name(&format!("Sg{camel}"))
+            } else {
+                ids.name(&format!("Sg{camel}{n}"))
+            };
             groups.push(Group { id, roles, members });
         }
         let group_of: BTreeMap<usize, usize> = groups

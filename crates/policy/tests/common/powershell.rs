@@ -221,6 +221,483 @@ pub fn allowed() -> BTreeMap<&'static str, (&'static str, BTreeSet<&'static str>
             set(&[&["Path", "LiteralPath", "WhatIf", "Confirm"]]),
         ),
     );
+    // The import collector (crates/import/src/collector.ps1). RemoteDesktop: the "Syntax"
+    // sections of learn.microsoft.com/powershell/module/remotedesktop/<cmdlet>
+    // (windowsserver2025-ps, the same parameters since 2012 R2).
+    for (cmdlet, params) in [
+        ("Get-RDServer", &["Role", "ConnectionBroker"][..]),
+        (
+            "Get-RDDeploymentGatewayConfiguration",
+            &["ConnectionBroker"][..],
+        ),
+        ("Get-RDLicenseConfiguration", &["ConnectionBroker"][..]),
+        (
+            "Get-RDConnectionBrokerHighAvailability",
+            &["ConnectionBroker"][..],
+        ),
+        (
+            "Get-RDSessionCollection",
+            &["CollectionName", "ConnectionBroker"][..],
+        ),
+        (
+            "Get-RDSessionHost",
+            &["CollectionName", "ConnectionBroker"][..],
+        ),
+        (
+            "Get-RDVirtualDesktopCollection",
+            &["CollectionName", "ConnectionBroker"][..],
+        ),
+        (
+            "Get-RDVirtualDesktop",
+            &["CollectionName", "ConnectionBroker"][..],
+        ),
+        (
+            "Get-RDSessionCollectionConfiguration",
+            &[
+                "CollectionName",
+                "Client",
+                "Connection",
+                "UserGroup",
+                "UserProfileDisk",
+                "Security",
+                "LoadBalancing",
+                "ConnectionBroker",
+            ][..],
+        ),
+    ] {
+        t.insert(cmdlet, ("RemoteDesktop", set(&[params])));
+    }
+    // CimCmdlets: learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance and
+    // .../invoke-cimmethod (?view=powershell-5.1).
+    t.insert(
+        "Get-CimInstance",
+        (
+            "CimCmdlets",
+            set(&[&[
+                "ClassName",
+                "Namespace",
+                "Filter",
+                "Property",
+                "KeyOnly",
+                "Shallow",
+                "ComputerName",
+                "CimSession",
+                "OperationTimeoutSec",
+                "Query",
+                "QueryDialect",
+                "InputObject",
+                "ResourceUri",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Invoke-CimMethod",
+        (
+            "CimCmdlets",
+            set(&[&[
+                "InputObject",
+                "MethodName",
+                "Arguments",
+                "ClassName",
+                "CimClass",
+                "Namespace",
+                "ComputerName",
+                "CimSession",
+                "OperationTimeoutSec",
+                "Query",
+                "QueryDialect",
+                "ResourceUri",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    // Microsoft.PowerShell.Core (?view=powershell-5.1): import-module, invoke-command,
+    // new-pssessionoption, foreach-object, where-object.
+    t.insert(
+        "Import-Module",
+        (
+            "Microsoft.PowerShell.Core",
+            set(&[&[
+                "Name",
+                "FullyQualifiedName",
+                "Assembly",
+                "ModuleInfo",
+                "Global",
+                "Prefix",
+                "Function",
+                "Cmdlet",
+                "Variable",
+                "Alias",
+                "Force",
+                "PassThru",
+                "AsCustomObject",
+                "MinimumVersion",
+                "MaximumVersion",
+                "RequiredVersion",
+                "ArgumentList",
+                "DisableNameChecking",
+                "NoClobber",
+                "Scope",
+                "PSSession",
+                "CimSession",
+                "CimResourceUri",
+                "CimNamespace",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Invoke-Command",
+        (
+            "Microsoft.PowerShell.Core",
+            set(&[&[
+                "ComputerName",
+                "ScriptBlock",
+                "FilePath",
+                "ArgumentList",
+                "InputObject",
+                "Session",
+                "SessionOption",
+                "Credential",
+                "Authentication",
+                "CertificateThumbprint",
+                "Port",
+                "UseSSL",
+                "ConfigurationName",
+                "ApplicationName",
+                "ConnectionUri",
+                "AllowRedirection",
+                "ThrottleLimit",
+                "AsJob",
+                "JobName",
+                "HideComputerName",
+                "InDisconnectedSession",
+                "SessionName",
+                "EnableNetworkAccess",
+                "NoNewScope",
+                "VMId",
+                "VMName",
+                "ContainerId",
+                "RunAsAdministrator",
+            ]]),
+        ),
+    );
+    t.insert(
+        "New-PSSessionOption",
+        (
+            "Microsoft.PowerShell.Core",
+            set(&[&[
+                "MaximumRedirection",
+                "NoCompression",
+                "NoMachineProfile",
+                "Culture",
+                "UICulture",
+                "MaximumReceivedDataSizePerCommand",
+                "MaximumReceivedObjectSize",
+                "OutputBufferingMode",
+                "MaxConnectionRetryCount",
+                "ApplicationArguments",
+                "OpenTimeout",
+                "CancelTimeout",
+                "IdleTimeout",
+                "ProxyAccessType",
+                "ProxyAuthentication",
+                "ProxyCredential",
+                "SkipCACheck",
+                "SkipCNCheck",
+                "SkipRevocationCheck",
+                "OperationTimeout",
+                "NoEncryption",
+                "UseUTF16",
+                "IncludePortInSPN",
+            ]]),
+        ),
+    );
+    t.insert(
+        "ForEach-Object",
+        (
+            "Microsoft.PowerShell.Core",
+            set(&[&[
+                "InputObject",
+                "Begin",
+                "Process",
+                "End",
+                "RemainingScripts",
+                "MemberName",
+                "ArgumentList",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Where-Object",
+        (
+            "Microsoft.PowerShell.Core",
+            set(&[&["InputObject", "FilterScript", "Property", "Value"]]),
+        ),
+    );
+    // Microsoft.PowerShell.Utility (?view=powershell-5.1): convertto-json, get-date,
+    // sort-object.
+    t.insert(
+        "ConvertTo-Json",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&["InputObject", "Depth", "Compress"]]),
+        ),
+    );
+    t.insert(
+        "Get-Date",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "Date",
+                "Year",
+                "Month",
+                "Day",
+                "Hour",
+                "Minute",
+                "Second",
+                "Millisecond",
+                "DisplayHint",
+                "Format",
+                "UFormat",
+                "UnixTimeSeconds",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Sort-Object",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "Property",
+                "Descending",
+                "Unique",
+                "InputObject",
+                "Culture",
+                "CaseSensitive",
+            ]]),
+        ),
+    );
+    // Microsoft.PowerShell.Management (?view=powershell-5.1): get-item, get-itemproperty,
+    // test-path.
+    t.insert(
+        "Get-Item",
+        (
+            "Microsoft.PowerShell.Management",
+            set(&[&[
+                "Path",
+                "LiteralPath",
+                "Filter",
+                "Include",
+                "Exclude",
+                "Force",
+                "Credential",
+                "Stream",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Get-ItemProperty",
+        (
+            "Microsoft.PowerShell.Management",
+            set(&[&[
+                "Path",
+                "LiteralPath",
+                "Name",
+                "Filter",
+                "Include",
+                "Exclude",
+                "Credential",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Test-Path",
+        (
+            "Microsoft.PowerShell.Management",
+            set(&[&[
+                "Path",
+                "LiteralPath",
+                "Filter",
+                "Include",
+                "Exclude",
+                "PathType",
+                "IsValid",
+                "Credential",
+                "OlderThan",
+                "NewerThan",
+            ]]),
+        ),
+    );
+    // The README's exports of the cmdlets (?view=powershell-5.1): new-item, out-file,
+    // select-object, export-csv.
+    t.insert(
+        "New-Item",
+        (
+            "Microsoft.PowerShell.Management",
+            set(&[&[
+                "Path",
+                "Name",
+                "ItemType",
+                "Value",
+                "Force",
+                "Credential",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    // Windows PowerShell's own executable, as the docs run the collector with it:
+    // https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_powershell_exe
+    t.insert(
+        "powershell.exe",
+        (
+            "about_PowerShell_exe",
+            set(&[&[
+                "NoProfile",
+                "NonInteractive",
+                "NoLogo",
+                "ExecutionPolicy",
+                "File",
+                "Command",
+                "Version",
+                "WindowStyle",
+                "OutputFormat",
+                "InputFormat",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Out-File",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "FilePath",
+                "LiteralPath",
+                "Encoding",
+                "Append",
+                "Force",
+                "NoClobber",
+                "Width",
+                "NoNewline",
+                "InputObject",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Select-Object",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "InputObject",
+                "Property",
+                "ExcludeProperty",
+                "ExpandProperty",
+                "Unique",
+                "Last",
+                "First",
+                "Skip",
+                "SkipLast",
+                "Wait",
+                "Index",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Export-Csv",
+        (
+            "Microsoft.PowerShell.Utility",
+            set(&[&[
+                "InputObject",
+                "Path",
+                "LiteralPath",
+                "Force",
+                "NoClobber",
+                "Encoding",
+                "Append",
+                "Delimiter",
+                "UseCulture",
+                "NoTypeInformation",
+                "WhatIf",
+                "Confirm",
+            ]]),
+        ),
+    );
+    // NetTCPIP, DnsClient and Microsoft.WSMan.Management: learn.microsoft.com/powershell/
+    // module/nettcpip/get-netipaddress, .../dnsclient/get-dnsclientserveraddress,
+    // .../microsoft.wsman.management/get-wsmaninstance.
+    t.insert(
+        "Get-NetIPAddress",
+        (
+            "NetTCPIP",
+            set(&[&[
+                "IPAddress",
+                "InterfaceIndex",
+                "InterfaceAlias",
+                "AddressFamily",
+                "Type",
+                "PrefixLength",
+                "PrefixOrigin",
+                "SuffixOrigin",
+                "AddressState",
+                "ValidLifetime",
+                "PreferredLifetime",
+                "SkipAsSource",
+                "PolicyStore",
+                "IncludeAllCompartments",
+                "AssociatedIPInterface",
+                "CimSession",
+                "ThrottleLimit",
+                "AsJob",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Get-DnsClientServerAddress",
+        (
+            "DnsClient",
+            set(&[&[
+                "InterfaceIndex",
+                "InterfaceAlias",
+                "AddressFamily",
+                "CimSession",
+                "ThrottleLimit",
+                "AsJob",
+            ]]),
+        ),
+    );
+    t.insert(
+        "Get-WSManInstance",
+        (
+            "Microsoft.WSMan.Management",
+            set(&[&[
+                "ResourceURI",
+                "SelectorSet",
+                "Enumerate",
+                "Filter",
+                "Dialect",
+                "ReturnType",
+                "Shallow",
+                "BasePropertiesOnly",
+                "Associations",
+                "ApplicationName",
+                "ComputerName",
+                "ConnectionURI",
+                "Fragment",
+                "OptionSet",
+                "Port",
+                "SessionOption",
+                "UseSSL",
+                "Credential",
+                "Authentication",
+                "CertificateThumbprint",
+            ]]),
+        ),
+    );
     t.insert(
         "Set-ExecutionPolicy",
         (
@@ -355,12 +832,31 @@ pub fn commands(text: &str) -> Result<Vec<Command>, String> {
 }
 
 /// Parses `text` and checks every command and parameter against [`allowed`]. A command that
-/// runs one of our own files by path (`.\gw01.ps1`, `.\rdsports.exe`, in the README) is
+/// runs one of our own files by path (`.\gw01.ps1`, `.\rdsports.exe`, in the docs) is
 /// allowed; rdsports' own options are clap's, not PowerShell parameters.
 pub fn check(text: &str) -> Result<Vec<Command>, String> {
     let table = allowed();
     let commands = commands(text)?;
+    // Functions the script defines itself (`function Add-Cmdlet(...)`) are its own commands.
+    let own: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("function "))
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect();
     for c in &commands {
+        if own.iter().any(|f| f.eq_ignore_ascii_case(&c.name)) {
+            continue;
+        }
+        // `& $Read`: a script block of the script's own, called without parameters.
+        if c.name.starts_with('$') && c.parameters.is_empty() {
+            continue;
+        }
         if c.name.eq_ignore_ascii_case(".\\rdsports.exe") {
             continue;
         }
@@ -409,6 +905,9 @@ pub fn check(text: &str) -> Result<Vec<Command>, String> {
     }
     Ok(commands)
 }
+
+/// The import collector (`rdsports import --collector`).
+pub const IMPORT_COLLECTOR: &str = include_str!("../../../import/src/collector.ps1");
 
 /// The fleet script shipped under contrib/ (parsed by the tests as well).
 pub const FLEET_SCRIPT: &str =

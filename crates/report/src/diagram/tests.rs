@@ -409,3 +409,34 @@ fn ten_thousand_hosts_fold_into_a_small_diagram() {
         assert!(svg.len() < 64 * 1024, "{}", svg.len());
     });
 }
+
+/// A host with settings of its own (sh03 on RDP 3390 without UDP, gw02 on HTTPS 8443) is a
+/// node of its own: its edges carry its ports, never folded with its role mates'.
+#[test]
+fn hosts_with_their_own_ports_are_nodes_of_their_own() {
+    let text = include_str!("../../../policy/tests/fixtures/per-host.toml");
+    with_plan(text, |p| {
+        let g = Graph::new(p);
+        let node = |title: &str| {
+            g.nodes
+                .iter()
+                .position(|n| n.title == title)
+                .unwrap_or_else(|| panic!("{title}: {:?}", g.nodes))
+        };
+        let (clients, gw01, gw02) = (node("clients"), node("gw01"), node("gw02"));
+        let (sh, sh03) = (node("sh01, sh02"), node("sh03"));
+        assert_eq!(g.nodes[sh].subtitle, "2 × RDSH");
+        let edge = |a: usize, b: usize| {
+            g.edges
+                .iter()
+                .find(|e| e.from == a && e.to == b)
+                .map(Edge::label)
+        };
+        assert_eq!(edge(gw01, sh).as_deref(), Some("tcp 3389; udp 3389"));
+        assert_eq!(edge(gw01, sh03).as_deref(), Some("tcp 3390"));
+        assert_eq!(edge(gw02, sh).as_deref(), Some("tcp 3389"));
+        assert_eq!(edge(gw02, sh03).as_deref(), Some("tcp 3390"));
+        assert_eq!(edge(clients, gw01).as_deref(), Some("tcp 443; udp 3391"));
+        assert_eq!(edge(clients, gw02).as_deref(), Some("tcp 8443"));
+    });
+}
