@@ -196,8 +196,9 @@ fn deployment() -> impl Strategy<Value = String> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        proptest::collection::vec(any::<bool>(), POOL.len()),
     )
-        .prop_map(move |(present, zones, rdp, gw_udp, ha, direct, baseline)| {
+        .prop_map(move |(present, zones, rdp, gw_udp, ha, direct, baseline, own)| {
             let mut s = format!(
                 "name = \"p\"\n[options]\nrdp_port = {rdp}\ngateway_udp = {gw_udp}\n\
                  broker_ha = {ha}\ndirect_access = {direct}\ndomain_baseline = {baseline}\n\
@@ -222,6 +223,13 @@ fn deployment() -> impl Strategy<Value = String> {
                 s.push_str(&format!(
                     "[[host]]\nname = \"{name}\"\naddress = \"{address}\"\nroles = [{roles}]\n"
                 ));
+                // Per-host settings: a session host on its own RDP port, a gateway without UDP.
+                if own[i] && name.starts_with("sh") {
+                    s.push_str("rdp_port = 3391\n");
+                }
+                if own[i] && name.starts_with("gw") {
+                    s.push_str("gateway_udp = false\n");
+                }
             }
             if !any_host {
                 s.push_str("[[host]]\nname = \"sh1\"\naddress = \"198.18.0.5\"\nroles = [\"session-host\"]\n");
