@@ -62,6 +62,17 @@ pub enum Command {
     /// Docs: docs/guide.md#generate-firewall-rules; applying each target's output:
     /// docs/reference/platforms/<target>.md.
     Rules(RulesArgs),
+    /// What a change to the deployment changes on the firewalls, as a change request.
+    ///
+    /// OLD and NEW are deployment files or saved `plan --format json` documents. Prints the
+    /// flows added, removed and changed, grouped by zone boundary and host pair, each with
+    /// its catalog ids, purpose and seed lines, after a header of the hosts, zones and
+    /// options that changed; --format csv gives one row per firewall action (add/remove)
+    /// with the columns change tickets use. Exit status 0; with --exit-code, 1
+    /// when something changed; 2 for bad input.
+    ///
+    /// Docs: docs/guide.md#diff.
+    Diff(DiffArgs),
     /// Prove from this host that every flow it needs is open, with real protocol handshakes.
     ///
     /// Probes every planned flow whose source is this host (--from, or the deployment host
@@ -212,6 +223,31 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
+}
+
+/// Arguments of `rdsports diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The deployment before the change: a deployment file (TOML) or a saved
+    /// `plan --format json`.
+    pub old: PathBuf,
+    /// The deployment after the change (the same kinds of file).
+    pub new: PathBuf,
+    /// Only flows from or to this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Only the boundary between two zones, as ZONE_A:ZONE_B (both directions).
+    #[arg(long, value_name = "ZONE_A:ZONE_B")]
+    pub boundary: Option<String>,
+    /// Output format (csv: one row per firewall action, the columns of a change ticket).
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+    /// Exit with status 1 when something changed (as `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// The largest plan to build on each side, in flows.
+    #[arg(long, value_name = "N", default_value_t = rdsports_core::plan::DEFAULT_MAX_FLOWS)]
+    pub max_flows: u64,
 }
 
 /// Output formats of `audit`.
@@ -445,6 +481,11 @@ pub struct ReportArgs {
     /// (repeat for several rule sets); a missing flow makes the exit status 1.
     #[arg(long = "audit", value_name = "RESULT.json")]
     pub audits: Vec<PathBuf>,
+    /// An older version of the deployment (a deployment file or a saved
+    /// `plan --format json`): adds the section "Changes since OLD" and marks the added and
+    /// changed flows in the flow matrix and the diagram (docs/guide.md#diff).
+    #[arg(long, value_name = "OLD")]
+    pub diff: Option<PathBuf>,
     /// Write the report to this file (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,

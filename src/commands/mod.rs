@@ -4,6 +4,7 @@ mod audit;
 mod check;
 mod demo;
 mod diagram;
+mod diff;
 mod fleet;
 mod import;
 mod lint;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitStatus> {
         Command::Ports(args) => ports::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Rules(args) => rules::run(&args),
+        Command::Diff(args) => diff::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Listen(args) => listen::run(&args),
         Command::Demo(args) => demo::run(&args),

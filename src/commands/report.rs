@@ -73,6 +73,21 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);
     };
+    let diff = match &args.diff {
+        None => None,
+        Some(old) => {
+            let Some(old) = input::side::load(&catalog, old, args.input.max_flows)? else {
+                return Ok(ExitStatus::BadInput);
+            };
+            let new = rdsports_diff::Side::of_plan(&loaded.name, &plan);
+            Some(rdsports_diff::diff(
+                &catalog,
+                &old.side,
+                &new,
+                &rdsports_diff::Narrow::default(),
+            ))
+        }
+    };
     let warnings = input::plan_warnings(&deployment, &plan);
     for w in &scripts.warnings {
         eprintln!("warning: {w}");
@@ -84,6 +99,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
         Err(status) => return Ok(status),
     };
     let page = html::render(&ReportInput {
+        diff,
         plan: &plan,
         warnings: &warnings,
         windows_rules: scripts.scripts,

@@ -3,6 +3,7 @@
 
 pub mod results;
 pub mod rules;
+pub mod side;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::Path;

@@ -23,6 +23,7 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &[u8]) -> std::path::PathBuf
 
 mod audit;
 mod check;
+mod diff;
 mod docs;
 mod fleet;
 mod hostile;

@@ -364,7 +364,13 @@ impl Graph {
 
     /// A standalone SVG document (also valid inline in HTML).
     pub fn svg(&self) -> String {
-        svg::render(self)
+        svg::render(self, &[])
+    }
+
+    /// [`Graph::svg`] with edge `i` given the extra class `rd-{marks[i]}` (`rd-added`,
+    /// `rd-changed`: the report's changes since an older deployment).
+    pub fn svg_marked(&self, marks: &[Option<&'static str>]) -> String {
+        svg::render(self, marks)
     }
 
     /// "gw01 → dc01: tcp 88, 135 (12 flows: kerberos, ldap)".

@@ -28,6 +28,8 @@ use crate::check::explain;
 use crate::diagram::{Graph, escape_xml as esc};
 use crate::ports::seed_line;
 
+mod changes;
+
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
 /// Longest text shown for one value of a check result's details.
@@ -51,6 +53,9 @@ pub struct ReportInput<'a> {
     pub fleet: Option<rdsports_schema::fleet::FleetSummary>,
     /// Results of `rdsports audit --format json` (`report --audit`), in the order given.
     pub audits: Vec<crate::audit::AuditFile>,
+    /// The diff of an older version of the deployment against this one (`report --diff`):
+    /// the "Changes since OLD" section and the marks on the flow matrix and the diagram.
+    pub diff: Option<rdsports_schema::diff::DiffDocument>,
 }
 
 /// One finding of `rdsports lint`, as the report shows it.
@@ -82,6 +87,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let d = plan.deployment;
     let graph = Graph::new(plan);
     let checks = CheckIndex::new(&input.checks);
+    let marks = input
+        .diff
+        .as_ref()
+        .map(|d| changes::Marks::new(plan, &graph, d));
     let mut out = String::with_capacity(64 * 1024 + plan.flows.len() * 400);
 
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -106,25 +115,46 @@ pub fn render(input: &ReportInput<'_>) -> String {
         "<p class=\"sub\">Report by rdsports {}: the flows this Remote Desktop Services deployment needs, from the built-in catalog.</p>",
         env!("CARGO_PKG_VERSION")
     );
+    out.push_str("<nav><ul><li><a href=\"#summary\">Summary</a></li>");
+    if input.diff.is_some() {
+        out.push_str("<li><a href=\"#changes\">Changes</a></li>");
+    }
     out.push_str(
-        "<nav><ul><li><a href=\"#summary\">Summary</a></li><li><a href=\"#diagram\">Diagram</a></li>\
+        "<li><a href=\"#diagram\">Diagram</a></li>\
          <li><a href=\"#hosts\">Hosts</a></li><li><a href=\"#flows\">Flows</a></li>\
          <li><a href=\"#catalog\">Catalog references</a></li><li><a href=\"#rules\">Windows rules</a></li>\
          <li><a href=\"#checks\">Check results</a></li><li><a href=\"#audit\">Firewall audit</a></li><li><a href=\"#lint\">Lint</a></li><li><a href=\"#warnings\">Warnings</a></li></ul></nav>\n</header>\n<main>\n",
     );
 
     summary(&mut out, input, &graph);
+    if let Some(diff) = &input.diff {
+        changes::section(&mut out, diff);
+    }
 
     out.push_str("<section id=\"diagram\">\n<h2>Diagram</h2>\n");
     out.push_str(
         "<p class=\"note\">Hosts of one zone with the same roles share a box. Solid arrows cross a zone boundary, dashed ones stay inside a zone; the numbers refer to the list under the drawing.</p>\n",
     );
     out.push_str("<div class=\"diagram\">\n");
-    out.push_str(&graph.svg());
-    out.push_str("</div>\n</section>\n");
+    match &marks {
+        Some(m) => out.push_str(&graph.svg_marked(&m.edges)),
+        None => out.push_str(&graph.svg()),
+    }
+    out.push_str("</div>\n");
+    if let Some(diff) = &input.diff {
+        changes::diagram_note(&mut out, diff);
+    }
+    out.push_str("</section>\n");
 
     hosts(&mut out, plan);
-    flows(&mut out, plan, &graph, &checks, !input.checks.is_empty());
+    flows(
+        &mut out,
+        plan,
+        &graph,
+        &checks,
+        !input.checks.is_empty(),
+        marks.as_ref(),
+    );
     catalog(&mut out, plan);
     rules(&mut out, &input.windows_rules);
     check_results(&mut out, input);
@@ -408,6 +438,7 @@ fn flows(
     graph: &Graph,
     checks: &CheckIndex<'_>,
     with_checks: bool,
+    marks: Option<&changes::Marks>,
 ) {
     let d = plan.deployment;
     out.push_str("<section id=\"flows\">\n<h2>Flows by zone boundary</h2>\n");
@@ -465,9 +496,10 @@ fn flows(
                     None => esc(id),
                 })
                 .collect();
+            let (class, tag) = changes::row_mark(marks.and_then(|m| m.of(plan, f)));
             let _ = write!(
                 out,
-                "<tr data-flow=\"{i}\"><td class=\"from\">{}</td><td class=\"to\">{}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\">{}</td>",
+                "<tr data-flow=\"{i}\"{class}><td class=\"from\">{}</td><td class=\"to\">{}{tag}</td><td class=\"proto\">{}</td><td class=\"ports mono\">{}</td><td class=\"service\">{}</td><td class=\"purpose\">{}</td><td class=\"ids\">{}</td>",
                 esc(&r.from),
                 esc(&r.to),
                 r.protocol,

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod diagram;
+pub mod diff;
 pub mod fleet;
 pub mod html;
 pub mod listen;

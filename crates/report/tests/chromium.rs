@@ -274,6 +274,7 @@ fn perimeter_report_in_chromium() {
         ),
     ];
     let html = render(&ReportInput {
+        diff: None,
         plan: &plan,
         warnings: &warnings,
         windows_rules: rules,
@@ -334,6 +335,7 @@ fn hostile_names_stay_text_in_chromium() {
     let plan = rdsports_core::plan::plan(&catalog, &deployment);
     let warnings = vec!["<script>document.title='pwned'</script>".to_owned()];
     let html = render(&ReportInput {
+        diff: None,
         plan: &plan,
         warnings: &warnings,
         windows_rules: vec![(

@@ -127,6 +127,7 @@ proptest! {
         }
 
         let html = render(&ReportInput {
+        diff: None,
             plan: &plan,
             warnings: &plan.warnings,
             windows_rules: hosts.iter().map(|(n, _, _)| (n.clone(), n.clone())).collect(),

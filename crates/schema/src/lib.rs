@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod diff;
 pub mod fleet;
 pub mod import;
 pub mod lint;

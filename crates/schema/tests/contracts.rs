@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rdsports_schema::{audit, check, fleet, import, lint, listen, plan};
+use rdsports_schema::{audit, check, diff, fleet, import, lint, listen, plan};
 use serde_json::Value;
 
 /// Parses a document with its type and writes it back as JSON.
@@ -43,6 +43,10 @@ const CONTRACTS: &[(&str, ReadBack)] = &[
     }),
     ("drift", |t| {
         let doc: import::Drift = serde_json::from_str(t).map_err(|e| e.to_string())?;
+        serde_json::to_value(&doc).map_err(|e| e.to_string())
+    }),
+    ("diff", |t| {
+        let doc: diff::DiffDocument = serde_json::from_str(t).map_err(|e| e.to_string())?;
         serde_json::to_value(&doc).map_err(|e| e.to_string())
     }),
 ];

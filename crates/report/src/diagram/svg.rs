@@ -183,9 +183,9 @@ struct Placed {
 }
 
 /// Renders the graph as a standalone SVG document.
-pub(super) fn render(g: &Graph) -> String {
+pub(super) fn render(g: &Graph, marks: &[Option<&'static str>]) -> String {
     let layout = Layout::new(g);
-    layout.draw(g)
+    layout.draw(g, marks)
 }
 
 struct Layout {
@@ -605,7 +605,7 @@ impl Layout {
         }
     }
 
-    fn draw(&self, g: &Graph) -> String {
+    fn draw(&self, g: &Graph, marks: &[Option<&'static str>]) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -666,6 +666,10 @@ impl Layout {
         s.push_str("<g class=\"rd-edges\">\n");
         for (i, (e, path)) in g.edges.iter().zip(&self.paths).enumerate() {
             let kind = if e.crosses { "cross" } else { "inner" };
+            let mark = match marks.get(i).copied().flatten() {
+                Some(m) => format!(" rd-{m}"),
+                None => String::new(),
+            };
             let mut d = String::new();
             if let Some(first) = path.first() {
                 let _ = write!(d, "M{},{}", num(first.p0.x), num(first.p0.y));
@@ -684,7 +688,7 @@ impl Layout {
             }
             let _ = writeln!(
                 s,
-                "<g class=\"rd-edge rd-{kind}\" data-edge=\"e{}\" data-from=\"n{}\" data-to=\"n{}\"><title>{}. {}</title><path d=\"{d}\" marker-end=\"url(#rdsports-arrow-{kind})\"/></g>",
+                "<g class=\"rd-edge rd-{kind}{mark}\" data-edge=\"e{}\" data-from=\"n{}\" data-to=\"n{}\"><title>{}. {}</title><path d=\"{d}\" marker-end=\"url(#rdsports-arrow-{kind})\"/></g>",
                 i + 1,
                 e.from,
                 e.to,

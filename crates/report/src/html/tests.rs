@@ -86,6 +86,7 @@ fn bad_check_files_get_clear_errors() {
 
 fn report(plan: &Plan<'_>, warnings: &[String], rules: Vec<(String, String)>) -> String {
     render(&ReportInput {
+        diff: None,
         plan,
         warnings,
         windows_rules: rules,
@@ -185,6 +186,7 @@ fn flows_show_the_verdicts_of_matching_checks() {
         let mut check = CheckDocument::parse(CHECK).unwrap();
         check.results[0].port = 9999;
         let html = render(&ReportInput {
+            diff: None,
             plan: p,
             warnings: &[],
             windows_rules: Vec::new(),
@@ -212,6 +214,7 @@ fn hostile_text_is_escaped_everywhere() {
             Value::String("</td><script>alert('detail')</script>".to_owned()),
         );
         let html = render(&ReportInput {
+            diff: None,
             plan: p,
             warnings: &warnings,
             windows_rules: rules,
@@ -237,6 +240,7 @@ fn empty_inputs_say_so() {
     let text = "name = \"empty\"\n";
     with_plan(text, |p| {
         let html = render(&ReportInput {
+            diff: None,
             plan: p,
             warnings: &[],
             windows_rules: Vec::new(),
@@ -258,6 +262,7 @@ fn large_plans_fold_the_flow_matrix_by_diagram_node() {
     with_plan(&text, |p| {
         assert!(p.flows.len() > FOLD_FLOWS_ABOVE, "{}", p.flows.len());
         let html = render(&ReportInput {
+            diff: None,
             plan: p,
             warnings: &[],
             windows_rules: Vec::new(),
@@ -298,6 +303,7 @@ fn the_lint_section_shows_open_and_accepted_findings_escaped() {
             accepted: accepted.map(str::to_owned),
         };
         let html = render(&ReportInput {
+            diff: None,
             plan: p,
             warnings: &[],
             windows_rules: Vec::new(),
@@ -333,6 +339,7 @@ fn a_refused_certificate_and_its_lookups_show_beside_the_result() {
             plan: p,
             warnings: &[],
             windows_rules: Vec::new(),
+            diff: None,
             checks: vec![check],
             lint: Vec::new(),
             fleet: None,
@@ -350,5 +357,130 @@ fn a_refused_certificate_and_its_lookups_show_beside_the_result() {
         assert!(
             html.contains("certificate CN=gw01.corp.example: CRL http://pki.corp.example/corp.crl")
         );
+    });
+}
+
+/// A diff with one added flow of the perimeter plan (gw01 -> sh01 tcp 3389) and one removed
+/// flow that plan does not have.
+fn small_diff() -> rdsports_schema::diff::DiffDocument {
+    use rdsports_schema::Transport;
+    use rdsports_schema::diff::*;
+    use rdsports_schema::plan::PortSpan;
+    let side = |label: &str| DiffSide {
+        label: label.into(),
+        deployment: "contoso".into(),
+        kind: SideKind::Deployment,
+    };
+    let endpoint = |name: &str, address: &str| Endpoint {
+        name: name.into(),
+        address: Some(address.into()),
+    };
+    let change = |kind, port| FlowChange {
+        change: kind,
+        protocol: Transport::Tcp,
+        ports: PortSpan {
+            first: port,
+            last: port,
+        },
+        service: "rdp".into(),
+        purpose: "RDP <from> the gateway".into(),
+        catalog_ids: vec!["S24".into()],
+        references: vec![Reference {
+            catalog_id: "S24".into(),
+            seed_lines: vec![49],
+            reference: None,
+        }],
+        old: None,
+    };
+    DiffDocument {
+        schema_version: DIFF_SCHEMA_VERSION,
+        old: side("old<1>.toml"),
+        new: side("new.toml"),
+        scope: DiffScope::default(),
+        header: DiffHeader::default(),
+        summary: DiffSummary {
+            added: 1,
+            removed: 1,
+            changed: 0,
+        },
+        boundaries: vec![DiffBoundary {
+            from_zone: "perimeter".into(),
+            to_zone: "internal".into(),
+            pairs: vec![
+                DiffPair {
+                    from: endpoint("gw01", "198.51.100.10"),
+                    to: endpoint("sh01", "192.0.2.21"),
+                    changes: vec![change(ChangeKind::Added, 3389)],
+                },
+                DiffPair {
+                    from: endpoint("gw01", "198.51.100.10"),
+                    to: endpoint("sh09", "192.0.2.29"),
+                    changes: vec![change(ChangeKind::Removed, 3389)],
+                },
+            ],
+        }],
+    }
+}
+
+#[test]
+fn a_diff_adds_its_section_and_marks_rows_and_edges() {
+    with_plan(PERIMETER, |p| {
+        let plain = report(p, &[], Vec::new());
+        assert!(!plain.contains("id=\"changes\""));
+        assert!(!plain.contains("diff-added"));
+        let html = render(&ReportInput {
+            diff: Some(small_diff()),
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+            lint: Vec::new(),
+            fleet: None,
+            audits: Vec::new(),
+        });
+        assert!(html.contains("<h2>Changes since old&lt;1&gt;.toml</h2>"));
+        assert!(html.contains("<a href=\"#changes\">Changes</a>"));
+        assert!(html.contains("RDP &lt;from&gt; the gateway"));
+        // The removed flow is listed in the section; the added one is marked in the matrix.
+        assert!(html.contains("<tr class=\"diff-removed\"><td>removed</td><td>gw01"));
+        assert_eq!(html.matches("<tr data-flow=").count(), p.flows.len());
+        assert_eq!(
+            html.matches("class=\"diff-added\"><td class=\"from\">")
+                .count(),
+            1
+        );
+        // The edge gw01 -> session hosts holds the added flow: drawn as added, and only it.
+        assert_eq!(html.matches("rd-added\" data-edge=").count(), 1);
+        assert!(html.contains("1 removed flow has no arrow"));
+    });
+}
+
+#[test]
+fn the_changes_section_lists_at_most_1000_rows_and_counts_the_rest() {
+    with_plan(PERIMETER, |p| {
+        let mut diff = small_diff();
+        let pair = &mut diff.boundaries[0].pairs[1];
+        let one = pair.changes[0].clone();
+        pair.changes = (0..1_200u16)
+            .map(|i| {
+                let mut c = one.clone();
+                c.ports.first = 10_000 + i;
+                c.ports.last = 10_000 + i;
+                c
+            })
+            .collect();
+        diff.summary.removed = 1_200;
+        let html = render(&ReportInput {
+            diff: Some(diff),
+            plan: p,
+            warnings: &[],
+            windows_rules: Vec::new(),
+            checks: Vec::new(),
+            lint: Vec::new(),
+            fleet: None,
+            audits: Vec::new(),
+        });
+        assert_eq!(html.matches("<tr class=\"diff-").count(), 1_000);
+        assert!(html.contains("The first 1000 changes are listed; 201 more are not."));
     });
 }
