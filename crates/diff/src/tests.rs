@@ -5,6 +5,8 @@ use proptest::prelude::*;
 use rdsports_core::{Catalog, Deployment, plan::plan};
 
 use super::*;
+use rdsports_audit::space::Region;
+use rdsports_policy::{Policy, RenderOptions};
 
 const BASE: &str = include_str!("../../../examples/perimeter.toml");
 
@@ -289,6 +291,110 @@ proptest! {
             let n = doc.summary.added + doc.summary.removed + doc.summary.changed;
             prop_assert_eq!(n, changes(&doc).len());
             prop_assert_eq!(within(&a) == within(&b), doc.boundaries.is_empty());
+        }
+    }
+}
+
+/// `a` and `b` allow the same traffic, class by class.
+fn same_space(a: &BTreeMap<rules::Class, Region>, b: &BTreeMap<rules::Class, Region>) -> bool {
+    let inside = |x: &Region, y: Option<&Region>| {
+        x.0.iter().all(|c| {
+            let mut rest = Region::of(c.clone());
+            for k in y.map(|r| r.0.as_slice()).unwrap_or(&[]) {
+                rest = rest.minus_cube(k);
+            }
+            rest.is_empty()
+        })
+    };
+    a.iter().all(|(k, r)| inside(r, b.get(k))) && b.iter().all(|(k, r)| inside(r, a.get(k)))
+}
+
+fn policy(text: &str) -> Policy {
+    let catalog = Catalog::builtin().unwrap();
+    let d = Deployment::parse(text).unwrap();
+    Policy::aggregated_from_plan(&plan(&catalog, &d))
+}
+
+#[test]
+fn the_same_deployment_and_a_regrouping_change_no_rule() {
+    let catalog = Catalog::builtin().unwrap();
+    let d = Deployment::parse(BASE).unwrap();
+    let p = plan(&catalog, &d);
+    let (agg, flat) = (Policy::aggregated_from_plan(&p), Policy::from_plan(&p));
+    // One rule per flow against the aggregated rules: other rules, the same traffic.
+    assert_ne!(agg.rules.len(), flat.rules.len());
+    for (a, b) in [(&agg, &agg), (&agg, &flat), (&flat, &agg)] {
+        let delta = rules::rule_delta(a, b);
+        assert!(delta.removed.rules.is_empty() && delta.added.rules.is_empty());
+        let changes = rules::render_changes("nftables", &delta, &RenderOptions::default()).unwrap();
+        assert!(changes.files.is_empty());
+    }
+}
+
+#[test]
+fn a_new_session_host_adds_only_its_rules_and_removes_none() {
+    let old = policy(BASE);
+    let new_text = format!(
+        "{BASE}\n[[host]]\nname = \"sh09\"\naddress = \"192.0.2.29\"\nroles = [\"session-host\"]\n"
+    );
+    let new = policy(&new_text);
+    let delta = rules::rule_delta(&old, &new);
+    assert!(!delta.added.rules.is_empty());
+    let sh = new.host_index("sh09").unwrap();
+    // Every added rule is cut down to traffic of the new host.
+    for r in &delta.added.rules {
+        assert!(r.from_hosts == [sh] || r.to_hosts == [sh], "{r:?}");
+    }
+    // Windows: only the new host's script and the scripts of hosts it talks to change.
+    let opts = RenderOptions::default();
+    let changes = rules::render_changes("windows", &delta, &opts).unwrap();
+    assert!(
+        changes
+            .files
+            .iter()
+            .any(|f| f.file == "sh09.ps1" && f.add.is_some())
+    );
+    let all = rdsports_policy::render_policy("windows", &new, &opts).unwrap();
+    assert!(changes.files.len() < all.files.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The rule delta: what the kept old rules and the added rules allow is exactly what the
+    /// new rules allow; every removed rule allows something the new side does not; the
+    /// delta renders for every target.
+    #[test]
+    fn the_rule_delta_turns_old_space_into_new_space(old in deployment(), new in deployment()) {
+        let catalog = Catalog::builtin().unwrap();
+        let (Ok(a), Ok(b)) = (Deployment::parse(&old), Deployment::parse(&new)) else {
+            return Err(TestCaseError::reject("a generated deployment has errors"));
+        };
+        let (pa, pb) = (plan(&catalog, &a), plan(&catalog, &b));
+        let (old, new) = (Policy::aggregated_from_plan(&pa), Policy::aggregated_from_plan(&pb));
+        let delta = rules::rule_delta(&old, &new);
+        let kept: Vec<_> = old.rules.iter().filter(|r| !delta.removed.rules.contains(r)).cloned().collect();
+        let mut after = rules::allowed(&old.with_rules(kept));
+        for (class, region) in rules::allowed(&delta.added) {
+            let into = after.entry(class).or_default();
+            into.0.extend(region.0);
+        }
+        prop_assert!(same_space(&after, &rules::allowed(&new)));
+        let new_space = rules::allowed(&new);
+        for r in &delta.removed.rules {
+            let (class, c) = rules::unit(&old, r);
+            let mut rest = Region::of(c);
+            for k in new_space.get(&class).map(|x| x.0.as_slice()).unwrap_or(&[]) {
+                rest = rest.minus_cube(k);
+            }
+            prop_assert!(!rest.is_empty());
+        }
+        // The flat policy of the new plan allows the same: no change against it.
+        let flat = rules::rule_delta(&new, &Policy::from_plan(&pb));
+        prop_assert!(flat.removed.rules.is_empty() && flat.added.rules.is_empty());
+        for t in rdsports_policy::targets() {
+            let changes = rules::render_changes(t.name, &delta, &RenderOptions::default());
+            prop_assert!(changes.is_ok(), "{}: {:?}", t.name, changes.err());
         }
     }
 }

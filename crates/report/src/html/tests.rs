@@ -383,6 +383,7 @@ fn small_diff() -> rdsports_schema::diff::DiffDocument {
                 },
             ],
         }],
+        rules: None,
     }
 }
 
