@@ -316,6 +316,7 @@ fn the_guide_example_is_the_real_output() {
     for command in [
         "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter\n",
         "$ rdsports diff perimeter.toml perimeter-new.toml --format csv\n",
+        "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter --target nftables\n",
     ] {
         let at = readme.find(command).expect("the guide shows the command") + command.len();
         let shown = &readme[at..at + readme[at..].find("```").unwrap()];
@@ -328,11 +329,20 @@ fn the_guide_example_is_the_real_output() {
             .output()
             .unwrap();
         let real = String::from_utf8(out.stdout).unwrap();
-        let shown = shown.strip_suffix("...\n").unwrap_or(shown);
+        // `...` lines stand for lines left out: the parts between them appear in order.
+        let mut parts = shown.split("...\n");
+        let first = parts.next().unwrap_or_default();
         assert!(
-            real.starts_with(shown),
-            "README shows:\n{shown}\nthe command prints:\n{real}"
+            real.starts_with(first),
+            "the guide shows:\n{shown}\nthe command prints:\n{real}"
         );
+        let mut rest = &real[first.len()..];
+        for part in parts {
+            let at = rest.find(part).unwrap_or_else(|| {
+                panic!("the guide shows:\n{part}\nnot in what the command prints:\n{real}")
+            });
+            rest = &rest[at + part.len()..];
+        }
     }
 }
 
