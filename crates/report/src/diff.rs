@@ -471,3 +471,70 @@ fn csv(doc: &DiffDocument) -> String {
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use rdsports_schema::diff::{
+        DIFF_SCHEMA_VERSION, DiffHeader, DiffScope, DiffSide, DiffSummary, RuleFile, SideKind,
+    };
+
+    use super::*;
+
+    fn doc(files: Vec<RuleFile>) -> DiffDocument {
+        let side = |label: &str| DiffSide {
+            label: label.into(),
+            deployment: "c".into(),
+            kind: SideKind::Deployment,
+        };
+        DiffDocument {
+            schema_version: DIFF_SCHEMA_VERSION,
+            old: side("old.toml"),
+            new: side("new.toml"),
+            scope: DiffScope::default(),
+            header: DiffHeader::default(),
+            summary: DiffSummary::default(),
+            boundaries: Vec::new(),
+            rules: Some(RuleChanges {
+                target: "windows".into(),
+                removed: 1,
+                added: 0,
+                files: files.clone(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_block_with_backticks_gets_a_longer_fence_and_its_language() {
+        // PowerShell escapes with backticks: a run of three must not close the block.
+        let text = "Write-Host ```a`` b\n";
+        let d = doc(vec![RuleFile {
+            file: "sh01.ps1".into(),
+            remove: Some(text.into()),
+            add: None,
+        }]);
+        let md = render(&d, Format::Markdown, 80);
+        assert!(
+            md.contains(
+                "### sh01.ps1\n\nRules to remove:\n\n````powershell\nWrite-Host ```a`` b\n````\n"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("Rules to add"));
+        let table = render(&d, Format::Table, 80);
+        assert!(table.contains("\n===== sh01.ps1: rules to remove =====\nWrite-Host ```a`` b\n"));
+        assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+        // CSV: flows only.
+        assert_eq!(
+            render(&d, Format::Csv, 80),
+            render(&DiffDocument { rules: None, ..d }, Format::Csv, 80)
+        );
+    }
+
+    #[test]
+    fn no_rule_change_says_so() {
+        let table = render(&doc(Vec::new()), Format::Table, 80);
+        assert!(table.ends_with(
+            "\nRules for windows: no rule to remove or add (what the rules allow is the same).\n"
+        ));
+    }
+}
