@@ -165,6 +165,40 @@ fn rule_changes_in_the_table_and_markdown_and_not_in_csv() {
 }
 
 #[test]
+fn rule_changes_narrowed_to_a_host_that_one_side_lacks() {
+    let files = |case: &str, host: &str| {
+        let (old, new) = sides(case);
+        let out = diff(&[
+            &old, &new, "--target", "windows", "--host", host, "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{case} {host}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["rules"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap().to_owned(),
+                    f["remove"].is_string(),
+                    f["add"].is_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // sh04 is new: its script has rules to add and none to remove.
+    assert_eq!(
+        files("gateway-and-session-host", "sh04"),
+        [("sh04.ps1".to_owned(), false, true)]
+    );
+    // sh01 on another RDP port: its RDP rules go, the new ones come.
+    assert_eq!(
+        files("rdp-port", "sh01"),
+        [("sh01.ps1".to_owned(), true, true)]
+    );
+}
+
+#[test]
 fn rule_changes_need_deployment_files_on_both_sides() {
     let (old, new) = sides("saved-plan");
     let out = diff(&[&old, &new, "--target", "nftables"]);

@@ -209,11 +209,8 @@ pub fn render_changes(
     let mut files: BTreeMap<String, RuleFile> = BTreeMap::new();
     let mut count = [0usize; 2];
     for (i, policy) in [&delta.removed, &delta.added].into_iter().enumerate() {
-        if !within(policy, opts) {
-            continue;
-        }
         count[i] = policy.rules.len();
-        if policy.rules.is_empty() {
+        if !within(policy, opts) || policy.rules.is_empty() {
             continue;
         }
         let empty: BTreeMap<String, String> =

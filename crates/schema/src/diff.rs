@@ -76,7 +76,8 @@ pub struct DiffDocument {
 pub struct RuleChanges {
     /// The target (`nftables`, `windows` ...).
     pub target: String,
-    /// How many of the old side's aggregated rules are removed.
+    /// How many of the old side's aggregated rules are removed (the whole deployment's, before
+    /// `--host`/`--boundary` and before the target picks the rules its firewalls see).
     pub removed: usize,
     /// How many rules of the new side are added (each cut down to the hosts whose traffic it
     /// newly allows).
