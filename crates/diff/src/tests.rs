@@ -398,3 +398,109 @@ proptest! {
         }
     }
 }
+
+/// What the accepting rules of a rendered iptables zone firewall (every `*.rules` file of
+/// `files`) allow, read back by audit's iptables reader: the union of their matches.
+fn iptables_accepts(files: &[(String, String)]) -> Region {
+    use rdsports_audit::model::Action;
+    let mut out = Region::empty();
+    for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".rules")) {
+        let rs = rdsports_audit::read::iptables::read(text, name).unwrap();
+        for chain in &rs.chains {
+            for r in &chain.rules {
+                if r.action == Action::Accept && !r.never_new && r.possible.is_none() {
+                    let mut fresh = Region::of(r.matches.clone());
+                    for have in &out.0 {
+                        fresh = fresh.minus_cube(have);
+                    }
+                    out.0.extend(fresh.0);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every packet of `a` is in `b`.
+fn within(a: &Region, b: &Region) -> bool {
+    a.0.iter().all(|c| {
+        let mut rest = Region::of(c.clone());
+        for k in &b.0 {
+            rest = rest.minus_cube(k);
+        }
+        rest.is_empty()
+    })
+}
+
+fn minus(a: &Region, b: &Region) -> Region {
+    let mut out = a.clone();
+    for k in &b.0 {
+        out = out.minus_cube(k);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The rendered delta, read back from the platform's text (iptables, by audit's reader):
+    /// the added rules allow everything the new firewall allows that the old one did not,
+    /// and nothing the new one does not; the removed rules everything the old one allowed
+    /// that the new one does not, and nothing the old one did not.
+    #[test]
+    fn the_rendered_delta_covers_the_difference_of_the_rendered_firewalls(
+        old in deployment(),
+        new in deployment(),
+    ) {
+        let catalog = Catalog::builtin().unwrap();
+        let (Ok(a), Ok(b)) = (Deployment::parse(&old), Deployment::parse(&new)) else {
+            return Err(TestCaseError::reject("a generated deployment has errors"));
+        };
+        let (pa, pb) = (plan(&catalog, &a), plan(&catalog, &b));
+        let (old, new) = (Policy::aggregated_from_plan(&pa), Policy::aggregated_from_plan(&pb));
+        let delta = rules::rule_delta(&old, &new);
+        let opts = RenderOptions { default_drop: false, aggregate: true, ..RenderOptions::default() };
+        let render = |p: &Policy| {
+            iptables_accepts(&rdsports_policy::render_policy("iptables", p, &opts).unwrap().files)
+        };
+        let (before, after) = (render(&old), render(&new));
+        let (removed, added) = (render(&delta.removed), render(&delta.added));
+        prop_assert!(within(&added, &after));
+        prop_assert!(within(&minus(&after, &before), &added));
+        prop_assert!(within(&removed, &before));
+        prop_assert!(within(&minus(&before, &after), &removed));
+    }
+}
+
+#[test]
+fn the_rendered_iptables_delta_of_a_new_gateway_reads_back_as_its_traffic() {
+    let old = policy(BASE);
+    let new = policy(&format!(
+        "{BASE}\n[[host]]\nname = \"gw09\"\naddress = \"198.51.100.19\"\nroles = [\"gateway\"]\n"
+    ));
+    let delta = rules::rule_delta(&old, &new);
+    let opts = RenderOptions {
+        default_drop: false,
+        ..RenderOptions::default()
+    };
+    let render = |p: &Policy| {
+        iptables_accepts(
+            &rdsports_policy::render_policy("iptables", p, &opts)
+                .unwrap()
+                .files,
+        )
+    };
+    let (before, after, added) = (render(&old), render(&new), render(&delta.added));
+    assert!(delta.removed.rules.is_empty());
+    // The gateway's new traffic is there, read back from the text, and is all of `added`.
+    let new_traffic = minus(&after, &before);
+    assert!(!new_traffic.is_empty());
+    assert!(within(&new_traffic, &added));
+    assert!(within(&added, &after));
+    // Not all of `added` is new on the wire: ls01 -> gw09 tcp/443 (internal -> perimeter) was
+    // allowed before by ls01's rule to the clearinghouse (0.0.0.0/0, internal -> internet).
+    // The delta compares rules zone pair by zone pair (the zone decides which firewall holds
+    // the rule), so in the perimeter it is a new rule.
+    let extra = minus(&added, &new_traffic);
+    assert!(!extra.is_empty() && within(&extra, &before));
+}
