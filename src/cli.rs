@@ -239,7 +239,22 @@ pub struct DiffArgs {
     /// Only the boundary between two zones, as ZONE_A:ZONE_B (both directions).
     #[arg(long, value_name = "ZONE_A:ZONE_B")]
     pub boundary: Option<String>,
-    /// Output format (csv: one row per firewall action, the columns of a change ticket).
+    /// Also the firewall rules that change on this platform (windows, windows-netsh,
+    /// nftables, iptables, azure-nsg, aws-sg, cisco-asa, aerleon), per output file: the rules
+    /// to remove and to add, written as `rules --target` writes them (without the final
+    /// drop). Both sides must be deployment files. Shown by table, markdown and json; csv
+    /// stays one row per flow action.
+    #[arg(long, short = 't', value_parser = targets())]
+    pub target: Option<String>,
+    /// With --target: also the outbound rules (what each host may open), for host firewalls.
+    #[arg(long, requires = "target")]
+    pub outbound: bool,
+    /// With --target nftables/iptables: a host firewall (input chain per host) instead of the
+    /// zone firewall.
+    #[arg(long, requires = "target")]
+    pub host_variant: bool,
+    /// Output format (csv: one row per firewall action, the columns of a change ticket; flows
+    /// only, --target's rules are not in it).
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
     /// Exit with status 1 when something changed (as `git diff --exit-code`).

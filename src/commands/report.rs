@@ -76,7 +76,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     let diff = match &args.diff {
         None => None,
         Some(old) => {
-            let Some(old) = input::side::load(&catalog, old, args.input.max_flows)? else {
+            let Some(old) = input::side::load(&catalog, old, args.input.max_flows, false)? else {
                 return Ok(ExitStatus::BadInput);
             };
             let new = rdsports_diff::Side::of_plan(&loaded.name, &plan);

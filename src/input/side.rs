@@ -15,11 +15,20 @@ use crate::input::{self, Loaded, MAX_DEPLOYMENT_BYTES, MAX_RESULTS_BYTES};
 pub struct LoadedSide {
     /// The side the diff compares.
     pub side: Side,
+    /// The aggregated policy of a deployment file's plan, as `rules` builds it, when asked
+    /// for (`None` for a saved plan: it has no deployment to build rules from).
+    pub policy: Option<rdsports_policy::Policy>,
 }
 
 /// Reads `path` as a saved plan (its first non-blank character is `{`) or as a deployment
-/// file, and plans the latter within `max_flows`. `Ok(None)`: errors were printed (exit 2).
-pub fn load(catalog: &Catalog, path: &Path, max_flows: u64) -> anyhow::Result<Option<LoadedSide>> {
+/// file, and plans the latter within `max_flows` (with `policy`, also its aggregated policy).
+/// `Ok(None)`: errors were printed (exit 2).
+pub fn load(
+    catalog: &Catalog,
+    path: &Path,
+    max_flows: u64,
+    policy: bool,
+) -> anyhow::Result<Option<LoadedSide>> {
     // A saved plan of a large farm is larger than any deployment file.
     let (name, text) = input::read_text(path, MAX_RESULTS_BYTES, "deployment file or plan")?;
     if text.trim_start().starts_with('{') {
@@ -42,7 +51,7 @@ pub fn load(catalog: &Catalog, path: &Path, max_flows: u64) -> anyhow::Result<Op
             UserError::new(format!("{name}: {e}"))
                 .hint("give the plan as `rdsports plan --format json` wrote it")
         })?;
-        return Ok(Some(LoadedSide { side }));
+        return Ok(Some(LoadedSide { side, policy: None }));
     }
     if text.len() as u64 > MAX_DEPLOYMENT_BYTES {
         return Err(UserError::new(format!(
@@ -65,6 +74,7 @@ pub fn load(catalog: &Catalog, path: &Path, max_flows: u64) -> anyhow::Result<Op
     };
     Ok(Some(LoadedSide {
         side: Side::of_plan(&loaded.name, &plan),
+        policy: policy.then(|| rdsports_policy::Policy::aggregated_from_plan(&plan)),
     }))
 }
 

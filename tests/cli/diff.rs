@@ -4,12 +4,13 @@
 
 use super::*;
 
-const CASES: [&str; 11] = [
+const CASES: [&str; 12] = [
     "broker-ha",
     "direct-to-gateway",
     "gateway-and-session-host",
     "gateway-udp",
     "host-added",
+    "host-renamed",
     "no-change",
     "per-host",
     "rdp-port",
@@ -65,6 +66,149 @@ fn golden_outputs_of_every_pair() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// `--target`: per case and target, each changed file's rules to remove and to add, as
+/// tests/diff/<case>/rules/<target>/{remove,add}/<file> (the file's own name and extension).
+const RULE_CASES: [(&str, &[&str]); 5] = [
+    ("host-added", &["nftables", "windows", "azure-nsg"]),
+    ("rdp-port", &["nftables", "windows", "azure-nsg"]),
+    ("zone-split", &["nftables", "cisco-asa"]),
+    ("host-renamed", &["nftables", "windows", "azure-nsg"]),
+    ("no-change", &["nftables"]),
+];
+
+/// Every file under `dir`, relative to it.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn golden_rule_changes_per_target() {
+    let mut mismatches = Vec::new();
+    for (case, targets) in RULE_CASES {
+        let (old, new) = sides(case);
+        for target in targets {
+            let out = diff(&[&old, &new, "--target", target, "--format", "json"]);
+            assert_eq!(out.status.code(), Some(0), "{case} {target}");
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let rules = &v["rules"];
+            assert_eq!(rules["target"], *target);
+            let dir = root().join(format!("tests/diff/{case}/rules/{target}"));
+            let mut made = Vec::new();
+            for f in rules["files"].as_array().unwrap() {
+                for what in ["remove", "add"] {
+                    if let Some(text) = f[what].as_str() {
+                        let name = format!("{what}/{}", f["file"].as_str().unwrap());
+                        if let Err(m) = rdsports_testkit::check(dir.join(&name), text) {
+                            mismatches.push(m);
+                        }
+                        made.push(name);
+                    }
+                }
+            }
+            made.sort();
+            // A golden the output no longer has is a mismatch too.
+            for stale in files_under(&dir).into_iter().filter(|f| !made.contains(f)) {
+                mismatches.push(format!("{case} {target}: {stale} is no longer written"));
+            }
+            // Same traffic on both sides: no rule changes, whatever the flows say.
+            if ["host-renamed", "no-change"].contains(&case) {
+                assert!(made.is_empty(), "{case} {target}: {made:?}");
+                assert_eq!((&rules["removed"], &rules["added"]), (&0.into(), &0.into()));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn rule_changes_in_the_table_and_markdown_and_not_in_csv() {
+    let mut mismatches = Vec::new();
+    for (case, format, ext) in [
+        ("host-renamed", "table", "txt"),
+        ("rdp-port", "markdown", "md"),
+    ] {
+        let (old, new) = sides(case);
+        let out = diff(&[&old, &new, "--target", "nftables", "--format", format]);
+        assert_eq!(out.status.code(), Some(0));
+        let golden = root().join(format!("tests/diff/{case}/diff.nftables.{ext}"));
+        if let Err(m) = rdsports_testkit::check(&golden, &String::from_utf8(out.stdout).unwrap()) {
+            mismatches.push(m);
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    let (old, new) = sides("rdp-port");
+    let plain = diff(&[&old, &new, "--format", "csv"]);
+    let with = diff(&[&old, &new, "--target", "nftables", "--format", "csv"]);
+    assert_eq!(plain.stdout, with.stdout);
+    // --exit-code is about the flows, as without --target.
+    let (old, new) = sides("host-renamed");
+    let out = diff(&[&old, &new, "--target", "nftables", "--exit-code"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn rule_changes_narrowed_to_a_host_that_one_side_lacks() {
+    let files = |case: &str, host: &str| {
+        let (old, new) = sides(case);
+        let out = diff(&[
+            &old, &new, "--target", "windows", "--host", host, "--format", "json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{case} {host}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["rules"]["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["file"].as_str().unwrap().to_owned(),
+                    f["remove"].is_string(),
+                    f["add"].is_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // sh04 is new: its script has rules to add and none to remove.
+    assert_eq!(
+        files("gateway-and-session-host", "sh04"),
+        [("sh04.ps1".to_owned(), false, true)]
+    );
+    // sh01 on another RDP port: its RDP rules go, the new ones come.
+    assert_eq!(
+        files("rdp-port", "sh01"),
+        [("sh01.ps1".to_owned(), true, true)]
+    );
+}
+
+#[test]
+fn rule_changes_need_deployment_files_on_both_sides() {
+    let (old, new) = sides("saved-plan");
+    let out = diff(&[&old, &new, "--target", "nftables"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--target needs the deployment file on both sides"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
 }
 
 #[test]
@@ -206,6 +350,7 @@ fn the_guide_example_is_the_real_output() {
     for command in [
         "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter\n",
         "$ rdsports diff perimeter.toml perimeter-new.toml --format csv\n",
+        "$ rdsports diff perimeter.toml perimeter-new.toml --boundary internet:perimeter --target nftables\n",
     ] {
         let at = readme.find(command).expect("the guide shows the command") + command.len();
         let shown = &readme[at..at + readme[at..].find("```").unwrap()];
@@ -218,11 +363,20 @@ fn the_guide_example_is_the_real_output() {
             .output()
             .unwrap();
         let real = String::from_utf8(out.stdout).unwrap();
-        let shown = shown.strip_suffix("...\n").unwrap_or(shown);
+        // `...` lines stand for lines left out: the parts between them appear in order.
+        let mut parts = shown.split("...\n");
+        let first = parts.next().unwrap_or_default();
         assert!(
-            real.starts_with(shown),
-            "README shows:\n{shown}\nthe command prints:\n{real}"
+            real.starts_with(first),
+            "the guide shows:\n{shown}\nthe command prints:\n{real}"
         );
+        let mut rest = &real[first.len()..];
+        for part in parts {
+            let at = rest.find(part).unwrap_or_else(|| {
+                panic!("the guide shows:\n{part}\nnot in what the command prints:\n{real}")
+            });
+            rest = &rest[at + part.len()..];
+        }
     }
 }
 

@@ -18,6 +18,8 @@
 //! This crate is pure: it reads no files and knows no clock.
 #![warn(missing_docs, clippy::print_stdout, clippy::print_stderr)]
 
+pub mod rules;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -558,6 +560,7 @@ pub fn diff(catalog: &Catalog, old: &Side, new: &Side, narrow: &Narrow) -> DiffD
         header: header(old, new),
         summary,
         boundaries,
+        rules: None,
     }
 }
 

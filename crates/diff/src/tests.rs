@@ -5,6 +5,8 @@ use proptest::prelude::*;
 use rdsports_core::{Catalog, Deployment, plan::plan};
 
 use super::*;
+use rdsports_audit::space::Region;
+use rdsports_policy::{Policy, RenderOptions};
 
 const BASE: &str = include_str!("../../../examples/perimeter.toml");
 
@@ -291,4 +293,214 @@ proptest! {
             prop_assert_eq!(within(&a) == within(&b), doc.boundaries.is_empty());
         }
     }
+}
+
+/// `a` and `b` allow the same traffic, class by class.
+fn same_space(a: &BTreeMap<rules::Class, Region>, b: &BTreeMap<rules::Class, Region>) -> bool {
+    let inside = |x: &Region, y: Option<&Region>| {
+        x.0.iter().all(|c| {
+            let mut rest = Region::of(c.clone());
+            for k in y.map(|r| r.0.as_slice()).unwrap_or(&[]) {
+                rest = rest.minus_cube(k);
+            }
+            rest.is_empty()
+        })
+    };
+    a.iter().all(|(k, r)| inside(r, b.get(k))) && b.iter().all(|(k, r)| inside(r, a.get(k)))
+}
+
+fn policy(text: &str) -> Policy {
+    let catalog = Catalog::builtin().unwrap();
+    let d = Deployment::parse(text).unwrap();
+    Policy::aggregated_from_plan(&plan(&catalog, &d))
+}
+
+#[test]
+fn the_same_deployment_and_a_regrouping_change_no_rule() {
+    let catalog = Catalog::builtin().unwrap();
+    let d = Deployment::parse(BASE).unwrap();
+    let p = plan(&catalog, &d);
+    let (agg, flat) = (Policy::aggregated_from_plan(&p), Policy::from_plan(&p));
+    // One rule per flow against the aggregated rules: other rules, the same traffic.
+    assert_ne!(agg.rules.len(), flat.rules.len());
+    for (a, b) in [(&agg, &agg), (&agg, &flat), (&flat, &agg)] {
+        let delta = rules::rule_delta(a, b);
+        assert!(delta.removed.rules.is_empty() && delta.added.rules.is_empty());
+        let changes = rules::render_changes("nftables", &delta, &RenderOptions::default()).unwrap();
+        assert!(changes.files.is_empty());
+    }
+}
+
+#[test]
+fn a_new_session_host_adds_only_its_rules_and_removes_none() {
+    let old = policy(BASE);
+    let new_text = format!(
+        "{BASE}\n[[host]]\nname = \"sh09\"\naddress = \"192.0.2.29\"\nroles = [\"session-host\"]\n"
+    );
+    let new = policy(&new_text);
+    let delta = rules::rule_delta(&old, &new);
+    assert!(!delta.added.rules.is_empty());
+    let sh = new.host_index("sh09").unwrap();
+    // Every added rule is cut down to traffic of the new host.
+    for r in &delta.added.rules {
+        assert!(r.from_hosts == [sh] || r.to_hosts == [sh], "{r:?}");
+    }
+    // Windows: only the new host's script and the scripts of hosts it talks to change.
+    let opts = RenderOptions::default();
+    let changes = rules::render_changes("windows", &delta, &opts).unwrap();
+    assert!(
+        changes
+            .files
+            .iter()
+            .any(|f| f.file == "sh09.ps1" && f.add.is_some())
+    );
+    let all = rdsports_policy::render_policy("windows", &new, &opts).unwrap();
+    assert!(changes.files.len() < all.files.len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The rule delta: what the kept old rules and the added rules allow is exactly what the
+    /// new rules allow; every removed rule allows something the new side does not; the
+    /// delta renders for every target.
+    #[test]
+    fn the_rule_delta_turns_old_space_into_new_space(old in deployment(), new in deployment()) {
+        let catalog = Catalog::builtin().unwrap();
+        let (Ok(a), Ok(b)) = (Deployment::parse(&old), Deployment::parse(&new)) else {
+            return Err(TestCaseError::reject("a generated deployment has errors"));
+        };
+        let (pa, pb) = (plan(&catalog, &a), plan(&catalog, &b));
+        let (old, new) = (Policy::aggregated_from_plan(&pa), Policy::aggregated_from_plan(&pb));
+        let delta = rules::rule_delta(&old, &new);
+        let kept: Vec<_> = old.rules.iter().filter(|r| !delta.removed.rules.contains(r)).cloned().collect();
+        let mut after = rules::allowed(&old.with_rules(kept));
+        for (class, region) in rules::allowed(&delta.added) {
+            let into = after.entry(class).or_default();
+            into.0.extend(region.0);
+        }
+        prop_assert!(same_space(&after, &rules::allowed(&new)));
+        let new_space = rules::allowed(&new);
+        for r in &delta.removed.rules {
+            let (class, c) = rules::unit(&old, r);
+            let mut rest = Region::of(c);
+            for k in new_space.get(&class).map(|x| x.0.as_slice()).unwrap_or(&[]) {
+                rest = rest.minus_cube(k);
+            }
+            prop_assert!(!rest.is_empty());
+        }
+        // The flat policy of the new plan allows the same: no change against it.
+        let flat = rules::rule_delta(&new, &Policy::from_plan(&pb));
+        prop_assert!(flat.removed.rules.is_empty() && flat.added.rules.is_empty());
+        for t in rdsports_policy::targets() {
+            let changes = rules::render_changes(t.name, &delta, &RenderOptions::default());
+            prop_assert!(changes.is_ok(), "{}: {:?}", t.name, changes.err());
+        }
+    }
+}
+
+/// What the accepting rules of a rendered iptables zone firewall (every `*.rules` file of
+/// `files`) allow, read back by audit's iptables reader: the union of their matches.
+fn iptables_accepts(files: &[(String, String)]) -> Region {
+    use rdsports_audit::model::Action;
+    let mut out = Region::empty();
+    for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".rules")) {
+        let rs = rdsports_audit::read::iptables::read(text, name).unwrap();
+        for chain in &rs.chains {
+            for r in &chain.rules {
+                if r.action == Action::Accept && !r.never_new && r.possible.is_none() {
+                    let mut fresh = Region::of(r.matches.clone());
+                    for have in &out.0 {
+                        fresh = fresh.minus_cube(have);
+                    }
+                    out.0.extend(fresh.0);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether every packet of `a` is in `b`.
+fn within(a: &Region, b: &Region) -> bool {
+    a.0.iter().all(|c| {
+        let mut rest = Region::of(c.clone());
+        for k in &b.0 {
+            rest = rest.minus_cube(k);
+        }
+        rest.is_empty()
+    })
+}
+
+fn minus(a: &Region, b: &Region) -> Region {
+    let mut out = a.clone();
+    for k in &b.0 {
+        out = out.minus_cube(k);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The rendered delta, read back from the platform's text (iptables, by audit's reader):
+    /// the added rules allow everything the new firewall allows that the old one did not,
+    /// and nothing the new one does not; the removed rules everything the old one allowed
+    /// that the new one does not, and nothing the old one did not.
+    #[test]
+    fn the_rendered_delta_covers_the_difference_of_the_rendered_firewalls(
+        old in deployment(),
+        new in deployment(),
+    ) {
+        let catalog = Catalog::builtin().unwrap();
+        let (Ok(a), Ok(b)) = (Deployment::parse(&old), Deployment::parse(&new)) else {
+            return Err(TestCaseError::reject("a generated deployment has errors"));
+        };
+        let (pa, pb) = (plan(&catalog, &a), plan(&catalog, &b));
+        let (old, new) = (Policy::aggregated_from_plan(&pa), Policy::aggregated_from_plan(&pb));
+        let delta = rules::rule_delta(&old, &new);
+        let opts = RenderOptions { default_drop: false, aggregate: true, ..RenderOptions::default() };
+        let render = |p: &Policy| {
+            iptables_accepts(&rdsports_policy::render_policy("iptables", p, &opts).unwrap().files)
+        };
+        let (before, after) = (render(&old), render(&new));
+        let (removed, added) = (render(&delta.removed), render(&delta.added));
+        prop_assert!(within(&added, &after));
+        prop_assert!(within(&minus(&after, &before), &added));
+        prop_assert!(within(&removed, &before));
+        prop_assert!(within(&minus(&before, &after), &removed));
+    }
+}
+
+#[test]
+fn the_rendered_iptables_delta_of_a_new_gateway_reads_back_as_its_traffic() {
+    let old = policy(BASE);
+    let new = policy(&format!(
+        "{BASE}\n[[host]]\nname = \"gw09\"\naddress = \"198.51.100.19\"\nroles = [\"gateway\"]\n"
+    ));
+    let delta = rules::rule_delta(&old, &new);
+    let opts = RenderOptions {
+        default_drop: false,
+        ..RenderOptions::default()
+    };
+    let render = |p: &Policy| {
+        iptables_accepts(
+            &rdsports_policy::render_policy("iptables", p, &opts)
+                .unwrap()
+                .files,
+        )
+    };
+    let (before, after, added) = (render(&old), render(&new), render(&delta.added));
+    assert!(delta.removed.rules.is_empty());
+    // The gateway's new traffic is there, read back from the text, and is all of `added`.
+    let new_traffic = minus(&after, &before);
+    assert!(!new_traffic.is_empty());
+    assert!(within(&new_traffic, &added));
+    assert!(within(&added, &after));
+    // Not all of `added` is new on the wire: ls01 -> gw09 tcp/443 (internal -> perimeter) was
+    // allowed before by ls01's rule to the clearinghouse (0.0.0.0/0, internal -> internet).
+    // The delta compares rules zone pair by zone pair (the zone decides which firewall holds
+    // the rule), so in the perimeter it is a new rule.
+    let extra = minus(&added, &new_traffic);
+    assert!(!extra.is_empty() && within(&extra, &before));
 }

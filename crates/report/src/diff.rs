@@ -11,7 +11,9 @@
 use std::fmt::Write as _;
 
 use rdsports_core::text::one_line;
-use rdsports_schema::diff::{ChangeKind, DiffDocument, DiffHost, Endpoint, FlowChange, Reference};
+use rdsports_schema::diff::{
+    ChangeKind, DiffDocument, DiffHost, Endpoint, FlowChange, Reference, RuleChanges,
+};
 
 use crate::Format;
 use crate::plan::md;
@@ -268,7 +270,75 @@ fn table(doc: &DiffDocument, width: usize) -> String {
         }
         out.push_str(&String::from_utf8_lossy(&bytes));
     }
+    if let Some(rules) = &doc.rules {
+        out.push('\n');
+        let mut line = String::new();
+        for word in rules_heading(rules, str::to_owned).split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width.max(40) {
+                let _ = writeln!(out, "{line}");
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        let _ = writeln!(out, "{line}");
+        for f in &rules.files {
+            for (what, text) in [("remove", &f.remove), ("add", &f.add)] {
+                if let Some(text) = text {
+                    let _ = writeln!(out, "\n===== {}: rules to {what} =====", one_line(&f.file));
+                    out.push_str(text);
+                    if !text.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+    }
     out
+}
+
+/// `Rules for nftables: 2 to remove, 3 to add.` and what the blocks are (the target as
+/// `text` writes it: plain, or escaped for Markdown).
+fn rules_heading(rules: &RuleChanges, text: fn(&str) -> String) -> String {
+    let t = text(&one_line(&rules.target));
+    if rules.files.is_empty() {
+        return format!(
+            "Rules for {t}: no rule to remove or add (what the rules allow is the same)."
+        );
+    }
+    format!(
+        "Rules for {t}: of the deployment's aggregated rules, {} removed and {} added \
+         ({t} writes those its firewalls see). Each block below is the file `rules --target \
+         {t}` writes, for those rules alone and without the final drop: review them, then \
+         load the new side's full `rules` output (these documents replace what they manage).",
+        rules.removed, rules.added,
+    )
+}
+
+/// The info string of a fenced block of file `name` (by its extension).
+fn fence_language(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "ps1" => "powershell",
+        "cmd" => "bat",
+        "nft" => "nft",
+        "json" => "json",
+        "yaml" | "pol" => "yaml",
+        "sh" => "sh",
+        _ => "text",
+    }
+}
+
+/// A fence longer than any run of backticks in `text`.
+fn fence(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    "`".repeat((longest + 1).max(3))
 }
 
 fn markdown(doc: &DiffDocument) -> String {
@@ -321,6 +391,25 @@ fn markdown(doc: &DiffDocument) -> String {
             }
         }
         out.push('\n');
+    }
+    if let Some(rules) = &doc.rules {
+        let _ = writeln!(out, "## Rules for {}\n", md(&rules.target));
+        let _ = writeln!(out, "{}\n", rules_heading(rules, md));
+        for f in &rules.files {
+            let _ = writeln!(out, "### {}\n", md(&f.file));
+            for (what, text) in [("remove", &f.remove), ("add", &f.add)] {
+                if let Some(text) = text {
+                    let fence = fence(text);
+                    let _ = writeln!(out, "Rules to {what}:\n");
+                    let _ = writeln!(out, "{fence}{}", fence_language(&f.file));
+                    out.push_str(text);
+                    if !text.ends_with('\n') {
+                        out.push('\n');
+                    }
+                    let _ = writeln!(out, "{fence}\n");
+                }
+            }
+        }
     }
     out
 }
@@ -381,4 +470,71 @@ fn csv(doc: &DiffDocument) -> String {
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use rdsports_schema::diff::{
+        DIFF_SCHEMA_VERSION, DiffHeader, DiffScope, DiffSide, DiffSummary, RuleFile, SideKind,
+    };
+
+    use super::*;
+
+    fn doc(files: Vec<RuleFile>) -> DiffDocument {
+        let side = |label: &str| DiffSide {
+            label: label.into(),
+            deployment: "c".into(),
+            kind: SideKind::Deployment,
+        };
+        DiffDocument {
+            schema_version: DIFF_SCHEMA_VERSION,
+            old: side("old.toml"),
+            new: side("new.toml"),
+            scope: DiffScope::default(),
+            header: DiffHeader::default(),
+            summary: DiffSummary::default(),
+            boundaries: Vec::new(),
+            rules: Some(RuleChanges {
+                target: "windows".into(),
+                removed: 1,
+                added: 0,
+                files: files.clone(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_block_with_backticks_gets_a_longer_fence_and_its_language() {
+        // PowerShell escapes with backticks: a run of three must not close the block.
+        let text = "Write-Host ```a`` b\n";
+        let d = doc(vec![RuleFile {
+            file: "sh01.ps1".into(),
+            remove: Some(text.into()),
+            add: None,
+        }]);
+        let md = render(&d, Format::Markdown, 80);
+        assert!(
+            md.contains(
+                "### sh01.ps1\n\nRules to remove:\n\n````powershell\nWrite-Host ```a`` b\n````\n"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("Rules to add"));
+        let table = render(&d, Format::Table, 80);
+        assert!(table.contains("\n===== sh01.ps1: rules to remove =====\nWrite-Host ```a`` b\n"));
+        assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+        // CSV: flows only.
+        assert_eq!(
+            render(&d, Format::Csv, 80),
+            render(&DiffDocument { rules: None, ..d }, Format::Csv, 80)
+        );
+    }
+
+    #[test]
+    fn no_rule_change_says_so() {
+        let table = render(&doc(Vec::new()), Format::Table, 80);
+        assert!(table.ends_with(
+            "\nRules for windows: no rule to remove or add (what the rules allow is the same).\n"
+        ));
+    }
 }

@@ -64,6 +64,39 @@ pub struct DiffDocument {
     pub summary: DiffSummary,
     /// The flow changes, grouped by zone boundary and then by host pair.
     pub boundaries: Vec<DiffBoundary>,
+    /// With `--target`: the firewall rules that change, in that platform's syntax (absent
+    /// without `--target`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RuleChanges>,
+}
+
+/// The rules of one target that a change removes and adds: each side's aggregated rules (as
+/// `rules` builds them) compared on what they allow, rendered by that target's generator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleChanges {
+    /// The target (`nftables`, `windows` ...).
+    pub target: String,
+    /// How many of the old side's aggregated rules are removed (the whole deployment's, before
+    /// `--host`/`--boundary` and before the target picks the rules its firewalls see).
+    pub removed: usize,
+    /// How many rules of the new side are added (each cut down to the hosts whose traffic it
+    /// newly allows).
+    pub added: usize,
+    /// Per output file (the names `rules` gives them), in name order.
+    pub files: Vec<RuleFile>,
+}
+
+/// One output file's rule changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFile {
+    /// File name as `rules --out` writes it (`rdsports.nft`, `sh01.ps1` ...).
+    pub file: String,
+    /// The file as the generator writes it for only the removed rules (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<String>,
+    /// The file as the generator writes it for only the added rules (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<String>,
 }
 
 /// One side of the comparison.
@@ -354,6 +387,16 @@ mod tests {
                     }],
                 }],
             }],
+            rules: Some(RuleChanges {
+                target: "nftables".into(),
+                removed: 0,
+                added: 1,
+                files: vec![RuleFile {
+                    file: "rdsports.nft".into(),
+                    remove: None,
+                    add: Some("table inet rdsports {}\n".into()),
+                }],
+            }),
         };
         let text = serde_json::to_string(&doc).unwrap();
         assert!(text.starts_with(

@@ -419,6 +419,7 @@ fn small_diff() -> rdsports_schema::diff::DiffDocument {
                 },
             ],
         }],
+        rules: None,
     }
 }
 

@@ -1,0 +1,27 @@
+# rdsports: Windows Firewall rules for host "cb02" of deployment "contoso".
+# Run as Administrator (Windows Server 2012 or later). Running it again first removes
+# the rule group below and then creates it anew.
+# Inbound: 11 flows, 1 rules after aggregation.
+# These rules only allow. What they do not allow is blocked by each profile's default
+# inbound action, Block (Windows' default): the script relies on it and warns below when
+# a profile allows inbound traffic by default or has the firewall turned off.
+#Requires -RunAsAdministrator
+#Requires -Modules NetSecurity
+
+$ErrorActionPreference = 'Stop'
+foreach ($p in Get-NetFirewallProfile -PolicyStore ActiveStore) {
+    if ([string]$p.Enabled -eq 'False') {
+        Write-Warning ('rdsports: the {0} firewall profile is off: these rules have no effect there (Set-NetFirewallProfile -Profile {0} -Enabled True)' -f $p.Name)
+    }
+    if ([string]$p.DefaultInboundAction -eq 'Allow') {
+        Write-Warning ('rdsports: the {0} profile allows inbound traffic by default: unplanned ports stay open (Set-NetFirewallProfile -Profile {0} -DefaultInboundAction Block)' -f $p.Name)
+    }
+}
+$Group = 'rdsports contoso'
+$Common = @{ Group = $Group; Action = 'Allow'; Profile = 'Any'; Enabled = 'True' }
+
+Get-NetFirewallRule -Group $Group -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+
+# S06 S23 S26: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; RDP to the broker (redirector) on behalf of the client; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper)
+# from gw01 (zone perimeter)
+New-NetFirewallRule @Common -Direction Inbound -DisplayName 'rdsports S06 S23 S26 TCP 135,3390,5504,24158: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list' -Description 'S06 S23 S26: centralized publishing: RD Web Access asks the broker for the RemoteApp and desktop list; RDP to the broker (redirector) on behalf of the client; WMI from RD Web Access in a perimeter network, on a fixed WMI port (DCOM activation through the endpoint mapper) | from gw01 (zone perimeter)' -Protocol TCP -LocalPort @('135', '3390', '5504', '24158') -RemoteAddress @('198.51.100.10') | Out-Null
