@@ -701,3 +701,38 @@ fn per_host_settings_are_written_and_their_drift_found() {
         ]
     );
 }
+
+/// The drift example of docs/guide.md is what the command prints for the collector fixture
+/// against examples/perimeter.toml.
+#[test]
+fn the_guides_drift_example_is_the_real_output() {
+    let guide = std::fs::read_to_string(root().join("docs/guide.md")).unwrap();
+    let command = "$ rdsports import rdsports-collected.json --compare examples/perimeter.toml\n";
+    let at = guide.find(command).expect("the guide shows the command") + command.len();
+    let shown = &guide[at..at + guide[at..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("examples")).unwrap();
+    std::fs::copy(
+        root().join("examples/perimeter.toml"),
+        dir.path().join("examples/perimeter.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("collector/rdsports-collected.json"),
+        dir.path().join("rdsports-collected.json"),
+    )
+    .unwrap();
+    let out = rdsports()
+        .current_dir(dir.path())
+        .args([
+            "import",
+            "rdsports-collected.json",
+            "--compare",
+            "examples/perimeter.toml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let real = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(real.replace("\r\n", "\n"), shown);
+}
