@@ -56,13 +56,9 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitStatus> {
             aggregate: true,
         };
         let delta = rdsports_diff::rules::rule_delta(a, b);
-        match rdsports_diff::rules::render_changes(target, &delta, &opts) {
-            Ok(changes) => doc.rules = Some(changes),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitStatus::BadInput);
-            }
-        }
+        let changes = rdsports_diff::rules::render_changes(target, &delta, &opts)
+            .map_err(|e| UserError::new(e.to_string()))?;
+        doc.rules = Some(changes);
     }
     let text = rdsports_report::diff::render(&doc, input::format(args.format), input::width());
     input::print(&text)?;

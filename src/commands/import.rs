@@ -20,9 +20,7 @@ const MAX_FILES: usize = 1000;
 
 pub fn run(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
     if args.collector {
-        std::io::stdout()
-            .lock()
-            .write_all(rdsports_import::COLLECTOR.as_bytes())?;
+        input::print(rdsports_import::COLLECTOR)?;
         return Ok(ExitStatus::Ok);
     }
     let files = files(&args.sources)?;
@@ -66,7 +64,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
                 s
             }
         };
-        std::io::stdout().lock().write_all(text.as_bytes())?;
+        input::print(&text)?;
         return Ok(if drift.differs {
             ExitStatus::Findings
         } else {
@@ -78,7 +76,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ExitStatus> {
     match &args.output {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+        None => input::print(&text)?,
     }
     Ok(ExitStatus::Ok)
 }

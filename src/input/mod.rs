@@ -409,19 +409,7 @@ pub fn zone_pair(
     text: &str,
 ) -> Result<(usize, usize), UserError> {
     let zone = |z: &str| deployment.zones.iter().position(|x| x.name == z);
-    let splits: Vec<(&str, &str)> = text
-        .match_indices(':')
-        .map(|(i, _)| (&text[..i], &text[i + 1..]))
-        .collect();
-    let chosen = splits
-        .iter()
-        .find(|(a, z)| zone(a).is_some() && zone(z).is_some())
-        .or(splits.first());
-    let Some(&(a, z)) = chosen else {
-        return Err(UserError::new(
-            "--boundary takes ZONE_A:ZONE_B, for example perimeter:internal",
-        ));
-    };
+    let (a, z) = split_boundary(text, |z| zone(z).is_some())?;
     match (zone(a), zone(z)) {
         (Some(x), Some(y)) => Ok((x, y)),
         (None, _) | (_, None) => {
@@ -433,6 +421,24 @@ pub fn zone_pair(
             )))
         }
     }
+}
+
+/// Splits `--boundary ZONE_A:ZONE_B` at a ':'. Zone names may hold ':' themselves: the split
+/// whose two sides are both zones (`is_zone`) wins, else the first.
+pub fn split_boundary(
+    text: &str,
+    is_zone: impl Fn(&str) -> bool,
+) -> Result<(&str, &str), UserError> {
+    let mut splits = text
+        .match_indices(':')
+        .map(|(i, _)| (&text[..i], &text[i + 1..]));
+    let first = splits.clone().next();
+    splits
+        .find(|(a, z)| is_zone(a) && is_zone(z))
+        .or(first)
+        .ok_or_else(|| {
+            UserError::new("--boundary takes ZONE_A:ZONE_B, for example perimeter:internal")
+        })
 }
 
 /// The deployment's warnings (as sentences) followed by the plan's.

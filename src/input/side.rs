@@ -81,19 +81,6 @@ pub fn load(
 /// Parses `--boundary ZONE_A:ZONE_B` against the zones of both sides (zone names may hold
 /// ':': the split whose two sides are zones of either side wins).
 pub fn boundary(old: &Side, new: &Side, text: &str) -> Result<(String, String), UserError> {
-    let zone = |z: &str| old.has_zone(z) || new.has_zone(z);
-    let splits: Vec<(&str, &str)> = text
-        .match_indices(':')
-        .map(|(i, _)| (&text[..i], &text[i + 1..]))
-        .collect();
-    let chosen = splits
-        .iter()
-        .find(|(a, z)| zone(a) && zone(z))
-        .or(splits.first());
-    match chosen {
-        Some(&(a, z)) => Ok((a.to_owned(), z.to_owned())),
-        None => Err(UserError::new(
-            "--boundary takes ZONE_A:ZONE_B, for example perimeter:internal",
-        )),
-    }
+    let (a, z) = input::split_boundary(text, |z| old.has_zone(z) || new.has_zone(z))?;
+    Ok((a.to_owned(), z.to_owned()))
 }
