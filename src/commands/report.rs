@@ -68,7 +68,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<ExitStatus> {
     if planned.is_none() {
         return Ok(ExitStatus::BadInput);
     }
-    let scripts = rdsports_policy::host_scripts::windows_scripts_of(&deployment, &policy);
+    let scripts = rdsports_policy::host_scripts::windows_scripts(&deployment, &policy);
     drop(policy);
     let Some(plan) = input::plan_for_diagram(&catalog, &deployment, &args.input) else {
         return Ok(ExitStatus::BadInput);

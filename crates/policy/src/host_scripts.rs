@@ -2,7 +2,7 @@
 //! script per host, or, in large deployments, one per group of hosts with the same roles in
 //! the same zone (their rules are the same), labelled with how many hosts it serves.
 
-use rdsports_core::{Deployment, Plan, Role};
+use rdsports_core::{Deployment, Role};
 
 use crate::{Policy, RenderOptions, render_policy};
 
@@ -23,14 +23,10 @@ pub struct HostScripts {
     pub warnings: Vec<String>,
 }
 
-/// The Windows Firewall scripts of `plan`'s hosts, in file order.
-pub fn windows_scripts(plan: &Plan<'_>) -> HostScripts {
-    windows_scripts_of(plan.deployment, &Policy::aggregated_from_plan(plan))
-}
-
-/// The Windows Firewall scripts of `d`'s hosts from the aggregated `policy` of its plan
-/// ([`Policy::aggregated_from_flows`] builds it as flows are planned, without a plan held).
-pub fn windows_scripts_of(d: &Deployment, policy: &Policy) -> HostScripts {
+/// The Windows Firewall scripts of `d`'s hosts, in file order, from the aggregated `policy`
+/// of its plan ([`Policy::aggregated_from_flows`] builds it as flows are planned, without a
+/// plan held; [`Policy::aggregated_from_plan`] from a plan).
+pub fn windows_scripts(d: &Deployment, policy: &Policy) -> HostScripts {
     let fold = d.hosts.len() > ONE_SCRIPT_PER_GROUP_ABOVE;
     // (zone, roles) and the hosts that share them, in file order.
     let mut groups: Vec<(HostGroup<'_>, Vec<usize>)> = Vec::new();
@@ -81,7 +77,7 @@ mod tests {
         let d = Deployment::parse(include_str!("../../../examples/perimeter.toml")).unwrap();
         let catalog = Catalog::builtin().unwrap();
         let p = plan(&catalog, &d);
-        let out = windows_scripts(&p);
+        let out = windows_scripts(&d, &Policy::aggregated_from_plan(&p));
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         let labels: Vec<&str> = out.scripts.iter().map(|(l, _)| l.as_str()).collect();
         assert!(
